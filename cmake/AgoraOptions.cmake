@@ -1,0 +1,43 @@
+# Build options shared by every target: build type, warnings, sanitizers.
+
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  # Benchmarks and the local cluster are judged on an optimized build.
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+
+option(AGORA_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(AGORA_BUILD_BENCHMARKS "Build the benchmark programs in bench/" ON)
+option(AGORA_WERROR "Treat compiler warnings as errors" OFF)
+
+add_compile_options(-Wall -Wextra -Wno-unused-parameter)
+if(AGORA_WERROR)
+  add_compile_options(-Werror)
+endif()
+
+if(AGORA_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Helper: adds a GoogleTest executable registered with CTest under a label.
+#   agora_add_test(NAME name LABEL unit|cluster|system SOURCES ... LIBS ...
+#                  [TIMEOUT seconds])
+function(agora_add_test)
+  cmake_parse_arguments(T "" "NAME;LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gmock GTest::gtest_main)
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  # One CTest entry per executable keeps start-up cost low; gtest prints the
+  # individual cases.
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME} --gtest_brief=1)
+  set_tests_properties(${T_NAME} PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
+                       ENVIRONMENT "AGORA_BUILD_DIR=${CMAKE_BINARY_DIR}")
+  # `ninja <label>_tests` builds just one tier (the sanitizer run uses it).
+  if(NOT TARGET ${T_LABEL}_tests)
+    add_custom_target(${T_LABEL}_tests)
+  endif()
+  add_dependencies(${T_LABEL}_tests ${T_NAME})
+endfunction()

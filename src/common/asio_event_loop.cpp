@@ -1,0 +1,96 @@
+#include "common/asio_event_loop.hpp"
+
+#include <pthread.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <optional>
+
+#include "glog/logging.h"
+
+namespace agora {
+
+RealClock* RealClock::Get() {
+  static RealClock clock;
+  return &clock;
+}
+
+// Timers live here so the header needs no Asio includes. Loop-owned.
+struct AsioEventLoop::Timers {
+  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+  std::optional<WorkGuard> work;
+  TimerId next_id = 1;
+  std::unordered_map<TimerId, std::unique_ptr<boost::asio::steady_timer>> live;
+};
+
+AsioEventLoop::AsioEventLoop(std::string name)
+    : name_(std::move(name)),
+      io_(std::make_unique<boost::asio::io_context>(1)),
+      timers_(std::make_unique<Timers>()) {
+  timers_->work.emplace(io_->get_executor());
+}
+
+AsioEventLoop::~AsioEventLoop() {
+  if (thread_.joinable()) Stop();
+}
+
+void AsioEventLoop::Start() {
+  CHECK(!thread_.joinable()) << "event loop " << name_ << " started twice";
+  thread_ = std::thread([this] { RunInThisThread(); });
+}
+
+void AsioEventLoop::RunInThisThread() {
+  loop_thread_id_ = std::this_thread::get_id();
+  pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+  io_->run();
+  // Timers must die on the thread that owned them, before the context.
+  timers_->live.clear();
+  loop_thread_id_ = std::thread::id();
+}
+
+void AsioEventLoop::RequestStop() {
+  stopped_ = true;
+  io_->stop();
+}
+
+void AsioEventLoop::Stop() {
+  CHECK(!IsInLoopThread()) << "Stop() called from the loop thread";
+  RequestStop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void AsioEventLoop::Post(std::function<void()> fn) {
+  if (stopped_) return;
+  boost::asio::post(*io_, std::move(fn));
+}
+
+TimerId AsioEventLoop::RunAfter(absl::Duration delay, std::function<void()> fn) {
+  DCHECK(IsInLoopThread() || loop_thread_id_.load() == std::thread::id());
+  TimerId id = timers_->next_id++;
+  auto timer = std::make_unique<boost::asio::steady_timer>(*io_);
+  timer->expires_after(absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration())));
+  timer->async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& ec) {
+    if (ec) return;  // Cancelled.
+    timers_->live.erase(id);
+    fn();
+  });
+  timers_->live.emplace(id, std::move(timer));
+  return id;
+}
+
+void AsioEventLoop::Cancel(TimerId id) {
+  auto it = timers_->live.find(id);
+  if (it == timers_->live.end()) return;
+  it->second->cancel();
+  timers_->live.erase(it);
+}
+
+bool AsioEventLoop::IsInLoopThread() const {
+  return loop_thread_id_.load() == std::this_thread::get_id();
+}
+
+boost::asio::io_context& AsioEventLoop::io_context() { return *io_; }
+
+}  // namespace agora

@@ -1,0 +1,141 @@
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/asio_event_loop.hpp"
+#include "gtest/gtest.h"
+#include "tests/support/manual_event_loop.hpp"
+
+namespace agora {
+namespace {
+
+using testing::ManualEventLoop;
+
+// Blocks until Notify() or a generous deadline; tests wait on conditions,
+// never on fixed sleeps.
+class Latch {
+ public:
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+    cv_.notify_all();
+  }
+  bool WaitFor(absl::Duration timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [this] { return done_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+};
+
+TEST(ManualEventLoopTest, RunsPostedWorkOnlyWhenAsked) {
+  ManualEventLoop loop;
+  std::vector<int> order;
+  loop.Post([&] { order.push_back(1); });
+  loop.Post([&] { order.push_back(2); });
+  EXPECT_TRUE(order.empty());
+  EXPECT_EQ(loop.RunUntilIdle(), 2u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+}
+
+TEST(ManualEventLoopTest, FiresTimersAtTheirDeadlinesInOrder) {
+  ManualEventLoop loop;
+  absl::Time start = loop.Now();
+  std::vector<std::pair<int, absl::Duration>> fired;
+  loop.RunAfter(absl::Seconds(5), [&] { fired.emplace_back(5, loop.Now() - start); });
+  loop.RunAfter(absl::Seconds(1), [&] { fired.emplace_back(1, loop.Now() - start); });
+  loop.RunAfter(absl::Seconds(3), [&] { fired.emplace_back(3, loop.Now() - start); });
+
+  loop.AdvanceTime(absl::Seconds(2));
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].first, 1);
+  EXPECT_EQ(fired[0].second, absl::Seconds(1));
+
+  loop.AdvanceTime(absl::Seconds(10));
+  ASSERT_EQ(fired.size(), 3u);
+  EXPECT_EQ(fired[1], std::make_pair(3, absl::Seconds(3)));
+  EXPECT_EQ(fired[2], std::make_pair(5, absl::Seconds(5)));
+  EXPECT_EQ(loop.Now() - start, absl::Seconds(12));
+}
+
+TEST(ManualEventLoopTest, CancelledTimerNeverFires) {
+  ManualEventLoop loop;
+  bool fired = false;
+  TimerId id = loop.RunAfter(absl::Seconds(1), [&] { fired = true; });
+  loop.Cancel(id);
+  loop.Cancel(id);  // A second cancel is harmless.
+  loop.AdvanceTime(absl::Seconds(5));
+  EXPECT_FALSE(fired);
+  EXPECT_EQ(loop.pending_timers(), 0u);
+}
+
+TEST(ManualEventLoopTest, TimerScheduledByTimerFiresWithinSameAdvance) {
+  ManualEventLoop loop;
+  absl::Time start = loop.Now();
+  absl::Duration second_fired_at;
+  loop.RunAfter(absl::Seconds(1), [&] {
+    loop.RunAfter(absl::Seconds(1), [&] { second_fired_at = loop.Now() - start; });
+  });
+  loop.AdvanceTime(absl::Seconds(3));
+  EXPECT_EQ(second_fired_at, absl::Seconds(2));
+}
+
+TEST(AsioEventLoopTest, RunsPostsInOrderOnItsOwnThread) {
+  AsioEventLoop loop("test-loop");
+  loop.Start();
+  std::vector<int> order;
+  std::atomic<bool> on_loop{true};
+  Latch done;
+  for (int i = 0; i < 100; ++i) {
+    loop.Post([&, i] {
+      if (!loop.IsInLoopThread()) on_loop = false;
+      order.push_back(i);
+      if (i == 99) done.Notify();
+    });
+  }
+  ASSERT_TRUE(done.WaitFor(absl::Seconds(10)));
+  loop.Stop();
+  EXPECT_TRUE(on_loop);
+  ASSERT_EQ(order.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[i], i);
+  EXPECT_FALSE(loop.IsInLoopThread());
+}
+
+TEST(AsioEventLoopTest, TimerFiresAfterItsDelayAndCancelledOneDoesNot) {
+  AsioEventLoop loop("timer-loop");
+  loop.Start();
+  Latch fired;
+  std::atomic<bool> cancelled_fired{false};
+  absl::Time scheduled;
+  absl::Time ran;
+  loop.Post([&] {
+    scheduled = loop.Now();
+    TimerId doomed = loop.RunAfter(absl::Milliseconds(10), [&] { cancelled_fired = true; });
+    loop.RunAfter(absl::Milliseconds(30), [&] {
+      ran = loop.Now();
+      fired.Notify();
+    });
+    loop.Cancel(doomed);
+  });
+  ASSERT_TRUE(fired.WaitFor(absl::Seconds(10)));
+  loop.Stop();
+  EXPECT_GE(ran - scheduled, absl::Milliseconds(29));
+  EXPECT_FALSE(cancelled_fired);
+}
+
+TEST(AsioEventLoopTest, PostAfterStopIsDroppedSafely) {
+  AsioEventLoop loop("stopped-loop");
+  loop.Start();
+  loop.Stop();
+  bool ran = false;
+  loop.Post([&] { ran = true; });
+  EXPECT_FALSE(ran);
+}
+
+}  // namespace
+}  // namespace agora
