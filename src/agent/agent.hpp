@@ -1,0 +1,112 @@
+// Agent: the embeddable agora-agent daemon.
+//
+// An Agent offers its machine's resources to the master over one
+// bidirectional AgentChannel stream, launches executors as real processes
+// in per-executor sandboxes under `work_dir`, serves the Executor gRPC
+// service those executors subscribe to, and forwards their status updates to
+// the master reliably (checkpointed, in order per task, retried until
+// acknowledged).
+//
+// `agora-agent` (main.cpp) copies its flags into AgentOptions and calls
+// Agent::Start; in-process tests build AgentOptions directly.
+//
+// Threading: all agent state lives on one event loop thread owned by the
+// Agent; gRPC callbacks, the child reaper and the checkpoint writer only post
+// to it. The public methods below are thread-safe.
+#ifndef AGORA_AGENT_AGENT_HPP_
+#define AGORA_AGENT_AGENT_HPP_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace agora::agent {
+
+// Everything an agent needs to start. Plain struct: defaults here, flags in
+// flags.cpp. Validate() names the bad field (by its flag name).
+struct AgentOptions {
+  // The master: "host:port". ("zk://..." is refused until the HA issue.)
+  std::string master;
+  // Checkpoints (`meta/`) and sandboxes (`sandboxes/`) live here. Required.
+  std::string work_dir;
+  // Resources in flag syntax ("cpus:4;mem:8192;ports:[31000-32000]").
+  // Empty: detected (cpus, mem minus a reserve, disk of work_dir, ports
+  // [31000-32000]); names given here replace the detected ones.
+  std::string resources;
+  // Attributes, "name:value" separated by ';' ("rack:r1;zone:a"). A value
+  // that is a number is a scalar, "[a-b,...]" ranges, "{x,y}" a set, else
+  // text.
+  std::string attributes;
+  // Reported to the master. Empty: the machine's hostname.
+  std::string hostname;
+  // Address the gRPC server (Executor service) binds to.
+  std::string ip = "127.0.0.1";
+  // gRPC port; 0 = ephemeral (tests), the bound port is in address().
+  int port = 5051;
+  // The command executor binary. Empty: `agora-executor` beside the running
+  // binary (/proc/self/exe).
+  std::string executor_path;
+  // Executors that have not subscribed after this long are killed and their
+  // tasks reported TASK_FAILED (REASON_EXECUTOR_REGISTRATION_TIMEOUT).
+  absl::Duration executor_registration_timeout = absl::Minutes(1);
+  // How long an executor gets between SHUTDOWN and SIGKILL.
+  absl::Duration executor_shutdown_grace_period = absl::Seconds(5);
+  // Reconnection to the master: exponential backoff between these bounds,
+  // with jitter.
+  absl::Duration registration_backoff_min = absl::Milliseconds(100);
+  absl::Duration registration_backoff_max = absl::Seconds(10);
+  // Status update retries to the master: exponential backoff between these.
+  absl::Duration status_update_retry_min = absl::Seconds(1);
+  absl::Duration status_update_retry_max = absl::Seconds(60);
+  // Heartbeat interval used until the master announces its own.
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+
+  // OK, or INVALID_ARGUMENT naming the flag ("--work_dir: must be set").
+  absl::Status Validate() const;
+};
+
+class AgentImpl;
+
+class Agent {
+ public:
+  // Validates `options`, detects resources, binds the gRPC server, reads the
+  // checkpointed agent id (if any) and starts connecting to the master.
+  // Errors: INVALID_ARGUMENT for bad options, UNAVAILABLE if the port cannot
+  // be bound, INTERNAL for an unusable work_dir.
+  static absl::StatusOr<std::unique_ptr<Agent>> Start(AgentOptions options);
+
+  // Calls Stop().
+  ~Agent();
+
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // "ip:port" of the gRPC server (the executors' AGORA_AGENT_ENDPOINT).
+  std::string address() const;
+  int port() const;
+
+  // The id assigned by the master; empty until registered (or the
+  // checkpointed one after a restart).
+  std::string agent_id() const;
+
+  // True while the master stream is up and the agent is (re)registered.
+  bool registered() const;
+
+  // Stops the daemon as a crash would: executors keep running (a restarted
+  // agent with the same work_dir re-registers). Idempotent.
+  void Stop();
+
+  // Kills every executor's process tree, then stops. Idempotent.
+  void Shutdown();
+
+ private:
+  explicit Agent(std::unique_ptr<AgentImpl> impl);
+  std::unique_ptr<AgentImpl> impl_;
+};
+
+}  // namespace agora::agent
+
+#endif  // AGORA_AGENT_AGENT_HPP_
