@@ -1,0 +1,114 @@
+#include "tests/system/e2e/process_cluster.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+
+namespace agora::testing {
+
+int ProbeFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+ProcessCluster::~ProcessCluster() {
+  for (auto it = agents_.rbegin(); it != agents_.rend(); ++it) (*it)->Stop();
+  if (master_) master_->Stop();
+}
+
+absl::Status ProcessCluster::StartMaster(const std::vector<std::string>& extra_flags) {
+  int port = ProbeFreePort();
+  int http_port = ProbeFreePort();
+  master_address_ = absl::StrCat("127.0.0.1:", port);
+  std::string work_dir = dir_ + "/master";
+  std::filesystem::create_directories(work_dir);
+  std::vector<std::string> argv = {
+      BinaryPath("agora-master"),    "--ip=127.0.0.1",
+      absl::StrCat("--port=", port), absl::StrCat("--http_port=", http_port),
+      "--work_dir=" + work_dir,      "--logtostderr"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+  auto master = Subprocess::Spawn(argv, dir_ + "/master.log");
+  if (!master.ok()) return master.status();
+  master_ = std::move(*master);
+  bool up = WaitFor(
+      [this] { return !master_->Running() || Cli({"agents"}, absl::Seconds(10)).exit_code == 0; },
+      absl::Seconds(30), absl::Milliseconds(50));
+  if (!up || !master_->Running()) {
+    return absl::UnavailableError("master did not come up:\n" + master_->Log());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProcessCluster::StartAgent(const std::string& resources) {
+  size_t index = agents_.size();
+  std::string work_dir = agent_work_dir(index);
+  std::filesystem::create_directories(work_dir);
+  auto agent = Subprocess::Spawn(
+      {BinaryPath("agora-agent"), "--master=" + master_address_, "--ip=127.0.0.1", "--port=0",
+       "--http_port=0", "--work_dir=" + work_dir, "--resources=" + resources, "--logtostderr"},
+      absl::StrCat(dir_, "/agent", index, ".log"));
+  if (!agent.ok()) return agent.status();
+  agents_.push_back(std::move(*agent));
+  int expected = static_cast<int>(agents_.size());
+  if (!WaitFor([&] { return RegisteredAgents() >= expected || !agents_.back()->Running(); },
+               absl::Seconds(30), absl::Milliseconds(50)) ||
+      !agents_.back()->Running()) {
+    return absl::UnavailableError("agent did not register:\n" + agents_.back()->Log());
+  }
+  return absl::OkStatus();
+}
+
+CommandResult ProcessCluster::Cli(std::vector<std::string> args, absl::Duration timeout) {
+  args.insert(args.begin(), BinaryPath("agora"));
+  args.push_back("--master");
+  args.push_back(master_address_);
+  absl::StatusOr<CommandResult> result = RunCommand(args, timeout);
+  if (!result.ok()) return CommandResult{-1, std::string(result.status().message())};
+  return *result;
+}
+
+int ProcessCluster::RegisteredAgents() {
+  CommandResult result = Cli({"agents", "--json"}, absl::Seconds(10));
+  if (result.exit_code != 0) return 0;
+  return CountOccurrences(result.output, "\"hostname\"");
+}
+
+std::string ProcessCluster::agent_work_dir(size_t index) const {
+  return absl::StrCat(dir_, "/agent", index);
+}
+
+std::string ProcessCluster::Logs() const {
+  std::string logs;
+  if (master_) logs += "--- master ---\n" + master_->Log();
+  for (size_t i = 0; i < agents_.size(); ++i) {
+    logs += absl::StrCat("--- agent ", i, " ---\n", agents_[i]->Log());
+  }
+  return logs;
+}
+
+int CountOccurrences(const std::string& haystack, const std::string& needle) {
+  int count = 0;
+  for (size_t pos = haystack.find(needle); pos != std::string::npos;
+       pos = haystack.find(needle, pos + needle.size())) {
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace agora::testing
