@@ -1,0 +1,98 @@
+#include "master/master_options.hpp"
+
+#include "absl/strings/str_cat.h"
+#include "common/validation.hpp"
+
+namespace agora::master {
+namespace {
+
+absl::Status PositiveDuration(absl::string_view field, absl::Duration value) {
+  if (value <= absl::ZeroDuration() || value == absl::InfiniteDuration()) {
+    return InvalidField(field, absl::StrCat("must be a positive, finite duration, got ",
+                                            absl::FormatDuration(value)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NonNegativeDuration(absl::string_view field, absl::Duration value) {
+  if (value < absl::ZeroDuration() || value == absl::InfiniteDuration()) {
+    return InvalidField(field, absl::StrCat("must be a non-negative, finite duration, got ",
+                                            absl::FormatDuration(value)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidPort(absl::string_view field, int port, bool allow_disabled) {
+  if (port < (allow_disabled ? -1 : 0) || port > 65535) {
+    return InvalidField(field, absl::StrCat("must be in [0, 65535]", allow_disabled ? " or -1" : "",
+                                            ", got ", port));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status MasterOptions::Validate() const {
+  if (ip.empty()) return InvalidField("ip", "must not be empty");
+  if (auto s = ValidPort("port", port, false); !s.ok()) return s;
+  if (auto s = ValidPort("http_port", http_port, true); !s.ok()) return s;
+  if (registry != "local") {
+    return InvalidField("registry",
+                        absl::StrCat("unknown backend '", registry, "' (supported: local)"));
+  }
+  if (work_dir.empty()) return InvalidField("work_dir", "required by the local registry");
+  if (auto s = NonNegativeDuration("offer_timeout", offer_timeout); !s.ok()) return s;
+  if (auto s = PositiveDuration("agent_heartbeat_interval", agent_heartbeat_interval); !s.ok())
+    return s;
+  if (max_missed_heartbeats < 1) {
+    return InvalidField("max_missed_heartbeats",
+                        absl::StrCat("must be at least 1, got ", max_missed_heartbeats));
+  }
+  if (auto s = PositiveDuration("framework_failover_timeout_default",
+                                framework_failover_timeout_default);
+      !s.ok())
+    return s;
+  if (auto s = PositiveDuration("framework_heartbeat_interval", framework_heartbeat_interval);
+      !s.ok())
+    return s;
+  if (auto s = PositiveDuration("allocation_interval", allocation_interval); !s.ok()) return s;
+  if (max_completed_tasks_per_framework < 0) {
+    return InvalidField("max_completed_tasks_per_framework",
+                        absl::StrCat("must be >= 0, got ", max_completed_tasks_per_framework));
+  }
+  if (auto s = PositiveDuration("default_refuse", default_refuse); !s.ok()) return s;
+  if (auto s = PositiveDuration("max_refuse", max_refuse); !s.ok()) return s;
+  if (max_message_bytes < 1024) {
+    return InvalidField("max_message_bytes",
+                        absl::StrCat("must be at least 1024, got ", max_message_bytes));
+  }
+  if (stream_queue_capacity < 1) {
+    return InvalidField("stream_queue_capacity",
+                        absl::StrCat("must be at least 1, got ", stream_queue_capacity));
+  }
+  return absl::OkStatus();
+}
+
+std::map<std::string, std::string> MasterOptions::ToMap() const {
+  auto seconds = [](absl::Duration d) { return absl::StrCat(absl::ToDoubleSeconds(d), "s"); };
+  return {
+      {"ip", ip},
+      {"port", absl::StrCat(port)},
+      {"http_port", absl::StrCat(http_port)},
+      {"hostname", hostname},
+      {"work_dir", work_dir},
+      {"registry", registry},
+      {"offer_timeout", seconds(offer_timeout)},
+      {"agent_heartbeat_interval", seconds(agent_heartbeat_interval)},
+      {"max_missed_heartbeats", absl::StrCat(max_missed_heartbeats)},
+      {"framework_failover_timeout_default", seconds(framework_failover_timeout_default)},
+      {"framework_heartbeat_interval", seconds(framework_heartbeat_interval)},
+      {"allocation_interval", seconds(allocation_interval)},
+      {"max_completed_tasks_per_framework", absl::StrCat(max_completed_tasks_per_framework)},
+      {"default_refuse", seconds(default_refuse)},
+      {"max_refuse", seconds(max_refuse)},
+      {"max_message_bytes", absl::StrCat(max_message_bytes)},
+  };
+}
+
+}  // namespace agora::master

@@ -1,0 +1,66 @@
+// MasterOptions: everything that configures one agora-master, as a plain
+// struct. The binary's flags.cpp copies gflags into it; tests build it
+// directly. Validate() rejects bad values with an error naming the field
+// (which is also the flag's name).
+#ifndef AGORA_MASTER_MASTER_OPTIONS_HPP_
+#define AGORA_MASTER_MASTER_OPTIONS_HPP_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace agora::master {
+
+struct MasterOptions {
+  // Address the gRPC and HTTP servers bind to.
+  std::string ip = "127.0.0.1";
+  // gRPC port (Scheduler, AgentChannel, MasterOperator). 0 = ephemeral.
+  int port = 5050;
+  // HTTP port (/health, /metrics, /state). 0 = ephemeral; -1 = no HTTP server.
+  int http_port = 5055;
+  // Hostname advertised in MasterInfo; empty = gethostname().
+  std::string hostname;
+  // Directory for the local registry. Required with registry == "local".
+  std::string work_dir;
+  // Registry backend: only "local" for now ("zk" comes with HA).
+  std::string registry = "local";
+  // Offers not accepted or declined within this time are rescinded.
+  // Zero disables the timeout.
+  absl::Duration offer_timeout = absl::Seconds(60);
+  // Interval of heartbeats on the agent stream, both ways.
+  absl::Duration agent_heartbeat_interval = absl::Seconds(5);
+  // Consecutive missed agent heartbeats after which the agent is unreachable.
+  int max_missed_heartbeats = 3;
+  // Failover timeout for frameworks that do not set one.
+  absl::Duration framework_failover_timeout_default = absl::Hours(24 * 7);
+  // Interval of HEARTBEAT events on scheduler streams.
+  absl::Duration framework_heartbeat_interval = absl::Seconds(15);
+  // Period of the allocation sweep (expired filters); allocation also runs
+  // promptly after every change.
+  absl::Duration allocation_interval = absl::Seconds(1);
+  // Terminal tasks remembered per framework for the operator API.
+  int max_completed_tasks_per_framework = 1000;
+  // Filter duration for declines that do not set refuse_seconds, and the cap.
+  absl::Duration default_refuse = absl::Seconds(5);
+  absl::Duration max_refuse = absl::Hours(24);
+  // Largest gRPC message the master accepts.
+  int max_message_bytes = 16 * 1024 * 1024;
+  // Bound of every outbound stream queue (scheduler events, agent messages).
+  int stream_queue_capacity = 100000;
+  // Effective flag values reported by GetFlags; filled by main(). When
+  // empty, the master reports these options instead.
+  std::map<std::string, std::string> flags;
+
+  // OK, or INVALID_ARGUMENT "<field>: <reason>" for the first bad field.
+  absl::Status Validate() const;
+
+  // The options rendered as name -> value (for GetFlags).
+  std::map<std::string, std::string> ToMap() const;
+};
+
+}  // namespace agora::master
+
+#endif  // AGORA_MASTER_MASTER_OPTIONS_HPP_
