@@ -1,0 +1,209 @@
+// Commands of the scheduler driver: each builds its request on the loop
+// (with the current framework id and stream id) and sends it as a unary
+// gRPC call whose completion is posted back to the loop.
+#include "common/grpc_status.hpp"
+#include "glog/logging.h"
+#include "scheduler_driver/driver_impl.hpp"
+
+namespace agora {
+
+v1::CallHeader AgoraSchedulerDriver::Impl::Header() const {
+  v1::CallHeader header;
+  *header.mutable_framework_id() = framework_.id();
+  header.set_stream_id(stream_id_);
+  return header;
+}
+
+template <typename Request>
+void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> method,
+                                      Request request, ResultFn on_result) {
+  DCHECK(loop_.IsInLoopThread());
+  struct CallState {
+    grpc::ClientContext context;
+    Request request;
+    v1::CallResponse response;
+  };
+  auto state = std::make_shared<CallState>();
+  state->request = std::move(request);
+  state->context.set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(options_.call_timeout_seconds * 1000)));
+  std::shared_ptr<LoopPoster> poster = poster_;
+  poster->CallStarted();
+  VLOG(1) << "Sending " << name << " to " << channel_address_;
+  (stub_->async()->*method)(
+      &state->context, &state->request, &state->response,
+      [this, state, poster, name, on_result = std::move(on_result)](grpc::Status grpc_status) {
+        absl::Status status = FromGrpcStatus(grpc_status);
+        poster->Post([this, name, status, on_result] { OnCallDone(name, status, on_result); });
+        poster->CallFinished();
+      });
+}
+
+void AgoraSchedulerDriver::Impl::OnCallDone(const char* name, const absl::Status& status,
+                                            const ResultFn& on_result) {
+  if (on_result) on_result(status);
+  if (status.ok() || status_.load() != SchedulerDriverStatus::RUNNING) return;
+  LOG(WARNING) << "Command " << name << " failed: " << status;
+  if (std::optional<std::string> leader = LeaderAddressFrom(status); leader.has_value()) {
+    // The stream is bound to a master that no longer leads: reconnect to
+    // the leader (the stream's end drives it).
+    FollowRedirect(*leader);
+    if (call_ != nullptr) call_->Cancel();
+  }
+  scheduler_->callFailed(driver_, name, std::string(status.message()));
+}
+
+void AgoraSchedulerDriver::Impl::FailLaunches(const std::vector<v1::Offer::Operation>& operations,
+                                              v1::TaskState state, v1::TaskStatus::Reason reason,
+                                              const std::string& message) {
+  for (const v1::Offer::Operation& operation : operations) {
+    if (operation.type() != v1::Offer::Operation::LAUNCH) continue;
+    for (const v1::TaskInfo& task : operation.launch().task_infos()) {
+      v1::TaskStatus status;
+      *status.mutable_task_id() = task.task_id();
+      status.set_state(state);
+      status.set_source(v1::TaskStatus::SOURCE_MASTER);
+      status.set_reason(reason);
+      status.set_message(message);
+      status.set_timestamp(absl::ToDoubleSeconds(loop_.Now() - absl::UnixEpoch()));
+      if (status_.load() != SchedulerDriverStatus::RUNNING) return;
+      scheduler_->statusUpdate(driver_, status);
+    }
+  }
+}
+
+void AgoraSchedulerDriver::Impl::DoAccept(std::vector<v1::OfferID> offer_ids,
+                                          std::vector<v1::Offer::Operation> operations,
+                                          v1::Filters filters) {
+  if (!connected_) {
+    FailLaunches(operations, v1::TASK_DROPPED, v1::TaskStatus::REASON_MASTER_DISCONNECTED,
+                 "the scheduler is not connected to a master");
+    return;
+  }
+  v1::AcceptRequest request;
+  *request.mutable_header() = Header();
+  for (v1::OfferID& id : offer_ids) *request.add_offer_ids() = std::move(id);
+  for (const v1::Offer::Operation& op : operations) *request.add_operations() = op;
+  *request.mutable_filters() = filters;
+  Send("accept", &v1::Scheduler::Stub::async::Accept, std::move(request),
+       [this, operations = std::move(operations)](const absl::Status& status) {
+         if (status.ok() || status_.load() != SchedulerDriverStatus::RUNNING) return;
+         // A rejected accept launched nothing; a timed-out one may have, so
+         // it is left to reconciliation.
+         if (status.code() == absl::StatusCode::kDeadlineExceeded) return;
+         bool invalid = status.code() == absl::StatusCode::kInvalidArgument;
+         FailLaunches(
+             operations, invalid ? v1::TASK_ERROR : v1::TASK_DROPPED,
+             invalid ? v1::TaskStatus::REASON_TASK_INVALID : v1::TaskStatus::REASON_INVALID_OFFERS,
+             std::string(status.message()));
+       });
+}
+
+void AgoraSchedulerDriver::Impl::DoTeardown(std::function<void(const absl::Status&)> done) {
+  v1::TeardownRequest request;
+  *request.mutable_header() = Header();
+  Send("teardown", &v1::Scheduler::Stub::async::Teardown, std::move(request), std::move(done));
+}
+
+void AgoraSchedulerDriver::Impl::DoDecline(v1::OfferID offer_id, v1::Filters filters) {
+  if (!connected_) return;
+  v1::DeclineRequest request;
+  *request.mutable_header() = Header();
+  *request.add_offer_ids() = std::move(offer_id);
+  *request.mutable_filters() = filters;
+  Send("decline", &v1::Scheduler::Stub::async::Decline, std::move(request));
+}
+
+void AgoraSchedulerDriver::Impl::DoRevive(std::vector<std::string> roles) {
+  for (const std::string& role : roles) {
+    suppressed_roles_.erase(std::remove(suppressed_roles_.begin(), suppressed_roles_.end(), role),
+                            suppressed_roles_.end());
+  }
+  if (roles.empty()) suppressed_roles_.clear();
+  if (!connected_) return;
+  v1::ReviveRequest request;
+  *request.mutable_header() = Header();
+  for (std::string& role : roles) request.add_roles(std::move(role));
+  Send("revive", &v1::Scheduler::Stub::async::Revive, std::move(request));
+}
+
+void AgoraSchedulerDriver::Impl::DoSuppress(std::vector<std::string> roles) {
+  // Remembered so a re-subscription starts suppressed too.
+  if (roles.empty()) {
+    suppressed_roles_.assign(framework_.roles().begin(), framework_.roles().end());
+  } else {
+    for (const std::string& role : roles) {
+      if (std::find(suppressed_roles_.begin(), suppressed_roles_.end(), role) ==
+          suppressed_roles_.end()) {
+        suppressed_roles_.push_back(role);
+      }
+    }
+  }
+  if (!connected_) return;
+  v1::SuppressRequest request;
+  *request.mutable_header() = Header();
+  for (std::string& role : roles) request.add_roles(std::move(role));
+  Send("suppress", &v1::Scheduler::Stub::async::Suppress, std::move(request));
+}
+
+void AgoraSchedulerDriver::Impl::DoKill(v1::TaskID task_id, v1::AgentID agent_id) {
+  if (!connected_) return;
+  v1::KillRequest request;
+  *request.mutable_header() = Header();
+  *request.mutable_task_id() = std::move(task_id);
+  if (!agent_id.value().empty()) *request.mutable_agent_id() = std::move(agent_id);
+  Send("kill", &v1::Scheduler::Stub::async::Kill, std::move(request));
+}
+
+void AgoraSchedulerDriver::Impl::DoAcknowledge(v1::TaskStatus status) {
+  // Without a connection the agent re-sends the update later; nothing is lost.
+  if (!connected_ || status.uuid().empty()) return;
+  v1::AcknowledgeRequest request;
+  *request.mutable_header() = Header();
+  *request.mutable_agent_id() = status.agent_id();
+  *request.mutable_task_id() = status.task_id();
+  request.set_uuid(status.uuid());
+  Send("acknowledge", &v1::Scheduler::Stub::async::Acknowledge, std::move(request));
+}
+
+void AgoraSchedulerDriver::Impl::DoMessage(v1::ExecutorID executor_id, v1::AgentID agent_id,
+                                           std::string data) {
+  if (!connected_) return;
+  v1::MessageRequest request;
+  *request.mutable_header() = Header();
+  *request.mutable_executor_id() = std::move(executor_id);
+  *request.mutable_agent_id() = std::move(agent_id);
+  request.set_data(std::move(data));
+  Send("message", &v1::Scheduler::Stub::async::Message, std::move(request));
+}
+
+void AgoraSchedulerDriver::Impl::DoReconcile(std::vector<v1::TaskStatus> statuses) {
+  if (!connected_) return;
+  v1::ReconcileRequest request;
+  *request.mutable_header() = Header();
+  for (const v1::TaskStatus& status : statuses) {
+    v1::ReconcileRequest::Task* task = request.add_tasks();
+    *task->mutable_task_id() = status.task_id();
+    if (!status.agent_id().value().empty()) *task->mutable_agent_id() = status.agent_id();
+  }
+  Send("reconcile", &v1::Scheduler::Stub::async::Reconcile, std::move(request));
+}
+
+void AgoraSchedulerDriver::Impl::DoUpdateFramework(v1::FrameworkInfo info,
+                                                   std::vector<std::string> suppressed_roles) {
+  *info.mutable_id() = framework_.id();
+  if (info.user().empty()) info.set_user(framework_.user());
+  if (info.hostname().empty()) info.set_hostname(framework_.hostname());
+  if (info.roles().empty()) info.add_roles("*");
+  framework_ = info;
+  suppressed_roles_ = suppressed_roles;
+  if (!connected_) return;  // The next subscription carries it.
+  v1::UpdateFrameworkRequest request;
+  *request.mutable_header() = Header();
+  *request.mutable_framework_info() = std::move(info);
+  for (std::string& role : suppressed_roles) request.add_suppressed_roles(std::move(role));
+  Send("update_framework", &v1::Scheduler::Stub::async::UpdateFramework, std::move(request));
+}
+
+}  // namespace agora

@@ -1,0 +1,162 @@
+// AgoraSchedulerDriver::Impl: the state and connection logic behind the
+// public driver.
+//
+// Owned by AgoraSchedulerDriver. All fields below "Loop-owned" are touched
+// only on `loop_` (an AsioEventLoop thread that also runs every Scheduler
+// callback). Public methods translate into closures posted to the loop; gRPC
+// completions (the Subscribe stream and the unary commands) post through
+// `poster_`, which outlives the loop and drops posts after shutdown.
+//
+// Invariants: at most one Subscribe call is live (`call_`, generation
+// `generation_`); events and completions of older generations are ignored;
+// `connected_` is true only between SUBSCRIBED and the end of that stream.
+#ifndef AGORA_SCHEDULER_DRIVER_DRIVER_IMPL_HPP_
+#define AGORA_SCHEDULER_DRIVER_DRIVER_IMPL_HPP_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "agora/scheduler.hpp"
+#include "agora/v1/scheduler.grpc.pb.h"
+#include "common/asio_event_loop.hpp"
+#include "common/master_detector.hpp"
+#include "scheduler_driver/subscribe_call.hpp"
+
+namespace agora {
+
+// Forwards closures from gRPC threads to the loop until Shutdown(); counts
+// the gRPC calls still outstanding so the driver can wait for them.
+class LoopPoster {
+ public:
+  explicit LoopPoster(EventLoop* loop) : loop_(loop) {}
+  void Post(std::function<void()> fn);
+  void Shutdown();
+  void CallStarted() { outstanding_calls_++; }
+  void CallFinished() { outstanding_calls_--; }
+  int outstanding_calls() const { return outstanding_calls_.load(); }
+
+ private:
+  std::mutex mu_;
+  EventLoop* loop_;
+  std::atomic<int> outstanding_calls_{0};
+};
+
+class AgoraSchedulerDriver::Impl {
+ public:
+  Impl(SchedulerDriver* driver, Scheduler* scheduler, const v1::FrameworkInfo& framework,
+       std::string master, SchedulerDriverOptions options);
+  ~Impl();
+
+  // Public API (any thread but the loop for join()).
+  SchedulerDriverStatus Start();
+  SchedulerDriverStatus Stop(bool failover);
+  SchedulerDriverStatus Abort();
+  SchedulerDriverStatus Join();
+  SchedulerDriverStatus status() const { return status_.load(); }
+  // Runs `fn` on the loop if the driver is RUNNING; returns the status.
+  SchedulerDriverStatus Submit(std::function<void()> fn);
+
+  std::string framework_id() const;
+  bool connected() const;
+  std::string master_address() const;
+
+  // Commands (loop thread).
+  void DoAccept(std::vector<v1::OfferID> offer_ids, std::vector<v1::Offer::Operation> operations,
+                v1::Filters filters);
+  void DoDecline(v1::OfferID offer_id, v1::Filters filters);
+  void DoRevive(std::vector<std::string> roles);
+  void DoSuppress(std::vector<std::string> roles);
+  void DoKill(v1::TaskID task_id, v1::AgentID agent_id);
+  void DoAcknowledge(v1::TaskStatus status);
+  void DoMessage(v1::ExecutorID executor_id, v1::AgentID agent_id, std::string data);
+  void DoReconcile(std::vector<v1::TaskStatus> statuses);
+  void DoUpdateFramework(v1::FrameworkInfo info, std::vector<std::string> suppressed_roles);
+  // Sends TEARDOWN; `done` runs on the loop with its outcome.
+  void DoTeardown(std::function<void(const absl::Status&)> done);
+  bool implicit_acknowledgements() const { return options_.implicit_acknowledgements; }
+
+ private:
+  template <typename Request>
+  using AsyncMethod = void (v1::Scheduler::Stub::async::*)(grpc::ClientContext*, const Request*,
+                                                           v1::CallResponse*,
+                                                           std::function<void(grpc::Status)>);
+  using ResultFn = std::function<void(const absl::Status&)>;
+
+  // Connection (loop thread).
+  void Connect();
+  void ScheduleReconnect();
+  void OnEvent(uint64_t generation, v1::Event event);
+  void OnSubscribed(const v1::Event::Subscribed& subscribed);
+  void OnUpdate(const v1::TaskStatus& status);
+  void OnStreamDone(uint64_t generation, absl::Status status);
+  void OnLivenessCheck(uint64_t generation);
+  void SetDisconnected();
+  void FollowRedirect(const std::string& leader);
+
+  // Sends a command with the current header; `on_result` runs on the loop.
+  template <typename Request>
+  void Send(const char* name, AsyncMethod<Request> method, Request request,
+            ResultFn on_result = nullptr);
+  void OnCallDone(const char* name, const absl::Status& status, const ResultFn& on_result);
+  v1::CallHeader Header() const;
+
+  // Reports synthesized updates for tasks that never reached the master.
+  void FailLaunches(const std::vector<v1::Offer::Operation>& operations, v1::TaskState state,
+                    v1::TaskStatus::Reason reason, const std::string& message);
+
+  // Ends the driver (loop thread): closes the stream, wakes join().
+  void Finish();
+  // A fatal error: ABORTED, error() callback, Finish().
+  void FailFatally(const std::string& message);
+
+  SchedulerDriver* const driver_;
+  Scheduler* const scheduler_;
+  const std::string master_spec_;
+  const SchedulerDriverOptions options_;
+  AsioEventLoop loop_;
+  std::shared_ptr<LoopPoster> poster_;
+  std::atomic<SchedulerDriverStatus> status_{SchedulerDriverStatus::NOT_STARTED};
+
+  // join() waits for `done_`.
+  mutable std::mutex mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  // Mirrors of loop state for the thread-safe accessors.
+  std::string framework_id_mirror_;
+  bool connected_mirror_ = false;
+  std::string master_mirror_;
+
+  // Loop-owned.
+  v1::FrameworkInfo framework_;
+  std::vector<std::string> suppressed_roles_;
+  std::unique_ptr<MasterDetector> detector_;
+  std::string redirect_address_;  // From a LeaderRedirect; preferred when set.
+  std::string channel_address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Scheduler::Stub> stub_;
+  std::shared_ptr<scheduler::SubscribeCall> call_;
+  uint64_t generation_ = 0;
+  bool subscribed_on_stream_ = false;
+  bool connected_ = false;
+  bool registered_once_ = false;
+  std::string stream_id_;
+  absl::Duration heartbeat_interval_ = absl::Seconds(15);
+  absl::Time last_event_time_;
+  int attempt_ = 0;
+  int redirects_in_a_row_ = 0;
+  TimerId reconnect_timer_ = 0;
+  TimerId liveness_timer_ = 0;
+  std::mt19937_64 random_;
+};
+
+}  // namespace agora
+
+#endif  // AGORA_SCHEDULER_DRIVER_DRIVER_IMPL_HPP_
