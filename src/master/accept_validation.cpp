@@ -1,0 +1,186 @@
+#include "master/accept_validation.hpp"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.hpp"
+#include "common/validation.hpp"
+
+namespace agora::master {
+namespace {
+
+absl::Status ValidateCommand(const v1::CommandInfo& command, const std::string& field) {
+  if (command.value().empty()) {
+    return InvalidField(SubField(field, "value"),
+                        command.shell() ? "must not be empty (the shell command to run)"
+                                        : "must not be empty (the program to run)");
+  }
+  for (int i = 0; i < command.environment().variables_size(); ++i) {
+    if (command.environment().variables(i).name().empty()) {
+      return InvalidField(
+          IndexedField(SubField(SubField(field, "environment"), "variables"), i) + ".name",
+          "must not be empty");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Resources of the task plus, for a custom executor, the executor's.
+absl::StatusOr<Resources> TaskResources(const v1::TaskInfo& task, const std::string& field) {
+  auto resources = Resources::FromProto(task.resources(), SubField(field, "resources"));
+  if (!resources.ok()) return resources.status();
+  if (task.has_executor()) {
+    auto executor = Resources::FromProto(task.executor().resources(),
+                                         SubField(SubField(field, "executor"), "resources"));
+    if (!executor.ok()) return executor.status();
+    *resources += *executor;
+  }
+  return resources;
+}
+
+}  // namespace
+
+absl::Status ValidateTaskInfo(const v1::TaskInfo& task, const std::string& field) {
+  if (auto s = ValidateText(SubField(field, "name"), task.name(), 255, true); !s.ok()) return s;
+  if (!task.has_task_id()) return InvalidField(SubField(field, "task_id"), "required");
+  if (auto s = ValidateId(SubField(field, "task_id"), task.task_id().value()); !s.ok()) return s;
+  if (task.resources_size() == 0) {
+    return InvalidField(SubField(field, "resources"), "a task needs at least one resource");
+  }
+  auto resources = TaskResources(task, field);
+  if (!resources.ok()) return resources.status();
+  if (resources->empty()) {
+    return InvalidField(SubField(field, "resources"),
+                        "a task needs at least one positive resource");
+  }
+  if (task.has_command() && task.has_executor()) {
+    return InvalidField(SubField(field, "executor"),
+                        "set either command (command executor) or executor, not both");
+  }
+  if (!task.has_command() && !task.has_executor()) {
+    return InvalidField(SubField(field, "command"), "required (or set executor)");
+  }
+  if (task.has_command()) return ValidateCommand(task.command(), SubField(field, "command"));
+  const std::string executor = SubField(field, "executor");
+  if (auto s = ValidateId(SubField(executor, "executor_id"), task.executor().executor_id().value());
+      !s.ok())
+    return s;
+  return ValidateCommand(task.executor().command(), SubField(executor, "command"));
+}
+
+absl::Status ValidateAcceptShape(const v1::AcceptRequest& request) {
+  if (request.offer_ids_size() == 0) return InvalidField("offer_ids", "at least one offer id");
+  std::set<std::string> offers;
+  for (int i = 0; i < request.offer_ids_size(); ++i) {
+    const std::string field = IndexedField("offer_ids", i);
+    if (auto s = ValidateId(field, request.offer_ids(i).value()); !s.ok()) return s;
+    if (!offers.insert(request.offer_ids(i).value()).second) {
+      return InvalidField(field,
+                          absl::StrCat("offer ", request.offer_ids(i).value(), " is listed twice"));
+    }
+  }
+  if (auto s = ValidateNonNegative("filters.refuse_seconds", request.filters().refuse_seconds());
+      !s.ok())
+    return s;
+  std::set<std::string> task_ids;
+  for (int i = 0; i < request.operations_size(); ++i) {
+    const auto& op = request.operations(i);
+    const std::string field = IndexedField("operations", i);
+    switch (op.type()) {
+      case v1::Offer::Operation::LAUNCH:
+        break;
+      case v1::Offer::Operation::RESERVE:
+      case v1::Offer::Operation::UNRESERVE:
+        return InvalidField(SubField(field, "type"),
+                            "RESERVE and UNRESERVE are not supported by this master yet");
+      default:
+        return InvalidField(SubField(field, "type"), "must be LAUNCH, RESERVE or UNRESERVE");
+    }
+    if (op.launch().task_infos_size() == 0) {
+      return InvalidField(SubField(field, "launch.task_infos"), "at least one task");
+    }
+    for (int t = 0; t < op.launch().task_infos_size(); ++t) {
+      const auto& task = op.launch().task_infos(t);
+      const std::string task_field = IndexedField(SubField(field, "launch.task_infos"), t);
+      if (auto s = ValidateTaskInfo(task, task_field); !s.ok()) return s;
+      if (!task_ids.insert(task.task_id().value()).second) {
+        return InvalidField(
+            SubField(task_field, "task_id"),
+            absl::StrCat("task id ", task.task_id().value(), " is used twice in this request"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AcceptPlan> PlanAccept(const v1::AcceptRequest& request,
+                                      const std::string& framework_id,
+                                      const OfferLookup& find_offer,
+                                      const LiveTaskCheck& is_live_task) {
+  if (auto s = ValidateAcceptShape(request); !s.ok()) return s;
+  AcceptPlan plan;
+  std::string stale;
+  std::string first_field;
+  for (int i = 0; i < request.offer_ids_size(); ++i) {
+    const std::string& id = request.offer_ids(i).value();
+    const OfferView* offer = find_offer(id);
+    if (offer == nullptr) {
+      if (stale.empty()) stale = id;
+      continue;
+    }
+    const std::string field = IndexedField("offer_ids", i);
+    if (offer->framework_id != framework_id) {
+      return InvalidField(field, absl::StrCat("offer ", id, " belongs to another framework"));
+    }
+    if (plan.agent_id.empty()) {
+      plan.agent_id = offer->agent_id;
+      first_field = field;
+    } else if (offer->agent_id != plan.agent_id) {
+      return InvalidField(
+          field, absl::StrCat("offer ", id, " is on agent ", offer->agent_id, " but ", first_field,
+                              " is on agent ", plan.agent_id, "; all offers must be on one agent"));
+    }
+    plan.offer_ids.push_back(id);
+    plan.offered += offer->resources;
+  }
+
+  Resources remaining = plan.offered;
+  for (int i = 0; i < request.operations_size(); ++i) {
+    const auto& launch = request.operations(i).launch();
+    for (int t = 0; t < launch.task_infos_size(); ++t) {
+      v1::TaskInfo task = launch.task_infos(t);
+      const std::string field =
+          IndexedField(SubField(IndexedField("operations", i), "launch.task_infos"), t);
+      RejectedTask rejected{task};
+      if (!stale.empty()) {
+        rejected.state = v1::TASK_DROPPED;
+        rejected.reason = v1::TaskStatus::REASON_INVALID_OFFERS;
+        rejected.message =
+            absl::StrCat("offer ", stale, " is no longer valid (rescinded, expired or used)");
+        plan.rejected.push_back(std::move(rejected));
+        continue;
+      }
+      if (is_live_task(task.task_id().value())) {
+        rejected.message = absl::StrCat(field, ".task_id: task ", task.task_id().value(),
+                                        " is already running in this framework");
+        plan.rejected.push_back(std::move(rejected));
+        continue;
+      }
+      Resources needed = *TaskResources(task, field);  // Validated by the shape check.
+      if (!remaining.Contains(needed)) {
+        rejected.message =
+            absl::StrCat(field, ".resources: ", needed.ToString(),
+                         " exceed what the offers still hold (", remaining.ToString(), ")");
+        plan.rejected.push_back(std::move(rejected));
+        continue;
+      }
+      remaining -= needed;
+      plan.used += needed;
+      task.mutable_agent_id()->set_value(plan.agent_id);
+      plan.launches.push_back(std::move(task));
+    }
+  }
+  return plan;
+}
+
+}  // namespace agora::master

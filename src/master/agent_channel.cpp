@@ -1,0 +1,153 @@
+// AgentChannelService: one bidirectional stream per agent.
+//
+// AgentStream is the loop-driven bidi reactor (the pattern of
+// ServerEventStream, plus reads): gRPC callbacks only post to the loop; the
+// loop hands each received message to MasterCore and only then starts the
+// next read (natural back-pressure), and it owns the bounded outbound queue
+// with one write in flight. The stream keeps itself alive until gRPC reports
+// it done and that report reached the loop.
+#include "common/bounded_queue.hpp"
+#include "common/grpc_status.hpp"
+#include "glog/logging.h"
+#include "master/services.hpp"
+
+namespace agora::master {
+namespace {
+
+using internal::AgentMessage;
+using internal::MasterMessage;
+
+class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>, public AgentSink {
+ public:
+  static std::shared_ptr<AgentStream> Create(EventLoop* loop, MasterCore* core, uint64_t connection,
+                                             size_t capacity) {
+    std::shared_ptr<AgentStream> stream(new AgentStream(loop, core, connection, capacity));
+    stream->self_ = stream;
+    loop->Post([stream] {
+      stream->core_->OnAgentConnected(stream->connection_, stream);
+      stream->StartRead(&stream->in_);
+    });
+    return stream;
+  }
+
+  bool Send(MasterMessage message) override {
+    DCHECK(loop_->IsInLoopThread());
+    if (closing()) return false;
+    if (!in_flight_) {
+      in_flight_ = std::move(message);
+      StartWrite(&*in_flight_);
+      return true;
+    }
+    if (!queue_.Push(std::move(message))) {
+      LOG(WARNING) << "Agent stream too slow; disconnecting it connection=" << connection_;
+      queue_.Clear();
+      Close(absl::ResourceExhaustedError("agent too slow: outbound queue full"));
+      return false;
+    }
+    return true;
+  }
+
+  void Close(absl::Status status) override {
+    DCHECK(loop_->IsInLoopThread());
+    if (closing()) return;
+    pending_finish_ = ToGrpcStatus(status);
+    MaybeFinish();
+  }
+
+ private:
+  AgentStream(EventLoop* loop, MasterCore* core, uint64_t connection, size_t capacity)
+      : loop_(loop), core_(core), connection_(connection), queue_(capacity) {}
+
+  bool closing() const { return pending_finish_.has_value() || done_ || cancelled_; }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      loop_->Post([this] {
+        NotifyDisconnected();
+        Close(absl::OkStatus());
+      });
+      return;
+    }
+    loop_->Post([this, message = in_] {
+      if (closing()) return;
+      absl::Status status = core_->OnAgentMessage(connection_, message);
+      if (!status.ok()) {
+        LOG(WARNING) << "Closing agent stream connection=" << connection_ << ": " << status;
+        NotifyDisconnected();
+        Close(status);
+        return;
+      }
+      if (!closing()) StartRead(&in_);
+    });
+  }
+
+  void OnWriteDone(bool ok) override {
+    loop_->Post([this, ok] {
+      in_flight_.reset();
+      if (!ok) {
+        queue_.Clear();
+        if (!pending_finish_)
+          pending_finish_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed");
+      }
+      if (auto next = queue_.Pop(); next && !cancelled_) {
+        in_flight_ = std::move(*next);
+        StartWrite(&*in_flight_);
+        return;
+      }
+      MaybeFinish();
+    });
+  }
+
+  void OnCancel() override {
+    loop_->Post([this] {
+      cancelled_ = true;
+      queue_.Clear();
+      if (!pending_finish_) pending_finish_ = grpc::Status::CANCELLED;
+      MaybeFinish();
+      NotifyDisconnected();
+    });
+  }
+
+  void OnDone() override {
+    loop_->Post([this] {
+      done_ = true;
+      NotifyDisconnected();
+      self_.reset();  // May delete this.
+    });
+  }
+
+  void MaybeFinish() {
+    if (!pending_finish_ || in_flight_ || finish_called_ || !queue_.empty()) return;
+    finish_called_ = true;
+    Finish(*pending_finish_);
+  }
+
+  void NotifyDisconnected() {
+    if (disconnected_) return;
+    disconnected_ = true;
+    core_->OnAgentDisconnected(connection_);
+  }
+
+  EventLoop* loop_;
+  MasterCore* core_;
+  uint64_t connection_;
+  AgentMessage in_;
+  BoundedQueue<MasterMessage> queue_;
+  std::optional<MasterMessage> in_flight_;
+  std::optional<grpc::Status> pending_finish_;
+  bool finish_called_ = false;
+  bool done_ = false;
+  bool cancelled_ = false;
+  bool disconnected_ = false;
+  std::shared_ptr<AgentStream> self_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<AgentMessage, MasterMessage>* AgentChannelService::Connect(
+    grpc::CallbackServerContext*) {
+  auto stream = AgentStream::Create(loop_, core_, next_connection_++, queue_capacity_);
+  return stream.get();
+}
+
+}  // namespace agora::master

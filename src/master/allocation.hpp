@@ -1,0 +1,91 @@
+// Allocation: the master's view of the allocator, an AllocatorInterface-
+// shaped seam. The master reports every event (agents, frameworks, recovered
+// resources, filters, suppress/revive) and asks for decisions; the allocator
+// never performs I/O or reads the clock (time is passed in).
+//
+// Accounting follows Mesos: resources handed out by Allocate() stay
+// allocated to the framework (offered, then used by tasks) until the master
+// calls Recover() for them (decline, rescind, unused part of an accept,
+// terminal task).
+//
+// Implementations: SimpleDrfAllocation (below, a placeholder used until the
+// full hierarchical DRF library of src/allocator is wired in) and the
+// adapter over agora_allocator. Owned by the master core; loop thread only.
+#ifndef AGORA_MASTER_ALLOCATION_HPP_
+#define AGORA_MASTER_ALLOCATION_HPP_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/resources.hpp"
+
+namespace agora::master {
+
+// One offer the allocator decided on.
+struct OfferDecision {
+  std::string framework_id;
+  std::string agent_id;
+  std::string role;
+  Resources resources;
+};
+
+class Allocation {
+ public:
+  virtual ~Allocation() = default;
+
+  // `used` is what frameworks' tasks already hold on the agent (known after a
+  // re-registration), keyed by framework id.
+  virtual void AddAgent(const std::string& agent_id, const Resources& total,
+                        const std::map<std::string, Resources>& used) = 0;
+  virtual void RemoveAgent(const std::string& agent_id) = 0;
+  // Inactive agents (unreachable, draining) get no allocations.
+  virtual void SetAgentActive(const std::string& agent_id, bool active) = 0;
+
+  virtual void AddFramework(const std::string& framework_id, const std::vector<std::string>& roles,
+                            const std::set<std::string>& suppressed_roles) = 0;
+  virtual void UpdateFramework(const std::string& framework_id,
+                               const std::vector<std::string>& roles,
+                               const std::set<std::string>& suppressed_roles) = 0;
+  // Frees everything allocated to the framework.
+  virtual void RemoveFramework(const std::string& framework_id) = 0;
+  // Inactive (disconnected) frameworks get no offers but keep their usage.
+  virtual void SetFrameworkActive(const std::string& framework_id, bool active) = 0;
+  // Empty `roles`: all of the framework's roles.
+  virtual void Suppress(const std::string& framework_id, const std::set<std::string>& roles) = 0;
+  // Unsuppresses the roles and clears all the framework's filters.
+  virtual void Revive(const std::string& framework_id, const std::set<std::string>& roles) = 0;
+
+  // Adds usage that did not come from an offer (tasks of a re-registered
+  // agent whose framework subscribed later).
+  virtual void AddUsed(const std::string& framework_id, const std::string& agent_id,
+                       const Resources& resources) = 0;
+  // Returns resources to the pool. With `refuse`, the framework is not
+  // offered these resources of that agent again before `now + *refuse`.
+  virtual void Recover(const std::string& framework_id, const std::string& agent_id,
+                       const Resources& resources, std::optional<absl::Duration> refuse,
+                       absl::Time now) = 0;
+
+  // Hands out free resources. Deterministic for the same calls.
+  virtual std::vector<OfferDecision> Allocate(absl::Time now) = 0;
+
+  // Dominant share of a framework (for the operator API).
+  virtual double DominantShare(const std::string& framework_id) const = 0;
+};
+
+// Creates the built-in placeholder: each agent's free resources go, whole, to
+// the eligible framework with the lowest dominant share (ties by id).
+// Filters block an agent for a framework while the free resources are
+// contained in what it refused.
+std::unique_ptr<Allocation> NewSimpleDrfAllocation();
+
+// The allocator the master uses by default.
+std::unique_ptr<Allocation> NewDefaultAllocation();
+
+}  // namespace agora::master
+
+#endif  // AGORA_MASTER_ALLOCATION_HPP_

@@ -1,0 +1,351 @@
+// MasterCore: the agent channel (registration, heartbeats, status updates,
+// unreachable agents).
+#include "absl/strings/str_cat.h"
+#include "common/ids.hpp"
+#include "common/task_state.hpp"
+#include "common/validation.hpp"
+#include "glog/logging.h"
+#include "master/core_types.hpp"
+
+namespace agora::master {
+namespace {
+
+absl::Status ValidateAgentInfo(const v1::AgentInfo& info, const std::string& field) {
+  if (auto s = ValidateText(SubField(field, "hostname"), info.hostname(), 255, true); !s.ok())
+    return s;
+  auto resources = Resources::FromProto(info.resources(), SubField(field, "resources"));
+  if (!resources.ok()) return resources.status();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void MasterCore::OnAgentConnected(uint64_t connection, std::shared_ptr<AgentSink> sink) {
+  DCHECK(loop_->IsInLoopThread());
+  if (shut_down_) {
+    sink->Close(absl::UnavailableError("master shutting down"));
+    return;
+  }
+  connections_[connection] = std::move(sink);
+}
+
+absl::Status MasterCore::OnAgentMessage(uint64_t connection,
+                                        const internal::AgentMessage& message) {
+  DCHECK(loop_->IsInLoopThread());
+  using internal::AgentMessage;
+  auto mapped = connection_agents_.find(connection);
+  Agent* agent = nullptr;
+  if (mapped != connection_agents_.end()) {
+    auto it = agents_.find(mapped->second);
+    if (it != agents_.end() && it->second->connection == connection) {
+      agent = it->second.get();
+      agent->missed_heartbeats = 0;
+    }
+  }
+  switch (message.type()) {
+    case AgentMessage::REGISTER:
+      CountMessage("agent_register");
+      if (mapped != connection_agents_.end())
+        return absl::FailedPreconditionError("this stream already registered");
+      return HandleRegister(connection, message.register_());
+    case AgentMessage::REREGISTER:
+      CountMessage("agent_reregister");
+      if (mapped != connection_agents_.end())
+        return absl::FailedPreconditionError("this stream already registered");
+      return HandleReregister(connection, message.reregister());
+    case AgentMessage::TYPE_UNSPECIFIED:
+      return InvalidField("type", "must be set");
+    default:
+      break;
+  }
+  if (agent == nullptr) {
+    // Messages that race with registration are dropped; the agent retries.
+    VLOG(1) << "Dropping agent message type=" << message.type() << " from an unregistered stream";
+    return absl::OkStatus();
+  }
+  switch (message.type()) {
+    case AgentMessage::HEARTBEAT:
+      CountMessage("agent_heartbeat");
+      return absl::OkStatus();
+    case AgentMessage::STATUS_UPDATE:
+      CountMessage("agent_status_update");
+      HandleStatusUpdate(agent, message.status_update());
+      return absl::OkStatus();
+    case AgentMessage::EXECUTOR_EXITED: {
+      CountMessage("agent_executor_exited");
+      v1::Event event;
+      event.set_type(v1::Event::FAILURE);
+      *event.mutable_failure()->mutable_agent_id() = agent->info.id();
+      *event.mutable_failure()->mutable_executor_id() = message.executor_exited().executor_id();
+      event.mutable_failure()->set_status(message.executor_exited().status());
+      event.mutable_failure()->set_has_status(true);
+      SendToFramework(message.executor_exited().framework_id().value(), std::move(event));
+      return absl::OkStatus();
+    }
+    case AgentMessage::EXECUTOR_MESSAGE: {
+      CountMessage("agent_executor_message");
+      v1::Event event;
+      event.set_type(v1::Event::MESSAGE);
+      *event.mutable_message()->mutable_agent_id() = agent->info.id();
+      *event.mutable_message()->mutable_executor_id() = message.executor_message().executor_id();
+      event.mutable_message()->set_data(message.executor_message().data());
+      SendToFramework(message.executor_message().framework_id().value(), std::move(event));
+      return absl::OkStatus();
+    }
+    default:
+      return InvalidField("type", absl::StrCat("unknown message type ", message.type()));
+  }
+}
+
+absl::Status MasterCore::HandleRegister(uint64_t connection,
+                                        const internal::AgentMessage::Register& reg) {
+  if (!reg.agent_info().id().value().empty()) {
+    return InvalidField("register.agent_info.id", "must be empty (use REREGISTER with an id)");
+  }
+  if (auto s = ValidateAgentInfo(reg.agent_info(), "register.agent_info"); !s.ok()) return s;
+  v1::AgentInfo info = reg.agent_info();
+  info.mutable_id()->set_value(ids_->Next("agent"));
+  AdmitAgent(connection, info, reg.version(), /*reregister=*/false, {});
+  return absl::OkStatus();
+}
+
+absl::Status MasterCore::HandleReregister(uint64_t connection,
+                                          const internal::AgentMessage::Reregister& reg) {
+  const std::string& id = reg.agent_info().id().value();
+  if (auto s = ValidateId("reregister.agent_info.id", id); !s.ok()) return s;
+  if (auto s = ValidateAgentInfo(reg.agent_info(), "reregister.agent_info"); !s.ok()) return s;
+  if (gone_agents_.count(id)) {
+    internal::MasterMessage shutdown;
+    shutdown.set_type(internal::MasterMessage::SHUTDOWN);
+    shutdown.mutable_shutdown()->set_reason("agent was marked gone");
+    connections_[connection]->Send(std::move(shutdown));
+    connections_[connection]->Close(absl::OkStatus());
+    return absl::OkStatus();
+  }
+  std::vector<v1::Task> tasks;
+  for (int i = 0; i < reg.tasks_size(); ++i) {
+    const v1::Task& task = reg.tasks(i);
+    if (!ValidateId("framework_id", task.framework_id().value()).ok() ||
+        !ValidateId("task_id", task.task_id().value()).ok() ||
+        !Resources::FromProto(task.resources()).ok()) {
+      LOG(WARNING) << "Ignoring malformed task " << i << " reported by agent_id=" << id;
+      continue;
+    }
+    tasks.push_back(task);
+    tasks.back().mutable_agent_id()->set_value(id);
+  }
+  AdmitAgent(connection, reg.agent_info(), reg.version(), /*reregister=*/true, std::move(tasks));
+  return absl::OkStatus();
+}
+
+void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
+                            const std::string& version, bool reregister,
+                            std::vector<v1::Task> tasks) {
+  internal::Operation op;
+  op.set_type(internal::Operation::PUT_AGENT);
+  *op.mutable_agent()->mutable_info() = info;
+  op.mutable_agent()->set_status(internal::AgentRecord::ADMITTED);
+  // The admission is durable before the agent hears about it.
+  registry_->Apply({op}, [this, connection, info, version, reregister,
+                          tasks = std::move(tasks)](absl::Status status) mutable {
+    auto link = connections_.find(connection);
+    if (link == connections_.end() || shut_down_) return;  // Stream gone; the agent retries.
+    if (!status.ok()) {
+      link->second->Close(absl::UnavailableError(
+          absl::StrCat("could not persist the agent's admission: ", status.message())));
+      return;
+    }
+    const std::string id = info.id().value();
+    const absl::Time now = loop_->Now();
+    auto& slot = agents_[id];
+    if (!slot) {
+      slot = std::make_unique<Agent>();
+      slot->registered_time = now;
+    } else if (slot->sink && slot->connection != connection) {
+      slot->sink->Close(absl::AbortedError("replaced by a newer connection of the same agent"));
+      connection_agents_.erase(slot->connection);
+    }
+    Agent* agent = slot.get();
+    const bool was_unreachable = !agent->reachable;
+    agent->info = info;
+    agent->total = *Resources::FromProto(info.resources());
+    agent->version = version;
+    agent->sink = link->second;
+    agent->connection = connection;
+    agent->reachable = true;
+    agent->missed_heartbeats = 0;
+    if (reregister) agent->reregistered_time = now;
+    connection_agents_[connection] = id;
+    recovered_agents_.erase(id);
+
+    // Rebuild the agent's tasks from its report.
+    std::set<std::pair<std::string, std::string>> reported;
+    for (auto& task : tasks) {
+      const std::string framework_id = task.framework_id().value();
+      const std::string task_id = task.task_id().value();
+      reported.insert({framework_id, task_id});
+      v1::Task* known = tasks_.Find(framework_id, task_id);
+      if (known == nullptr) {
+        tasks_.Add(std::move(task));
+        continue;
+      }
+      const v1::TaskState before = known->state();
+      if (!IsTerminalState(before)) known->set_state(task.state());
+      if (task.has_status()) *known->mutable_status() = task.status();
+      if (before == v1::TASK_UNREACHABLE) {
+        SendUpdate(framework_id,
+                   MasterStatus(*known, known->state(), v1::TaskStatus::REASON_UNSPECIFIED,
+                                "the agent re-registered"));
+      }
+    }
+    std::vector<v1::Task*> missing;
+    for (v1::Task* task : tasks_.ActiveOnAgent(id)) {
+      if (!reported.count({task->framework_id().value(), task->task_id().value()}) &&
+          !IsTerminalState(task->state()) && reregister) {
+        missing.push_back(task);
+      }
+    }
+    for (v1::Task* task : missing) {
+      const std::string framework_id = task->framework_id().value();
+      const std::string task_id = task->task_id().value();
+      v1::TaskState state = task->state() == v1::TASK_STAGING ? v1::TASK_DROPPED : v1::TASK_GONE;
+      v1::TaskStatus status = MasterStatus(*task, state, v1::TaskStatus::REASON_AGENT_RESTARTED,
+                                           "the re-registered agent does not have this task");
+      tasks_.Update(framework_id, status);
+      SendUpdate(framework_id, status);
+      tasks_.Complete(framework_id, task_id);
+    }
+    // The allocator learns the agent with what its live tasks use.
+    std::map<std::string, Resources> used;
+    for (const v1::Task* task : tasks_.ActiveOnAgent(id)) {
+      if (IsTerminalState(task->state())) continue;
+      used[task->framework_id().value()] += *Resources::FromProto(task->resources());
+    }
+    allocation_->RemoveAgent(id);
+    allocation_->AddAgent(id, agent->total, used);
+
+    internal::MasterMessage reply;
+    reply.set_type(reregister ? internal::MasterMessage::REREGISTERED
+                              : internal::MasterMessage::REGISTERED);
+    reply.mutable_registered()->mutable_agent_id()->set_value(id);
+    reply.mutable_registered()->set_master_id(master_id_);
+    reply.mutable_registered()->set_heartbeat_interval_seconds(
+        absl::ToDoubleSeconds(options_.agent_heartbeat_interval));
+    reply.mutable_registered()->set_max_missed_heartbeats(
+        static_cast<uint32_t>(options_.max_missed_heartbeats));
+    agent->sink->Send(std::move(reply));
+    loop_->Cancel(agent->heartbeat_timer);
+    agent->heartbeat_timer = loop_->RunAfter(options_.agent_heartbeat_interval,
+                                             [this, id] { OnAgentHeartbeatTick(id); });
+    LOG(INFO) << (reregister ? "Agent re-registered" : "Agent registered") << " agent_id=" << id
+              << " hostname=" << info.hostname() << " resources=" << agent->total
+              << (was_unreachable ? " (was unreachable)" : "");
+    RequestAllocation();
+  });
+}
+
+void MasterCore::HandleStatusUpdate(Agent* agent,
+                                    const internal::AgentMessage::StatusUpdate& update) {
+  const std::string& framework_id = update.framework_id().value();
+  if (!ValidateId("framework_id", framework_id).ok() ||
+      !ValidateId("task_id", update.status().task_id().value()).ok() ||
+      update.status().state() == v1::TASK_STATE_UNSPECIFIED) {
+    LOG(WARNING) << "Ignoring malformed status update from agent_id=" << agent->info.id().value();
+    return;
+  }
+  v1::TaskStatus status = update.status();
+  *status.mutable_agent_id() = agent->info.id();
+  TaskBook::UpdateResult result = tasks_.Update(framework_id, status, update.latest_state());
+  if (result.became_terminal) {
+    RecoverTaskResources(*tasks_.Find(framework_id, status.task_id().value()));
+  }
+  VLOG(1) << "Status update task_id=" << status.task_id().value()
+          << " state=" << ShortStateName(status.state()) << " framework_id=" << framework_id;
+  SendUpdate(framework_id, status);
+  if (result.known && status.uuid().empty() && IsTerminalState(status.state())) {
+    tasks_.Complete(framework_id, status.task_id().value());
+  }
+}
+
+void MasterCore::OnAgentHeartbeatTick(const std::string& agent_id) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end() || !it->second->reachable || shut_down_) return;
+  Agent* agent = it->second.get();
+  ++agent->missed_heartbeats;
+  if (agent->missed_heartbeats > options_.max_missed_heartbeats) {
+    LOG(WARNING) << "Agent missed " << options_.max_missed_heartbeats
+                 << " heartbeats; marking it unreachable agent_id=" << agent_id;
+    MarkAgentUnreachable(agent_id);
+    return;
+  }
+  if (agent->sink) {
+    internal::MasterMessage beat;
+    beat.set_type(internal::MasterMessage::HEARTBEAT);
+    agent->sink->Send(std::move(beat));
+  }
+  agent->heartbeat_timer = loop_->RunAfter(options_.agent_heartbeat_interval,
+                                           [this, agent_id] { OnAgentHeartbeatTick(agent_id); });
+}
+
+void MasterCore::MarkAgentUnreachable(const std::string& agent_id) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end()) return;
+  Agent* agent = it->second.get();
+  agent->reachable = false;
+  agent->unreachable_time = loop_->Now();
+  internal::Operation op;
+  op.set_type(internal::Operation::PUT_AGENT);
+  *op.mutable_agent()->mutable_info() = agent->info;
+  op.mutable_agent()->set_status(internal::AgentRecord::UNREACHABLE);
+  op.mutable_agent()->set_status_time(UnixSeconds(agent->unreachable_time));
+  // Act only once the registry says so.
+  registry_->Apply({op}, [this, agent_id](absl::Status status) {
+    auto it = agents_.find(agent_id);
+    if (it == agents_.end() || it->second->reachable || shut_down_) return;
+    if (!status.ok()) LOG(ERROR) << "Could not persist unreachable agent_id=" << agent_id;
+    Agent* agent = it->second.get();
+    DetachAgentConnection(agent);
+    for (v1::Task* task : tasks_.ActiveOnAgent(agent_id)) {
+      if (IsTerminalState(task->state())) continue;
+      v1::TaskStatus update =
+          MasterStatus(*task, v1::TASK_UNREACHABLE, v1::TaskStatus::REASON_AGENT_UNREACHABLE,
+                       "the agent is unreachable");
+      const std::string framework_id = task->framework_id().value();
+      tasks_.Update(framework_id, update);
+      SendUpdate(framework_id, update);
+    }
+    v1::Event failure;
+    failure.set_type(v1::Event::FAILURE);
+    failure.mutable_failure()->mutable_agent_id()->set_value(agent_id);
+    for (const auto& [framework_id, framework] : frameworks_) {
+      if (framework->connected) SendToFramework(framework_id, failure);
+    }
+  });
+}
+
+void MasterCore::DetachAgentConnection(Agent* agent) {
+  const std::string agent_id = agent->info.id().value();
+  RescindOffersOfAgent(agent_id);
+  allocation_->SetAgentActive(agent_id, false);
+  if (agent->sink) {
+    agent->sink->Close(absl::UnavailableError("agent detached"));
+    connection_agents_.erase(agent->connection);
+  }
+  agent->sink.reset();
+  agent->connection = 0;
+}
+
+void MasterCore::OnAgentDisconnected(uint64_t connection) {
+  DCHECK(loop_->IsInLoopThread());
+  connections_.erase(connection);
+  auto mapped = connection_agents_.find(connection);
+  if (mapped == connection_agents_.end()) return;
+  auto it = agents_.find(mapped->second);
+  connection_agents_.erase(mapped);
+  if (it == agents_.end() || it->second->connection != connection) return;
+  LOG(INFO) << "Agent disconnected agent_id=" << it->first;
+  it->second->sink.reset();
+  DetachAgentConnection(it->second.get());
+}
+
+}  // namespace agora::master

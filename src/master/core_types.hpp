@@ -1,0 +1,59 @@
+// The records MasterCore keeps per framework, agent and offer. Private to
+// the core's .cpp files; loop-owned like the core itself.
+#ifndef AGORA_MASTER_CORE_TYPES_HPP_
+#define AGORA_MASTER_CORE_TYPES_HPP_
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "master/master_core.hpp"
+
+namespace agora::master {
+
+// Seconds since the epoch, the proto timestamp convention.
+inline double UnixSeconds(absl::Time t) { return absl::ToDoubleSeconds(t - absl::UnixEpoch()); }
+
+struct MasterCore::Framework {
+  v1::FrameworkInfo info;
+  std::shared_ptr<FrameworkSink> sink;  // Null while disconnected.
+  std::string stream_id;
+  uint64_t stream_token = 0;
+  bool connected = false;
+  // Subscribed (SUBSCRIBED sent) as opposed to waiting for the registry.
+  bool subscribed = false;
+  // Known to the allocator (added on the first SUBSCRIBED).
+  bool in_allocator = false;
+  std::set<std::string> suppressed_roles;
+  absl::Time registered_time;
+  absl::Time reregistered_time;
+  absl::Time unregistered_time;
+  TimerId heartbeat_timer = 0;
+  TimerId failover_timer = 0;
+  std::set<std::string> offers;
+};
+
+struct MasterCore::Agent {
+  v1::AgentInfo info;
+  Resources total;
+  std::string version;
+  std::shared_ptr<AgentSink> sink;  // Null while disconnected.
+  uint64_t connection = 0;
+  bool reachable = true;
+  int missed_heartbeats = 0;
+  TimerId heartbeat_timer = 0;
+  absl::Time registered_time;
+  absl::Time reregistered_time;
+  absl::Time unreachable_time;
+  std::set<std::string> offers;
+};
+
+struct MasterCore::Offer {
+  v1::Offer offer;
+  OfferView view;
+  TimerId expiry_timer = 0;
+};
+
+}  // namespace agora::master
+
+#endif  // AGORA_MASTER_CORE_TYPES_HPP_

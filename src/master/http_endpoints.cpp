@@ -1,0 +1,100 @@
+#include "master/http_endpoints.hpp"
+
+#include <future>
+#include <memory>
+#include <optional>
+
+#include "common/metrics.hpp"
+#include "common/task_state.hpp"
+#include "google/protobuf/util/json_util.h"
+
+namespace agora::master {
+namespace {
+
+// Runs `fn` on the loop and waits for its result (nullopt on timeout).
+template <typename T, typename Fn>
+std::optional<T> FromLoop(EventLoop* loop, Fn fn) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  loop->Post([promise, fn = std::move(fn)] { promise->set_value(fn()); });
+  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) return std::nullopt;
+  return future.get();
+}
+
+HttpResponse Unavailable() {
+  return HttpResponse{503, "text/plain; charset=utf-8", "master is not responding\n"};
+}
+
+}  // namespace
+
+std::string RenderMetrics(const MasterMetrics& m) {
+  MetricsText out;
+  out.Gauge("agora_master_agents", "Agents known to the master by state.", m.agents_connected,
+            {{"state", "connected"}});
+  out.Gauge("agora_master_agents", "", m.agents_disconnected, {{"state", "disconnected"}});
+  out.Gauge("agora_master_agents", "", m.agents_unreachable, {{"state", "unreachable"}});
+  out.Gauge("agora_master_frameworks", "Frameworks by connection state.", m.frameworks_connected,
+            {{"state", "connected"}});
+  out.Gauge("agora_master_frameworks", "", m.frameworks_disconnected, {{"state", "disconnected"}});
+  for (int s = v1::TASK_STAGING; s <= v1::TASK_UNKNOWN; ++s) {
+    auto state = static_cast<v1::TaskState>(s);
+    auto it = m.tasks_by_state.find(state);
+    out.Gauge("agora_master_tasks", "Active tasks (incl. unacknowledged terminal ones) by state.",
+              it == m.tasks_by_state.end() ? 0 : it->second,
+              {{"state", std::string(ShortStateName(state))}});
+  }
+  out.Gauge("agora_master_tasks_completed", "Terminal tasks kept in the completed history.",
+            m.tasks_completed);
+  out.Gauge("agora_master_offers_outstanding", "Offers sent and not yet answered.",
+            m.offers_outstanding);
+  const MasterCounters& c = m.counters;
+  out.Counter("agora_master_offers_sent_total", "Offers sent to frameworks.", c.offers_sent);
+  out.Counter("agora_master_offers_rescinded_total", "Offers rescinded.", c.offers_rescinded);
+  out.Counter("agora_master_offers_declined_total", "Offers declined.", c.offers_declined);
+  out.Counter("agora_master_offers_accepted_total", "Offers accepted.", c.offers_accepted);
+  out.Counter("agora_master_tasks_launched_total", "Tasks sent to agents.", c.tasks_launched);
+  out.Counter("agora_master_tasks_error_total", "Tasks refused with TASK_ERROR.", c.tasks_errored);
+  out.Counter("agora_master_tasks_dropped_total", "Tasks refused with TASK_DROPPED.",
+              c.tasks_dropped);
+  out.Counter("agora_master_invalid_requests_total", "Requests rejected as invalid.",
+              c.invalid_requests);
+  out.Summary("agora_master_allocation_cycle_seconds", "Time spent in allocation cycles.",
+              c.allocation_seconds_total, static_cast<double>(c.allocation_cycles));
+  out.Gauge("agora_master_allocation_last_cycle_seconds", "Duration of the last allocation cycle.",
+            c.allocation_seconds_last);
+  for (const auto& [kind, count] : c.messages) {
+    out.Counter("agora_master_messages_received_total", "Messages received, by kind.", count,
+                {{"kind", kind}});
+  }
+  return out.text();
+}
+
+std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, MasterCore* core) {
+  std::map<std::string, HttpServer::Handler> routes;
+  routes["/health"] = [loop] {
+    auto alive = FromLoop<bool>(loop, [] { return true; });
+    if (!alive) return Unavailable();
+    return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+  };
+  routes["/metrics"] = [loop, core] {
+    auto metrics = FromLoop<MasterMetrics>(loop, [core] { return core->Metrics(); });
+    if (!metrics) return Unavailable();
+    return HttpResponse{200, std::string(MetricsText::kContentType), RenderMetrics(*metrics)};
+  };
+  routes["/state"] = [loop, core] {
+    auto state = FromLoop<v1::MasterState>(loop, [core] { return core->BuildState(); });
+    if (!state) return Unavailable();
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    auto status = google::protobuf::util::MessageToJsonString(*state, &json, options);
+    if (!status.ok()) {
+      return HttpResponse{500, "text/plain; charset=utf-8", std::string(status.message()) + "\n"};
+    }
+    json.push_back('\n');
+    return HttpResponse{200, "application/json", std::move(json)};
+  };
+  return routes;
+}
+
+}  // namespace agora::master

@@ -1,0 +1,24 @@
+// The master's HTTP routes: /health, /metrics (Prometheus text) and /state
+// (JSON of GetState). Handlers run on the HTTP server's thread: they fetch a
+// snapshot from the loop (waiting at most a few seconds) and render or
+// serialize it there, never on the loop.
+#ifndef AGORA_MASTER_HTTP_ENDPOINTS_HPP_
+#define AGORA_MASTER_HTTP_ENDPOINTS_HPP_
+
+#include <map>
+#include <string>
+
+#include "common/event_loop.hpp"
+#include "common/http_server.hpp"
+#include "master/master_core.hpp"
+
+namespace agora::master {
+
+std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, MasterCore* core);
+
+// Renders the figures as Prometheus text.
+std::string RenderMetrics(const MasterMetrics& metrics);
+
+}  // namespace agora::master
+
+#endif  // AGORA_MASTER_HTTP_ENDPOINTS_HPP_

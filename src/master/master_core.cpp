@@ -1,0 +1,244 @@
+// MasterCore lifecycle, allocation and offers.
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/task_state.hpp"
+#include "glog/logging.h"
+#include "master/core_types.hpp"
+
+namespace agora::master {
+
+MasterCore::MasterCore(EventLoop* loop, MasterOptions options, std::string master_id,
+                       std::string master_address, std::unique_ptr<Registry> registry,
+                       std::unique_ptr<Allocation> allocation)
+    : loop_(loop),
+      options_(std::move(options)),
+      master_id_(std::move(master_id)),
+      master_address_(std::move(master_address)),
+      start_time_(loop->Now()),
+      registry_(std::move(registry)),
+      allocation_(std::move(allocation)),
+      tasks_(static_cast<size_t>(options_.max_completed_tasks_per_framework)) {}
+
+MasterCore::~MasterCore() = default;
+
+absl::Status MasterCore::Recover() {
+  auto recovered = registry_->Recover();
+  if (!recovered.ok()) return recovered.status();
+  internal::Operation bump;
+  bump.set_type(internal::Operation::BUMP_EPOCH);
+  registry_->Apply({bump}, nullptr);
+  ids_ = std::make_unique<IdGenerator>(absl::StrCat(registry_->state().epoch()));
+  for (const auto& record : registry_->state().agents()) {
+    const std::string& id = record.info().id().value();
+    if (record.status() == internal::AgentRecord::GONE) {
+      gone_agents_.insert(id);
+    } else {
+      recovered_agents_.insert(id);
+    }
+  }
+  // Frameworks are restored when they re-subscribe with their id; their
+  // records keep failover timers alive across master restarts (HA issue).
+  return absl::OkStatus();
+}
+
+void MasterCore::Start() {
+  DCHECK(loop_->IsInLoopThread());
+  ScheduleSweep();
+}
+
+void MasterCore::Shutdown() {
+  DCHECK(loop_->IsInLoopThread());
+  if (shut_down_) return;
+  shut_down_ = true;
+  loop_->Cancel(sweep_timer_);
+  for (auto& [id, offer] : offers_) loop_->Cancel(offer->expiry_timer);
+  for (auto& [id, framework] : frameworks_) {
+    loop_->Cancel(framework->heartbeat_timer);
+    loop_->Cancel(framework->failover_timer);
+    if (framework->sink) framework->sink->Close(absl::UnavailableError("master shutting down"));
+    framework->sink.reset();
+  }
+  for (auto& [id, agent] : agents_) loop_->Cancel(agent->heartbeat_timer);
+  for (auto& [connection, sink] : connections_) {
+    sink->Close(absl::UnavailableError("master shutting down"));
+  }
+  connections_.clear();
+}
+
+void MasterCore::CountMessage(const std::string& kind) { ++counters_.messages[kind]; }
+
+// ---------------------------------------------------------------------------
+// Allocation: prompt after every change (coalesced through one posted run),
+// plus a periodic sweep for expired filters.
+
+void MasterCore::RequestAllocation() {
+  if (allocation_pending_ || shut_down_) return;
+  allocation_pending_ = true;
+  loop_->Post([this] { RunAllocation(); });
+}
+
+void MasterCore::ScheduleSweep() {
+  sweep_timer_ = loop_->RunAfter(options_.allocation_interval, [this] {
+    if (shut_down_) return;
+    RequestAllocation();
+    ScheduleSweep();
+  });
+}
+
+void MasterCore::RunAllocation() {
+  allocation_pending_ = false;
+  if (shut_down_) return;
+  auto started = std::chrono::steady_clock::now();
+  std::vector<OfferDecision> decisions = allocation_->Allocate(loop_->Now());
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ++counters_.allocation_cycles;
+  counters_.allocation_seconds_total += seconds;
+  counters_.allocation_seconds_last = seconds;
+  if (!decisions.empty()) SendOffers(decisions);
+}
+
+void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions) {
+  std::map<std::string, v1::Event> events;  // By framework id.
+  const absl::Time now = loop_->Now();
+  for (const auto& decision : decisions) {
+    auto framework = frameworks_.find(decision.framework_id);
+    auto agent = agents_.find(decision.agent_id);
+    if (framework == frameworks_.end() || !framework->second->connected || agent == agents_.end() ||
+        !agent->second->sink) {
+      // Raced with a disconnect: give the resources straight back.
+      allocation_->Recover(decision.framework_id, decision.agent_id, decision.resources,
+                           std::nullopt, now);
+      continue;
+    }
+    auto offer = std::make_unique<Offer>();
+    const std::string id = ids_->Next("offer");
+    v1::Offer& proto = offer->offer;
+    proto.mutable_id()->set_value(id);
+    proto.mutable_framework_id()->set_value(decision.framework_id);
+    proto.mutable_agent_id()->set_value(decision.agent_id);
+    proto.set_hostname(agent->second->info.hostname());
+    proto.set_allocation_role(decision.role);
+    *proto.mutable_resources() = decision.resources.ToProto();
+    *proto.mutable_attributes() = agent->second->info.attributes();
+    *proto.mutable_domain() = agent->second->info.domain();
+    std::set<std::string> executors;
+    for (const v1::Task* task : tasks_.ActiveOnAgent(decision.agent_id)) {
+      if (task->framework_id().value() == decision.framework_id &&
+          !IsTerminalState(task->state()) && task->info().has_executor()) {
+        executors.insert(task->executor_id().value());
+      }
+    }
+    for (const auto& executor : executors) proto.add_executor_ids()->set_value(executor);
+    if (options_.offer_timeout > absl::ZeroDuration()) {
+      proto.set_expire_time(UnixSeconds(now + options_.offer_timeout));
+      offer->expiry_timer = loop_->RunAfter(options_.offer_timeout, [this, id] {
+        VLOG(1) << "Offer expired offer_id=" << id;
+        RemoveOffer(id, /*rescind=*/true, std::nullopt);
+        RequestAllocation();
+      });
+    }
+    offer->view = OfferView{decision.framework_id, decision.agent_id, decision.resources};
+    framework->second->offers.insert(id);
+    agent->second->offers.insert(id);
+    v1::Event& event = events[decision.framework_id];
+    event.set_type(v1::Event::OFFERS);
+    *event.mutable_offers()->add_offers() = proto;
+    offers_.emplace(id, std::move(offer));
+    ++counters_.offers_sent;
+  }
+  for (auto& [framework_id, event] : events) SendToFramework(framework_id, std::move(event));
+}
+
+void MasterCore::RemoveOffer(const std::string& offer_id, bool rescind,
+                             std::optional<absl::Duration> refuse) {
+  auto it = offers_.find(offer_id);
+  if (it == offers_.end()) return;
+  std::unique_ptr<Offer> offer = std::move(it->second);
+  offers_.erase(it);
+  loop_->Cancel(offer->expiry_timer);
+  const OfferView& view = offer->view;
+  if (auto framework = frameworks_.find(view.framework_id); framework != frameworks_.end()) {
+    framework->second->offers.erase(offer_id);
+  }
+  if (auto agent = agents_.find(view.agent_id); agent != agents_.end()) {
+    agent->second->offers.erase(offer_id);
+  }
+  allocation_->Recover(view.framework_id, view.agent_id, view.resources, refuse, loop_->Now());
+  if (rescind) {
+    ++counters_.offers_rescinded;
+    v1::Event event;
+    event.set_type(v1::Event::RESCIND);
+    event.mutable_rescind()->mutable_offer_id()->set_value(offer_id);
+    SendToFramework(view.framework_id, std::move(event));
+  }
+}
+
+void MasterCore::RescindOffersOfAgent(const std::string& agent_id) {
+  auto agent = agents_.find(agent_id);
+  if (agent == agents_.end()) return;
+  std::set<std::string> offers = agent->second->offers;
+  for (const auto& id : offers) RemoveOffer(id, /*rescind=*/true, std::nullopt);
+}
+
+void MasterCore::RescindOffersOfFramework(const std::string& framework_id) {
+  auto framework = frameworks_.find(framework_id);
+  if (framework == frameworks_.end()) return;
+  std::set<std::string> offers = framework->second->offers;
+  for (const auto& id : offers) RemoveOffer(id, /*rescind=*/true, std::nullopt);
+}
+
+absl::Duration MasterCore::RefuseDuration(const v1::Filters& filters) const {
+  if (filters.refuse_seconds() <= 0) return options_.default_refuse;
+  return std::min(absl::Seconds(filters.refuse_seconds()), options_.max_refuse);
+}
+
+void MasterCore::RecoverTaskResources(const v1::Task& task) {
+  auto resources = Resources::FromProto(task.resources());
+  if (!resources.ok()) return;
+  allocation_->Recover(task.framework_id().value(), task.agent_id().value(), *resources,
+                       std::nullopt, loop_->Now());
+  RequestAllocation();
+}
+
+// ---------------------------------------------------------------------------
+// Outbound helpers.
+
+v1::TaskStatus MasterCore::MasterStatus(const v1::Task& task, v1::TaskState state,
+                                        v1::TaskStatus::Reason reason,
+                                        const std::string& message) const {
+  v1::TaskStatus status;
+  *status.mutable_task_id() = task.task_id();
+  status.set_state(state);
+  status.set_source(v1::TaskStatus::SOURCE_MASTER);
+  status.set_reason(reason);
+  status.set_message(message);
+  *status.mutable_agent_id() = task.agent_id();
+  *status.mutable_executor_id() = task.executor_id();
+  status.set_timestamp(UnixSeconds(loop_->Now()));
+  return status;
+}
+
+void MasterCore::SendToFramework(const std::string& framework_id, v1::Event event) {
+  auto it = frameworks_.find(framework_id);
+  if (it == frameworks_.end() || !it->second->sink || !it->second->subscribed) return;
+  if (!it->second->sink->Send(std::move(event))) {
+    LOG(WARNING) << "Could not deliver an event to framework_id=" << framework_id;
+  }
+}
+
+void MasterCore::SendUpdate(const std::string& framework_id, const v1::TaskStatus& status) {
+  v1::Event event;
+  event.set_type(v1::Event::UPDATE);
+  *event.mutable_update()->mutable_status() = status;
+  SendToFramework(framework_id, std::move(event));
+}
+
+bool MasterCore::SendToAgent(const std::string& agent_id, internal::MasterMessage message) {
+  auto it = agents_.find(agent_id);
+  if (it == agents_.end() || !it->second->sink) return false;
+  return it->second->sink->Send(std::move(message));
+}
+
+}  // namespace agora::master

@@ -1,0 +1,137 @@
+#include "master/task_book.hpp"
+
+#include "common/task_state.hpp"
+
+namespace agora::master {
+
+v1::Task& TaskBook::Add(v1::Task task) {
+  Key key{task.framework_id().value(), task.task_id().value()};
+  if (active_.count(key)) Complete(key.first, key.second);
+  by_agent_[task.agent_id().value()].insert(key);
+  by_framework_[key.first].insert(key.second);
+  ++by_agent_count_;
+  return active_.emplace(key, std::move(task)).first->second;
+}
+
+v1::Task* TaskBook::Find(const std::string& framework_id, const std::string& task_id) {
+  auto it = active_.find(Key{framework_id, task_id});
+  return it == active_.end() ? nullptr : &it->second;
+}
+
+const v1::Task* TaskBook::Find(const std::string& framework_id, const std::string& task_id) const {
+  auto it = active_.find(Key{framework_id, task_id});
+  return it == active_.end() ? nullptr : &it->second;
+}
+
+bool TaskBook::IsLive(const std::string& framework_id, const std::string& task_id) const {
+  const v1::Task* task = Find(framework_id, task_id);
+  return task != nullptr && !IsTerminalState(task->state());
+}
+
+TaskBook::UpdateResult TaskBook::Update(const std::string& framework_id,
+                                        const v1::TaskStatus& status, v1::TaskState latest_state) {
+  UpdateResult result;
+  v1::Task* task = Find(framework_id, status.task_id().value());
+  if (task == nullptr) return result;
+  result.known = true;
+  if (!status.uuid().empty()) {
+    for (const auto& seen : task->statuses()) {
+      if (seen.uuid() == status.uuid()) {
+        result.duplicate = true;
+        break;
+      }
+    }
+  }
+  v1::TaskState next = latest_state == v1::TASK_STATE_UNSPECIFIED ? status.state() : latest_state;
+  // A terminal task stays terminal: a late non-terminal update (e.g. a
+  // retried RUNNING after FINISHED was recorded) must not revive it.
+  const bool was_terminal = IsTerminalState(task->state());
+  if (!was_terminal) task->set_state(next);
+  result.became_terminal = !was_terminal && IsTerminalState(task->state());
+  if (!result.duplicate) {
+    *task->add_statuses() = status;
+    if (task->statuses_size() > kMaxStatusesPerTask) task->mutable_statuses()->DeleteSubrange(0, 1);
+    *task->mutable_status() = status;
+  }
+  return result;
+}
+
+bool TaskBook::Acknowledge(const std::string& framework_id, const std::string& task_id,
+                           const std::string& uuid) {
+  v1::Task* task = Find(framework_id, task_id);
+  if (task == nullptr || !IsTerminalState(task->state())) return false;
+  if (!IsTerminalState(task->status().state()) || task->status().uuid() != uuid) return false;
+  Complete(framework_id, task_id);
+  return true;
+}
+
+void TaskBook::Complete(const std::string& framework_id, const std::string& task_id) {
+  auto it = active_.find(Key{framework_id, task_id});
+  if (it == active_.end()) return;
+  auto agent = by_agent_.find(it->second.agent_id().value());
+  if (agent != by_agent_.end()) {
+    agent->second.erase(it->first);
+    if (agent->second.empty()) by_agent_.erase(agent);
+  }
+  auto framework = by_framework_.find(framework_id);
+  if (framework != by_framework_.end()) {
+    framework->second.erase(task_id);
+    if (framework->second.empty()) by_framework_.erase(framework);
+  }
+  --by_agent_count_;
+  v1::Task task = std::move(it->second);
+  active_.erase(it);
+  PushCompleted(std::move(task));
+}
+
+void TaskBook::PushCompleted(v1::Task task) {
+  if (max_completed_ == 0) return;
+  auto& history = completed_[task.framework_id().value()];
+  history.push_back(std::move(task));
+  while (history.size() > max_completed_) history.pop_front();
+}
+
+std::vector<v1::Task*> TaskBook::ActiveOfFramework(const std::string& framework_id) {
+  std::vector<v1::Task*> tasks;
+  auto it = by_framework_.find(framework_id);
+  if (it == by_framework_.end()) return tasks;
+  for (const auto& task_id : it->second) tasks.push_back(Find(framework_id, task_id));
+  return tasks;
+}
+
+std::vector<v1::Task*> TaskBook::ActiveOnAgent(const std::string& agent_id) {
+  std::vector<v1::Task*> tasks;
+  auto it = by_agent_.find(agent_id);
+  if (it == by_agent_.end()) return tasks;
+  for (const auto& key : it->second) tasks.push_back(&active_.at(key));
+  return tasks;
+}
+
+std::vector<const v1::Task*> TaskBook::AllActive() const {
+  std::vector<const v1::Task*> tasks;
+  tasks.reserve(active_.size());
+  for (const auto& [key, task] : active_) tasks.push_back(&task);
+  return tasks;
+}
+
+const std::deque<v1::Task>& TaskBook::CompletedOf(const std::string& framework_id) const {
+  static const std::deque<v1::Task> kEmpty;
+  auto it = completed_.find(framework_id);
+  return it == completed_.end() ? kEmpty : it->second;
+}
+
+std::vector<std::string> TaskBook::FrameworksWithHistory() const {
+  std::vector<std::string> ids;
+  for (const auto& [id, history] : completed_) ids.push_back(id);
+  return ids;
+}
+
+void TaskBook::ForgetFramework(const std::string& framework_id) { completed_.erase(framework_id); }
+
+std::map<v1::TaskState, size_t> TaskBook::CountByState() const {
+  std::map<v1::TaskState, size_t> counts;
+  for (const auto& [key, task] : active_) ++counts[task.state()];
+  return counts;
+}
+
+}  // namespace agora::master

@@ -1,0 +1,93 @@
+// TaskBook: the master's task bookkeeping, a pure data structure.
+//
+// Active tasks are keyed by (framework id, task id) and indexed by agent. A
+// task stays active while it runs and, once terminal, until its terminal
+// update is acknowledged (so implicit reconciliation and re-registration
+// still see it); then it moves to its framework's bounded completed history.
+// Terminal means its resources are free: Update() reports the moment a task
+// becomes terminal exactly once, so the caller recovers them exactly once.
+//
+// Not thread-safe: owned by the master core on its loop.
+#ifndef AGORA_MASTER_TASK_BOOK_HPP_
+#define AGORA_MASTER_TASK_BOOK_HPP_
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agora/v1/common.pb.h"
+
+namespace agora::master {
+
+class TaskBook {
+ public:
+  // Statuses kept per task in Task.statuses.
+  static constexpr int kMaxStatusesPerTask = 10;
+
+  explicit TaskBook(size_t max_completed_per_framework)
+      : max_completed_(max_completed_per_framework) {}
+
+  // Adds an active task (replacing a terminal one with the same id, which is
+  // moved to the history first). The task's agent_id and framework_id must
+  // be set.
+  v1::Task& Add(v1::Task task);
+
+  v1::Task* Find(const std::string& framework_id, const std::string& task_id);
+  const v1::Task* Find(const std::string& framework_id, const std::string& task_id) const;
+  // True if an active task with this id exists and is not terminal.
+  bool IsLive(const std::string& framework_id, const std::string& task_id) const;
+
+  struct UpdateResult {
+    bool known = false;
+    // The task went from non-terminal to terminal with this update.
+    bool became_terminal = false;
+    // Duplicate of a status already recorded (same uuid).
+    bool duplicate = false;
+  };
+  // Records `status` for the task; the task's state becomes `latest_state`
+  // (or status.state when unspecified).
+  UpdateResult Update(const std::string& framework_id, const v1::TaskStatus& status,
+                      v1::TaskState latest_state = v1::TASK_STATE_UNSPECIFIED);
+
+  // The framework acknowledged the update `uuid`; a terminal task whose
+  // latest status has that uuid moves to the history. True if it moved.
+  bool Acknowledge(const std::string& framework_id, const std::string& task_id,
+                   const std::string& uuid);
+
+  // Moves an active task to the history (whatever its state).
+  void Complete(const std::string& framework_id, const std::string& task_id);
+
+  // Active tasks (pointers valid until the next mutation).
+  std::vector<v1::Task*> ActiveOfFramework(const std::string& framework_id);
+  std::vector<v1::Task*> ActiveOnAgent(const std::string& agent_id);
+  std::vector<const v1::Task*> AllActive() const;
+  const std::deque<v1::Task>& CompletedOf(const std::string& framework_id) const;
+  std::vector<std::string> FrameworksWithHistory() const;
+
+  // Forgets a framework's history (the framework is gone for good).
+  void ForgetFramework(const std::string& framework_id);
+
+  size_t active_count() const { return by_agent_count_; }
+  // Active tasks per state (terminal-but-unacknowledged ones included).
+  std::map<v1::TaskState, size_t> CountByState() const;
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // (framework id, task id)
+
+  void PushCompleted(v1::Task task);
+
+  size_t max_completed_;
+  std::map<Key, v1::Task> active_;
+  std::map<std::string, std::set<Key>> by_agent_;
+  std::map<std::string, std::set<std::string>> by_framework_;
+  std::map<std::string, std::deque<v1::Task>> completed_;
+  size_t by_agent_count_ = 0;
+};
+
+}  // namespace agora::master
+
+#endif  // AGORA_MASTER_TASK_BOOK_HPP_
