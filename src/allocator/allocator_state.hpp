@@ -1,0 +1,132 @@
+// Internal bookkeeping of the Allocator: one record per agent, framework and
+// role, addressed by dense indices that are never reused (removed records
+// leave a null slot). Not part of the public API.
+
+#ifndef AGORA_ALLOCATOR_ALLOCATOR_STATE_HPP_
+#define AGORA_ALLOCATOR_ALLOCATOR_STATE_HPP_
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "allocator/quantities.hpp"
+#include "common/resources.hpp"
+
+namespace agora::allocator {
+
+using Index = uint32_t;
+constexpr Index kNoIndex = UINT32_MAX;
+
+// An ordered set of (sort key, index): the sorter of one tree level.
+using Order = std::set<std::pair<double, Index>>;
+
+// Key of an allocation on an agent: (framework, role).
+inline uint64_t AllocationKey(Index framework, Index role) {
+  return (static_cast<uint64_t>(framework) << 32) | role;
+}
+
+struct Filter {
+  // Shared between filters of one agent that refused the same resources.
+  std::shared_ptr<const Resources> refused;
+  absl::Time expires;
+};
+
+struct AgentState {
+  std::string id;
+  Resources total;
+  // total minus every allocation on the agent.
+  Resources free;
+  Quantities total_quantities;
+  // Reservation quantities by role index (count towards quota).
+  std::vector<std::pair<Index, Quantities>> reserved_by_role;
+  // Offered or allocated, keyed by AllocationKey.
+  absl::flat_hash_map<uint64_t, Resources> allocated;
+  // Filters keyed by framework index.
+  absl::flat_hash_map<Index, Filter> filters;
+  // The refused set of the latest filter, shared by equal later ones.
+  std::shared_ptr<const Resources> last_refused;
+  bool active = true;
+  bool draining = false;
+  bool has_gpus = false;
+  bool dirty = false;
+};
+
+struct Membership {
+  Index role = kNoIndex;
+  Quantities allocated;
+  double key = 0;
+  bool in_order = false;
+  bool suppressed = false;
+  // False once the framework left the role but still holds resources in it.
+  bool subscribed = true;
+};
+
+struct FrameworkState {
+  std::string id;
+  std::vector<Membership> memberships;
+  bool active = false;
+  // Known only through an agent's reported usage, not yet added.
+  bool placeholder = false;
+  bool gpu_capable = false;
+  bool revocable_capable = false;
+  absl::flat_hash_set<Index> agents_with_filters;
+  absl::flat_hash_set<Index> agents_with_allocations;
+
+  Membership* Find(Index role) {
+    for (Membership& m : memberships) {
+      if (m.role == role) return &m;
+    }
+    return nullptr;
+  }
+};
+
+struct RoleState {
+  std::string name;
+  Index parent = kNoIndex;
+  double weight = 1;
+
+  Quantities guarantee;
+  Quantities limit;
+  // Which scalar indices carry a guarantee / a limit.
+  std::vector<int> guarantee_names;
+  std::vector<int> limit_names;
+
+  // Allocated to this role's own frameworks, and to its whole subtree.
+  Quantities own_allocated;
+  Quantities subtree_allocated;
+  // Quota consumption of the subtree = allocated unreserved non-revocable
+  // + every reservation for the subtree.
+  Quantities subtree_consumed;
+
+  // Children (by role index) with eligible frameworks, plus the role itself
+  // (its "own" leaf) when its own frameworks include an eligible one.
+  Order order;
+  // Eligible (active, unsuppressed) frameworks of the role itself.
+  Order frameworks;
+  double key = 0;
+  double own_key = 0;
+  bool in_parent_order = false;
+  bool own_in_order = false;
+  int64_t eligible_in_subtree = 0;
+
+  // Member in the unsatisfied-guarantee order of stage 1.
+  double quota_key = 0;
+  bool in_quota_order = false;
+  // Contribution to the required headroom (only for the top-most roles
+  // with a guarantee).
+  Quantities headroom_contribution;
+
+  int frameworks_subscribed = 0;
+
+  bool has_guarantee() const { return !guarantee_names.empty(); }
+};
+
+}  // namespace agora::allocator
+
+#endif  // AGORA_ALLOCATOR_ALLOCATOR_STATE_HPP_
