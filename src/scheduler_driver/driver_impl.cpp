@@ -3,10 +3,12 @@
 // with backoff, follow leader redirects.
 #include "scheduler_driver/driver_impl.hpp"
 
+#include <grpc/grpc.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -48,6 +50,22 @@ bool IsFatalSubscribeError(absl::StatusCode code) {
     default:
       return false;
   }
+}
+
+// One channel per master address for the whole process, never destroyed.
+// gRPC 1.51 releases its callback completion queue when the last channel
+// that used it dies and races with the next channel acquiring it (the
+// queue's "nexting" thread trips a refcount assertion). A process that
+// creates drivers one after another would hit that, so channels are cached
+// (which also reuses connections across driver instances).
+std::shared_ptr<grpc::Channel> SharedChannel(const std::string& address) {
+  static std::mutex* mu = new std::mutex;
+  static auto* channels = new std::map<std::string, std::shared_ptr<grpc::Channel>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  std::shared_ptr<grpc::Channel>& channel = (*channels)[address];
+  if (channel == nullptr)
+    channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  return channel;
 }
 
 }  // namespace
@@ -212,7 +230,7 @@ void AgoraSchedulerDriver::Impl::Connect() {
     address = *leader;
   }
   if (address != channel_address_ || channel_ == nullptr) {
-    channel_ = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    channel_ = SharedChannel(address);
     stub_ = v1::Scheduler::NewStub(channel_);
     channel_address_ = address;
     std::lock_guard<std::mutex> lock(mu_);
