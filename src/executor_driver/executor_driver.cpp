@@ -111,8 +111,20 @@ class AgoraExecutorDriver::Impl {
     update.mutable_executor_id()->set_value(env_.executor_id);
     if (!env_.agent_id.empty()) update.mutable_agent_id()->set_value(env_.agent_id);
     unacknowledged_count_++;
-    loop_.Post([this, update = std::move(update)]() mutable {
-      pending_.push_back(std::move(update));
+    {
+      // Ordered here, not by Post: Asio runs posts from the loop thread and
+      // from other threads in no guaranteed relative order.
+      std::lock_guard<std::mutex> lock(incoming_mu_);
+      incoming_.push_back(std::move(update));
+    }
+    loop_.Post([this] {
+      {
+        std::lock_guard<std::mutex> lock(incoming_mu_);
+        while (!incoming_.empty()) {
+          pending_.push_back(std::move(incoming_.front()));
+          incoming_.pop_front();
+        }
+      }
       MaybeSendNextUpdate();
     });
     return current;
@@ -293,8 +305,11 @@ class AgoraExecutorDriver::Impl {
   }
 
   void MaybeSendNextUpdate() {
-    if (update_in_flight_ || pending_.empty() || finished_) return;
+    // Updates go only to an agent that knows this executor (subscribed).
+    if (update_in_flight_ || pending_.empty() || finished_ || !connected_) return;
     update_in_flight_ = true;
+    VLOG(1) << "Sending " << v1::TaskState_Name(pending_.front().state()) << " for task "
+            << pending_.front().task_id().value();
     auto call = std::make_shared<UnaryCall<v1::ExecutorUpdateRequest>>();
     call->request.mutable_framework_id()->set_value(env_.framework_id);
     call->request.mutable_executor_id()->set_value(env_.executor_id);
@@ -312,6 +327,7 @@ class AgoraExecutorDriver::Impl {
   }
 
   void OnUpdateReply(bool ok, grpc::StatusCode code, const std::string& message) {
+    VLOG(1) << "Update reply ok=" << ok << " " << message;
     update_in_flight_ = false;
     if (finished_ || pending_.empty()) return;
     if (ok) {
@@ -365,6 +381,9 @@ class AgoraExecutorDriver::Impl {
   int live_rpcs_ = 0;
 
   std::atomic<int> unacknowledged_count_{0};
+
+  std::mutex incoming_mu_;
+  std::deque<v1::TaskStatus> incoming_;  // Given to sendStatusUpdate, in call order.
 
   // Loop-owned.
   uint64_t generation_ = 0;

@@ -1,0 +1,398 @@
+// AgentImpl life cycle and the master link: start-up, registration and
+// re-registration with backoff and jitter, heartbeats, shutdown.
+#include "agent/agent_impl.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "agent/agent_config.hpp"
+#include "agent/checkpoint.hpp"
+#include "common/task_state.hpp"
+#include "glog/logging.h"
+
+namespace agora::agent {
+namespace {
+
+constexpr char kAgentVersion[] = "0.1.0";
+constexpr int kMaxMessageBytes = 16 << 20;
+
+// Runs `fn` on `loop` and waits (bounded) for it to finish.
+void RunOnLoopAndWait(AsioEventLoop& loop, std::function<void()> fn) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> future = done->get_future();
+  loop.Post([fn = std::move(fn), done] {
+    fn();
+    done->set_value();
+  });
+  future.wait_for(std::chrono::seconds(5));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AgentImpl>> AgentImpl::Create(AgentOptions options) {
+  if (auto status = options.Validate(); !status.ok()) return status;
+  std::unique_ptr<AgentImpl> impl(new AgentImpl(std::move(options)));
+  if (auto status = impl->Init(); !status.ok()) {
+    impl->Stop();
+    return status;
+  }
+  return impl;
+}
+
+AgentImpl::AgentImpl(AgentOptions options)
+    : options_(std::move(options)),
+      loop_("agent-loop"),
+      backoff_(options_.registration_backoff_min),
+      heartbeat_interval_(options_.heartbeat_interval),
+      random_(std::random_device()()) {}
+
+AgentImpl::~AgentImpl() { Stop(); }
+
+absl::Status AgentImpl::Init() {
+  for (const char* sub : {"", "/meta", "/sandboxes"}) {
+    if (auto status = MakeDirs(options_.work_dir + sub); !status.ok())
+      return absl::InternalError(absl::StrCat("--work_dir: ", status.message()));
+  }
+  auto checkpoint = ReadAgentCheckpoint(options_.work_dir);
+  if (checkpoint.ok()) {
+    agent_id_ = checkpoint->info().id().value();
+    LOG(INFO) << "Recovered agent_id=" << agent_id_ << " from " << options_.work_dir;
+  } else if (!absl::IsNotFound(checkpoint.status())) {
+    LOG(WARNING) << "Ignoring agent checkpoint: " << checkpoint.status();
+  }
+  SetAgentId(agent_id_);
+
+  auto resources = AgentResources(options_.resources, DetectMachine(options_.work_dir));
+  if (!resources.ok()) return resources.status();
+  auto attributes = ParseAttributes(options_.attributes);
+  if (!attributes.ok()) return attributes.status();
+  std::string hostname = options_.hostname;
+  if (hostname.empty()) {
+    char buffer[256] = {};
+    ::gethostname(buffer, sizeof(buffer) - 1);
+    hostname = buffer;
+  }
+  executor_path_ = options_.executor_path.empty() ? DefaultExecutorPath() : options_.executor_path;
+
+  auto detector = MasterDetector::Create(options_.master);
+  if (!detector.ok()) return detector.status();
+  detector_ = std::move(*detector);
+
+  launcher_ = std::make_unique<PosixLauncher>();
+  io_ = std::make_unique<WorkQueue>("agent-io");
+  updates_ = std::make_unique<StatusUpdateManager>(
+      &loop_, options_.status_update_retry_min, options_.status_update_retry_max,
+      [this](const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
+             v1::TaskState latest) { ForwardUpdate(framework_id, status, latest); });
+  executor_service_ = std::make_unique<ExecutorService>(&loop_, this);
+
+  grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.AddListeningPort(absl::StrCat(options_.ip, ":", options_.port),
+                           grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(executor_service_.get());
+  loop_.Start();
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("--port: cannot listen on ", options_.ip, ":", options_.port));
+  }
+  address_ = absl::StrCat(options_.ip, ":", port_);
+  bool wildcard = options_.ip == "0.0.0.0" || options_.ip == "::";
+  endpoint_for_executors_ = absl::StrCat(wildcard ? "127.0.0.1" : options_.ip, ":", port_);
+
+  info_.set_hostname(hostname);
+  info_.set_address(address_);
+  *info_.mutable_resources() = resources->ToProto();
+  *info_.mutable_attributes() = *attributes;
+
+  reaper_ = std::make_unique<Reaper>([this](pid_t pid, int status) {
+    loop_.Post([this, pid, status] { OnChildExited(pid, status); });
+  });
+  LOG(INFO) << "Agent listening on " << address_ << " with resources " << *resources << "; master "
+            << detector_->Describe();
+  loop_.Post([this] {
+    Connect();
+    heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
+  });
+  return absl::OkStatus();
+}
+
+std::string AgentImpl::agent_id() const {
+  std::lock_guard<std::mutex> lock(id_mu_);
+  return agent_id_public_;
+}
+
+void AgentImpl::SetAgentId(const std::string& id) {
+  std::lock_guard<std::mutex> lock(id_mu_);
+  agent_id_public_ = id;
+}
+
+void AgentImpl::Stop() {
+  std::call_once(stop_once_, [this] {
+    stop_called_ = true;
+    bool loop_running = server_ != nullptr;
+    // The loop owns link_; keep our own handle to watch it close.
+    std::shared_ptr<MasterLink> link;
+    if (loop_running) {
+      RunOnLoopAndWait(loop_, [this, &link] {
+        stopping_ = true;
+        registered_ = false;
+        registered_public_ = false;
+        if (heartbeat_timer_ != 0) loop_.Cancel(heartbeat_timer_);
+        link = link_;
+        if (link_) link_->Close();
+      });
+    }
+    // Finish pending checkpoint writes (their replies post to the loop).
+    if (io_) io_->Stop();
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    if (link) {
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (!link->done() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    if (reaper_) reaper_->Stop();
+    if (loop_running) RunOnLoopAndWait(loop_, [] {});
+    loop_.Stop();
+    if (link) link->ReleaseIfDone();
+    LOG(INFO) << "Agent " << address_ << " stopped";
+  });
+}
+
+void AgentImpl::Shutdown() {
+  if (server_ != nullptr && !stop_called_.load()) {
+    RunOnLoopAndWait(loop_, [this] { KillAllExecutorsNow(); });
+  }
+  Stop();
+}
+
+void AgentImpl::Connect() {
+  if (stopping_ || shut_down_by_master_) return;
+  auto leader = detector_->CurrentLeader();
+  if (!leader.ok()) {
+    LOG(WARNING) << "No master known yet: " << leader.status();
+    ScheduleReconnect();
+    return;
+  }
+  if (*leader != master_address_ || !stub_) {
+    master_address_ = *leader;
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    // A fresh channel per master: reconnect attempts then follow our own
+    // backoff rather than gRPC's.
+    channel_ = grpc::CreateCustomChannel(master_address_, grpc::InsecureChannelCredentials(), args);
+    stub_ = internal::AgentChannel::NewStub(channel_);
+  }
+  uint64_t generation = ++link_generation_;
+  VLOG(1) << "Connecting to master " << master_address_;
+  link_ = MasterLink::Start(
+      &loop_, stub_.get(),
+      [this, generation](const internal::MasterMessage& message) {
+        OnMasterMessage(generation, message);
+      },
+      [this, generation](const absl::Status& status) { OnLinkClosed(generation, status); });
+  last_heard_from_master_ = loop_.Now();
+  link_->Send(BuildRegistration());
+}
+
+internal::AgentMessage AgentImpl::BuildRegistration() const {
+  internal::AgentMessage message;
+  v1::AgentInfo info = info_;
+  if (agent_id_.empty()) {
+    message.set_type(internal::AgentMessage::REGISTER);
+    *message.mutable_register_()->mutable_agent_info() = info;
+    message.mutable_register_()->set_version(kAgentVersion);
+    return message;
+  }
+  info.mutable_id()->set_value(agent_id_);
+  message.set_type(internal::AgentMessage::REREGISTER);
+  auto* reregister = message.mutable_reregister();
+  *reregister->mutable_agent_info() = info;
+  reregister->set_version(kAgentVersion);
+  std::map<std::string, internal::FrameworkSnapshot> snapshots;
+  for (const auto& [key, executor] : executors_) {
+    auto& snapshot = snapshots[key.first];
+    *snapshot.add_executors() = executor.info;
+  }
+  for (const auto& [key, task] : tasks_) snapshots[key.first];
+  for (auto& [framework_id, snapshot] : snapshots) {
+    auto it = frameworks_.find(framework_id);
+    if (it != frameworks_.end()) {
+      *snapshot.mutable_info() = it->second;
+    } else {
+      snapshot.mutable_info()->mutable_id()->set_value(framework_id);
+    }
+    *reregister->add_frameworks() = std::move(snapshot);
+  }
+  for (const auto& [key, record] : tasks_) {
+    if (IsTerminalState(record.task.state()) && updates_->Pending(key.first, key.second) == 0)
+      continue;  // Finished and acknowledged; kept only for its executor.
+    v1::Task task = record.task;
+    task.mutable_agent_id()->set_value(agent_id_);
+    *reregister->add_tasks() = std::move(task);
+  }
+  return message;
+}
+
+bool AgentImpl::SendToMaster(internal::AgentMessage message) {
+  if (!link_ || !registered_) return false;
+  return link_->Send(std::move(message));
+}
+
+void AgentImpl::OnMasterMessage(uint64_t generation, const internal::MasterMessage& message) {
+  DCHECK(loop_.IsInLoopThread());
+  if (generation != link_generation_ || stopping_) return;
+  last_heard_from_master_ = loop_.Now();
+  using internal::MasterMessage;
+  switch (message.type()) {
+    case MasterMessage::REGISTERED:
+      OnRegistered(message.registered(), false);
+      break;
+    case MasterMessage::REREGISTERED:
+      OnRegistered(message.registered(), true);
+      break;
+    case MasterMessage::RUN_TASKS:
+      OnRunTasks(message.run_tasks());
+      break;
+    case MasterMessage::KILL_TASK:
+      OnKillTask(message.kill_task());
+      break;
+    case MasterMessage::ACKNOWLEDGE:
+      OnAcknowledge(message.acknowledge());
+      break;
+    case MasterMessage::SHUTDOWN_FRAMEWORK: {
+      const std::string& framework_id = message.shutdown_framework().framework_id().value();
+      LOG(INFO) << "Shutting down framework_id=" << framework_id;
+      std::vector<Key> keys;
+      for (const auto& [key, executor] : executors_)
+        if (key.first == framework_id) keys.push_back(key);
+      for (const Key& key : keys) ShutdownExecutor(key, v1::TaskStatus::REASON_FRAMEWORK_REMOVED);
+      break;
+    }
+    case MasterMessage::SHUTDOWN_EXECUTOR:
+      ShutdownExecutor(Key(message.shutdown_executor().framework_id().value(),
+                           message.shutdown_executor().executor_id().value()),
+                       v1::TaskStatus::REASON_EXECUTOR_TERMINATED);
+      break;
+    case MasterMessage::FRAMEWORK_MESSAGE:
+      OnFrameworkMessage(message.framework_message());
+      break;
+    case MasterMessage::DRAIN: {
+      LOG(INFO) << "Draining: killing every task";
+      std::vector<internal::MasterMessage::KillTask> kills;
+      for (const auto& [key, record] : tasks_) {
+        if (IsTerminalState(record.task.state())) continue;
+        internal::MasterMessage::KillTask kill;
+        kill.mutable_framework_id()->set_value(key.first);
+        kill.mutable_task_id()->set_value(key.second);
+        kill.mutable_kill_policy()->set_grace_period_seconds(
+            message.drain().grace_period_seconds());
+        kills.push_back(std::move(kill));
+      }
+      for (const auto& kill : kills) OnKillTask(kill);
+      break;
+    }
+    case MasterMessage::SHUTDOWN:
+      LOG(ERROR) << "The master shut this agent down: " << message.shutdown().reason();
+      shut_down_by_master_ = true;
+      KillAllExecutorsNow();
+      link_->Close();
+      break;
+    case MasterMessage::UPDATE_FRAMEWORK:
+      if (!message.update_framework().framework_info().id().value().empty()) {
+        frameworks_[message.update_framework().framework_info().id().value()] =
+            message.update_framework().framework_info();
+      }
+      break;
+    case MasterMessage::HEARTBEAT:
+      break;
+    default:
+      LOG(WARNING) << "Ignoring master message of unknown type " << message.type();
+  }
+}
+
+void AgentImpl::OnRegistered(const internal::MasterMessage::Registered& registered,
+                             bool reregistered) {
+  const std::string& id = registered.agent_id().value();
+  if (id.empty()) {
+    LOG(ERROR) << "Master sent a registration without an agent id; reconnecting";
+    link_->Close();
+    return;
+  }
+  if (!agent_id_.empty() && id != agent_id_) {
+    LOG(WARNING) << "Master assigned agent_id=" << id << " replacing agent_id=" << agent_id_;
+  }
+  bool changed = id != agent_id_;
+  agent_id_ = id;
+  SetAgentId(id);
+  if (changed) {
+    internal::AgentCheckpoint checkpoint;
+    *checkpoint.mutable_info() = info_;
+    checkpoint.mutable_info()->mutable_id()->set_value(id);
+    checkpoint.set_boot_id(BootId());
+    std::string work_dir = options_.work_dir;
+    io_->Post([work_dir, checkpoint] {
+      if (auto status = WriteAgentCheckpoint(work_dir, checkpoint); !status.ok())
+        LOG(ERROR) << "Cannot checkpoint the agent id: " << status;
+    });
+  }
+  registered_ = true;
+  registered_public_ = true;
+  backoff_ = options_.registration_backoff_min;
+  if (registered.heartbeat_interval_seconds() > 0)
+    heartbeat_interval_ = absl::Seconds(registered.heartbeat_interval_seconds());
+  if (registered.max_missed_heartbeats() > 0)
+    max_missed_heartbeats_ = registered.max_missed_heartbeats();
+  LOG(INFO) << (reregistered ? "Re-registered" : "Registered") << " with master " << master_address_
+            << " as agent_id=" << id;
+  updates_->Resume();
+}
+
+void AgentImpl::OnLinkClosed(uint64_t generation, const absl::Status& status) {
+  if (generation != link_generation_) return;
+  link_.reset();
+  bool was_registered = registered_;
+  registered_ = false;
+  registered_public_ = false;
+  updates_->Pause();
+  if (stopping_ || shut_down_by_master_) return;
+  if (was_registered) {
+    LOG(WARNING) << "Lost the master stream: " << status << "; re-registering";
+  } else {
+    VLOG(1) << "Master stream closed before registration: " << status;
+  }
+  ScheduleReconnect();
+}
+
+void AgentImpl::ScheduleReconnect() {
+  // Full jitter in [backoff/2, backoff] spreads a fleet's reconnections.
+  std::uniform_real_distribution<double> jitter(0.5, 1.0);
+  absl::Duration delay = backoff_ * jitter(random_);
+  backoff_ = std::min(backoff_ * 2, options_.registration_backoff_max);
+  loop_.RunAfter(delay, [this] { Connect(); });
+}
+
+void AgentImpl::OnHeartbeatTimer() {
+  heartbeat_timer_ = 0;
+  if (stopping_) return;
+  if (link_ && registered_) {
+    internal::AgentMessage heartbeat;
+    heartbeat.set_type(internal::AgentMessage::HEARTBEAT);
+    link_->Send(std::move(heartbeat));
+  }
+  if (link_ && loop_.Now() - last_heard_from_master_ >
+                   heartbeat_interval_ * static_cast<double>(max_missed_heartbeats_)) {
+    LOG(WARNING) << "No message from master " << master_address_ << " for "
+                 << (loop_.Now() - last_heard_from_master_) << "; reconnecting";
+    link_->Close();
+  }
+  heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
+}
+
+}  // namespace agora::agent

@@ -1,0 +1,185 @@
+// AgentImpl: the agent daemon's state and logic behind agora::agent::Agent.
+//
+// Owner: Agent. Thread: every method below except Create/Stop/Shutdown and
+// the thread-safe accessors runs on `loop_` (AsioEventLoop "agent-loop").
+// The gRPC server's reactors, the master link, the reaper thread and the
+// work queue only post to it.
+//
+// Split across files by concern: agent_impl.cpp (life cycle, master link,
+// registration, heartbeats), agent_tasks.cpp (RUN_TASKS, kills, executor
+// launch and exit), agent_updates.cpp (executor service, status updates).
+//
+// Invariants: every task in `tasks_` is either non-terminal or has updates
+// waiting in `updates_` (terminal tasks are dropped once fully
+// acknowledged); every executor in `executors_` has a live or launching
+// process, and its tasks are in `tasks_`.
+#ifndef AGORA_AGENT_AGENT_IMPL_HPP_
+#define AGORA_AGENT_AGENT_IMPL_HPP_
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/agent.hpp"
+#include "agent/executor_service.hpp"
+#include "agent/launcher.hpp"
+#include "agent/master_link.hpp"
+#include "agent/reaper.hpp"
+#include "agent/status_update_manager.hpp"
+#include "agent/work_queue.hpp"
+#include "agora/internal/agent_master.grpc.pb.h"
+#include "common/asio_event_loop.hpp"
+#include "common/master_detector.hpp"
+
+namespace agora::agent {
+
+class AgentImpl : public ExecutorHandler {
+ public:
+  static absl::StatusOr<std::unique_ptr<AgentImpl>> Create(AgentOptions options);
+  ~AgentImpl() override;
+
+  // Thread-safe.
+  std::string address() const { return address_; }
+  int port() const { return port_; }
+  std::string agent_id() const;
+  bool registered() const { return registered_public_.load(); }
+  void Stop();
+  void Shutdown();
+
+  // ExecutorHandler (loop thread).
+  void OnExecutorSubscribe(const v1::ExecutorSubscribeRequest& request,
+                           std::shared_ptr<ExecutorStream> stream) override;
+  void OnExecutorUpdate(const v1::ExecutorUpdateRequest& request, ReplyFn reply) override;
+  void OnExecutorMessage(const v1::ExecutorMessageRequest& request, ReplyFn reply) override;
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // (framework id, executor/task id)
+
+  struct TaskRecord {
+    v1::Task task;  // Latest state in task.state / task.status.
+    // A terminal update was received or generated (maybe not yet on disk).
+    bool terminal_reported = false;
+    // Uuids the framework acknowledged (re-sent updates are not forwarded
+    // again).
+    std::set<std::string> acked_uuids;
+  };
+
+  struct ExecutorRecord {
+    enum class Phase { kLaunching, kRunning, kTerminating };
+    std::string framework_id;
+    v1::ExecutorInfo info;
+    bool command_executor = false;
+    std::string sandbox;
+    std::string container_id;
+    pid_t pid = -1;
+    Phase phase = Phase::kLaunching;
+    std::shared_ptr<ExecutorStream> stream;
+    std::vector<v1::TaskInfo> queued;  // Waiting for the executor to subscribe.
+    std::set<std::string> task_ids;
+    TimerId registration_timer = 0;
+    TimerId shutdown_timer = 0;
+    bool kill_when_launched = false;
+    // What the executor's unfinished tasks become when it exits.
+    v1::TaskState exit_state = v1::TASK_FAILED;
+    v1::TaskStatus::Reason exit_reason = v1::TaskStatus::REASON_EXECUTOR_TERMINATED;
+    std::string exit_message = "Executor terminated";
+  };
+
+  explicit AgentImpl(AgentOptions options);
+  absl::Status Init();
+
+  // agent_impl.cpp: master link.
+  void Connect();
+  void OnMasterMessage(uint64_t generation, const internal::MasterMessage& message);
+  void OnLinkClosed(uint64_t generation, const absl::Status& status);
+  void ScheduleReconnect();
+  void OnRegistered(const internal::MasterMessage::Registered& registered, bool reregistered);
+  void OnHeartbeatTimer();
+  internal::AgentMessage BuildRegistration() const;
+  bool SendToMaster(internal::AgentMessage message);
+  void SetAgentId(const std::string& id);
+
+  // agent_tasks.cpp: launches, kills, executor life cycle.
+  void OnRunTasks(const internal::MasterMessage::RunTasks& run);
+  void LaunchExecutor(const Key& key);
+  void OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid);
+  void OnRegistrationTimeout(const Key& key);
+  void OnKillTask(const internal::MasterMessage::KillTask& kill);
+  void ShutdownExecutor(const Key& key, v1::TaskStatus::Reason reason);
+  void KillExecutorTree(ExecutorRecord& executor, int signal);
+  void OnChildExited(pid_t pid, int wait_status);
+  void OnFrameworkMessage(const internal::MasterMessage::FrameworkMessage& message);
+  void KillAllExecutorsNow();
+
+  // agent_updates.cpp: status updates.
+  // Checkpoints `status` (off the loop), then applies it and calls `reply`.
+  void HandleUpdate(const std::string& framework_id, const std::string& executor_id,
+                    v1::TaskStatus status, ReplyFn reply);
+  void ApplyUpdate(const std::string& framework_id, const std::string& executor_id,
+                   const v1::TaskStatus& status);
+  // An update generated by the agent itself (source AGENT).
+  void GenerateUpdate(const std::string& framework_id, const std::string& executor_id,
+                      const std::string& task_id, v1::TaskState state,
+                      v1::TaskStatus::Reason reason, const std::string& message);
+  void OnAcknowledge(const internal::MasterMessage::Acknowledge& ack);
+  void ForwardUpdate(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
+                     v1::TaskState latest_state);
+  void MaybeForgetTask(const Key& task_key);
+  void AdoptExecutor(const v1::ExecutorSubscribeRequest& request);
+  void SendSubscribed(ExecutorRecord& executor);
+
+  AgentOptions options_;
+  std::string address_;
+  int port_ = 0;
+  std::string endpoint_for_executors_;
+  v1::AgentInfo info_;  // Without id; id in agent_id_.
+  std::string executor_path_;
+
+  mutable std::mutex id_mu_;
+  std::string agent_id_public_;
+  std::atomic<bool> registered_public_{false};
+  std::once_flag stop_once_;
+  std::atomic<bool> stop_called_{false};
+
+  AsioEventLoop loop_;
+  std::unique_ptr<MasterDetector> detector_;
+  std::unique_ptr<Launcher> launcher_;
+  std::unique_ptr<WorkQueue> io_;
+  std::unique_ptr<Reaper> reaper_;
+  std::unique_ptr<StatusUpdateManager> updates_;
+  std::unique_ptr<ExecutorService> executor_service_;
+  std::unique_ptr<grpc::Server> server_;
+
+  // Loop-owned.
+  std::string agent_id_;
+  std::string master_address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<internal::AgentChannel::Stub> stub_;
+  std::shared_ptr<MasterLink> link_;
+  uint64_t link_generation_ = 0;
+  bool registered_ = false;
+  bool stopping_ = false;
+  bool shut_down_by_master_ = false;
+  absl::Duration backoff_;
+  absl::Duration heartbeat_interval_;
+  uint32_t max_missed_heartbeats_ = 3;
+  absl::Time last_heard_from_master_;
+  TimerId heartbeat_timer_ = 0;
+  std::mt19937_64 random_;
+  std::map<std::string, v1::FrameworkInfo> frameworks_;
+  std::map<Key, ExecutorRecord> executors_;
+  std::map<Key, TaskRecord> tasks_;
+};
+
+}  // namespace agora::agent
+
+#endif  // AGORA_AGENT_AGENT_IMPL_HPP_

@@ -1,0 +1,321 @@
+// AgentImpl: task launch, kill and the executor process life cycle.
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "agent/agent_impl.hpp"
+#include "agent/checkpoint.hpp"
+#include "common/ids.hpp"
+#include "common/task_state.hpp"
+#include "glog/logging.h"
+
+namespace agora::agent {
+namespace {
+
+v1::Task NewTask(const std::string& framework_id, const std::string& executor_id,
+                 const v1::TaskInfo& info) {
+  v1::Task task;
+  task.set_name(info.name());
+  *task.mutable_task_id() = info.task_id();
+  task.mutable_framework_id()->set_value(framework_id);
+  task.mutable_executor_id()->set_value(executor_id);
+  task.set_state(v1::TASK_STAGING);
+  *task.mutable_resources() = info.resources();
+  *task.mutable_labels() = info.labels();
+  *task.mutable_info() = info;
+  return task;
+}
+
+}  // namespace
+
+void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
+  const std::string& framework_id = run.framework_info().id().value();
+  if (framework_id.empty() || run.tasks_size() == 0) {
+    LOG(ERROR) << "Ignoring RUN_TASKS without a framework id or tasks";
+    return;
+  }
+  frameworks_[framework_id] = run.framework_info();
+  bool custom = !run.executor_info().executor_id().value().empty();
+  for (const v1::TaskInfo& task : run.tasks()) {
+    const std::string& task_id = task.task_id().value();
+    Key task_key(framework_id, task_id);
+    if (task_id.empty() || tasks_.count(task_key) != 0) {
+      LOG(ERROR) << "Ignoring a launch of task_id=" << task_id
+                 << " of framework_id=" << framework_id << ": empty or already known";
+      continue;
+    }
+    std::string executor_id = custom ? run.executor_info().executor_id().value() : task_id;
+    Key key(framework_id, executor_id);
+    auto [it, created] = executors_.try_emplace(key);
+    ExecutorRecord& executor = it->second;
+    if (created) {
+      executor.framework_id = framework_id;
+      if (custom) {
+        executor.info = run.executor_info();
+        if (executor.info.type() == v1::ExecutorInfo::TYPE_UNSPECIFIED)
+          executor.info.set_type(v1::ExecutorInfo::CUSTOM);
+      } else {
+        executor.command_executor = true;
+        executor.info.set_type(v1::ExecutorInfo::DEFAULT);
+        executor.info.mutable_executor_id()->set_value(executor_id);
+        executor.info.set_name(absl::StrCat("Command Executor (Task: ", task_id, ")"));
+        executor.info.mutable_command()->set_value(executor_path_);
+      }
+      executor.info.mutable_framework_id()->set_value(framework_id);
+    }
+    TaskRecord record;
+    record.task = NewTask(framework_id, executor_id, task);
+    record.task.mutable_agent_id()->set_value(agent_id_);
+    tasks_[task_key] = std::move(record);
+    executor.task_ids.insert(task_id);
+    LOG(INFO) << "Launching task_id=" << task_id << " framework_id=" << framework_id
+              << " on executor_id=" << executor_id;
+    if (executor.phase == ExecutorRecord::Phase::kRunning && executor.stream &&
+        !executor.stream->closing()) {
+      v1::ExecutorEvent event;
+      event.set_type(v1::ExecutorEvent::LAUNCH);
+      *event.mutable_launch()->mutable_task() = task;
+      executor.stream->Send(std::move(event));
+    } else {
+      executor.queued.push_back(task);
+    }
+    if (created) LaunchExecutor(key);
+  }
+}
+
+void AgentImpl::LaunchExecutor(const Key& key) {
+  ExecutorRecord& executor = executors_.at(key);
+  executor.sandbox = SandboxPath(options_.work_dir, key.first, key.second);
+  executor.container_id = RandomHexId();
+  LaunchSpec spec;
+  const v1::CommandInfo& command = executor.info.command();
+  if (executor.command_executor) {
+    spec.program = executor_path_;
+    spec.argv = {executor_path_};
+  } else if (command.shell()) {
+    spec.program = "/bin/sh";
+    spec.argv = {"sh", "-c", command.value()};
+  } else {
+    spec.program = command.value();
+    spec.argv.assign(command.arguments().begin(), command.arguments().end());
+  }
+  spec.env = InheritedEnvironment();
+  spec.env.push_back("AGORA_AGENT_ENDPOINT=" + endpoint_for_executors_);
+  spec.env.push_back("AGORA_FRAMEWORK_ID=" + key.first);
+  spec.env.push_back("AGORA_EXECUTOR_ID=" + key.second);
+  spec.env.push_back("AGORA_AGENT_ID=" + agent_id_);
+  spec.env.push_back("AGORA_SANDBOX=" + executor.sandbox);
+  spec.env.push_back("AGORA_CHECKPOINT=1");
+  spec.env.push_back(absl::StrCat("AGORA_EXECUTOR_SHUTDOWN_GRACE_PERIOD=",
+                                  absl::ToDoubleSeconds(options_.executor_shutdown_grace_period)));
+  for (const auto& var : command.environment().variables())
+    spec.env.push_back(var.name() + "=" + var.value());
+  spec.working_dir = executor.sandbox;
+  spec.stdout_path = executor.sandbox + "/stdout";
+  spec.stderr_path = executor.sandbox + "/stderr";
+
+  Launcher* launcher = launcher_.get();
+  bool posted = io_->Post([this, launcher, key, spec = std::move(spec)] {
+    absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
+      if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
+      return launcher->Launch(spec);
+    }();
+    loop_.Post([this, key, pid] { OnExecutorLaunched(key, pid); });
+  });
+  if (!posted) LOG(WARNING) << "Agent stopping; executor_id=" << key.second << " not launched";
+}
+
+void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid) {
+  auto it = executors_.find(key);
+  if (it == executors_.end()) {
+    if (pid.ok()) launcher_->KillTree(*pid, SIGKILL);
+    return;
+  }
+  ExecutorRecord& executor = it->second;
+  if (!pid.ok()) {
+    LOG(ERROR) << "Cannot launch executor_id=" << key.second << ": " << pid.status();
+    for (const std::string& task_id : executor.task_ids) {
+      GenerateUpdate(key.first, key.second, task_id, v1::TASK_FAILED,
+                     v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+                     absl::StrCat("Executor launch failed: ", pid.status().message()));
+    }
+    std::set<std::string> task_ids = executor.task_ids;
+    executors_.erase(it);
+    for (const std::string& task_id : task_ids) MaybeForgetTask(Key(key.first, task_id));
+    return;
+  }
+  executor.pid = *pid;
+  reaper_->Watch(*pid);
+  LOG(INFO) << "Started executor_id=" << key.second << " framework_id=" << key.first
+            << " pid=" << *pid << " sandbox=" << executor.sandbox;
+  if (executor.kill_when_launched) {
+    KillExecutorTree(executor, SIGKILL);
+    return;
+  }
+  if (executor.phase == ExecutorRecord::Phase::kLaunching) {
+    executor.registration_timer = loop_.RunAfter(options_.executor_registration_timeout,
+                                                 [this, key] { OnRegistrationTimeout(key); });
+  }
+}
+
+void AgentImpl::OnRegistrationTimeout(const Key& key) {
+  auto it = executors_.find(key);
+  if (it == executors_.end()) return;
+  ExecutorRecord& executor = it->second;
+  executor.registration_timer = 0;
+  if (executor.phase != ExecutorRecord::Phase::kLaunching) return;
+  LOG(WARNING) << "executor_id=" << key.second << " did not subscribe within "
+               << options_.executor_registration_timeout << "; killing it";
+  executor.exit_state = v1::TASK_FAILED;
+  executor.exit_reason = v1::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT;
+  executor.exit_message =
+      absl::StrCat("Executor did not subscribe within ",
+                   absl::FormatDuration(options_.executor_registration_timeout));
+  KillExecutorTree(executor, SIGKILL);
+}
+
+void AgentImpl::OnKillTask(const internal::MasterMessage::KillTask& kill) {
+  const std::string& framework_id = kill.framework_id().value();
+  const std::string& task_id = kill.task_id().value();
+  auto task_it = tasks_.find(Key(framework_id, task_id));
+  if (task_it == tasks_.end()) {
+    LOG(WARNING) << "Asked to kill unknown task_id=" << task_id << " framework_id=" << framework_id;
+    return;
+  }
+  TaskRecord& task = task_it->second;
+  if (task.terminal_reported || IsTerminalState(task.task.state())) return;
+  Key key(framework_id, task.task.executor_id().value());
+  auto it = executors_.find(key);
+  if (it == executors_.end()) {
+    GenerateUpdate(framework_id, key.second, task_id, v1::TASK_KILLED,
+                   v1::TaskStatus::REASON_UNSPECIFIED, "Killed; its executor was gone");
+    return;
+  }
+  ExecutorRecord& executor = it->second;
+  bool queued = false;
+  for (auto q = executor.queued.begin(); q != executor.queued.end(); ++q) {
+    if (q->task_id().value() == task_id) {
+      executor.queued.erase(q);
+      queued = true;
+      break;
+    }
+  }
+  if (!queued && executor.stream && !executor.stream->closing()) {
+    LOG(INFO) << "Killing task_id=" << task_id << " through executor_id=" << key.second;
+    v1::ExecutorEvent event;
+    event.set_type(v1::ExecutorEvent::KILL);
+    *event.mutable_kill()->mutable_task_id() = kill.task_id();
+    *event.mutable_kill()->mutable_kill_policy() =
+        kill.has_kill_policy() ? kill.kill_policy() : task.task.info().kill_policy();
+    executor.stream->Send(std::move(event));
+    return;
+  }
+  // The executor never got the task (or is unreachable): the task is killed
+  // here, and an executor left with nothing to run goes too.
+  LOG(INFO) << "Killing task_id=" << task_id << " before its executor subscribed";
+  GenerateUpdate(framework_id, key.second, task_id, v1::TASK_KILLED,
+                 v1::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH,
+                 "Killed before the executor started it");
+  bool others_alive = false;
+  for (const std::string& other : executor.task_ids) {
+    auto other_it = tasks_.find(Key(framework_id, other));
+    if (other_it != tasks_.end() && !other_it->second.terminal_reported &&
+        !IsTerminalState(other_it->second.task.state()))
+      others_alive = true;
+  }
+  if (!others_alive && executor.phase == ExecutorRecord::Phase::kLaunching) {
+    executor.exit_state = v1::TASK_KILLED;
+    KillExecutorTree(executor, SIGKILL);
+  }
+}
+
+void AgentImpl::ShutdownExecutor(const Key& key, v1::TaskStatus::Reason reason) {
+  auto it = executors_.find(key);
+  if (it == executors_.end()) return;
+  ExecutorRecord& executor = it->second;
+  executor.exit_state = v1::TASK_KILLED;
+  executor.exit_reason = reason;
+  executor.exit_message = "Executor shut down";
+  if (executor.phase == ExecutorRecord::Phase::kTerminating) return;
+  bool subscribed = executor.phase == ExecutorRecord::Phase::kRunning && executor.stream &&
+                    !executor.stream->closing();
+  executor.phase = ExecutorRecord::Phase::kTerminating;
+  LOG(INFO) << "Shutting down executor_id=" << key.second << " framework_id=" << key.first;
+  if (!subscribed) {
+    KillExecutorTree(executor, SIGKILL);
+    return;
+  }
+  v1::ExecutorEvent event;
+  event.set_type(v1::ExecutorEvent::SHUTDOWN);
+  event.mutable_shutdown()->set_grace_period_seconds(
+      absl::ToDoubleSeconds(options_.executor_shutdown_grace_period));
+  executor.stream->Send(std::move(event));
+  executor.shutdown_timer = loop_.RunAfter(options_.executor_shutdown_grace_period, [this, key] {
+    auto it = executors_.find(key);
+    if (it == executors_.end()) return;
+    it->second.shutdown_timer = 0;
+    KillExecutorTree(it->second, SIGKILL);
+  });
+}
+
+void AgentImpl::KillExecutorTree(ExecutorRecord& executor, int signal) {
+  if (executor.pid <= 0) {
+    executor.kill_when_launched = true;
+    return;
+  }
+  pid_t pid = executor.pid;
+  Launcher* launcher = launcher_.get();
+  if (!io_->Post([launcher, pid, signal] { launcher->KillTree(pid, signal); }))
+    launcher->KillTree(pid, signal);
+}
+
+void AgentImpl::KillAllExecutorsNow() {
+  for (auto& [key, executor] : executors_) {
+    executor.kill_when_launched = true;
+    if (executor.pid > 0) launcher_->KillTree(executor.pid, SIGKILL);
+  }
+}
+
+void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
+  auto it = executors_.begin();
+  while (it != executors_.end() && it->second.pid != pid) ++it;
+  if (it == executors_.end()) return;
+  Key key = it->first;
+  ExecutorRecord& executor = it->second;
+  LOG(INFO) << "executor_id=" << key.second << " framework_id=" << key.first << " pid=" << pid
+            << " exited with wait status " << wait_status;
+  if (executor.registration_timer != 0) loop_.Cancel(executor.registration_timer);
+  if (executor.shutdown_timer != 0) loop_.Cancel(executor.shutdown_timer);
+  for (const std::string& task_id : executor.task_ids) {
+    auto task_it = tasks_.find(Key(key.first, task_id));
+    if (task_it == tasks_.end() || task_it->second.terminal_reported ||
+        IsTerminalState(task_it->second.task.state()))
+      continue;
+    GenerateUpdate(key.first, key.second, task_id, executor.exit_state, executor.exit_reason,
+                   executor.exit_message);
+  }
+  internal::AgentMessage exited;
+  exited.set_type(internal::AgentMessage::EXECUTOR_EXITED);
+  exited.mutable_executor_exited()->mutable_framework_id()->set_value(key.first);
+  exited.mutable_executor_exited()->mutable_executor_id()->set_value(key.second);
+  exited.mutable_executor_exited()->set_status(wait_status);
+  SendToMaster(std::move(exited));
+  if (executor.stream && !executor.stream->closing()) executor.stream->Finish(grpc::Status::OK);
+  std::set<std::string> task_ids = executor.task_ids;
+  executors_.erase(it);
+  for (const std::string& task_id : task_ids) MaybeForgetTask(Key(key.first, task_id));
+}
+
+void AgentImpl::OnFrameworkMessage(const internal::MasterMessage::FrameworkMessage& message) {
+  auto it = executors_.find(Key(message.framework_id().value(), message.executor_id().value()));
+  if (it == executors_.end() || !it->second.stream || it->second.stream->closing()) {
+    LOG(WARNING) << "Dropping a framework message for executor_id=" << message.executor_id().value()
+                 << ": not subscribed";
+    return;
+  }
+  v1::ExecutorEvent event;
+  event.set_type(v1::ExecutorEvent::MESSAGE);
+  event.mutable_message()->set_data(message.data());
+  it->second.stream->Send(std::move(event));
+}
+
+}  // namespace agora::agent

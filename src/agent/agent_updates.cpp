@@ -1,0 +1,325 @@
+// AgentImpl: the executor service handlers and the status update path
+// (checkpoint, apply, forward, acknowledge).
+#include "absl/strings/str_cat.h"
+#include "agent/agent_impl.hpp"
+#include "agent/checkpoint.hpp"
+#include "common/ids.hpp"
+#include "common/task_state.hpp"
+#include "glog/logging.h"
+
+namespace agora::agent {
+namespace {
+
+// Statuses kept per task in Task.statuses.
+constexpr int kMaxStatusesPerTask = 16;
+
+double NowSeconds(absl::Time now) { return absl::ToDoubleSeconds(now - absl::UnixEpoch()); }
+
+}  // namespace
+
+void AgentImpl::OnExecutorSubscribe(const v1::ExecutorSubscribeRequest& request,
+                                    std::shared_ptr<ExecutorStream> stream) {
+  if (stopping_) {
+    stream->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "agent stopping"));
+    return;
+  }
+  Key key(request.framework_id().value(), request.executor_id().value());
+  if (executors_.count(key) == 0) AdoptExecutor(request);
+  auto it = executors_.find(key);
+  if (it == executors_.end()) {
+    LOG(WARNING) << "Subscription from unknown executor_id=" << key.second;
+    v1::ExecutorEvent error;
+    error.set_type(v1::ExecutorEvent::ERROR);
+    error.mutable_error()->set_message("unknown executor");
+    stream->Send(std::move(error));
+    stream->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                absl::StrCat("executor_id: unknown executor ", key.second)));
+    return;
+  }
+  ExecutorRecord& executor = it->second;
+  if (executor.stream && !executor.stream->closing()) {
+    executor.stream->Finish(
+        grpc::Status(grpc::StatusCode::ABORTED, "replaced by a newer subscription"));
+  }
+  executor.stream = stream;
+  ExecutorStream* raw = stream.get();
+  stream->set_on_closed([this, key, raw] {
+    auto it = executors_.find(key);
+    if (it != executors_.end() && it->second.stream.get() == raw) it->second.stream.reset();
+  });
+  if (executor.registration_timer != 0) {
+    loop_.Cancel(executor.registration_timer);
+    executor.registration_timer = 0;
+  }
+  bool resubscribe = executor.phase != ExecutorRecord::Phase::kLaunching;
+  if (executor.phase == ExecutorRecord::Phase::kLaunching)
+    executor.phase = ExecutorRecord::Phase::kRunning;
+  LOG(INFO) << "executor_id=" << key.second << " framework_id=" << key.first
+            << (resubscribe ? " re-subscribed" : " subscribed");
+  SendSubscribed(executor);
+  // Updates the executor could not confirm: checkpoint any we lack, and
+  // confirm the ones already acknowledged.
+  for (const v1::TaskStatus& update : request.unacknowledged_updates()) {
+    auto task_it = tasks_.find(Key(key.first, update.task_id().value()));
+    if (task_it != tasks_.end() && task_it->second.acked_uuids.count(update.uuid()) != 0) {
+      v1::ExecutorEvent event;
+      event.set_type(v1::ExecutorEvent::ACKNOWLEDGED);
+      *event.mutable_acknowledged()->mutable_task_id() = update.task_id();
+      event.mutable_acknowledged()->set_uuid(update.uuid());
+      stream->Send(std::move(event));
+      continue;
+    }
+    if (task_it == tasks_.end()) continue;
+    HandleUpdate(key.first, key.second, update, [](const absl::Status&) {});
+  }
+  for (const v1::TaskInfo& task : executor.queued) {
+    v1::ExecutorEvent event;
+    event.set_type(v1::ExecutorEvent::LAUNCH);
+    *event.mutable_launch()->mutable_task() = task;
+    stream->Send(std::move(event));
+  }
+  executor.queued.clear();
+  if (executor.phase == ExecutorRecord::Phase::kTerminating) {
+    v1::ExecutorEvent event;
+    event.set_type(v1::ExecutorEvent::SHUTDOWN);
+    event.mutable_shutdown()->set_grace_period_seconds(
+        absl::ToDoubleSeconds(options_.executor_shutdown_grace_period));
+    stream->Send(std::move(event));
+  }
+}
+
+void AgentImpl::SendSubscribed(ExecutorRecord& executor) {
+  v1::ExecutorEvent event;
+  event.set_type(v1::ExecutorEvent::SUBSCRIBED);
+  auto* subscribed = event.mutable_subscribed();
+  *subscribed->mutable_executor_info() = executor.info;
+  auto framework = frameworks_.find(executor.framework_id);
+  if (framework != frameworks_.end()) *subscribed->mutable_framework_info() = framework->second;
+  *subscribed->mutable_agent_info() = info_;
+  subscribed->mutable_agent_info()->mutable_id()->set_value(agent_id_);
+  subscribed->mutable_container_id()->set_value(executor.container_id);
+  subscribed->set_heartbeat_interval_seconds(absl::ToDoubleSeconds(heartbeat_interval_));
+  executor.stream->Send(std::move(event));
+}
+
+void AgentImpl::AdoptExecutor(const v1::ExecutorSubscribeRequest& request) {
+  // An executor from before an agent restart: it keeps running and its
+  // tasks are taken back (full checkpoint recovery comes with its own issue;
+  // its process cannot be reaped by this agent).
+  if (request.unacknowledged_tasks_size() == 0) return;
+  const std::string& framework_id = request.framework_id().value();
+  const std::string& executor_id = request.executor_id().value();
+  LOG(WARNING) << "Adopting executor_id=" << executor_id << " framework_id=" << framework_id
+               << " with " << request.unacknowledged_tasks_size() << " tasks";
+  ExecutorRecord& executor = executors_[Key(framework_id, executor_id)];
+  executor.framework_id = framework_id;
+  executor.phase = ExecutorRecord::Phase::kRunning;
+  executor.sandbox = SandboxPath(options_.work_dir, framework_id, executor_id);
+  executor.container_id = RandomHexId();
+  executor.info.mutable_executor_id()->set_value(executor_id);
+  executor.info.mutable_framework_id()->set_value(framework_id);
+  bool command = request.unacknowledged_tasks_size() == 1 &&
+                 request.unacknowledged_tasks(0).task_id().value() == executor_id;
+  executor.command_executor = command;
+  executor.info.set_type(command ? v1::ExecutorInfo::DEFAULT : v1::ExecutorInfo::CUSTOM);
+  if (frameworks_.count(framework_id) == 0)
+    frameworks_[framework_id].mutable_id()->set_value(framework_id);
+  for (const v1::TaskInfo& info : request.unacknowledged_tasks()) {
+    Key task_key(framework_id, info.task_id().value());
+    executor.task_ids.insert(info.task_id().value());
+    if (tasks_.count(task_key) != 0) continue;
+    TaskRecord record;
+    record.task.set_name(info.name());
+    *record.task.mutable_task_id() = info.task_id();
+    record.task.mutable_framework_id()->set_value(framework_id);
+    record.task.mutable_executor_id()->set_value(executor_id);
+    record.task.set_state(v1::TASK_RUNNING);
+    *record.task.mutable_resources() = info.resources();
+    *record.task.mutable_info() = info;
+    tasks_[task_key] = std::move(record);
+  }
+}
+
+void AgentImpl::OnExecutorUpdate(const v1::ExecutorUpdateRequest& request, ReplyFn reply) {
+  if (stopping_) {
+    reply(absl::UnavailableError("agent stopping"));
+    return;
+  }
+  const std::string& framework_id = request.framework_id().value();
+  const std::string& executor_id = request.executor_id().value();
+  const std::string& task_id = request.status().task_id().value();
+  if (executors_.count(Key(framework_id, executor_id)) == 0) {
+    reply(absl::FailedPreconditionError(
+        absl::StrCat("executor_id: unknown executor ", executor_id, "; subscribe first")));
+    return;
+  }
+  auto task_it = tasks_.find(Key(framework_id, task_id));
+  if (task_it == tasks_.end() || task_it->second.task.executor_id().value() != executor_id) {
+    reply(absl::InvalidArgumentError(
+        absl::StrCat("status.task_id: task ", task_id, " is not a task of this executor")));
+    return;
+  }
+  TaskRecord& task = task_it->second;
+  if (task.acked_uuids.count(request.status().uuid()) != 0) {
+    reply(absl::OkStatus());  // Already delivered and acknowledged.
+    return;
+  }
+  if (task.terminal_reported) {
+    LOG(WARNING) << "Dropping a " << v1::TaskState_Name(request.status().state())
+                 << " update for task_id=" << task_id << " already terminal";
+    reply(absl::OkStatus());
+    return;
+  }
+  v1::TaskStatus status = request.status();
+  status.mutable_agent_id()->set_value(agent_id_);
+  status.mutable_executor_id()->set_value(executor_id);
+  if (status.source() == v1::TaskStatus::SOURCE_UNSPECIFIED)
+    status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
+  if (status.timestamp() <= 0) status.set_timestamp(NowSeconds(loop_.Now()));
+  VLOG(1) << "Update " << ShortStateName(status.state()) << " task_id=" << task_id
+          << " uuid=" << BytesToHex(status.uuid());
+  HandleUpdate(framework_id, executor_id, std::move(status), std::move(reply));
+}
+
+void AgentImpl::OnExecutorMessage(const v1::ExecutorMessageRequest& request, ReplyFn reply) {
+  internal::AgentMessage message;
+  message.set_type(internal::AgentMessage::EXECUTOR_MESSAGE);
+  *message.mutable_executor_message()->mutable_framework_id() = request.framework_id();
+  *message.mutable_executor_message()->mutable_executor_id() = request.executor_id();
+  message.mutable_executor_message()->set_data(request.data());
+  if (!SendToMaster(std::move(message))) {
+    reply(absl::UnavailableError("not connected to the master"));
+    return;
+  }
+  reply(absl::OkStatus());
+}
+
+void AgentImpl::HandleUpdate(const std::string& framework_id, const std::string& executor_id,
+                             v1::TaskStatus status, ReplyFn reply) {
+  if (stopping_) {
+    reply(absl::UnavailableError("agent stopping"));
+    return;
+  }
+  auto task_it = tasks_.find(Key(framework_id, status.task_id().value()));
+  if (task_it != tasks_.end() && IsTerminalState(status.state()))
+    task_it->second.terminal_reported = true;
+  internal::StatusUpdateRecord record;
+  record.set_type(internal::StatusUpdateRecord::UPDATE);
+  record.mutable_framework_id()->set_value(framework_id);
+  *record.mutable_status() = status;
+  record.set_uuid(status.uuid());
+  std::string path =
+      TaskUpdatesPath(options_.work_dir, framework_id, executor_id, status.task_id().value());
+  auto work = [this, path, record = std::move(record), framework_id, executor_id,
+               status = std::move(status), reply]() mutable {
+    absl::Status written = AppendRecord(path, record);
+    loop_.Post([this, written, framework_id, executor_id, status = std::move(status), reply] {
+      if (!written.ok()) {
+        LOG(ERROR) << "Cannot checkpoint a status update: " << written;
+        reply(absl::InternalError(absl::StrCat("checkpoint failed: ", written.message())));
+        return;
+      }
+      ApplyUpdate(framework_id, executor_id, status);
+      reply(absl::OkStatus());
+    });
+  };
+  if (!io_->Post(std::move(work))) reply(absl::UnavailableError("agent stopping"));
+}
+
+void AgentImpl::ApplyUpdate(const std::string& framework_id, const std::string& executor_id,
+                            const v1::TaskStatus& status) {
+  auto task_it = tasks_.find(Key(framework_id, status.task_id().value()));
+  if (task_it != tasks_.end()) {
+    v1::Task& task = task_it->second.task;
+    if (!IsTerminalState(task.state()) || IsTerminalState(status.state())) {
+      task.set_state(status.state());
+      *task.mutable_status() = status;
+    }
+    *task.add_statuses() = status;
+    if (task.statuses_size() > kMaxStatusesPerTask)
+      task.mutable_statuses()->DeleteSubrange(0, task.statuses_size() - kMaxStatusesPerTask);
+  }
+  v1::FrameworkID id;
+  id.set_value(framework_id);
+  updates_->Update(id, status);
+}
+
+void AgentImpl::GenerateUpdate(const std::string& framework_id, const std::string& executor_id,
+                               const std::string& task_id, v1::TaskState state,
+                               v1::TaskStatus::Reason reason, const std::string& message) {
+  v1::TaskStatus status;
+  status.mutable_task_id()->set_value(task_id);
+  status.set_state(state);
+  status.set_source(v1::TaskStatus::SOURCE_AGENT);
+  status.set_reason(reason);
+  status.set_message(message);
+  status.mutable_agent_id()->set_value(agent_id_);
+  status.mutable_executor_id()->set_value(executor_id);
+  status.set_uuid(NewUuidBytes());
+  status.set_timestamp(NowSeconds(loop_.Now()));
+  LOG(INFO) << "Task task_id=" << task_id << " is " << ShortStateName(state) << ": " << message;
+  HandleUpdate(framework_id, executor_id, std::move(status), [](const absl::Status&) {});
+}
+
+void AgentImpl::ForwardUpdate(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
+                              v1::TaskState latest_state) {
+  internal::AgentMessage message;
+  message.set_type(internal::AgentMessage::STATUS_UPDATE);
+  *message.mutable_status_update()->mutable_framework_id() = framework_id;
+  *message.mutable_status_update()->mutable_status() = status;
+  if (agent_id_.empty()) {
+    message.mutable_status_update()->mutable_status()->clear_agent_id();
+  } else {
+    message.mutable_status_update()->mutable_status()->mutable_agent_id()->set_value(agent_id_);
+  }
+  message.mutable_status_update()->set_latest_state(latest_state);
+  SendToMaster(std::move(message));
+}
+
+void AgentImpl::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
+  const std::string& framework_id = ack.framework_id().value();
+  const std::string& task_id = ack.task_id().value();
+  absl::Status status = updates_->Acknowledge(framework_id, task_id, ack.uuid());
+  if (!status.ok()) {
+    VLOG(1) << "Ignoring acknowledgement: " << status;
+    return;
+  }
+  auto task_it = tasks_.find(Key(framework_id, task_id));
+  if (task_it == tasks_.end()) return;
+  TaskRecord& task = task_it->second;
+  task.acked_uuids.insert(ack.uuid());
+  const std::string& executor_id = task.task.executor_id().value();
+  internal::StatusUpdateRecord record;
+  record.set_type(internal::StatusUpdateRecord::ACK);
+  *record.mutable_framework_id() = ack.framework_id();
+  record.set_uuid(ack.uuid());
+  std::string path = TaskUpdatesPath(options_.work_dir, framework_id, executor_id, task_id);
+  io_->Post([path, record] {
+    if (auto written = AppendRecord(path, record); !written.ok())
+      LOG(ERROR) << "Cannot checkpoint an acknowledgement: " << written;
+  });
+  auto executor = executors_.find(Key(framework_id, executor_id));
+  if (executor != executors_.end() && executor->second.stream &&
+      !executor->second.stream->closing()) {
+    v1::ExecutorEvent event;
+    event.set_type(v1::ExecutorEvent::ACKNOWLEDGED);
+    *event.mutable_acknowledged()->mutable_task_id() = ack.task_id();
+    event.mutable_acknowledged()->set_uuid(ack.uuid());
+    executor->second.stream->Send(std::move(event));
+  }
+  MaybeForgetTask(Key(framework_id, task_id));
+}
+
+void AgentImpl::MaybeForgetTask(const Key& task_key) {
+  auto it = tasks_.find(task_key);
+  if (it == tasks_.end()) return;
+  if (!IsTerminalState(it->second.task.state())) return;
+  if (updates_->Pending(task_key.first, task_key.second) != 0) return;
+  auto executor = executors_.find(Key(task_key.first, it->second.task.executor_id().value()));
+  // A live executor may still re-send the task's updates: keep the record
+  // (with its acknowledged uuids) until the executor is gone.
+  if (executor != executors_.end()) return;
+  tasks_.erase(it);
+}
+
+}  // namespace agora::agent

@@ -1,0 +1,181 @@
+#include "agent/checkpoint.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace agora::agent {
+namespace {
+
+absl::Status ErrnoError(absl::string_view what, const std::string& path) {
+  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("write", path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FsyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open", dir);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return ErrnoError("fsync", dir);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status MakeDirs(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("empty directory path");
+  std::string partial;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    partial = path.substr(0, pos);
+    if (partial.empty()) continue;
+    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", partial);
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return absl::InternalError(absl::StrCat(path, " is not a directory"));
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& data) {
+  std::string dir = Dirname(path);
+  if (auto status = MakeDirs(dir); !status.ok()) return status;
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("open", tmp);
+  absl::Status status = WriteAll(fd, data, tmp);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("fsync", tmp);
+  ::close(fd);
+  if (!status.ok()) {
+    ::unlink(tmp.c_str());
+    return status;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename", tmp);
+  return FsyncDir(dir);
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, " does not exist"));
+    return ErrnoError("open", path);
+  }
+  std::string data;
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      absl::Status status = ErrnoError("read", path);
+      ::close(fd);
+      return status;
+    }
+    if (n == 0) break;
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return data;
+}
+
+absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record) {
+  if (auto status = MakeDirs(Dirname(path)); !status.ok()) return status;
+  std::string data;
+  {
+    google::protobuf::io::StringOutputStream raw(&data);
+    google::protobuf::io::CodedOutputStream coded(&raw);
+    coded.WriteVarint32(static_cast<uint32_t>(record.ByteSizeLong()));
+    record.SerializeToCodedStream(&coded);
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("open", path);
+  absl::Status status = WriteAll(fd, data, path);
+  if (status.ok() && ::fdatasync(fd) != 0) status = ErrnoError("fdatasync", path);
+  ::close(fd);
+  return status;
+}
+
+absl::StatusOr<std::vector<internal::StatusUpdateRecord>> ReadRecords(const std::string& path) {
+  auto data = ReadFile(path);
+  if (!data.ok()) return data.status();
+  std::vector<internal::StatusUpdateRecord> records;
+  google::protobuf::io::ArrayInputStream raw(data->data(), static_cast<int>(data->size()));
+  google::protobuf::io::CodedInputStream coded(&raw);
+  while (true) {
+    uint32_t size = 0;
+    if (!coded.ReadVarint32(&size)) break;
+    auto limit = coded.PushLimit(static_cast<int>(size));
+    internal::StatusUpdateRecord record;
+    if (!record.ParseFromCodedStream(&coded) || coded.BytesUntilLimit() != 0) break;
+    coded.PopLimit(limit);
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+std::string AgentCheckpointPath(const std::string& work_dir) {
+  return absl::StrCat(work_dir, "/meta/agent");
+}
+
+std::string TaskUpdatesPath(const std::string& work_dir, const std::string& framework_id,
+                            const std::string& executor_id, const std::string& task_id) {
+  return absl::StrCat(work_dir, "/meta/frameworks/", framework_id, "/executors/", executor_id,
+                      "/tasks/", task_id, "/updates");
+}
+
+std::string SandboxPath(const std::string& work_dir, const std::string& framework_id,
+                        const std::string& executor_id) {
+  return absl::StrCat(work_dir, "/sandboxes/", framework_id, "/", executor_id);
+}
+
+absl::StatusOr<internal::AgentCheckpoint> ReadAgentCheckpoint(const std::string& work_dir) {
+  auto data = ReadFile(AgentCheckpointPath(work_dir));
+  if (!data.ok()) return data.status();
+  internal::AgentCheckpoint checkpoint;
+  if (!checkpoint.ParseFromString(*data)) {
+    return absl::DataLossError(
+        absl::StrCat(AgentCheckpointPath(work_dir), " is corrupt (not an AgentCheckpoint)"));
+  }
+  return checkpoint;
+}
+
+absl::Status WriteAgentCheckpoint(const std::string& work_dir,
+                                  const internal::AgentCheckpoint& checkpoint) {
+  return WriteFileAtomically(AgentCheckpointPath(work_dir), checkpoint.SerializeAsString());
+}
+
+std::string BootId() {
+  auto data = ReadFile("/proc/sys/kernel/random/boot_id");
+  if (!data.ok()) return "";
+  return std::string(absl::StripAsciiWhitespace(*data));
+}
+
+}  // namespace agora::agent

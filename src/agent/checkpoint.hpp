@@ -1,0 +1,56 @@
+// Checkpoint files under the agent's work_dir: atomic whole-file writes
+// (temp file, fsync, rename, fsync dir) and append-only, fsynced record logs
+// (a task's status update log). Blocking: call off the event loop.
+//
+// Layout (see proto/agora/internal/checkpoint.proto):
+//   <work_dir>/meta/agent                                     AgentCheckpoint
+//   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/updates
+//   <work_dir>/sandboxes/<fid>/<eid>/{stdout,stderr}
+#ifndef AGORA_AGENT_CHECKPOINT_HPP_
+#define AGORA_AGENT_CHECKPOINT_HPP_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agora/internal/checkpoint.pb.h"
+
+namespace agora::agent {
+
+// mkdir -p. INTERNAL with the path and errno text on failure.
+absl::Status MakeDirs(const std::string& path);
+
+// Replaces `path` with `data` so that a crash at any instant leaves either
+// the old or the new content: write `path.tmp`, fsync, rename, fsync dir.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& data);
+
+// The whole file; NOT_FOUND if it does not exist.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// Appends one length-delimited record to `path` (created with its parent
+// directories) and fsyncs it before returning.
+absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record);
+
+// Every complete record of `path`, in order (a torn last record is
+// ignored).
+absl::StatusOr<std::vector<internal::StatusUpdateRecord>> ReadRecords(const std::string& path);
+
+// Paths of the layout above.
+std::string AgentCheckpointPath(const std::string& work_dir);
+std::string TaskUpdatesPath(const std::string& work_dir, const std::string& framework_id,
+                            const std::string& executor_id, const std::string& task_id);
+std::string SandboxPath(const std::string& work_dir, const std::string& framework_id,
+                        const std::string& executor_id);
+
+// The AgentCheckpoint in meta/agent, NOT_FOUND if none.
+absl::StatusOr<internal::AgentCheckpoint> ReadAgentCheckpoint(const std::string& work_dir);
+absl::Status WriteAgentCheckpoint(const std::string& work_dir,
+                                  const internal::AgentCheckpoint& checkpoint);
+
+// /proc/sys/kernel/random/boot_id, or "" if unreadable.
+std::string BootId();
+
+}  // namespace agora::agent
+
+#endif  // AGORA_AGENT_CHECKPOINT_HPP_

@@ -1,0 +1,70 @@
+#include "agent/flags.hpp"
+
+#include <gflags/gflags.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/validation.hpp"
+
+DEFINE_string(master, "", "The master to register with: host:port (zk:// is not supported yet).");
+DEFINE_string(work_dir, "",
+              "Directory for checkpoints (meta/) and executor sandboxes (sandboxes/). Required.");
+DEFINE_string(resources, "",
+              "Total resources to offer, e.g. 'cpus:4;mem:8192;disk:100000;ports:[31000-32000]'. "
+              "Names not given are detected: all cpus, memory minus a reserve, the disk of "
+              "--work_dir minus a reserve, ports [31000-32000].");
+DEFINE_string(attributes, "",
+              "Agent attributes for placement, e.g. 'rack:r1;zone:a'. Values that are numbers "
+              "are scalars, '[a-b]' ranges, '{x,y}' sets, anything else text.");
+DEFINE_string(hostname, "", "Hostname reported to the master (default: this machine's).");
+DEFINE_string(ip, "127.0.0.1", "Address the agent's gRPC server (executor API) binds to.");
+DEFINE_int32(port, 5051, "Port of the agent's gRPC server; 0 picks a free port.");
+DEFINE_string(executor_path, "",
+              "Path of the command executor (default: agora-executor beside this binary).");
+DEFINE_string(executor_registration_timeout, "1m",
+              "How long an executor may take to subscribe before it is killed and its tasks "
+              "fail (e.g. '60s', '2m').");
+DEFINE_string(executor_shutdown_grace_period, "5s",
+              "Time an executor gets between SHUTDOWN and SIGKILL.");
+
+namespace agora::agent {
+
+absl::StatusOr<absl::Duration> ParseDurationFlag(const char* flag, const std::string& value) {
+  double seconds = 0;
+  if (absl::SimpleAtod(value, &seconds)) {
+    if (!(seconds >= 0) || seconds > 1e9)
+      return InvalidField(absl::StrCat("--", flag), "must be a non-negative duration");
+    return absl::Seconds(seconds);
+  }
+  absl::Duration duration;
+  if (!absl::ParseDuration(value, &duration) || duration < absl::ZeroDuration()) {
+    return InvalidField(absl::StrCat("--", flag),
+                        absl::StrCat("'", value, "' is not a duration such as 30s or 2m"));
+  }
+  return duration;
+}
+
+absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
+  AgentOptions options;
+  options.master = FLAGS_master;
+  options.work_dir = FLAGS_work_dir;
+  options.resources = FLAGS_resources;
+  options.attributes = FLAGS_attributes;
+  options.hostname = FLAGS_hostname;
+  options.ip = FLAGS_ip;
+  options.port = FLAGS_port;
+  options.executor_path = FLAGS_executor_path;
+  auto registration =
+      ParseDurationFlag("executor_registration_timeout", FLAGS_executor_registration_timeout);
+  if (!registration.ok()) return registration.status();
+  options.executor_registration_timeout = *registration;
+  auto grace =
+      ParseDurationFlag("executor_shutdown_grace_period", FLAGS_executor_shutdown_grace_period);
+  if (!grace.ok()) return grace.status();
+  options.executor_shutdown_grace_period = *grace;
+  if (auto status = options.Validate(); !status.ok()) return status;
+  return options;
+}
+
+}  // namespace agora::agent

@@ -1,0 +1,42 @@
+// agora-agent: offers this machine's resources to the master and runs the
+// tasks it launches. See docs/agent.md.
+#include <gflags/gflags.h>
+#include <signal.h>
+
+#include <cstdio>
+
+#include "agent/agent.hpp"
+#include "agent/flags.hpp"
+#include "glog/logging.h"
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage(
+      "agora-agent --master=HOST:PORT --work_dir=DIR [--resources=...] [--attributes=...]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  google::InitGoogleLogging(argv[0]);
+  FLAGS_logtostderr = FLAGS_log_dir.empty();
+
+  auto options = agora::agent::AgentOptionsFromFlags();
+  if (!options.ok()) {
+    std::fprintf(stderr, "agora-agent: %s\n", std::string(options.status().message()).c_str());
+    return 2;
+  }
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto agent = agora::agent::Agent::Start(*options);
+  if (!agent.ok()) {
+    std::fprintf(stderr, "agora-agent: %s\n", std::string(agent.status().message()).c_str());
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LOG(INFO) << "Received signal " << signal_number << "; stopping (executors keep running)";
+  (*agent)->Stop();
+  return 0;
+}

@@ -1,0 +1,75 @@
+// MasterLink: one AgentChannel.Connect stream from the agent to the master.
+//
+// A gRPC client bidi reactor whose state is owned by the agent's event loop:
+// gRPC callbacks only post to the loop; Send() and Close() are loop-only.
+// One write is in flight; up to `capacity` more wait (overflow closes the
+// stream, and the agent reconnects and re-registers). Messages and the
+// final close are delivered on the loop through the callbacks, tagged with
+// nothing: a closed link delivers nothing more.
+//
+// Lifetime: Start() returns a shared handle; the link keeps itself alive
+// until gRPC is done with it and that news reached the loop (or, if the loop
+// stopped first, until ReleaseIfDone()).
+#ifndef AGORA_AGENT_MASTER_LINK_HPP_
+#define AGORA_AGENT_MASTER_LINK_HPP_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "agora/internal/agent_master.grpc.pb.h"
+#include "common/bounded_queue.hpp"
+#include "common/event_loop.hpp"
+
+namespace agora::agent {
+
+class MasterLink : public grpc::ClientBidiReactor<internal::AgentMessage, internal::MasterMessage> {
+ public:
+  using MessageFn = std::function<void(const internal::MasterMessage&)>;
+  using ClosedFn = std::function<void(const absl::Status&)>;
+
+  static std::shared_ptr<MasterLink> Start(EventLoop* loop, internal::AgentChannel::Stub* stub,
+                                           MessageFn on_message, ClosedFn on_closed,
+                                           size_t capacity = 4096);
+
+  // Queues a message. False if closed or the queue overflowed (then the
+  // link is closed). Loop thread only.
+  bool Send(internal::AgentMessage message);
+  // Cancels the stream; on_closed follows. Loop thread only.
+  void Close();
+  bool closed() const { return closed_; }
+  // True once gRPC is done with the reactor.
+  bool done() const { return done_.load(); }
+  // Drops the self-reference if gRPC is done (for owners whose loop has
+  // stopped). Any thread, after the loop stopped.
+  void ReleaseIfDone();
+
+ private:
+  MasterLink(EventLoop* loop, MessageFn on_message, ClosedFn on_closed, size_t capacity);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+  void HandleWriteDone(bool ok);
+  void StartNextWrite();
+
+  EventLoop* loop_;
+  MessageFn on_message_;
+  ClosedFn on_closed_;
+  grpc::ClientContext context_;
+  internal::MasterMessage incoming_;
+  BoundedQueue<internal::AgentMessage> queue_;
+  std::optional<internal::AgentMessage> in_flight_;
+  bool closed_ = false;
+  std::atomic<bool> done_{false};
+  std::shared_ptr<MasterLink> self_;
+};
+
+}  // namespace agora::agent
+
+#endif  // AGORA_AGENT_MASTER_LINK_HPP_

@@ -1,0 +1,286 @@
+// Cluster tests of the agent: a real Agent launching real agora-executor
+// processes against FakeMaster over loopback gRPC.
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "agent/agent.hpp"
+#include "common/task_state.hpp"
+#include "fake_master.hpp"
+#include "gtest/gtest.h"
+
+namespace agora::agent {
+namespace {
+
+using internal::AgentMessage;
+using internal::MasterMessage;
+using testing::FakeMaster;
+
+std::string ExecutorPath() {
+  const char* build = std::getenv("AGORA_BUILD_DIR");
+  return std::string(build != nullptr ? build : ".") + "/bin/agora-executor";
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Polls `predicate` until it holds or `timeout` passes.
+bool Eventually(const std::function<bool()>& predicate,
+                absl::Duration timeout = absl::Seconds(20)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (predicate()) return true;
+    usleep(10 * 1000);
+  }
+  return predicate();
+}
+
+class AgentClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/agora-agent-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    ASSERT_EQ(access(ExecutorPath().c_str(), X_OK), 0)
+        << ExecutorPath() << " missing: set AGORA_BUILD_DIR";
+  }
+  void TearDown() override {
+    if (agent_) agent_->Shutdown();
+    agent_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  AgentOptions Options() {
+    AgentOptions options;
+    options.master = master_.address();
+    options.work_dir = dir_ + "/work";
+    options.port = 0;
+    options.executor_path = ExecutorPath();
+    options.resources = "cpus:2;mem:1024;disk:1024;ports:[31000-31010]";
+    options.attributes = "rack:r1;zone:a";
+    options.registration_backoff_min = absl::Milliseconds(20);
+    options.registration_backoff_max = absl::Milliseconds(200);
+    options.status_update_retry_min = absl::Milliseconds(200);
+    return options;
+  }
+
+  void StartAgent(AgentOptions options) {
+    auto agent = Agent::Start(std::move(options));
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = std::move(*agent);
+    ASSERT_TRUE(master_.WaitFor([&] { return !master_.registrations().empty(); }));
+    ASSERT_TRUE(Eventually([&] { return agent_->registered(); }));
+  }
+
+  static MasterMessage RunCommand(const std::string& task_id, const std::string& command) {
+    MasterMessage message;
+    message.set_type(MasterMessage::RUN_TASKS);
+    auto* run = message.mutable_run_tasks();
+    run->mutable_framework_info()->mutable_id()->set_value("fw-1");
+    run->mutable_framework_info()->set_name("test");
+    run->mutable_framework_info()->set_user("root");
+    v1::TaskInfo* task = run->add_tasks();
+    task->set_name(task_id);
+    task->mutable_task_id()->set_value(task_id);
+    task->mutable_command()->set_shell(true);
+    task->mutable_command()->set_value(command);
+    task->mutable_kill_policy()->set_grace_period_seconds(1);
+    return message;
+  }
+
+  // Waits for a terminal update of `task_id`; returns the deduplicated
+  // update sequence.
+  std::vector<v1::TaskStatus> WaitForTerminal(const std::string& task_id) {
+    master_.WaitFor([&] {
+      for (const auto& update : master_.UpdatesFor(task_id))
+        if (IsTerminalState(update.state())) return true;
+      return false;
+    });
+    std::lock_guard<std::mutex> lock(master_.mu());
+    return master_.UpdatesFor(task_id);
+  }
+
+  static std::vector<v1::TaskState> States(const std::vector<v1::TaskStatus>& updates) {
+    std::vector<v1::TaskState> states;
+    for (const auto& update : updates) states.push_back(update.state());
+    return states;
+  }
+
+  std::string dir_;
+  FakeMaster master_;
+  std::unique_ptr<Agent> agent_;
+};
+
+TEST_F(AgentClusterTest, RegistersWithResourcesAndAttributes) {
+  StartAgent(Options());
+  EXPECT_EQ(agent_->agent_id(), "agent-1");
+  std::lock_guard<std::mutex> lock(master_.mu());
+  const AgentMessage& first = master_.registrations().front();
+  ASSERT_EQ(first.type(), AgentMessage::REGISTER);
+  const v1::AgentInfo& info = first.register_().agent_info();
+  EXPECT_TRUE(info.id().value().empty());
+  EXPECT_EQ(info.address(), agent_->address());
+  EXPECT_EQ(info.attributes_size(), 2);
+  EXPECT_GT(info.resources_size(), 0);
+}
+
+TEST_F(AgentClusterTest, EchoHelloFinishesWithOutputInSandbox) {
+  StartAgent(Options());
+  ASSERT_TRUE(master_.Send(RunCommand("echo-1", "echo hello")));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("echo-1");
+  EXPECT_EQ(States(updates),
+            (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}))
+      << "executor stderr:\n"
+      << ReadWholeFile(dir_ + "/work/sandboxes/fw-1/echo-1/stderr");
+  for (const auto& update : updates) {
+    EXPECT_EQ(update.uuid().size(), 16u);
+    EXPECT_EQ(update.agent_id().value(), "agent-1");
+    EXPECT_EQ(update.executor_id().value(), "echo-1");
+  }
+  std::string out = ReadWholeFile(dir_ + "/work/sandboxes/fw-1/echo-1/stdout");
+  EXPECT_NE(out.find("hello"), std::string::npos) << out;
+  // The update log was written before the executor was answered.
+  struct stat st;
+  EXPECT_EQ(
+      stat((dir_ + "/work/meta/frameworks/fw-1/executors/echo-1/tasks/echo-1/updates").c_str(),
+           &st),
+      0);
+}
+
+TEST_F(AgentClusterTest, NonZeroExitFailsWithStatus) {
+  StartAgent(Options());
+  ASSERT_TRUE(master_.Send(RunCommand("exit-3", "exit 3")));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("exit-3");
+  ASSERT_FALSE(updates.empty());
+  const v1::TaskStatus& last = updates.back();
+  EXPECT_EQ(last.state(), v1::TASK_FAILED);
+  EXPECT_TRUE(last.has_exit_status());
+  EXPECT_TRUE(WIFEXITED(last.exit_status()));
+  EXPECT_EQ(WEXITSTATUS(last.exit_status()), 3);
+  EXPECT_EQ(last.message(), "Command exited with status 3");
+  EXPECT_EQ(last.source(), v1::TaskStatus::SOURCE_EXECUTOR);
+}
+
+TEST_F(AgentClusterTest, KillStopsTheProcessAndReportsKilled) {
+  StartAgent(Options());
+  ASSERT_TRUE(master_.Send(RunCommand("sleeper", "echo $$ > pid; exec sleep 100")));
+  ASSERT_TRUE(master_.WaitFor([&] {
+    for (const auto& update : master_.UpdatesFor("sleeper"))
+      if (update.state() == v1::TASK_RUNNING) return true;
+    return false;
+  }));
+  std::string pid_file = dir_ + "/work/sandboxes/fw-1/sleeper/pid";
+  ASSERT_TRUE(Eventually([&] { return !ReadWholeFile(pid_file).empty(); }));
+  pid_t pid = std::atoi(ReadWholeFile(pid_file).c_str());
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(kill(pid, 0), 0);
+
+  MasterMessage kill_message;
+  kill_message.set_type(MasterMessage::KILL_TASK);
+  kill_message.mutable_kill_task()->mutable_framework_id()->set_value("fw-1");
+  kill_message.mutable_kill_task()->mutable_task_id()->set_value("sleeper");
+  ASSERT_TRUE(master_.Send(kill_message));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("sleeper");
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().state(), v1::TASK_KILLED);
+  EXPECT_TRUE(Eventually([&] { return kill(pid, 0) != 0 && errno == ESRCH; }));
+}
+
+TEST_F(AgentClusterTest, ReregistersWithTasksAfterTheStreamBreaks) {
+  StartAgent(Options());
+  ASSERT_TRUE(master_.Send(RunCommand("long", "sleep 100")));
+  ASSERT_TRUE(master_.WaitFor([&] {
+    for (const auto& update : master_.UpdatesFor("long"))
+      if (update.state() == v1::TASK_RUNNING) return true;
+    return false;
+  }));
+  master_.BreakStream();
+  ASSERT_TRUE(master_.WaitFor([&] { return master_.registrations().size() >= 2; }));
+  std::lock_guard<std::mutex> lock(master_.mu());
+  const AgentMessage& again = master_.registrations().back();
+  ASSERT_EQ(again.type(), AgentMessage::REREGISTER);
+  EXPECT_EQ(again.reregister().agent_info().id().value(), "agent-1");
+  ASSERT_EQ(again.reregister().tasks_size(), 1);
+  EXPECT_EQ(again.reregister().tasks(0).task_id().value(), "long");
+  EXPECT_EQ(again.reregister().tasks(0).state(), v1::TASK_RUNNING);
+  ASSERT_EQ(again.reregister().frameworks_size(), 1);
+  EXPECT_EQ(again.reregister().frameworks(0).info().id().value(), "fw-1");
+}
+
+TEST_F(AgentClusterTest, RestartedAgentReregistersWithCheckpointedId) {
+  StartAgent(Options());
+  agent_->Stop();
+  agent_.reset();
+  auto agent = Agent::Start(Options());
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  agent_ = std::move(*agent);
+  EXPECT_EQ(agent_->agent_id(), "agent-1");
+  ASSERT_TRUE(master_.WaitFor([&] { return master_.registrations().size() >= 2; }));
+  std::lock_guard<std::mutex> lock(master_.mu());
+  EXPECT_EQ(master_.registrations().back().type(), AgentMessage::REREGISTER);
+}
+
+TEST_F(AgentClusterTest, ExecutorThatNeverSubscribesTimesOut) {
+  std::string script = dir_ + "/silent-executor";
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nexec sleep 100\n";
+  }
+  chmod(script.c_str(), 0755);
+  AgentOptions options = Options();
+  options.executor_path = script;
+  options.executor_registration_timeout = absl::Milliseconds(300);
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("silent", "true")));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("silent");
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].reason(), v1::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT);
+  EXPECT_EQ(updates[0].source(), v1::TaskStatus::SOURCE_AGENT);
+}
+
+TEST_F(AgentClusterTest, ExecutorExitReportsUnfinishedTasksFailed) {
+  AgentOptions options = Options();
+  options.executor_path = "/bin/true";
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("orphan", "true")));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("orphan");
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), v1::TASK_FAILED);
+  EXPECT_EQ(updates[0].reason(), v1::TaskStatus::REASON_EXECUTOR_TERMINATED);
+  EXPECT_EQ(updates[0].source(), v1::TaskStatus::SOURCE_AGENT);
+}
+
+TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
+  master_.set_auto_ack(false);
+  StartAgent(Options());
+  ASSERT_TRUE(master_.Send(RunCommand("retry", "true")));
+  // Without acknowledgements only the head (STARTING) is forwarded, again
+  // and again.
+  ASSERT_TRUE(master_.WaitFor([&] {
+    int starting = 0;
+    for (const auto& message : master_.messages())
+      if (message.type() == AgentMessage::STATUS_UPDATE &&
+          message.status_update().status().task_id().value() == "retry")
+        starting++;
+    return starting >= 3;
+  }));
+  std::lock_guard<std::mutex> lock(master_.mu());
+  std::vector<v1::TaskStatus> updates = master_.UpdatesFor("retry");
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), v1::TASK_STARTING);
+}
+
+}  // namespace
+}  // namespace agora::agent
