@@ -1,0 +1,75 @@
+#include "master/flags.hpp"
+
+#include <gflags/gflags.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/validation.hpp"
+
+DEFINE_string(ip, "127.0.0.1", "Address the gRPC and HTTP servers bind to (0.0.0.0 for all).");
+DEFINE_int32(port, 5050, "gRPC port (Scheduler, AgentChannel, MasterOperator); 0 = ephemeral.");
+DEFINE_int32(http_port, 5055, "HTTP port for /health, /metrics, /state; 0 = ephemeral, -1 = off.");
+DEFINE_string(hostname, "", "Hostname advertised to agents and frameworks (default: gethostname).");
+DEFINE_string(work_dir, "/tmp/agora-master", "Directory of the local registry.");
+DEFINE_string(registry, "local", "Registry backend: 'local' (files under --work_dir).");
+DEFINE_double(offer_timeout, 60, "Seconds before an unanswered offer is rescinded; 0 = never.");
+DEFINE_double(agent_heartbeat_interval, 5, "Seconds between heartbeats on agent streams.");
+DEFINE_int32(max_missed_heartbeats, 3,
+             "Missed agent heartbeats after which the agent is marked unreachable.");
+DEFINE_double(framework_failover_timeout_default, 7 * 24 * 3600,
+              "Seconds a disconnected framework's tasks keep running when it set no timeout.");
+DEFINE_double(framework_heartbeat_interval, 15, "Seconds between HEARTBEAT events to schedulers.");
+DEFINE_double(allocation_interval, 1, "Seconds between allocation sweeps (expired filters).");
+DEFINE_int32(max_completed_tasks_per_framework, 1000,
+             "Terminal tasks remembered per framework for the operator API.");
+DEFINE_int32(max_message_bytes, 16 * 1024 * 1024, "Largest gRPC message accepted, in bytes.");
+
+namespace agora::master {
+namespace {
+
+absl::StatusOr<absl::Duration> Seconds(absl::string_view flag, double value) {
+  if (!(value >= 0) || value > 1e9) {
+    return InvalidField(flag, absl::StrCat("must be a number of seconds in [0, 1e9], got ", value));
+  }
+  return absl::Seconds(value);
+}
+
+}  // namespace
+
+absl::StatusOr<MasterOptions> OptionsFromFlags() {
+  MasterOptions options;
+  options.ip = FLAGS_ip;
+  options.port = FLAGS_port;
+  options.http_port = FLAGS_http_port;
+  options.hostname = FLAGS_hostname;
+  options.work_dir = FLAGS_work_dir;
+  options.registry = FLAGS_registry;
+  struct DurationFlag {
+    const char* name;
+    double value;
+    absl::Duration* target;
+  };
+  for (const DurationFlag& flag :
+       {DurationFlag{"offer_timeout", FLAGS_offer_timeout, &options.offer_timeout},
+        DurationFlag{"agent_heartbeat_interval", FLAGS_agent_heartbeat_interval,
+                     &options.agent_heartbeat_interval},
+        DurationFlag{"framework_failover_timeout_default", FLAGS_framework_failover_timeout_default,
+                     &options.framework_failover_timeout_default},
+        DurationFlag{"framework_heartbeat_interval", FLAGS_framework_heartbeat_interval,
+                     &options.framework_heartbeat_interval},
+        DurationFlag{"allocation_interval", FLAGS_allocation_interval,
+                     &options.allocation_interval}}) {
+    auto duration = Seconds(flag.name, flag.value);
+    if (!duration.ok()) return duration.status();
+    *flag.target = *duration;
+  }
+  options.max_missed_heartbeats = FLAGS_max_missed_heartbeats;
+  options.max_completed_tasks_per_framework = FLAGS_max_completed_tasks_per_framework;
+  options.max_message_bytes = FLAGS_max_message_bytes;
+  std::vector<gflags::CommandLineFlagInfo> all;
+  gflags::GetAllFlags(&all);
+  for (const auto& info : all) options.flags[info.name] = info.current_value;
+  if (auto status = options.Validate(); !status.ok()) return status;
+  return options;
+}
+
+}  // namespace agora::master
