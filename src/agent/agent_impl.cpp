@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +31,27 @@ void RunOnLoopAndWait(AsioEventLoop& loop, std::function<void()> fn) {
     done->set_value();
   });
   future.wait_for(std::chrono::seconds(5));
+}
+
+// One channel per master address for the whole process, never destroyed:
+// gRPC 1.51 races when the last channel using the callback completion queue
+// dies while a new one acquires it (in-process tests start agents one after
+// another). gRPC's own reconnect backoff is kept short so that our
+// registration backoff, not gRPC's (up to 2 minutes), paces reconnection.
+std::shared_ptr<grpc::Channel> SharedMasterChannel(const std::string& address) {
+  static std::mutex* mu = new std::mutex;
+  static auto* channels = new std::map<std::string, std::shared_ptr<grpc::Channel>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  std::shared_ptr<grpc::Channel>& channel = (*channels)[address];
+  if (channel == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+    channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  }
+  return channel;
 }
 
 }  // namespace
@@ -182,11 +205,7 @@ void AgentImpl::Connect() {
   }
   if (*leader != master_address_ || !stub_) {
     master_address_ = *leader;
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-    // A fresh channel per master: reconnect attempts then follow our own
-    // backoff rather than gRPC's.
-    channel_ = grpc::CreateCustomChannel(master_address_, grpc::InsecureChannelCredentials(), args);
+    channel_ = SharedMasterChannel(master_address_);
     stub_ = internal::AgentChannel::NewStub(channel_);
   }
   uint64_t generation = ++link_generation_;

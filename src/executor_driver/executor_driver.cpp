@@ -55,6 +55,10 @@ class AgoraExecutorDriver::Impl {
     env_ = *env;
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(16 << 20);
+    // Reconnect to a restarted agent within our own backoff, not gRPC's.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     channel_ =
         grpc::CreateCustomChannel(env_.agent_endpoint, grpc::InsecureChannelCredentials(), args);
     stub_ = v1::Executor::NewStub(channel_);
