@@ -1,0 +1,255 @@
+#include "cli/args.hpp"
+
+#include <cmath>
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/master_detector.hpp"
+#include "common/validation.hpp"
+
+namespace agora::cli {
+namespace {
+
+struct CommandName {
+  const char* name;
+  Command command;
+};
+constexpr CommandName kCommands[] = {
+    {"run", Command::kRun},       {"tasks", Command::kTasks},
+    {"agents", Command::kAgents}, {"frameworks", Command::kFrameworks},
+    {"offers", Command::kOffers},
+};
+
+const char* NameOf(Command command) {
+  for (const CommandName& c : kCommands) {
+    if (c.command == command) return c.name;
+  }
+  return "?";
+}
+
+ParseResult Error(std::string message) {
+  ParseResult result;
+  result.exit_code = 2;
+  result.text = absl::StrCat("agora: ", message, "\nTry 'agora --help'.\n");
+  return result;
+}
+
+ParseResult Help(std::string text) {
+  ParseResult result;
+  result.exit_code = 0;
+  result.text = std::move(text);
+  return result;
+}
+
+std::optional<double> ParseNumber(const std::string& text) {
+  double value = 0;
+  if (!absl::SimpleAtod(text, &value) || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// Splits "--flag=value" / "--flag value"; advances `i` past a consumed value.
+struct Flag {
+  std::string name;
+  std::optional<std::string> value;
+};
+
+}  // namespace
+
+std::string MainHelp() {
+  return R"(Usage: agora [--master HOST:PORT] COMMAND [OPTIONS]
+
+Talk to an Agora master: run a one-shot job or list what the cluster holds.
+
+Commands:
+  run          Run a shell command as K tasks and wait for them to finish
+  tasks        List tasks (active and completed)
+  agents       List agents and their resources
+  frameworks   List frameworks
+  offers       List outstanding offers
+
+Global options:
+  --master HOST:PORT  The master's gRPC address (default: $AGORA_MASTER, else 127.0.0.1:5050)
+  --json              Print list results as JSON (protobuf JSON mapping)
+  --help              Show help (also: agora COMMAND --help)
+
+Exit codes: 0 success, 1 failure (unreachable master, failed tasks), 2 bad arguments.
+)";
+}
+
+std::string CommandHelp(Command command) {
+  switch (command) {
+    case Command::kRun:
+      return R"(Usage: agora run --command CMD [OPTIONS]
+
+Registers a one-shot framework, launches the command as INSTANCES tasks on
+offered resources, prints every task state change (task, state, agent,
+message), and exits 0 if every task FINISHED, non-zero otherwise. The
+framework is torn down on exit and on Ctrl-C (SIGINT/SIGTERM), which kills
+tasks still running.
+
+Options:
+  --command CMD       Shell command each task runs (required)
+  --name NAME         Framework name, also the task id prefix (default: agora-run)
+  --cpus N            CPUs per task, > 0 (default: 0.1)
+  --mem MB            Memory per task in MiB, > 0 (default: 32)
+  --instances K       Number of tasks, 1-100000 (default: 1)
+  --role ROLE         Role to run under (default: *)
+  --timeout SECONDS   Give up (and tear down) after this long; 0 = never (default: 0)
+  --master HOST:PORT  The master (default: $AGORA_MASTER, else 127.0.0.1:5050)
+)";
+    case Command::kTasks:
+      return R"(Usage: agora tasks [--active] [--json] [--master HOST:PORT]
+
+Lists tasks with their state, framework, agent and resources.
+
+Options:
+  --active            Only tasks that are not terminal
+  --json              Print the GetTasks response as JSON
+)";
+    case Command::kAgents:
+      return R"(Usage: agora agents [--json] [--master HOST:PORT]
+
+Lists agents with their status, allocated/total resources and task counts.
+)";
+    case Command::kFrameworks:
+      return R"(Usage: agora frameworks [--json] [--master HOST:PORT]
+
+Lists frameworks with their roles, connection state and allocation.
+)";
+    case Command::kOffers:
+      return R"(Usage: agora offers [--json] [--master HOST:PORT]
+
+Lists outstanding offers: which agent's resources are offered to whom.
+)";
+  }
+  return MainHelp();
+}
+
+ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGetter& getenv) {
+  CliOptions options;
+  if (const char* env = getenv ? getenv("AGORA_MASTER") : nullptr; env != nullptr && *env) {
+    options.master = env;
+  }
+  std::optional<Command> command;
+  bool help = false;
+  bool master_from_flag = false;
+  bool saw_command_flag = false;
+  std::vector<std::string> run_only_flags;
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!absl::StartsWith(arg, "-")) {
+      if (command.has_value()) {
+        return Error(absl::StrCat("unexpected argument '", arg, "' for '", NameOf(*command), "'"));
+      }
+      for (const CommandName& c : kCommands) {
+        if (arg == c.name) command = c.command;
+      }
+      if (!command.has_value()) return Error(absl::StrCat("unknown command '", arg, "'"));
+      continue;
+    }
+    if (arg == "-h" || arg == "--help") {
+      help = true;
+      continue;
+    }
+    if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
+      return Error(absl::StrCat("unknown option '", arg, "'"));
+    }
+    Flag flag;
+    size_t eq = arg.find('=');
+    flag.name = arg.substr(0, eq);
+    if (eq != std::string::npos) flag.value = arg.substr(eq + 1);
+
+    // Boolean flags.
+    if (flag.name == "--json" || flag.name == "--active") {
+      if (flag.value.has_value()) {
+        return Error(absl::StrCat(flag.name, " takes no value (got '", *flag.value, "')"));
+      }
+      if (flag.name == "--json") options.json = true;
+      if (flag.name == "--active") options.active_only = true;
+      continue;
+    }
+    static const char* kValued[] = {"--master", "--name",      "--command", "--cpus",
+                                    "--mem",    "--instances", "--role",    "--timeout"};
+    bool known = false;
+    for (const char* name : kValued) known = known || flag.name == name;
+    if (!known) return Error(absl::StrCat("unknown option '", flag.name, "'"));
+    if (!flag.value.has_value()) {
+      if (i + 1 >= args.size()) return Error(absl::StrCat(flag.name, " needs a value"));
+      flag.value = args[++i];
+    }
+    const std::string& value = *flag.value;
+    if (flag.name == "--master") {
+      options.master = value;
+      master_from_flag = true;
+      continue;
+    }
+    run_only_flags.push_back(flag.name);
+    RunOptions& run = options.run;
+    if (flag.name == "--name") {
+      if (absl::Status s = ValidateText("--name", value, 255, true); !s.ok()) {
+        return Error(std::string(s.message()));
+      }
+      run.name = value;
+    } else if (flag.name == "--command") {
+      if (value.empty()) return Error("--command: must not be empty");
+      run.command = value;
+      saw_command_flag = true;
+    } else if (flag.name == "--cpus" || flag.name == "--mem") {
+      std::optional<double> number = ParseNumber(value);
+      if (!number.has_value() || *number <= 0) {
+        return Error(absl::StrCat(flag.name, ": '", value, "' is not a positive number"));
+      }
+      (flag.name == "--cpus" ? run.cpus : run.mem) = *number;
+    } else if (flag.name == "--instances") {
+      int instances = 0;
+      if (!absl::SimpleAtoi(value, &instances) || instances < 1 || instances > 100000) {
+        return Error(
+            absl::StrCat("--instances: '", value, "' is not a whole number in [1, 100000]"));
+      }
+      run.instances = instances;
+    } else if (flag.name == "--role") {
+      if (absl::Status s = ValidateRole("--role", value); !s.ok()) {
+        return Error(std::string(s.message()));
+      }
+      run.role = value;
+    } else if (flag.name == "--timeout") {
+      std::optional<double> number = ParseNumber(value);
+      if (!number.has_value() || *number < 0) {
+        return Error(absl::StrCat("--timeout: '", value, "' is not a number of seconds >= 0"));
+      }
+      run.timeout_seconds = *number;
+    }
+  }
+
+  if (help) return Help(command.has_value() ? CommandHelp(*command) : MainHelp());
+  if (!command.has_value()) return Error("no command given");
+  options.command = *command;
+  if (options.command != Command::kRun && !run_only_flags.empty()) {
+    return Error(absl::StrCat("option '", run_only_flags.front(), "' is only valid for 'run'"));
+  }
+  if (options.command == Command::kRun) {
+    if (!saw_command_flag) return Error("run: --command is required");
+    if (options.json) return Error("--json is not valid for 'run'");
+  }
+  if (options.active_only && options.command != Command::kTasks) {
+    return Error("--active is only valid for 'tasks'");
+  }
+  const char* source = master_from_flag ? "--master" : "AGORA_MASTER";
+  if (!master_from_flag && options.master == kDefaultMaster) source = "--master";
+  if (absl::StartsWith(options.master, "zk://")) {
+    return Error(absl::StrCat(source, ": ZooKeeper master detection (", options.master,
+                              ") is not supported yet; give host:port"));
+  }
+  if (absl::Status s = ValidateHostPort(source, options.master); !s.ok()) {
+    return Error(std::string(s.message()));
+  }
+  ParseResult result;
+  result.proceed = true;
+  result.options = std::move(options);
+  return result;
+}
+
+}  // namespace agora::cli

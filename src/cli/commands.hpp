@@ -1,0 +1,20 @@
+// The `agora` subcommands: each takes parsed options and returns the
+// process exit code (0 success, 1 failure), printing results to stdout and
+// one-line errors to stderr.
+#ifndef AGORA_CLI_COMMANDS_HPP_
+#define AGORA_CLI_COMMANDS_HPP_
+
+#include "cli/args.hpp"
+
+namespace agora::cli {
+
+// `agora tasks|agents|frameworks|offers`.
+int RunListCommand(const CliOptions& options);
+
+// `agora run`. SIGINT/SIGTERM must already be blocked in every thread (main
+// does it first thing); this command waits for them on its own thread.
+int RunRunCommand(const CliOptions& options);
+
+}  // namespace agora::cli
+
+#endif  // AGORA_CLI_COMMANDS_HPP_
