@@ -108,7 +108,12 @@ void Allocator::Assign(Index agent, Index framework, Index role, const Resources
   } else {
     a.free -= resources;
   }
-  a.allocated[AllocationKey(framework, role)] += resources;
+  Resources& held = a.allocated[AllocationKey(framework, role)];
+  if (held.empty()) {
+    held = resources;
+  } else {
+    held += resources;
+  }
   fw.agents_with_allocations.insert(agent);
   Quantities all = ToQuantities(resources, &scalars_);
   Quantities unreserved = ToQuantities(resources, &scalars_, CountWhat::kUnreservedNonRevocable);

@@ -146,6 +146,8 @@ class Allocator {
   double DrfKey(const Quantities& allocated, double weight) const;
   void SetEligible(Index framework, Membership* membership, bool eligible);
   void ChangeEligibleCount(Index role, int64_t delta);
+  void UpdateOwnLeaf(Index role);
+  bool Saturated(const RoleState& node) const;
   void RekeyFramework(Index framework, Membership* membership);
   void RekeyRoleChain(Index role);
   // While a cycle visits an agent, re-sorting is deferred to its end (the
@@ -184,6 +186,8 @@ class Allocator {
                std::vector<PendingOutput>* pending);
   Resources Candidate(const AgentState& agent, Index role, Stage stage) const;
   bool MeetsMinimum(const Resources& resources) const;
+  bool LimitedChain(Index role) const;
+  static bool HasReservations(const Resources& resources);
   bool Filtered(const AgentState& agent, Index framework, const Resources& candidate) const;
   std::vector<Index> AgentsToVisit();
 
@@ -207,6 +211,9 @@ class Allocator {
   Quantities required_headroom_;
   // Roles with an unmet guarantee and an eligible own framework.
   Order quota_order_;
+  // Roles whose own limits are reached: left out of the stage-2 walk and
+  // visited only for agents with reserved free resources.
+  std::set<Index> saturated_roles_;
 
   std::vector<Index> dirty_agents_;
   bool all_agents_dirty_ = false;

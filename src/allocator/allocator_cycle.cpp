@@ -125,6 +125,15 @@ void Allocator::AllocateAgent(Index agent, std::vector<Allocation>* out) {
     }
   }
 
+  // Saturated roles can still receive resources reserved to them.
+  if (!saturated_roles_.empty() && HasReservations(a.free)) {
+    for (Index role : saturated_roles_) {
+      for (const auto& [fw_key, framework] : roles_[role]->frameworks) {
+        OfferTo(agent, framework, role, Stage::kFair, &pending);
+      }
+    }
+  }
+
   FlushDeferredRekeys();
   for (PendingOutput& p : pending) {
     out->push_back(Allocation{frameworks_[p.framework]->id, a.id, roles_[p.role]->name,
@@ -163,6 +172,10 @@ bool Allocator::OfferTo(Index agent, Index framework, Index role, Stage stage,
 // unmet guarantees of all roles still need.
 Resources Allocator::Candidate(const AgentState& agent, Index role, Stage stage) const {
   const RoleState& node = *roles_[role];
+  if (stage == Stage::kFair && required_headroom_.IsZero() && !LimitedChain(role) &&
+      !HasReservations(agent.free)) {
+    return agent.free;  // the common case: nothing to cap or exclude
+  }
   Resources out;
   for (const ResourceEntry& entry : agent.free) {
     if (entry.reserved()) {
@@ -204,6 +217,20 @@ Resources Allocator::Candidate(const AgentState& agent, Index role, Stage stage)
     }
   }
   return out;
+}
+
+bool Allocator::LimitedChain(Index role) const {
+  for (Index r = role; r != 0; r = roles_[r]->parent) {
+    if (!roles_[r]->limit_names.empty()) return true;
+  }
+  return false;
+}
+
+bool Allocator::HasReservations(const Resources& resources) {
+  for (const ResourceEntry& entry : resources) {
+    if (entry.reserved()) return true;
+  }
+  return false;
 }
 
 bool Allocator::MeetsMinimum(const Resources& resources) const {

@@ -58,22 +58,45 @@ void Allocator::SetEligible(Index framework, Membership* m, bool eligible) {
   RoleState& role = *roles_[m->role];
   if (eligible) {
     role.frameworks.insert({m->key, framework});
-    m->in_order = true;
-    if (role.frameworks.size() == 1) {
-      role.order.insert({role.own_key, m->role});
-      role.own_in_order = true;
-      ChangeEligibleCount(m->role, 1);
-    }
   } else {
     role.frameworks.erase({m->key, framework});
-    m->in_order = false;
-    if (role.frameworks.empty()) {
-      role.order.erase({role.own_key, m->role});
-      role.own_in_order = false;
-      ChangeEligibleCount(m->role, -1);
-    }
   }
+  m->in_order = eligible;
+  UpdateOwnLeaf(m->role);
   UpdateQuotaStanding(m->role);
+}
+
+// The role's own frameworks take part in the stage-2 walk when one of them
+// is eligible and the role is not saturated by its limits.
+void Allocator::UpdateOwnLeaf(Index role) {
+  RoleState& node = *roles_[role];
+  const bool want = !node.frameworks.empty() && !node.saturated;
+  if (want == node.own_in_order) return;
+  if (want) {
+    node.order.insert({node.own_key, role});
+  } else {
+    node.order.erase({node.own_key, role});
+  }
+  node.own_in_order = want;
+  ChangeEligibleCount(role, want ? 1 : -1);
+}
+
+// True if the role's own limits leave less than every minimum-allocatable
+// alternative needs: no unreserved offer can be made to it.
+bool Allocator::Saturated(const RoleState& node) const {
+  if (node.limit_names.empty() || min_allocatable_.empty()) return false;
+  for (const auto& alternative : min_allocatable_) {
+    bool blocked = false;
+    for (const auto& [n, milli] : alternative) {
+      const bool limited =
+          std::find(node.limit_names.begin(), node.limit_names.end(), n) != node.limit_names.end();
+      if (limited && node.limit.Get(n) - node.subtree_consumed.Get(n) < milli) {
+        blocked = true;
+      }
+    }
+    if (!blocked) return false;
+  }
+  return true;
 }
 
 // `eligible_in_subtree` counts roles (not frameworks) with an eligible own
@@ -154,7 +177,9 @@ void Allocator::FlushDeferredRekeys() {
   for (Index role : deferred_roles_) {
     RekeyRoleChain(role);
     for (Index r = role; r != kNoIndex; r = roles_[r]->parent) {
-      if (roles_[r]->has_guarantee()) UpdateQuotaStanding(r);
+      if (roles_[r]->has_guarantee() || !roles_[r]->limit_names.empty()) {
+        UpdateQuotaStanding(r);
+      }
     }
   }
   deferred_frameworks_.clear();
@@ -267,20 +292,33 @@ void Allocator::UpdateQuotaStanding(Index role) {
     node.headroom_contribution = contribution;
   }
   const bool want = unsatisfied && !node.frameworks.empty();
-  if (want == node.in_quota_order) return;
+  const bool saturated = Saturated(node);
+  if (want == node.in_quota_order && saturated == node.saturated) return;
   if (deferring_) {
-    // The stage-1 order is walked during an agent visit: membership changes
-    // wait for its end; a role satisfied meanwhile simply gets nothing more.
+    // The orders are walked during an agent visit: membership changes wait
+    // for its end; a role satisfied or saturated meanwhile simply gets
+    // nothing more (Candidate applies the caps immediately).
     deferred_roles_.push_back(role);
     return;
   }
-  if (want) {
-    node.quota_key = node.key;
-    quota_order_.insert({node.quota_key, role});
-  } else {
-    quota_order_.erase({node.quota_key, role});
+  if (want != node.in_quota_order) {
+    if (want) {
+      node.quota_key = node.key;
+      quota_order_.insert({node.quota_key, role});
+    } else {
+      quota_order_.erase({node.quota_key, role});
+    }
+    node.in_quota_order = want;
   }
-  node.in_quota_order = want;
+  if (saturated != node.saturated) {
+    node.saturated = saturated;
+    if (saturated) {
+      saturated_roles_.insert(role);
+    } else {
+      saturated_roles_.erase(role);
+    }
+    UpdateOwnLeaf(role);
+  }
 }
 
 }  // namespace agora::allocator

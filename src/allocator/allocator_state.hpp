@@ -113,6 +113,8 @@ struct RoleState {
   double own_key = 0;
   bool in_parent_order = false;
   bool own_in_order = false;
+  // Own limits leave no room for an unreserved offer (see Saturated()).
+  bool saturated = false;
   int64_t eligible_in_subtree = 0;
 
   // Member in the unsatisfied-guarantee order of stage 1.

@@ -69,6 +69,16 @@ TEST_F(PolicyTest, LimitOfAParentRoleCapsItsChildren) {
   EXPECT_EQ(cpus["a"] + cpus["b"], 5);
 }
 
+TEST_F(PolicyTest, RoleAtItsLimitStillGetsItsReservations) {
+  ASSERT_TRUE(allocator_.AddAgent(Agent("a", "cpus(l):2;cpus:4;mem:8")).ok());
+  ASSERT_TRUE(allocator_.UpdateQuota("l", Resources(), R("cpus:1")).ok());
+  ASSERT_TRUE(allocator_.AddFramework(Framework("f", {"l"})).ok());
+  std::vector<Allocation> offers = allocator_.Allocate(T(0));
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].resources.ReservedFor("l"), R("cpus(l):2"));
+  EXPECT_EQ(offers[0].resources.Unreserved().cpus(), 0);
+}
+
 TEST_F(PolicyTest, QuotaRejectsInvalidInput) {
   absl::Status s = allocator_.UpdateQuota("q", R("cpus:4"), R("cpus:2"));
   EXPECT_EQ(s.message(), "guarantee: cpus 4 exceeds the limit 2");

@@ -1,0 +1,77 @@
+// Shared pieces of the allocator benchmarks: workload builders, a
+// steady-clock stopwatch (benchmarks may read clocks; the allocator may
+// not), and heap usage for per-agent / per-framework memory.
+
+#ifndef AGORA_BENCH_ALLOCATOR_BENCH_UTIL_HPP_
+#define AGORA_BENCH_ALLOCATOR_BENCH_UTIL_HPP_
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "allocator/allocator.hpp"
+#include "benchmark/benchmark.h"
+#include "glog/logging.h"
+
+namespace agora::allocator::bench {
+
+inline Resources Parse(const std::string& text) {
+  absl::StatusOr<Resources> parsed = Resources::Parse(text);
+  CHECK(parsed.ok()) << parsed.status();
+  return *parsed;
+}
+
+inline absl::Time At(double seconds) { return absl::UnixEpoch() + absl::Seconds(seconds); }
+
+inline void Ok(const absl::Status& status) { CHECK(status.ok()) << status; }
+
+// Wall-clock seconds of `fn`.
+template <typename Fn>
+double Seconds(Fn&& fn) {
+  auto start = std::chrono::steady_clock::now();
+  fn();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+inline size_t HeapBytes() { return mallinfo2().uordblks; }
+
+inline std::string FrameworkName(int i) { return "fw-" + std::to_string(i); }
+inline std::string AgentName(int i) { return "agent-" + std::to_string(i); }
+
+// Mesos's DeclineOffers agent: 24 cpus of which 16 (plus 16 single-port
+// ranges, memory and disk) are already used by framework i mod F.
+inline AgentSpec DeclineOffersAgent(int i, int frameworks) {
+  static const Resources total = Parse("cpus:24;mem:4096;disk:4096;ports:[31000-32000]");
+  static const Resources used = [] {
+    std::string ports;
+    for (int p = 0; p < 16; ++p) {
+      int port = 31000 + p * 60;
+      ports += (p ? "," : "") + std::to_string(port) + "-" + std::to_string(port);
+    }
+    return Parse("cpus:16;mem:2014;disk:1024;ports:[" + ports + "]");
+  }();
+  AgentSpec spec;
+  spec.id = AgentName(i);
+  spec.total = total;
+  spec.used.push_back({FrameworkName(i % frameworks), "*", used});
+  return spec;
+}
+
+// Summary of per-cycle times, in milliseconds.
+struct CycleStats {
+  std::vector<double> ms;
+  void Add(double seconds) { ms.push_back(seconds * 1000); }
+  double Mean() const {
+    double sum = 0;
+    for (double m : ms) sum += m;
+    return ms.empty() ? 0 : sum / ms.size();
+  }
+  double Max() const { return ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()); }
+};
+
+}  // namespace agora::allocator::bench
+
+#endif  // AGORA_BENCH_ALLOCATOR_BENCH_UTIL_HPP_
