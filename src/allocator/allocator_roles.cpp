@@ -121,7 +121,8 @@ void Allocator::ChangeEligibleCount(Index role, int64_t delta) {
 }
 
 void Allocator::RekeyFramework(Index framework, Membership* m) {
-  if (options_.sort_order == SortOrder::kRandom) return;
+  // Stale keys are all recomputed by RekeyAll before the next cycle.
+  if (options_.sort_order == SortOrder::kRandom || keys_stale_) return;
   if (deferring_) {
     deferred_frameworks_.push_back({framework, m->role});
     return;
@@ -137,7 +138,7 @@ void Allocator::RekeyFramework(Index framework, Membership* m) {
 }
 
 void Allocator::RekeyRoleChain(Index role) {
-  if (options_.sort_order == SortOrder::kRandom) return;
+  if (options_.sort_order == SortOrder::kRandom || keys_stale_) return;
   if (deferring_) {
     deferred_roles_.push_back(role);
     return;
