@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -36,7 +37,13 @@ int main(int argc, char** argv) {
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  LOG(INFO) << "Received signal " << signal_number << "; stopping (executors keep running)";
-  (*agent)->Stop();
+  if (signal_number == SIGUSR1) {
+    // As in Mesos: SIGUSR1 shuts the agent down with its executors.
+    LOG(INFO) << "Received SIGUSR1; killing every executor and stopping";
+    (*agent)->Shutdown();
+  } else {
+    LOG(INFO) << "Received signal " << signal_number << "; stopping (executors keep running)";
+    (*agent)->Stop();
+  }
   return 0;
 }

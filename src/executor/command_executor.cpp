@@ -201,10 +201,13 @@ void CommandExecutor::KillCommand(absl::Duration grace) {
 
 void CommandExecutor::shutdown(ExecutorDriver* driver) {
   bool launched;
+  bool exited;
   v1::TaskID task_id;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
     launched = launched_;
+    exited = exited_;
     task_id = task_id_;
   }
   LOG(INFO) << "Shutdown requested";
@@ -212,6 +215,7 @@ void CommandExecutor::shutdown(ExecutorDriver* driver) {
     driver->stop();
     return;
   }
+  if (exited) return;  // The waiter thread stops the driver now.
   killTask(driver, task_id, v1::KillPolicy());
 }
 
@@ -241,10 +245,18 @@ void CommandExecutor::WaitForCommand(ExecutorDriver* driver, pid_t pid) {
   } else {
     SendStatus(driver, v1::TASK_FAILED, description, status);
   }
+  StopAfterAcknowledgements(driver);
+}
+
+void CommandExecutor::StopAfterAcknowledgements(ExecutorDriver* driver) {
   // Wait (bounded) for the acknowledgement so the update is not lost if the
   // agent restarts right now, then exit.
   auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(terminal_ack_wait_);
   while (unacknowledged_ && unacknowledged_() > 0 && std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shutting_down_) break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   driver->stop();
@@ -257,15 +269,7 @@ void CommandExecutor::FinishWithoutTask(ExecutorDriver* driver, v1::TaskState st
     exited_ = true;
   }
   SendStatus(driver, state, message, std::nullopt);
-  waiter_ = std::thread([this, driver] {
-    auto deadline =
-        std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(terminal_ack_wait_);
-    while (unacknowledged_ && unacknowledged_() > 0 &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    driver->stop();
-  });
+  waiter_ = std::thread([this, driver] { StopAfterAcknowledgements(driver); });
 }
 
 }  // namespace agora::executor

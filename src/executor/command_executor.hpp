@@ -62,6 +62,9 @@ class CommandExecutor : public Executor {
   // exited first.
   void KillCommand(absl::Duration grace);
   void FinishWithoutTask(ExecutorDriver* driver, v1::TaskState state, const std::string& message);
+  // Waits (bounded, and not at all during a shutdown) until every update is
+  // acknowledged, then stops the driver.
+  void StopAfterAcknowledgements(ExecutorDriver* driver);
 
   const absl::Duration terminal_ack_wait_;
   std::function<int()> unacknowledged_;
@@ -71,6 +74,8 @@ class CommandExecutor : public Executor {
   bool launched_ = false;
   bool killed_ = false;
   bool exited_ = false;
+  // SHUTDOWN received: the framework is going away; do not wait for acks.
+  bool shutting_down_ = false;
   pid_t pid_ = -1;
   v1::TaskID task_id_;
   std::thread waiter_;

@@ -250,6 +250,57 @@ TEST_F(AgentClusterTest, ExecutorThatNeverSubscribesTimesOut) {
   EXPECT_EQ(updates[0].source(), v1::TaskStatus::SOURCE_AGENT);
 }
 
+TEST_F(AgentClusterTest, KillBeforeSubscriptionReportsKilledDirectly) {
+  std::string script = dir_ + "/slow-executor";
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nexec sleep 100\n";
+  }
+  chmod(script.c_str(), 0755);
+  AgentOptions options = Options();
+  options.executor_path = script;
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("early", "true")));
+  std::string sandbox = dir_ + "/work/sandboxes/fw-1/early";
+  ASSERT_TRUE(Eventually([&] { return access((sandbox + "/stdout").c_str(), F_OK) == 0; }));
+  MasterMessage kill_message;
+  kill_message.set_type(MasterMessage::KILL_TASK);
+  kill_message.mutable_kill_task()->mutable_framework_id()->set_value("fw-1");
+  kill_message.mutable_kill_task()->mutable_task_id()->set_value("early");
+  ASSERT_TRUE(master_.Send(kill_message));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("early");
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), v1::TASK_KILLED);
+  EXPECT_EQ(updates[0].reason(), v1::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH);
+  // The executor left with nothing to run is killed and reported.
+  EXPECT_TRUE(master_.WaitFor([&] {
+    for (const auto& message : master_.messages())
+      if (message.type() == AgentMessage::EXECUTOR_EXITED) return true;
+    return false;
+  }));
+}
+
+TEST_F(AgentClusterTest, ShutdownExecutorKillsItsTask) {
+  StartAgent(Options());
+  ASSERT_TRUE(master_.Send(RunCommand("victim", "echo $$ > pid; exec sleep 100")));
+  ASSERT_TRUE(master_.WaitFor([&] {
+    for (const auto& update : master_.UpdatesFor("victim"))
+      if (update.state() == v1::TASK_RUNNING) return true;
+    return false;
+  }));
+  std::string pid_file = dir_ + "/work/sandboxes/fw-1/victim/pid";
+  ASSERT_TRUE(Eventually([&] { return !ReadWholeFile(pid_file).empty(); }));
+  pid_t pid = std::atoi(ReadWholeFile(pid_file).c_str());
+  MasterMessage shutdown;
+  shutdown.set_type(MasterMessage::SHUTDOWN_FRAMEWORK);
+  shutdown.mutable_shutdown_framework()->mutable_framework_id()->set_value("fw-1");
+  ASSERT_TRUE(master_.Send(shutdown));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("victim");
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().state(), v1::TASK_KILLED);
+  EXPECT_TRUE(Eventually([&] { return kill(pid, 0) != 0 && errno == ESRCH; }));
+}
+
 TEST_F(AgentClusterTest, ExecutorExitReportsUnfinishedTasksFailed) {
   AgentOptions options = Options();
   options.executor_path = "/bin/true";
