@@ -85,7 +85,7 @@ void RunScheduler::disconnected(SchedulerDriver* driver) {
 
 v1::TaskInfo RunScheduler::MakeTask(const std::string& task_id, const v1::Offer& offer) const {
   v1::TaskInfo task;
-  task.set_name(absl::StrCat(options_.name, " ", task_id));
+  task.set_name(options_.name);
   task.mutable_task_id()->set_value(task_id);
   *task.mutable_agent_id() = offer.agent_id();
   *task.add_resources() = Scalar("cpus", options_.cpus);

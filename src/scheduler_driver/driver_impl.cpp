@@ -169,8 +169,10 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Join() {
 SchedulerDriverStatus AgoraSchedulerDriver::Impl::Submit(std::function<void()> fn) {
   SchedulerDriverStatus status = status_.load();
   if (status != SchedulerDriverStatus::RUNNING) return status;
+  // Commands issued before a stop() still go out (in order, before the
+  // teardown); nothing runs once the driver has finished.
   loop_.Post([this, fn = std::move(fn)] {
-    if (status_.load() == SchedulerDriverStatus::RUNNING) fn();
+    if (!finished_) fn();
   });
   return status;
 }
@@ -198,6 +200,7 @@ void AgoraSchedulerDriver::Impl::Finish() {
   if (call_ != nullptr) call_->Cancel();
   call_.reset();
   connected_ = false;
+  finished_ = true;
   std::lock_guard<std::mutex> lock(mu_);
   connected_mirror_ = false;
   done_ = true;

@@ -147,6 +147,7 @@ class AgoraSchedulerDriver::Impl {
   bool subscribed_on_stream_ = false;
   bool connected_ = false;
   bool registered_once_ = false;
+  bool finished_ = false;  // Finish() ran: commands are dropped.
   std::string stream_id_;
   absl::Duration heartbeat_interval_ = absl::Seconds(15);
   absl::Time last_event_time_;
