@@ -83,6 +83,7 @@ absl::Status AgentImpl::Init() {
   auto checkpoint = ReadAgentCheckpoint(options_.work_dir);
   if (checkpoint.ok()) {
     agent_id_ = checkpoint->info().id().value();
+    checkpointed_boot_id_ = checkpoint->boot_id();
     LOG(INFO) << "Recovered agent_id=" << agent_id_ << " from " << options_.work_dir;
   } else if (!absl::IsNotFound(checkpoint.status())) {
     LOG(WARNING) << "Ignoring agent checkpoint: " << checkpoint.status();
@@ -139,6 +140,7 @@ absl::Status AgentImpl::Init() {
   });
   LOG(INFO) << "Agent listening on " << address_ << " with resources " << *resources << "; master "
             << detector_->Describe();
+  RunOnLoopAndWait(loop_, [this] { Recover(); });
   loop_.Post([this] {
     Connect();
     heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
@@ -347,10 +349,9 @@ void AgentImpl::OnRegistered(const internal::MasterMessage::Registered& register
   if (!agent_id_.empty() && id != agent_id_) {
     LOG(WARNING) << "Master assigned agent_id=" << id << " replacing agent_id=" << agent_id_;
   }
-  bool changed = id != agent_id_;
   agent_id_ = id;
   SetAgentId(id);
-  if (changed) {
+  {
     internal::AgentCheckpoint checkpoint;
     *checkpoint.mutable_info() = info_;
     checkpoint.mutable_info()->mutable_id()->set_value(id);

@@ -88,6 +88,8 @@ class AgentImpl : public ExecutorHandler {
     TimerId registration_timer = 0;
     TimerId shutdown_timer = 0;
     bool kill_when_launched = false;
+    // Recovered after an agent restart: the process is not our child.
+    bool recovered = false;
     // What the executor's unfinished tasks become when it exits.
     v1::TaskState exit_state = v1::TASK_FAILED;
     v1::TaskStatus::Reason exit_reason = v1::TaskStatus::REASON_EXECUTOR_TERMINATED;
@@ -111,6 +113,7 @@ class AgentImpl : public ExecutorHandler {
   // agent_tasks.cpp: launches, kills, executor life cycle.
   void OnRunTasks(const internal::MasterMessage::RunTasks& run);
   void LaunchExecutor(const Key& key);
+  void CheckpointTask(const v1::Task& task);
   void OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid);
   void OnRegistrationTimeout(const Key& key);
   void OnKillTask(const internal::MasterMessage::KillTask& kill);
@@ -119,6 +122,13 @@ class AgentImpl : public ExecutorHandler {
   void OnChildExited(pid_t pid, int wait_status);
   void OnFrameworkMessage(const internal::MasterMessage::FrameworkMessage& message);
   void KillAllExecutorsNow();
+
+  // agent_recovery.cpp: rebuilds frameworks, executors, tasks and pending
+  // updates from work_dir/meta (before the loop starts). Executors still
+  // alive are watched and expected to re-subscribe; the tasks of dead ones
+  // are failed once the loop runs.
+  void Recover();
+  void OnRecoveredExecutorGone(const Key& key, bool rebooted);
 
   // agent_updates.cpp: status updates.
   // Checkpoints `status` (off the loop), then applies it and calls `reply`.
@@ -143,6 +153,7 @@ class AgentImpl : public ExecutorHandler {
   std::string endpoint_for_executors_;
   v1::AgentInfo info_;  // Without id; id in agent_id_.
   std::string executor_path_;
+  std::string checkpointed_boot_id_;  // From meta/agent; "" if none.
 
   mutable std::mutex id_mu_;
   std::string agent_id_public_;

@@ -34,6 +34,15 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     return;
   }
   frameworks_[framework_id] = run.framework_info();
+  {
+    internal::FrameworkCheckpoint checkpoint;
+    *checkpoint.mutable_info() = run.framework_info();
+    std::string path = FrameworkCheckpointPath(options_.work_dir, framework_id);
+    io_->Post([path, checkpoint] {
+      if (auto status = WriteMessage(path, checkpoint); !status.ok())
+        LOG(ERROR) << "Cannot checkpoint framework: " << status;
+    });
+  }
   bool custom = !run.executor_info().executor_id().value().empty();
   for (const v1::TaskInfo& task : run.tasks()) {
     const std::string& task_id = task.task_id().value();
@@ -65,6 +74,7 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     TaskRecord record;
     record.task = NewTask(framework_id, executor_id, task);
     record.task.mutable_agent_id()->set_value(agent_id_);
+    CheckpointTask(record.task);
     tasks_[task_key] = std::move(record);
     executor.task_ids.insert(task_id);
     LOG(INFO) << "Launching task_id=" << task_id << " framework_id=" << framework_id
@@ -80,6 +90,17 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     }
     if (created) LaunchExecutor(key);
   }
+}
+
+void AgentImpl::CheckpointTask(const v1::Task& task) {
+  internal::TaskCheckpoint checkpoint;
+  *checkpoint.mutable_task() = task;
+  std::string path = TaskCheckpointPath(options_.work_dir, task.framework_id().value(),
+                                        task.executor_id().value(), task.task_id().value());
+  io_->Post([path, checkpoint] {
+    if (auto status = WriteMessage(path, checkpoint); !status.ok())
+      LOG(ERROR) << "Cannot checkpoint task: " << status;
+  });
 }
 
 void AgentImpl::LaunchExecutor(const Key& key) {
@@ -114,13 +135,26 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   spec.stderr_path = executor.sandbox + "/stderr";
 
   Launcher* launcher = launcher_.get();
-  bool posted = io_->Post([this, launcher, key, spec = std::move(spec)] {
-    absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
-      if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
-      return launcher->Launch(spec);
-    }();
-    loop_.Post([this, key, pid] { OnExecutorLaunched(key, pid); });
-  });
+  internal::ExecutorCheckpoint checkpoint;
+  *checkpoint.mutable_info() = executor.info;
+  checkpoint.mutable_container_id()->set_value(executor.container_id);
+  checkpoint.set_sandbox(executor.sandbox);
+  std::string checkpoint_path = ExecutorCheckpointPath(options_.work_dir, key.first, key.second);
+  bool posted = io_->Post(
+      [this, launcher, key, spec = std::move(spec), checkpoint, checkpoint_path]() mutable {
+        absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
+          if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
+          return launcher->Launch(spec);
+        }();
+        if (pid.ok()) {
+          // Where to find the executor after an agent restart.
+          checkpoint.set_pid(*pid);
+          checkpoint.set_pid_start_ticks(ProcessStartTicks(*pid));
+          if (auto status = WriteMessage(checkpoint_path, checkpoint); !status.ok())
+            LOG(ERROR) << "Cannot checkpoint executor: " << status;
+        }
+        loop_.Post([this, key, pid] { OnExecutorLaunched(key, pid); });
+      });
   if (!posted) LOG(WARNING) << "Agent stopping; executor_id=" << key.second << " not launched";
 }
 
@@ -166,7 +200,8 @@ void AgentImpl::OnRegistrationTimeout(const Key& key) {
   LOG(WARNING) << "executor_id=" << key.second << " did not subscribe within "
                << options_.executor_registration_timeout << "; killing it";
   executor.exit_state = v1::TASK_FAILED;
-  executor.exit_reason = v1::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT;
+  executor.exit_reason = executor.recovered ? v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT
+                                            : v1::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT;
   executor.exit_message =
       absl::StrCat("Executor did not subscribe within ",
                    absl::FormatDuration(options_.executor_registration_timeout));

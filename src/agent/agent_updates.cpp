@@ -72,6 +72,22 @@ void AgentImpl::OnExecutorSubscribe(const v1::ExecutorSubscribeRequest& request,
     if (task_it == tasks_.end()) continue;
     HandleUpdate(key.first, key.second, update, [](const absl::Status&) {});
   }
+  if (executor.recovered) {
+    // Tasks checkpointed before the restart that the executor never got.
+    std::set<std::string> known;
+    for (const v1::TaskInfo& task : request.unacknowledged_tasks())
+      known.insert(task.task_id().value());
+    for (const std::string& task_id : executor.task_ids) {
+      auto task_it = tasks_.find(Key(key.first, task_id));
+      if (task_it == tasks_.end() || known.count(task_id) != 0 ||
+          task_it->second.task.state() != v1::TASK_STAGING || task_it->second.terminal_reported)
+        continue;
+      bool queued = false;
+      for (const v1::TaskInfo& task : executor.queued)
+        queued = queued || task.task_id().value() == task_id;
+      if (!queued) executor.queued.push_back(task_it->second.task.info());
+    }
+  }
   for (const v1::TaskInfo& task : executor.queued) {
     v1::ExecutorEvent event;
     event.set_type(v1::ExecutorEvent::LAUNCH);

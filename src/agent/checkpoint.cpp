@@ -1,10 +1,12 @@
 #include "agent/checkpoint.hpp"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -154,6 +156,66 @@ std::string TaskUpdatesPath(const std::string& work_dir, const std::string& fram
 std::string SandboxPath(const std::string& work_dir, const std::string& framework_id,
                         const std::string& executor_id) {
   return absl::StrCat(work_dir, "/sandboxes/", framework_id, "/", executor_id);
+}
+
+std::string FrameworkCheckpointPath(const std::string& work_dir, const std::string& framework_id) {
+  return absl::StrCat(work_dir, "/meta/frameworks/", framework_id, "/framework");
+}
+
+std::string ExecutorCheckpointPath(const std::string& work_dir, const std::string& framework_id,
+                                   const std::string& executor_id) {
+  return absl::StrCat(work_dir, "/meta/frameworks/", framework_id, "/executors/", executor_id,
+                      "/executor");
+}
+
+std::string TaskCheckpointPath(const std::string& work_dir, const std::string& framework_id,
+                               const std::string& executor_id, const std::string& task_id) {
+  return absl::StrCat(work_dir, "/meta/frameworks/", framework_id, "/executors/", executor_id,
+                      "/tasks/", task_id, "/task");
+}
+
+absl::Status WriteMessage(const std::string& path, const google::protobuf::MessageLite& message) {
+  return WriteFileAtomically(path, message.SerializeAsString());
+}
+
+absl::Status ReadMessage(const std::string& path, google::protobuf::MessageLite* message) {
+  auto data = ReadFile(path);
+  if (!data.ok()) return data.status();
+  if (!message->ParseFromString(*data))
+    return absl::DataLossError(absl::StrCat(path, " is corrupt"));
+  return absl::OkStatus();
+}
+
+std::vector<std::string> ListDirectory(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return names;
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(dir);
+  return names;
+}
+
+uint64_t ProcessStartTicks(int pid) {
+  if (pid <= 0) return 0;
+  auto stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!stat.ok()) return 0;
+  // Fields after the command name (which may contain spaces) start at ')'.
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> fields;
+  size_t pos = close + 2;
+  while (pos < stat->size()) {
+    size_t space = stat->find(' ', pos);
+    if (space == std::string::npos) space = stat->size();
+    fields.push_back(stat->substr(pos, space - pos));
+    pos = space + 1;
+  }
+  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
+  if (fields.size() < 20 || fields[0] == "Z") return 0;
+  return std::strtoull(fields[19].c_str(), nullptr, 10);
 }
 
 absl::StatusOr<internal::AgentCheckpoint> ReadAgentCheckpoint(const std::string& work_dir) {

@@ -42,6 +42,24 @@ std::string TaskUpdatesPath(const std::string& work_dir, const std::string& fram
                             const std::string& executor_id, const std::string& task_id);
 std::string SandboxPath(const std::string& work_dir, const std::string& framework_id,
                         const std::string& executor_id);
+std::string FrameworkCheckpointPath(const std::string& work_dir, const std::string& framework_id);
+std::string ExecutorCheckpointPath(const std::string& work_dir, const std::string& framework_id,
+                                   const std::string& executor_id);
+std::string TaskCheckpointPath(const std::string& work_dir, const std::string& framework_id,
+                               const std::string& executor_id, const std::string& task_id);
+
+// Writes `message` atomically to `path` (see WriteFileAtomically).
+absl::Status WriteMessage(const std::string& path, const google::protobuf::MessageLite& message);
+// Reads a message written by WriteMessage; DATA_LOSS if it does not parse.
+absl::Status ReadMessage(const std::string& path, google::protobuf::MessageLite* message);
+
+// Names of the entries of directory `path` (no "." / ".."); empty if it
+// does not exist.
+std::vector<std::string> ListDirectory(const std::string& path);
+
+// The start time of process `pid` in clock ticks since boot (field 22 of
+// /proc/PID/stat), or 0 if there is no such process.
+uint64_t ProcessStartTicks(int pid);
 
 // The AgentCheckpoint in meta/agent, NOT_FOUND if none.
 absl::StatusOr<internal::AgentCheckpoint> ReadAgentCheckpoint(const std::string& work_dir);

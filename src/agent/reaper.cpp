@@ -7,6 +7,8 @@
 #include <chrono>
 #include <vector>
 
+#include "agent/checkpoint.hpp"
+
 namespace agora::agent {
 
 Reaper::Reaper(ExitFn on_exit) : on_exit_(std::move(on_exit)) {
@@ -38,7 +40,10 @@ void Reaper::Run() {
     for (auto it = pids_.begin(); it != pids_.end();) {
       int status = 0;
       pid_t rc = ::waitpid(*it, &status, WNOHANG);
-      if (rc == *it || (rc < 0 && errno == ECHILD)) {
+      // A pid that is not our child (an executor adopted after an agent
+      // restart) is watched through /proc until it disappears.
+      bool gone = rc == *it || (rc < 0 && errno == ECHILD && ProcessStartTicks(*it) == 0);
+      if (gone) {
         exited.emplace_back(*it, rc == *it ? status : 0);
         it = pids_.erase(it);
       } else {

@@ -2,7 +2,8 @@
 // loop.
 //
 // One thread polls waitpid(pid, WNOHANG) for the watched pids (only those:
-// an in-process test may run several agents and other children) and calls
+// an in-process test may run several agents and other children; pids that
+// are not our children are watched through /proc) and calls
 // `on_exit(pid, wait_status)` from that thread; the agent's callback posts
 // to its loop. Watch() is thread-safe. The destructor stops the thread.
 #ifndef AGORA_AGENT_REAPER_HPP_

@@ -1,6 +1,9 @@
 // Cluster tests of the agent: a real Agent launching real agora-executor
 // processes against FakeMaster over loopback gRPC.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -229,6 +232,63 @@ TEST_F(AgentClusterTest, RestartedAgentReregistersWithCheckpointedId) {
   ASSERT_TRUE(master_.WaitFor([&] { return master_.registrations().size() >= 2; }));
   std::lock_guard<std::mutex> lock(master_.mu());
   EXPECT_EQ(master_.registrations().back().type(), AgentMessage::REREGISTER);
+}
+
+// A port free right now, so a restarted agent can listen where its
+// executors expect it.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(AgentClusterTest, TaskSurvivesAgentRestartAndIsKilledAfterwards) {
+  AgentOptions options = Options();
+  options.port = FreePort();
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("survivor", "echo $$ > pid; exec sleep 100")));
+  ASSERT_TRUE(master_.WaitFor([&] {
+    for (const auto& update : master_.UpdatesFor("survivor"))
+      if (update.state() == v1::TASK_RUNNING) return true;
+    return false;
+  }));
+  std::string pid_file = dir_ + "/work/sandboxes/fw-1/survivor/pid";
+  ASSERT_TRUE(Eventually([&] { return !ReadWholeFile(pid_file).empty(); }));
+  pid_t pid = std::atoi(ReadWholeFile(pid_file).c_str());
+
+  agent_->Stop();  // As a crash would: the executor keeps running.
+  agent_.reset();
+  EXPECT_EQ(kill(pid, 0), 0);
+  auto restarted = Agent::Start(options);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  agent_ = std::move(*restarted);
+  ASSERT_TRUE(master_.WaitFor([&] { return master_.registrations().size() >= 2; }));
+  {
+    std::lock_guard<std::mutex> lock(master_.mu());
+    const AgentMessage& again = master_.registrations().back();
+    ASSERT_EQ(again.type(), AgentMessage::REREGISTER);
+    ASSERT_EQ(again.reregister().tasks_size(), 1);
+    EXPECT_EQ(again.reregister().tasks(0).task_id().value(), "survivor");
+    EXPECT_EQ(again.reregister().tasks(0).state(), v1::TASK_RUNNING);
+  }
+  MasterMessage kill_message;
+  kill_message.set_type(MasterMessage::KILL_TASK);
+  kill_message.mutable_kill_task()->mutable_framework_id()->set_value("fw-1");
+  kill_message.mutable_kill_task()->mutable_task_id()->set_value("survivor");
+  // Whether the kill lands before the executor's re-subscription (answered
+  // by the agent, which kills the process tree) or after (through the
+  // executor), the task ends KILLED and its process is gone.
+  ASSERT_TRUE(master_.Send(kill_message));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("survivor");
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().state(), v1::TASK_KILLED);
+  EXPECT_TRUE(Eventually([&] { return kill(pid, 0) != 0 && errno == ESRCH; }));
 }
 
 TEST_F(AgentClusterTest, ExecutorThatNeverSubscribesTimesOut) {
