@@ -26,6 +26,13 @@
 
 namespace agora::master {
 
+// Resources a framework's tasks hold on an agent, for one of its roles.
+struct ResourceUse {
+  std::string framework_id;
+  std::string role;
+  Resources resources;
+};
+
 // One offer the allocator decided on.
 struct OfferDecision {
   std::string framework_id;
@@ -39,9 +46,9 @@ class Allocation {
   virtual ~Allocation() = default;
 
   // `used` is what frameworks' tasks already hold on the agent (known after a
-  // re-registration), keyed by framework id.
+  // re-registration).
   virtual void AddAgent(const std::string& agent_id, const Resources& total,
-                        const std::map<std::string, Resources>& used) = 0;
+                        const std::vector<ResourceUse>& used) = 0;
   virtual void RemoveAgent(const std::string& agent_id) = 0;
   // Inactive agents (unreachable, draining) get no allocations.
   virtual void SetAgentActive(const std::string& agent_id, bool active) = 0;
@@ -60,15 +67,11 @@ class Allocation {
   // Unsuppresses the roles and clears all the framework's filters.
   virtual void Revive(const std::string& framework_id, const std::set<std::string>& roles) = 0;
 
-  // Adds usage that did not come from an offer (tasks of a re-registered
-  // agent whose framework subscribed later).
-  virtual void AddUsed(const std::string& framework_id, const std::string& agent_id,
-                       const Resources& resources) = 0;
   // Returns resources to the pool. With `refuse`, the framework is not
   // offered these resources of that agent again before `now + *refuse`.
   virtual void Recover(const std::string& framework_id, const std::string& agent_id,
-                       const Resources& resources, std::optional<absl::Duration> refuse,
-                       absl::Time now) = 0;
+                       const std::string& role, const Resources& resources,
+                       std::optional<absl::Duration> refuse, absl::Time now) = 0;
 
   // Hands out free resources. Deterministic for the same calls.
   virtual std::vector<OfferDecision> Allocate(absl::Time now) = 0;
@@ -83,8 +86,10 @@ class Allocation {
 // contained in what it refused.
 std::unique_ptr<Allocation> NewSimpleDrfAllocation();
 
-// The allocator the master uses by default.
-std::unique_ptr<Allocation> NewDefaultAllocation();
+// The hierarchical DRF allocator of src/allocator (agora_allocator), the
+// master's default.
+std::unique_ptr<Allocation> NewDrfAllocation(absl::Duration default_refuse,
+                                             absl::Duration max_refuse);
 
 }  // namespace agora::master
 

@@ -216,10 +216,11 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
       tasks_.Complete(framework_id, task_id);
     }
     // The allocator learns the agent with what its live tasks use.
-    std::map<std::string, Resources> used;
+    std::vector<ResourceUse> used;
     for (const v1::Task* task : tasks_.ActiveOnAgent(id)) {
       if (IsTerminalState(task->state())) continue;
-      used[task->framework_id().value()] += *Resources::FromProto(task->resources());
+      used.push_back(ResourceUse{task->framework_id().value(), TaskRole(*task),
+                                 *Resources::FromProto(task->resources())});
     }
     allocation_->RemoveAgent(id);
     allocation_->AddAgent(id, agent->total, used);

@@ -66,8 +66,8 @@ absl::Status MasterCore::Accept(const v1::AcceptRequest& request) {
   if (!plan->agent_id.empty()) {
     Resources unused = plan->offered - plan->used;
     if (!unused.empty()) {
-      allocation_->Recover(framework_id, plan->agent_id, unused, RefuseDuration(request.filters()),
-                           now);
+      allocation_->Recover(framework_id, plan->agent_id, role, unused,
+                           RefuseDuration(request.filters()), now);
     }
   }
   for (const auto& rejected : plan->rejected) {

@@ -11,6 +11,8 @@ DEFINE_int32(http_port, 5055, "HTTP port for /health, /metrics, /state; 0 = ephe
 DEFINE_string(hostname, "", "Hostname advertised to agents and frameworks (default: gethostname).");
 DEFINE_string(work_dir, "/tmp/agora-master", "Directory of the local registry.");
 DEFINE_string(registry, "local", "Registry backend: 'local' (files under --work_dir).");
+DEFINE_string(allocator, "simple",
+              "Allocator: 'drf' (hierarchical DRF with quota/weights) or 'simple' (flat DRF).");
 DEFINE_double(offer_timeout, 60, "Seconds before an unanswered offer is rescinded; 0 = never.");
 DEFINE_double(agent_heartbeat_interval, 5, "Seconds between heartbeats on agent streams.");
 DEFINE_int32(max_missed_heartbeats, 3,
@@ -43,6 +45,7 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
   options.hostname = FLAGS_hostname;
   options.work_dir = FLAGS_work_dir;
   options.registry = FLAGS_registry;
+  options.allocator = FLAGS_allocator;
   struct DurationFlag {
     const char* name;
     double value;

@@ -52,8 +52,10 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
   impl->id = RandomHexId();
   impl->loop = std::make_unique<AsioEventLoop>("agora-master");
   auto registry = std::make_unique<LocalRegistry>(impl->loop.get(), options.work_dir);
-  impl->core = std::make_unique<MasterCore>(impl->loop.get(), options, impl->id, "",
-                                            std::move(registry), NewDefaultAllocation());
+  impl->core = std::make_unique<MasterCore>(
+      impl->loop.get(), options, impl->id, "", std::move(registry),
+      options.allocator == "drf" ? NewDrfAllocation(options.default_refuse, options.max_refuse)
+                                 : NewSimpleDrfAllocation());
   if (auto status = impl->core->Recover(); !status.ok()) return status;
 
   const size_t capacity = static_cast<size_t>(options.stream_queue_capacity);

@@ -108,8 +108,8 @@ void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions) {
     if (framework == frameworks_.end() || !framework->second->connected || agent == agents_.end() ||
         !agent->second->sink) {
       // Raced with a disconnect: give the resources straight back.
-      allocation_->Recover(decision.framework_id, decision.agent_id, decision.resources,
-                           std::nullopt, now);
+      allocation_->Recover(decision.framework_id, decision.agent_id, decision.role,
+                           decision.resources, std::nullopt, now);
       continue;
     }
     auto offer = std::make_unique<Offer>();
@@ -165,7 +165,8 @@ void MasterCore::RemoveOffer(const std::string& offer_id, bool rescind,
   if (auto agent = agents_.find(view.agent_id); agent != agents_.end()) {
     agent->second->offers.erase(offer_id);
   }
-  allocation_->Recover(view.framework_id, view.agent_id, view.resources, refuse, loop_->Now());
+  allocation_->Recover(view.framework_id, view.agent_id, offer->offer.allocation_role(),
+                       view.resources, refuse, loop_->Now());
   if (rescind) {
     ++counters_.offers_rescinded;
     v1::Event event;
@@ -197,9 +198,17 @@ absl::Duration MasterCore::RefuseDuration(const v1::Filters& filters) const {
 void MasterCore::RecoverTaskResources(const v1::Task& task) {
   auto resources = Resources::FromProto(task.resources());
   if (!resources.ok()) return;
-  allocation_->Recover(task.framework_id().value(), task.agent_id().value(), *resources,
-                       std::nullopt, loop_->Now());
+  allocation_->Recover(task.framework_id().value(), task.agent_id().value(), TaskRole(task),
+                       *resources, std::nullopt, loop_->Now());
   RequestAllocation();
+}
+
+std::string MasterCore::TaskRole(const v1::Task& task) const {
+  if (!task.role().empty()) return task.role();
+  auto framework = frameworks_.find(task.framework_id().value());
+  if (framework != frameworks_.end() && framework->second->info.roles_size() > 0)
+    return framework->second->info.roles(0);
+  return "*";
 }
 
 // ---------------------------------------------------------------------------

@@ -158,6 +158,8 @@ class MasterCore {
   bool SendToAgent(const std::string& agent_id, internal::MasterMessage message);
   absl::Duration RefuseDuration(const v1::Filters& filters) const;
   void RecoverTaskResources(const v1::Task& task);
+  // The role a task's resources are allocated to.
+  std::string TaskRole(const v1::Task& task) const;
 
   // core_frameworks.cpp
   absl::Status ValidateFrameworkInfo(const v1::FrameworkInfo& info,

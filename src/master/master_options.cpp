@@ -40,6 +40,10 @@ absl::Status MasterOptions::Validate() const {
     return InvalidField("registry",
                         absl::StrCat("unknown backend '", registry, "' (supported: local)"));
   }
+  if (allocator != "drf" && allocator != "simple") {
+    return InvalidField(
+        "allocator", absl::StrCat("unknown allocator '", allocator, "' (supported: drf, simple)"));
+  }
   if (work_dir.empty()) return InvalidField("work_dir", "required by the local registry");
   if (auto s = NonNegativeDuration("offer_timeout", offer_timeout); !s.ok()) return s;
   if (auto s = PositiveDuration("agent_heartbeat_interval", agent_heartbeat_interval); !s.ok())
@@ -82,6 +86,7 @@ std::map<std::string, std::string> MasterOptions::ToMap() const {
       {"hostname", hostname},
       {"work_dir", work_dir},
       {"registry", registry},
+      {"allocator", allocator},
       {"offer_timeout", seconds(offer_timeout)},
       {"agent_heartbeat_interval", seconds(agent_heartbeat_interval)},
       {"max_missed_heartbeats", absl::StrCat(max_missed_heartbeats)},

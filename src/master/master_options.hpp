@@ -27,6 +27,9 @@ struct MasterOptions {
   std::string work_dir;
   // Registry backend: only "local" for now ("zk" comes with HA).
   std::string registry = "local";
+  // Allocator: "drf" (the hierarchical DRF library of src/allocator) or
+  // "simple" (the built-in flat DRF placeholder).
+  std::string allocator = "simple";
   // Offers not accepted or declined within this time are rescinded.
   // Zero disables the timeout.
   absl::Duration offer_timeout = absl::Seconds(60);

@@ -13,7 +13,9 @@ namespace {
 class SimpleDrfAllocation : public Allocation {
  public:
   void AddAgent(const std::string& agent_id, const Resources& total,
-                const std::map<std::string, Resources>& used) override {
+                const std::vector<ResourceUse>& uses) override {
+    std::map<std::string, Resources> used;
+    for (const auto& use : uses) used[use.framework_id] += use.resources;
     Agent& agent = agents_[agent_id];
     cluster_total_ -= agent.total;
     agent.total = total;
@@ -85,17 +87,9 @@ class SimpleDrfAllocation : public Allocation {
     it->second.filters.clear();
   }
 
-  void AddUsed(const std::string& framework_id, const std::string& agent_id,
-               const Resources& resources) override {
-    auto it = agents_.find(agent_id);
-    if (it == agents_.end()) return;
-    it->second.allocated[framework_id] += resources;
-    allocated_[framework_id] += resources;
-  }
-
   void Recover(const std::string& framework_id, const std::string& agent_id,
-               const Resources& resources, std::optional<absl::Duration> refuse,
-               absl::Time now) override {
+               const std::string& role, const Resources& resources,
+               std::optional<absl::Duration> refuse, absl::Time now) override {
     auto it = agents_.find(agent_id);
     if (it == agents_.end()) return;
     auto used = it->second.allocated.find(framework_id);
@@ -194,7 +188,5 @@ class SimpleDrfAllocation : public Allocation {
 std::unique_ptr<Allocation> NewSimpleDrfAllocation() {
   return std::make_unique<SimpleDrfAllocation>();
 }
-
-std::unique_ptr<Allocation> NewDefaultAllocation() { return NewSimpleDrfAllocation(); }
 
 }  // namespace agora::master

@@ -72,6 +72,9 @@ class MasterClusterTest : public ::testing::Test {
     return stub->GetHealth(&context, v1::GetHealthRequest(), &response).ok() && response.healthy();
   }
 
+  // Two greedy frameworks on one 9 CPU / 18 GB agent (the DRF paper).
+  void RunDrfPaperWorkload();
+
   std::filesystem::path dir_;
   MasterOptions options_;
   std::unique_ptr<Master> master_;
@@ -309,7 +312,17 @@ TEST_F(MasterClusterTest, AgentThatStopsHeartbeatingBecomesUnreachable) {
       0);
 }
 
-TEST_F(MasterClusterTest, DrfPaperWorkloadGivesThreeAndTwoTasks) {
+TEST_F(MasterClusterTest, DrfPaperWorkloadGivesThreeAndTwoTasks) { RunDrfPaperWorkload(); }
+
+// Disabled: the src/allocator library at HEAD fails its own filter tests and
+// aborts under this workload; the master runs the built-in allocator by
+// default until it is fixed.
+TEST_F(MasterClusterTest, DISABLED_DrfPaperWorkloadWithTheDrfAllocatorLibrary) {
+  options_.allocator = "drf";
+  RunDrfPaperWorkload();
+}
+
+void MasterClusterTest::RunDrfPaperWorkload() {
   StartMaster();
   SchedulerClient a(master_->address());
   ASSERT_TRUE(a.Subscribe(Info("A")));
