@@ -29,10 +29,12 @@ const char* NameOf(Command command) {
   return "?";
 }
 
-ParseResult Error(std::string message) {
+ParseResult Error(std::string message, std::optional<Command> command = std::nullopt) {
   ParseResult result;
   result.exit_code = 2;
-  result.text = absl::StrCat("agora: ", message, "\nTry 'agora --help'.\n");
+  std::string help = command.has_value() ? absl::StrCat("agora ", NameOf(*command), " --help")
+                                         : std::string("agora --help");
+  result.text = absl::StrCat("agora: ", message, "\nTry '", help, "'.\n");
   return result;
 }
 
@@ -142,12 +144,13 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
     const std::string& arg = args[i];
     if (!absl::StartsWith(arg, "-")) {
       if (command.has_value()) {
-        return Error(absl::StrCat("unexpected argument '", arg, "' for '", NameOf(*command), "'"));
+        return Error(absl::StrCat("unexpected argument '", arg, "' for '", NameOf(*command), "'"),
+                     command);
       }
       for (const CommandName& c : kCommands) {
         if (arg == c.name) command = c.command;
       }
-      if (!command.has_value()) return Error(absl::StrCat("unknown command '", arg, "'"));
+      if (!command.has_value()) return Error(absl::StrCat("unknown command '", arg, "'"), command);
       continue;
     }
     if (arg == "-h" || arg == "--help") {
@@ -155,7 +158,7 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
       continue;
     }
     if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
-      return Error(absl::StrCat("unknown option '", arg, "'"));
+      return Error(absl::StrCat("unknown option '", arg, "'"), command);
     }
     Flag flag;
     size_t eq = arg.find('=');
@@ -165,7 +168,7 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
     // Boolean flags.
     if (flag.name == "--json" || flag.name == "--active") {
       if (flag.value.has_value()) {
-        return Error(absl::StrCat(flag.name, " takes no value (got '", *flag.value, "')"));
+        return Error(absl::StrCat(flag.name, " takes no value (got '", *flag.value, "')"), command);
       }
       if (flag.name == "--json") options.json = true;
       if (flag.name == "--active") options.active_only = true;
@@ -175,9 +178,9 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
                                     "--mem",    "--instances", "--role",    "--timeout"};
     bool known = false;
     for (const char* name : kValued) known = known || flag.name == name;
-    if (!known) return Error(absl::StrCat("unknown option '", flag.name, "'"));
+    if (!known) return Error(absl::StrCat("unknown option '", flag.name, "'"), command);
     if (!flag.value.has_value()) {
-      if (i + 1 >= args.size()) return Error(absl::StrCat(flag.name, " needs a value"));
+      if (i + 1 >= args.size()) return Error(absl::StrCat(flag.name, " needs a value"), command);
       flag.value = args[++i];
     }
     const std::string& value = *flag.value;
@@ -190,61 +193,65 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
     RunOptions& run = options.run;
     if (flag.name == "--name") {
       if (absl::Status s = ValidateText("--name", value, 255, true); !s.ok()) {
-        return Error(std::string(s.message()));
+        return Error(std::string(s.message()), command);
       }
       run.name = value;
     } else if (flag.name == "--command") {
-      if (value.empty()) return Error("--command: must not be empty");
+      if (value.empty()) return Error("--command: must not be empty", command);
       run.command = value;
       saw_command_flag = true;
     } else if (flag.name == "--cpus" || flag.name == "--mem") {
       std::optional<double> number = ParseNumber(value);
       if (!number.has_value() || *number <= 0) {
-        return Error(absl::StrCat(flag.name, ": '", value, "' is not a positive number"));
+        return Error(absl::StrCat(flag.name, ": '", value, "' is not a positive number"), command);
       }
       (flag.name == "--cpus" ? run.cpus : run.mem) = *number;
     } else if (flag.name == "--instances") {
       int instances = 0;
       if (!absl::SimpleAtoi(value, &instances) || instances < 1 || instances > 100000) {
         return Error(
-            absl::StrCat("--instances: '", value, "' is not a whole number in [1, 100000]"));
+            absl::StrCat("--instances: '", value, "' is not a whole number in [1, 100000]"),
+            command);
       }
       run.instances = instances;
     } else if (flag.name == "--role") {
       if (absl::Status s = ValidateRole("--role", value); !s.ok()) {
-        return Error(std::string(s.message()));
+        return Error(std::string(s.message()), command);
       }
       run.role = value;
     } else if (flag.name == "--timeout") {
       std::optional<double> number = ParseNumber(value);
       if (!number.has_value() || *number < 0) {
-        return Error(absl::StrCat("--timeout: '", value, "' is not a number of seconds >= 0"));
+        return Error(absl::StrCat("--timeout: '", value, "' is not a number of seconds >= 0"),
+                     command);
       }
       run.timeout_seconds = *number;
     }
   }
 
   if (help) return Help(command.has_value() ? CommandHelp(*command) : MainHelp());
-  if (!command.has_value()) return Error("no command given");
+  if (!command.has_value()) return Error("no command given", command);
   options.command = *command;
   if (options.command != Command::kRun && !run_only_flags.empty()) {
-    return Error(absl::StrCat("option '", run_only_flags.front(), "' is only valid for 'run'"));
+    return Error(absl::StrCat("option '", run_only_flags.front(), "' is only valid for 'run'"),
+                 command);
   }
   if (options.command == Command::kRun) {
-    if (!saw_command_flag) return Error("run: --command is required");
-    if (options.json) return Error("--json is not valid for 'run'");
+    if (!saw_command_flag) return Error("run: --command is required", command);
+    if (options.json) return Error("--json is not valid for 'run'", command);
   }
   if (options.active_only && options.command != Command::kTasks) {
-    return Error("--active is only valid for 'tasks'");
+    return Error("--active is only valid for 'tasks'", command);
   }
   const char* source = master_from_flag ? "--master" : "AGORA_MASTER";
   if (!master_from_flag && options.master == kDefaultMaster) source = "--master";
   if (absl::StartsWith(options.master, "zk://")) {
     return Error(absl::StrCat(source, ": ZooKeeper master detection (", options.master,
-                              ") is not supported yet; give host:port"));
+                              ") is not supported yet; give host:port"),
+                 command);
   }
   if (absl::Status s = ValidateHostPort(source, options.master); !s.ok()) {
-    return Error(std::string(s.message()));
+    return Error(std::string(s.message()), command);
   }
   ParseResult result;
   result.proceed = true;

@@ -105,5 +105,10 @@ TEST(CliArgsTest, BadArgumentsNameTheProblemAndExitTwo) {
   ExpectError({"tasks", "--master", "zk://h:2181/agora"}, "ZooKeeper");
 }
 
+TEST(CliArgsTest, ErrorsPointAtTheRightHelp) {
+  EXPECT_NE(Parse({"run", "--cpus", "x"}).text.find("Try 'agora run --help'"), std::string::npos);
+  EXPECT_NE(Parse({"frob"}).text.find("Try 'agora --help'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace agora::cli
