@@ -1,0 +1,128 @@
+#include "master/registry.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "master/master_options.hpp"
+#include "tests/support/manual_event_loop.hpp"
+
+namespace agora::master {
+namespace {
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("agora-registry-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static internal::Operation PutAgent(const std::string& id) {
+    internal::Operation op;
+    op.set_type(internal::Operation::PUT_AGENT);
+    op.mutable_agent()->mutable_info()->mutable_id()->set_value(id);
+    op.mutable_agent()->set_status(internal::AgentRecord::ADMITTED);
+    return op;
+  }
+
+  std::filesystem::path dir_;
+  agora::testing::ManualEventLoop loop_;
+};
+
+TEST_F(RegistryTest, AppliedOperationsSurviveARestart) {
+  {
+    LocalRegistry registry(&loop_, dir_.string());
+    ASSERT_TRUE(registry.Recover().ok());
+    int committed = 0;
+    registry.Apply({PutAgent("a1"), PutAgent("a2")}, [&](absl::Status s) {
+      EXPECT_TRUE(s.ok());
+      ++committed;
+    });
+    internal::Operation bump;
+    bump.set_type(internal::Operation::BUMP_EPOCH);
+    registry.Apply({bump}, [&](absl::Status s) { ++committed; });
+    registry.Flush();
+    loop_.RunUntilIdle();
+    EXPECT_EQ(committed, 2);
+  }
+  LocalRegistry reloaded(&loop_, dir_.string());
+  auto state = reloaded.Recover();
+  ASSERT_TRUE(state.ok()) << state.status();
+  ASSERT_EQ(state->agents_size(), 2);
+  EXPECT_EQ(state->agents(1).info().id().value(), "a2");
+  EXPECT_EQ(state->epoch(), 1u);
+}
+
+TEST_F(RegistryTest, PutReplacesAndRemoveDeletes) {
+  internal::Registry registry;
+  ApplyOperation(PutAgent("a1"), &registry);
+  internal::Operation unreachable = PutAgent("a1");
+  unreachable.mutable_agent()->set_status(internal::AgentRecord::UNREACHABLE);
+  ApplyOperation(unreachable, &registry);
+  ASSERT_EQ(registry.agents_size(), 1);
+  EXPECT_EQ(registry.agents(0).status(), internal::AgentRecord::UNREACHABLE);
+  internal::Operation remove;
+  remove.set_type(internal::Operation::REMOVE_AGENT);
+  remove.mutable_agent_id()->set_value("a1");
+  ApplyOperation(remove, &registry);
+  EXPECT_EQ(registry.agents_size(), 0);
+}
+
+TEST_F(RegistryTest, AtomicWriteLeavesNoTempFileAndReplacesContent) {
+  std::filesystem::create_directories(dir_);
+  const std::string path = (dir_ / "file").string();
+  ASSERT_TRUE(AtomicWriteFile(path, "old").ok());
+  ASSERT_TRUE(AtomicWriteFile(path, "new").ok());
+  std::ifstream in(path);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "new");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST_F(RegistryTest, LeftoverTempFileFromACrashIsIgnored) {
+  {
+    LocalRegistry registry(&loop_, dir_.string());
+    ASSERT_TRUE(registry.Recover().ok());
+    registry.Apply({PutAgent("a1")}, nullptr);
+    registry.Flush();
+  }
+  // A crash between write and rename leaves a partial temp file behind.
+  std::ofstream((dir_ / "registry" / "registry.pb.tmp").string()) << "garbage";
+  LocalRegistry reloaded(&loop_, dir_.string());
+  auto state = reloaded.Recover();
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->agents_size(), 1);
+}
+
+TEST_F(RegistryTest, CorruptRegistryIsReportedNotIgnored) {
+  std::filesystem::create_directories(dir_ / "registry");
+  std::ofstream((dir_ / "registry" / "registry.pb").string()) << "\xff\xff\xff garbage";
+  LocalRegistry registry(&loop_, dir_.string());
+  auto state = registry.Recover();
+  EXPECT_EQ(state.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(MasterOptionsTest, BadValuesNameTheField) {
+  MasterOptions options;
+  options.work_dir = "/tmp/x";
+  EXPECT_TRUE(options.Validate().ok());
+  options.offer_timeout = absl::Seconds(-1);
+  EXPECT_NE(options.Validate().message().find("offer_timeout"), std::string::npos);
+  options = MasterOptions();
+  EXPECT_NE(options.Validate().message().find("work_dir"), std::string::npos);
+  options.work_dir = "/tmp/x";
+  options.max_missed_heartbeats = 0;
+  EXPECT_NE(options.Validate().message().find("max_missed_heartbeats"), std::string::npos);
+  options = MasterOptions();
+  options.work_dir = "/tmp/x";
+  options.registry = "zk";
+  EXPECT_NE(options.Validate().message().find("registry"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace agora::master

@@ -1,0 +1,103 @@
+#include "master/task_book.hpp"
+
+#include <gtest/gtest.h>
+
+namespace agora::master {
+namespace {
+
+v1::Task MakeTask(const std::string& framework, const std::string& id, const std::string& agent) {
+  v1::Task task;
+  task.mutable_framework_id()->set_value(framework);
+  task.mutable_task_id()->set_value(id);
+  task.mutable_agent_id()->set_value(agent);
+  task.set_state(v1::TASK_STAGING);
+  return task;
+}
+
+v1::TaskStatus Status(const std::string& id, v1::TaskState state, const std::string& uuid) {
+  v1::TaskStatus status;
+  status.mutable_task_id()->set_value(id);
+  status.set_state(state);
+  status.set_uuid(uuid);
+  return status;
+}
+
+TEST(TaskBookTest, TracksLatestStateAndReportsTerminalOnce) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t", "a"));
+  EXPECT_TRUE(book.IsLive("f", "t"));
+  auto running = book.Update("f", Status("t", v1::TASK_RUNNING, "u1"));
+  EXPECT_TRUE(running.known);
+  EXPECT_FALSE(running.became_terminal);
+  EXPECT_EQ(book.Find("f", "t")->state(), v1::TASK_RUNNING);
+  auto finished = book.Update("f", Status("t", v1::TASK_FINISHED, "u2"));
+  EXPECT_TRUE(finished.became_terminal);
+  // A retried update is a duplicate and does not free resources twice.
+  auto again = book.Update("f", Status("t", v1::TASK_FINISHED, "u2"));
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_FALSE(again.became_terminal);
+  EXPECT_FALSE(book.IsLive("f", "t"));
+  EXPECT_EQ(book.Find("f", "t")->statuses_size(), 2);
+}
+
+TEST(TaskBookTest, LatestStateWinsOverTheUpdateBeingDelivered) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t", "a"));
+  auto result = book.Update("f", Status("t", v1::TASK_RUNNING, "u1"), v1::TASK_FINISHED);
+  EXPECT_TRUE(result.became_terminal);
+  EXPECT_EQ(book.Find("f", "t")->state(), v1::TASK_FINISHED);
+}
+
+TEST(TaskBookTest, LateNonTerminalUpdateDoesNotReviveATask) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t", "a"));
+  book.Update("f", Status("t", v1::TASK_FAILED, "u2"));
+  book.Update("f", Status("t", v1::TASK_RUNNING, "u1"));
+  EXPECT_EQ(book.Find("f", "t")->state(), v1::TASK_FAILED);
+}
+
+TEST(TaskBookTest, AcknowledgedTerminalTaskMovesToBoundedHistory) {
+  TaskBook book(2);
+  for (const char* id : {"t1", "t2", "t3"}) {
+    book.Add(MakeTask("f", id, "a"));
+    book.Update("f", Status(id, v1::TASK_FINISHED, std::string("u-") + id));
+    EXPECT_FALSE(book.Acknowledge("f", id, "wrong-uuid"));
+    EXPECT_TRUE(book.Acknowledge("f", id, std::string("u-") + id));
+  }
+  EXPECT_EQ(book.active_count(), 0u);
+  ASSERT_EQ(book.CompletedOf("f").size(), 2u);
+  EXPECT_EQ(book.CompletedOf("f").front().task_id().value(), "t2");
+}
+
+TEST(TaskBookTest, AcknowledgingANonTerminalUpdateKeepsTheTask) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t", "a"));
+  book.Update("f", Status("t", v1::TASK_RUNNING, "u1"));
+  EXPECT_FALSE(book.Acknowledge("f", "t", "u1"));
+  EXPECT_NE(book.Find("f", "t"), nullptr);
+}
+
+TEST(TaskBookTest, IndexesByAgentAndFramework) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t1", "a"));
+  book.Add(MakeTask("f", "t2", "b"));
+  book.Add(MakeTask("g", "t1", "a"));
+  EXPECT_EQ(book.ActiveOnAgent("a").size(), 2u);
+  EXPECT_EQ(book.ActiveOfFramework("f").size(), 2u);
+  book.Complete("f", "t1");
+  EXPECT_EQ(book.ActiveOnAgent("a").size(), 1u);
+  EXPECT_EQ(book.CountByState()[v1::TASK_STAGING], 2u);
+}
+
+TEST(TaskBookTest, RelaunchingATerminalIdReplacesIt) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t", "a"));
+  book.Update("f", Status("t", v1::TASK_FAILED, "u1"));
+  book.Add(MakeTask("f", "t", "b"));
+  EXPECT_EQ(book.Find("f", "t")->agent_id().value(), "b");
+  EXPECT_EQ(book.CompletedOf("f").size(), 1u);
+  EXPECT_EQ(book.active_count(), 1u);
+}
+
+}  // namespace
+}  // namespace agora::master
