@@ -11,9 +11,13 @@
 namespace agora::cli {
 
 struct OperatorClient::Stub {
-  explicit Stub(const std::string& address)
-      : stub(v1::MasterOperator::NewStub(
-            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {}
+  explicit Stub(const std::string& address) {
+    grpc::ChannelArguments args;
+    // Listings of big clusters exceed the 4 MiB default.
+    args.SetMaxReceiveMessageSize(256 * 1024 * 1024);
+    stub = v1::MasterOperator::NewStub(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  }
   std::unique_ptr<v1::MasterOperator::Stub> stub;
 };
 

@@ -63,8 +63,18 @@ std::shared_ptr<grpc::Channel> SharedChannel(const std::string& address) {
   static auto* channels = new std::map<std::string, std::shared_ptr<grpc::Channel>>;
   std::lock_guard<std::mutex> lock(*mu);
   std::shared_ptr<grpc::Channel>& channel = (*channels)[address];
-  if (channel == nullptr)
-    channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  if (channel == nullptr) {
+    grpc::ChannelArguments args;
+    // gRPC's own reconnect backoff (default up to 120 s) would hold a
+    // restarted master's schedulers back long after the driver's backoff
+    // says "try again"; keep it short and let the driver pace retries.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+    // Large OFFERS events (many agents) exceed the 4 MiB default.
+    args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+    channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  }
   return channel;
 }
 
