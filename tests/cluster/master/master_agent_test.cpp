@@ -1,0 +1,214 @@
+// Agent-side behaviour of an in-process master: disconnects, re-registration
+// with tasks, kills, reconciliation, HTTP endpoints.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <filesystem>
+
+#include "common/resources.hpp"
+#include "master/master.hpp"
+#include "tests/cluster/master/master_test_clients.hpp"
+
+namespace agora::master {
+namespace {
+
+using agora::testing::FakeAgentClient;
+using agora::testing::SchedulerClient;
+
+class MasterAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("agora-master-agent-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    options_.work_dir = dir_.string();
+    options_.port = 0;
+    options_.http_port = 0;
+    options_.allocation_interval = absl::Milliseconds(20);
+    auto master = Master::Start(options_);
+    ASSERT_TRUE(master.ok()) << master.status();
+    master_ = std::move(*master);
+  }
+  void TearDown() override {
+    master_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  static v1::FrameworkInfo Info() {
+    v1::FrameworkInfo info;
+    info.set_name("agent-test");
+    info.set_user("nobody");
+    info.add_roles("*");
+    return info;
+  }
+  static google::protobuf::RepeatedPtrField<v1::Resource> Res(const std::string& text) {
+    return Resources::Parse(text)->ToProto();
+  }
+  // Launches one command task `id` on the first offer; returns its agent id.
+  std::string LaunchOne(SchedulerClient* scheduler, const std::string& id) {
+    v1::Offer offer;
+    size_t from = 0;
+    if (!scheduler->NextOffer(&offer, &from)) return "";
+    v1::AcceptRequest accept;
+    *accept.add_offer_ids() = offer.id();
+    auto* op = accept.add_operations();
+    op->set_type(v1::Offer::Operation::LAUNCH);
+    auto* task = op->mutable_launch()->add_task_infos();
+    task->set_name(id);
+    task->mutable_task_id()->set_value(id);
+    *task->mutable_resources() = Res("cpus:1;mem:32");
+    task->mutable_command()->set_value("sleep 100");
+    task->mutable_command()->set_shell(true);
+    if (!scheduler->Call(&v1::Scheduler::Stub::Accept, accept).ok()) return "";
+    return offer.agent_id().value();
+  }
+  std::string HttpGet(const std::string& path) {
+    namespace asio = boost::asio;
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect(
+        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(master_->http_port())});
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    asio::write(socket, asio::buffer(request));
+    std::string response;
+    boost::system::error_code ec;
+    char buffer[4096];
+    while (true) {
+      size_t n = socket.read_some(asio::buffer(buffer), ec);
+      response.append(buffer, n);
+      if (ec) break;
+    }
+    return response;
+  }
+
+  std::filesystem::path dir_;
+  MasterOptions options_;
+  std::unique_ptr<Master> master_;
+};
+
+TEST_F(MasterAgentTest, AgentDisconnectRescindsItsOffers) {
+  SchedulerClient scheduler(master_->address());
+  ASSERT_TRUE(scheduler.Subscribe(Info()));
+  auto agent = std::make_unique<FakeAgentClient>(master_->address());
+  ASSERT_FALSE(agent->Register(Res("cpus:2;mem:256")).empty());
+  v1::Offer offer;
+  size_t from = 0;
+  ASSERT_TRUE(scheduler.NextOffer(&offer, &from));
+  agent.reset();  // The stream breaks.
+  EXPECT_GE(scheduler.events.WaitFor([&](const v1::Event& e) {
+    return e.type() == v1::Event::RESCIND && e.rescind().offer_id().value() == offer.id().value();
+  }),
+            0);
+}
+
+TEST_F(MasterAgentTest, ReregisteredAgentKeepsItsTasks) {
+  SchedulerClient scheduler(master_->address());
+  ASSERT_TRUE(scheduler.Subscribe(Info()));
+  auto agent = std::make_unique<FakeAgentClient>(master_->address());
+  const std::string agent_id = agent->Register(Res("cpus:2;mem:256"));
+  ASSERT_FALSE(agent_id.empty());
+  ASSERT_EQ(LaunchOne(&scheduler, "keep"), agent_id);
+  ASSERT_GE(agent->messages.WaitFor([](const internal::MasterMessage& m) {
+    return m.type() == internal::MasterMessage::RUN_TASKS;
+  }),
+            0);
+  const std::string framework_id = scheduler.header.framework_id().value();
+  agent->SendStatus(framework_id, "keep", v1::TASK_RUNNING, "u1");
+  ASSERT_GE(scheduler.WaitForUpdate("keep", v1::TASK_RUNNING), 0);
+  agent.reset();
+
+  FakeAgentClient back(master_->address());
+  internal::AgentMessage reregister;
+  reregister.set_type(internal::AgentMessage::REREGISTER);
+  auto* info = reregister.mutable_reregister()->mutable_agent_info();
+  info->mutable_id()->set_value(agent_id);
+  info->set_hostname("fake-agent");
+  *info->mutable_resources() = Res("cpus:2;mem:256");
+  v1::Task* task = reregister.mutable_reregister()->add_tasks();
+  task->mutable_task_id()->set_value("keep");
+  task->mutable_framework_id()->set_value(framework_id);
+  task->set_state(v1::TASK_RUNNING);
+  *task->mutable_resources() = Res("cpus:1;mem:32");
+  const size_t before_reregister = scheduler.events.size();
+  back.Send(reregister);
+  ASSERT_GE(back.messages.WaitFor([](const internal::MasterMessage& m) {
+    return m.type() == internal::MasterMessage::REREGISTERED;
+  }),
+            0);
+
+  size_t mark = scheduler.events.size();
+  v1::ReconcileRequest reconcile;  // Implicit.
+  ASSERT_TRUE(scheduler.Call(&v1::Scheduler::Stub::Reconcile, reconcile).ok());
+  EXPECT_GE(scheduler.WaitForUpdate("keep", v1::TASK_RUNNING, mark), 0);
+
+  // Offers now exclude the running task's cpu.
+  v1::Offer offer;
+  size_t from = before_reregister;
+  ASSERT_TRUE(scheduler.NextOffer(&offer, &from));
+  EXPECT_DOUBLE_EQ(Resources::FromProto(offer.resources())->cpus(), 1);
+
+  // Kills reach the agent.
+  v1::KillRequest kill;
+  kill.mutable_task_id()->set_value("keep");
+  ASSERT_TRUE(scheduler.Call(&v1::Scheduler::Stub::Kill, kill).ok());
+  EXPECT_GE(back.messages.WaitFor([](const internal::MasterMessage& m) {
+    return m.type() == internal::MasterMessage::KILL_TASK &&
+           m.kill_task().task_id().value() == "keep";
+  }),
+            0);
+}
+
+TEST_F(MasterAgentTest, MalformedAgentMessagesCloseOnlyThatStream) {
+  FakeAgentClient bad(master_->address());
+  internal::AgentMessage message;
+  message.set_type(internal::AgentMessage::REGISTER);  // No hostname.
+  bad.Send(message);
+  FakeAgentClient good(master_->address());
+  EXPECT_FALSE(good.Register(Res("cpus:1;mem:64")).empty());
+}
+
+TEST_F(MasterAgentTest, HttpEndpointsServeHealthMetricsAndState) {
+  FakeAgentClient agent(master_->address());
+  ASSERT_FALSE(agent.Register(Res("cpus:1;mem:64")).empty());
+  EXPECT_NE(HttpGet("/health").find("200 OK"), std::string::npos);
+  std::string metrics = HttpGet("/metrics");
+  EXPECT_NE(metrics.find("agora_master_agents{state=\"connected\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("agora_master_allocation_cycle_seconds_count"), std::string::npos);
+  std::string state = HttpGet("/state");
+  EXPECT_NE(state.find("application/json"), std::string::npos);
+  EXPECT_NE(state.find(agent.agent_id), std::string::npos);
+  EXPECT_NE(HttpGet("/nope").find("404"), std::string::npos);
+}
+
+TEST_F(MasterAgentTest, OperatorListsTasksWithFiltersAndPaging) {
+  SchedulerClient scheduler(master_->address());
+  ASSERT_TRUE(scheduler.Subscribe(Info()));
+  FakeAgentClient agent(master_->address());
+  ASSERT_FALSE(agent.Register(Res("cpus:1;mem:64")).empty());
+  ASSERT_FALSE(LaunchOne(&scheduler, "listed").empty());
+  auto channel = grpc::CreateChannel(master_->address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::MasterOperator::NewStub(channel);
+  v1::GetTasksRequest request;
+  request.add_states(v1::TASK_STAGING);
+  request.mutable_page()->set_limit(1);
+  v1::GetTasksResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub->GetTasks(&context, request, &response).ok());
+  ASSERT_EQ(response.tasks_size(), 1);
+  EXPECT_EQ(response.tasks(0).task_id().value(), "listed");
+  EXPECT_EQ(response.page().total(), 1u);
+
+  grpc::ClientContext quota_context;
+  v1::GetQuotaResponse quota;
+  auto status = stub->GetQuota(&quota_context, v1::GetQuotaRequest(), &quota);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(status.error_message().find("GetQuota"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace agora::master
