@@ -291,6 +291,26 @@ TEST_F(AgentClusterTest, TaskSurvivesAgentRestartAndIsKilledAfterwards) {
   EXPECT_TRUE(Eventually([&] { return kill(pid, 0) != 0 && errno == ESRCH; }));
 }
 
+TEST_F(AgentClusterTest, SecondAgentOnTheSamePortIsRefused) {
+  AgentOptions options = Options();
+  options.port = FreePort();
+  StartAgent(options);
+  options.work_dir = dir_ + "/other";
+  auto second = Agent::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
+  EXPECT_NE(second.status().message().find("--port"), absl::string_view::npos);
+}
+
+TEST(AgentStartTest, InvalidOptionsAreRejectedNamingTheFlag) {
+  AgentOptions options;
+  options.master = "127.0.0.1:1";
+  auto agent = Agent::Start(options);
+  ASSERT_FALSE(agent.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(agent.status()));
+  EXPECT_NE(agent.status().message().find("--work_dir"), absl::string_view::npos);
+}
+
 TEST_F(AgentClusterTest, ExecutorThatNeverSubscribesTimesOut) {
   std::string script = dir_ + "/silent-executor";
   {
