@@ -11,7 +11,7 @@ DEFINE_int32(http_port, 5055, "HTTP port for /health, /metrics, /state; 0 = ephe
 DEFINE_string(hostname, "", "Hostname advertised to agents and frameworks (default: gethostname).");
 DEFINE_string(work_dir, "/tmp/agora-master", "Directory of the local registry.");
 DEFINE_string(registry, "local", "Registry backend: 'local' (files under --work_dir).");
-DEFINE_string(allocator, "simple",
+DEFINE_string(allocator, "drf",
               "Allocator: 'drf' (hierarchical DRF with quota/weights) or 'simple' (flat DRF).");
 DEFINE_double(offer_timeout, 60, "Seconds before an unanswered offer is rescinded; 0 = never.");
 DEFINE_double(agent_heartbeat_interval, 5, "Seconds between heartbeats on agent streams.");

@@ -29,7 +29,7 @@ struct MasterOptions {
   std::string registry = "local";
   // Allocator: "drf" (the hierarchical DRF library of src/allocator) or
   // "simple" (the built-in flat DRF placeholder).
-  std::string allocator = "simple";
+  std::string allocator = "drf";
   // Offers not accepted or declined within this time are rescinded.
   // Zero disables the timeout.
   absl::Duration offer_timeout = absl::Seconds(60);

@@ -312,13 +312,11 @@ TEST_F(MasterClusterTest, AgentThatStopsHeartbeatingBecomesUnreachable) {
       0);
 }
 
+// The default allocator: the hierarchical DRF library of src/allocator.
 TEST_F(MasterClusterTest, DrfPaperWorkloadGivesThreeAndTwoTasks) { RunDrfPaperWorkload(); }
 
-// Disabled: the src/allocator library at HEAD fails its own filter tests and
-// aborts under this workload; the master runs the built-in allocator by
-// default until it is fixed.
-TEST_F(MasterClusterTest, DISABLED_DrfPaperWorkloadWithTheDrfAllocatorLibrary) {
-  options_.allocator = "drf";
+TEST_F(MasterClusterTest, DrfPaperWorkloadWithTheSimpleAllocator) {
+  options_.allocator = "simple";
   RunDrfPaperWorkload();
 }
 

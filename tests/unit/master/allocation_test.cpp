@@ -50,9 +50,7 @@ TEST_P(AllocationTest, RevivedFrameworkGetsOffersAgain) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Simple, AllocationTest, ::testing::Values(false));
-// The src/allocator library currently fails its own filter tests at HEAD;
-// enable once it does not (run with --gtest_also_run_disabled_tests).
-INSTANTIATE_TEST_SUITE_P(DISABLED_Drf, AllocationTest, ::testing::Values(true));
+INSTANTIATE_TEST_SUITE_P(Drf, AllocationTest, ::testing::Values(true));
 
 }  // namespace
 }  // namespace agora::master
