@@ -30,6 +30,7 @@ void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> met
       std::chrono::milliseconds(static_cast<int64_t>(options_.call_timeout_seconds * 1000)));
   std::shared_ptr<LoopPoster> poster = poster_;
   poster->CallStarted();
+  ++commands_in_flight_;
   VLOG(1) << "Sending " << name << " to " << channel_address_;
   (stub_->async()->*method)(
       &state->context, &state->request, &state->response,
@@ -42,16 +43,19 @@ void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> met
 
 void AgoraSchedulerDriver::Impl::OnCallDone(const char* name, const absl::Status& status,
                                             const ResultFn& on_result) {
+  --commands_in_flight_;
   if (on_result) on_result(status);
-  if (status.ok() || status_.load() != SchedulerDriverStatus::RUNNING) return;
-  LOG(WARNING) << "Command " << name << " failed: " << status;
-  if (std::optional<std::string> leader = LeaderAddressFrom(status); leader.has_value()) {
-    // The stream is bound to a master that no longer leads: reconnect to
-    // the leader (the stream's end drives it).
-    FollowRedirect(*leader);
-    if (call_ != nullptr) call_->Cancel();
+  if (!status.ok() && status_.load() == SchedulerDriverStatus::RUNNING) {
+    LOG(WARNING) << "Command " << name << " failed: " << status;
+    if (std::optional<std::string> leader = LeaderAddressFrom(status); leader.has_value()) {
+      // The stream is bound to a master that no longer leads: reconnect to
+      // the leader (the stream's end drives it).
+      FollowRedirect(*leader);
+      if (call_ != nullptr) call_->Cancel();
+    }
+    scheduler_->callFailed(driver_, name, std::string(status.message()));
   }
-  scheduler_->callFailed(driver_, name, std::string(status.message()));
+  if (commands_in_flight_ == 0) RunAfterCommands();
 }
 
 void AgoraSchedulerDriver::Impl::FailLaunches(const std::vector<v1::Offer::Operation>& operations,

@@ -147,18 +147,42 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Stop(bool failover) {
   SchedulerDriverStatus expected = SchedulerDriverStatus::RUNNING;
   if (!status_.compare_exchange_strong(expected, SchedulerDriverStatus::STOPPED)) return expected;
   loop_.Post([this, failover] {
-    if (failover || !connected_) {
-      if (!failover) LOG(WARNING) << "Stopping while disconnected: the framework is not torn down";
+    if (failover) {
       Finish();
       return;
     }
-    LOG(INFO) << "Tearing down framework " << framework_.id().value();
-    DoTeardown([this](const absl::Status& status) {
-      if (!status.ok()) LOG(WARNING) << "Teardown failed: " << status;
-      Finish();
-    });
+    // Tear down only after the commands already sent (typically the
+    // acknowledgements of the last updates) are answered, so the master
+    // relays them to the agents before it forgets the framework.
+    auto teardown = [this] {
+      if (finished_) return;
+      if (!connected_) {
+        LOG(WARNING) << "Stopping while disconnected: the framework is not torn down";
+        Finish();
+        return;
+      }
+      LOG(INFO) << "Tearing down framework " << framework_.id().value();
+      DoTeardown([this](const absl::Status& status) {
+        if (!status.ok()) LOG(WARNING) << "Teardown failed: " << status;
+        Finish();
+      });
+    };
+    if (commands_in_flight_ == 0) {
+      teardown();
+      return;
+    }
+    after_commands_ = teardown;
+    // Commands have their own deadline; this only bounds the wait twice.
+    loop_.RunAfter(absl::Seconds(options_.call_timeout_seconds), [this] { RunAfterCommands(); });
   });
   return SchedulerDriverStatus::STOPPED;
+}
+
+void AgoraSchedulerDriver::Impl::RunAfterCommands() {
+  if (!after_commands_) return;
+  std::function<void()> fn = std::move(after_commands_);
+  after_commands_ = nullptr;
+  fn();
 }
 
 SchedulerDriverStatus AgoraSchedulerDriver::Impl::Abort() {
@@ -390,8 +414,8 @@ void AgoraSchedulerDriver::Impl::OnSubscribed(const v1::Event::Subscribed& subsc
 
 void AgoraSchedulerDriver::Impl::OnUpdate(const v1::TaskStatus& status) {
   scheduler_->statusUpdate(driver_, status);
-  if (options_.implicit_acknowledgements && !status.uuid().empty() &&
-      status_.load() == SchedulerDriverStatus::RUNNING) {
+  // Also after a stop() from the callback: the teardown waits for this ack.
+  if (options_.implicit_acknowledgements && !status.uuid().empty() && !finished_) {
     DoAcknowledge(status);
   }
 }

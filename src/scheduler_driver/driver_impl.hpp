@@ -112,6 +112,9 @@ class AgoraSchedulerDriver::Impl {
   void FailLaunches(const std::vector<v1::Offer::Operation>& operations, v1::TaskState state,
                     v1::TaskStatus::Reason reason, const std::string& message);
 
+  // Runs (once) what waits for in-flight commands to be answered.
+  void RunAfterCommands();
+
   // Ends the driver (loop thread): closes the stream, wakes join().
   void Finish();
   // A fatal error: ABORTED, error() callback, Finish().
@@ -148,6 +151,8 @@ class AgoraSchedulerDriver::Impl {
   bool connected_ = false;
   bool registered_once_ = false;
   bool finished_ = false;  // Finish() ran: commands are dropped.
+  int commands_in_flight_ = 0;
+  std::function<void()> after_commands_;  // Set while stop() waits for them.
   std::string stream_id_;
   absl::Duration heartbeat_interval_ = absl::Seconds(15);
   absl::Time last_event_time_;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/grpc_status.hpp"
 #include "glog/logging.h"
 
@@ -58,6 +59,16 @@ void FakeMaster::set_subscribe_status(absl::Status status) {
 void FakeMaster::set_heartbeat_interval(double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   heartbeat_interval_ = seconds;
+}
+
+void FakeMaster::set_acknowledge_delay(absl::Duration delay) {
+  std::lock_guard<std::mutex> lock(mu_);
+  acknowledge_delay_ = delay;
+}
+
+std::vector<std::string> FakeMaster::calls() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return calls_;
 }
 
 std::vector<v1::SubscribeRequest> FakeMaster::subscribes() const {
@@ -162,7 +173,12 @@ grpc::Status FakeMaster::Decline(grpc::ServerContext*, const v1::DeclineRequest*
 
 grpc::Status FakeMaster::Acknowledge(grpc::ServerContext*, const v1::AcknowledgeRequest* request,
                                      v1::CallResponse*) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  absl::Duration delay = acknowledge_delay_;
+  lock.unlock();
+  absl::SleepFor(delay);  // Simulates a slow master; test-controlled.
+  lock.lock();
+  calls_.push_back("acknowledge");
   acknowledges_.push_back(*request);
   cv_.notify_all();
   return CommandReply();
@@ -179,6 +195,7 @@ grpc::Status FakeMaster::Reconcile(grpc::ServerContext*, const v1::ReconcileRequ
 grpc::Status FakeMaster::Teardown(grpc::ServerContext*, const v1::TeardownRequest*,
                                   v1::CallResponse*) {
   std::lock_guard<std::mutex> lock(mu_);
+  calls_.push_back("teardown");
   ++teardowns_;
   ++stream_epoch_;  // The master closes the stream of a torn-down framework.
   cv_.notify_all();

@@ -40,6 +40,8 @@ class FakeMaster : public v1::Scheduler::Service {
   void set_command_status(absl::Status status);
   void set_subscribe_status(absl::Status status);
   void set_heartbeat_interval(double seconds);
+  // Acknowledge calls wait this long before answering.
+  void set_acknowledge_delay(absl::Duration delay);
 
   // Observations (copies).
   std::vector<v1::SubscribeRequest> subscribes() const;
@@ -48,6 +50,9 @@ class FakeMaster : public v1::Scheduler::Service {
   std::vector<v1::ReconcileRequest> reconciles() const;
   std::vector<v1::DeclineRequest> declines() const;
   int teardowns() const;
+  // Names of the commands received, in arrival order ("acknowledge", ...);
+  // an acknowledge is logged when answered.
+  std::vector<std::string> calls() const;
   int live_streams() const;
 
   // Waits until `predicate` holds (checked without the lock on every change);
@@ -94,6 +99,8 @@ class FakeMaster : public v1::Scheduler::Service {
   std::vector<v1::ReconcileRequest> reconciles_;
   std::vector<v1::DeclineRequest> declines_;
   int teardowns_ = 0;
+  absl::Duration acknowledge_delay_ = absl::ZeroDuration();
+  std::vector<std::string> calls_;
 };
 
 }  // namespace agora::testing

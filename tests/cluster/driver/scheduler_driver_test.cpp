@@ -212,8 +212,10 @@ TEST(SchedulerDriverTest, StopWithoutFailoverTearsDown) {
   EXPECT_EQ(driver.reviveOffers(), SchedulerDriverStatus::STOPPED);
 }
 
-TEST(SchedulerDriverTest, StopFromCallbackTearsDown) {
+TEST(SchedulerDriverTest, StopFromCallbackTearsDownAfterTheLastAck) {
   FakeMaster master;
+  // A slow acknowledgement must still reach the master before the teardown.
+  master.set_acknowledge_delay(absl::Milliseconds(200));
   RecordingScheduler scheduler;
   scheduler.on_update = [](SchedulerDriver* driver, const v1::TaskStatus&) { driver->stop(); };
   AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), FastOptions());
@@ -222,6 +224,7 @@ TEST(SchedulerDriverTest, StopFromCallbackTearsDown) {
   master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "u"));
   EXPECT_EQ(driver.join(), SchedulerDriverStatus::STOPPED);
   EXPECT_EQ(master.teardowns(), 1);
+  EXPECT_EQ(master.calls(), (std::vector<std::string>{"acknowledge", "teardown"}));
 }
 
 TEST(SchedulerDriverTest, ErrorEventAbortsTheDriver) {
