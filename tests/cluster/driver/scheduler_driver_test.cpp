@@ -198,6 +198,22 @@ TEST(SchedulerDriverTest, FollowsLeaderRedirect) {
   EXPECT_EQ(follower.subscribes().size(), 1u);
 }
 
+TEST(SchedulerDriverTest, CommandRedirectMovesTheSubscriptionToTheLeader) {
+  FakeMaster old_leader;
+  FakeMaster new_leader;
+  RecordingScheduler scheduler;
+  AgoraSchedulerDriver driver(&scheduler, Framework(), old_leader.address(), FastOptions());
+  driver.start();
+  ASSERT_TRUE(scheduler.WaitFor("registered"));
+  // The old master loses leadership: its next answer names the new leader.
+  old_leader.set_redirect_to(new_leader.address());
+  driver.reconcileTasks({});
+  ASSERT_TRUE(scheduler.WaitFor("reregistered " + new_leader.address()));
+  EXPECT_EQ(scheduler.Count("disconnected"), 1);
+  EXPECT_EQ(new_leader.subscribes().at(0).framework_info().id().value(), "fw-1");
+  EXPECT_EQ(driver.master_address(), new_leader.address());
+}
+
 TEST(SchedulerDriverTest, StopWithoutFailoverTearsDown) {
   FakeMaster master;
   RecordingScheduler scheduler;
