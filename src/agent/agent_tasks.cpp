@@ -33,8 +33,12 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     LOG(ERROR) << "Ignoring RUN_TASKS without a framework id or tasks";
     return;
   }
+  auto known = frameworks_.find(framework_id);
+  bool framework_changed =
+      known == frameworks_.end() ||
+      known->second.SerializeAsString() != run.framework_info().SerializeAsString();
   frameworks_[framework_id] = run.framework_info();
-  {
+  if (framework_changed) {
     internal::FrameworkCheckpoint checkpoint;
     *checkpoint.mutable_info() = run.framework_info();
     std::string path = FrameworkCheckpointPath(options_.work_dir, framework_id);

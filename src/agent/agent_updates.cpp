@@ -1,5 +1,9 @@
 // AgentImpl: the executor service handlers and the status update path
 // (checkpoint, apply, forward, acknowledge).
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "agent/checkpoint.hpp"
@@ -335,7 +339,21 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
   // A live executor may still re-send the task's updates: keep the record
   // (with its acknowledged uuids) until the executor is gone.
   if (executor != executors_.end()) return;
+  // Finished, acknowledged and its executor gone: drop the record and its
+  // checkpoints (the sandbox stays for its logs). rmdir of the executor's
+  // directories succeeds only once its last task is gone.
+  std::string task_dir = absl::StrCat(options_.work_dir, "/meta/frameworks/", task_key.first,
+                                      "/executors/", it->second.task.executor_id().value());
+  std::string task_id = task_key.second;
   tasks_.erase(it);
+  io_->Post([task_dir, task_id] {
+    std::error_code ignored;
+    std::filesystem::remove_all(task_dir + "/tasks/" + task_id, ignored);
+    if (::rmdir((task_dir + "/tasks").c_str()) == 0) {
+      std::filesystem::remove(task_dir + "/executor", ignored);
+      ::rmdir(task_dir.c_str());
+    }
+  });
 }
 
 }  // namespace agora::agent

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "agora/executor.hpp"
 #include "agora/v1/executor.grpc.pb.h"
@@ -282,7 +283,14 @@ class AgoraExecutorDriver::Impl {
 
   void OnAcknowledged(const std::string& task_id, const std::string& uuid) {
     auto it = unacked_.find(uuid);
-    if (it == unacked_.end()) return;
+    if (it == unacked_.end()) {
+      // The acknowledgement (on the stream) can overtake the agent's reply to
+      // Update (a separate call): remember it for when the reply lands.
+      for (const v1::TaskStatus& update : pending_) {
+        if (update.uuid() == uuid) early_acks_.insert(uuid);
+      }
+      return;
+    }
     if (IsTerminalState(it->second.state())) tasks_.erase(task_id);
     unacked_.erase(it);
     unacknowledged_count_--;
@@ -337,7 +345,12 @@ class AgoraExecutorDriver::Impl {
     if (ok) {
       v1::TaskStatus update = std::move(pending_.front());
       pending_.pop_front();
-      unacked_.emplace(update.uuid(), std::move(update));
+      if (early_acks_.erase(update.uuid()) != 0) {
+        if (IsTerminalState(update.state())) tasks_.erase(update.task_id().value());
+        unacknowledged_count_--;
+      } else {
+        unacked_.emplace(update.uuid(), std::move(update));
+      }
       update_backoff_ = absl::Milliseconds(100);
       if (stopping_ && pending_.empty()) {
         Finish();
@@ -403,6 +416,7 @@ class AgoraExecutorDriver::Impl {
   std::deque<v1::TaskStatus> pending_;             // Not yet checkpointed, in order.
   std::map<std::string, v1::TaskStatus> unacked_;  // uuid -> checkpointed update.
   std::map<std::string, v1::TaskInfo> tasks_;      // Launched, not acknowledged terminal.
+  std::set<std::string> early_acks_;               // Acknowledged before the agent's reply.
 
   AsioEventLoop loop_;  // Last: destroyed first.
 };

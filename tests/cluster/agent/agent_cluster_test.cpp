@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "agent/agent.hpp"
+#include "agent/checkpoint.hpp"
 #include "common/task_state.hpp"
 #include "fake_master.hpp"
 #include "gtest/gtest.h"
@@ -153,12 +154,17 @@ TEST_F(AgentClusterTest, EchoHelloFinishesWithOutputInSandbox) {
   }
   std::string out = ReadWholeFile(dir_ + "/work/sandboxes/fw-1/echo-1/stdout");
   EXPECT_NE(out.find("hello"), std::string::npos) << out;
-  // The update log was written before the executor was answered.
-  struct stat st;
-  EXPECT_EQ(
-      stat((dir_ + "/work/meta/frameworks/fw-1/executors/echo-1/tasks/echo-1/updates").c_str(),
-           &st),
-      0);
+  // Finished, acknowledged and exited: its checkpoints are collected.
+  EXPECT_TRUE(Eventually([&] {
+    return !std::filesystem::exists(dir_ + "/work/meta/frameworks/fw-1/executors/echo-1");
+  })) <<
+      [&] {
+        std::string listing;
+        for (const auto& entry :
+             std::filesystem::recursive_directory_iterator(dir_ + "/work/meta/frameworks"))
+          listing += entry.path().string() + "\n";
+        return listing;
+      }();
 }
 
 TEST_F(AgentClusterTest, NonZeroExitFailsWithStatus) {
@@ -407,10 +413,24 @@ TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
         starting++;
     return starting >= 3;
   }));
-  std::lock_guard<std::mutex> lock(master_.mu());
-  std::vector<v1::TaskStatus> updates = master_.UpdatesFor("retry");
-  ASSERT_EQ(updates.size(), 1u);
-  EXPECT_EQ(updates[0].state(), v1::TASK_STARTING);
+  {
+    std::lock_guard<std::mutex> lock(master_.mu());
+    std::vector<v1::TaskStatus> updates = master_.UpdatesFor("retry");
+    ASSERT_EQ(updates.size(), 1u);
+    EXPECT_EQ(updates[0].state(), v1::TASK_STARTING);
+  }
+  // Every update the executor sent is in the task's log on disk (it was
+  // written before the executor got its reply), none acknowledged.
+  ASSERT_TRUE(Eventually([&] {
+    auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "retry", "retry"));
+    return records.ok() && records->size() == 3;
+  }));
+  auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "retry", "retry"));
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ((*records)[0].status().state(), v1::TASK_STARTING);
+  EXPECT_EQ((*records)[2].status().state(), v1::TASK_FINISHED);
+  for (const auto& record : *records)
+    EXPECT_EQ(record.type(), internal::StatusUpdateRecord::UPDATE);
 }
 
 }  // namespace
