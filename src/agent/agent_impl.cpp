@@ -107,7 +107,7 @@ absl::Status AgentImpl::Init() {
   detector_ = std::move(*detector);
 
   launcher_ = std::make_unique<PosixLauncher>();
-  io_ = std::make_unique<WorkQueue>("agent-io");
+  io_ = std::make_unique<WorkPool>("agent-io", 8);
   updates_ = std::make_unique<StatusUpdateManager>(
       &loop_, options_.status_update_retry_min, options_.status_update_retry_max,
       [this](const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
@@ -357,7 +357,7 @@ void AgentImpl::OnRegistered(const internal::MasterMessage::Registered& register
     checkpoint.mutable_info()->mutable_id()->set_value(id);
     checkpoint.set_boot_id(BootId());
     std::string work_dir = options_.work_dir;
-    io_->Post([work_dir, checkpoint] {
+    io_->Post("agent", [work_dir, checkpoint] {
       if (auto status = WriteAgentCheckpoint(work_dir, checkpoint); !status.ok())
         LOG(ERROR) << "Cannot checkpoint the agent id: " << status;
     });

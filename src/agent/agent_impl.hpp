@@ -97,6 +97,10 @@ class AgentImpl : public ExecutorHandler {
   };
 
   explicit AgentImpl(AgentOptions options);
+  // The WorkPool key of an executor's blocking work.
+  static std::string IoKey(const std::string& framework_id, const std::string& executor_id) {
+    return framework_id + "/" + executor_id;
+  }
   absl::Status Init();
 
   // agent_impl.cpp: master link.
@@ -164,7 +168,9 @@ class AgentImpl : public ExecutorHandler {
   AsioEventLoop loop_;
   std::unique_ptr<MasterDetector> detector_;
   std::unique_ptr<Launcher> launcher_;
-  std::unique_ptr<WorkQueue> io_;
+  // Blocking work (fsync, spawn, kill), keyed by executor so that one
+  // executor's checkpoints and updates stay in order.
+  std::unique_ptr<WorkPool> io_;
   std::unique_ptr<Reaper> reaper_;
   std::unique_ptr<StatusUpdateManager> updates_;
   std::unique_ptr<ExecutorService> executor_service_;

@@ -42,7 +42,7 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     internal::FrameworkCheckpoint checkpoint;
     *checkpoint.mutable_info() = run.framework_info();
     std::string path = FrameworkCheckpointPath(options_.work_dir, framework_id);
-    io_->Post([path, checkpoint] {
+    io_->Post(framework_id, [path, checkpoint] {
       if (auto status = WriteMessage(path, checkpoint); !status.ok())
         LOG(ERROR) << "Cannot checkpoint framework: " << status;
     });
@@ -101,7 +101,7 @@ void AgentImpl::CheckpointTask(const v1::Task& task) {
   *checkpoint.mutable_task() = task;
   std::string path = TaskCheckpointPath(options_.work_dir, task.framework_id().value(),
                                         task.executor_id().value(), task.task_id().value());
-  io_->Post([path, checkpoint] {
+  io_->Post(IoKey(task.framework_id().value(), task.executor_id().value()), [path, checkpoint] {
     if (auto status = WriteMessage(path, checkpoint); !status.ok())
       LOG(ERROR) << "Cannot checkpoint task: " << status;
   });
@@ -145,6 +145,7 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   checkpoint.set_sandbox(executor.sandbox);
   std::string checkpoint_path = ExecutorCheckpointPath(options_.work_dir, key.first, key.second);
   bool posted = io_->Post(
+      IoKey(key.first, key.second),
       [this, launcher, key, spec = std::move(spec), checkpoint, checkpoint_path]() mutable {
         absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
           if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
@@ -303,7 +304,8 @@ void AgentImpl::KillExecutorTree(ExecutorRecord& executor, int signal) {
   }
   pid_t pid = executor.pid;
   Launcher* launcher = launcher_.get();
-  if (!io_->Post([launcher, pid, signal] { launcher->KillTree(pid, signal); }))
+  if (!io_->Post(IoKey(executor.framework_id, executor.info.executor_id().value()),
+                 [launcher, pid, signal] { launcher->KillTree(pid, signal); }))
     launcher->KillTree(pid, signal);
 }
 

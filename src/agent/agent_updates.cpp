@@ -243,7 +243,8 @@ void AgentImpl::HandleUpdate(const std::string& framework_id, const std::string&
       reply(absl::OkStatus());
     });
   };
-  if (!io_->Post(std::move(work))) reply(absl::UnavailableError("agent stopping"));
+  if (!io_->Post(IoKey(framework_id, executor_id), std::move(work)))
+    reply(absl::UnavailableError("agent stopping"));
 }
 
 void AgentImpl::ApplyUpdate(const std::string& framework_id, const std::string& executor_id,
@@ -314,8 +315,10 @@ void AgentImpl::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
   *record.mutable_framework_id() = ack.framework_id();
   record.set_uuid(ack.uuid());
   std::string path = TaskUpdatesPath(options_.work_dir, framework_id, executor_id, task_id);
-  io_->Post([path, record] {
-    if (auto written = AppendRecord(path, record); !written.ok())
+  // Not synced: losing an ACK record in a crash only re-sends an update
+  // (delivery is at least once anyway).
+  io_->Post(IoKey(framework_id, executor_id), [path, record] {
+    if (auto written = AppendRecord(path, record, /*sync=*/false); !written.ok())
       LOG(ERROR) << "Cannot checkpoint an acknowledgement: " << written;
   });
   auto executor = executors_.find(Key(framework_id, executor_id));
@@ -345,8 +348,9 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
   std::string task_dir = absl::StrCat(options_.work_dir, "/meta/frameworks/", task_key.first,
                                       "/executors/", it->second.task.executor_id().value());
   std::string task_id = task_key.second;
+  std::string executor_id = it->second.task.executor_id().value();
   tasks_.erase(it);
-  io_->Post([task_dir, task_id] {
+  io_->Post(IoKey(task_key.first, executor_id), [task_dir, task_id] {
     std::error_code ignored;
     std::filesystem::remove_all(task_dir + "/tasks/" + task_id, ignored);
     if (::rmdir((task_dir + "/tasks").c_str()) == 0) {

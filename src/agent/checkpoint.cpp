@@ -108,7 +108,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return data;
 }
 
-absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record) {
+absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record,
+                          bool sync) {
   if (auto status = MakeDirs(Dirname(path)); !status.ok()) return status;
   std::string data;
   {
@@ -120,7 +121,7 @@ absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateR
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("open", path);
   absl::Status status = WriteAll(fd, data, path);
-  if (status.ok() && ::fdatasync(fd) != 0) status = ErrnoError("fdatasync", path);
+  if (status.ok() && sync && ::fdatasync(fd) != 0) status = ErrnoError("fdatasync", path);
   ::close(fd);
   return status;
 }

@@ -29,8 +29,9 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& dat
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // Appends one length-delimited record to `path` (created with its parent
-// directories) and fsyncs it before returning.
-absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record);
+// directories) and, if `sync`, fdatasyncs it before returning.
+absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record,
+                          bool sync = true);
 
 // Every complete record of `path`, in order (a torn last record is
 // ignored).

@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 namespace agora::agent {
 
 WorkQueue::WorkQueue(std::string name) : name_(std::move(name)) {
@@ -39,6 +41,19 @@ void WorkQueue::Run() {
     work();
     lock.lock();
   }
+}
+
+WorkPool::WorkPool(const std::string& name, size_t threads) {
+  for (size_t i = 0; i < std::max<size_t>(threads, 1); ++i)
+    queues_.push_back(std::make_unique<WorkQueue>(name + "-" + std::to_string(i)));
+}
+
+bool WorkPool::Post(const std::string& key, std::function<void()> work) {
+  return queues_[std::hash<std::string>()(key) % queues_.size()]->Post(std::move(work));
+}
+
+void WorkPool::Stop() {
+  for (auto& queue : queues_) queue->Stop();
 }
 
 }  // namespace agora::agent

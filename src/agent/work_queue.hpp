@@ -8,9 +8,11 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace agora::agent {
 
@@ -35,6 +37,22 @@ class WorkQueue {
   std::deque<std::function<void()>> queue_;
   bool stop_ = false;
   std::thread thread_;
+};
+
+// WorkPool: several WorkQueues; work with the same key runs in order on one
+// of them, work with different keys may run in parallel (fsyncs of
+// different files then overlap and the filesystem batches their commits).
+class WorkPool {
+ public:
+  WorkPool(const std::string& name, size_t threads);
+
+  // False (and `work` dropped) after Stop().
+  bool Post(const std::string& key, std::function<void()> work);
+  // Runs what is queued everywhere, then joins every thread.
+  void Stop();
+
+ private:
+  std::vector<std::unique_ptr<WorkQueue>> queues_;
 };
 
 }  // namespace agora::agent
