@@ -76,8 +76,8 @@ class Allocation {
   // Hands out free resources. Deterministic for the same calls.
   virtual std::vector<OfferDecision> Allocate(absl::Time now) = 0;
 
-  // Dominant share of a framework (for the operator API).
-  virtual double DominantShare(const std::string& framework_id) const = 0;
+  // Dominant share of every framework (for the operator API).
+  virtual std::map<std::string, double> DominantShares() const = 0;
 };
 
 // Creates the built-in placeholder: each agent's free resources go, whole, to

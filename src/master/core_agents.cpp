@@ -222,6 +222,9 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
       used.push_back(ResourceUse{task->framework_id().value(), TaskRole(*task),
                                  *Resources::FromProto(task->resources())});
     }
+    // Offers still out on a replaced connection would double-book resources
+    // once the allocator re-learns the agent.
+    RescindOffersOfAgent(id);
     allocation_->RemoveAgent(id);
     allocation_->AddAgent(id, agent->total, used);
 

@@ -203,13 +203,16 @@ v1::GetRolesResponse MasterCore::GetRoles() const {
   std::map<std::string, Resources> offered;
   for (const auto& [id, offer] : offers_)
     offered[offer->offer.allocation_role()] += offer->view.resources;
+  const std::map<std::string, double> shares = allocation_->DominantShares();
   v1::GetRolesResponse response;
   for (auto& [name, summary] : roles) {
     *summary.mutable_allocated() = allocated[name].ToProto();
     *summary.mutable_offered() = offered[name].ToProto();
     double share = 0;
-    for (const auto& framework : summary.frameworks())
-      share = std::max(share, allocation_->DominantShare(framework.value()));
+    for (const auto& framework : summary.frameworks()) {
+      auto it = shares.find(framework.value());
+      if (it != shares.end()) share = std::max(share, it->second);
+    }
     summary.set_dominant_share(share);
     *response.add_roles() = summary;
   }

@@ -104,10 +104,8 @@ class DrfAllocation : public Allocation {
     return decisions;
   }
 
-  double DominantShare(const std::string& framework_id) const override {
-    auto metrics = allocator_.Metrics();
-    auto it = metrics.framework_dominant_shares.find(framework_id);
-    return it == metrics.framework_dominant_shares.end() ? 0 : it->second;
+  std::map<std::string, double> DominantShares() const override {
+    return allocator_.Metrics().framework_dominant_shares;
   }
 
  private:

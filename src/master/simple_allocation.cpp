@@ -147,7 +147,13 @@ class SimpleDrfAllocation : public Allocation {
     return decisions;
   }
 
-  double DominantShare(const std::string& framework_id) const override {
+  std::map<std::string, double> DominantShares() const override {
+    std::map<std::string, double> shares;
+    for (const auto& [id, framework] : frameworks_) shares[id] = DominantShare(id);
+    return shares;
+  }
+
+  double DominantShare(const std::string& framework_id) const {
     auto it = allocated_.find(framework_id);
     if (it == allocated_.end()) return 0;
     double share = 0;

@@ -203,6 +203,20 @@ TEST_F(MasterAgentTest, OperatorListsTasksWithFiltersAndPaging) {
   EXPECT_EQ(response.tasks(0).task_id().value(), "listed");
   EXPECT_EQ(response.page().total(), 1u);
 
+  grpc::ClientContext roles_context;
+  v1::GetRolesResponse roles;
+  ASSERT_TRUE(stub->GetRoles(&roles_context, v1::GetRolesRequest(), &roles).ok());
+  ASSERT_EQ(roles.roles_size(), 1);
+  EXPECT_EQ(roles.roles(0).name(), "*");
+  EXPECT_GT(roles.roles(0).dominant_share(), 0);
+
+  grpc::ClientContext state_context;
+  v1::MasterState state;
+  ASSERT_TRUE(stub->GetState(&state_context, v1::GetStateRequest(), &state).ok());
+  EXPECT_EQ(state.agents_size(), 1);
+  EXPECT_EQ(state.frameworks_size(), 1);
+  EXPECT_EQ(state.tasks_size(), 1);
+
   grpc::ClientContext quota_context;
   v1::GetQuotaResponse quota;
   auto status = stub->GetQuota(&quota_context, v1::GetQuotaRequest(), &quota);
