@@ -312,6 +312,8 @@ void AgentImpl::KillExecutorTree(ExecutorRecord& executor, int signal) {
 void AgentImpl::KillAllExecutorsNow() {
   for (auto& [key, executor] : executors_) {
     executor.kill_when_launched = true;
+    executor.exit_state = v1::TASK_KILLED;
+    executor.exit_message = "The agent shut down";
     if (executor.pid > 0) launcher_->KillTree(executor.pid, SIGKILL);
   }
 }
