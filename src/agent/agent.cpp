@@ -16,6 +16,7 @@ Agent::~Agent() { Stop(); }
 
 std::string Agent::address() const { return impl_->address(); }
 int Agent::port() const { return impl_->port(); }
+int Agent::http_port() const { return impl_->http_port(); }
 std::string Agent::agent_id() const { return impl_->agent_id(); }
 bool Agent::registered() const { return impl_->registered(); }
 void Agent::Stop() { impl_->Stop(); }

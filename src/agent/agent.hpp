@@ -46,6 +46,10 @@ struct AgentOptions {
   std::string ip = "127.0.0.1";
   // gRPC port; 0 = ephemeral (tests), the bound port is in address().
   int port = 5051;
+  // HTTP port for /health and /metrics; 0 = ephemeral, -1 = no HTTP server.
+  // Embedded agents default to none (tests start many agents); the
+  // agora-agent flag defaults to 5056.
+  int http_port = -1;
   // The command executor binary. Empty: `agora-executor` beside the running
   // binary (/proc/self/exe).
   std::string executor_path;
@@ -87,6 +91,8 @@ class Agent {
   // "ip:port" of the gRPC server (the executors' AGORA_AGENT_ENDPOINT).
   std::string address() const;
   int port() const;
+  // The bound HTTP port (/health, /metrics); -1 if disabled.
+  int http_port() const;
 
   // The id assigned by the master; empty until registered (or the
   // checkpointed one after a restart).

@@ -50,6 +50,8 @@ absl::Status AgentOptions::Validate() const {
   if (work_dir[0] != '/') return FlagError("work_dir", "must be an absolute path");
   if (port < 0 || port > 65535) return FlagError("port", "must be in [0, 65535]");
   if (ip.empty()) return FlagError("ip", "must be set");
+  if (http_port < -1 || http_port > 65535)
+    return FlagError("http_port", "must be in [0, 65535], or -1 to disable HTTP");
   if (!resources.empty()) {
     if (auto parsed = Resources::Parse(resources); !parsed.ok())
       return FlagError("resources", parsed.status().message());

@@ -127,6 +127,7 @@ absl::Status AgentImpl::Init() {
         absl::StrCat("--port: cannot listen on ", options_.ip, ":", options_.port));
   }
   address_ = absl::StrCat(options_.ip, ":", port_);
+  if (auto status = StartHttp(); !status.ok()) return status;
   bool wildcard = options_.ip == "0.0.0.0" || options_.ip == "::";
   endpoint_for_executors_ = absl::StrCat(wildcard ? "127.0.0.1" : options_.ip, ":", port_);
 
@@ -175,6 +176,7 @@ void AgentImpl::Stop() {
       });
     }
     // Finish pending checkpoint writes (their replies post to the loop).
+    if (http_) http_->Stop();
     if (io_) io_->Stop();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     if (link) {
@@ -382,6 +384,7 @@ void AgentImpl::OnLinkClosed(uint64_t generation, const absl::Status& status) {
   registered_public_ = false;
   updates_->Pause();
   if (stopping_ || shut_down_by_master_) return;
+  reconnects_++;
   if (was_registered) {
     LOG(WARNING) << "Lost the master stream: " << status << "; re-registering";
   } else {

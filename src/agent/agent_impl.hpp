@@ -38,6 +38,7 @@
 #include "agent/work_queue.hpp"
 #include "agora/internal/agent_master.grpc.pb.h"
 #include "common/asio_event_loop.hpp"
+#include "common/http_server.hpp"
 #include "common/master_detector.hpp"
 
 namespace agora::agent {
@@ -50,6 +51,7 @@ class AgentImpl : public ExecutorHandler {
   // Thread-safe.
   std::string address() const { return address_; }
   int port() const { return port_; }
+  int http_port() const { return http_port_; }
   std::string agent_id() const;
   bool registered() const { return registered_public_.load(); }
   void Stop();
@@ -127,6 +129,11 @@ class AgentImpl : public ExecutorHandler {
   void OnFrameworkMessage(const internal::MasterMessage::FrameworkMessage& message);
   void KillAllExecutorsNow();
 
+  // agent_http.cpp: /health and /metrics.
+  absl::Status StartHttp();
+  // Prometheus text of a snapshot taken on the loop (called off the loop).
+  std::string RenderMetrics();
+
   // agent_recovery.cpp: rebuilds frameworks, executors, tasks and pending
   // updates from work_dir/meta (before the loop starts). Executors still
   // alive are watched and expected to re-subscribe; the tasks of dead ones
@@ -154,6 +161,7 @@ class AgentImpl : public ExecutorHandler {
   AgentOptions options_;
   std::string address_;
   int port_ = 0;
+  int http_port_ = -1;
   std::string endpoint_for_executors_;
   v1::AgentInfo info_;  // Without id; id in agent_id_.
   std::string executor_path_;
@@ -175,6 +183,7 @@ class AgentImpl : public ExecutorHandler {
   std::unique_ptr<StatusUpdateManager> updates_;
   std::unique_ptr<ExecutorService> executor_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpServer> http_;
 
   // Loop-owned.
   std::string agent_id_;
@@ -195,6 +204,12 @@ class AgentImpl : public ExecutorHandler {
   std::map<std::string, v1::FrameworkInfo> frameworks_;
   std::map<Key, ExecutorRecord> executors_;
   std::map<Key, TaskRecord> tasks_;
+  // Counters for /metrics (loop-owned).
+  uint64_t executors_launched_ = 0;
+  uint64_t executors_exited_ = 0;
+  uint64_t updates_received_ = 0;
+  uint64_t updates_forwarded_ = 0;
+  uint64_t reconnects_ = 0;
 };
 
 }  // namespace agora::agent

@@ -183,6 +183,7 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid) {
     return;
   }
   executor.pid = *pid;
+  executors_launched_++;
   reaper_->Watch(*pid);
   LOG(INFO) << "Started executor_id=" << key.second << " framework_id=" << key.first
             << " pid=" << *pid << " sandbox=" << executor.sandbox;
@@ -324,6 +325,7 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   if (it == executors_.end()) return;
   Key key = it->first;
   ExecutorRecord& executor = it->second;
+  executors_exited_++;
   LOG(INFO) << "executor_id=" << key.second << " framework_id=" << key.first << " pid=" << pid
             << " exited with wait status " << wait_status;
   if (executor.registration_timer != 0) loop_.Cancel(executor.registration_timer);

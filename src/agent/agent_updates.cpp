@@ -262,6 +262,7 @@ void AgentImpl::ApplyUpdate(const std::string& framework_id, const std::string& 
   }
   v1::FrameworkID id;
   id.set_value(framework_id);
+  updates_received_++;
   updates_->Update(id, status);
 }
 
@@ -294,7 +295,7 @@ void AgentImpl::ForwardUpdate(const v1::FrameworkID& framework_id, const v1::Tas
     message.mutable_status_update()->mutable_status()->mutable_agent_id()->set_value(agent_id_);
   }
   message.mutable_status_update()->set_latest_state(latest_state);
-  SendToMaster(std::move(message));
+  if (SendToMaster(std::move(message))) updates_forwarded_++;
 }
 
 void AgentImpl::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {

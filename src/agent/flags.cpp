@@ -20,6 +20,9 @@ DEFINE_string(attributes, "",
 DEFINE_string(hostname, "", "Hostname reported to the master (default: this machine's).");
 DEFINE_string(ip, "127.0.0.1", "Address the agent's gRPC server (executor API) binds to.");
 DEFINE_int32(port, 5051, "Port of the agent's gRPC server; 0 picks a free port.");
+DEFINE_int32(http_port, 5056,
+             "Port of the agent's HTTP server (/health, /metrics); 0 picks a free port, -1 "
+             "disables it.");
 DEFINE_string(executor_path, "",
               "Path of the command executor (default: agora-executor beside this binary).");
 DEFINE_string(executor_registration_timeout, "1m",
@@ -54,6 +57,7 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
   options.hostname = FLAGS_hostname;
   options.ip = FLAGS_ip;
   options.port = FLAGS_port;
+  options.http_port = FLAGS_http_port;
   options.executor_path = FLAGS_executor_path;
   auto registration =
       ParseDurationFlag("executor_registration_timeout", FLAGS_executor_registration_timeout);

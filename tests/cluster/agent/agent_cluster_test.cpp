@@ -139,6 +139,34 @@ TEST_F(AgentClusterTest, RegistersWithResourcesAndAttributes) {
   EXPECT_GT(info.resources_size(), 0);
 }
 
+TEST_F(AgentClusterTest, ServesHealthAndMetrics) {
+  AgentOptions options = Options();
+  options.http_port = 0;
+  StartAgent(options);
+  ASSERT_GT(agent_->http_port(), 0);
+  auto get = [&](const std::string& path) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(agent_->http_port()));
+    std::string response;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+      (void)!write(fd, request.data(), request.size());
+      char buffer[4096];
+      ssize_t n;
+      while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+    }
+    close(fd);
+    return response;
+  };
+  EXPECT_NE(get("/health").find("200 OK"), std::string::npos);
+  std::string metrics = get("/metrics");
+  EXPECT_NE(metrics.find("agora_agent_registered 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("agora_agent_executors_launched_total 0"), std::string::npos) << metrics;
+}
+
 TEST_F(AgentClusterTest, EchoHelloFinishesWithOutputInSandbox) {
   StartAgent(Options());
   ASSERT_TRUE(master_.Send(RunCommand("echo-1", "echo hello")));

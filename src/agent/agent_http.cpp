@@ -1,0 +1,73 @@
+// AgentImpl: the HTTP endpoints (/health, /metrics). The HTTP server runs on
+// its own thread; /metrics takes a snapshot on the loop and renders it there.
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "agent/agent_impl.hpp"
+#include "common/metrics.hpp"
+#include "common/task_state.hpp"
+
+namespace agora::agent {
+
+absl::Status AgentImpl::StartHttp() {
+  if (options_.http_port < 0) return absl::OkStatus();
+  std::map<std::string, HttpServer::Handler> routes;
+  routes["/health"] = [this] {
+    HttpResponse response;
+    response.body = registered() ? "OK: registered\n" : "OK: not registered\n";
+    return response;
+  };
+  routes["/metrics"] = [this] {
+    HttpResponse response;
+    response.content_type = std::string(MetricsText::kContentType);
+    response.body = RenderMetrics();
+    return response;
+  };
+  auto server = HttpServer::Start(options_.ip, options_.http_port, std::move(routes));
+  if (!server.ok()) {
+    return absl::UnavailableError(absl::StrCat("--http_port: ", server.status().message()));
+  }
+  http_ = std::move(*server);
+  http_port_ = http_->port();
+  return absl::OkStatus();
+}
+
+std::string AgentImpl::RenderMetrics() {
+  auto result = std::make_shared<std::promise<std::string>>();
+  std::future<std::string> future = result->get_future();
+  loop_.Post([this, result] {
+    MetricsText metrics;
+    metrics.Gauge("agora_agent_registered", "1 while registered with the master",
+                  registered_ ? 1 : 0);
+    metrics.Gauge("agora_agent_executors", "Executors known to the agent",
+                  static_cast<double>(executors_.size()));
+    std::map<v1::TaskState, int> by_state;
+    for (const auto& [key, task] : tasks_) by_state[task.task.state()]++;
+    for (const auto& [state, count] : by_state) {
+      metrics.Gauge("agora_agent_tasks", "Tasks known to the agent by latest state", count,
+                    {{"state", std::string(ShortStateName(state))}});
+    }
+    metrics.Gauge("agora_agent_status_update_streams",
+                  "Tasks with status updates waiting for acknowledgement",
+                  static_cast<double>(updates_->streams()));
+    metrics.Counter("agora_agent_executors_launched_total", "Executors launched",
+                    static_cast<double>(executors_launched_));
+    metrics.Counter("agora_agent_executors_exited_total", "Executor processes that exited",
+                    static_cast<double>(executors_exited_));
+    metrics.Counter("agora_agent_status_updates_received_total",
+                    "Status updates checkpointed (from executors or generated)",
+                    static_cast<double>(updates_received_));
+    metrics.Counter("agora_agent_status_updates_forwarded_total",
+                    "Status updates sent to the master, retries included",
+                    static_cast<double>(updates_forwarded_));
+    metrics.Counter("agora_agent_master_reconnects_total", "Reconnections to the master",
+                    static_cast<double>(reconnects_));
+    result->set_value(metrics.text());
+  });
+  if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
+    return "# agent loop busy or stopping\n";
+  }
+  return future.get();
+}
+
+}  // namespace agora::agent
