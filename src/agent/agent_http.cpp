@@ -6,6 +6,7 @@
 #include "agent/agent_impl.hpp"
 #include "common/metrics.hpp"
 #include "common/task_state.hpp"
+#include "glog/logging.h"
 
 namespace agora::agent {
 
@@ -25,7 +26,11 @@ absl::Status AgentImpl::StartHttp() {
   };
   auto server = HttpServer::Start(options_.ip, options_.http_port, std::move(routes));
   if (!server.ok()) {
-    return absl::UnavailableError(absl::StrCat("--http_port: ", server.status().message()));
+    // HTTP is auxiliary: an agent whose HTTP port is taken (several agents on
+    // one machine with the default port) still runs tasks.
+    LOG(ERROR) << "--http_port: cannot serve HTTP on " << options_.ip << ":" << options_.http_port
+               << " (" << server.status() << "); continuing without it";
+    return absl::OkStatus();
   }
   http_ = std::move(*server);
   http_port_ = http_->port();
