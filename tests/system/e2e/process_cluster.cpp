@@ -61,7 +61,7 @@ absl::Status ProcessCluster::StartAgent(const std::string& resources) {
   std::filesystem::create_directories(work_dir);
   auto agent = Subprocess::Spawn(
       {BinaryPath("agora-agent"), "--master=" + master_address_, "--ip=127.0.0.1", "--port=0",
-       "--work_dir=" + work_dir, "--resources=" + resources, "--logtostderr"},
+       "--http_port=0", "--work_dir=" + work_dir, "--resources=" + resources, "--logtostderr"},
       absl::StrCat(dir_, "/agent", index, ".log"));
   if (!agent.ok()) return agent.status();
   agents_.push_back(std::move(*agent));
