@@ -40,6 +40,7 @@ absl::Status MasterCore::Subscribe(const v1::SubscribeRequest& request,
                                    std::shared_ptr<FrameworkSink> sink, uint64_t* stream_token) {
   DCHECK(loop_->IsInLoopThread());
   CountMessage("scheduler_subscribe");
+  if (shut_down_) return absl::UnavailableError("master shutting down");
   std::vector<std::string> suppressed(request.suppressed_roles().begin(),
                                       request.suppressed_roles().end());
   if (auto s = ValidateFrameworkInfo(request.framework_info(), suppressed); !s.ok()) return s;

@@ -162,6 +162,35 @@ TEST_F(MasterAgentTest, ReregisteredAgentKeepsItsTasks) {
             0);
 }
 
+TEST_F(MasterAgentTest, DisconnectedFrameworkLosesOffersThenIsRemovedAfterFailoverTimeout) {
+  FakeAgentClient agent(master_->address());
+  ASSERT_FALSE(agent.Register(Res("cpus:2;mem:256")).empty());
+  auto scheduler = std::make_unique<SchedulerClient>(master_->address());
+  v1::FrameworkInfo info = Info();
+  info.set_failover_timeout(0.3);
+  ASSERT_TRUE(scheduler->Subscribe(info));
+  const std::string framework_id = scheduler->header.framework_id().value();
+  ASSERT_FALSE(LaunchOne(scheduler.get(), "orphan").empty());
+  scheduler.reset();  // The scheduler goes away; its task keeps running...
+  // ...until the failover timeout, when the framework is shut down.
+  int shutdown = agent.messages.WaitFor([&](const internal::MasterMessage& m) {
+    return m.type() == internal::MasterMessage::SHUTDOWN_FRAMEWORK &&
+           m.shutdown_framework().framework_id().value() == framework_id;
+  });
+  EXPECT_GE(shutdown, 0);
+  auto channel = grpc::CreateChannel(master_->address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::MasterOperator::NewStub(channel);
+  grpc::ClientContext context;
+  v1::GetOffersResponse offers;
+  ASSERT_TRUE(stub->GetOffers(&context, v1::GetOffersRequest(), &offers).ok());
+  EXPECT_EQ(offers.offers_size(), 0);
+  // A removed framework cannot come back with its id.
+  SchedulerClient again(master_->address());
+  *info.mutable_id() = v1::FrameworkID();
+  info.mutable_id()->set_value(framework_id);
+  EXPECT_FALSE(again.Subscribe(info));
+}
+
 TEST_F(MasterAgentTest, MalformedAgentMessagesCloseOnlyThatStream) {
   FakeAgentClient bad(master_->address());
   internal::AgentMessage message;
