@@ -367,8 +367,14 @@ void AgentImpl::OnRegistered(const internal::MasterMessage::Registered& register
   registered_ = true;
   registered_public_ = true;
   backoff_ = options_.registration_backoff_min;
-  if (registered.heartbeat_interval_seconds() > 0)
+  if (registered.heartbeat_interval_seconds() > 0 &&
+      absl::Seconds(registered.heartbeat_interval_seconds()) != heartbeat_interval_) {
+    // Beat at the master's pace from now on: a timer still running at the old
+    // (possibly longer) interval would let the master count missed beats.
     heartbeat_interval_ = absl::Seconds(registered.heartbeat_interval_seconds());
+    if (heartbeat_timer_ != 0) loop_.Cancel(heartbeat_timer_);
+    heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
+  }
   if (registered.max_missed_heartbeats() > 0)
     max_missed_heartbeats_ = registered.max_missed_heartbeats();
   LOG(INFO) << (reregistered ? "Re-registered" : "Registered") << " with master " << master_address_

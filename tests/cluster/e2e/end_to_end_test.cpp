@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/cluster/e2e/in_process_cluster.hpp"
+#include "tests/support/http_get.hpp"
 
 namespace agora::testing {
 namespace {
@@ -232,6 +233,20 @@ TEST_F(EndToEndTest, AgentRestartReregistersWithoutLosingItsTask) {
   driver->killTask(id);
   ASSERT_TRUE(
       scheduler.WaitUntil([&] { return scheduler.LatestState("survivor") == v1::TASK_KILLED; }));
+}
+
+TEST_F(EndToEndTest, AgentBeatsAtTheMastersPaceAndStaysReachable) {
+  // The agent starts with its own 5 s default; the master asks for 500 ms
+  // (TestMasterOptions) and counts 3 missed beats as unreachable. The agent
+  // must switch pace at registration instead of flapping once.
+  ASSERT_TRUE(cluster_.StartAgent(0, kAgentResources).ok());
+  auto metric = [&](const std::string& kind) {
+    return MetricValue(HttpGet(cluster_.master()->http_port(), "/metrics"),
+                       "agora_master_messages_received_total{kind=\"" + kind + "\"}");
+  };
+  ASSERT_TRUE(WaitFor([&] { return metric("agent_heartbeat") >= 5; }, absl::Seconds(30)));
+  EXPECT_EQ(metric("agent_reregister"), 0);
+  EXPECT_TRUE(cluster_.agent(0)->registered());
 }
 
 }  // namespace

@@ -3,15 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <filesystem>
 
 #include "common/resources.hpp"
 #include "master/master.hpp"
 #include "tests/cluster/master/master_test_clients.hpp"
+#include "tests/support/http_get.hpp"
 
 namespace agora::master {
 namespace {
@@ -67,22 +64,7 @@ class MasterAgentTest : public ::testing::Test {
     return offer.agent_id().value();
   }
   std::string HttpGet(const std::string& path) {
-    namespace asio = boost::asio;
-    asio::io_context io;
-    asio::ip::tcp::socket socket(io);
-    socket.connect(
-        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(master_->http_port())});
-    std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    asio::write(socket, asio::buffer(request));
-    std::string response;
-    boost::system::error_code ec;
-    char buffer[4096];
-    while (true) {
-      size_t n = socket.read_some(asio::buffer(buffer), ec);
-      response.append(buffer, n);
-      if (ec) break;
-    }
-    return response;
+    return agora::testing::HttpGet(master_->http_port(), path);
   }
 
   std::filesystem::path dir_;
