@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "agora/scheduler.hpp"
+#include "agora/task_state.hpp"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
@@ -40,21 +41,6 @@ namespace {
 
 using agora::SchedulerDriver;
 namespace v1 = agora::v1;
-
-bool IsTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
 
 v1::Resource Scalar(const std::string& name, double value) {
   v1::Resource resource;
@@ -126,7 +112,7 @@ class BatchScheduler : public agora::Scheduler {
     const std::string& id = status.task_id().value();
     std::cout << id << " " << v1::TaskState_Name(status.state())
               << (status.message().empty() ? "" : ": " + status.message()) << std::endl;
-    if (IsTerminal(status.state()) && !done_.count(id) && id.rfind("batch-", 0) == 0) {
+    if (agora::IsTerminalState(status.state()) && !done_.count(id) && id.rfind("batch-", 0) == 0) {
       done_[id] = status.state();
     }
     // Handled (printed, recorded): now the agent may forget it.

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "agora/scheduler.hpp"
+#include "agora/task_state.hpp"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
@@ -37,22 +38,6 @@ namespace {
 
 using agora::SchedulerDriver;
 namespace v1 = agora::v1;
-
-bool IsTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-    case v1::TASK_UNKNOWN:
-      return true;
-    default:
-      return false;
-  }
-}
 
 v1::Resource Scalar(const std::string& name, double value) {
   v1::Resource resource;
@@ -118,12 +103,13 @@ class ServiceScheduler : public agora::Scheduler {
     if (slot < 0) {
       // Not (or no longer) ours: an instance we already replaced that came
       // back from an unreachable agent. Keep exactly N.
-      if (!IsTerminal(status.state())) driver->killTask(status.task_id(), status.agent_id());
+      if (!agora::IsTerminalState(status.state()))
+        driver->killTask(status.task_id(), status.agent_id());
       return;
     }
     // UNREACHABLE may come back; replace it anyway (a service wants N
     // reachable instances) and kill the old one if it returns.
-    if (IsTerminal(status.state()) || status.state() == v1::TASK_UNREACHABLE) {
+    if (agora::IsTerminalState(status.state()) || status.state() == v1::TASK_UNREACHABLE) {
       slots_[slot].clear();
       if (suppressed_) {
         suppressed_ = false;

@@ -4,13 +4,12 @@
 #define AGORA_COMMON_TASK_STATE_HPP_
 
 #include "absl/strings/string_view.h"
+#include "agora/task_state.hpp"
 #include "agora/v1/common.pb.h"
 
 namespace agora {
 
-// FINISHED, FAILED, KILLED, ERROR, DROPPED, GONE, GONE_BY_OPERATOR: the task
-// is not running and never will again; its resources are free.
-bool IsTerminalState(v1::TaskState state);
+// IsTerminalState() is public: include/agora/task_state.hpp.
 
 // "TASK_RUNNING" -> "RUNNING": the short name used in tables and logs.
 absl::string_view ShortStateName(v1::TaskState state);
