@@ -171,6 +171,11 @@ class Allocator {
   // `to_free` false they vanish (the agent is being removed).
   void Release(Index agent, Index framework, Index role, const Resources& resources, bool to_free);
   Membership* MembershipFor(Index framework, Index role);
+  // The framework's memberships for `roles` (all of them when empty), or
+  // INVALID_ARGUMENT naming a role it is not subscribed to.
+  absl::StatusOr<std::vector<Membership*>> MembershipsOf(FrameworkState* fw,
+                                                         absl::string_view framework_id,
+                                                         const std::vector<std::string>& roles);
   void SetAgentTotal(Index agent, const Resources& total);
   // Call after changing active/draining with the previous allocatability.
   void SetAgentAllocatable(Index agent, bool allocatable_before);

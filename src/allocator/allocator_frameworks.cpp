@@ -117,13 +117,8 @@ absl::Status Allocator::DeactivateFramework(absl::string_view framework_id) {
   return absl::OkStatus();
 }
 
-absl::Status Allocator::SuppressRoles(absl::string_view framework_id,
-                                      const std::vector<std::string>& roles) {
-  Index index;
-  FrameworkState* fw = FindFramework(framework_id, &index);
-  if (fw == nullptr || fw->placeholder) {
-    return NotFound("framework", framework_id);
-  }
+absl::StatusOr<std::vector<Membership*>> Allocator::MembershipsOf(
+    FrameworkState* fw, absl::string_view framework_id, const std::vector<std::string>& roles) {
   std::vector<Membership*> targets;
   for (const std::string& name : roles) {
     Index role = FindRole(name);
@@ -137,7 +132,19 @@ absl::Status Allocator::SuppressRoles(absl::string_view framework_id,
   if (roles.empty()) {
     for (Membership& m : fw->memberships) targets.push_back(&m);
   }
-  for (Membership* m : targets) {
+  return targets;
+}
+
+absl::Status Allocator::SuppressRoles(absl::string_view framework_id,
+                                      const std::vector<std::string>& roles) {
+  Index index;
+  FrameworkState* fw = FindFramework(framework_id, &index);
+  if (fw == nullptr || fw->placeholder) {
+    return NotFound("framework", framework_id);
+  }
+  absl::StatusOr<std::vector<Membership*>> targets = MembershipsOf(fw, framework_id, roles);
+  if (!targets.ok()) return targets.status();
+  for (Membership* m : *targets) {
     m->suppressed = true;
     SetEligible(index, m, Eligible(*fw, *m));
   }
@@ -151,22 +158,11 @@ absl::Status Allocator::ReviveRoles(absl::string_view framework_id,
   if (fw == nullptr || fw->placeholder) {
     return NotFound("framework", framework_id);
   }
-  std::vector<Membership*> targets;
-  for (const std::string& name : roles) {
-    Index role = FindRole(name);
-    Membership* m = role == kNoIndex ? nullptr : fw->Find(role);
-    if (m == nullptr || !m->subscribed) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("roles: framework '", framework_id, "' is not subscribed to '", name, "'"));
-    }
-    targets.push_back(m);
-  }
-  if (roles.empty()) {
-    for (Membership& m : fw->memberships) targets.push_back(&m);
-  }
+  absl::StatusOr<std::vector<Membership*>> targets = MembershipsOf(fw, framework_id, roles);
+  if (!targets.ok()) return targets.status();
   std::vector<Index> filtered(fw->agents_with_filters.begin(), fw->agents_with_filters.end());
   for (Index agent : filtered) RemoveFilter(agent, index);
-  for (Membership* m : targets) {
+  for (Membership* m : *targets) {
     m->suppressed = false;
     SetEligible(index, m, Eligible(*fw, *m));
   }
