@@ -83,35 +83,6 @@ bool operator==(const ResourceEntry& a, const ResourceEntry& b) {
   return false;
 }
 
-absl::Status ValidateRole(absl::string_view role) {
-  if (role.empty()) return absl::InvalidArgumentError("role is empty");
-  if (role == "*") return absl::OkStatus();
-  if (role.size() > 255) {
-    return absl::InvalidArgumentError(absl::StrCat("role '", role, "' is longer than 255 bytes"));
-  }
-  for (absl::string_view segment : absl::StrSplit(role, '/')) {
-    if (segment.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("role '", role, "' has an empty path segment"));
-    }
-    if (segment == "." || segment == "..") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("role '", role, "' has a '", segment, "' path segment"));
-    }
-    if (segment.front() == '-') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("role '", role, "' has a segment starting with '-'"));
-    }
-    for (char c : segment) {
-      if (!IsNameChar(c)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("role '", role, "' contains invalid character '", std::string(1, c), "'"));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
 bool IsStrictSubrole(absl::string_view child, absl::string_view parent) {
   return child.size() > parent.size() + 1 && child.substr(0, parent.size()) == parent &&
          child[parent.size()] == '/';

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/validation.hpp"
 
 namespace agora {
 
@@ -80,10 +81,7 @@ struct ResourceEntry {
   friend bool operator==(const ResourceEntry& a, const ResourceEntry& b);
 };
 
-// Role names: "*" (the default role) or '/'-separated segments of
-// [A-Za-z0-9_.-], each non-empty, not "." or "..", not starting with '-'.
-// At most 255 bytes. Returns INVALID_ARGUMENT saying what is wrong.
-absl::Status ValidateRole(absl::string_view role);
+// Role names are checked by ValidateRole(role) in common/validation.hpp.
 
 // True if `child` is a strict descendant of `parent` ("a/b" of "a").
 bool IsStrictSubrole(absl::string_view child, absl::string_view parent);

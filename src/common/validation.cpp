@@ -35,30 +35,43 @@ std::string SubField(absl::string_view parent, absl::string_view child) {
   return absl::StrCat(parent, ".", child);
 }
 
-absl::Status ValidateRole(absl::string_view field, absl::string_view role) {
-  if (role == "*") return absl::OkStatus();
-  if (role.empty()) return InvalidField(field, "role must not be empty");
-  if (role.size() > 255) return InvalidField(field, "role is longer than 255 bytes");
+namespace {
+
+// Why `role` is not a valid role name; empty when it is.
+std::string RoleProblem(absl::string_view role) {
+  if (role == "*") return "";
+  if (role.empty()) return "role must not be empty";
+  if (role.size() > 255) return absl::StrCat("role '", role, "' is longer than 255 bytes");
   for (absl::string_view segment : absl::StrSplit(role, '/')) {
-    if (segment.empty()) {
-      return InvalidField(field, absl::StrCat("role '", role, "' has an empty segment"));
-    }
+    if (segment.empty()) return absl::StrCat("role '", role, "' has an empty segment");
     if (segment == "." || segment == "..") {
-      return InvalidField(field, absl::StrCat("role '", role, "' has a '.' or '..' segment"));
+      return absl::StrCat("role '", role, "' has a '", segment, "' segment");
     }
     if (segment[0] == '-') {
-      return InvalidField(field, absl::StrCat("role '", role, "' has a segment starting with '-'"));
+      return absl::StrCat("role '", role, "' has a segment starting with '-'");
     }
     for (char c : segment) {
       bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '_' || c == '.' || c == '-';
       if (!ok) {
-        return InvalidField(
-            field, absl::StrCat("role '", role, "' contains a character outside [A-Za-z0-9_.-/]"));
+        return absl::StrCat("role '", role, "' contains invalid character '",
+                            absl::string_view(&c, 1), "'");
       }
     }
   }
-  return absl::OkStatus();
+  return "";
+}
+
+}  // namespace
+
+absl::Status ValidateRole(absl::string_view role) {
+  std::string problem = RoleProblem(role);
+  return problem.empty() ? absl::OkStatus() : absl::InvalidArgumentError(problem);
+}
+
+absl::Status ValidateRole(absl::string_view field, absl::string_view role) {
+  std::string problem = RoleProblem(role);
+  return problem.empty() ? absl::OkStatus() : InvalidField(field, problem);
 }
 
 absl::Status ValidateNonNegative(absl::string_view field, double value) {

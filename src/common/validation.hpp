@@ -33,6 +33,8 @@ std::string SubField(absl::string_view parent, absl::string_view child);
 // A role is "*" or '/'-separated segments of [A-Za-z0-9_.-], none empty,
 // "." or "..", none starting with '-'; at most 255 bytes in all.
 absl::Status ValidateRole(absl::string_view field, absl::string_view role);
+// The same rules without a field name: INVALID_ARGUMENT "role '...' ...".
+absl::Status ValidateRole(absl::string_view role);
 
 // `value` must be finite and >= 0 (durations, refuse_seconds, weights...).
 absl::Status ValidateNonNegative(absl::string_view field, double value);

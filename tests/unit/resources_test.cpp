@@ -119,12 +119,12 @@ INSTANTIATE_TEST_SUITE_P(
                     BadInput{"cpus(eng:1",
                              "resource 'cpus(eng:1': role is missing its "
                              "closing ')'"},
-                    BadInput{"cpus():1", "resource 'cpus():1': role is empty"},
+                    BadInput{"cpus():1", "resource 'cpus():1': role must not be empty"},
                     BadInput{"cpus(a//b):1",
-                             "resource 'cpus(a//b):1': role 'a//b' has an empty path "
+                             "resource 'cpus(a//b):1': role 'a//b' has an empty "
                              "segment"},
                     BadInput{"cpus(a/..):1",
-                             "resource 'cpus(a/..):1': role 'a/..' has a '..' path "
+                             "resource 'cpus(a/..):1': role 'a/..' has a '..' "
                              "segment"},
                     BadInput{"cpus(-a):1",
                              "resource 'cpus(-a):1': role '-a' has a "

@@ -36,7 +36,7 @@ TEST(ValidationTest, RejectsMalformedRolesWithReason) {
   EXPECT_EQ(ValidateRole("roles[0]", "eng//x").message(),
             "roles[0]: role 'eng//x' has an empty segment");
   EXPECT_EQ(ValidateRole("roles[0]", "eng/..").message(),
-            "roles[0]: role 'eng/..' has a '.' or '..' segment");
+            "roles[0]: role 'eng/..' has a '..' segment");
   EXPECT_EQ(ValidateRole("roles[0]", "-x").message(),
             "roles[0]: role '-x' has a segment starting with '-'");
   EXPECT_FALSE(ValidateRole("roles[0]", "a b").ok());
