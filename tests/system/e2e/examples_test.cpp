@@ -1,10 +1,8 @@
 // The example frameworks and executor in examples/, run as a framework
 // author would run them against a real cluster.
-#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "agora/v1/master.pb.h"
 #include "gtest/gtest.h"
 #include "tests/system/e2e/process_cluster.hpp"
 
@@ -19,25 +17,6 @@ class ExamplesTest : public ::testing::Test {
         << cluster_.Logs();
   }
 
-  // Tasks the master knows, active and completed.
-  std::vector<v1::Task> Tasks() {
-    CommandResult result = cluster_.Cli({"tasks", "--json"});
-    v1::GetTasksResponse response;
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    if (result.exit_code != 0 ||
-        !google::protobuf::util::JsonStringToMessage(result.output, &response, options).ok()) {
-      return {};
-    }
-    return {response.tasks().begin(), response.tasks().end()};
-  }
-
-  int CountInState(v1::TaskState state) {
-    int count = 0;
-    for (const v1::Task& task : Tasks()) count += task.state() == state ? 1 : 0;
-    return count;
-  }
-
   TempDir dir_;
   ProcessCluster cluster_{dir_.path()};
 };
@@ -49,7 +28,7 @@ TEST_F(ExamplesTest, BatchFrameworkRunsEveryTaskToCompletion) {
                  absl::Seconds(120));
   ASSERT_TRUE(run.ok());
   EXPECT_EQ(run->exit_code, 0) << run->output << cluster_.Logs();
-  EXPECT_EQ(CountInState(v1::TASK_FINISHED), 4);
+  EXPECT_EQ(cluster_.TasksByState()[v1::TASK_FINISHED], 4);
 }
 
 TEST_F(ExamplesTest, BatchFrameworkWithTheCustomExecutor) {
@@ -59,7 +38,7 @@ TEST_F(ExamplesTest, BatchFrameworkWithTheCustomExecutor) {
                  absl::Seconds(120));
   ASSERT_TRUE(run.ok());
   EXPECT_EQ(run->exit_code, 0) << run->output << cluster_.Logs();
-  std::vector<v1::Task> tasks = Tasks();
+  std::vector<v1::Task> tasks = cluster_.Tasks();
   ASSERT_EQ(tasks.size(), 2u);
   for (const v1::Task& task : tasks) {
     EXPECT_EQ(task.state(), v1::TASK_FINISHED) << task.DebugString();
@@ -75,7 +54,8 @@ TEST_F(ExamplesTest, ServiceFrameworkReplacesInstancesThatFail) {
                         dir_.path() + "/service.log");
   ASSERT_TRUE(service.ok());
   // Every instance fails at once; the framework keeps starting new ones.
-  ASSERT_TRUE(WaitFor([&] { return CountInState(v1::TASK_FAILED) >= 6; }, absl::Seconds(60)))
+  ASSERT_TRUE(
+      WaitFor([&] { return cluster_.TasksByState()[v1::TASK_FAILED] >= 6; }, absl::Seconds(60)))
       << (*service)->Log() << cluster_.Logs();
   (*service)->Signal(SIGTERM);
   absl::StatusOr<int> status = (*service)->Wait(absl::Seconds(30));

@@ -1,6 +1,7 @@
 #include "tests/system/e2e/process_cluster.hpp"
 
 #include <arpa/inet.h>
+#include <google/protobuf/util/json_util.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,6 +9,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "agora/v1/master.pb.h"
+#include "gtest/gtest.h"
 
 namespace agora::testing {
 
@@ -87,6 +90,28 @@ int ProcessCluster::RegisteredAgents() {
   CommandResult result = Cli({"agents", "--json"}, absl::Seconds(10));
   if (result.exit_code != 0) return 0;
   return CountOccurrences(result.output, "\"hostname\"");
+}
+
+std::vector<v1::Task> ProcessCluster::Tasks() {
+  CommandResult result = Cli({"tasks", "--json"});
+  if (result.exit_code != 0) {
+    ADD_FAILURE() << "agora tasks --json failed: " << result.output;
+    return {};
+  }
+  v1::GetTasksResponse response;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(result.output, &response, options).ok()) {
+    ADD_FAILURE() << "agora tasks --json printed no GetTasksResponse: " << result.output;
+    return {};
+  }
+  return {response.tasks().begin(), response.tasks().end()};
+}
+
+std::map<v1::TaskState, int> ProcessCluster::TasksByState() {
+  std::map<v1::TaskState, int> counts;
+  for (const v1::Task& task : Tasks()) ++counts[task.state()];
+  return counts;
 }
 
 std::string ProcessCluster::agent_work_dir(size_t index) const {

@@ -5,11 +5,13 @@
 #ifndef AGORA_TESTS_SYSTEM_E2E_PROCESS_CLUSTER_HPP_
 #define AGORA_TESTS_SYSTEM_E2E_PROCESS_CLUSTER_HPP_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "agora/v1/common.pb.h"
 #include "tests/support/subprocess.hpp"
 
 namespace agora::testing {
@@ -32,6 +34,13 @@ class ProcessCluster {
 
   // Number of agents the master currently lists (via `agora agents --json`).
   int RegisteredAgents();
+
+  // Every task the master lists, active and completed, parsed from
+  // `agora tasks --json`. A CLI failure or unparsable output is a test
+  // failure (and yields no tasks).
+  std::vector<v1::Task> Tasks();
+  // How many of those tasks are in each state.
+  std::map<v1::TaskState, int> TasksByState();
 
   const std::string& master_address() const { return master_address_; }
   const std::string& dir() const { return dir_; }

@@ -1,27 +1,12 @@
 // System tests: the real agora-master, agora-agent, agora-executor and agora
 // CLI, as a user runs them.
-#include <google/protobuf/util/json_util.h>
-
 #include <filesystem>
 
-#include "agora/v1/master.pb.h"
 #include "gtest/gtest.h"
 #include "tests/system/e2e/process_cluster.hpp"
 
 namespace agora::testing {
 namespace {
-
-// Task ids per final state, parsed from `agora tasks --json` (the
-// GetTasksResponse message as JSON).
-std::map<v1::TaskState, int> TasksByState(const std::string& json) {
-  v1::GetTasksResponse response;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &response, options).ok()) << json;
-  std::map<v1::TaskState, int> counts;
-  for (const v1::Task& task : response.tasks()) ++counts[task.state()];
-  return counts;
-}
 
 class RunJobTest : public ::testing::Test {
  protected:
@@ -42,11 +27,9 @@ TEST_F(RunJobTest, FiftyTrueTasksOnTwoAgentsAllFinish) {
                                     "50", "--cpus", "0.1", "--mem", "16"});
   ASSERT_EQ(run.exit_code, 0) << run.output << cluster_.Logs();
 
-  CommandResult tasks = cluster_.Cli({"tasks", "--json"});
-  ASSERT_EQ(tasks.exit_code, 0) << tasks.output;
-  std::map<v1::TaskState, int> states = TasksByState(tasks.output);
-  EXPECT_EQ(states[v1::TASK_FINISHED], 50) << tasks.output;
-  EXPECT_EQ(states.size(), 1u) << tasks.output;
+  std::map<v1::TaskState, int> states = cluster_.TasksByState();
+  EXPECT_EQ(states[v1::TASK_FINISHED], 50);
+  EXPECT_EQ(states.size(), 1u);
 }
 
 TEST_F(RunJobTest, FailingCommandReportsFailedWithItsExitCode) {
@@ -55,11 +38,9 @@ TEST_F(RunJobTest, FailingCommandReportsFailedWithItsExitCode) {
   EXPECT_NE(run.output.find("FAILED"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("status 3"), std::string::npos) << run.output;
 
-  CommandResult tasks = cluster_.Cli({"tasks", "--json"});
-  ASSERT_EQ(tasks.exit_code, 0) << tasks.output;
-  std::map<v1::TaskState, int> states = TasksByState(tasks.output);
-  EXPECT_EQ(states[v1::TASK_FAILED], 1) << tasks.output;
-  EXPECT_EQ(states.size(), 1u) << tasks.output;
+  std::map<v1::TaskState, int> states = cluster_.TasksByState();
+  EXPECT_EQ(states[v1::TASK_FAILED], 1);
+  EXPECT_EQ(states.size(), 1u);
 }
 
 TEST_F(RunJobTest, TaskOutputLandsInItsSandbox) {
