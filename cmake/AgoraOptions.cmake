@@ -6,6 +6,7 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
 endif()
 
 option(AGORA_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(AGORA_TSAN "Build with ThreadSanitizer (the cluster tier runs under it in CI)" OFF)
 option(AGORA_BUILD_BENCHMARKS "Build the benchmark programs in bench/" ON)
 option(AGORA_WERROR "Treat compiler warnings as errors" OFF)
 
@@ -18,6 +19,14 @@ if(AGORA_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(AGORA_TSAN)
+  if(AGORA_SANITIZE)
+    message(FATAL_ERROR "AGORA_TSAN and AGORA_SANITIZE cannot be combined")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
 endif()
 
 # Helper: adds a GoogleTest executable registered with CTest under a label.

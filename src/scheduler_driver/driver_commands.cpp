@@ -163,6 +163,8 @@ void AgoraSchedulerDriver::Impl::DoKill(v1::TaskID task_id, v1::AgentID agent_id
 void AgoraSchedulerDriver::Impl::DoAcknowledge(v1::TaskStatus status) {
   // Without a connection the agent re-sends the update later; nothing is lost.
   if (!connected_ || status.uuid().empty()) return;
+  // One ACKNOWLEDGE per uuid and stream: a second one would only be a stray.
+  if (!ledger_.OnAcknowledge(status.uuid(), stream_id_)) return;
   v1::AcknowledgeRequest request;
   *request.mutable_header() = Header();
   *request.mutable_agent_id() = status.agent_id();

@@ -413,6 +413,16 @@ void AgoraSchedulerDriver::Impl::OnSubscribed(const v1::Event::Subscribed& subsc
 }
 
 void AgoraSchedulerDriver::Impl::OnUpdate(const v1::TaskStatus& status) {
+  UpdateLedger::Decision decision = ledger_.OnUpdate(status.uuid(), stream_id_);
+  if (!decision.deliver) {
+    // A re-sent update the scheduler has already seen: never a second
+    // callback; re-acknowledge only if the earlier ack went to an older
+    // stream (it may have been lost with that master).
+    VLOG(1) << "Duplicate status update for task_id=" << status.task_id().value()
+            << (decision.acknowledge ? "; acknowledging again on the new stream" : "");
+    if (decision.acknowledge && !finished_) DoAcknowledge(status);
+    return;
+  }
   scheduler_->statusUpdate(driver_, status);
   // Also after a stop() from the callback: the teardown waits for this ack.
   if (options_.implicit_acknowledgements && !status.uuid().empty() && !finished_) {

@@ -29,6 +29,7 @@
 #include "common/asio_event_loop.hpp"
 #include "common/master_detector.hpp"
 #include "scheduler_driver/subscribe_call.hpp"
+#include "scheduler_driver/update_ledger.hpp"
 
 namespace agora {
 
@@ -154,6 +155,8 @@ class AgoraSchedulerDriver::Impl {
   int commands_in_flight_ = 0;
   std::function<void()> after_commands_;  // Set while stop() waits for them.
   std::string stream_id_;
+  // Updates delivered and acknowledged (each reaches the scheduler once).
+  UpdateLedger ledger_;
   absl::Duration heartbeat_interval_ = absl::Seconds(15);
   absl::Time last_event_time_;
   int attempt_ = 0;

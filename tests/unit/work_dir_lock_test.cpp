@@ -14,7 +14,7 @@ std::string TempDir() {
   std::string pattern = ::testing::TempDir() + "/lockXXXXXX";
   char* made = ::mkdtemp(pattern.data());
   EXPECT_NE(made, nullptr);
-  return pattern;
+  return std::filesystem::canonical(pattern).string();
 }
 
 TEST(WorkDirLockTest, SecondHolderIsRefusedWithThePidOfTheFirst) {

@@ -2,6 +2,8 @@
 // loopback: subscription, offers and launches, acknowledgements, stream
 // breaks, missed heartbeats, leader redirects, teardown and fatal errors.
 #include <memory>
+#include <set>
+#include <string>
 
 #include "agora/scheduler.hpp"
 #include "fake_master.hpp"
@@ -132,6 +134,76 @@ TEST(SchedulerDriverTest, ExplicitAcknowledgementsWaitForTheScheduler) {
   driver.acknowledgeStatusUpdate(scheduler.updates()[0]);
   ASSERT_TRUE(master.WaitFor([&] { return !master.acknowledges().empty(); }));
   EXPECT_EQ(master.acknowledges()[0].uuid(), "uuid-9");
+}
+
+TEST(SchedulerDriverTest, ReSentUpdateReachesTheSchedulerOnceAndIsAcknowledgedOnce) {
+  FakeMaster master;
+  RecordingScheduler scheduler;
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), FastOptions());
+  driver.start();
+  ASSERT_TRUE(scheduler.WaitFor("registered"));
+  // The agent's retry overtook the acknowledgement: the same uuid twice.
+  master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "uuid-1"));
+  master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "uuid-1"));
+  master.Push(UpdateEvent("t2", v1::TASK_RUNNING, "uuid-2"));
+  ASSERT_TRUE(scheduler.WaitFor("update t2"));
+  ASSERT_TRUE(master.WaitFor([&] { return master.acknowledges().size() >= 2; }));
+  // A teardown waits for the commands in flight: every ack sent has landed.
+  driver.stop();
+  driver.join();
+  EXPECT_EQ(scheduler.Count("update t1 TASK_FINISHED"), 1);
+  std::multiset<std::string> acked;
+  for (const auto& ack : master.acknowledges()) acked.insert(ack.uuid());
+  EXPECT_EQ(acked, (std::multiset<std::string>{"uuid-1", "uuid-2"}));
+}
+
+TEST(SchedulerDriverTest, UpdateReSentAfterResubscribeIsAcknowledgedAgainNotRedelivered) {
+  FakeMaster master;
+  RecordingScheduler scheduler;
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), FastOptions());
+  driver.start();
+  ASSERT_TRUE(scheduler.WaitFor("registered"));
+  master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "uuid-1"));
+  ASSERT_TRUE(master.WaitFor([&] { return master.acknowledges().size() == 1; }));
+  // The master restarted before relaying the ack: the agent re-sends the
+  // update on the framework's new stream.
+  master.BreakStream();
+  ASSERT_TRUE(scheduler.WaitFor("reregistered"));
+  master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "uuid-1"));
+  ASSERT_TRUE(master.WaitFor([&] { return master.acknowledges().size() == 2; }));
+  // A teardown waits for the commands in flight: every ack sent has landed.
+  driver.stop();
+  driver.join();
+  EXPECT_EQ(scheduler.Count("update t1 TASK_FINISHED"), 1);
+  std::vector<v1::AcknowledgeRequest> acks = master.acknowledges();
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].header().stream_id(), "stream-1");
+  EXPECT_EQ(acks[1].header().stream_id(), "stream-2");
+  EXPECT_EQ(acks[1].uuid(), "uuid-1");
+}
+
+TEST(SchedulerDriverTest, ExplicitDuplicateAcknowledgementIsNotSentTwice) {
+  FakeMaster master;
+  RecordingScheduler scheduler;
+  SchedulerDriverOptions options = FastOptions();
+  options.implicit_acknowledgements = false;
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), options);
+  driver.start();
+  ASSERT_TRUE(scheduler.WaitFor("registered"));
+  master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "uuid-9"));
+  master.Push(UpdateEvent("t2", v1::TASK_FINISHED, "uuid-10"));
+  ASSERT_TRUE(scheduler.WaitFor("update t2 TASK_FINISHED"));
+  v1::TaskStatus first = scheduler.updates()[0];
+  driver.acknowledgeStatusUpdate(first);
+  driver.acknowledgeStatusUpdate(first);
+  driver.acknowledgeStatusUpdate(scheduler.updates()[1]);
+  ASSERT_TRUE(master.WaitFor([&] { return master.acknowledges().size() >= 2; }));
+  // A teardown waits for the commands in flight: every ack sent has landed.
+  driver.stop();
+  driver.join();
+  std::multiset<std::string> acked;
+  for (const auto& ack : master.acknowledges()) acked.insert(ack.uuid());
+  EXPECT_EQ(acked, (std::multiset<std::string>{"uuid-9", "uuid-10"}));
 }
 
 TEST(SchedulerDriverTest, BrokenStreamDisconnectsAndResubscribesWithFrameworkId) {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <google/protobuf/util/json_util.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,23 +32,33 @@ int ProbeFreePort() {
 }
 
 ProcessCluster::~ProcessCluster() {
-  for (auto it = agents_.rbegin(); it != agents_.rend(); ++it) (*it)->Stop();
+  for (auto it = agents_.rbegin(); it != agents_.rend(); ++it) {
+    if (*it) (*it)->Stop();
+  }
   if (master_) master_->Stop();
 }
 
 absl::Status ProcessCluster::StartMaster(const std::vector<std::string>& extra_flags) {
-  int port = ProbeFreePort();
-  int http_port = ProbeFreePort();
-  master_address_ = absl::StrCat("127.0.0.1:", port);
+  if (master_port_ == 0) {
+    master_port_ = ProbeFreePort();
+    master_http_port_ = ProbeFreePort();
+    master_address_ = absl::StrCat("127.0.0.1:", master_port_);
+  }
+  if (!extra_flags.empty() || master_starts_ == 0) master_flags_ = extra_flags;
   std::string work_dir = dir_ + "/master";
   std::filesystem::create_directories(work_dir);
-  std::vector<std::string> argv = {
-      BinaryPath("agora-master"),    "--ip=127.0.0.1",
-      absl::StrCat("--port=", port), absl::StrCat("--http_port=", http_port),
-      "--work_dir=" + work_dir,      "--logtostderr"};
-  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  auto master = Subprocess::Spawn(argv, dir_ + "/master.log");
+  std::vector<std::string> argv = {BinaryPath("agora-master"),
+                                   "--ip=127.0.0.1",
+                                   absl::StrCat("--port=", master_port_),
+                                   absl::StrCat("--http_port=", master_http_port_),
+                                   "--work_dir=" + work_dir,
+                                   "--logtostderr"};
+  argv.insert(argv.end(), master_flags_.begin(), master_flags_.end());
+  auto master = Subprocess::Spawn(
+      argv, master_starts_ == 0 ? dir_ + "/master.log"
+                                : absl::StrCat(dir_, "/master.", master_starts_, ".log"));
   if (!master.ok()) return master.status();
+  ++master_starts_;
   master_ = std::move(*master);
   bool up = WaitFor(
       [this] { return !master_->Running() || Cli({"agents"}, absl::Seconds(10)).exit_code == 0; },
@@ -58,21 +69,80 @@ absl::Status ProcessCluster::StartMaster(const std::vector<std::string>& extra_f
   return absl::OkStatus();
 }
 
-absl::Status ProcessCluster::StartAgent(const std::string& resources) {
-  size_t index = agents_.size();
+void ProcessCluster::KillMaster() {
+  if (!master_) return;
+  master_->Signal(SIGKILL);
+  (void)master_->Wait(absl::Seconds(10));
+}
+
+absl::StatusOr<std::unique_ptr<Subprocess>> ProcessCluster::Spawn(
+    const std::vector<std::string>& argv, const std::string& log_name) {
+  return Subprocess::Spawn(argv, dir_ + "/" + log_name);
+}
+
+absl::StatusOr<std::unique_ptr<Subprocess>> ProcessCluster::SpawnAgent(
+    size_t index, const std::vector<std::string>& once_flags) {
+  AgentSpec& spec = agent_specs_.at(index);
   std::string work_dir = agent_work_dir(index);
   std::filesystem::create_directories(work_dir);
-  auto agent = Subprocess::Spawn(
-      {BinaryPath("agora-agent"), "--master=" + master_address_, "--ip=127.0.0.1", "--port=0",
-       "--http_port=0", "--work_dir=" + work_dir, "--resources=" + resources, "--logtostderr"},
-      absl::StrCat(dir_, "/agent", index, ".log"));
+  std::vector<std::string> argv = {BinaryPath("agora-agent"),
+                                   "--master=" + master_address_,
+                                   "--ip=127.0.0.1",
+                                   absl::StrCat("--port=", spec.port),
+                                   absl::StrCat("--http_port=", spec.http_port),
+                                   "--work_dir=" + work_dir,
+                                   "--resources=" + spec.resources,
+                                   "--logtostderr"};
+  argv.insert(argv.end(), spec.extra_flags.begin(), spec.extra_flags.end());
+  argv.insert(argv.end(), once_flags.begin(), once_flags.end());
+  std::string log = spec.starts == 0
+                        ? absl::StrCat(dir_, "/agent", index, ".log")
+                        : absl::StrCat(dir_, "/agent", index, ".", spec.starts, ".log");
+  ++spec.starts;
+  return Subprocess::Spawn(argv, log);
+}
+
+absl::Status ProcessCluster::StartAgent(const std::string& resources,
+                                        const std::vector<std::string>& extra_flags) {
+  size_t index = agents_.size();
+  agent_specs_.push_back(AgentSpec{resources, extra_flags, ProbeFreePort(), ProbeFreePort()});
+  agents_.push_back(nullptr);
+  auto agent = SpawnAgent(index, {});
   if (!agent.ok()) return agent.status();
-  agents_.push_back(std::move(*agent));
+  agents_[index] = std::move(*agent);
   int expected = static_cast<int>(agents_.size());
   if (!WaitFor([&] { return RegisteredAgents() >= expected || !agents_.back()->Running(); },
                absl::Seconds(30), absl::Milliseconds(50)) ||
       !agents_.back()->Running()) {
     return absl::UnavailableError("agent did not register:\n" + agents_.back()->Log());
+  }
+  return absl::OkStatus();
+}
+
+void ProcessCluster::KillAgent(size_t index) {
+  Subprocess* agent = agents_.at(index).get();
+  if (agent == nullptr) return;
+  agent->Signal(SIGKILL);
+  (void)agent->Wait(absl::Seconds(10));
+}
+
+absl::Status ProcessCluster::RestartAgent(size_t index, bool wait_registered,
+                                          const std::vector<std::string>& once_flags) {
+  auto agent = SpawnAgent(index, once_flags);
+  if (!agent.ok()) return agent.status();
+  agents_.at(index) = std::move(*agent);
+  Subprocess* process = agents_[index].get();
+  std::string log_path = process->log_path();
+  bool ok = WaitFor(
+      [&] {
+        if (!process->Running()) return true;
+        std::string log = ReadFileOrEmpty(log_path);
+        return log.find(wait_registered ? "egistered with master" : "Agent listening on") !=
+               std::string::npos;
+      },
+      absl::Seconds(30), absl::Milliseconds(50));
+  if (!ok || !process->Running()) {
+    return absl::UnavailableError("agent did not come back:\n" + process->Log());
   }
   return absl::OkStatus();
 }
@@ -122,7 +192,7 @@ std::string ProcessCluster::Logs() const {
   std::string logs;
   if (master_) logs += "--- master ---\n" + master_->Log();
   for (size_t i = 0; i < agents_.size(); ++i) {
-    logs += absl::StrCat("--- agent ", i, " ---\n", agents_[i]->Log());
+    if (agents_[i]) logs += absl::StrCat("--- agent ", i, " ---\n", agents_[i]->Log());
   }
   return logs;
 }

@@ -24,10 +24,31 @@ class ProcessCluster {
   explicit ProcessCluster(std::string dir) : dir_(std::move(dir)) {}
   ~ProcessCluster();
 
-  // Starts the master and waits until its operator API answers.
+  // Starts the master and waits until its operator API answers. A restart
+  // (after KillMaster) reuses the work dir and ports; `extra_flags` of the
+  // first start are kept unless new ones are given.
   absl::Status StartMaster(const std::vector<std::string>& extra_flags = {});
-  // Starts an agent with `resources` and waits until the master lists it.
-  absl::Status StartAgent(const std::string& resources);
+  // kill -9 of the master, reaped.
+  void KillMaster();
+  // Starts an agent with `resources` (and extra flags) and waits until the
+  // master lists it. Each agent gets fixed probed gRPC and HTTP ports, so a
+  // restarted agent is found again by its executors.
+  absl::Status StartAgent(const std::string& resources,
+                          const std::vector<std::string>& extra_flags = {});
+  // Restarts agent `index` (after KillAgent) on its work dir and ports, with
+  // `once_flags` added for this start only, and waits until it is
+  // (re-)registered (or, if `wait_registered` is false, only until it has
+  // started).
+  absl::Status RestartAgent(size_t index, bool wait_registered = true,
+                            const std::vector<std::string>& once_flags = {});
+  // kill -9 of agent `index`, reaped (its executors keep running).
+  void KillAgent(size_t index);
+  // The agent's HTTP port.
+  int agent_http_port(size_t index) const { return agent_specs_.at(index).http_port; }
+  // Spawns a program of this build (or any argv) with its log in the test
+  // dir; the caller owns it.
+  absl::StatusOr<std::unique_ptr<Subprocess>> Spawn(const std::vector<std::string>& argv,
+                                                    const std::string& log_name);
 
   // Runs the `agora` CLI against this cluster's master.
   CommandResult Cli(std::vector<std::string> args, absl::Duration timeout = absl::Seconds(120));
@@ -43,6 +64,7 @@ class ProcessCluster {
   std::map<v1::TaskState, int> TasksByState();
 
   const std::string& master_address() const { return master_address_; }
+  int master_http_port() const { return master_http_port_; }
   const std::string& dir() const { return dir_; }
   std::string agent_work_dir(size_t index) const;
   Subprocess* master() { return master_.get(); }
@@ -52,9 +74,24 @@ class ProcessCluster {
   std::string Logs() const;
 
  private:
+  struct AgentSpec {
+    std::string resources;
+    std::vector<std::string> extra_flags;
+    int port = 0;
+    int http_port = 0;
+    int starts = 0;
+  };
+  absl::StatusOr<std::unique_ptr<Subprocess>> SpawnAgent(
+      size_t index, const std::vector<std::string>& once_flags);
+
   std::string dir_;
   std::string master_address_;
+  int master_port_ = 0;
+  int master_http_port_ = 0;
+  int master_starts_ = 0;
+  std::vector<std::string> master_flags_;
   std::unique_ptr<Subprocess> master_;
+  std::vector<AgentSpec> agent_specs_;
   std::vector<std::unique_ptr<Subprocess>> agents_;
 };
 

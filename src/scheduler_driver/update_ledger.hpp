@@ -1,0 +1,58 @@
+// UpdateLedger: which status updates a scheduler has already seen, so that
+// an update the agent re-sends (its retry overtook a slow acknowledgement,
+// or the master restarted before relaying the ack) reaches the Scheduler
+// callback at most once, and is acknowledged at most once per subscription
+// stream.
+//
+// Keyed by the update's uuid. Bounded: the oldest entries are forgotten
+// first (an update that old re-sent after `capacity` newer ones would be
+// delivered again, the at-least-once fallback). Pure: no I/O, no clock, no
+// threads; the driver uses it on its loop.
+#ifndef AGORA_SCHEDULER_DRIVER_UPDATE_LEDGER_HPP_
+#define AGORA_SCHEDULER_DRIVER_UPDATE_LEDGER_HPP_
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+namespace agora {
+
+class UpdateLedger {
+ public:
+  // What the driver does with an update that arrived on `stream_id`.
+  struct Decision {
+    bool deliver = false;      // Call Scheduler::statusUpdate.
+    bool acknowledge = false;  // Send ACKNOWLEDGE now (already seen and acked).
+  };
+
+  explicit UpdateLedger(size_t capacity = 65536) : capacity_(capacity > 0 ? capacity : 1) {}
+
+  // An update with `uuid` arrived on `stream_id`. A first sighting is
+  // delivered (the acknowledgement follows the callback as usual). A repeat
+  // is not delivered; it is acknowledged again only if the scheduler acked
+  // it on an earlier stream (that ack may have died with the old master),
+  // never twice on one stream.
+  Decision OnUpdate(const std::string& uuid, const std::string& stream_id);
+
+  // An ACKNOWLEDGE for `uuid` was sent on `stream_id`. False if it was
+  // already sent on that stream (the caller skips the duplicate).
+  bool OnAcknowledge(const std::string& uuid, const std::string& stream_id);
+
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    bool acked = false;
+    std::string ack_stream;  // Stream of the latest ack sent.
+  };
+  Entry& Remember(const std::string& uuid);
+
+  size_t capacity_;
+  std::unordered_map<std::string, Entry> entries_;
+  std::deque<std::string> order_;  // Oldest first, for eviction.
+};
+
+}  // namespace agora
+
+#endif  // AGORA_SCHEDULER_DRIVER_UPDATE_LEDGER_HPP_

@@ -1,0 +1,70 @@
+#include "scheduler_driver/update_ledger.hpp"
+
+#include <gtest/gtest.h>
+
+namespace agora {
+namespace {
+
+TEST(UpdateLedgerTest, FirstSightingIsDeliveredAndNotAckedByTheLedger) {
+  UpdateLedger ledger;
+  auto decision = ledger.OnUpdate("u1", "s1");
+  EXPECT_TRUE(decision.deliver);
+  EXPECT_FALSE(decision.acknowledge);
+}
+
+TEST(UpdateLedgerTest, RetryOnTheSameStreamIsNeitherDeliveredNorAckedAgain) {
+  UpdateLedger ledger;
+  ASSERT_TRUE(ledger.OnUpdate("u1", "s1").deliver);
+  ASSERT_TRUE(ledger.OnAcknowledge("u1", "s1"));
+  auto retry = ledger.OnUpdate("u1", "s1");
+  EXPECT_FALSE(retry.deliver);
+  EXPECT_FALSE(retry.acknowledge);
+}
+
+TEST(UpdateLedgerTest, RetryBeforeTheSchedulerAckedIsNotDeliveredTwice) {
+  UpdateLedger ledger;  // Explicit acknowledgements: the scheduler acks later.
+  ASSERT_TRUE(ledger.OnUpdate("u1", "s1").deliver);
+  auto retry = ledger.OnUpdate("u1", "s1");
+  EXPECT_FALSE(retry.deliver);
+  EXPECT_FALSE(retry.acknowledge);
+}
+
+TEST(UpdateLedgerTest, RetryOnANewStreamIsReAcknowledgedOnceWithoutRedelivery) {
+  UpdateLedger ledger;
+  ledger.OnUpdate("u1", "s1");
+  ledger.OnAcknowledge("u1", "s1");
+  auto after_failover = ledger.OnUpdate("u1", "s2");
+  EXPECT_FALSE(after_failover.deliver);
+  EXPECT_TRUE(after_failover.acknowledge);
+  ASSERT_TRUE(ledger.OnAcknowledge("u1", "s2"));
+  EXPECT_FALSE(ledger.OnUpdate("u1", "s2").acknowledge);
+}
+
+TEST(UpdateLedgerTest, DuplicateAcknowledgementOnOneStreamIsSkipped) {
+  UpdateLedger ledger;
+  ledger.OnUpdate("u1", "s1");
+  EXPECT_TRUE(ledger.OnAcknowledge("u1", "s1"));
+  EXPECT_FALSE(ledger.OnAcknowledge("u1", "s1"));
+  EXPECT_TRUE(ledger.OnAcknowledge("u1", "s2"));
+}
+
+TEST(UpdateLedgerTest, UpdatesWithoutUuidAreAlwaysDelivered) {
+  UpdateLedger ledger;
+  EXPECT_TRUE(ledger.OnUpdate("", "s1").deliver);
+  EXPECT_TRUE(ledger.OnUpdate("", "s1").deliver);
+  EXPECT_FALSE(ledger.OnAcknowledge("", "s1"));
+  EXPECT_EQ(ledger.size(), 0u);
+}
+
+TEST(UpdateLedgerTest, BoundedOldestForgottenFirst) {
+  UpdateLedger ledger(/*capacity=*/2);
+  ledger.OnUpdate("u1", "s");
+  ledger.OnUpdate("u2", "s");
+  ledger.OnUpdate("u3", "s");
+  EXPECT_EQ(ledger.size(), 2u);
+  EXPECT_TRUE(ledger.OnUpdate("u1", "s").deliver);  // Forgotten: at-least-once.
+  EXPECT_FALSE(ledger.OnUpdate("u3", "s").deliver);
+}
+
+}  // namespace
+}  // namespace agora
