@@ -6,6 +6,19 @@
 #include "scheduler_driver/driver_impl.hpp"
 
 namespace agora {
+namespace {
+
+constexpr int kMaxAckAttempts = 5;
+constexpr absl::Duration kAckRetryDelay = absl::Seconds(1);
+
+// Failures after which the same call may succeed.
+bool IsTransient(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ||
+         code == absl::StatusCode::kResourceExhausted || code == absl::StatusCode::kInternal ||
+         code == absl::StatusCode::kUnknown;
+}
+
+}  // namespace
 
 v1::CallHeader AgoraSchedulerDriver::Impl::Header() const {
   v1::CallHeader header;
@@ -160,7 +173,7 @@ void AgoraSchedulerDriver::Impl::DoKill(v1::TaskID task_id, v1::AgentID agent_id
   Send("kill", &v1::Scheduler::Stub::async::Kill, std::move(request));
 }
 
-void AgoraSchedulerDriver::Impl::DoAcknowledge(v1::TaskStatus status) {
+void AgoraSchedulerDriver::Impl::DoAcknowledge(v1::TaskStatus status, int attempt) {
   // Without a connection the agent re-sends the update later; nothing is lost.
   if (!connected_ || status.uuid().empty()) return;
   // One ACKNOWLEDGE per uuid and stream: a second one would only be a stray.
@@ -170,7 +183,20 @@ void AgoraSchedulerDriver::Impl::DoAcknowledge(v1::TaskStatus status) {
   *request.mutable_agent_id() = status.agent_id();
   *request.mutable_task_id() = status.task_id();
   request.set_uuid(status.uuid());
-  Send("acknowledge", &v1::Scheduler::Stub::async::Acknowledge, std::move(request));
+  const std::string stream = stream_id_;
+  // The master drops an update re-sent on the stream that already carried
+  // it, so an ACKNOWLEDGE lost in transit is retried here, not by waiting
+  // for a re-delivery.
+  auto on_result = [this, status, stream, attempt](const absl::Status& result) {
+    if (result.ok() || !IsTransient(result.code())) return;
+    ledger_.ForgetAcknowledge(status.uuid(), stream);
+    if (attempt >= kMaxAckAttempts || finished_) return;
+    loop_.RunAfter(kAckRetryDelay, [this, status, stream, attempt] {
+      if (stream_id_ == stream) DoAcknowledge(status, attempt + 1);
+    });
+  };
+  Send("acknowledge", &v1::Scheduler::Stub::async::Acknowledge, std::move(request),
+       std::move(on_result));
 }
 
 void AgoraSchedulerDriver::Impl::DoMessage(v1::ExecutorID executor_id, v1::AgentID agent_id,

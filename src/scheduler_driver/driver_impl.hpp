@@ -76,7 +76,9 @@ class AgoraSchedulerDriver::Impl {
   void DoRevive(std::vector<std::string> roles);
   void DoSuppress(std::vector<std::string> roles);
   void DoKill(v1::TaskID task_id, v1::AgentID agent_id);
-  void DoAcknowledge(v1::TaskStatus status);
+  // Sends the ACKNOWLEDGE once per stream; a transient failure is retried
+  // (up to kMaxAckAttempts) while the same stream lives.
+  void DoAcknowledge(v1::TaskStatus status, int attempt = 1);
   void DoMessage(v1::ExecutorID executor_id, v1::AgentID agent_id, std::string data);
   void DoReconcile(std::vector<v1::TaskStatus> statuses);
   void DoUpdateFramework(v1::FrameworkInfo info, std::vector<std::string> suppressed_roles);

@@ -41,4 +41,11 @@ bool UpdateLedger::OnAcknowledge(const std::string& uuid, const std::string& str
   return true;
 }
 
+void UpdateLedger::ForgetAcknowledge(const std::string& uuid, const std::string& stream_id) {
+  auto it = entries_.find(uuid);
+  if (it == entries_.end() || it->second.ack_stream != stream_id) return;
+  it->second.acked = false;
+  it->second.ack_stream.clear();
+}
+
 }  // namespace agora

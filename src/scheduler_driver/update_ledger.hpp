@@ -39,6 +39,10 @@ class UpdateLedger {
   // already sent on that stream (the caller skips the duplicate).
   bool OnAcknowledge(const std::string& uuid, const std::string& stream_id);
 
+  // The ACKNOWLEDGE sent on `stream_id` failed in transit: the uuid counts
+  // as not acknowledged on that stream again.
+  void ForgetAcknowledge(const std::string& uuid, const std::string& stream_id);
+
   size_t size() const { return entries_.size(); }
 
  private:

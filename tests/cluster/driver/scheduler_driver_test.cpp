@@ -206,6 +206,25 @@ TEST(SchedulerDriverTest, ExplicitDuplicateAcknowledgementIsNotSentTwice) {
   EXPECT_EQ(acked, (std::multiset<std::string>{"uuid-9", "uuid-10"}));
 }
 
+TEST(SchedulerDriverTest, AcknowledgementLostInTransitIsRetriedOnTheSameStream) {
+  FakeMaster master;
+  master.set_command_status(absl::UnavailableError("the master is overloaded"));
+  RecordingScheduler scheduler;
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), FastOptions());
+  driver.start();
+  ASSERT_TRUE(scheduler.WaitFor("registered"));
+  master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "uuid-1"));
+  ASSERT_TRUE(master.WaitFor([&] { return master.acknowledges().size() == 1; }));
+  master.set_command_status(absl::OkStatus());
+  ASSERT_TRUE(master.WaitFor([&] { return master.acknowledges().size() == 2; }));
+  driver.stop();
+  driver.join();
+  EXPECT_EQ(master.acknowledges().size(), 2u);
+  EXPECT_EQ(master.acknowledges()[1].uuid(), "uuid-1");
+  EXPECT_EQ(master.acknowledges()[1].header().stream_id(), "stream-1");
+  EXPECT_EQ(scheduler.Count("update t1"), 1);
+}
+
 TEST(SchedulerDriverTest, BrokenStreamDisconnectsAndResubscribesWithFrameworkId) {
   FakeMaster master;
   RecordingScheduler scheduler;

@@ -21,6 +21,7 @@ InProcessCluster::~InProcessCluster() {
     if (agent) agent->Shutdown();
   }
   StopMaster();
+  proxy_.reset();
 }
 
 absl::Status InProcessCluster::StartMaster(master::MasterOptions options) {
@@ -43,7 +44,7 @@ void InProcessCluster::StopMaster() {
 
 absl::Status InProcessCluster::StartAgent(size_t index, const std::string& resources) {
   agent::AgentOptions options;
-  options.master = master_address_;
+  options.master = proxy_ ? proxy_->address() : master_address_;
   options.work_dir = dir_ + "/agent" + std::to_string(index);
   options.resources = resources;
   options.port = agent_ports_.count(index) ? agent_ports_[index] : 0;
@@ -62,6 +63,11 @@ absl::Status InProcessCluster::StartAgent(size_t index, const std::string& resou
     return absl::DeadlineExceededError("agent " + std::to_string(index) + " did not register");
   }
   return absl::OkStatus();
+}
+
+AgentLinkProxy* InProcessCluster::EnableAgentProxy() {
+  if (!proxy_) proxy_ = std::make_unique<AgentLinkProxy>(master_address_);
+  return proxy_.get();
 }
 
 void InProcessCluster::CrashAgent(size_t index) {

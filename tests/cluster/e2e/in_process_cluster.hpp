@@ -17,6 +17,7 @@
 #include "agent/agent.hpp"
 #include "agora/scheduler.hpp"
 #include "master/master.hpp"
+#include "tests/cluster/e2e/agent_link_proxy.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace agora::testing {
@@ -34,6 +35,10 @@ class InProcessCluster {
   absl::Status StartMaster() { return StartMaster(TestMasterOptions(dir_ + "/master")); }
   void StopMaster();
 
+  // Puts an AgentLinkProxy between the master and agents started from now
+  // on (the proxy follows master restarts on the same address).
+  AgentLinkProxy* EnableAgentProxy();
+
   // Starts agent `index` (a new one, or a restart on the same work dir and
   // port) with `resources` and waits until it is registered.
   absl::Status StartAgent(size_t index, const std::string& resources);
@@ -48,6 +53,7 @@ class InProcessCluster {
   std::string dir_;
   std::string master_address_;
   std::unique_ptr<master::Master> master_;
+  std::unique_ptr<AgentLinkProxy> proxy_;
   std::map<size_t, std::unique_ptr<agent::Agent>> agents_;
   // Ports of agents ever started: a restarted agent binds its old port, so
   // its executors (which know that endpoint) find it again.

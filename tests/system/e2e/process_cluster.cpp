@@ -32,8 +32,13 @@ int ProbeFreePort() {
 }
 
 ProcessCluster::~ProcessCluster() {
+  // SIGUSR1: an agent kills its executors, then stops; no task outlives the
+  // test.
+  for (auto& agent : agents_) {
+    if (agent && agent->Running()) agent->Signal(SIGUSR1);
+  }
   for (auto it = agents_.rbegin(); it != agents_.rend(); ++it) {
-    if (*it) (*it)->Stop();
+    if (*it && !(*it)->Wait(absl::Seconds(10)).ok()) (*it)->Stop();
   }
   if (master_) master_->Stop();
 }

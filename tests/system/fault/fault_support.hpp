@@ -1,6 +1,6 @@
 // Helpers of the fault-injection system tests: a real framework process
 // (recording_framework) whose every scheduler callback is a line in its log,
-// and scans of /proc for the processes a task left behind.
+// and a small tmpfs to fill.
 #ifndef AGORA_TESTS_SYSTEM_FAULT_FAULT_SUPPORT_HPP_
 #define AGORA_TESTS_SYSTEM_FAULT_FAULT_SUPPORT_HPP_
 
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "tests/support/process_scan.hpp"
 #include "tests/system/e2e/process_cluster.hpp"
 
 namespace agora::testing {
@@ -47,13 +48,6 @@ class FrameworkProcess {
  private:
   std::unique_ptr<Subprocess> process_;
 };
-
-// Live (not zombie) processes whose command line contains `marker`.
-std::vector<pid_t> LiveProcessesWith(const std::string& marker);
-// The agora-executor process serving executor `executor_id`, or -1.
-pid_t ExecutorPid(const std::string& executor_id);
-// Open descriptors of `pid` (numbers from /proc/PID/fd).
-std::vector<int> OpenDescriptors(pid_t pid);
 
 // Mounts a tmpfs of `bytes` on `dir`; false (with `why`) where mounting is
 // not allowed. UnmountTmpfs undoes it (lazy, so open files do not block).

@@ -112,9 +112,10 @@ TEST_F(MasterFaultTest, SecondMasterOnTheSameWorkDirIsRefused) {
 // Runs `argv` to completion and expects a non-zero exit whose output names
 // `expected`.
 void ExpectRefused(const std::vector<std::string>& argv, const std::string& expected) {
-  auto result = RunCommand(argv, absl::Seconds(30));
+  auto result = RunCommand(argv, absl::Seconds(15));
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_NE(result->exit_code, 0) << result->output;
+  // Exited by itself with an error (-1 would be our timeout's kill).
+  EXPECT_GT(result->exit_code, 0) << result->output;
   EXPECT_NE(result->output.find(expected), std::string::npos) << result->output;
 }
 

@@ -48,6 +48,16 @@ TEST(UpdateLedgerTest, DuplicateAcknowledgementOnOneStreamIsSkipped) {
   EXPECT_TRUE(ledger.OnAcknowledge("u1", "s2"));
 }
 
+TEST(UpdateLedgerTest, FailedAcknowledgementCanBeSentAgainOnTheSameStream) {
+  UpdateLedger ledger;
+  ledger.OnUpdate("u1", "s1");
+  ASSERT_TRUE(ledger.OnAcknowledge("u1", "s1"));
+  ledger.ForgetAcknowledge("u1", "s1");
+  EXPECT_TRUE(ledger.OnAcknowledge("u1", "s1"));
+  ledger.ForgetAcknowledge("u1", "s0");  // Another stream's failure: no effect.
+  EXPECT_FALSE(ledger.OnAcknowledge("u1", "s1"));
+}
+
 TEST(UpdateLedgerTest, UpdatesWithoutUuidAreAlwaysDelivered) {
   UpdateLedger ledger;
   EXPECT_TRUE(ledger.OnUpdate("", "s1").deliver);

@@ -1,0 +1,25 @@
+// Scans of /proc for the processes tests leave behind or look for: live
+// processes by command line, an agora-executor by its executor id, and a
+// process's open descriptors.
+#ifndef AGORA_TESTS_SUPPORT_PROCESS_SCAN_HPP_
+#define AGORA_TESTS_SUPPORT_PROCESS_SCAN_HPP_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace agora::testing {
+
+// Live (not zombie) processes whose command line starts with `marker`
+// ("sleep 3001" finds the task's sleep, not the shell or the framework that
+// carry it in their arguments).
+std::vector<pid_t> LiveProcessesWith(const std::string& marker);
+// The agora-executor process serving executor `executor_id`, or -1.
+pid_t ExecutorPid(const std::string& executor_id);
+// Open descriptors of `pid` (numbers from /proc/PID/fd).
+std::vector<int> OpenDescriptors(pid_t pid);
+
+}  // namespace agora::testing
+
+#endif  // AGORA_TESTS_SUPPORT_PROCESS_SCAN_HPP_
