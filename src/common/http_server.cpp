@@ -3,13 +3,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -100,8 +99,8 @@ struct HttpServer::Impl {
         return;
       }
       while (true) {
-        int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr,
-                           SOCK_CLOEXEC | SOCK_NONBLOCK);
+        int fd =
+            ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
           if (errno == EINTR) continue;
           if (errno != EAGAIN && errno != EWOULDBLOCK) {

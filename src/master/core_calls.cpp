@@ -277,8 +277,7 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
             << request.agent_id().value();
     return absl::OkStatus();
   }
-  RelayAcknowledgement(request.agent_id().value(), framework_id, request.task_id(),
-                       request.uuid());
+  RelayAcknowledgement(request.agent_id().value(), framework_id, request.task_id(), request.uuid());
   return absl::OkStatus();
 }
 

@@ -178,7 +178,7 @@ void MasterCore::DisconnectFramework(Framework* framework) {
 
 absl::Duration MasterCore::FailoverTimeout(const Framework& framework) const {
   return framework.info.failover_timeout() > 0 ? absl::Seconds(framework.info.failover_timeout())
-                                                : options_.framework_failover_timeout_default;
+                                               : options_.framework_failover_timeout_default;
 }
 
 void MasterCore::ArmFailoverTimer(Framework* framework, absl::Duration remaining) {

@@ -48,9 +48,9 @@ absl::Status MasterCore::Recover() {
             : recovery_time_;
     frameworks_[id] = std::move(framework);
   }
-  LOG(INFO) << "Recovered from the registry: " << recovering_agents_
-            << " agents to re-register, " << frameworks_.size() << " frameworks to re-subscribe, "
-            << gone_agents_.size() << " gone agents";
+  LOG(INFO) << "Recovered from the registry: " << recovering_agents_ << " agents to re-register, "
+            << frameworks_.size() << " frameworks to re-subscribe, " << gone_agents_.size()
+            << " gone agents";
   return absl::OkStatus();
 }
 
@@ -63,9 +63,8 @@ void MasterCore::Start() {
   const absl::Time now = loop_->Now();
   for (auto& [id, framework] : frameworks_) {
     if (framework->connected) continue;
-    const absl::Duration left =
-        std::max(absl::ZeroDuration(),
-                 FailoverTimeout(*framework) - (now - framework->unregistered_time));
+    const absl::Duration left = std::max(
+        absl::ZeroDuration(), FailoverTimeout(*framework) - (now - framework->unregistered_time));
     ArmFailoverTimer(framework.get(), left);
     // Record when its timeout started, so repeated restarts cannot extend it.
     internal::Operation& op = operations.emplace_back();
@@ -92,8 +91,7 @@ void MasterCore::OnReregisterTimeout() {
     if (agent->recovered) unreachable_queue_.push_back(id);
   }
   if (!unreachable_queue_.empty()) {
-    LOG(WARNING) << unreachable_queue_.size()
-                 << " recovered agents did not re-register within "
+    LOG(WARNING) << unreachable_queue_.size() << " recovered agents did not re-register within "
                  << absl::FormatDuration(options_.agent_reregister_timeout)
                  << "; marking them unreachable at "
                  << options_.recovered_agents_unreachable_per_second << " per second";

@@ -90,13 +90,15 @@ std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, Mas
   routes["/health"] = [loop, core] {
     auto health = FromLoop<MasterHealth>(loop, [core] { return core->Health(); });
     if (!health) return Unavailable();
-    if (!health->durable) return HttpResponse{503, "text/plain; charset=utf-8", health->reason + "\n"};
+    if (!health->durable)
+      return HttpResponse{503, "text/plain; charset=utf-8", health->reason + "\n"};
     return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
   };
   routes["/ready"] = [loop, core] {
     auto health = FromLoop<MasterHealth>(loop, [core] { return core->Health(); });
     if (!health) return Unavailable();
-    if (!health->ready) return HttpResponse{503, "text/plain; charset=utf-8", health->reason + "\n"};
+    if (!health->ready)
+      return HttpResponse{503, "text/plain; charset=utf-8", health->reason + "\n"};
     return HttpResponse{200, "text/plain; charset=utf-8", "ready\n"};
   };
   routes["/metrics"] = [loop, core] {

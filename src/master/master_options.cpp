@@ -46,8 +46,7 @@ absl::Status MasterOptions::Validate() const {
   }
   if (work_dir.empty()) return InvalidField("work_dir", "required by the local registry");
   if (work_dir.front() != '/') {
-    return InvalidField("work_dir",
-                        absl::StrCat("must be an absolute path, got '", work_dir, "'"));
+    return InvalidField("work_dir", absl::StrCat("must be an absolute path, got '", work_dir, "'"));
   }
   if (auto s = NonNegativeDuration("offer_timeout", offer_timeout); !s.ok()) return s;
   if (auto s = PositiveDuration("agent_heartbeat_interval", agent_heartbeat_interval); !s.ok())
@@ -59,9 +58,9 @@ absl::Status MasterOptions::Validate() const {
   if (auto s = PositiveDuration("agent_reregister_timeout", agent_reregister_timeout); !s.ok())
     return s;
   if (recovered_agents_unreachable_per_second < 1) {
-    return InvalidField("recovered_agents_unreachable_per_second",
-                        absl::StrCat("must be at least 1, got ",
-                                     recovered_agents_unreachable_per_second));
+    return InvalidField(
+        "recovered_agents_unreachable_per_second",
+        absl::StrCat("must be at least 1, got ", recovered_agents_unreachable_per_second));
   }
   if (auto s = PositiveDuration("framework_failover_timeout_default",
                                 framework_failover_timeout_default);

@@ -34,8 +34,8 @@ class UpdateDedup {
   static constexpr size_t kMaxAckedPerTask = 8;
 
   enum class Decision {
-    kForward,      // Send to the framework (and call OnForwarded if it went out).
-    kDrop,         // Already on the framework's live stream, not yet acknowledged.
+    kForward,        // Send to the framework (and call OnForwarded if it went out).
+    kDrop,           // Already on the framework's live stream, not yet acknowledged.
     kReacknowledge,  // The framework acknowledged it: relay the ack to the agent.
   };
 

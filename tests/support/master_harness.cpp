@@ -168,6 +168,49 @@ void MasterHarness::Disconnect(const Scheduler& scheduler) {
   loop_.RunUntilIdle();
 }
 
+absl::Status MasterHarness::Reconcile(const Scheduler& scheduler, const std::string& task_id,
+                                      const std::string& agent_id) {
+  v1::ReconcileRequest request;
+  *request.mutable_header() = scheduler.header();
+  auto* task = request.add_tasks();
+  task->mutable_task_id()->set_value(task_id);
+  if (!agent_id.empty()) task->mutable_agent_id()->set_value(agent_id);
+  absl::Status status = core_->Reconcile(request);
+  loop_.RunUntilIdle();
+  return status;
+}
+
+absl::Status MasterHarness::Kill(const Scheduler& scheduler, const std::string& task_id,
+                                 const std::string& agent_id) {
+  v1::KillRequest request;
+  *request.mutable_header() = scheduler.header();
+  request.mutable_task_id()->set_value(task_id);
+  if (!agent_id.empty()) request.mutable_agent_id()->set_value(agent_id);
+  absl::Status status = core_->Kill(request);
+  loop_.RunUntilIdle();
+  return status;
+}
+
+absl::Status MasterHarness::Acknowledge(const Scheduler& scheduler, const std::string& agent_id,
+                                        const std::string& task_id, const std::string& uuid) {
+  v1::AcknowledgeRequest request;
+  *request.mutable_header() = scheduler.header();
+  request.mutable_agent_id()->set_value(agent_id);
+  request.mutable_task_id()->set_value(task_id);
+  request.set_uuid(uuid);
+  absl::Status status = core_->Acknowledge(request);
+  loop_.RunUntilIdle();
+  return status;
+}
+
+absl::Status MasterHarness::Teardown(const Scheduler& scheduler) {
+  v1::TeardownRequest request;
+  *request.mutable_header() = scheduler.header();
+  absl::Status status = core_->Teardown(request);
+  loop_.RunUntilIdle();
+  return status;
+}
+
 MasterHarness::AgentConn MasterHarness::RegisterAgent(const std::string& hostname,
                                                       const std::string& resources) {
   AgentConn agent;
@@ -212,6 +255,22 @@ void MasterHarness::Disconnect(const AgentConn& agent) {
   agent.sink->Close(absl::CancelledError("agent went away"));
   core_->OnAgentDisconnected(agent.connection);
   loop_.RunUntilIdle();
+}
+
+void MasterHarness::Heartbeat(const AgentConn& agent) {
+  internal::AgentMessage message;
+  message.set_type(internal::AgentMessage::HEARTBEAT);
+  EXPECT_TRUE(core_->OnAgentMessage(agent.connection, message).ok());
+}
+
+void MasterHarness::AdvanceWithHeartbeats(absl::Duration delta,
+                                          const std::vector<AgentConn>& agents) {
+  while (delta > absl::ZeroDuration()) {
+    const absl::Duration step = std::min(delta, absl::Seconds(1));
+    for (const auto& agent : agents) Heartbeat(agent);
+    loop_.AdvanceTime(step);
+    delta -= step;
+  }
 }
 
 void MasterHarness::SendUpdate(const AgentConn& agent, const std::string& framework_id,
@@ -277,14 +336,16 @@ v1::Task MasterHarness::Reported(v1::Task task, v1::TaskState state) {
 }
 
 v1::AgentSummary MasterHarness::AgentSummary(const std::string& agent_id) {
-  for (const auto& agent : core_->GetAgents(v1::GetAgentsRequest()).agents()) {
+  const v1::GetAgentsResponse response = core_->GetAgents(v1::GetAgentsRequest());
+  for (const auto& agent : response.agents()) {
     if (agent.info().id().value() == agent_id) return agent;
   }
   return v1::AgentSummary();
 }
 
 v1::FrameworkSummary MasterHarness::FrameworkSummary(const std::string& framework_id) {
-  for (const auto& framework : core_->GetFrameworks(v1::GetFrameworksRequest()).frameworks()) {
+  const v1::GetFrameworksResponse response = core_->GetFrameworks(v1::GetFrameworksRequest());
+  for (const auto& framework : response.frameworks()) {
     if (framework.info().id().value() == framework_id) return framework;
   }
   return v1::FrameworkSummary();

@@ -123,6 +123,14 @@ class MasterHarness {
   Scheduler Subscribe(v1::FrameworkInfo info);
   // The scheduler's stream broke.
   void Disconnect(const Scheduler& scheduler);
+  // Scheduler calls; each runs the loop until idle afterwards.
+  absl::Status Reconcile(const Scheduler& scheduler, const std::string& task_id,
+                         const std::string& agent_id);
+  absl::Status Kill(const Scheduler& scheduler, const std::string& task_id,
+                    const std::string& agent_id = "");
+  absl::Status Acknowledge(const Scheduler& scheduler, const std::string& agent_id,
+                           const std::string& task_id, const std::string& uuid);
+  absl::Status Teardown(const Scheduler& scheduler);
 
   // --- Agents. ---
   struct AgentConn {
@@ -138,6 +146,11 @@ class MasterHarness {
   AgentConn Reregister(const v1::AgentInfo& info, std::vector<v1::Task> tasks);
   // The agent's stream broke.
   void Disconnect(const AgentConn& agent);
+  // The agent sends a heartbeat.
+  void Heartbeat(const AgentConn& agent);
+  // Advances the clock by `delta` in steps of at most a second, with
+  // `agents` heartbeating at every step (so they stay reachable).
+  void AdvanceWithHeartbeats(absl::Duration delta, const std::vector<AgentConn>& agents);
   // The agent sends a status update for a task.
   void SendUpdate(const AgentConn& agent, const std::string& framework_id,
                   const std::string& task_id, v1::TaskState state, const std::string& uuid);
