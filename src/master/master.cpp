@@ -73,6 +73,15 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
   impl->operators = std::make_unique<OperatorService>(
       impl->loop.get(), impl->core.get(), options.flags.empty() ? options.ToMap() : options.flags);
 
+  // Both ports are bound before the first registry write: a master that
+  // cannot listen changes nothing on disk. Until the loop starts, HTTP
+  // requests wait for it (/ready says "recovering" once it runs Start()).
+  if (options.http_port >= 0) {
+    auto http = HttpServer::Start(options.ip, options.http_port,
+                                  MasterHttpRoutes(impl->loop.get(), impl->core.get()));
+    if (!http.ok()) return http.status();
+    impl->http = std::move(*http);
+  }
   // Start() (the first registry write) is queued ahead of any request the
   // server can post, and runs only once the loop starts, after the bind.
   impl->loop->Post([core = impl->core.get()] { core->Start(); });
@@ -95,15 +104,6 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
   impl->core->set_master_address(impl->address);
   impl->loop->Start();
 
-  if (options.http_port >= 0) {
-    auto http = HttpServer::Start(options.ip, options.http_port,
-                                  MasterHttpRoutes(impl->loop.get(), impl->core.get()));
-    if (!http.ok()) {
-      Master stopper(std::move(impl));
-      return http.status();
-    }
-    impl->http = std::move(*http);
-  }
   LOG(INFO) << "Master " << impl->id << " serving gRPC on " << impl->address << ", HTTP on port "
             << (impl->http ? impl->http->port() : -1) << ", work_dir=" << options.work_dir;
   return std::unique_ptr<Master>(new Master(std::move(impl)));
