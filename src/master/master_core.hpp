@@ -9,7 +9,8 @@
 //
 // Implementation split: master_core.cpp (lifecycle, allocation, offers),
 // core_frameworks.cpp (subscribe, failover, teardown), core_calls.cpp
-// (scheduler commands), core_agents.cpp (agent channel), core_recovery.cpp
+// (scheduler commands), core_agents.cpp (agent channel), core_admission.cpp
+// (agent (re-)registration), core_recovery.cpp
 // (registry recovery, re-registration window, durability and step-down),
 // core_state.cpp (operator snapshots, metrics).
 #ifndef AGORA_MASTER_MASTER_CORE_HPP_
@@ -218,7 +219,7 @@ class MasterCore {
   void RemoveFramework(const std::string& framework_id, const std::string& reason);
   void PersistFramework(const Framework& framework);
 
-  // core_agents.cpp
+  // core_agents.cpp (and core_admission.cpp: AdmitAgent, SendDeferredCommands)
   absl::Status HandleRegister(uint64_t connection, const internal::AgentMessage::Register& reg);
   absl::Status HandleReregister(uint64_t connection, const internal::AgentMessage::Reregister& reg);
   void AdmitAgent(uint64_t connection, const v1::AgentInfo& info, const std::string& version,
