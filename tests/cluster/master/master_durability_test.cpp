@@ -6,10 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/resources.hpp"
@@ -21,6 +24,7 @@ namespace agora::master {
 namespace {
 
 using agora::testing::FakeAgentClient;
+using agora::testing::SchedulerClient;
 
 class MasterDurabilityTest : public ::testing::Test {
  protected:
@@ -120,6 +124,64 @@ TEST_F(MasterDurabilityTest, UnwritableRegistryStepsTheMasterDownThroughTheHook)
   EXPECT_NE(health.find("503"), std::string::npos) << health;
   EXPECT_NE(health.find("registry"), std::string::npos) << health;
   EXPECT_NE(agora::testing::HttpGet(master->http_port(), "/ready").find("503"), std::string::npos);
+}
+
+// Through a real restart on the same work dir (LocalRegistry on disk): the
+// framework and the agent are listed at once, the framework as
+// disconnected; the agent that does not return becomes unreachable after the
+// window, and the framework is removed when its failover timeout runs out.
+TEST_F(MasterDurabilityTest, RestartedMasterListsWhatDidNotComeBackThenTimesItOut) {
+  options_.agent_reregister_timeout = absl::Milliseconds(300);
+  auto master = StartMaster();
+  ASSERT_NE(master, nullptr);
+  std::string agent_id;
+  std::string framework_id;
+  {
+    FakeAgentClient agent(master->address());
+    agent_id = agent.Register(Res("cpus:1;mem:64"));
+    ASSERT_FALSE(agent_id.empty());
+    SchedulerClient scheduler(master->address());
+    v1::FrameworkInfo info;
+    info.set_name("restarted");
+    info.set_user("nobody");
+    info.add_roles("*");
+    info.set_failover_timeout(1.0);
+    ASSERT_TRUE(scheduler.Subscribe(info));
+    framework_id = scheduler.header.framework_id().value();
+  }
+  master->Stop();
+  master.reset();
+  master = StartMaster();
+  ASSERT_NE(master, nullptr);
+  auto stub = v1::MasterOperator::NewStub(
+      grpc::CreateChannel(master->address(), grpc::InsecureChannelCredentials()));
+  auto agents = [&] {
+    grpc::ClientContext context;
+    v1::GetAgentsResponse response;
+    EXPECT_TRUE(stub->GetAgents(&context, v1::GetAgentsRequest(), &response).ok());
+    return response;
+  };
+  auto frameworks = [&] {
+    grpc::ClientContext context;
+    v1::GetFrameworksResponse response;
+    EXPECT_TRUE(stub->GetFrameworks(&context, v1::GetFrameworksRequest(), &response).ok());
+    return response;
+  };
+  ASSERT_EQ(agents().agents_size(), 1);
+  EXPECT_EQ(agents().agents(0).info().id().value(), agent_id);
+  ASSERT_EQ(frameworks().frameworks_size(), 1);
+  EXPECT_EQ(frameworks().frameworks(0).info().id().value(), framework_id);
+  EXPECT_FALSE(frameworks().frameworks(0).connected());
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto wait = [&](const std::function<bool()>& done) {
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  };
+  EXPECT_TRUE(wait([&] { return agents().agents(0).status() == v1::AgentSummary::UNREACHABLE; }));
+  EXPECT_TRUE(wait([&] { return frameworks().frameworks_size() == 0; }));
 }
 
 // Every socket the master opened (gRPC and HTTP, listening and accepted) is
