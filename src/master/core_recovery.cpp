@@ -48,6 +48,7 @@ absl::Status MasterCore::Recover() {
             : recovery_time_;
     frameworks_[id] = std::move(framework);
   }
+  for (const auto& id : registry.removed_frameworks()) removed_frameworks_.insert(id.value());
   LOG(INFO) << "Recovered from the registry: " << recovering_agents_ << " agents to re-register, "
             << frameworks_.size() << " frameworks to re-subscribe, " << gone_agents_.size()
             << " gone agents";

@@ -129,6 +129,17 @@ TEST(FrameworkFailoverTest, FrameworkRemovedWhileTheAgentWasAwayAcrossARestartIs
   EXPECT_EQ(h.core().GetTasks(v1::GetTasksRequest())->tasks_size(), 0);
 }
 
+TEST(FrameworkFailoverTest, TornDownFrameworkCannotResubscribeAfterARestart) {
+  MasterHarness h;
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch"));
+  ASSERT_TRUE(h.Teardown(framework).ok());
+  ASSERT_TRUE(h.Restart().ok());
+  auto again = h.Subscribe(WithId(MasterHarness::FrameworkInfo("batch"), framework.framework_id));
+  EXPECT_TRUE(again.framework_id.empty());
+  EXPECT_TRUE(absl::IsFailedPrecondition(again.sink->close_status)) << again.sink->close_status;
+  EXPECT_EQ(h.registry().durable.removed_frameworks_size(), 1);
+}
+
 TEST(FrameworkFailoverTest, UpdatesForARemovedFrameworkAreAcknowledgedByTheMaster) {
   MasterHarness h;
   auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch"));
