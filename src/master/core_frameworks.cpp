@@ -153,6 +153,10 @@ void MasterCore::StartFrameworkHeartbeats(Framework* framework) {
 
 void MasterCore::OnFrameworkStreamClosed(uint64_t stream_token) {
   DCHECK(loop_->IsInLoopThread());
+  // Streams closed by the master's own shutdown or step-down do not start
+  // failover clocks: the registry keeps the framework as connected, so the
+  // next master gives it its full timeout.
+  if (shut_down_) return;
   auto token = stream_frameworks_.find(stream_token);
   if (token == stream_frameworks_.end()) return;
   const std::string id = token->second;

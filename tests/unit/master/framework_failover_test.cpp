@@ -59,6 +59,20 @@ TEST(FrameworkFailoverTest, FrameworkConnectedAtTheCrashGetsItsFullTimeoutFromRe
   EXPECT_FALSE(Listed(h, framework.framework_id));
 }
 
+TEST(FrameworkFailoverTest, StreamsClosedByAMasterShutdownDoNotStartTheFailoverClock) {
+  MasterHarness h;
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch", 100));
+  h.core().Shutdown();
+  h.core().OnFrameworkStreamClosed(framework.token);  // The reactor reports it.
+  h.loop().RunUntilIdle();
+  ASSERT_EQ(h.registry().durable.frameworks_size(), 1);
+  EXPECT_EQ(h.registry().durable.frameworks(0).disconnected_time(), 0);
+  h.Advance(absl::Seconds(500));  // Down for longer than the timeout.
+  ASSERT_TRUE(h.Restart().ok());
+  h.Advance(absl::Seconds(100) - absl::Milliseconds(1));
+  EXPECT_TRUE(Listed(h, framework.framework_id));
+}
+
 TEST(FrameworkFailoverTest, RepeatedRestartsDoNotExtendTheFailoverTimeout) {
   MasterHarness h;
   auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch", 100));
