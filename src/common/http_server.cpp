@@ -1,9 +1,14 @@
 #include "common/http_server.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -81,12 +86,35 @@ struct HttpServer::Impl {
   int port = 0;
   bool stopped = false;
 
+  // Waits for the listening socket to become readable, then accepts with
+  // accept4(SOCK_CLOEXEC): a connection's descriptor is close-on-exec from
+  // its first instant, so a process the daemon spawns meanwhile (an executor,
+  // a task) never inherits it.
   void Accept() {
-    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_wait(tcp::acceptor::wait_read, [this](beast::error_code ec) {
       if (ec) {
         if (ec == asio::error::operation_aborted) return;
         LOG(WARNING) << "HTTP accept failed: " << ec.message();
-      } else {
+        Accept();
+        return;
+      }
+      while (true) {
+        int fd =
+            ::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+          if (errno == EINTR) continue;
+          if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            LOG(WARNING) << "HTTP accept failed: " << std::strerror(errno);
+          }
+          break;
+        }
+        tcp::socket socket(io);
+        beast::error_code assign_ec;
+        socket.assign(acceptor.local_endpoint().protocol(), fd, assign_ec);
+        if (assign_ec) {
+          ::close(fd);
+          continue;
+        }
         std::make_shared<Session>(std::move(socket), &routes)->Run();
       }
       Accept();
@@ -102,7 +130,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   auto address = asio::ip::make_address(ip, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("ip: not an address: ", ip));
   tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
-  impl->acceptor.open(endpoint.protocol(), ec);
+  // Opened close-on-exec (Asio's open() is not): children never hold the
+  // port after this daemon restarts.
+  const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", ip, ":", port,
+                                               ": socket: ", std::strerror(errno)));
+  }
+  impl->acceptor.assign(endpoint.protocol(), fd, ec);
+  if (ec) ::close(fd);
+  if (!ec) impl->acceptor.native_non_blocking(true, ec);
   if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);

@@ -138,114 +138,15 @@ absl::Status MasterCore::HandleReregister(uint64_t connection,
   return absl::OkStatus();
 }
 
-void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
-                            const std::string& version, bool reregister,
-                            std::vector<v1::Task> tasks) {
-  internal::Operation op;
-  op.set_type(internal::Operation::PUT_AGENT);
-  *op.mutable_agent()->mutable_info() = info;
-  op.mutable_agent()->set_status(internal::AgentRecord::ADMITTED);
-  // The admission is durable before the agent hears about it.
-  registry_->Apply({op}, [this, connection, info, version, reregister,
-                          tasks = std::move(tasks)](absl::Status status) mutable {
-    auto link = connections_.find(connection);
-    if (link == connections_.end() || shut_down_) return;  // Stream gone; the agent retries.
-    if (!status.ok()) {
-      link->second->Close(absl::UnavailableError(
-          absl::StrCat("could not persist the agent's admission: ", status.message())));
-      return;
-    }
-    const std::string id = info.id().value();
-    const absl::Time now = loop_->Now();
-    auto& slot = agents_[id];
-    if (!slot) {
-      slot = std::make_unique<Agent>();
-      slot->registered_time = now;
-    } else if (slot->sink && slot->connection != connection) {
-      slot->sink->Close(absl::AbortedError("replaced by a newer connection of the same agent"));
-      connection_agents_.erase(slot->connection);
-    }
-    Agent* agent = slot.get();
-    const bool was_unreachable = !agent->reachable;
-    agent->info = info;
-    agent->total = *Resources::FromProto(info.resources());
-    agent->version = version;
-    agent->sink = link->second;
-    agent->connection = connection;
-    agent->reachable = true;
-    agent->missed_heartbeats = 0;
-    if (reregister) agent->reregistered_time = now;
-    connection_agents_[connection] = id;
-    recovered_agents_.erase(id);
-
-    // Rebuild the agent's tasks from its report.
-    std::set<std::pair<std::string, std::string>> reported;
-    for (auto& task : tasks) {
-      const std::string framework_id = task.framework_id().value();
-      const std::string task_id = task.task_id().value();
-      reported.insert({framework_id, task_id});
-      v1::Task* known = tasks_.Find(framework_id, task_id);
-      if (known == nullptr) {
-        tasks_.Add(std::move(task));
-        continue;
-      }
-      const v1::TaskState before = known->state();
-      if (!IsTerminalState(before)) known->set_state(task.state());
-      if (task.has_status()) *known->mutable_status() = task.status();
-      if (before == v1::TASK_UNREACHABLE) {
-        SendUpdate(framework_id,
-                   MasterStatus(*known, known->state(), v1::TaskStatus::REASON_UNSPECIFIED,
-                                "the agent re-registered"));
-      }
-    }
-    std::vector<v1::Task*> missing;
-    for (v1::Task* task : tasks_.ActiveOnAgent(id)) {
-      if (!reported.count({task->framework_id().value(), task->task_id().value()}) &&
-          !IsTerminalState(task->state()) && reregister) {
-        missing.push_back(task);
-      }
-    }
-    for (v1::Task* task : missing) {
-      const std::string framework_id = task->framework_id().value();
-      const std::string task_id = task->task_id().value();
-      v1::TaskState state = task->state() == v1::TASK_STAGING ? v1::TASK_DROPPED : v1::TASK_GONE;
-      v1::TaskStatus status = MasterStatus(*task, state, v1::TaskStatus::REASON_AGENT_RESTARTED,
-                                           "the re-registered agent does not have this task");
-      tasks_.Update(framework_id, status);
-      SendUpdate(framework_id, status);
-      tasks_.Complete(framework_id, task_id);
-    }
-    // The allocator learns the agent with what its live tasks use.
-    std::vector<ResourceUse> used;
-    for (const v1::Task* task : tasks_.ActiveOnAgent(id)) {
-      if (IsTerminalState(task->state())) continue;
-      used.push_back(ResourceUse{task->framework_id().value(), TaskRole(*task),
-                                 *Resources::FromProto(task->resources())});
-    }
-    // Offers still out on a replaced connection would double-book resources
-    // once the allocator re-learns the agent.
-    RescindOffersOfAgent(id);
-    allocation_->RemoveAgent(id);
-    allocation_->AddAgent(id, agent->total, used);
-
-    internal::MasterMessage reply;
-    reply.set_type(reregister ? internal::MasterMessage::REREGISTERED
-                              : internal::MasterMessage::REGISTERED);
-    reply.mutable_registered()->mutable_agent_id()->set_value(id);
-    reply.mutable_registered()->set_master_id(master_id_);
-    reply.mutable_registered()->set_heartbeat_interval_seconds(
-        absl::ToDoubleSeconds(options_.agent_heartbeat_interval));
-    reply.mutable_registered()->set_max_missed_heartbeats(
-        static_cast<uint32_t>(options_.max_missed_heartbeats));
-    agent->sink->Send(std::move(reply));
-    loop_->Cancel(agent->heartbeat_timer);
-    agent->heartbeat_timer = loop_->RunAfter(options_.agent_heartbeat_interval,
-                                             [this, id] { OnAgentHeartbeatTick(id); });
-    LOG(INFO) << (reregister ? "Agent re-registered" : "Agent registered") << " agent_id=" << id
-              << " hostname=" << info.hostname() << " resources=" << agent->total
-              << (was_unreachable ? " (was unreachable)" : "");
-    RequestAllocation();
-  });
+void MasterCore::RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
+                                      const v1::TaskID& task_id, const std::string& uuid) {
+  internal::MasterMessage message;
+  message.set_type(internal::MasterMessage::ACKNOWLEDGE);
+  auto* ack = message.mutable_acknowledge();
+  ack->mutable_framework_id()->set_value(framework_id);
+  *ack->mutable_task_id() = task_id;
+  ack->set_uuid(uuid);
+  SendToAgent(agent_id, std::move(message));
 }
 
 void MasterCore::HandleStatusUpdate(Agent* agent,
@@ -259,15 +160,54 @@ void MasterCore::HandleStatusUpdate(Agent* agent,
   }
   v1::TaskStatus status = update.status();
   *status.mutable_agent_id() = agent->info.id();
+  const std::string agent_id = agent->info.id().value();
+  const std::string& task_id = status.task_id().value();
+  auto framework = frameworks_.find(framework_id);
+  if (framework == frameworks_.end()) {
+    // Removed for good: nobody will acknowledge, so the master does (the
+    // agent stops retrying), and a live task is shut down with it.
+    VLOG(1) << "Status update for removed framework_id=" << framework_id << " task_id=" << task_id;
+    if (!status.uuid().empty()) {
+      RelayAcknowledgement(agent_id, framework_id, status.task_id(), status.uuid());
+    }
+    if (!IsTerminalState(status.state())) {
+      internal::MasterMessage message;
+      message.set_type(internal::MasterMessage::SHUTDOWN_FRAMEWORK);
+      message.mutable_shutdown_framework()->mutable_framework_id()->set_value(framework_id);
+      SendToAgent(agent_id, std::move(message));
+    }
+    return;
+  }
   TaskBook::UpdateResult result = tasks_.Update(framework_id, status, update.latest_state());
   if (result.became_terminal) {
-    RecoverTaskResources(*tasks_.Find(framework_id, status.task_id().value()));
+    RecoverTaskResources(*tasks_.Find(framework_id, task_id));
   }
-  VLOG(1) << "Status update task_id=" << status.task_id().value()
-          << " state=" << ShortStateName(status.state()) << " framework_id=" << framework_id;
+  const Framework& owner = *framework->second;
+  const uint64_t live_stream = owner.connected && owner.subscribed ? owner.stream_token : 0;
+  switch (dedup_.OnAgentUpdate(framework_id, task_id, status.uuid(), live_stream)) {
+    case UpdateDedup::Decision::kReacknowledge:
+      ++counters_.status_updates_duplicate;
+      ++counters_.acknowledgements_relayed_again;
+      VLOG(1) << "Update already acknowledged; relaying the ack again task_id=" << task_id;
+      RelayAcknowledgement(agent_id, framework_id, status.task_id(), status.uuid());
+      tasks_.Acknowledge(framework_id, task_id, status.uuid());
+      return;
+    case UpdateDedup::Decision::kDrop:
+      ++counters_.status_updates_duplicate;
+      VLOG(1) << "Dropping a repeat of an update in flight task_id=" << task_id;
+      return;
+    case UpdateDedup::Decision::kForward:
+      break;
+  }
+  VLOG(1) << "Status update task_id=" << task_id << " state=" << ShortStateName(status.state())
+          << " framework_id=" << framework_id;
   SendUpdate(framework_id, status);
+  if (live_stream != 0) {
+    ++counters_.status_updates_forwarded;
+    dedup_.OnForwarded(framework_id, task_id, status.uuid(), live_stream);
+  }
   if (result.known && status.uuid().empty() && IsTerminalState(status.state())) {
-    tasks_.Complete(framework_id, status.task_id().value());
+    tasks_.Complete(framework_id, task_id);
   }
 }
 
@@ -296,6 +236,10 @@ void MasterCore::MarkAgentUnreachable(const std::string& agent_id) {
   if (it == agents_.end()) return;
   Agent* agent = it->second.get();
   agent->reachable = false;
+  if (agent->recovered) {
+    agent->recovered = false;
+    --recovering_agents_;
+  }
   agent->unreachable_time = loop_->Now();
   internal::Operation op;
   op.set_type(internal::Operation::PUT_AGENT);
@@ -303,10 +247,9 @@ void MasterCore::MarkAgentUnreachable(const std::string& agent_id) {
   op.mutable_agent()->set_status(internal::AgentRecord::UNREACHABLE);
   op.mutable_agent()->set_status_time(UnixSeconds(agent->unreachable_time));
   // Act only once the registry says so.
-  registry_->Apply({op}, [this, agent_id](absl::Status status) {
+  Persist({op}, [this, agent_id] {
     auto it = agents_.find(agent_id);
-    if (it == agents_.end() || it->second->reachable || shut_down_) return;
-    if (!status.ok()) LOG(ERROR) << "Could not persist unreachable agent_id=" << agent_id;
+    if (it == agents_.end() || it->second->reachable) return;
     Agent* agent = it->second.get();
     DetachAgentConnection(agent);
     for (v1::Task* task : tasks_.ActiveOnAgent(agent_id)) {
@@ -330,7 +273,7 @@ void MasterCore::MarkAgentUnreachable(const std::string& agent_id) {
 void MasterCore::DetachAgentConnection(Agent* agent) {
   const std::string agent_id = agent->info.id().value();
   RescindOffersOfAgent(agent_id);
-  allocation_->SetAgentActive(agent_id, false);
+  if (agent->in_allocator) allocation_->SetAgentActive(agent_id, false);
   if (agent->sink) {
     agent->sink->Close(absl::UnavailableError("agent detached"));
     connection_agents_.erase(agent->connection);

@@ -207,18 +207,26 @@ absl::Status MasterCore::Kill(const v1::KillRequest& request) {
   kill->mutable_framework_id()->set_value(framework_id);
   *kill->mutable_task_id() = request.task_id();
   if (request.has_kill_policy()) *kill->mutable_kill_policy() = request.kill_policy();
+  // While the task's agent is away the kill is remembered and sent when the
+  // agent re-registers still running the task.
+  auto send_or_defer = [this, &framework_id, &request, &message](const std::string& agent_id) {
+    if (SendToAgent(agent_id, message)) return;
+    auto agent = agents_.find(agent_id);
+    LOG(INFO) << "Kill of task_id=" << request.task_id().value()
+              << " deferred until agent_id=" << agent_id << " re-registers";
+    agent->second->pending_kills[{framework_id, request.task_id().value()}] = message;
+  };
   v1::Task* task = tasks_.Find(framework_id, request.task_id().value());
-  if (task != nullptr) {
+  if (task != nullptr && agents_.count(task->agent_id().value())) {
     if (IsTerminalState(task->state())) return absl::OkStatus();
     if (!request.has_kill_policy() && task->info().has_kill_policy())
       *kill->mutable_kill_policy() = task->info().kill_policy();
-    if (!SendToAgent(task->agent_id().value(), message)) {
-      LOG(WARNING) << "Kill of task_id=" << task->task_id().value()
-                   << " deferred: its agent is not connected";
-    }
+    send_or_defer(task->agent_id().value());
     return absl::OkStatus();
   }
-  if (request.has_agent_id() && SendToAgent(request.agent_id().value(), message)) {
+  if (task != nullptr && IsTerminalState(task->state())) return absl::OkStatus();
+  if (request.has_agent_id() && agents_.count(request.agent_id().value())) {
+    send_or_defer(request.agent_id().value());
     return absl::OkStatus();
   }
   v1::Task unknown;
@@ -260,19 +268,16 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
     return InvalidField("uuid", "required (updates without a uuid need no acknowledgement)");
   }
   const std::string& framework_id = request.header().framework_id().value();
-  internal::MasterMessage message;
-  message.set_type(internal::MasterMessage::ACKNOWLEDGE);
-  auto* ack = message.mutable_acknowledge();
-  ack->mutable_framework_id()->set_value(framework_id);
-  *ack->mutable_task_id() = request.task_id();
-  ack->set_uuid(request.uuid());
-  if (!SendToAgent(request.agent_id().value(), std::move(message))) {
-    // The agent resends the update once it is back; the framework acks again.
+  // Remembered even when the agent is away: a repeat of this update is then
+  // answered with this acknowledgement instead of reaching the framework.
+  dedup_.OnAcknowledged(framework_id, request.task_id().value(), request.uuid());
+  tasks_.Acknowledge(framework_id, request.task_id().value(), request.uuid());
+  if (!agents_.count(request.agent_id().value()) || !agents_[request.agent_id().value()]->sink) {
     VLOG(1) << "Acknowledgement for an agent that is not connected agent_id="
             << request.agent_id().value();
     return absl::OkStatus();
   }
-  tasks_.Acknowledge(framework_id, request.task_id().value(), request.uuid());
+  RelayAcknowledgement(request.agent_id().value(), framework_id, request.task_id(), request.uuid());
   return absl::OkStatus();
 }
 
@@ -326,8 +331,12 @@ absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request) {
       SendUpdate(framework_id, latest(*task));
       continue;
     }
-    if (recovered_agents_.count(agent_id)) continue;  // Not back yet: no answer.
+    // An agent recovered from the registry may still come back with the
+    // task: no answer rather than a wrong one. (A request without the agent
+    // id cannot be matched to a recovering agent and gets TASK_UNKNOWN, so
+    // schedulers should name the agent.)
     auto agent = agents_.find(agent_id);
+    if (agent != agents_.end() && agent->second->recovered) continue;
     if (agent != agents_.end() && !agent->second->reachable) {
       SendUpdate(framework_id,
                  MasterStatus(probe, v1::TASK_UNREACHABLE, v1::TaskStatus::REASON_RECONCILIATION,

@@ -101,17 +101,7 @@ absl::Status MasterCore::Subscribe(const v1::SubscribeRequest& request,
   op.set_type(internal::Operation::PUT_FRAMEWORK);
   *op.mutable_framework()->mutable_info() = framework->info;
   op.mutable_framework()->set_registered_time(UnixSeconds(framework->registered_time));
-  registry_->Apply({op}, [this, id, token](absl::Status status) {
-    if (!status.ok()) {
-      auto it = frameworks_.find(id);
-      if (it != frameworks_.end() && it->second->stream_token == token && it->second->sink) {
-        it->second->sink->Close(absl::UnavailableError(
-            absl::StrCat("could not persist the framework: ", status.message())));
-      }
-      return;
-    }
-    CompleteSubscribe(id, token);
-  });
+  Persist({op}, [this, id, token] { CompleteSubscribe(id, token); });
   LOG(INFO) << (is_new ? "Subscribing new" : "Re-subscribing") << " framework framework_id=" << id
             << " name=" << info.name();
   return absl::OkStatus();
@@ -163,6 +153,10 @@ void MasterCore::StartFrameworkHeartbeats(Framework* framework) {
 
 void MasterCore::OnFrameworkStreamClosed(uint64_t stream_token) {
   DCHECK(loop_->IsInLoopThread());
+  // Streams closed by the master's own shutdown or step-down do not start
+  // failover clocks: the registry keeps the framework as connected, so the
+  // next master gives it its full timeout.
+  if (shut_down_) return;
   auto token = stream_frameworks_.find(stream_token);
   if (token == stream_frameworks_.end()) return;
   const std::string id = token->second;
@@ -182,12 +176,19 @@ void MasterCore::DisconnectFramework(Framework* framework) {
   loop_->Cancel(framework->heartbeat_timer);
   RescindOffersOfFramework(id);
   if (framework->in_allocator) allocation_->SetFrameworkActive(id, false);
-  absl::Duration timeout = framework->info.failover_timeout() > 0
-                               ? absl::Seconds(framework->info.failover_timeout())
-                               : options_.framework_failover_timeout_default;
-  loop_->Cancel(framework->failover_timer);
-  framework->failover_timer = loop_->RunAfter(timeout, [this, id] { OnFailoverTimeout(id); });
+  ArmFailoverTimer(framework, FailoverTimeout(*framework));
   PersistFramework(*framework);
+}
+
+absl::Duration MasterCore::FailoverTimeout(const Framework& framework) const {
+  return framework.info.failover_timeout() > 0 ? absl::Seconds(framework.info.failover_timeout())
+                                               : options_.framework_failover_timeout_default;
+}
+
+void MasterCore::ArmFailoverTimer(Framework* framework, absl::Duration remaining) {
+  const std::string id = framework->info.id().value();
+  loop_->Cancel(framework->failover_timer);
+  framework->failover_timer = loop_->RunAfter(remaining, [this, id] { OnFailoverTimeout(id); });
 }
 
 void MasterCore::PersistFramework(const Framework& framework) {
@@ -198,7 +199,7 @@ void MasterCore::PersistFramework(const Framework& framework) {
   if (!framework.connected) {
     op.mutable_framework()->set_disconnected_time(UnixSeconds(framework.unregistered_time));
   }
-  registry_->Apply({op}, nullptr);
+  Persist({op}, nullptr);
 }
 
 void MasterCore::OnFailoverTimeout(const std::string& framework_id) {
@@ -252,7 +253,8 @@ void MasterCore::RemoveFramework(const std::string& framework_id_ref, const std:
   internal::Operation op;
   op.set_type(internal::Operation::REMOVE_FRAMEWORK);
   op.mutable_framework_id()->set_value(framework_id);
-  registry_->Apply({op}, nullptr);
+  Persist({op}, nullptr);
+  dedup_.ForgetFramework(framework_id);
   LOG(INFO) << "Removed framework framework_id=" << framework_id << " reason=" << reason;
   RequestAllocation();
 }

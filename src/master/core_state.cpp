@@ -241,6 +241,7 @@ MasterMetrics MasterCore::Metrics() const {
   MasterMetrics metrics;
   metrics.counters = counters_;
   for (const auto& [id, agent] : agents_) {
+    if (agent->recovered) ++metrics.agents_recovering;
     if (!agent->reachable) {
       ++metrics.agents_unreachable;
     } else if (agent->sink) {

@@ -3,9 +3,11 @@
 #ifndef AGORA_MASTER_CORE_TYPES_HPP_
 #define AGORA_MASTER_CORE_TYPES_HPP_
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "master/master_core.hpp"
 
@@ -46,6 +48,15 @@ struct MasterCore::Agent {
   absl::Time reregistered_time;
   absl::Time unreachable_time;
   std::set<std::string> offers;
+  // Known from the registry only: admitted before this master started and
+  // not re-registered since (listed, no connection, not in the allocator).
+  bool recovered = false;
+  // Known to the allocator (added on the first (re-)registration).
+  bool in_allocator = false;
+  // Kills of tasks on this agent asked for while it was disconnected or
+  // unreachable, keyed by (framework id, task id); sent when it re-registers
+  // and still reports the task live.
+  std::map<std::pair<std::string, std::string>, internal::MasterMessage> pending_kills;
 };
 
 struct MasterCore::Offer {

@@ -9,7 +9,8 @@ DEFINE_string(ip, "127.0.0.1", "Address the gRPC and HTTP servers bind to (0.0.0
 DEFINE_int32(port, 5050, "gRPC port (Scheduler, AgentChannel, MasterOperator); 0 = ephemeral.");
 DEFINE_int32(http_port, 5055, "HTTP port for /health, /metrics, /state; 0 = ephemeral, -1 = off.");
 DEFINE_string(hostname, "", "Hostname advertised to agents and frameworks (default: gethostname).");
-DEFINE_string(work_dir, "/tmp/agora-master", "Directory of the local registry.");
+DEFINE_string(work_dir, "/tmp/agora-master",
+              "Directory of the local registry and master.lock; must be absolute.");
 DEFINE_string(registry, "local", "Registry backend: 'local' (files under --work_dir).");
 DEFINE_string(allocator, "drf",
               "Allocator: 'drf' (hierarchical DRF with quota/weights) or 'simple' (flat DRF).");
@@ -17,6 +18,12 @@ DEFINE_double(offer_timeout, 60, "Seconds before an unanswered offer is rescinde
 DEFINE_double(agent_heartbeat_interval, 5, "Seconds between heartbeats on agent streams.");
 DEFINE_int32(max_missed_heartbeats, 3,
              "Missed agent heartbeats after which the agent is marked unreachable.");
+DEFINE_double(agent_reregister_timeout, 120,
+              "Seconds after a master restart within which agents recovered from the registry "
+              "must re-register; later they are marked unreachable.");
+DEFINE_int32(recovered_agents_unreachable_per_second, 10,
+             "Rate at which recovered agents that missed --agent_reregister_timeout are marked "
+             "unreachable.");
 DEFINE_double(framework_failover_timeout_default, 7 * 24 * 3600,
               "Seconds a disconnected framework's tasks keep running when it set no timeout.");
 DEFINE_double(framework_heartbeat_interval, 15, "Seconds between HEARTBEAT events to schedulers.");
@@ -55,6 +62,8 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
        {DurationFlag{"offer_timeout", FLAGS_offer_timeout, &options.offer_timeout},
         DurationFlag{"agent_heartbeat_interval", FLAGS_agent_heartbeat_interval,
                      &options.agent_heartbeat_interval},
+        DurationFlag{"agent_reregister_timeout", FLAGS_agent_reregister_timeout,
+                     &options.agent_reregister_timeout},
         DurationFlag{"framework_failover_timeout_default", FLAGS_framework_failover_timeout_default,
                      &options.framework_failover_timeout_default},
         DurationFlag{"framework_heartbeat_interval", FLAGS_framework_heartbeat_interval,
@@ -66,6 +75,7 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
     *flag.target = *duration;
   }
   options.max_missed_heartbeats = FLAGS_max_missed_heartbeats;
+  options.recovered_agents_unreachable_per_second = FLAGS_recovered_agents_unreachable_per_second;
   options.max_completed_tasks_per_framework = FLAGS_max_completed_tasks_per_framework;
   options.max_message_bytes = FLAGS_max_message_bytes;
   std::vector<gflags::CommandLineFlagInfo> all;

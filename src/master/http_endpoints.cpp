@@ -33,6 +33,9 @@ std::string RenderMetrics(const MasterMetrics& m) {
             {{"state", "connected"}});
   out.Gauge("agora_master_agents", "", m.agents_disconnected, {{"state", "disconnected"}});
   out.Gauge("agora_master_agents", "", m.agents_unreachable, {{"state", "unreachable"}});
+  out.Gauge("agora_master_agents_recovering",
+            "Agents recovered from the registry that have not re-registered yet.",
+            m.agents_recovering);
   out.Gauge("agora_master_frameworks", "Frameworks by connection state.", m.frameworks_connected,
             {{"state", "connected"}});
   out.Gauge("agora_master_frameworks", "", m.frameworks_disconnected, {{"state", "disconnected"}});
@@ -58,6 +61,17 @@ std::string RenderMetrics(const MasterMetrics& m) {
               c.tasks_dropped);
   out.Counter("agora_master_invalid_requests_total", "Requests rejected as invalid.",
               c.invalid_requests);
+  out.Counter("agora_master_status_updates_forwarded_total",
+              "Agent status updates forwarded to frameworks.", c.status_updates_forwarded);
+  out.Counter("agora_master_status_updates_duplicate_total",
+              "Repeated agent status updates not forwarded (in flight or already acknowledged).",
+              c.status_updates_duplicate);
+  out.Counter("agora_master_acknowledgements_relayed_again_total",
+              "Acknowledgements relayed to an agent again for a repeated update.",
+              c.acknowledgements_relayed_again);
+  out.Counter("agora_master_recovered_agents_unreachable_total",
+              "Recovered agents marked unreachable after the re-registration window.",
+              c.recovered_agents_unreachable);
   out.Summary("agora_master_allocation_cycle_seconds", "Time spent in allocation cycles.",
               c.allocation_seconds_total, static_cast<double>(c.allocation_cycles));
   out.Gauge("agora_master_allocation_last_cycle_seconds", "Duration of the last allocation cycle.",
@@ -71,10 +85,21 @@ std::string RenderMetrics(const MasterMetrics& m) {
 
 std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, MasterCore* core) {
   std::map<std::string, HttpServer::Handler> routes;
-  routes["/health"] = [loop] {
-    auto alive = FromLoop<bool>(loop, [] { return true; });
-    if (!alive) return Unavailable();
+  // /health: serving and durable. /ready: recovered and leading. Both
+  // answer 503 with the reason in the body otherwise.
+  routes["/health"] = [loop, core] {
+    auto health = FromLoop<MasterHealth>(loop, [core] { return core->Health(); });
+    if (!health) return Unavailable();
+    if (!health->durable)
+      return HttpResponse{503, "text/plain; charset=utf-8", health->reason + "\n"};
     return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+  };
+  routes["/ready"] = [loop, core] {
+    auto health = FromLoop<MasterHealth>(loop, [core] { return core->Health(); });
+    if (!health) return Unavailable();
+    if (!health->ready)
+      return HttpResponse{503, "text/plain; charset=utf-8", health->reason + "\n"};
+    return HttpResponse{200, "text/plain; charset=utf-8", "ready\n"};
   };
   routes["/metrics"] = [loop, core] {
     auto metrics = FromLoop<MasterMetrics>(loop, [core] { return core->Metrics(); });

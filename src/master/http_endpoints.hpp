@@ -1,7 +1,8 @@
-// The master's HTTP routes: /health, /metrics (Prometheus text) and /state
-// (JSON of GetState). Handlers run on the HTTP server's thread: they fetch a
-// snapshot from the loop (waiting at most a few seconds) and render or
-// serialize it there, never on the loop.
+// The master's HTTP routes: /health (200 while serving with a writable
+// registry), /ready (200 once recovered and leading), /metrics (Prometheus
+// text) and /state (JSON of GetState). Non-200 answers carry the reason. Handlers run on the HTTP
+// server's thread: they fetch a snapshot from the loop (waiting at most a few seconds) and render
+// or serialize it there, never on the loop.
 #ifndef AGORA_MASTER_HTTP_ENDPOINTS_HPP_
 #define AGORA_MASTER_HTTP_ENDPOINTS_HPP_
 

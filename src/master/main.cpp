@@ -1,12 +1,24 @@
 // agora-master: the master daemon. Flags are documented by --help.
 #include <gflags/gflags.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <iostream>
+#include <mutex>
+#include <string>
 
 #include "glog/logging.h"
 #include "master/flags.hpp"
 #include "master/master.hpp"
+
+namespace {
+
+// Set by the step-down hook (on the master's loop), read by main after
+// sigwait returns.
+std::mutex step_down_mutex;
+std::string step_down_reason;
+
+}  // namespace
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(
@@ -24,7 +36,17 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);  // Raised by the step-down hook below.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A master whose registry cannot be written must not serve: exit non-zero
+  // so a supervisor restarts it (or an operator sees why it stopped).
+  options->on_step_down = [](const absl::Status& status) {
+    {
+      std::lock_guard<std::mutex> lock(step_down_mutex);
+      step_down_reason = std::string(status.message());
+    }
+    kill(getpid(), SIGUSR1);
+  };
   auto master = agora::master::Master::Start(*options);
   if (!master.ok()) {
     std::cerr << "agora-master: " << master.status().message() << std::endl;
@@ -34,6 +56,18 @@ int main(int argc, char** argv) {
             << (*master)->http_port() << ")" << std::endl;
   int signal = 0;
   sigwait(&signals, &signal);
+  if (signal == SIGUSR1) {
+    std::string reason;
+    {
+      std::lock_guard<std::mutex> lock(step_down_mutex);
+      reason = step_down_reason;
+    }
+    LOG(ERROR) << "Stepping down: the registry cannot be written: " << reason;
+    std::cerr << "agora-master: stepping down: the registry cannot be written: " << reason
+              << std::endl;
+    (*master)->Stop();
+    return 3;
+  }
   LOG(INFO) << "Received signal " << signal << "; stopping";
   (*master)->Stop();
   return 0;

@@ -12,6 +12,7 @@
 #include "common/asio_event_loop.hpp"
 #include "common/http_server.hpp"
 #include "common/ids.hpp"
+#include "common/work_dir_lock.hpp"
 #include "glog/logging.h"
 #include "master/http_endpoints.hpp"
 #include "master/master_core.hpp"
@@ -31,6 +32,7 @@ struct Master::Impl {
   std::unique_ptr<OperatorService> operators;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<WorkDirLock> lock;  // Held until Stop().
   bool stopped = false;
 };
 
@@ -47,7 +49,10 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
     return absl::InvalidArgumentError(
         absl::StrCat("work_dir: cannot create ", options.work_dir, ": ", ec.message()));
   }
+  auto lock = WorkDirLock::Acquire(options.work_dir, "master.lock", "master");
+  if (!lock.ok()) return lock.status();
   auto impl = std::make_unique<Impl>();
+  impl->lock = std::move(*lock);
   impl->options = options;
   impl->id = RandomHexId();
   impl->loop = std::make_unique<AsioEventLoop>("agora-master");
@@ -56,6 +61,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
       impl->loop.get(), options, impl->id, "", std::move(registry),
       options.allocator == "drf" ? NewDrfAllocation(options.default_refuse, options.max_refuse)
                                  : NewSimpleDrfAllocation());
+  impl->core->set_on_step_down(options.on_step_down);
+  // Reads only: nothing is written before the port is bound.
   if (auto status = impl->core->Recover(); !status.ok()) return status;
 
   const size_t capacity = static_cast<size_t>(options.stream_queue_capacity);
@@ -66,6 +73,18 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
   impl->operators = std::make_unique<OperatorService>(
       impl->loop.get(), impl->core.get(), options.flags.empty() ? options.ToMap() : options.flags);
 
+  // Both ports are bound before the first registry write: a master that
+  // cannot listen changes nothing on disk. Until the loop starts, HTTP
+  // requests wait for it (/ready says "recovering" once it runs Start()).
+  if (options.http_port >= 0) {
+    auto http = HttpServer::Start(options.ip, options.http_port,
+                                  MasterHttpRoutes(impl->loop.get(), impl->core.get()));
+    if (!http.ok()) return http.status();
+    impl->http = std::move(*http);
+  }
+  // Start() (the first registry write) is queued ahead of any request the
+  // server can post, and runs only once the loop starts, after the bind.
+  impl->loop->Post([core = impl->core.get()] { core->Start(); });
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(options.ip, ":", options.port),
                            grpc::InsecureServerCredentials(), &impl->port);
@@ -84,17 +103,7 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
   impl->address = absl::StrCat(host, ":", impl->port);
   impl->core->set_master_address(impl->address);
   impl->loop->Start();
-  impl->loop->Post([core = impl->core.get()] { core->Start(); });
 
-  if (options.http_port >= 0) {
-    auto http = HttpServer::Start(options.ip, options.http_port,
-                                  MasterHttpRoutes(impl->loop.get(), impl->core.get()));
-    if (!http.ok()) {
-      Master stopper(std::move(impl));
-      return http.status();
-    }
-    impl->http = std::move(*http);
-  }
   LOG(INFO) << "Master " << impl->id << " serving gRPC on " << impl->address << ", HTTP on port "
             << (impl->http ? impl->http->port() : -1) << ", work_dir=" << options.work_dir;
   return std::unique_ptr<Master>(new Master(std::move(impl)));
@@ -127,6 +136,10 @@ void Master::Stop() {
   }
   impl_->loop->Stop();
   if (impl_->server) impl_->server->Wait();
+  // The registry's writer finishes before the lock is released, so a master
+  // started next on this work dir reads everything this one wrote.
+  impl_->core.reset();
+  impl_->lock.reset();
   LOG(INFO) << "Master " << impl_->id << " stopped";
 }
 

@@ -1,11 +1,17 @@
 // Master: an embeddable agora-master (standalone mode).
 //
-// Start() binds the gRPC server (Scheduler, AgentChannel, MasterOperator) on
-// options.ip:options.port and the HTTP server (/health, /metrics, /state) on
-// options.http_port, loads the registry from options.work_dir and starts the
-// event loop that owns all master state. Port 0 picks an ephemeral port;
-// address() and http_port() report what was bound. Stop() (also run by the
-// destructor) closes every stream, shuts the servers down and joins the loop.
+// Start() takes `<work_dir>/master.lock` (a second master on the same work
+// dir fails with an error naming the holder's pid), loads the registry from
+// options.work_dir, binds the HTTP server (/health, /ready, /metrics,
+// /state) on options.http_port and the gRPC server (Scheduler,
+// AgentChannel, MasterOperator) on options.ip:options.port, and only then
+// starts the event loop that owns all master state and makes the first
+// registry write. If a registry write fails later the master steps down: it
+// closes every stream, answers UNAVAILABLE, reports /health 503 and calls
+// options.on_step_down (agora-master exits non-zero from there). Port 0
+// picks an ephemeral port; address() and http_port() report what was bound.
+// Stop() (also run by the destructor) closes every stream, shuts the servers
+// down, joins the loop and releases the work dir.
 //
 // Thread-safety: Start/Stop from one controlling thread; the accessors are
 // safe from any thread. This header includes no gRPC headers.
@@ -38,7 +44,7 @@ class Master {
   // This master's id (random per process).
   std::string id() const;
 
-  // Stops serving. Idempotent.
+  // Stops serving and releases the work dir lock. Idempotent.
   void Stop();
 
   struct Impl;

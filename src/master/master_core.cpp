@@ -22,36 +22,13 @@ MasterCore::MasterCore(EventLoop* loop, MasterOptions options, std::string maste
 
 MasterCore::~MasterCore() = default;
 
-absl::Status MasterCore::Recover() {
-  auto recovered = registry_->Recover();
-  if (!recovered.ok()) return recovered.status();
-  internal::Operation bump;
-  bump.set_type(internal::Operation::BUMP_EPOCH);
-  registry_->Apply({bump}, nullptr);
-  ids_ = std::make_unique<IdGenerator>(absl::StrCat(registry_->state().epoch()));
-  for (const auto& record : registry_->state().agents()) {
-    const std::string& id = record.info().id().value();
-    if (record.status() == internal::AgentRecord::GONE) {
-      gone_agents_.insert(id);
-    } else {
-      recovered_agents_.insert(id);
-    }
-  }
-  // Frameworks are restored when they re-subscribe with their id; their
-  // records keep failover timers alive across master restarts (HA issue).
-  return absl::OkStatus();
-}
-
-void MasterCore::Start() {
-  DCHECK(loop_->IsInLoopThread());
-  ScheduleSweep();
-}
-
 void MasterCore::Shutdown() {
   DCHECK(loop_->IsInLoopThread());
   if (shut_down_) return;
   shut_down_ = true;
   loop_->Cancel(sweep_timer_);
+  loop_->Cancel(reregister_timer_);
+  loop_->Cancel(unreachable_timer_);
   for (auto& [id, offer] : offers_) loop_->Cancel(offer->expiry_timer);
   for (auto& [id, framework] : frameworks_) {
     loop_->Cancel(framework->heartbeat_timer);

@@ -9,12 +9,16 @@
 //
 // Implementation split: master_core.cpp (lifecycle, allocation, offers),
 // core_frameworks.cpp (subscribe, failover, teardown), core_calls.cpp
-// (scheduler commands), core_agents.cpp (agent channel), core_state.cpp
-// (operator snapshots, metrics).
+// (scheduler commands), core_agents.cpp (agent channel), core_admission.cpp
+// (agent (re-)registration), core_recovery.cpp
+// (registry recovery, re-registration window, durability and step-down),
+// core_state.cpp (operator snapshots, metrics).
 #ifndef AGORA_MASTER_MASTER_CORE_HPP_
 #define AGORA_MASTER_MASTER_CORE_HPP_
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +38,7 @@
 #include "master/master_options.hpp"
 #include "master/registry.hpp"
 #include "master/task_book.hpp"
+#include "master/update_dedup.hpp"
 
 namespace agora::master {
 
@@ -69,6 +74,23 @@ struct MasterCounters {
   double allocation_seconds_total = 0;
   double allocation_seconds_last = 0;
   uint64_t invalid_requests = 0;
+  // Agent status updates sent on to frameworks, and repeats that were not
+  // (dropped while in flight, or answered with the framework's earlier ack).
+  uint64_t status_updates_forwarded = 0;
+  uint64_t status_updates_duplicate = 0;
+  uint64_t acknowledgements_relayed_again = 0;
+  // Recovered agents marked unreachable after the re-registration window.
+  uint64_t recovered_agents_unreachable = 0;
+};
+
+// What /health and /ready report.
+struct MasterHealth {
+  // Serving and every registry write so far committed (/health).
+  bool durable = true;
+  // Recovered from the registry and leading (/ready).
+  bool ready = false;
+  // Why not, for the response body; empty when both hold.
+  std::string reason;
 };
 
 // Scalar figures for /metrics and /health.
@@ -77,6 +99,9 @@ struct MasterMetrics {
   size_t agents_connected = 0;
   size_t agents_disconnected = 0;
   size_t agents_unreachable = 0;
+  // Recovered from the registry, not yet re-registered (also counted as
+  // disconnected).
+  size_t agents_recovering = 0;
   size_t frameworks_connected = 0;
   size_t frameworks_disconnected = 0;
   size_t offers_outstanding = 0;
@@ -91,10 +116,20 @@ class MasterCore {
              std::unique_ptr<Allocation> allocation);
   ~MasterCore();
 
-  // Loads the registry and bumps the id epoch (blocking; before serving).
+  // Loads the registry (blocking; before serving) and rebuilds what it
+  // records: admitted agents (listed, waiting to re-register), unreachable
+  // and gone agents, and frameworks (disconnected until they re-subscribe).
+  // Writes nothing: Start() does, once the server is bound.
   absl::Status Recover();
-  // Starts the periodic allocation sweep. Loop thread.
+  // Bumps the id epoch in the registry, arms the re-registration window and
+  // the recovered frameworks' failover timers (with the time they had left)
+  // and starts the periodic allocation sweep. Loop thread.
   void Start();
+  // Called (on the loop) when a registry write fails: the master has stepped
+  // down (closed every stream, refuses all work) and must not serve again.
+  void set_on_step_down(std::function<void(const absl::Status&)> hook) {
+    on_step_down_ = std::move(hook);
+  }
   // The advertised gRPC address (known once the server is bound). Before
   // the loop starts.
   void set_master_address(std::string address) { master_address_ = std::move(address); }
@@ -135,6 +170,7 @@ class MasterCore {
   v1::GetRolesResponse GetRoles() const;
   absl::Status TeardownFramework(const std::string& framework_id);
   MasterMetrics Metrics() const;
+  MasterHealth Health() const;
   v1::MasterInfo master_info() const;
 
  private:
@@ -161,23 +197,39 @@ class MasterCore {
   // The role a task's resources are allocated to.
   std::string TaskRole(const v1::Task& task) const;
 
+  // core_recovery.cpp
+  // Applies `operations` to the registry; `committed` runs once they are
+  // durable. A failed write steps the master down and `committed` never runs.
+  void Persist(std::vector<internal::Operation> operations, std::function<void()> committed);
+  void StepDown(const absl::Status& status);
+  void OnReregisterTimeout();
+  void MarkRecoveredAgentsUnreachable();
+
   // core_frameworks.cpp
   absl::Status ValidateFrameworkInfo(const v1::FrameworkInfo& info,
                                      const std::vector<std::string>& suppressed) const;
   absl::StatusOr<Framework*> CheckCaller(const v1::CallHeader& header);
   void CompleteSubscribe(const std::string& framework_id, uint64_t token);
   void DisconnectFramework(Framework* framework);
+  // (Re-)arms the failover timer to fire `remaining` from now.
+  void ArmFailoverTimer(Framework* framework, absl::Duration remaining);
+  absl::Duration FailoverTimeout(const Framework& framework) const;
   void StartFrameworkHeartbeats(Framework* framework);
   void OnFailoverTimeout(const std::string& framework_id);
   void RemoveFramework(const std::string& framework_id, const std::string& reason);
   void PersistFramework(const Framework& framework);
 
-  // core_agents.cpp
+  // core_agents.cpp (and core_admission.cpp: AdmitAgent, SendDeferredCommands)
   absl::Status HandleRegister(uint64_t connection, const internal::AgentMessage::Register& reg);
   absl::Status HandleReregister(uint64_t connection, const internal::AgentMessage::Reregister& reg);
   void AdmitAgent(uint64_t connection, const v1::AgentInfo& info, const std::string& version,
                   bool reregister, std::vector<v1::Task> tasks);
   void HandleStatusUpdate(Agent* agent, const internal::AgentMessage::StatusUpdate& update);
+  void RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
+                            const v1::TaskID& task_id, const std::string& uuid);
+  // After a re-registration: SHUTDOWN_FRAMEWORK for each framework in
+  // `unknown`, then the kills remembered while the agent was away.
+  void SendDeferredCommands(Agent* agent, const std::set<std::string>& unknown);
   void OnAgentHeartbeatTick(const std::string& agent_id);
   void MarkAgentUnreachable(const std::string& agent_id);
   void DetachAgentConnection(Agent* agent);
@@ -191,6 +243,7 @@ class MasterCore {
   std::unique_ptr<Allocation> allocation_;
   std::unique_ptr<IdGenerator> ids_;
   TaskBook tasks_;
+  UpdateDedup dedup_;
   MasterCounters counters_;
 
   std::map<std::string, std::unique_ptr<Framework>> frameworks_;
@@ -203,15 +256,29 @@ class MasterCore {
   std::map<uint64_t, std::shared_ptr<AgentSink>> connections_;  // Unregistered included.
   std::map<uint64_t, std::string> connection_agents_;
   std::set<std::string> gone_agents_;
-  // Admitted in the registry but not yet re-registered since this master
-  // started (reconciliation gets no answer for them).
-  std::set<std::string> recovered_agents_;
+  // Agents with Agent::recovered set (admitted in the registry, not yet
+  // re-registered since this master started; reconciliation gets no answer
+  // for them).
+  size_t recovering_agents_ = 0;
+  // Recovered agents whose window closed, waiting for their turn (rate
+  // limit) to be marked unreachable.
+  std::deque<std::string> unreachable_queue_;
+  TimerId reregister_timer_ = 0;
+  TimerId unreachable_timer_ = 0;
+  // The time Recover() ran: frameworks that were connected when the previous
+  // master died count their failover timeout from here.
+  absl::Time recovery_time_;
 
   std::map<std::string, std::unique_ptr<Offer>> offers_;
 
   bool allocation_pending_ = false;
   TimerId sweep_timer_ = 0;
   bool shut_down_ = false;
+  bool started_ = false;
+  // A registry write failed: the master stepped down for good.
+  bool stepped_down_ = false;
+  absl::Status step_down_status_;
+  std::function<void(const absl::Status&)> on_step_down_;
 };
 
 }  // namespace agora::master

@@ -45,12 +45,22 @@ absl::Status MasterOptions::Validate() const {
         "allocator", absl::StrCat("unknown allocator '", allocator, "' (supported: drf, simple)"));
   }
   if (work_dir.empty()) return InvalidField("work_dir", "required by the local registry");
+  if (work_dir.front() != '/') {
+    return InvalidField("work_dir", absl::StrCat("must be an absolute path, got '", work_dir, "'"));
+  }
   if (auto s = NonNegativeDuration("offer_timeout", offer_timeout); !s.ok()) return s;
   if (auto s = PositiveDuration("agent_heartbeat_interval", agent_heartbeat_interval); !s.ok())
     return s;
   if (max_missed_heartbeats < 1) {
     return InvalidField("max_missed_heartbeats",
                         absl::StrCat("must be at least 1, got ", max_missed_heartbeats));
+  }
+  if (auto s = PositiveDuration("agent_reregister_timeout", agent_reregister_timeout); !s.ok())
+    return s;
+  if (recovered_agents_unreachable_per_second < 1) {
+    return InvalidField(
+        "recovered_agents_unreachable_per_second",
+        absl::StrCat("must be at least 1, got ", recovered_agents_unreachable_per_second));
   }
   if (auto s = PositiveDuration("framework_failover_timeout_default",
                                 framework_failover_timeout_default);
@@ -90,6 +100,9 @@ std::map<std::string, std::string> MasterOptions::ToMap() const {
       {"offer_timeout", seconds(offer_timeout)},
       {"agent_heartbeat_interval", seconds(agent_heartbeat_interval)},
       {"max_missed_heartbeats", absl::StrCat(max_missed_heartbeats)},
+      {"agent_reregister_timeout", seconds(agent_reregister_timeout)},
+      {"recovered_agents_unreachable_per_second",
+       absl::StrCat(recovered_agents_unreachable_per_second)},
       {"framework_failover_timeout_default", seconds(framework_failover_timeout_default)},
       {"framework_heartbeat_interval", seconds(framework_heartbeat_interval)},
       {"allocation_interval", seconds(allocation_interval)},

@@ -6,6 +6,7 @@
 #define AGORA_MASTER_MASTER_OPTIONS_HPP_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -23,7 +24,8 @@ struct MasterOptions {
   int http_port = 5055;
   // Hostname advertised in MasterInfo; empty = gethostname().
   std::string hostname;
-  // Directory for the local registry. Required with registry == "local".
+  // Directory for the local registry and the master's lock file. Required
+  // with registry == "local"; must be an absolute path.
   std::string work_dir;
   // Registry backend: only "local" for now ("zk" comes with HA).
   std::string registry = "local";
@@ -37,6 +39,14 @@ struct MasterOptions {
   absl::Duration agent_heartbeat_interval = absl::Seconds(5);
   // Consecutive missed agent heartbeats after which the agent is unreachable.
   int max_missed_heartbeats = 3;
+  // After a master restart, agents recovered from the registry that have not
+  // re-registered within this window are marked unreachable (their
+  // frameworks get FAILURE; reconciliation answers TASK_UNREACHABLE).
+  absl::Duration agent_reregister_timeout = absl::Minutes(2);
+  // How many such agents are marked unreachable per second once the window
+  // closes (a master that lost its network must not condemn a whole fleet in
+  // one instant).
+  int recovered_agents_unreachable_per_second = 10;
   // Failover timeout for frameworks that do not set one.
   absl::Duration framework_failover_timeout_default = absl::Hours(24 * 7);
   // Interval of HEARTBEAT events on scheduler streams.
@@ -56,6 +66,13 @@ struct MasterOptions {
   // Effective flag values reported by GetFlags; filled by main(). When
   // empty, the master reports these options instead.
   std::map<std::string, std::string> flags;
+  // Called on the master's loop when the master steps down because its
+  // registry cannot be written (the status names the file and the error).
+  // The master has already stopped serving work when it runs. Standalone
+  // agora-master exits non-zero from here so a supervisor restarts it;
+  // tests record the call. Null: the master only logs and stays stepped
+  // down (every request answers UNAVAILABLE).
+  std::function<void(const absl::Status&)> on_step_down;
 
   // OK, or INVALID_ARGUMENT "<field>: <reason>" for the first bad field.
   absl::Status Validate() const;

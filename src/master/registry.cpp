@@ -16,6 +16,9 @@
 namespace agora::master {
 namespace {
 
+// Bound of Registry.removed_frameworks.
+constexpr int kMaxRemovedFrameworks = 1000;
+
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
@@ -69,8 +72,13 @@ void ApplyOperation(const internal::Operation& op, internal::Registry* registry)
       for (int i = 0; i < frameworks->size(); ++i) {
         if (frameworks->Get(i).info().id().value() == op.framework_id().value()) {
           frameworks->DeleteSubrange(i, 1);
-          return;
+          break;
         }
+      }
+      *registry->add_removed_frameworks() = op.framework_id();
+      auto* removed = registry->mutable_removed_frameworks();
+      if (removed->size() > kMaxRemovedFrameworks) {
+        removed->DeleteSubrange(0, removed->size() - kMaxRemovedFrameworks);
       }
       return;
     }

@@ -77,8 +77,10 @@ grpc::ServerUnaryReactor* OperatorService::GetHealth(grpc::CallbackServerContext
                                                      const v1::GetHealthRequest*,
                                                      v1::GetHealthResponse* response) {
   return OnLoop(context, loop_, [core = core_, response] {
-    response->set_healthy(true);
-    response->set_leading(true);
+    // Same meaning as HTTP /health (serving and durable) and /ready.
+    const MasterHealth health = core->Health();
+    response->set_healthy(health.durable);
+    response->set_leading(health.ready);
     response->set_leader_address(core->master_info().address());
     return absl::OkStatus();
   });

@@ -1,0 +1,164 @@
+// MasterCore: admitting an agent (registration and re-registration). The
+// admission is committed to the registry first; then the agent's task report
+// is reconciled with what the master knows (tasks added, states refreshed,
+// missing ones dropped or gone, tasks of removed frameworks shut down) and
+// the commands deferred while it was away are sent.
+#include "absl/strings/str_cat.h"
+#include "common/task_state.hpp"
+#include "glog/logging.h"
+#include "master/core_types.hpp"
+
+namespace agora::master {
+
+void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
+                            const std::string& version, bool reregister,
+                            std::vector<v1::Task> tasks) {
+  internal::Operation op;
+  op.set_type(internal::Operation::PUT_AGENT);
+  *op.mutable_agent()->mutable_info() = info;
+  op.mutable_agent()->set_status(internal::AgentRecord::ADMITTED);
+  // The admission is durable before the agent hears about it. A failed
+  // write steps the master down (every stream closes; the agent retries
+  // elsewhere).
+  Persist({op}, [this, connection, info, version, reregister, tasks = std::move(tasks)]() mutable {
+    auto link = connections_.find(connection);
+    if (link == connections_.end()) return;  // Stream gone; the agent retries.
+    const std::string id = info.id().value();
+    const absl::Time now = loop_->Now();
+    auto& slot = agents_[id];
+    if (!slot) {
+      slot = std::make_unique<Agent>();
+      slot->registered_time = now;
+    } else if (slot->sink && slot->connection != connection) {
+      slot->sink->Close(absl::AbortedError("replaced by a newer connection of the same agent"));
+      connection_agents_.erase(slot->connection);
+    }
+    Agent* agent = slot.get();
+    const bool was_unreachable = !agent->reachable;
+    const bool was_recovered = agent->recovered;
+    if (agent->recovered) {
+      agent->recovered = false;
+      --recovering_agents_;
+    }
+    if (agent->registered_time == absl::Time()) agent->registered_time = now;
+    agent->info = info;
+    agent->total = *Resources::FromProto(info.resources());
+    agent->version = version;
+    agent->sink = link->second;
+    agent->connection = connection;
+    agent->reachable = true;
+    agent->missed_heartbeats = 0;
+    if (reregister) agent->reregistered_time = now;
+    connection_agents_[connection] = id;
+
+    // Rebuild the agent's tasks from its report. Tasks of frameworks that
+    // are neither live nor in the registry (removed while the agent was
+    // away) are not resurrected: the agent is told to shut those down.
+    std::set<std::string> unknown_frameworks;
+    std::set<std::pair<std::string, std::string>> reported;
+    for (auto& task : tasks) {
+      const std::string framework_id = task.framework_id().value();
+      const std::string task_id = task.task_id().value();
+      if (!frameworks_.count(framework_id)) {
+        unknown_frameworks.insert(framework_id);
+        continue;
+      }
+      reported.insert({framework_id, task_id});
+      v1::Task* known = tasks_.Find(framework_id, task_id);
+      if (known == nullptr) {
+        v1::Task& added = tasks_.Add(std::move(task));
+        // The framework heard TASK_UNREACHABLE (possibly from an earlier
+        // master); tell it the task's real state.
+        if (was_unreachable && !IsTerminalState(added.state())) {
+          SendUpdate(framework_id,
+                     MasterStatus(added, added.state(), v1::TaskStatus::REASON_UNSPECIFIED,
+                                  "the agent re-registered"));
+        }
+        continue;
+      }
+      const v1::TaskState before = known->state();
+      if (!IsTerminalState(before)) known->set_state(task.state());
+      if (task.has_status()) *known->mutable_status() = task.status();
+      if (before == v1::TASK_UNREACHABLE) {
+        SendUpdate(framework_id,
+                   MasterStatus(*known, known->state(), v1::TaskStatus::REASON_UNSPECIFIED,
+                                "the agent re-registered"));
+      }
+    }
+    std::vector<v1::Task*> missing;
+    for (v1::Task* task : tasks_.ActiveOnAgent(id)) {
+      if (!reported.count({task->framework_id().value(), task->task_id().value()}) &&
+          !IsTerminalState(task->state()) && reregister) {
+        missing.push_back(task);
+      }
+    }
+    for (v1::Task* task : missing) {
+      const std::string framework_id = task->framework_id().value();
+      const std::string task_id = task->task_id().value();
+      // Never received by the agent (launched while the agent was away, or
+      // lost with its stream) versus lost after it started.
+      v1::TaskState state = task->state() == v1::TASK_STAGING ? v1::TASK_DROPPED : v1::TASK_GONE;
+      v1::TaskStatus status = MasterStatus(*task, state, v1::TaskStatus::REASON_AGENT_RESTARTED,
+                                           "the re-registered agent does not have this task");
+      tasks_.Update(framework_id, status);
+      SendUpdate(framework_id, status);
+      tasks_.Complete(framework_id, task_id);
+    }
+    // The allocator learns the agent with what its live tasks use.
+    std::vector<ResourceUse> used;
+    for (const v1::Task* task : tasks_.ActiveOnAgent(id)) {
+      if (IsTerminalState(task->state())) continue;
+      used.push_back(ResourceUse{task->framework_id().value(), TaskRole(*task),
+                                 *Resources::FromProto(task->resources())});
+    }
+    // Offers still out on a replaced connection would double-book resources
+    // once the allocator re-learns the agent.
+    RescindOffersOfAgent(id);
+    allocation_->RemoveAgent(id);
+    allocation_->AddAgent(id, agent->total, used);
+    agent->in_allocator = true;
+
+    internal::MasterMessage reply;
+    reply.set_type(reregister ? internal::MasterMessage::REREGISTERED
+                              : internal::MasterMessage::REGISTERED);
+    reply.mutable_registered()->mutable_agent_id()->set_value(id);
+    reply.mutable_registered()->set_master_id(master_id_);
+    reply.mutable_registered()->set_heartbeat_interval_seconds(
+        absl::ToDoubleSeconds(options_.agent_heartbeat_interval));
+    reply.mutable_registered()->set_max_missed_heartbeats(
+        static_cast<uint32_t>(options_.max_missed_heartbeats));
+    agent->sink->Send(std::move(reply));
+    SendDeferredCommands(agent, unknown_frameworks);
+    loop_->Cancel(agent->heartbeat_timer);
+    agent->heartbeat_timer = loop_->RunAfter(options_.agent_heartbeat_interval,
+                                             [this, id] { OnAgentHeartbeatTick(id); });
+    LOG(INFO) << (reregister ? "Agent re-registered" : "Agent registered") << " agent_id=" << id
+              << " hostname=" << info.hostname() << " resources=" << agent->total
+              << (was_unreachable ? " (was unreachable)" : "")
+              << (was_recovered ? " (recovered from the registry)" : "");
+    RequestAllocation();
+  });
+}
+
+void MasterCore::SendDeferredCommands(Agent* agent, const std::set<std::string>& unknown) {
+  const std::string id = agent->info.id().value();
+  for (const auto& framework_id : unknown) {
+    LOG(INFO) << "Agent agent_id=" << id << " reported tasks of framework_id=" << framework_id
+              << ", which was removed; shutting it down there";
+    internal::MasterMessage message;
+    message.set_type(internal::MasterMessage::SHUTDOWN_FRAMEWORK);
+    message.mutable_shutdown_framework()->mutable_framework_id()->set_value(framework_id);
+    agent->sink->Send(std::move(message));
+  }
+  auto kills = std::move(agent->pending_kills);
+  agent->pending_kills.clear();
+  for (auto& [key, message] : kills) {
+    const v1::Task* task = tasks_.Find(key.first, key.second);
+    if (task == nullptr || IsTerminalState(task->state())) continue;
+    LOG(INFO) << "Sending the kill deferred during the agent's absence task_id=" << key.second
+              << " framework_id=" << key.first << " agent_id=" << id;
+    agent->sink->Send(std::move(message));
+  }
+}
+
+}  // namespace agora::master

@@ -1,0 +1,77 @@
+// UpdateDedup: decides whether a status update an agent sent (again) goes to
+// the framework, a pure data structure.
+//
+// Agents retry an update until the framework's acknowledgement comes back,
+// so the master sees the same uuid several times. Per task it remembers the
+// uuid it last forwarded and on which framework stream (a token that is new
+// for every subscription), and the uuids the framework acknowledged (the
+// last kMaxAckedPerTask). For a repeat of an acknowledged uuid the master
+// relays the acknowledgement to the agent again instead of forwarding; a
+// repeat already forwarded on the framework's current stream is dropped (the
+// acknowledgement is merely slow); anything else (a new stream after
+// failover, or never delivered) is forwarded. Updates without a uuid are the
+// master's own and always forwarded.
+//
+// Memory is bounded: records of a removed framework are forgotten, and at
+// most `max_tasks` task records are kept (the oldest go first).
+//
+// Not thread-safe: owned by MasterCore on its loop.
+#ifndef AGORA_MASTER_UPDATE_DEDUP_HPP_
+#define AGORA_MASTER_UPDATE_DEDUP_HPP_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <string>
+#include <utility>
+
+namespace agora::master {
+
+class UpdateDedup {
+ public:
+  static constexpr size_t kMaxAckedPerTask = 8;
+
+  enum class Decision {
+    kForward,        // Send to the framework (and call OnForwarded if it went out).
+    kDrop,           // Already on the framework's live stream, not yet acknowledged.
+    kReacknowledge,  // The framework acknowledged it: relay the ack to the agent.
+  };
+
+  explicit UpdateDedup(size_t max_tasks = 100000) : max_tasks_(max_tasks) {}
+
+  // What to do with an update from an agent. `live_stream` is the token of
+  // the framework's current subscription, 0 while it has none.
+  Decision OnAgentUpdate(const std::string& framework_id, const std::string& task_id,
+                         const std::string& uuid, uint64_t live_stream) const;
+  // The update `uuid` went out on stream `stream`.
+  void OnForwarded(const std::string& framework_id, const std::string& task_id,
+                   const std::string& uuid, uint64_t stream);
+  // The framework acknowledged `uuid`. False if it had already done so.
+  bool OnAcknowledged(const std::string& framework_id, const std::string& task_id,
+                      const std::string& uuid);
+  // Forgets everything about a framework (removed for good).
+  void ForgetFramework(const std::string& framework_id);
+
+  size_t size() const { return records_.size(); }
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // (framework id, task id)
+  struct Record {
+    std::string forwarded_uuid;
+    uint64_t forwarded_stream = 0;
+    std::deque<std::string> acked;  // Oldest first.
+    std::list<Key>::iterator age;   // Position in order_.
+  };
+
+  Record& Touch(const Key& key);
+
+  size_t max_tasks_;
+  std::map<Key, Record> records_;
+  std::list<Key> order_;  // Least recently touched first.
+};
+
+}  // namespace agora::master
+
+#endif  // AGORA_MASTER_UPDATE_DEDUP_HPP_
