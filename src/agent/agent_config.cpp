@@ -50,9 +50,10 @@ absl::Status CheckPositiveScalars(absl::string_view text) {
     double value = 0;
     if (!absl::SimpleAtod(absl::StripAsciiWhitespace(entry.substr(colon + 1)), &value)) continue;
     if (!(value > 0)) {
-      return FlagError("resources",
-                       absl::StrCat("'", entry, "': ", absl::StripAsciiWhitespace(entry.substr(0, colon)),
-                                    " must be positive (omit it to offer the detected amount)"));
+      return FlagError(
+          "resources",
+          absl::StrCat("'", entry, "': ", absl::StripAsciiWhitespace(entry.substr(0, colon)),
+                       " must be positive (omit it to offer the detected amount)"));
     }
   }
   return absl::OkStatus();

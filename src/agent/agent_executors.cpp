@@ -43,7 +43,8 @@ void AgentImpl::OnKillTask(const internal::MasterMessage::KillTask& kill) {
     return;
   }
   ExecutorRecord& executor = it->second;
-  v1::KillPolicy policy = kill.has_kill_policy() ? kill.kill_policy() : task.task.info().kill_policy();
+  v1::KillPolicy policy =
+      kill.has_kill_policy() ? kill.kill_policy() : task.task.info().kill_policy();
   bool queued = false;
   for (auto q = executor.queued.begin(); q != executor.queued.end(); ++q) {
     if (q->task_id().value() == task_id) {
@@ -188,7 +189,8 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   ExecutorRecord& executor = it->second;
   executors_exited_++;
   LOG(INFO) << "executor_id=" << key.second << " framework_id=" << key.first << " pid=" << pid
-            << " exited with wait status " << wait_status << "; killing what is left of its session";
+            << " exited with wait status " << wait_status
+            << "; killing what is left of its session";
   if (executor.registration_timer != 0) loop_.Cancel(executor.registration_timer);
   if (executor.shutdown_timer != 0) loop_.Cancel(executor.shutdown_timer);
   executor.registration_timer = 0;
@@ -199,7 +201,8 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   uint64_t start_ticks = executor.start_ticks;
   auto work = [this, key, pid, start_ticks, wait_status] {
     int killed = KillSession(pid, start_ticks);
-    loop_.Post([this, key, wait_status, killed] { OnExecutorTreeKilled(key, wait_status, killed); });
+    loop_.Post(
+        [this, key, wait_status, killed] { OnExecutorTreeKilled(key, wait_status, killed); });
   };
   if (!io_->Post(IoKey(key.first, key.second), std::move(work)))
     OnExecutorTreeKilled(key, wait_status, 0);
@@ -211,8 +214,9 @@ void AgentImpl::OnExecutorTreeKilled(const Key& key, int wait_status, int killed
   ExecutorRecord& executor = it->second;
   if (killed > 0) {
     session_processes_killed_ += static_cast<uint64_t>(killed);
-    LOG(WARNING) << "Killed " << killed << " process(es) left in the session of executor_id="
-                 << key.second << " framework_id=" << key.first;
+    LOG(WARNING) << "Killed " << killed
+                 << " process(es) left in the session of executor_id=" << key.second
+                 << " framework_id=" << key.first;
   }
   for (const std::string& task_id : executor.task_ids) {
     auto task_it = tasks_.find(Key(key.first, task_id));

@@ -142,7 +142,8 @@ absl::Status AgentImpl::Init() {
   });
   // Recovery completes before the executor API exists: an executor that
   // re-subscribes finds its checkpointed record, never a half-built one.
-  RunOnLoopAndWait(loop_, [this, state = std::move(*state)]() mutable { Recover(std::move(state)); });
+  RunOnLoopAndWait(loop_,
+                   [this, state = std::move(*state)]() mutable { Recover(std::move(state)); });
 
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -430,7 +431,7 @@ void AgentImpl::ScheduleReconnect(const absl::Status& why) {
   absl::Duration delay = backoff_ * jitter(random_);
   backoff_ = std::min(backoff_ * 2, options_.registration_backoff_max);
   std::string master = master_address_.empty() ? detector_->Describe() : master_address_;
-  std::string problem = absl::StrCat("not registered with master ", master, ": ", why.message(),
+  std::string problem = absl::StrCat("cannot register with master ", master, ": ", why.message(),
                                      "; next attempt in ", absl::FormatDuration(delay));
   {
     std::lock_guard<std::mutex> lock(health_mu_);
@@ -440,7 +441,7 @@ void AgentImpl::ScheduleReconnect(const absl::Status& why) {
   absl::Time now = loop_.Now();
   if (now - last_registration_warning_ >= absl::Seconds(10)) {
     last_registration_warning_ = now;
-    LOG(WARNING) << "Cannot register: " << problem;
+    LOG(WARNING) << "Agent " << problem;
   }
   loop_.RunAfter(delay, [this] { Connect(); });
 }

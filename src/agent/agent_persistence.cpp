@@ -21,17 +21,17 @@ void AgentImpl::Persist(CheckpointWrite write, WrittenFn done) {
   DCHECK(loop_.IsInLoopThread());
   if (!checkpoint_error_.ok()) {
     held_writes_.push_back(std::move(write));
-    absl::Status unavailable = absl::UnavailableError(
-        absl::StrCat("held in memory: the agent cannot checkpoint (", checkpoint_error_.message(),
-                     ")"));
+    absl::Status unavailable = absl::UnavailableError(absl::StrCat(
+        "held in memory: the agent cannot checkpoint (", checkpoint_error_.message(), ")"));
     // Through the key's queue all the same, so that `done` callbacks keep
     // the order of the writes.
     const std::string key = held_writes_.back().key;
-    if (!io_->Post(key, [this, done, unavailable] {
-          loop_.Post([done, unavailable] {
-            if (done) done(unavailable);
-          });
-        }) &&
+    if (!io_->Post(key,
+                   [this, done, unavailable] {
+                     loop_.Post([done, unavailable] {
+                       if (done) done(unavailable);
+                     });
+                   }) &&
         done)
       done(unavailable);
     return;
@@ -58,8 +58,8 @@ void AgentImpl::OnCheckpointFailed(CheckpointWrite write, const absl::Status& st
              << absl::FormatDuration(options_.checkpoint_retry_interval);
   SetDurable(false);
   if (checkpoint_retry_timer_ == 0 && !stopping_) {
-    checkpoint_retry_timer_ = loop_.RunAfter(options_.checkpoint_retry_interval,
-                                             [this] { OnCheckpointRetryTimer(); });
+    checkpoint_retry_timer_ =
+        loop_.RunAfter(options_.checkpoint_retry_interval, [this] { OnCheckpointRetryTimer(); });
   }
 }
 
@@ -95,8 +95,8 @@ void AgentImpl::OnHeldWriteDone(const absl::Status& status, bool probe) {
       SetDurable(false);
     }
     VLOG(1) << "Checkpoint retry failed: " << status;
-    checkpoint_retry_timer_ = loop_.RunAfter(options_.checkpoint_retry_interval,
-                                             [this] { OnCheckpointRetryTimer(); });
+    checkpoint_retry_timer_ =
+        loop_.RunAfter(options_.checkpoint_retry_interval, [this] { OnCheckpointRetryTimer(); });
     return;
   }
   if (!probe) held_writes_.pop_front();
@@ -113,8 +113,7 @@ void AgentImpl::OnHeldWriteDone(const absl::Status& status, bool probe) {
 void AgentImpl::SetDurable(bool durable) {
   durable_public_ = durable;
   std::lock_guard<std::mutex> lock(health_mu_);
-  health_problem_ =
-      durable ? "" : absl::StrCat("cannot checkpoint: ", checkpoint_error_.message());
+  health_problem_ = durable ? "" : absl::StrCat("cannot checkpoint: ", checkpoint_error_.message());
 }
 
 }  // namespace agora::agent

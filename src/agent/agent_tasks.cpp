@@ -108,9 +108,9 @@ void AgentImpl::CheckpointTask(const v1::Task& task) {
 
 void AgentImpl::RefuseLaunch(const internal::MasterMessage::RunTasks& run) {
   const std::string& framework_id = run.framework_info().id().value();
-  std::string message = absl::StrCat(
-      "Agent ", agent_id_, " cannot checkpoint (", checkpoint_error_.message(),
-      "); it refuses launches until its work dir is writable again");
+  std::string message =
+      absl::StrCat("Agent ", agent_id_, " cannot checkpoint (", checkpoint_error_.message(),
+                   "); it refuses launches until its work dir is writable again");
   bool custom = !run.executor_info().executor_id().value().empty();
   for (const v1::TaskInfo& task : run.tasks()) {
     const std::string& task_id = task.task_id().value();
@@ -188,10 +188,9 @@ void AgentImpl::LaunchExecutor(const Key& key) {
           checkpoint.set_pid_start_ticks(start_ticks);
           written = WriteMessage(checkpoint_path, checkpoint);
         }
-        CheckpointWrite write{IoKey(key.first, key.second), checkpoint_path,
-                              [checkpoint_path, checkpoint] {
-                                return WriteMessage(checkpoint_path, checkpoint);
-                              }};
+        CheckpointWrite write{
+            IoKey(key.first, key.second), checkpoint_path,
+            [checkpoint_path, checkpoint] { return WriteMessage(checkpoint_path, checkpoint); }};
         loop_.Post([this, key, pid, start_ticks, write, written] {
           OnExecutorLaunched(key, pid, start_ticks, write, written);
         });
@@ -199,9 +198,8 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   if (!posted) LOG(WARNING) << "Agent stopping; executor_id=" << key.second << " not launched";
 }
 
-void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid,
-                                   uint64_t start_ticks, const CheckpointWrite& checkpoint,
-                                   const absl::Status& written) {
+void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, uint64_t start_ticks,
+                                   const CheckpointWrite& checkpoint, const absl::Status& written) {
   if (!written.ok()) OnCheckpointFailed(checkpoint, written);
   auto it = executors_.find(key);
   if (it == executors_.end()) {

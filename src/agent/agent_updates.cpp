@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -216,16 +215,17 @@ void AgentImpl::HandleUpdate(const std::string& framework_id, const std::string&
   // Applied (and forwarded) once written -- or, while the agent cannot
   // checkpoint, once held in memory: the framework must still hear about
   // its task, and the executor keeps the update until it is acknowledged.
-  Persist({IoKey(framework_id, executor_id), path,
-           [path, record = std::move(record)] { return AppendRecord(path, record); }},
-          [this, framework_id, executor_id, status = std::move(status), reply](const absl::Status&) {
-            if (stopping_) {
-              reply(absl::UnavailableError("agent stopping"));
-              return;
-            }
-            ApplyUpdate(framework_id, executor_id, status);
-            reply(absl::OkStatus());
-          });
+  Persist(
+      {IoKey(framework_id, executor_id), path,
+       [path, record = std::move(record)] { return AppendRecord(path, record); }},
+      [this, framework_id, executor_id, status = std::move(status), reply](const absl::Status&) {
+        if (stopping_) {
+          reply(absl::UnavailableError("agent stopping"));
+          return;
+        }
+        ApplyUpdate(framework_id, executor_id, status);
+        reply(absl::OkStatus());
+      });
 }
 
 void AgentImpl::ApplyUpdate(const std::string& framework_id, const std::string& executor_id,

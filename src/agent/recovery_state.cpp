@@ -175,7 +175,8 @@ absl::StatusOr<CheckpointedState> LoadCheckpointedState(const std::string& work_
                        absl::StrCat("names framework '", framework.info().id().value(), "'"));
       state.frameworks[framework_id] = framework.info();
     }
-    for (const std::string& executor_id : Entries(absl::StrCat(root, "/", framework_id, "/executors"))) {
+    for (const std::string& executor_id :
+         Entries(absl::StrCat(root, "/", framework_id, "/executors"))) {
       if (auto status = LoadExecutor(work_dir, framework_id, executor_id, &state); !status.ok())
         return status;
     }
