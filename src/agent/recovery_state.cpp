@@ -133,8 +133,16 @@ absl::Status LoadExecutor(const std::string& work_dir, const std::string& framew
     executor.have_checkpoint = true;
   }
   if (executor.tasks.empty()) {
-    // Every task finished and was collected; the agent stopped while
-    // removing the executor's directory.
+    // Every task finished and was collected (the agent stopped while
+    // removing the executor's directory), or the agent died before any task
+    // file reached the disk. Nothing may keep running untracked.
+    ProcessStat stat;
+    if (executor.have_checkpoint && ReadProcessStat(executor.checkpoint.pid(), &stat) &&
+        stat.state != 'Z' && stat.start_ticks == executor.checkpoint.pid_start_ticks()) {
+      LOG(WARNING) << "Killing executor_id=" << executor_id << " pid=" << executor.checkpoint.pid()
+                   << " and its session: it has no checkpointed task";
+      KillSession(executor.checkpoint.pid(), executor.checkpoint.pid_start_ticks());
+    }
     VLOG(1) << "Removing " << dir << ": no tasks left";
     std::error_code ignored;
     std::filesystem::remove_all(dir, ignored);
