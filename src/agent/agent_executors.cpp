@@ -26,6 +26,7 @@ bool AgentImpl::HasLiveTaskOtherThan(const ExecutorRecord& executor,
 }
 
 void AgentImpl::OnKillTask(const internal::MasterMessage::KillTask& kill) {
+  DCHECK(loop_.IsInLoopThread());
   const std::string& framework_id = kill.framework_id().value();
   const std::string& task_id = kill.task_id().value();
   auto task_it = tasks_.find(Key(framework_id, task_id));
@@ -96,6 +97,7 @@ void AgentImpl::OnKillTask(const internal::MasterMessage::KillTask& kill) {
 }
 
 void AgentImpl::ShutdownExecutor(const Key& key, v1::TaskStatus::Reason reason) {
+  DCHECK(loop_.IsInLoopThread());
   auto it = executors_.find(key);
   if (it == executors_.end()) return;
   ExecutorRecord& executor = it->second;
@@ -147,6 +149,7 @@ void AgentImpl::KillAllExecutorsNow() {
 }
 
 void AgentImpl::OnRegistrationTimeout(const Key& key) {
+  DCHECK(loop_.IsInLoopThread());
   auto it = executors_.find(key);
   if (it == executors_.end()) return;
   ExecutorRecord& executor = it->second;
@@ -182,6 +185,7 @@ void AgentImpl::OnRegistrationTimeout(const Key& key) {
 }
 
 void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
+  DCHECK(loop_.IsInLoopThread());
   auto it = executors_.begin();
   while (it != executors_.end() && (it->second.pid != pid || it->second.exited)) ++it;
   if (it == executors_.end()) return;
@@ -209,6 +213,7 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
 }
 
 void AgentImpl::OnExecutorTreeKilled(const Key& key, int wait_status, int killed) {
+  DCHECK(loop_.IsInLoopThread());
   auto it = executors_.find(key);
   if (it == executors_.end()) return;
   ExecutorRecord& executor = it->second;

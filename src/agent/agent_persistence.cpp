@@ -64,6 +64,7 @@ void AgentImpl::OnCheckpointFailed(CheckpointWrite write, const absl::Status& st
 }
 
 void AgentImpl::OnCheckpointRetryTimer() {
+  DCHECK(loop_.IsInLoopThread());
   checkpoint_retry_timer_ = 0;
   if (stopping_ || retry_in_flight_ || checkpoint_error_.ok()) return;
   retry_in_flight_ = true;
@@ -86,6 +87,7 @@ void AgentImpl::OnCheckpointRetryTimer() {
 }
 
 void AgentImpl::OnHeldWriteDone(const absl::Status& status, bool probe) {
+  DCHECK(loop_.IsInLoopThread());
   retry_in_flight_ = false;
   if (stopping_) return;
   if (!status.ok()) {

@@ -28,6 +28,7 @@ v1::Task NewTask(const std::string& framework_id, const std::string& executor_id
 }  // namespace
 
 void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
+  DCHECK(loop_.IsInLoopThread());
   const std::string& framework_id = run.framework_info().id().value();
   if (framework_id.empty() || run.tasks_size() == 0) {
     LOG(ERROR) << "Ignoring RUN_TASKS without a framework id or tasks";
