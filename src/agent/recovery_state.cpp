@@ -226,7 +226,7 @@ absl::StatusOr<int> CleanupWorkDir(const std::string& work_dir) {
   }
   auto agent = ReadAgentCheckpoint(work_dir);
   const std::string meta = work_dir + "/meta";
-  if (Exists(meta)) {
+  if (Exists(meta) && !ListDirectory(meta).empty()) {
     const std::string aside = absl::StrCat(meta, ".discarded.", std::time(nullptr));
     if (std::rename(meta.c_str(), aside.c_str()) != 0)
       return absl::InternalError(absl::StrCat("--recover=cleanup: cannot move ", meta, " to ",

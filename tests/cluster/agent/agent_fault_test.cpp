@@ -157,6 +157,40 @@ TEST_F(AgentFaultTest, GarbledAgentIdFileRefusesToStartInsteadOfRegisteringAsANe
   EXPECT_EQ(master_.registrations().size(), registrations) << "no new identity registered";
 }
 
+TEST_F(AgentFaultTest, TornLastUpdateRecordIsTruncatedAndTheTaskKeepsRunning) {
+  AgentOptions options = Options();
+  options.port = FreePort();
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("torn", "echo $$ > pid; exec sleep 100")));
+  ASSERT_TRUE(WaitForState("torn", v1::TASK_RUNNING));
+  pid_t task = SandboxPid("torn", "pid");
+  std::string log = TaskUpdatesPath(dir_ + "/work", "fw-1", "torn", "torn");
+  ASSERT_TRUE(Eventually([&] {
+    auto records = ReadRecords(log);
+    return records.ok() && records->size() >= 4;  // STARTING, RUNNING and their acks.
+  }));
+  agent_->Stop();
+  agent_.reset();
+  size_t intact = std::filesystem::file_size(log);
+  {
+    std::ofstream out(log, std::ios::app | std::ios::binary);
+    out << '\x50' << "half an append";
+  }
+  size_t registrations = master_.registrations().size();
+  StartAgent(options);
+  EXPECT_EQ(std::filesystem::file_size(log), intact);
+  ASSERT_TRUE(master_.WaitFor([&] { return master_.registrations().size() > registrations; }));
+  {
+    std::lock_guard<std::mutex> lock(master_.mu());
+    const AgentMessage& again = master_.registrations().back();
+    ASSERT_EQ(again.reregister().tasks_size(), 1);
+    EXPECT_EQ(again.reregister().tasks(0).state(), v1::TASK_RUNNING);
+  }
+  EXPECT_TRUE(Alive(task));
+  ASSERT_TRUE(master_.Send(KillMessage("torn")));
+  EXPECT_TRUE(WaitForState("torn", v1::TASK_KILLED));
+}
+
 TEST_F(AgentFaultTest, SecondAgentOnTheSameWorkDirIsRefusedNamingThePid) {
   AgentOptions options = Options();
   StartAgent(options);
