@@ -135,6 +135,9 @@ class AgentImpl : public ExecutorHandler {
     std::string key;
     std::string path;  // For the error message.
     std::function<absl::Status()> run;
+    // If it fails: false drops it (the caller undoes what it was for, e.g. a
+    // launch that is refused instead); true holds it for the retries.
+    bool hold_on_failure = true;
   };
   using WrittenFn = std::function<void(const absl::Status&)>;
 
@@ -160,6 +163,8 @@ class AgentImpl : public ExecutorHandler {
   // Launches refused while the agent cannot checkpoint: each task is
   // reported TASK_DROPPED at once (in memory only).
   void RefuseLaunch(const internal::MasterMessage::RunTasks& run);
+  // Why launches are refused, for the task's message.
+  std::string RefusalMessage() const;
   void OnRegistrationTimeout(const Key& key);
   void OnKillTask(const internal::MasterMessage::KillTask& kill);
   void ShutdownExecutor(const Key& key, v1::TaskStatus::Reason reason);

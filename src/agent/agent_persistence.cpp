@@ -50,7 +50,7 @@ void AgentImpl::Persist(CheckpointWrite write, WrittenFn done) {
 void AgentImpl::OnCheckpointFailed(CheckpointWrite write, const absl::Status& status) {
   DCHECK(loop_.IsInLoopThread());
   checkpoint_failures_++;
-  held_writes_.push_back(std::move(write));
+  if (write.hold_on_failure) held_writes_.push_back(std::move(write));
   if (!checkpoint_error_.ok()) return;
   checkpoint_error_ = status;
   LOG(ERROR) << "Cannot checkpoint: " << status << ". Refusing launches and holding checkpoints "

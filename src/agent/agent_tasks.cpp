@@ -103,15 +103,21 @@ void AgentImpl::CheckpointTask(const v1::Task& task) {
   *checkpoint.mutable_task() = task;
   std::string path = TaskCheckpointPath(options_.work_dir, task.framework_id().value(),
                                         task.executor_id().value(), task.task_id().value());
+  // Not held if it fails: the launch behind it is refused instead (see
+  // LaunchExecutor), so nothing on disk claims a task that never ran.
   Persist({IoKey(task.framework_id().value(), task.executor_id().value()), path,
-           [path, checkpoint] { return WriteMessage(path, checkpoint); }});
+           [path, checkpoint] { return WriteMessage(path, checkpoint); },
+           /*hold_on_failure=*/false});
+}
+
+std::string AgentImpl::RefusalMessage() const {
+  return absl::StrCat("Agent ", agent_id_, " cannot checkpoint (", checkpoint_error_.message(),
+                      "); it refuses launches until its work dir is writable again");
 }
 
 void AgentImpl::RefuseLaunch(const internal::MasterMessage::RunTasks& run) {
   const std::string& framework_id = run.framework_info().id().value();
-  std::string message =
-      absl::StrCat("Agent ", agent_id_, " cannot checkpoint (", checkpoint_error_.message(),
-                   "); it refuses launches until its work dir is writable again");
+  std::string message = RefusalMessage();
   bool custom = !run.executor_info().executor_id().value().empty();
   for (const v1::TaskInfo& task : run.tasks()) {
     const std::string& task_id = task.task_id().value();
@@ -169,33 +175,37 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   checkpoint.mutable_container_id()->set_value(executor.container_id);
   checkpoint.set_sandbox(executor.sandbox);
   std::string checkpoint_path = ExecutorCheckpointPath(options_.work_dir, key.first, key.second);
-  // Written before the spawn (pid 0), so a restarted agent knows the
-  // executor may exist even if it stopped before recording its pid.
-  Persist({IoKey(key.first, key.second), checkpoint_path,
-           [checkpoint_path, checkpoint] { return WriteMessage(checkpoint_path, checkpoint); }});
-  bool posted = io_->Post(
-      IoKey(key.first, key.second),
-      [this, launcher, key, spec = std::move(spec), checkpoint, checkpoint_path]() mutable {
-        absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
-          if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
-          return launcher->Launch(spec);
-        }();
-        uint64_t start_ticks = 0;
-        absl::Status written;
-        if (pid.ok()) {
-          // Where to find the executor after an agent restart.
-          start_ticks = ProcessStartTicks(*pid);
-          checkpoint.set_pid(*pid);
-          checkpoint.set_pid_start_ticks(start_ticks);
-          written = WriteMessage(checkpoint_path, checkpoint);
-        }
-        CheckpointWrite write{
-            IoKey(key.first, key.second), checkpoint_path,
-            [checkpoint_path, checkpoint] { return WriteMessage(checkpoint_path, checkpoint); }};
-        loop_.Post([this, key, pid, start_ticks, write, written] {
-          OnExecutorLaunched(key, pid, start_ticks, write, written);
-        });
-      });
+  bool posted = io_->Post(IoKey(key.first, key.second), [this, launcher, key,
+                                                         spec = std::move(spec), checkpoint,
+                                                         checkpoint_path]() mutable {
+    // Runs after the task checkpoints (same key). The executor file is
+    // written before the spawn (pid 0), so a restarted agent knows the
+    // executor may exist even if it stopped before recording its pid;
+    // if it cannot be written, nothing is spawned: the agent cannot
+    // checkpoint and the launch is refused (never run what could not be
+    // made durable).
+    absl::Status written = WriteMessage(checkpoint_path, checkpoint);
+    absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
+      if (!written.ok()) return absl::UnavailableError(written.message());
+      if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
+      return launcher->Launch(spec);
+    }();
+    bool hold = written.ok();  // The pid record below must reach the disk.
+    uint64_t start_ticks = 0;
+    if (pid.ok()) {
+      // Where to find the executor after an agent restart.
+      start_ticks = ProcessStartTicks(*pid);
+      checkpoint.set_pid(*pid);
+      checkpoint.set_pid_start_ticks(start_ticks);
+      written = WriteMessage(checkpoint_path, checkpoint);
+    }
+    CheckpointWrite write{
+        IoKey(key.first, key.second), checkpoint_path,
+        [checkpoint_path, checkpoint] { return WriteMessage(checkpoint_path, checkpoint); }, hold};
+    loop_.Post([this, key, pid, start_ticks, write, written] {
+      OnExecutorLaunched(key, pid, start_ticks, write, written);
+    });
+  });
   if (!posted) LOG(WARNING) << "Agent stopping; executor_id=" << key.second << " not launched";
 }
 
@@ -209,8 +219,16 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, ui
   }
   ExecutorRecord& executor = it->second;
   if (!pid.ok()) {
+    bool refused = absl::IsUnavailable(pid.status());  // Its checkpoint failed.
     LOG(ERROR) << "Cannot launch executor_id=" << key.second << ": " << pid.status();
     for (const std::string& task_id : executor.task_ids) {
+      if (refused) {
+        launches_refused_++;
+        GenerateUpdate(key.first, key.second, task_id, v1::TASK_DROPPED,
+                       v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, RefusalMessage(),
+                       /*persist=*/false);
+        continue;
+      }
       GenerateUpdate(key.first, key.second, task_id, v1::TASK_FAILED,
                      v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
                      absl::StrCat("Executor launch failed: ", pid.status().message()));

@@ -285,19 +285,25 @@ TEST_F(AgentFaultTest, CheckpointFailureRefusesLaunchesReportsUnhealthyAndRecove
   options.checkpoint_retry_interval = absl::Milliseconds(100);
   StartAgent(options);
   auto health = [&] { return testing::HttpGet(agent_->http_port(), "/health"); };
-  // A file where the checkpoint directory belongs: every framework, task
-  // and update write fails (as root, permissions would not stop writes).
-  const std::string frameworks = dir_ + "/work/meta/frameworks";
-  std::filesystem::remove_all(frameworks);
-  { std::ofstream(frameworks) << "in the way"; }
+  StartTreeTask("first");
+  // The task's update log becomes unwritable (a directory where the file
+  // belongs: as root, permissions would not stop the writes).
+  const std::string log = TaskUpdatesPath(dir_ + "/work", "fw-1", "first", "first");
+  ASSERT_TRUE(Eventually([&] {
+    auto records = ReadRecords(log);
+    return records.ok() && records->size() >= 4;  // STARTING, RUNNING and their acks.
+  }));
+  std::filesystem::remove(log);
+  std::filesystem::create_directory(log);
 
-  ASSERT_TRUE(master_.Send(RunCommand("first", "echo $$ > pid; exec sleep 100")));
+  // The executor dies: the agent's own TASK_FAILED cannot be written, but it
+  // still reaches the master.
+  ASSERT_EQ(kill(executor_, SIGKILL), 0);
+  EXPECT_EQ(TerminalWithTreeDead("first").state(), v1::TASK_FAILED);
   ASSERT_TRUE(Eventually([&] { return !agent_->durable(); }));
-  // Its updates still reach the master, from memory.
-  EXPECT_TRUE(WaitForState("first", v1::TASK_RUNNING));
   std::string unhealthy = health();
   EXPECT_NE(unhealthy.find(" 503 "), std::string::npos) << unhealthy;
-  EXPECT_NE(unhealthy.find(frameworks), std::string::npos) << unhealthy;
+  EXPECT_NE(unhealthy.find(log), std::string::npos) << unhealthy;
   std::string metrics = testing::HttpGet(agent_->http_port(), "/metrics");
   EXPECT_NE(metrics.find("agora_agent_checkpoint_ok 0"), std::string::npos) << metrics;
 
@@ -314,17 +320,44 @@ TEST_F(AgentFaultTest, CheckpointFailureRefusesLaunchesReportsUnhealthyAndRecove
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/work/sandboxes/fw-1/refused"));
 
   // Space returns: the held writes land and the agent is healthy again.
-  std::filesystem::remove(frameworks);
+  std::filesystem::remove(log);
   ASSERT_TRUE(Eventually([&] { return agent_->durable(); }));
   std::string healthy = health();
   EXPECT_NE(healthy.find(" 200 "), std::string::npos) << healthy;
-  auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "first", "first"));
-  ASSERT_TRUE(records.ok()) << records.status();
-  EXPECT_GE(records->size(), 2u) << "STARTING and RUNNING were written once the disk returned";
-  EXPECT_TRUE(
-      std::filesystem::exists(TaskCheckpointPath(dir_ + "/work", "fw-1", "first", "first")));
+  // The held writes (the FAILED update, its acknowledgement) landed in
+  // order, then the finished task's checkpoints were collected.
+  EXPECT_TRUE(Eventually([&] {
+    return !std::filesystem::exists(dir_ + "/work/meta/frameworks/fw-1/executors/first");
+  }));
+  metrics = testing::HttpGet(agent_->http_port(), "/metrics");
+  EXPECT_NE(metrics.find("agora_agent_checkpoint_writes_held 0"), std::string::npos) << metrics;
   ASSERT_TRUE(master_.Send(RunCommand("after", "true")));
   EXPECT_TRUE(WaitForState("after", v1::TASK_FINISHED));
+}
+
+TEST_F(AgentFaultTest, LaunchOnAnUnwritableWorkDirIsRefusedAndNothingRuns) {
+  AgentOptions options = Options();
+  options.checkpoint_retry_interval = absl::Milliseconds(100);
+  StartAgent(options);
+  // Nothing can be checkpointed under meta/frameworks.
+  const std::string frameworks = dir_ + "/work/meta/frameworks";
+  std::filesystem::remove_all(frameworks);
+  { std::ofstream(frameworks) << "in the way"; }
+  ASSERT_TRUE(master_.Send(RunCommand("full", "echo ran > ran")));
+  ASSERT_TRUE(WaitForState("full", v1::TASK_DROPPED));
+  {
+    std::lock_guard<std::mutex> lock(master_.mu());
+    std::vector<v1::TaskStatus> updates = master_.UpdatesFor("full");
+    ASSERT_EQ(updates.size(), 1u);
+    EXPECT_EQ(updates[0].reason(), v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+    EXPECT_NE(updates[0].message().find(frameworks), std::string::npos) << updates[0].message();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/work/sandboxes/fw-1/full/ran"));
+  EXPECT_FALSE(agent_->durable());
+  std::filesystem::remove(frameworks);
+  ASSERT_TRUE(Eventually([&] { return agent_->durable(); }));
+  ASSERT_TRUE(master_.Send(RunCommand("fine", "true")));
+  EXPECT_TRUE(WaitForState("fine", v1::TASK_FINISHED));
 }
 
 TEST_F(AgentFaultTest, ReadyAnswers503UntilRegistered) {
