@@ -19,6 +19,7 @@ int Agent::port() const { return impl_->port(); }
 int Agent::http_port() const { return impl_->http_port(); }
 std::string Agent::agent_id() const { return impl_->agent_id(); }
 bool Agent::registered() const { return impl_->registered(); }
+bool Agent::durable() const { return impl_->durable(); }
 void Agent::Stop() { impl_->Stop(); }
 void Agent::Shutdown() { impl_->Shutdown(); }
 

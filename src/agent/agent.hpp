@@ -25,6 +25,17 @@
 
 namespace agora::agent {
 
+// What a restarted agent does with the checkpoints in work_dir/meta.
+enum class RecoverMode {
+  // Recover them strictly: re-register with the same id, reattach to live
+  // executors, replay unacknowledged updates. A damaged checkpoint stops the
+  // start-up with an error naming the file.
+  kReconnect,
+  // Kill every executor and task of this work dir that can be found, move
+  // meta/ aside (meta.discarded.<time>) and start with no tasks.
+  kCleanup,
+};
+
 // Everything an agent needs to start. Plain struct: defaults here, flags in
 // flags.cpp. Validate() names the bad field (by its flag name).
 struct AgentOptions {
@@ -62,9 +73,16 @@ struct AgentOptions {
   // with jitter.
   absl::Duration registration_backoff_min = absl::Milliseconds(100);
   absl::Duration registration_backoff_max = absl::Seconds(10);
-  // Status update retries to the master: exponential backoff between these.
-  absl::Duration status_update_retry_min = absl::Seconds(1);
-  absl::Duration status_update_retry_max = absl::Seconds(60);
+  // Status update retries to the master: the head update of a task is
+  // re-sent after retry_min without an acknowledgement, then after doubling
+  // intervals capped at retry_max.
+  absl::Duration status_update_retry_min = absl::Seconds(10);
+  absl::Duration status_update_retry_max = absl::Minutes(10);
+  // See RecoverMode.
+  RecoverMode recover = RecoverMode::kReconnect;
+  // While checkpoints fail (disk full, EIO), how often the agent retries
+  // them; it is healthy again once every held write is on disk.
+  absl::Duration checkpoint_retry_interval = absl::Seconds(5);
   // Heartbeat interval used until the master announces its own.
   absl::Duration heartbeat_interval = absl::Seconds(5);
 
@@ -76,10 +94,14 @@ class AgentImpl;
 
 class Agent {
  public:
-  // Validates `options`, detects resources, binds the gRPC server, reads the
-  // checkpointed agent id (if any) and starts connecting to the master.
-  // Errors: INVALID_ARGUMENT for bad options, UNAVAILABLE if the port cannot
-  // be bound, INTERNAL for an unusable work_dir.
+  // Validates `options`, locks work_dir (work_dir/agent.lock), recovers the
+  // checkpointed state (see RecoverMode), then binds the gRPC server (so no
+  // executor subscribes before recovery is complete) and starts connecting
+  // to the master. Errors: INVALID_ARGUMENT for bad options,
+  // FAILED_PRECONDITION if another agent holds work_dir (names its pid),
+  // DATA_LOSS for a damaged checkpoint (names the file and
+  // --recover=cleanup), UNAVAILABLE if the port cannot be bound, INTERNAL
+  // for an unusable work_dir.
   static absl::StatusOr<std::unique_ptr<Agent>> Start(AgentOptions options);
 
   // Calls Stop().
@@ -101,11 +123,16 @@ class Agent {
   // True while the master stream is up and the agent is (re)registered.
   bool registered() const;
 
+  // True while every checkpoint write succeeds (false while the agent holds
+  // writes in memory and refuses launches).
+  bool durable() const;
+
   // Stops the daemon as a crash would: executors keep running (a restarted
   // agent with the same work_dir re-registers). Idempotent.
   void Stop();
 
-  // Kills every executor's process tree, then stops. Idempotent.
+  // Kills every executor's process tree, then stops. Idempotent. Both
+  // release the work_dir lock.
   void Shutdown();
 
  private:

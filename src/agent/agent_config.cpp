@@ -39,6 +39,26 @@ absl::StatusOr<v1::Ranges> ParseRanges(absl::string_view text, absl::string_view
   return ranges;
 }
 
+// Resources::Parse drops zero scalars, which would then be silently
+// replaced by the detected amount: a zero (or negative) quantity is a
+// mistake worth naming.
+absl::Status CheckPositiveScalars(absl::string_view text) {
+  for (absl::string_view entry : absl::StrSplit(text, ';', absl::SkipWhitespace())) {
+    entry = absl::StripAsciiWhitespace(entry);
+    size_t colon = entry.rfind(':');
+    if (colon == absl::string_view::npos) continue;
+    double value = 0;
+    if (!absl::SimpleAtod(absl::StripAsciiWhitespace(entry.substr(colon + 1)), &value)) continue;
+    if (!(value > 0)) {
+      return FlagError(
+          "resources",
+          absl::StrCat("'", entry, "': ", absl::StripAsciiWhitespace(entry.substr(0, colon)),
+                       " must be positive (omit it to offer the detected amount)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status AgentOptions::Validate() const {
@@ -47,7 +67,8 @@ absl::Status AgentOptions::Validate() const {
     return FlagError("master", "zk:// detection is not supported yet; give the master's host:port");
   if (auto status = ValidateHostPort("--master", master); !status.ok()) return status;
   if (work_dir.empty()) return FlagError("work_dir", "must be set");
-  if (work_dir[0] != '/') return FlagError("work_dir", "must be an absolute path");
+  if (work_dir[0] != '/')
+    return FlagError("work_dir", absl::StrCat("'", work_dir, "' must be an absolute path"));
   if (port < 0 || port > 65535) return FlagError("port", "must be in [0, 65535]");
   if (ip.empty()) return FlagError("ip", "must be set");
   if (http_port < -1 || http_port > 65535)
@@ -55,6 +76,7 @@ absl::Status AgentOptions::Validate() const {
   if (!resources.empty()) {
     if (auto parsed = Resources::Parse(resources); !parsed.ok())
       return FlagError("resources", parsed.status().message());
+    if (auto status = CheckPositiveScalars(resources); !status.ok()) return status;
   }
   if (auto parsed = ParseAttributes(attributes); !parsed.ok())
     return FlagError("attributes", parsed.status().message());
@@ -67,9 +89,12 @@ absl::Status AgentOptions::Validate() const {
   if (registration_backoff_min <= absl::ZeroDuration() ||
       registration_backoff_max < registration_backoff_min)
     return FlagError("registration_backoff", "need 0 < min <= max");
-  if (status_update_retry_min <= absl::ZeroDuration() ||
-      status_update_retry_max < status_update_retry_min)
-    return FlagError("status_update_retry", "need 0 < min <= max");
+  if (status_update_retry_min <= absl::ZeroDuration())
+    return FlagError("status_update_retry_min", "must be positive");
+  if (status_update_retry_max < status_update_retry_min)
+    return FlagError("status_update_retry_max", "must be at least --status_update_retry_min");
+  if (checkpoint_retry_interval <= absl::ZeroDuration())
+    return FlagError("checkpoint_retry_interval", "must be positive");
   if (heartbeat_interval <= absl::ZeroDuration())
     return FlagError("heartbeat_interval", "must be positive");
   return absl::OkStatus();

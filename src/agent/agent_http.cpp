@@ -1,4 +1,4 @@
-// AgentImpl: the HTTP endpoints (/health, /metrics). The HTTP server runs on
+// AgentImpl: the HTTP endpoints (/health, /ready, /metrics). The HTTP server runs on
 // its own thread; /metrics takes a snapshot on the loop and renders it there.
 #include <future>
 
@@ -13,9 +13,30 @@ namespace agora::agent {
 absl::Status AgentImpl::StartHttp() {
   if (options_.http_port < 0) return absl::OkStatus();
   std::map<std::string, HttpServer::Handler> routes;
+  // /health: serving and durable. 503 names what fails (the checkpoint path
+  // and error) while the agent cannot persist and refuses launches.
   routes["/health"] = [this] {
     HttpResponse response;
-    response.body = registered() ? "OK: registered\n" : "OK: not registered\n";
+    std::lock_guard<std::mutex> lock(health_mu_);
+    if (health_problem_.empty()) {
+      response.body = "OK: serving; checkpoints are durable\n";
+    } else {
+      response.status = 503;
+      response.body = absl::StrCat("UNHEALTHY: ", health_problem_,
+                                   "; launches are refused until checkpoints succeed again\n");
+    }
+    return response;
+  };
+  // /ready: registered with a master (able to take tasks).
+  routes["/ready"] = [this] {
+    HttpResponse response;
+    std::lock_guard<std::mutex> lock(health_mu_);
+    if (registered()) {
+      response.body = "READY: registered with the master\n";
+    } else {
+      response.status = 503;
+      response.body = absl::StrCat("NOT READY: ", ready_problem_, "\n");
+    }
     return response;
   };
   routes["/metrics"] = [this] {
@@ -44,6 +65,21 @@ std::string AgentImpl::RenderMetrics() {
     MetricsText metrics;
     metrics.Gauge("agora_agent_registered", "1 while registered with the master",
                   registered_ ? 1 : 0);
+    metrics.Gauge("agora_agent_checkpoint_ok",
+                  "1 while checkpoints succeed; 0 while the agent holds them in memory and "
+                  "refuses launches",
+                  checkpoint_error_.ok() ? 1 : 0);
+    metrics.Gauge("agora_agent_checkpoint_writes_held",
+                  "Checkpoint writes held in memory, waiting for the disk",
+                  static_cast<double>(held_writes_.size()));
+    metrics.Counter("agora_agent_checkpoint_failures_total", "Checkpoint writes that failed",
+                    static_cast<double>(checkpoint_failures_));
+    metrics.Counter("agora_agent_launches_refused_total",
+                    "Tasks refused (TASK_DROPPED) because the agent could not checkpoint",
+                    static_cast<double>(launches_refused_));
+    metrics.Counter("agora_agent_session_processes_killed_total",
+                    "Processes killed because their executor had died",
+                    static_cast<double>(session_processes_killed_));
     metrics.Gauge("agora_agent_executors", "Executors known to the agent",
                   static_cast<double>(executors_.size()));
     std::map<v1::TaskState, int> by_state;

@@ -75,19 +75,37 @@ AgentImpl::AgentImpl(AgentOptions options)
 
 AgentImpl::~AgentImpl() { Stop(); }
 
-absl::Status AgentImpl::Init() {
+absl::StatusOr<CheckpointedState> AgentImpl::LoadState() {
   for (const char* sub : {"", "/meta", "/sandboxes"}) {
     if (auto status = MakeDirs(options_.work_dir + sub); !status.ok())
       return absl::InternalError(absl::StrCat("--work_dir: ", status.message()));
   }
-  auto checkpoint = ReadAgentCheckpoint(options_.work_dir);
-  if (checkpoint.ok()) {
-    agent_id_ = checkpoint->info().id().value();
-    checkpointed_boot_id_ = checkpoint->boot_id();
-    LOG(INFO) << "Recovered agent_id=" << agent_id_ << " from " << options_.work_dir;
-  } else if (!absl::IsNotFound(checkpoint.status())) {
-    LOG(WARNING) << "Ignoring agent checkpoint: " << checkpoint.status();
+  auto lock = WorkDirLock::Acquire(options_.work_dir, "agent.lock", "agent");
+  if (!lock.ok()) return lock.status();
+  lock_ = std::move(*lock);
+  if (options_.recover == RecoverMode::kCleanup) {
+    LOG(WARNING) << "--recover=cleanup: killing this work dir's executors and tasks and "
+                 << "discarding its checkpoints";
+    auto killed = CleanupWorkDir(options_.work_dir);
+    if (!killed.ok()) return killed.status();
+    LOG(WARNING) << "--recover=cleanup: killed " << *killed << " process(es)";
   }
+  auto state = LoadCheckpointedState(options_.work_dir);
+  if (!state.ok()) {
+    LOG(ERROR) << "Refusing to start: " << state.status();
+    return state.status();
+  }
+  if (state->agent) {
+    agent_id_ = state->agent->info().id().value();
+    checkpointed_boot_id_ = state->agent->boot_id();
+    LOG(INFO) << "Recovered agent_id=" << agent_id_ << " from " << options_.work_dir;
+  }
+  return state;
+}
+
+absl::Status AgentImpl::Init() {
+  auto state = LoadState();
+  if (!state.ok()) return state.status();
   SetAgentId(agent_id_);
 
   auto resources = AgentResources(options_.resources, DetectMachine(options_.work_dir));
@@ -113,6 +131,19 @@ absl::Status AgentImpl::Init() {
       [this](const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
              v1::TaskState latest) { ForwardUpdate(framework_id, status, latest); });
   executor_service_ = std::make_unique<ExecutorService>(&loop_, this);
+  info_.set_hostname(hostname);
+  *info_.mutable_resources() = resources->ToProto();
+  *info_.mutable_attributes() = *attributes;
+
+  loop_.Start();
+  loop_started_ = true;
+  reaper_ = std::make_unique<Reaper>([this](pid_t pid, int status) {
+    loop_.Post([this, pid, status] { OnChildExited(pid, status); });
+  });
+  // Recovery completes before the executor API exists: an executor that
+  // re-subscribes finds its checkpointed record, never a half-built one.
+  RunOnLoopAndWait(loop_,
+                   [this, state = std::move(*state)]() mutable { Recover(std::move(state)); });
 
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -120,28 +151,19 @@ absl::Status AgentImpl::Init() {
   builder.AddListeningPort(absl::StrCat(options_.ip, ":", options_.port),
                            grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(executor_service_.get());
-  loop_.Start();
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("--port: cannot listen on ", options_.ip, ":", options_.port));
   }
   address_ = absl::StrCat(options_.ip, ":", port_);
-  if (auto status = StartHttp(); !status.ok()) return status;
   bool wildcard = options_.ip == "0.0.0.0" || options_.ip == "::";
   endpoint_for_executors_ = absl::StrCat(wildcard ? "127.0.0.1" : options_.ip, ":", port_);
-
-  info_.set_hostname(hostname);
   info_.set_address(address_);
-  *info_.mutable_resources() = resources->ToProto();
-  *info_.mutable_attributes() = *attributes;
+  if (auto status = StartHttp(); !status.ok()) return status;
 
-  reaper_ = std::make_unique<Reaper>([this](pid_t pid, int status) {
-    loop_.Post([this, pid, status] { OnChildExited(pid, status); });
-  });
   LOG(INFO) << "Agent listening on " << address_ << " with resources " << *resources << "; master "
             << detector_->Describe();
-  RunOnLoopAndWait(loop_, [this] { Recover(); });
   loop_.Post([this] {
     Connect();
     heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
@@ -162,7 +184,7 @@ void AgentImpl::SetAgentId(const std::string& id) {
 void AgentImpl::Stop() {
   std::call_once(stop_once_, [this] {
     stop_called_ = true;
-    bool loop_running = server_ != nullptr;
+    bool loop_running = loop_started_;
     // The loop owns link_; keep our own handle to watch it close.
     std::shared_ptr<MasterLink> link;
     if (loop_running) {
@@ -188,12 +210,14 @@ void AgentImpl::Stop() {
     if (loop_running) RunOnLoopAndWait(loop_, [] {});
     loop_.Stop();
     if (link) link->ReleaseIfDone();
+    // Last: a restarted agent may take the work dir once we are done with it.
+    lock_.reset();
     LOG(INFO) << "Agent " << address_ << " stopped";
   });
 }
 
 void AgentImpl::Shutdown() {
-  if (server_ != nullptr && !stop_called_.load()) {
+  if (loop_started_ && !stop_called_.load()) {
     RunOnLoopAndWait(loop_, [this] { KillAllExecutorsNow(); });
   }
   Stop();
@@ -203,8 +227,7 @@ void AgentImpl::Connect() {
   if (stopping_ || shut_down_by_master_) return;
   auto leader = detector_->CurrentLeader();
   if (!leader.ok()) {
-    LOG(WARNING) << "No master known yet: " << leader.status();
-    ScheduleReconnect();
+    ScheduleReconnect(leader.status());
     return;
   }
   if (*leader != master_address_ || !stub_) {
@@ -359,13 +382,16 @@ void AgentImpl::OnRegistered(const internal::MasterMessage::Registered& register
     checkpoint.mutable_info()->mutable_id()->set_value(id);
     checkpoint.set_boot_id(BootId());
     std::string work_dir = options_.work_dir;
-    io_->Post("agent", [work_dir, checkpoint] {
-      if (auto status = WriteAgentCheckpoint(work_dir, checkpoint); !status.ok())
-        LOG(ERROR) << "Cannot checkpoint the agent id: " << status;
-    });
+    Persist({"agent", AgentCheckpointPath(work_dir),
+             [work_dir, checkpoint] { return WriteAgentCheckpoint(work_dir, checkpoint); }});
   }
   registered_ = true;
   registered_public_ = true;
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    ready_problem_.clear();
+  }
+  last_registration_warning_ = absl::InfinitePast();
   backoff_ = options_.registration_backoff_min;
   if (registered.heartbeat_interval_seconds() > 0 &&
       absl::Seconds(registered.heartbeat_interval_seconds()) != heartbeat_interval_) {
@@ -392,18 +418,31 @@ void AgentImpl::OnLinkClosed(uint64_t generation, const absl::Status& status) {
   if (stopping_ || shut_down_by_master_) return;
   reconnects_++;
   if (was_registered) {
-    LOG(WARNING) << "Lost the master stream: " << status << "; re-registering";
-  } else {
-    VLOG(1) << "Master stream closed before registration: " << status;
+    LOG(WARNING) << "Lost the stream to master " << master_address_ << ": " << status
+                 << "; re-registering";
+    last_registration_warning_ = absl::InfinitePast();
   }
-  ScheduleReconnect();
+  ScheduleReconnect(status);
 }
 
-void AgentImpl::ScheduleReconnect() {
+void AgentImpl::ScheduleReconnect(const absl::Status& why) {
   // Full jitter in [backoff/2, backoff] spreads a fleet's reconnections.
   std::uniform_real_distribution<double> jitter(0.5, 1.0);
   absl::Duration delay = backoff_ * jitter(random_);
   backoff_ = std::min(backoff_ * 2, options_.registration_backoff_max);
+  std::string master = master_address_.empty() ? detector_->Describe() : master_address_;
+  std::string problem = absl::StrCat("cannot register with master ", master, ": ", why.message(),
+                                     "; next attempt in ", absl::FormatDuration(delay));
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    ready_problem_ = problem;
+  }
+  // Visible at the default level, but not once per attempt.
+  absl::Time now = loop_.Now();
+  if (now - last_registration_warning_ >= absl::Seconds(10)) {
+    last_registration_warning_ = now;
+    LOG(WARNING) << "Agent " << problem;
+  }
   loop_.RunAfter(delay, [this] { Connect(); });
 }
 

@@ -7,12 +7,18 @@
 //
 // Split across files by concern: agent_impl.cpp (life cycle, master link,
 // registration, heartbeats), agent_tasks.cpp (RUN_TASKS, kills, executor
-// launch and exit), agent_updates.cpp (executor service, status updates).
+// launch), agent_executors.cpp (executor exit, registration timeout),
+// agent_updates.cpp (executor service, status updates), agent_recovery.cpp
+// (applying checkpointed state), agent_persistence.cpp (checkpoint writes
+// and what happens when they fail), agent_http.cpp (/health, /ready,
+// /metrics).
 //
 // Invariants: every task in `tasks_` is either non-terminal or has updates
 // waiting in `updates_` (terminal tasks are dropped once fully
 // acknowledged); every executor in `executors_` has a live or launching
-// process, and its tasks are in `tasks_`.
+// process, and its tasks are in `tasks_`; a task is reported terminal by
+// the agent only after its executor's whole session is dead; while
+// `checkpoint_error_` is set, no task is launched.
 #ifndef AGORA_AGENT_AGENT_IMPL_HPP_
 #define AGORA_AGENT_AGENT_IMPL_HPP_
 
@@ -20,6 +26,8 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,12 +42,14 @@
 #include "agent/launcher.hpp"
 #include "agent/master_link.hpp"
 #include "agent/reaper.hpp"
+#include "agent/recovery_state.hpp"
 #include "agent/status_update_manager.hpp"
 #include "agent/work_queue.hpp"
 #include "agora/internal/agent_master.grpc.pb.h"
 #include "common/asio_event_loop.hpp"
 #include "common/http_server.hpp"
 #include "common/master_detector.hpp"
+#include "common/work_dir_lock.hpp"
 
 namespace agora::agent {
 
@@ -54,6 +64,7 @@ class AgentImpl : public ExecutorHandler {
   int http_port() const { return http_port_; }
   std::string agent_id() const;
   bool registered() const { return registered_public_.load(); }
+  bool durable() const { return durable_public_.load(); }
   void Stop();
   void Shutdown();
 
@@ -90,6 +101,16 @@ class AgentImpl : public ExecutorHandler {
     TimerId registration_timer = 0;
     TimerId shutdown_timer = 0;
     bool kill_when_launched = false;
+    // Start time of `pid` (clock ticks since boot): guards session kills
+    // against a recycled pid.
+    uint64_t start_ticks = 0;
+    // The process exited; its session is being killed before its tasks are
+    // reported.
+    bool exited = false;
+    // Kills the framework asked for while the executor was not subscribed:
+    // delivered when it subscribes, or (if it dies first) its tasks are
+    // reported KILLED rather than FAILED.
+    std::map<std::string, v1::KillPolicy> pending_kills;
     // Recovered after an agent restart: the process is not our child.
     bool recovered = false;
     // What the executor's unfinished tasks become when it exits.
@@ -104,12 +125,29 @@ class AgentImpl : public ExecutorHandler {
     return framework_id + "/" + executor_id;
   }
   absl::Status Init();
+  // The blocking part of start-up: lock, --recover=cleanup, read and
+  // validate the checkpoints (before the loop serves anything).
+  absl::StatusOr<CheckpointedState> LoadState();
+
+  // A checkpoint write: `run` does the blocking I/O on the WorkPool queue
+  // `key` (in order with the other writes of that key).
+  struct CheckpointWrite {
+    std::string key;
+    std::string path;  // For the error message.
+    std::function<absl::Status()> run;
+    // If it fails: false drops it (the caller undoes what it was for, e.g. a
+    // launch that is refused instead); true holds it for the retries.
+    bool hold_on_failure = true;
+  };
+  using WrittenFn = std::function<void(const absl::Status&)>;
 
   // agent_impl.cpp: master link.
   void Connect();
   void OnMasterMessage(uint64_t generation, const internal::MasterMessage& message);
   void OnLinkClosed(uint64_t generation, const absl::Status& status);
-  void ScheduleReconnect();
+  // Retries registration after a backoff; `why` (the failure) is logged at
+  // WARNING with the master and the next attempt, at most every 10 s.
+  void ScheduleReconnect(const absl::Status& why);
   void OnRegistered(const internal::MasterMessage::Registered& registered, bool reregistered);
   void OnHeartbeatTimer();
   internal::AgentMessage BuildRegistration() const;
@@ -120,42 +158,64 @@ class AgentImpl : public ExecutorHandler {
   void OnRunTasks(const internal::MasterMessage::RunTasks& run);
   void LaunchExecutor(const Key& key);
   void CheckpointTask(const v1::Task& task);
-  void OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid);
+  void OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, uint64_t start_ticks,
+                          const CheckpointWrite& checkpoint, const absl::Status& written);
+  // Launches refused while the agent cannot checkpoint: each task is
+  // reported TASK_DROPPED at once (in memory only).
+  void RefuseLaunch(const internal::MasterMessage::RunTasks& run);
+  // Why launches are refused, for the task's message.
+  std::string RefusalMessage() const;
   void OnRegistrationTimeout(const Key& key);
   void OnKillTask(const internal::MasterMessage::KillTask& kill);
   void ShutdownExecutor(const Key& key, v1::TaskStatus::Reason reason);
   void KillExecutorTree(ExecutorRecord& executor, int signal);
+  // agent_executors.cpp: the executor process is gone. Its session is
+  // killed (off the loop), then OnExecutorTreeKilled reports its tasks.
   void OnChildExited(pid_t pid, int wait_status);
+  void OnExecutorTreeKilled(const Key& key, int wait_status, int killed);
+  bool HasLiveTaskOtherThan(const ExecutorRecord& executor, const std::string& task_id) const;
   void OnFrameworkMessage(const internal::MasterMessage::FrameworkMessage& message);
   void KillAllExecutorsNow();
 
-  // agent_http.cpp: /health and /metrics.
+  // agent_persistence.cpp. Runs `write` and calls `done` on the loop, in
+  // order with the key's other writes. While the agent cannot checkpoint,
+  // writes are held in memory (in order) and `done` gets UNAVAILABLE; the
+  // held writes are retried every --checkpoint_retry_interval.
+  void Persist(CheckpointWrite write, WrittenFn done = nullptr);
+  void OnCheckpointFailed(CheckpointWrite write, const absl::Status& status);
+  void OnCheckpointRetryTimer();
+  void OnHeldWriteDone(const absl::Status& status, bool probe);
+  void SetDurable(bool durable);
+
+  // agent_http.cpp: /health, /ready and /metrics.
   absl::Status StartHttp();
   // Prometheus text of a snapshot taken on the loop (called off the loop).
   std::string RenderMetrics();
 
   // agent_recovery.cpp: rebuilds frameworks, executors, tasks and pending
-  // updates from work_dir/meta (before the loop starts). Executors still
-  // alive are watched and expected to re-subscribe; the tasks of dead ones
-  // are failed once the loop runs.
-  void Recover();
+  // updates from `state` (on the loop, before the gRPC server starts).
+  // Executors still alive are watched and expected to re-subscribe; the
+  // sessions of dead ones are killed, then their tasks are failed.
+  void Recover(CheckpointedState state);
   void OnRecoveredExecutorGone(const Key& key, bool rebooted);
 
   // agent_updates.cpp: status updates.
   // Checkpoints `status` (off the loop), then applies it and calls `reply`.
   void HandleUpdate(const std::string& framework_id, const std::string& executor_id,
-                    v1::TaskStatus status, ReplyFn reply);
+                    v1::TaskStatus status, ReplyFn reply, bool persist = true);
   void ApplyUpdate(const std::string& framework_id, const std::string& executor_id,
                    const v1::TaskStatus& status);
   // An update generated by the agent itself (source AGENT).
+  // `persist` false: forwarded but never written (a refused launch, whose
+  // task has no checkpoint either).
   void GenerateUpdate(const std::string& framework_id, const std::string& executor_id,
                       const std::string& task_id, v1::TaskState state,
-                      v1::TaskStatus::Reason reason, const std::string& message);
+                      v1::TaskStatus::Reason reason, const std::string& message,
+                      bool persist = true);
   void OnAcknowledge(const internal::MasterMessage::Acknowledge& ack);
   void ForwardUpdate(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
                      v1::TaskState latest_state);
   void MaybeForgetTask(const Key& task_key);
-  void AdoptExecutor(const v1::ExecutorSubscribeRequest& request);
   void SendSubscribed(ExecutorRecord& executor);
 
   AgentOptions options_;
@@ -170,6 +230,11 @@ class AgentImpl : public ExecutorHandler {
   mutable std::mutex id_mu_;
   std::string agent_id_public_;
   std::atomic<bool> registered_public_{false};
+  std::atomic<bool> durable_public_{true};
+  // Texts for /health and /ready (served off the loop), set on the loop.
+  mutable std::mutex health_mu_;
+  std::string health_problem_;  // Empty while durable.
+  std::string ready_problem_ = "not registered with a master yet";
   std::once_flag stop_once_;
   std::atomic<bool> stop_called_{false};
 
@@ -184,6 +249,8 @@ class AgentImpl : public ExecutorHandler {
   std::unique_ptr<ExecutorService> executor_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<WorkDirLock> lock_;
+  bool loop_started_ = false;
 
   // Loop-owned.
   std::string agent_id_;
@@ -204,12 +271,22 @@ class AgentImpl : public ExecutorHandler {
   std::map<std::string, v1::FrameworkInfo> frameworks_;
   std::map<Key, ExecutorRecord> executors_;
   std::map<Key, TaskRecord> tasks_;
+  // Persistence (agent_persistence.cpp). OK while checkpoints succeed.
+  absl::Status checkpoint_error_;
+  std::deque<CheckpointWrite> held_writes_;  // Oldest first.
+  TimerId checkpoint_retry_timer_ = 0;
+  bool retry_in_flight_ = false;
+  // Registration warnings are rate-limited.
+  absl::Time last_registration_warning_ = absl::InfinitePast();
   // Counters for /metrics (loop-owned).
   uint64_t executors_launched_ = 0;
   uint64_t executors_exited_ = 0;
   uint64_t updates_received_ = 0;
   uint64_t updates_forwarded_ = 0;
   uint64_t reconnects_ = 0;
+  uint64_t checkpoint_failures_ = 0;
+  uint64_t launches_refused_ = 0;
+  uint64_t session_processes_killed_ = 0;
 };
 
 }  // namespace agora::agent

@@ -1,16 +1,17 @@
 // AgentImpl: recovery of checkpointed state after an agent restart.
 //
-// Reads work_dir/meta: frameworks, executors (with the pid and its start
-// time), tasks and each task's update log. Tasks that are finished and fully
-// acknowledged are skipped; the others are rebuilt with their latest state,
-// and their unacknowledged updates go back into the status update manager
-// (to be forwarded once registered). An executor whose process still runs
-// (same boot, same pid start time) is watched and given
-// --executor_registration_timeout to re-subscribe; the tasks of an executor
-// that is gone are failed.
+// Applies what LoadCheckpointedState read (and validated) from
+// work_dir/meta: frameworks, executors (with the pid and its start time),
+// tasks and each task's update log. Tasks are rebuilt with their latest
+// state, and their unacknowledged updates go back into the status update
+// manager (to be forwarded once registered). An executor whose process
+// still runs (same boot, same pid start time) is watched and given
+// --executor_registration_timeout to re-subscribe; the session of an
+// executor that is gone is killed, then its unfinished tasks are failed.
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "agent/checkpoint.hpp"
+#include "agent/process_tree.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 
@@ -49,82 +50,111 @@ std::vector<v1::TaskStatus> ReplayUpdates(const std::vector<internal::StatusUpda
 
 }  // namespace
 
-void AgentImpl::Recover() {
+void AgentImpl::Recover(CheckpointedState state) {
   DCHECK(loop_.IsInLoopThread());
   bool rebooted = !checkpointed_boot_id_.empty() && checkpointed_boot_id_ != BootId();
   if (rebooted) LOG(WARNING) << "The machine rebooted since the last run: executors are gone";
-  const std::string root = options_.work_dir + "/meta/frameworks";
+  frameworks_ = std::move(state.frameworks);
   size_t recovered_tasks = 0;
   std::vector<Key> gone;
-  for (const std::string& framework_id : ListDirectory(root)) {
-    internal::FrameworkCheckpoint framework;
-    if (ReadMessage(FrameworkCheckpointPath(options_.work_dir, framework_id), &framework).ok()) {
-      frameworks_[framework_id] = framework.info();
+  std::vector<Key> never_launched;
+  for (RecoveredExecutor& recovered : state.executors) {
+    const std::string& framework_id = recovered.framework_id;
+    const std::string& executor_id = recovered.executor_id;
+    Key key(framework_id, executor_id);
+    ExecutorRecord& executor = executors_[key];
+    v1::FrameworkID id;
+    id.set_value(framework_id);
+    for (RecoveredTask& task : recovered.tasks) {
+      const std::string task_id = task.task.task_id().value();
+      TaskRecord record;
+      record.task = std::move(task.task);
+      std::vector<v1::TaskStatus> pending =
+          ReplayUpdates(task.log, &record.task, &record.terminal_reported, &record.acked_uuids);
+      tasks_[Key(framework_id, task_id)] = std::move(record);
+      executor.task_ids.insert(task_id);
+      for (const v1::TaskStatus& update : pending) updates_->Update(id, update);
+      recovered_tasks++;
     }
-    for (const std::string& executor_id :
-         ListDirectory(absl::StrCat(root, "/", framework_id, "/executors"))) {
-      Key key(framework_id, executor_id);
-      std::string tasks_dir =
-          absl::StrCat(root, "/", framework_id, "/executors/", executor_id, "/tasks");
-      std::set<std::string> task_ids;
-      for (const std::string& task_id : ListDirectory(tasks_dir)) {
-        internal::TaskCheckpoint checkpoint;
-        if (!ReadMessage(TaskCheckpointPath(options_.work_dir, framework_id, executor_id, task_id),
-                         &checkpoint)
-                 .ok())
-          continue;
-        TaskRecord record;
-        record.task = checkpoint.task();
-        auto log =
-            ReadRecords(TaskUpdatesPath(options_.work_dir, framework_id, executor_id, task_id));
-        std::vector<v1::TaskStatus> pending;
-        if (log.ok()) {
-          pending =
-              ReplayUpdates(*log, &record.task, &record.terminal_reported, &record.acked_uuids);
-        }
-        if (IsTerminalState(record.task.state()) && pending.empty()) continue;
-        tasks_[Key(framework_id, task_id)] = std::move(record);
-        task_ids.insert(task_id);
-        v1::FrameworkID id;
-        id.set_value(framework_id);
-        for (const v1::TaskStatus& update : pending) updates_->Update(id, update);
-        recovered_tasks++;
-      }
-      if (task_ids.empty()) continue;
-      internal::ExecutorCheckpoint checkpoint;
-      bool have_checkpoint =
-          ReadMessage(ExecutorCheckpointPath(options_.work_dir, framework_id, executor_id),
-                      &checkpoint)
-              .ok();
-      ExecutorRecord& executor = executors_[key];
-      executor.framework_id = framework_id;
-      executor.info = checkpoint.info();
-      executor.info.mutable_executor_id()->set_value(executor_id);
-      executor.info.mutable_framework_id()->set_value(framework_id);
-      executor.command_executor = executor.info.type() == v1::ExecutorInfo::DEFAULT;
-      executor.sandbox = have_checkpoint && !checkpoint.sandbox().empty()
-                             ? checkpoint.sandbox()
-                             : SandboxPath(options_.work_dir, framework_id, executor_id);
-      executor.container_id = checkpoint.container_id().value();
-      executor.task_ids = task_ids;
-      executor.recovered = true;
-      uint64_t ticks = have_checkpoint ? ProcessStartTicks(checkpoint.pid()) : 0;
-      bool alive = have_checkpoint && !rebooted && checkpoint.pid() > 0 && ticks != 0 &&
-                   ticks == checkpoint.pid_start_ticks();
+    const internal::ExecutorCheckpoint& checkpoint = recovered.checkpoint;
+    executor.framework_id = framework_id;
+    executor.info = checkpoint.info();
+    executor.info.mutable_executor_id()->set_value(executor_id);
+    executor.info.mutable_framework_id()->set_value(framework_id);
+    executor.command_executor = executor.info.type() == v1::ExecutorInfo::DEFAULT;
+    executor.sandbox = !checkpoint.sandbox().empty()
+                           ? checkpoint.sandbox()
+                           : SandboxPath(options_.work_dir, framework_id, executor_id);
+    executor.container_id = checkpoint.container_id().value();
+    executor.recovered = true;
+    executor.pid = checkpoint.pid();
+    executor.start_ticks = checkpoint.pid_start_ticks();
+    if (!recovered.have_checkpoint) {
+      never_launched.push_back(key);
+      continue;
+    }
+    if (rebooted) {
+      gone.push_back(key);
+      continue;
+    }
+    executor.phase = ExecutorRecord::Phase::kLaunching;  // Until it re-subscribes.
+    if (executor.pid > 0) {
+      ProcessStat stat;
+      bool alive = ReadProcessStat(executor.pid, &stat) && stat.state != 'Z' &&
+                   stat.start_ticks == executor.start_ticks;
       if (!alive) {
         gone.push_back(key);
         continue;
       }
-      executor.pid = checkpoint.pid();
-      executor.phase = ExecutorRecord::Phase::kLaunching;  // Until it re-subscribes.
       reaper_->Watch(executor.pid);
-      executor.registration_timer = loop_.RunAfter(options_.executor_registration_timeout,
-                                                   [this, key] { OnRegistrationTimeout(key); });
-      LOG(INFO) << "Recovered executor_id=" << executor_id << " framework_id=" << framework_id
-                << " pid=" << executor.pid << " with " << task_ids.size() << " task(s)";
     }
+    executor.registration_timer = loop_.RunAfter(options_.executor_registration_timeout,
+                                                 [this, key] { OnRegistrationTimeout(key); });
+    LOG(INFO) << "Recovered executor_id=" << executor_id << " framework_id=" << framework_id
+              << " pid=" << executor.pid << " with " << executor.task_ids.size()
+              << " task(s); waiting for it to re-subscribe";
   }
-  for (const Key& key : gone) OnRecoveredExecutorGone(key, rebooted);
+  for (const Key& key : never_launched) {
+    ExecutorRecord& executor = executors_.at(key);
+    for (const std::string& task_id : executor.task_ids) {
+      if (tasks_.at(Key(key.first, task_id)).terminal_reported) continue;
+      GenerateUpdate(key.first, key.second, task_id, v1::TASK_DROPPED,
+                     v1::TaskStatus::REASON_AGENT_RESTARTED,
+                     "The agent restarted before launching the task's executor");
+    }
+    std::set<std::string> task_ids = executor.task_ids;
+    executors_.erase(key);
+    for (const std::string& task_id : task_ids) MaybeForgetTask(Key(key.first, task_id));
+  }
+  for (const Key& key : gone) {
+    ExecutorRecord& executor = executors_.at(key);
+    executor.exited = true;
+    if (rebooted || executor.pid <= 0) {
+      OnRecoveredExecutorGone(key, rebooted);
+      continue;
+    }
+    // Whatever the dead executor left in its session dies before its tasks
+    // are reported (the start-time guard skips a recycled session id).
+    pid_t pid = executor.pid;
+    uint64_t start_ticks = executor.start_ticks;
+    auto work = [this, key, pid, start_ticks] {
+      int killed = KillSession(pid, start_ticks);
+      loop_.Post([this, key, killed] {
+        if (killed > 0) {
+          session_processes_killed_ += static_cast<uint64_t>(killed);
+          LOG(WARNING) << "Killed " << killed << " process(es) left in the session of "
+                       << "executor_id=" << key.second << ", which died while the agent was down";
+        }
+        OnRecoveredExecutorGone(key, false);
+      });
+    };
+    if (!io_->Post(IoKey(key.first, key.second), std::move(work)))
+      OnRecoveredExecutorGone(key, false);
+  }
+  // Finished and acknowledged tasks of executors that are gone.
+  std::vector<Key> task_keys;
+  for (const auto& [task_key, record] : tasks_) task_keys.push_back(task_key);
+  for (const Key& task_key : task_keys) MaybeForgetTask(task_key);
   if (recovered_tasks > 0) LOG(INFO) << "Recovered " << recovered_tasks << " task(s)";
 }
 

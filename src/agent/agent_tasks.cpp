@@ -28,9 +28,14 @@ v1::Task NewTask(const std::string& framework_id, const std::string& executor_id
 }  // namespace
 
 void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
+  DCHECK(loop_.IsInLoopThread());
   const std::string& framework_id = run.framework_info().id().value();
   if (framework_id.empty() || run.tasks_size() == 0) {
     LOG(ERROR) << "Ignoring RUN_TASKS without a framework id or tasks";
+    return;
+  }
+  if (!checkpoint_error_.ok()) {
+    RefuseLaunch(run);
     return;
   }
   auto known = frameworks_.find(framework_id);
@@ -42,10 +47,7 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     internal::FrameworkCheckpoint checkpoint;
     *checkpoint.mutable_info() = run.framework_info();
     std::string path = FrameworkCheckpointPath(options_.work_dir, framework_id);
-    io_->Post(framework_id, [path, checkpoint] {
-      if (auto status = WriteMessage(path, checkpoint); !status.ok())
-        LOG(ERROR) << "Cannot checkpoint framework: " << status;
-    });
+    Persist({framework_id, path, [path, checkpoint] { return WriteMessage(path, checkpoint); }});
   }
   bool custom = !run.executor_info().executor_id().value().empty();
   for (const v1::TaskInfo& task : run.tasks()) {
@@ -101,10 +103,39 @@ void AgentImpl::CheckpointTask(const v1::Task& task) {
   *checkpoint.mutable_task() = task;
   std::string path = TaskCheckpointPath(options_.work_dir, task.framework_id().value(),
                                         task.executor_id().value(), task.task_id().value());
-  io_->Post(IoKey(task.framework_id().value(), task.executor_id().value()), [path, checkpoint] {
-    if (auto status = WriteMessage(path, checkpoint); !status.ok())
-      LOG(ERROR) << "Cannot checkpoint task: " << status;
-  });
+  // Not held if it fails: the launch behind it is refused instead (see
+  // LaunchExecutor), so nothing on disk claims a task that never ran.
+  Persist({IoKey(task.framework_id().value(), task.executor_id().value()), path,
+           [path, checkpoint] { return WriteMessage(path, checkpoint); },
+           /*hold_on_failure=*/false});
+}
+
+std::string AgentImpl::RefusalMessage() const {
+  return absl::StrCat("Agent ", agent_id_, " cannot checkpoint (", checkpoint_error_.message(),
+                      "); it refuses launches until its work dir is writable again");
+}
+
+void AgentImpl::RefuseLaunch(const internal::MasterMessage::RunTasks& run) {
+  const std::string& framework_id = run.framework_info().id().value();
+  std::string message = RefusalMessage();
+  bool custom = !run.executor_info().executor_id().value().empty();
+  for (const v1::TaskInfo& task : run.tasks()) {
+    const std::string& task_id = task.task_id().value();
+    Key task_key(framework_id, task_id);
+    if (task_id.empty() || tasks_.count(task_key) != 0) continue;
+    std::string executor_id = custom ? run.executor_info().executor_id().value() : task_id;
+    TaskRecord record;
+    record.task = NewTask(framework_id, executor_id, task);
+    record.task.mutable_agent_id()->set_value(agent_id_);
+    tasks_[task_key] = std::move(record);
+    launches_refused_++;
+    LOG(WARNING) << "Refusing to launch task_id=" << task_id << " framework_id=" << framework_id
+                 << ": cannot checkpoint";
+    // Never started, so safe to launch elsewhere: DROPPED. Not written (it
+    // could not be); forwarded from memory.
+    GenerateUpdate(framework_id, executor_id, task_id, v1::TASK_DROPPED,
+                   v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, message, /*persist=*/false);
+  }
 }
 
 void AgentImpl::LaunchExecutor(const Key& key) {
@@ -144,26 +175,43 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   checkpoint.mutable_container_id()->set_value(executor.container_id);
   checkpoint.set_sandbox(executor.sandbox);
   std::string checkpoint_path = ExecutorCheckpointPath(options_.work_dir, key.first, key.second);
-  bool posted = io_->Post(
-      IoKey(key.first, key.second),
-      [this, launcher, key, spec = std::move(spec), checkpoint, checkpoint_path]() mutable {
-        absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
-          if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
-          return launcher->Launch(spec);
-        }();
-        if (pid.ok()) {
-          // Where to find the executor after an agent restart.
-          checkpoint.set_pid(*pid);
-          checkpoint.set_pid_start_ticks(ProcessStartTicks(*pid));
-          if (auto status = WriteMessage(checkpoint_path, checkpoint); !status.ok())
-            LOG(ERROR) << "Cannot checkpoint executor: " << status;
-        }
-        loop_.Post([this, key, pid] { OnExecutorLaunched(key, pid); });
-      });
+  bool posted = io_->Post(IoKey(key.first, key.second), [this, launcher, key,
+                                                         spec = std::move(spec), checkpoint,
+                                                         checkpoint_path]() mutable {
+    // Runs after the task checkpoints (same key). The executor file is
+    // written before the spawn (pid 0), so a restarted agent knows the
+    // executor may exist even if it stopped before recording its pid;
+    // if it cannot be written, nothing is spawned: the agent cannot
+    // checkpoint and the launch is refused (never run what could not be
+    // made durable).
+    absl::Status written = WriteMessage(checkpoint_path, checkpoint);
+    absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
+      if (!written.ok()) return absl::UnavailableError(written.message());
+      if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
+      return launcher->Launch(spec);
+    }();
+    bool hold = written.ok();  // The pid record below must reach the disk.
+    uint64_t start_ticks = 0;
+    if (pid.ok()) {
+      // Where to find the executor after an agent restart.
+      start_ticks = ProcessStartTicks(*pid);
+      checkpoint.set_pid(*pid);
+      checkpoint.set_pid_start_ticks(start_ticks);
+      written = WriteMessage(checkpoint_path, checkpoint);
+    }
+    CheckpointWrite write{
+        IoKey(key.first, key.second), checkpoint_path,
+        [checkpoint_path, checkpoint] { return WriteMessage(checkpoint_path, checkpoint); }, hold};
+    loop_.Post([this, key, pid, start_ticks, write, written] {
+      OnExecutorLaunched(key, pid, start_ticks, write, written);
+    });
+  });
   if (!posted) LOG(WARNING) << "Agent stopping; executor_id=" << key.second << " not launched";
 }
 
-void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid) {
+void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, uint64_t start_ticks,
+                                   const CheckpointWrite& checkpoint, const absl::Status& written) {
+  if (!written.ok()) OnCheckpointFailed(checkpoint, written);
   auto it = executors_.find(key);
   if (it == executors_.end()) {
     if (pid.ok()) launcher_->KillTree(*pid, SIGKILL);
@@ -171,8 +219,16 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid) {
   }
   ExecutorRecord& executor = it->second;
   if (!pid.ok()) {
+    bool refused = absl::IsUnavailable(pid.status());  // Its checkpoint failed.
     LOG(ERROR) << "Cannot launch executor_id=" << key.second << ": " << pid.status();
     for (const std::string& task_id : executor.task_ids) {
+      if (refused) {
+        launches_refused_++;
+        GenerateUpdate(key.first, key.second, task_id, v1::TASK_DROPPED,
+                       v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED, RefusalMessage(),
+                       /*persist=*/false);
+        continue;
+      }
       GenerateUpdate(key.first, key.second, task_id, v1::TASK_FAILED,
                      v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
                      absl::StrCat("Executor launch failed: ", pid.status().message()));
@@ -183,6 +239,7 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid) {
     return;
   }
   executor.pid = *pid;
+  executor.start_ticks = start_ticks;
   executors_launched_++;
   reaper_->Watch(*pid);
   LOG(INFO) << "Started executor_id=" << key.second << " framework_id=" << key.first
@@ -195,159 +252,6 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid) {
     executor.registration_timer = loop_.RunAfter(options_.executor_registration_timeout,
                                                  [this, key] { OnRegistrationTimeout(key); });
   }
-}
-
-void AgentImpl::OnRegistrationTimeout(const Key& key) {
-  auto it = executors_.find(key);
-  if (it == executors_.end()) return;
-  ExecutorRecord& executor = it->second;
-  executor.registration_timer = 0;
-  if (executor.phase != ExecutorRecord::Phase::kLaunching) return;
-  LOG(WARNING) << "executor_id=" << key.second << " did not subscribe within "
-               << options_.executor_registration_timeout << "; killing it";
-  executor.exit_state = v1::TASK_FAILED;
-  executor.exit_reason = executor.recovered ? v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT
-                                            : v1::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT;
-  executor.exit_message =
-      absl::StrCat("Executor did not subscribe within ",
-                   absl::FormatDuration(options_.executor_registration_timeout));
-  KillExecutorTree(executor, SIGKILL);
-}
-
-void AgentImpl::OnKillTask(const internal::MasterMessage::KillTask& kill) {
-  const std::string& framework_id = kill.framework_id().value();
-  const std::string& task_id = kill.task_id().value();
-  auto task_it = tasks_.find(Key(framework_id, task_id));
-  if (task_it == tasks_.end()) {
-    LOG(WARNING) << "Asked to kill unknown task_id=" << task_id << " framework_id=" << framework_id;
-    return;
-  }
-  TaskRecord& task = task_it->second;
-  if (task.terminal_reported || IsTerminalState(task.task.state())) return;
-  Key key(framework_id, task.task.executor_id().value());
-  auto it = executors_.find(key);
-  if (it == executors_.end()) {
-    GenerateUpdate(framework_id, key.second, task_id, v1::TASK_KILLED,
-                   v1::TaskStatus::REASON_UNSPECIFIED, "Killed; its executor was gone");
-    return;
-  }
-  ExecutorRecord& executor = it->second;
-  bool queued = false;
-  for (auto q = executor.queued.begin(); q != executor.queued.end(); ++q) {
-    if (q->task_id().value() == task_id) {
-      executor.queued.erase(q);
-      queued = true;
-      break;
-    }
-  }
-  if (!queued && executor.stream && !executor.stream->closing()) {
-    LOG(INFO) << "Killing task_id=" << task_id << " through executor_id=" << key.second;
-    v1::ExecutorEvent event;
-    event.set_type(v1::ExecutorEvent::KILL);
-    *event.mutable_kill()->mutable_task_id() = kill.task_id();
-    *event.mutable_kill()->mutable_kill_policy() =
-        kill.has_kill_policy() ? kill.kill_policy() : task.task.info().kill_policy();
-    executor.stream->Send(std::move(event));
-    return;
-  }
-  // The executor never got the task (or is unreachable): the task is killed
-  // here, and an executor left with nothing to run goes too.
-  LOG(INFO) << "Killing task_id=" << task_id << " before its executor subscribed";
-  GenerateUpdate(framework_id, key.second, task_id, v1::TASK_KILLED,
-                 v1::TaskStatus::REASON_TASK_KILLED_DURING_LAUNCH,
-                 "Killed before the executor started it");
-  bool others_alive = false;
-  for (const std::string& other : executor.task_ids) {
-    auto other_it = tasks_.find(Key(framework_id, other));
-    if (other_it != tasks_.end() && !other_it->second.terminal_reported &&
-        !IsTerminalState(other_it->second.task.state()))
-      others_alive = true;
-  }
-  if (!others_alive && executor.phase == ExecutorRecord::Phase::kLaunching) {
-    executor.exit_state = v1::TASK_KILLED;
-    KillExecutorTree(executor, SIGKILL);
-  }
-}
-
-void AgentImpl::ShutdownExecutor(const Key& key, v1::TaskStatus::Reason reason) {
-  auto it = executors_.find(key);
-  if (it == executors_.end()) return;
-  ExecutorRecord& executor = it->second;
-  executor.exit_state = v1::TASK_KILLED;
-  executor.exit_reason = reason;
-  executor.exit_message = "Executor shut down";
-  if (executor.phase == ExecutorRecord::Phase::kTerminating) return;
-  bool subscribed = executor.phase == ExecutorRecord::Phase::kRunning && executor.stream &&
-                    !executor.stream->closing();
-  executor.phase = ExecutorRecord::Phase::kTerminating;
-  LOG(INFO) << "Shutting down executor_id=" << key.second << " framework_id=" << key.first;
-  if (!subscribed) {
-    KillExecutorTree(executor, SIGKILL);
-    return;
-  }
-  v1::ExecutorEvent event;
-  event.set_type(v1::ExecutorEvent::SHUTDOWN);
-  event.mutable_shutdown()->set_grace_period_seconds(
-      absl::ToDoubleSeconds(options_.executor_shutdown_grace_period));
-  executor.stream->Send(std::move(event));
-  executor.shutdown_timer = loop_.RunAfter(options_.executor_shutdown_grace_period, [this, key] {
-    auto it = executors_.find(key);
-    if (it == executors_.end()) return;
-    it->second.shutdown_timer = 0;
-    KillExecutorTree(it->second, SIGKILL);
-  });
-}
-
-void AgentImpl::KillExecutorTree(ExecutorRecord& executor, int signal) {
-  if (executor.pid <= 0) {
-    executor.kill_when_launched = true;
-    return;
-  }
-  pid_t pid = executor.pid;
-  Launcher* launcher = launcher_.get();
-  if (!io_->Post(IoKey(executor.framework_id, executor.info.executor_id().value()),
-                 [launcher, pid, signal] { launcher->KillTree(pid, signal); }))
-    launcher->KillTree(pid, signal);
-}
-
-void AgentImpl::KillAllExecutorsNow() {
-  for (auto& [key, executor] : executors_) {
-    executor.kill_when_launched = true;
-    executor.exit_state = v1::TASK_KILLED;
-    executor.exit_message = "The agent shut down";
-    if (executor.pid > 0) launcher_->KillTree(executor.pid, SIGKILL);
-  }
-}
-
-void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
-  auto it = executors_.begin();
-  while (it != executors_.end() && it->second.pid != pid) ++it;
-  if (it == executors_.end()) return;
-  Key key = it->first;
-  ExecutorRecord& executor = it->second;
-  executors_exited_++;
-  LOG(INFO) << "executor_id=" << key.second << " framework_id=" << key.first << " pid=" << pid
-            << " exited with wait status " << wait_status;
-  if (executor.registration_timer != 0) loop_.Cancel(executor.registration_timer);
-  if (executor.shutdown_timer != 0) loop_.Cancel(executor.shutdown_timer);
-  for (const std::string& task_id : executor.task_ids) {
-    auto task_it = tasks_.find(Key(key.first, task_id));
-    if (task_it == tasks_.end() || task_it->second.terminal_reported ||
-        IsTerminalState(task_it->second.task.state()))
-      continue;
-    GenerateUpdate(key.first, key.second, task_id, executor.exit_state, executor.exit_reason,
-                   executor.exit_message);
-  }
-  internal::AgentMessage exited;
-  exited.set_type(internal::AgentMessage::EXECUTOR_EXITED);
-  exited.mutable_executor_exited()->mutable_framework_id()->set_value(key.first);
-  exited.mutable_executor_exited()->mutable_executor_id()->set_value(key.second);
-  exited.mutable_executor_exited()->set_status(wait_status);
-  SendToMaster(std::move(exited));
-  if (executor.stream && !executor.stream->closing()) executor.stream->Finish(grpc::Status::OK);
-  std::set<std::string> task_ids = executor.task_ids;
-  executors_.erase(it);
-  for (const std::string& task_id : task_ids) MaybeForgetTask(Key(key.first, task_id));
 }
 
 void AgentImpl::OnFrameworkMessage(const internal::MasterMessage::FrameworkMessage& message) {

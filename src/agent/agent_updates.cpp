@@ -2,6 +2,7 @@
 // (checkpoint, apply, forward, acknowledge).
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -28,14 +29,18 @@ void AgentImpl::OnExecutorSubscribe(const v1::ExecutorSubscribeRequest& request,
     return;
   }
   Key key(request.framework_id().value(), request.executor_id().value());
-  if (executors_.count(key) == 0) AdoptExecutor(request);
   auto it = executors_.find(key);
-  if (it == executors_.end()) {
-    LOG(WARNING) << "Subscription from unknown executor_id=" << key.second;
-    v1::ExecutorEvent error;
-    error.set_type(v1::ExecutorEvent::ERROR);
-    error.mutable_error()->set_message("unknown executor");
-    stream->Send(std::move(error));
+  if (it == executors_.end() || it->second.exited) {
+    // Recovery is complete before subscriptions are served, so this executor
+    // is not one this agent runs (its checkpoints were discarded by
+    // --recover=cleanup, or it belongs to another work dir): it is told to
+    // shut down rather than adopted with guessed state.
+    LOG(WARNING) << "Subscription from unknown executor_id=" << key.second
+                 << " framework_id=" << key.first << "; telling it to shut down";
+    v1::ExecutorEvent shutdown;
+    shutdown.set_type(v1::ExecutorEvent::SHUTDOWN);
+    shutdown.mutable_shutdown()->set_grace_period_seconds(0);
+    stream->Send(std::move(shutdown));
     stream->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
                                 absl::StrCat("executor_id: unknown executor ", key.second)));
     return;
@@ -99,6 +104,16 @@ void AgentImpl::OnExecutorSubscribe(const v1::ExecutorSubscribeRequest& request,
     stream->Send(std::move(event));
   }
   executor.queued.clear();
+  // Kills that arrived while it was not subscribed (kept: if it dies before
+  // reporting, those tasks are reported KILLED).
+  for (const auto& [task_id, policy] : executor.pending_kills) {
+    LOG(INFO) << "Delivering the kill of task_id=" << task_id << " to executor_id=" << key.second;
+    v1::ExecutorEvent event;
+    event.set_type(v1::ExecutorEvent::KILL);
+    event.mutable_kill()->mutable_task_id()->set_value(task_id);
+    *event.mutable_kill()->mutable_kill_policy() = policy;
+    stream->Send(std::move(event));
+  }
   if (executor.phase == ExecutorRecord::Phase::kTerminating) {
     v1::ExecutorEvent event;
     event.set_type(v1::ExecutorEvent::SHUTDOWN);
@@ -120,44 +135,6 @@ void AgentImpl::SendSubscribed(ExecutorRecord& executor) {
   subscribed->mutable_container_id()->set_value(executor.container_id);
   subscribed->set_heartbeat_interval_seconds(absl::ToDoubleSeconds(heartbeat_interval_));
   executor.stream->Send(std::move(event));
-}
-
-void AgentImpl::AdoptExecutor(const v1::ExecutorSubscribeRequest& request) {
-  // An executor from before an agent restart: it keeps running and its
-  // tasks are taken back (full checkpoint recovery comes with its own issue;
-  // its process cannot be reaped by this agent).
-  if (request.unacknowledged_tasks_size() == 0) return;
-  const std::string& framework_id = request.framework_id().value();
-  const std::string& executor_id = request.executor_id().value();
-  LOG(WARNING) << "Adopting executor_id=" << executor_id << " framework_id=" << framework_id
-               << " with " << request.unacknowledged_tasks_size() << " tasks";
-  ExecutorRecord& executor = executors_[Key(framework_id, executor_id)];
-  executor.framework_id = framework_id;
-  executor.phase = ExecutorRecord::Phase::kRunning;
-  executor.sandbox = SandboxPath(options_.work_dir, framework_id, executor_id);
-  executor.container_id = RandomHexId();
-  executor.info.mutable_executor_id()->set_value(executor_id);
-  executor.info.mutable_framework_id()->set_value(framework_id);
-  bool command = request.unacknowledged_tasks_size() == 1 &&
-                 request.unacknowledged_tasks(0).task_id().value() == executor_id;
-  executor.command_executor = command;
-  executor.info.set_type(command ? v1::ExecutorInfo::DEFAULT : v1::ExecutorInfo::CUSTOM);
-  if (frameworks_.count(framework_id) == 0)
-    frameworks_[framework_id].mutable_id()->set_value(framework_id);
-  for (const v1::TaskInfo& info : request.unacknowledged_tasks()) {
-    Key task_key(framework_id, info.task_id().value());
-    executor.task_ids.insert(info.task_id().value());
-    if (tasks_.count(task_key) != 0) continue;
-    TaskRecord record;
-    record.task.set_name(info.name());
-    *record.task.mutable_task_id() = info.task_id();
-    record.task.mutable_framework_id()->set_value(framework_id);
-    record.task.mutable_executor_id()->set_value(executor_id);
-    record.task.set_state(v1::TASK_RUNNING);
-    *record.task.mutable_resources() = info.resources();
-    *record.task.mutable_info() = info;
-    tasks_[task_key] = std::move(record);
-  }
 }
 
 void AgentImpl::OnExecutorUpdate(const v1::ExecutorUpdateRequest& request, ReplyFn reply) {
@@ -215,7 +192,7 @@ void AgentImpl::OnExecutorMessage(const v1::ExecutorMessageRequest& request, Rep
 }
 
 void AgentImpl::HandleUpdate(const std::string& framework_id, const std::string& executor_id,
-                             v1::TaskStatus status, ReplyFn reply) {
+                             v1::TaskStatus status, ReplyFn reply, bool persist) {
   if (stopping_) {
     reply(absl::UnavailableError("agent stopping"));
     return;
@@ -223,6 +200,11 @@ void AgentImpl::HandleUpdate(const std::string& framework_id, const std::string&
   auto task_it = tasks_.find(Key(framework_id, status.task_id().value()));
   if (task_it != tasks_.end() && IsTerminalState(status.state()))
     task_it->second.terminal_reported = true;
+  if (!persist) {
+    ApplyUpdate(framework_id, executor_id, status);
+    reply(absl::OkStatus());
+    return;
+  }
   internal::StatusUpdateRecord record;
   record.set_type(internal::StatusUpdateRecord::UPDATE);
   record.mutable_framework_id()->set_value(framework_id);
@@ -230,21 +212,20 @@ void AgentImpl::HandleUpdate(const std::string& framework_id, const std::string&
   record.set_uuid(status.uuid());
   std::string path =
       TaskUpdatesPath(options_.work_dir, framework_id, executor_id, status.task_id().value());
-  auto work = [this, path, record = std::move(record), framework_id, executor_id,
-               status = std::move(status), reply]() mutable {
-    absl::Status written = AppendRecord(path, record);
-    loop_.Post([this, written, framework_id, executor_id, status = std::move(status), reply] {
-      if (!written.ok()) {
-        LOG(ERROR) << "Cannot checkpoint a status update: " << written;
-        reply(absl::InternalError(absl::StrCat("checkpoint failed: ", written.message())));
-        return;
-      }
-      ApplyUpdate(framework_id, executor_id, status);
-      reply(absl::OkStatus());
-    });
-  };
-  if (!io_->Post(IoKey(framework_id, executor_id), std::move(work)))
-    reply(absl::UnavailableError("agent stopping"));
+  // Applied (and forwarded) once written -- or, while the agent cannot
+  // checkpoint, once held in memory: the framework must still hear about
+  // its task, and the executor keeps the update until it is acknowledged.
+  Persist(
+      {IoKey(framework_id, executor_id), path,
+       [path, record = std::move(record)] { return AppendRecord(path, record); }},
+      [this, framework_id, executor_id, status = std::move(status), reply](const absl::Status&) {
+        if (stopping_) {
+          reply(absl::UnavailableError("agent stopping"));
+          return;
+        }
+        ApplyUpdate(framework_id, executor_id, status);
+        reply(absl::OkStatus());
+      });
 }
 
 void AgentImpl::ApplyUpdate(const std::string& framework_id, const std::string& executor_id,
@@ -268,7 +249,8 @@ void AgentImpl::ApplyUpdate(const std::string& framework_id, const std::string& 
 
 void AgentImpl::GenerateUpdate(const std::string& framework_id, const std::string& executor_id,
                                const std::string& task_id, v1::TaskState state,
-                               v1::TaskStatus::Reason reason, const std::string& message) {
+                               v1::TaskStatus::Reason reason, const std::string& message,
+                               bool persist) {
   v1::TaskStatus status;
   status.mutable_task_id()->set_value(task_id);
   status.set_state(state);
@@ -280,7 +262,8 @@ void AgentImpl::GenerateUpdate(const std::string& framework_id, const std::strin
   status.set_uuid(NewUuidBytes());
   status.set_timestamp(NowSeconds(loop_.Now()));
   LOG(INFO) << "Task task_id=" << task_id << " is " << ShortStateName(state) << ": " << message;
-  HandleUpdate(framework_id, executor_id, std::move(status), [](const absl::Status&) {});
+  HandleUpdate(
+      framework_id, executor_id, std::move(status), [](const absl::Status&) {}, persist);
 }
 
 void AgentImpl::ForwardUpdate(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
@@ -318,10 +301,8 @@ void AgentImpl::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
   std::string path = TaskUpdatesPath(options_.work_dir, framework_id, executor_id, task_id);
   // Not synced: losing an ACK record in a crash only re-sends an update
   // (delivery is at least once anyway).
-  io_->Post(IoKey(framework_id, executor_id), [path, record] {
-    if (auto written = AppendRecord(path, record, /*sync=*/false); !written.ok())
-      LOG(ERROR) << "Cannot checkpoint an acknowledgement: " << written;
-  });
+  Persist({IoKey(framework_id, executor_id), path,
+           [path, record] { return AppendRecord(path, record, /*sync=*/false); }});
   auto executor = executors_.find(Key(framework_id, executor_id));
   if (executor != executors_.end() && executor->second.stream &&
       !executor->second.stream->closing()) {
@@ -351,14 +332,23 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
   std::string task_id = task_key.second;
   std::string executor_id = it->second.task.executor_id().value();
   tasks_.erase(it);
-  io_->Post(IoKey(task_key.first, executor_id), [task_dir, task_id] {
-    std::error_code ignored;
-    std::filesystem::remove_all(task_dir + "/tasks/" + task_id, ignored);
-    if (::rmdir((task_dir + "/tasks").c_str()) == 0) {
-      std::filesystem::remove(task_dir + "/executor", ignored);
-      ::rmdir(task_dir.c_str());
-    }
-  });
+  std::string trash = absl::StrCat(options_.work_dir, "/meta/trash/", RandomHexId());
+  // Through Persist so that it runs after any write of this task still held
+  // in memory (which would otherwise bring the directory back).
+  Persist({IoKey(task_key.first, executor_id), task_dir, [task_dir, task_id, trash] {
+             std::error_code ignored;
+             // One rename takes the task out of the layout at once: recovery
+             // never sees a half-removed task directory (meta/trash is
+             // emptied at start).
+             std::filesystem::create_directories(trash.substr(0, trash.rfind('/')), ignored);
+             if (::rename((task_dir + "/tasks/" + task_id).c_str(), trash.c_str()) == 0)
+               std::filesystem::remove_all(trash, ignored);
+             if (::rmdir((task_dir + "/tasks").c_str()) == 0 || errno == ENOENT) {
+               std::filesystem::remove(task_dir + "/executor", ignored);
+               ::rmdir(task_dir.c_str());
+             }
+             return absl::OkStatus();  // Garbage left behind costs nothing.
+           }});
 }
 
 }  // namespace agora::agent

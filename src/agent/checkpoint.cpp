@@ -17,6 +17,10 @@
 namespace agora::agent {
 namespace {
 
+// Larger than any status update the agent accepts (gRPC messages are capped
+// at 16 MiB): a longer length prefix is garbage, not a torn append.
+constexpr uint32_t kMaxRecordBytes = 16u << 20;
+
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
@@ -126,22 +130,60 @@ absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateR
   return status;
 }
 
-absl::StatusOr<std::vector<internal::StatusUpdateRecord>> ReadRecords(const std::string& path) {
+absl::StatusOr<RecordLog> ReadRecordLog(const std::string& path) {
   auto data = ReadFile(path);
   if (!data.ok()) return data.status();
-  std::vector<internal::StatusUpdateRecord> records;
-  google::protobuf::io::ArrayInputStream raw(data->data(), static_cast<int>(data->size()));
-  google::protobuf::io::CodedInputStream coded(&raw);
-  while (true) {
+  RecordLog log;
+  const size_t total = data->size();
+  size_t offset = 0;
+  auto corrupt = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat(path, ": ", what, " at byte ", offset, " of ", total));
+  };
+  while (offset < total) {
+    google::protobuf::io::CodedInputStream coded(
+        reinterpret_cast<const uint8_t*>(data->data() + offset), static_cast<int>(total - offset));
     uint32_t size = 0;
-    if (!coded.ReadVarint32(&size)) break;
-    auto limit = coded.PushLimit(static_cast<int>(size));
+    bool have_size = coded.ReadVarint32(&size);
+    size_t header = static_cast<size_t>(coded.CurrentPosition());
+    if (have_size && size > kMaxRecordBytes) return corrupt("an impossible record length");
+    if (!have_size || offset + header + size > total) {
+      log.torn_tail = true;  // The append that was cut short by a crash.
+      break;
+    }
+    if (size == 0 && data->find_first_not_of('\0', offset) == std::string::npos) {
+      log.torn_tail = true;  // Space allocated but never written.
+      break;
+    }
     internal::StatusUpdateRecord record;
-    if (!record.ParseFromCodedStream(&coded) || coded.BytesUntilLimit() != 0) break;
-    coded.PopLimit(limit);
-    records.push_back(std::move(record));
+    if (!record.ParseFromArray(data->data() + offset + header, static_cast<int>(size)))
+      return corrupt("a record that does not parse");
+    bool known_type = record.type() == internal::StatusUpdateRecord::UPDATE ||
+                      record.type() == internal::StatusUpdateRecord::ACK;
+    if (!known_type || record.uuid().empty() ||
+        (record.type() == internal::StatusUpdateRecord::UPDATE &&
+         record.status().uuid() != record.uuid()))
+      return corrupt("a record that is not a status update or acknowledgement");
+    log.records.push_back(std::move(record));
+    offset += header + size;
+    log.valid_bytes = offset;
   }
-  return records;
+  return log;
+}
+
+absl::StatusOr<std::vector<internal::StatusUpdateRecord>> ReadRecords(const std::string& path) {
+  auto log = ReadRecordLog(path);
+  if (!log.ok()) return log.status();
+  return std::move(log->records);
+}
+
+absl::Status TruncateFile(const std::string& path, size_t size) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open", path);
+  absl::Status status;
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) status = ErrnoError("ftruncate", path);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("fsync", path);
+  ::close(fd);
+  return status;
 }
 
 std::string AgentCheckpointPath(const std::string& work_dir) {

@@ -33,9 +33,30 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record,
                           bool sync = true);
 
-// Every complete record of `path`, in order (a torn last record is
-// ignored).
+// A record log as found on disk.
+struct RecordLog {
+  std::vector<internal::StatusUpdateRecord> records;
+  // Bytes of `records` (the file's length if nothing is torn).
+  size_t valid_bytes = 0;
+  // The file continues past `valid_bytes` with an incomplete last record (a
+  // crash during an append): safe to truncate to `valid_bytes`.
+  bool torn_tail = false;
+};
+
+// Reads the log at `path` strictly. A record whose length runs past the end
+// of the file, or a tail of zero bytes, is a torn last record (reported, not
+// an error). Anything else that does not parse -- a record in the middle
+// that is not a StatusUpdateRecord, a record of unknown type or without a
+// uuid -- is DATA_LOSS naming the file and the byte offset. NOT_FOUND if the
+// file does not exist.
+absl::StatusOr<RecordLog> ReadRecordLog(const std::string& path);
+
+// The complete records of `path` in order (a torn last record is left out;
+// other corruption is DATA_LOSS as in ReadRecordLog).
 absl::StatusOr<std::vector<internal::StatusUpdateRecord>> ReadRecords(const std::string& path);
+
+// Cuts `path` to `size` bytes and fsyncs it.
+absl::Status TruncateFile(const std::string& path, size_t size);
 
 // Paths of the layout above.
 std::string AgentCheckpointPath(const std::string& work_dir);

@@ -31,6 +31,16 @@ DEFINE_string(executor_registration_timeout, "1m",
 DEFINE_string(executor_shutdown_grace_period, "5s",
               "Time an executor gets between SHUTDOWN and SIGKILL.");
 
+DEFINE_string(recover, "reconnect",
+              "What a restarted agent does with its checkpoints: 'reconnect' recovers them "
+              "strictly (a damaged checkpoint stops the start-up, naming the file); 'cleanup' "
+              "kills every executor and task of --work_dir it can find, moves meta/ to "
+              "meta.discarded.<time> and starts with no tasks.");
+DEFINE_string(status_update_retry_min, "10s",
+              "How long a status update waits for the framework's acknowledgement before it is "
+              "sent again; the wait doubles on each retry.");
+DEFINE_string(status_update_retry_max, "10m", "The longest wait between status update retries.");
+
 namespace agora::agent {
 
 absl::StatusOr<absl::Duration> ParseDurationFlag(const char* flag, const std::string& value) {
@@ -67,6 +77,20 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
       ParseDurationFlag("executor_shutdown_grace_period", FLAGS_executor_shutdown_grace_period);
   if (!grace.ok()) return grace.status();
   options.executor_shutdown_grace_period = *grace;
+  if (FLAGS_recover == "reconnect") {
+    options.recover = RecoverMode::kReconnect;
+  } else if (FLAGS_recover == "cleanup") {
+    options.recover = RecoverMode::kCleanup;
+  } else {
+    return InvalidField("--recover",
+                        absl::StrCat("'", FLAGS_recover, "' is not 'reconnect' or 'cleanup'"));
+  }
+  auto retry_min = ParseDurationFlag("status_update_retry_min", FLAGS_status_update_retry_min);
+  if (!retry_min.ok()) return retry_min.status();
+  options.status_update_retry_min = *retry_min;
+  auto retry_max = ParseDurationFlag("status_update_retry_max", FLAGS_status_update_retry_max);
+  if (!retry_max.ok()) return retry_max.status();
+  options.status_update_retry_max = *retry_max;
   if (auto status = options.Validate(); !status.ok()) return status;
   return options;
 }

@@ -1,16 +1,15 @@
 #include "agent/launcher.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 
 #include <cstring>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/process_tree.hpp"
 #include "glog/logging.h"
 
 extern char** environ;
@@ -24,21 +23,6 @@ std::vector<char*> Pointers(std::vector<std::string>& strings) {
   for (auto& s : strings) pointers.push_back(s.data());
   pointers.push_back(nullptr);
   return pointers;
-}
-
-// The session id of `pid` from /proc/PID/stat (field 6), or -1.
-pid_t SessionOf(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(in, line)) return -1;
-  // The command name (field 2) may contain spaces: parse after its ')'.
-  size_t close = line.rfind(')');
-  if (close == std::string::npos) return -1;
-  char state;
-  int ppid, pgrp, session;
-  if (std::sscanf(line.c_str() + close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
-    return -1;
-  return session;
 }
 
 }  // namespace
@@ -57,6 +41,9 @@ absl::StatusOr<pid_t> PosixLauncher::Launch(const LaunchSpec& spec) {
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, spec.stderr_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
+  // Only stdin, stdout and stderr cross into the executor: an inherited
+  // listening socket would keep the agent's ports busy after a restart.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   if (!spec.working_dir.empty())
     posix_spawn_file_actions_addchdir_np(&actions, spec.working_dir.c_str());
 
@@ -87,17 +74,14 @@ absl::StatusOr<pid_t> PosixLauncher::Launch(const LaunchSpec& spec) {
 
 void PosixLauncher::KillTree(pid_t pid, int signal) {
   if (pid <= 0) return;
+  if (signal == SIGKILL) {
+    KillSession(pid, 0);
+    return;
+  }
   ::killpg(pid, signal);
   // Processes that moved to their own process group (the command executor
   // puts each task in one) are still in the session.
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return;
-  while (struct dirent* entry = ::readdir(proc)) {
-    int other = 0;
-    if (!absl::SimpleAtoi(entry->d_name, &other) || other <= 0) continue;
-    if (SessionOf(other) == pid) ::kill(other, signal);
-  }
-  ::closedir(proc);
+  for (pid_t member : SessionMembers(pid, 0)) ::kill(member, signal);
 }
 
 std::vector<std::string> InheritedEnvironment() {

@@ -2,8 +2,8 @@
 //
 // The containerizer seam: PosixLauncher spawns with posix_spawn in a new
 // session (POSIX_SPAWN_SETSID, never a bare fork from the agent) with
-// stdout/stderr appended to sandbox files; a cgroups launcher can replace it
-// later. Thread-safe; Launch blocks briefly (call it off the event loop).
+// stdout/stderr appended to sandbox files and no other descriptor inherited; a cgroups launcher can
+// replace it later. Thread-safe; Launch blocks briefly (call it off the event loop).
 #ifndef AGORA_AGENT_LAUNCHER_HPP_
 #define AGORA_AGENT_LAUNCHER_HPP_
 
@@ -35,7 +35,8 @@ class Launcher {
   virtual absl::StatusOr<pid_t> Launch(const LaunchSpec& spec) = 0;
   // Sends `signal` to every process of the session led by `pid` (the
   // executor and everything it started, whatever process group they moved
-  // to).
+  // to). For SIGKILL it returns once no live process is left in the session
+  // (blocking: /proc scans).
   virtual void KillTree(pid_t pid, int signal) = 0;
 };
 

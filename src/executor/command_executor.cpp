@@ -74,11 +74,18 @@ pid_t SpawnCommand(const v1::CommandInfo& command, std::string* error) {
   sigaddset(&default_signals, SIGHUP);
   posix_spawnattr_setsigdefault(&attr, &default_signals);
 
+  // The task inherits stdin, stdout and stderr only (not the executor's
+  // gRPC sockets or anything the agent leaked into it).
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+
   pid_t pid = -1;
   // posix_spawnp searches PATH for argv programs ("sleep"); shells use the
   // absolute /bin/sh.
-  int rc = posix_spawnp(&pid, program.c_str(), nullptr, &attr, argv_ptrs.data(), env_ptrs.data());
+  int rc = posix_spawnp(&pid, program.c_str(), &actions, &attr, argv_ptrs.data(), env_ptrs.data());
   posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     *error = absl::StrCat("Failed to launch '", program, "': ", std::strerror(rc));
     return -1;

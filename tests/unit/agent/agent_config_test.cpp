@@ -52,6 +52,41 @@ TEST(AgentOptionsTest, RejectsBadValuesNamingTheFlag) {
   expect_field(options, "--executor_registration_timeout");
 }
 
+TEST(AgentOptionsTest, ZeroOrNegativeResourcesAreAnErrorNamingTheResource) {
+  AgentOptions options = ValidOptions();
+  options.resources = "cpus:0;mem:0";
+  absl::Status status = options.Validate();
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_EQ(ViolatedField(status).value_or(""), "--resources") << status;
+  EXPECT_NE(status.message().find("cpus must be positive"), absl::string_view::npos) << status;
+  options.resources = "cpus:2;mem:0";
+  status = options.Validate();
+  EXPECT_NE(status.message().find("mem must be positive"), absl::string_view::npos) << status;
+  options.resources = "cpus:-1";
+  EXPECT_FALSE(options.Validate().ok());
+  options.resources = "cpus:0.5;ports:[31000-31010]";
+  EXPECT_TRUE(options.Validate().ok());
+}
+
+TEST(AgentOptionsTest, RelativeWorkDirIsRefused) {
+  AgentOptions options = ValidOptions();
+  options.work_dir = "work";
+  absl::Status status = options.Validate();
+  EXPECT_EQ(ViolatedField(status).value_or(""), "--work_dir") << status;
+  EXPECT_NE(status.message().find("absolute"), absl::string_view::npos) << status;
+}
+
+TEST(AgentOptionsTest, StatusUpdateRetriesStartAtTenSecondsAndAreBoundedByMax) {
+  AgentOptions options = ValidOptions();
+  EXPECT_EQ(options.status_update_retry_min, absl::Seconds(10));
+  EXPECT_EQ(options.status_update_retry_max, absl::Minutes(10));
+  options.status_update_retry_max = absl::Seconds(5);
+  EXPECT_EQ(ViolatedField(options.Validate()).value_or(""), "--status_update_retry_max");
+  options = ValidOptions();
+  options.status_update_retry_min = absl::ZeroDuration();
+  EXPECT_EQ(ViolatedField(options.Validate()).value_or(""), "--status_update_retry_min");
+}
+
 TEST(AttributesTest, ParsesTextScalarRangesAndSets) {
   auto attributes = ParseAttributes("rack:r1; zone:a;slots:[1-4,8-9];index:3;tags:{ssd,gpu}");
   ASSERT_TRUE(attributes.ok()) << attributes.status();

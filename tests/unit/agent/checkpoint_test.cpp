@@ -60,6 +60,7 @@ TEST_F(CheckpointTest, RecordsAppendInOrderAndTornTailIsIgnored) {
     internal::StatusUpdateRecord record;
     record.set_type(internal::StatusUpdateRecord::UPDATE);
     record.set_uuid(std::string(1, static_cast<char>('a' + i)));
+    record.mutable_status()->set_uuid(record.uuid());
     ASSERT_TRUE(AppendRecord(path, record).ok());
   }
   // A crash in the middle of an append leaves a partial record.

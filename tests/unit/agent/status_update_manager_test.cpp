@@ -154,5 +154,79 @@ TEST_F(StatusUpdateManagerTest, RemoveFrameworkDropsItsStreams) {
   EXPECT_EQ(loop_.pending_timers(), 0u);
 }
 
+// With the agent's defaults (10 s, capped at 10 min): the retry schedule of
+// an unacknowledged head, and no re-send while an acknowledgement is merely
+// slow.
+class StatusUpdateBackoffTest : public ::testing::Test {
+ protected:
+  StatusUpdateBackoffTest()
+      : manager_(&loop_, absl::Seconds(10), absl::Minutes(10),
+                 [this](const v1::FrameworkID&, const v1::TaskStatus& status, v1::TaskState) {
+                   sent_.push_back({status.uuid(), loop_.Now()});
+                 }) {
+    framework_.set_value("fw");
+  }
+  v1::TaskStatus Status(const std::string& uuid, v1::TaskState state) {
+    v1::TaskStatus status;
+    status.mutable_task_id()->set_value("t1");
+    status.set_uuid(uuid);
+    status.set_state(state);
+    return status;
+  }
+  testing::ManualEventLoop loop_;
+  std::vector<std::pair<std::string, absl::Time>> sent_;
+  StatusUpdateManager manager_;
+  v1::FrameworkID framework_;
+};
+
+TEST_F(StatusUpdateBackoffTest, RetriesStartAtTenSecondsAndDoubleUpToTenMinutes) {
+  manager_.Resume();
+  absl::Time start = loop_.Now();
+  manager_.Update(framework_, Status("u1", v1::TASK_RUNNING));
+  loop_.AdvanceTime(absl::Minutes(30));
+  std::vector<absl::Duration> offsets;
+  for (const auto& [uuid, at] : sent_) offsets.push_back(at - start);
+  // 0, +10, +20, +40, +80, +160, +320, +600 (capped), +600, ...
+  std::vector<absl::Duration> expected = {
+      absl::ZeroDuration(), absl::Seconds(10),  absl::Seconds(30),  absl::Seconds(70),
+      absl::Seconds(150),   absl::Seconds(310), absl::Seconds(630), absl::Seconds(1230)};
+  EXPECT_EQ(offsets, expected);
+}
+
+TEST_F(StatusUpdateBackoffTest, AnUpdateIsNotResentWhileItsAcknowledgementIsMerelySlow) {
+  manager_.Resume();
+  manager_.Update(framework_, Status("u1", v1::TASK_STARTING));
+  manager_.Update(framework_, Status("u2", v1::TASK_RUNNING));
+  manager_.Update(framework_, Status("u3", v1::TASK_FINISHED));
+  // The acknowledgement takes 9.9 s: nothing is sent twice, and only the
+  // head was ever in flight.
+  loop_.AdvanceTime(absl::Milliseconds(9900));
+  ASSERT_EQ(sent_.size(), 1u);
+  ASSERT_TRUE(manager_.Acknowledge("fw", "t1", "u1").ok());
+  loop_.AdvanceTime(absl::Milliseconds(9900));
+  ASSERT_TRUE(manager_.Acknowledge("fw", "t1", "u2").ok());
+  ASSERT_TRUE(manager_.Acknowledge("fw", "t1", "u3").ok());
+  loop_.AdvanceTime(absl::Minutes(5));
+  std::vector<std::string> uuids;
+  for (const auto& [uuid, at] : sent_) uuids.push_back(uuid);
+  EXPECT_EQ(uuids, (std::vector<std::string>{"u1", "u2", "u3"}));
+}
+
+TEST_F(StatusUpdateBackoffTest, HeadsAreForwardedAtOnceAfterAReregistration) {
+  manager_.Resume();
+  manager_.Update(framework_, Status("u1", v1::TASK_RUNNING));
+  loop_.AdvanceTime(absl::Seconds(35));  // Sent at 0, 10, 30: backoff now 40 s.
+  ASSERT_EQ(sent_.size(), 3u);
+  manager_.Pause();
+  loop_.AdvanceTime(absl::Minutes(2));
+  EXPECT_EQ(sent_.size(), 3u) << "nothing is sent while disconnected";
+  absl::Time back = loop_.Now();
+  manager_.Resume();
+  ASSERT_EQ(sent_.size(), 4u);
+  EXPECT_EQ(sent_.back().second, back);
+  loop_.AdvanceTime(absl::Seconds(10));
+  ASSERT_EQ(sent_.size(), 5u) << "backoff restarts from 10 s";
+}
+
 }  // namespace
 }  // namespace agora::agent
