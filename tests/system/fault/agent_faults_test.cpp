@@ -5,8 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/support/http_get.hpp"
 #include "tests/system/fault/fault_support.hpp"
@@ -15,6 +21,32 @@ namespace agora::testing {
 namespace {
 
 constexpr char kAgentResources[] = "cpus:4;mem:4096;disk:1024;ports:[31000-31100]";
+
+// "socket:[inode]" of the TCP sockets listening on 127.0.0.1:`port`.
+std::set<std::string> ListeningSockets(int port) {
+  std::set<std::string> sockets;
+  std::istringstream lines(ReadFileOrEmpty("/proc/net/tcp"));
+  std::string line;
+  const std::string local = absl::StrCat(":", absl::AsciiStrToUpper(absl::StrFormat("%04x", port)));
+  while (std::getline(lines, line)) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+    if (fields.size() < 10 || fields[3] != "0A" || !absl::EndsWith(fields[1], local)) continue;
+    sockets.insert(absl::StrCat("socket:[", fields[9], "]"));
+  }
+  return sockets;
+}
+
+// Where each of `pid`'s descriptors points ("socket:[123]", "/dev/null").
+std::vector<std::string> DescriptorTargets(pid_t pid) {
+  std::vector<std::string> targets;
+  for (int fd : OpenDescriptors(pid)) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(absl::StrCat("/proc/", pid, "/fd/", fd), ec);
+    if (!ec) targets.push_back(target.string());
+  }
+  return targets;
+}
 
 class AgentFaultTest : public ::testing::Test {
  protected:
@@ -101,13 +133,17 @@ TEST_F(AgentFaultTest, RestartedAgentServesHttpWhileOldTasksRun) {
   ASSERT_TRUE(framework_->WaitTasksIn("TASK_RUNNING", 1)) << AllLogs();
   pid_t executor = ExecutorPid("fds-0");
   ASSERT_GT(executor, 0);
-  // Executors and tasks inherit stdin, stdout and stderr only.
-  EXPECT_EQ(OpenDescriptors(executor).size() > 0, true);
-  for (int fd : OpenDescriptors(executor)) {
-    EXPECT_LE(fd, 2) << "executor inherited fd " << fd;
-  }
-  for (pid_t task : LiveProcessesWith("sleep 3003")) {
-    for (int fd : OpenDescriptors(task)) EXPECT_LE(fd, 2) << "task inherited fd " << fd;
+  // The task inherited stdin, stdout and stderr only (`sleep` opens
+  // nothing itself); the executor's own descriptors are its business, but
+  // none of them may be the agent's listening sockets (checked below: the
+  // restarted agent binds its ports again).
+  std::vector<pid_t> tasks = LiveProcessesWith("sleep 3003");
+  ASSERT_EQ(tasks.size(), 1u);
+  for (int fd : OpenDescriptors(tasks[0])) EXPECT_LE(fd, 2) << "task inherited fd " << fd;
+  std::set<std::string> listening = ListeningSockets(cluster_.agent_http_port(0));
+  ASSERT_FALSE(listening.empty());
+  for (const std::string& target : DescriptorTargets(executor)) {
+    EXPECT_EQ(listening.count(target), 0u) << "the executor holds the agent's HTTP socket";
   }
 
   cluster_.KillAgent(0);
