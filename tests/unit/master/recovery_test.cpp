@@ -88,6 +88,17 @@ TEST(MasterRecoveryTest, ReconciliationOfAnUnknownTaskOnAnUnknownAgentAnswersUnk
   EXPECT_EQ(updates[0].state(), v1::TASK_UNKNOWN);
 }
 
+TEST(MasterRecoveryTest, ReconciliationWithoutTheAgentIdAnswersUnknownEvenDuringTheWindow) {
+  MasterHarness h;
+  h.RegisterAgent("host-a");
+  ASSERT_TRUE(h.Restart().ok());
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("reconciler"));
+  ASSERT_TRUE(h.Reconcile(framework, "t1", "").ok());
+  auto updates = framework.sink->UpdatesFor("t1");
+  ASSERT_EQ(updates.size(), 1u);  // Schedulers should name the agent (documented).
+  EXPECT_EQ(updates[0].state(), v1::TASK_UNKNOWN);
+}
+
 TEST(MasterRecoveryTest, WindowClosesAtTheConfiguredInstantAndNotBefore) {
   MasterOptions options = MasterHarness::DefaultOptions();
   options.agent_reregister_timeout = absl::Seconds(30);
