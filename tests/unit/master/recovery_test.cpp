@@ -210,6 +210,27 @@ TEST(MasterRecoveryTest, TaskOnAnAgentBackFromUnreachableAfterARestartIsReported
   EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
 }
 
+TEST(MasterRecoveryTest, AgentReturningAfterTheWindowGetsItsTasksBackAndNothingIsKilled) {
+  MasterHarness h;
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("service"));
+  auto agent = h.RegisterAgent("host-a");
+  v1::Task task = h.Launch(framework, agent, "t1");
+  ASSERT_TRUE(h.Restart().ok());
+  v1::FrameworkInfo info = MasterHarness::FrameworkInfo("service");
+  info.mutable_id()->set_value(framework.framework_id);
+  auto again = h.Subscribe(info);
+  h.Advance(absl::Minutes(3));
+  ASSERT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::UNREACHABLE);
+  auto back = h.Reregister(agent.info, {MasterHarness::Reported(task, v1::TASK_RUNNING)});
+  EXPECT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::ACTIVE);
+  auto updates = again.sink->UpdatesFor("t1");
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), v1::TASK_RUNNING);
+  EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
+  EXPECT_EQ(back.sink->Count(internal::MasterMessage::KILL_TASK), 0);
+  EXPECT_EQ(back.sink->Count(internal::MasterMessage::SHUTDOWN_FRAMEWORK), 0);
+}
+
 TEST(MasterRecoveryTest, RecoveryWritesNothingUntilStart) {
   auto store = std::make_shared<testing::InMemoryRegistryStore>();
   testing::ManualEventLoop loop;
