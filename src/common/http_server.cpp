@@ -81,6 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
 struct HttpServer::Impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  tcp protocol = tcp::v4();
   std::map<std::string, Handler> routes;
   std::thread thread;
   int port = 0;
@@ -110,7 +111,7 @@ struct HttpServer::Impl {
         }
         tcp::socket socket(io);
         beast::error_code assign_ec;
-        socket.assign(acceptor.local_endpoint().protocol(), fd, assign_ec);
+        socket.assign(protocol, fd, assign_ec);
         if (assign_ec) {
           ::close(fd);
           continue;
@@ -137,6 +138,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", ip, ":", port,
                                                ": socket: ", std::strerror(errno)));
   }
+  impl->protocol = endpoint.protocol();
   impl->acceptor.assign(endpoint.protocol(), fd, ec);
   if (ec) ::close(fd);
   if (!ec) impl->acceptor.native_non_blocking(true, ec);
@@ -147,7 +149,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen for HTTP on ", ip, ":", port, ": ", ec.message()));
   }
-  impl->port = impl->acceptor.local_endpoint().port();
+  const tcp::endpoint bound = impl->acceptor.local_endpoint(ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for HTTP on ", ip, ":", port, ": ", ec.message()));
+  }
+  impl->port = bound.port();
   impl->Accept();
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->io.run(); });

@@ -7,6 +7,9 @@
 // result (and serializes it on the HTTP thread). Only GET (and HEAD) are
 // served; unknown paths get 404. One request per connection (the response
 // carries "Connection: close"), bounded request size, and a read timeout.
+// Non-200 responses carry their reason in the body. Every socket it opens,
+// listening or accepted, is close-on-exec from its creation, so processes
+// the daemon spawns never inherit its port.
 #ifndef AGORA_COMMON_HTTP_SERVER_HPP_
 #define AGORA_COMMON_HTTP_SERVER_HPP_
 

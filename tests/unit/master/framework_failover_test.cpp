@@ -143,6 +143,19 @@ TEST(FrameworkFailoverTest, FrameworkRemovedWhileTheAgentWasAwayAcrossARestartIs
   EXPECT_EQ(h.core().GetTasks(v1::GetTasksRequest())->tasks_size(), 0);
 }
 
+TEST(FrameworkFailoverTest, OperatorTeardownOfARecoveredFrameworkShutsItDownWhereItRuns) {
+  MasterHarness h;
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch", 600));
+  auto first = h.RegisterAgent("host-a");
+  v1::Task task = h.Launch(framework, first, "t1");
+  ASSERT_TRUE(h.Restart().ok());
+  auto back = h.Reregister(first.info, {MasterHarness::Reported(task, v1::TASK_RUNNING)});
+  ASSERT_TRUE(h.core().TeardownFramework(framework.framework_id).ok());
+  h.loop().RunUntilIdle();
+  EXPECT_EQ(back.sink->Count(internal::MasterMessage::SHUTDOWN_FRAMEWORK), 1);
+  EXPECT_FALSE(Listed(h, framework.framework_id));
+}
+
 TEST(FrameworkFailoverTest, TornDownFrameworkCannotResubscribeAfterARestart) {
   MasterHarness h;
   auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch"));

@@ -88,6 +88,17 @@ TEST(MasterRecoveryTest, ReconciliationOfAnUnknownTaskOnAnUnknownAgentAnswersUnk
   EXPECT_EQ(updates[0].state(), v1::TASK_UNKNOWN);
 }
 
+TEST(MasterRecoveryTest, ReconciliationWithoutTheAgentIdAnswersUnknownEvenDuringTheWindow) {
+  MasterHarness h;
+  h.RegisterAgent("host-a");
+  ASSERT_TRUE(h.Restart().ok());
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("reconciler"));
+  ASSERT_TRUE(h.Reconcile(framework, "t1", "").ok());
+  auto updates = framework.sink->UpdatesFor("t1");
+  ASSERT_EQ(updates.size(), 1u);  // Schedulers should name the agent (documented).
+  EXPECT_EQ(updates[0].state(), v1::TASK_UNKNOWN);
+}
+
 TEST(MasterRecoveryTest, WindowClosesAtTheConfiguredInstantAndNotBefore) {
   MasterOptions options = MasterHarness::DefaultOptions();
   options.agent_reregister_timeout = absl::Seconds(30);
@@ -197,6 +208,27 @@ TEST(MasterRecoveryTest, TaskOnAnAgentBackFromUnreachableAfterARestartIsReported
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), v1::TASK_RUNNING);
   EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
+}
+
+TEST(MasterRecoveryTest, AgentReturningAfterTheWindowGetsItsTasksBackAndNothingIsKilled) {
+  MasterHarness h;
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("service"));
+  auto agent = h.RegisterAgent("host-a");
+  v1::Task task = h.Launch(framework, agent, "t1");
+  ASSERT_TRUE(h.Restart().ok());
+  v1::FrameworkInfo info = MasterHarness::FrameworkInfo("service");
+  info.mutable_id()->set_value(framework.framework_id);
+  auto again = h.Subscribe(info);
+  h.Advance(absl::Minutes(3));
+  ASSERT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::UNREACHABLE);
+  auto back = h.Reregister(agent.info, {MasterHarness::Reported(task, v1::TASK_RUNNING)});
+  EXPECT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::ACTIVE);
+  auto updates = again.sink->UpdatesFor("t1");
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), v1::TASK_RUNNING);
+  EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
+  EXPECT_EQ(back.sink->Count(internal::MasterMessage::KILL_TASK), 0);
+  EXPECT_EQ(back.sink->Count(internal::MasterMessage::SHUTDOWN_FRAMEWORK), 0);
 }
 
 TEST(MasterRecoveryTest, RecoveryWritesNothingUntilStart) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "master/http_endpoints.hpp"
 #include "tests/support/master_harness.hpp"
 
 namespace agora::master {
@@ -78,6 +79,11 @@ TEST_F(MasterDedupTest, RepeatOnTheSameStreamIsDroppedAndCounted) {
   EXPECT_EQ(Finished(*framework_.sink), 1u);
   EXPECT_EQ(h_.core().Metrics().counters.status_updates_forwarded, 1u);
   EXPECT_EQ(h_.core().Metrics().counters.status_updates_duplicate, 2u);
+  const std::string text = RenderMetrics(h_.core().Metrics());
+  EXPECT_NE(text.find("agora_master_status_updates_forwarded_total 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("agora_master_status_updates_duplicate_total 2\n"), std::string::npos)
+      << text;
 }
 
 TEST_F(MasterDedupTest, RepeatAfterTheAckIsAnsweredWithTheAckAndNotForwarded) {
