@@ -111,6 +111,9 @@ Table AgentsTable(const v1::GetAgentsResponse& response) {
   Table table{{"ID", "HOSTNAME", "ADDRESS", "STATUS", "CPUS", "MEM", "TASKS"}, {}};
   for (const v1::AgentSummary& agent : response.agents()) {
     std::string status = v1::AgentSummary::Status_Name(agent.status());
+    // An admitted agent whose stream is down (its heartbeats are not yet
+    // missed): say so rather than ACTIVE.
+    if (agent.status() == v1::AgentSummary::ACTIVE && !agent.connected()) status = "DISCONNECTED";
     const auto& total = agent.total().empty() ? agent.info().resources() : agent.total();
     table.rows.push_back(
         {OrDash(agent.info().id().value()), OrDash(agent.info().hostname()),

@@ -44,7 +44,10 @@ v1::GetAgentsResponse MasterCore::GetAgents(const v1::GetAgentsRequest& request)
     const Agent& agent = *it->second;
     v1::AgentSummary* summary = response.add_agents();
     *summary->mutable_info() = agent.info;
-    summary->set_status(agent.reachable ? v1::AgentSummary::ACTIVE : v1::AgentSummary::UNREACHABLE);
+    summary->set_status(!agent.reachable  ? v1::AgentSummary::UNREACHABLE
+                        : agent.recovered ? v1::AgentSummary::RECOVERING
+                                          : v1::AgentSummary::ACTIVE);
+    summary->set_connected(agent.sink != nullptr);
     *summary->mutable_total() = agent.total.ToProto();
     Resources allocated;
     uint32_t active = 0;

@@ -73,6 +73,7 @@ TEST(TableTest, AgentsTableShowsAllocatedOfTotal) {
   agent->mutable_info()->set_hostname("host");
   agent->mutable_info()->set_address("127.0.0.1:5051");
   agent->set_status(v1::AgentSummary::ACTIVE);
+  agent->set_connected(true);
   *agent->add_total() = Scalar("cpus", 4);
   *agent->add_total() = Scalar("mem", 1024);
   *agent->add_allocated() = Scalar("cpus", 1.5);
@@ -81,6 +82,20 @@ TEST(TableTest, AgentsTableShowsAllocatedOfTotal) {
   ASSERT_EQ(table.rows.size(), 1u);
   EXPECT_EQ(table.rows[0], (std::vector<std::string>{"a1", "host", "127.0.0.1:5051", "ACTIVE",
                                                      "1.5/4", "0/1024", "2"}));
+}
+
+TEST(TableTest, AgentsTableSaysRecoveringAndDisconnected) {
+  v1::GetAgentsResponse response;
+  v1::AgentSummary* recovering = response.add_agents();
+  recovering->mutable_info()->mutable_id()->set_value("a1");
+  recovering->set_status(v1::AgentSummary::RECOVERING);
+  v1::AgentSummary* disconnected = response.add_agents();
+  disconnected->mutable_info()->mutable_id()->set_value("a2");
+  disconnected->set_status(v1::AgentSummary::ACTIVE);
+  Table table = AgentsTable(response);
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(table.rows[0][3], "RECOVERING");
+  EXPECT_EQ(table.rows[1][3], "DISCONNECTED");
 }
 
 TEST(TableTest, FrameworksAndOffersTables) {

@@ -33,7 +33,8 @@ TEST(MasterRecoveryTest, RecoveredAgentIsListedUntilItReregisters) {
   ASSERT_TRUE(h.Restart().ok());
   v1::AgentSummary summary = h.AgentSummary(agent.agent_id);
   EXPECT_EQ(summary.info().hostname(), "host-a");
-  EXPECT_EQ(summary.status(), v1::AgentSummary::ACTIVE);
+  EXPECT_EQ(summary.status(), v1::AgentSummary::RECOVERING);
+  EXPECT_FALSE(summary.connected());
   EXPECT_EQ(h.core().Metrics().agents_recovering, 1u);
   EXPECT_EQ(h.core().BuildState().agents_size(), 1);
 
@@ -106,7 +107,7 @@ TEST(MasterRecoveryTest, WindowClosesAtTheConfiguredInstantAndNotBefore) {
   auto agent = h.RegisterAgent("host-a");
   ASSERT_TRUE(h.Restart().ok());
   h.Advance(absl::Seconds(30) - absl::Milliseconds(1));
-  EXPECT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::ACTIVE);
+  EXPECT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::RECOVERING);
   h.Advance(absl::Milliseconds(1));
   EXPECT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::UNREACHABLE);
 }
@@ -128,6 +129,7 @@ TEST(MasterRecoveryTest, RecoveredAgentReturningInTimeKeepsItsTasks) {
   h.AdvanceWithHeartbeats(absl::Minutes(5), {back});
   EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
   EXPECT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::ACTIVE);
+  EXPECT_TRUE(h.AgentSummary(agent.agent_id).connected());
   EXPECT_EQ(FailuresFor(*again.sink, agent.agent_id), 0);
   EXPECT_EQ(back.sink->Count(internal::MasterMessage::KILL_TASK), 0);
   EXPECT_EQ(back.sink->Count(internal::MasterMessage::SHUTDOWN_FRAMEWORK), 0);
