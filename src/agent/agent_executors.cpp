@@ -204,6 +204,8 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   // the updates it sent before dying are applied first.
   uint64_t start_ticks = executor.start_ticks;
   auto work = [this, key, pid, start_ticks, wait_status] {
+    // Our own child was just reaped, so its session id cannot have been
+    // recycled yet; a recovered one carries its checkpointed start time.
     int killed = KillSession(pid, start_ticks);
     loop_.Post(
         [this, key, wait_status, killed] { OnExecutorTreeKilled(key, wait_status, killed); });

@@ -191,6 +191,19 @@ TEST_F(AgentFaultTest, TornLastUpdateRecordIsTruncatedAndTheTaskKeepsRunning) {
   EXPECT_TRUE(WaitForState("torn", v1::TASK_KILLED));
 }
 
+TEST_F(AgentFaultTest, ExecutorThatExitedAtOnceIsNoDamageToRecoverFrom) {
+  master_.set_auto_ack(false);  // Its checkpoints stay until acknowledged.
+  AgentOptions options = Options();
+  options.executor_path = "/bin/true";
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("instant", "true")));
+  ASSERT_TRUE(WaitForState("instant", v1::TASK_FAILED));
+  agent_->Stop();
+  agent_.reset();
+  StartAgent(options);  // Its executor file may carry no start time: not corrupt.
+  master_.set_auto_ack(true);
+}
+
 TEST_F(AgentFaultTest, SecondAgentOnTheSameWorkDirIsRefusedNamingThePid) {
   AgentOptions options = Options();
   StartAgent(options);
