@@ -84,6 +84,12 @@ void AgentImpl::OnKillTask(const internal::MasterMessage::KillTask& kill) {
   if (others_alive) {
     LOG(INFO) << "Will kill task_id=" << task_id << " when executor_id=" << key.second
               << " subscribes";
+    // If it never does, the registration timeout kills it (and reports
+    // this task KILLED).
+    if (executor.registration_timer == 0) {
+      executor.registration_timer = loop_.RunAfter(options_.executor_registration_timeout,
+                                                   [this, key] { OnRegistrationTimeout(key); });
+    }
     return;
   }
   LOG(INFO) << "Killing task_id=" << task_id << ": its executor_id=" << key.second
@@ -154,7 +160,9 @@ void AgentImpl::OnRegistrationTimeout(const Key& key) {
   if (it == executors_.end()) return;
   ExecutorRecord& executor = it->second;
   executor.registration_timer = 0;
-  if (executor.phase != ExecutorRecord::Phase::kLaunching || executor.exited) return;
+  bool subscribed = executor.stream && !executor.stream->closing();
+  if (subscribed || executor.exited || executor.phase == ExecutorRecord::Phase::kTerminating)
+    return;
   LOG(WARNING) << "executor_id=" << key.second << " framework_id=" << key.first
                << " did not subscribe within " << options_.executor_registration_timeout
                << "; killing its process tree";
@@ -204,6 +212,8 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   // the updates it sent before dying are applied first.
   uint64_t start_ticks = executor.start_ticks;
   auto work = [this, key, pid, start_ticks, wait_status] {
+    // Our own child was just reaped, so its session id cannot have been
+    // recycled yet; a recovered one carries its checkpointed start time.
     int killed = KillSession(pid, start_ticks);
     loop_.Post(
         [this, key, wait_status, killed] { OnExecutorTreeKilled(key, wait_status, killed); });

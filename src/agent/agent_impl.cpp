@@ -212,7 +212,7 @@ void AgentImpl::Stop() {
     if (link) link->ReleaseIfDone();
     // Last: a restarted agent may take the work dir once we are done with it.
     lock_.reset();
-    LOG(INFO) << "Agent " << address_ << " stopped";
+    LOG(INFO) << "Agent " << (address_.empty() ? options_.work_dir : address_) << " stopped";
   });
 }
 

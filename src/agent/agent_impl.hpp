@@ -6,8 +6,9 @@
 // work queue only post to it.
 //
 // Split across files by concern: agent_impl.cpp (life cycle, master link,
-// registration, heartbeats), agent_tasks.cpp (RUN_TASKS, kills, executor
-// launch), agent_executors.cpp (executor exit, registration timeout),
+// registration, heartbeats), agent_tasks.cpp (RUN_TASKS, executor launch),
+// agent_executors.cpp (kills, shutdown, executor exit, registration
+// timeout),
 // agent_updates.cpp (executor service, status updates), agent_recovery.cpp
 // (applying checkpointed state), agent_persistence.cpp (checkpoint writes
 // and what happens when they fail), agent_http.cpp (/health, /ready,
@@ -154,7 +155,8 @@ class AgentImpl : public ExecutorHandler {
   bool SendToMaster(internal::AgentMessage message);
   void SetAgentId(const std::string& id);
 
-  // agent_tasks.cpp: launches, kills, executor life cycle.
+  // agent_tasks.cpp: launches. agent_executors.cpp: kills and the end of
+  // an executor's life.
   void OnRunTasks(const internal::MasterMessage::RunTasks& run);
   void LaunchExecutor(const Key& key);
   void CheckpointTask(const v1::Task& task);

@@ -129,7 +129,9 @@ void AgentImpl::Recover(CheckpointedState state) {
   for (const Key& key : gone) {
     ExecutorRecord& executor = executors_.at(key);
     executor.exited = true;
-    if (rebooted || executor.pid <= 0) {
+    // Without a start time (the executor exited before it could be read) a
+    // session id cannot be told from a recycled one: nothing is killed.
+    if (rebooted || executor.pid <= 0 || executor.start_ticks == 0) {
       OnRecoveredExecutorGone(key, rebooted);
       continue;
     }

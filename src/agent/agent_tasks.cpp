@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "agent/checkpoint.hpp"
+#include "agent/process_tree.hpp"
 #include "common/ids.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
@@ -194,7 +195,9 @@ void AgentImpl::LaunchExecutor(const Key& key) {
     uint64_t start_ticks = 0;
     if (pid.ok()) {
       // Where to find the executor after an agent restart.
-      start_ticks = ProcessStartTicks(*pid);
+      // Read even if it already exited (a zombie until reaped).
+      ProcessStat stat;
+      if (ReadProcessStat(*pid, &stat)) start_ticks = stat.start_ticks;
       checkpoint.set_pid(*pid);
       checkpoint.set_pid_start_ticks(start_ticks);
       written = WriteMessage(checkpoint_path, checkpoint);

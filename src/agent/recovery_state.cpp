@@ -127,8 +127,7 @@ absl::Status LoadExecutor(const std::string& work_dir, const std::string& framew
     if (info.executor_id().value() != executor_id || info.framework_id().value() != framework_id)
       return Corrupt(path, absl::StrCat("names executor '", info.executor_id().value(),
                                         "' of framework '", info.framework_id().value(), "'"));
-    if (executor.checkpoint.pid() < 0 ||
-        (executor.checkpoint.pid() > 0 && executor.checkpoint.pid_start_ticks() == 0))
+    if (executor.checkpoint.pid() < 0)
       return Corrupt(path, absl::StrCat("has an impossible pid ", executor.checkpoint.pid()));
     executor.have_checkpoint = true;
   }

@@ -20,6 +20,7 @@
 #include "common/task_state.hpp"
 #include "fake_master.hpp"
 #include "gtest/gtest.h"
+#include "tests/support/http_get.hpp"
 
 namespace agora::agent {
 namespace {
@@ -316,7 +317,9 @@ TEST_F(AgentClusterTest, ExecutorExitReportsUnfinishedTasksFailed) {
 
 TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
   master_.set_auto_ack(false);
-  StartAgent(Options());
+  AgentOptions options = Options();
+  options.http_port = 0;
+  StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("retry", "true")));
   // Without acknowledgements only the head (STARTING) is forwarded, again
   // and again.
@@ -346,6 +349,18 @@ TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
   EXPECT_EQ((*records)[2].status().state(), v1::TASK_FINISHED);
   for (const auto& record : *records)
     EXPECT_EQ(record.type(), internal::StatusUpdateRecord::UPDATE);
+  // The forwarded counter counts every send, retries included (what the
+  // update-amplification benchmark compares with the real updates).
+  EXPECT_TRUE(Eventually([&] {
+    std::string metrics = testing::HttpGet(agent_->http_port(), "/metrics");
+    int sent = 0;
+    {
+      std::lock_guard<std::mutex> lock(master_.mu());
+      for (const auto& message : master_.messages())
+        sent += message.type() == AgentMessage::STATUS_UPDATE ? 1 : 0;
+    }
+    return testing::MetricValue(metrics, "agora_agent_status_updates_forwarded_total") == sent;
+  }));
 }
 
 }  // namespace

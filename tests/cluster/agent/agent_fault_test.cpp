@@ -40,6 +40,11 @@ pid_t ExecutorPid(const std::string& work_dir, const std::string& executor_id) {
 
 class AgentFaultTest : public AgentClusterTest {
  protected:
+  size_t Registrations() {
+    std::lock_guard<std::mutex> lock(master_.mu());
+    return master_.registrations().size();
+  }
+
   // Starts a task with a child process and waits for it to run; fills the
   // executor, shell and child pids.
   void StartTreeTask(const std::string& task_id) {
@@ -121,7 +126,7 @@ TEST_F(AgentFaultTest, GarbledExecutorFileRefusesToStartNamingTheFileAndCleanupS
   EXPECT_NE(refused.status().message().find("--recover=cleanup"), absl::string_view::npos);
   EXPECT_TRUE(Alive(shell_)) << "a refused start touches nothing";
 
-  size_t registrations = master_.registrations().size();
+  size_t registrations = Registrations();
   options.recover = RecoverMode::kCleanup;
   StartAgent(options);
   EXPECT_FALSE(Alive(executor_));
@@ -146,7 +151,7 @@ TEST_F(AgentFaultTest, GarbledAgentIdFileRefusesToStartInsteadOfRegisteringAsANe
   agent_->Stop();
   agent_.reset();
   ASSERT_TRUE(WriteFileAtomically(AgentCheckpointPath(dir_ + "/work"), "\x0a\x03\xff").ok());
-  size_t registrations = master_.registrations().size();
+  size_t registrations = Registrations();
   auto refused = Agent::Start(Options());
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find(AgentCheckpointPath(dir_ + "/work")),
@@ -176,7 +181,7 @@ TEST_F(AgentFaultTest, TornLastUpdateRecordIsTruncatedAndTheTaskKeepsRunning) {
     std::ofstream out(log, std::ios::app | std::ios::binary);
     out << '\x50' << "half an append";
   }
-  size_t registrations = master_.registrations().size();
+  size_t registrations = Registrations();
   StartAgent(options);
   EXPECT_EQ(std::filesystem::file_size(log), intact);
   ASSERT_TRUE(master_.WaitFor([&] { return master_.registrations().size() > registrations; }));
@@ -189,6 +194,19 @@ TEST_F(AgentFaultTest, TornLastUpdateRecordIsTruncatedAndTheTaskKeepsRunning) {
   EXPECT_TRUE(Alive(task));
   ASSERT_TRUE(master_.Send(KillMessage("torn")));
   EXPECT_TRUE(WaitForState("torn", v1::TASK_KILLED));
+}
+
+TEST_F(AgentFaultTest, ExecutorThatExitedAtOnceIsNoDamageToRecoverFrom) {
+  master_.set_auto_ack(false);  // Its checkpoints stay until acknowledged.
+  AgentOptions options = Options();
+  options.executor_path = "/bin/true";
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("instant", "true")));
+  ASSERT_TRUE(WaitForState("instant", v1::TASK_FAILED));
+  agent_->Stop();
+  agent_.reset();
+  StartAgent(options);  // Its executor file may carry no start time: not corrupt.
+  master_.set_auto_ack(true);
 }
 
 TEST_F(AgentFaultTest, SecondAgentOnTheSameWorkDirIsRefusedNamingThePid) {
