@@ -241,26 +241,6 @@ std::vector<std::string> ListDirectory(const std::string& path) {
   return names;
 }
 
-uint64_t ProcessStartTicks(int pid) {
-  if (pid <= 0) return 0;
-  auto stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  if (!stat.ok()) return 0;
-  // Fields after the command name (which may contain spaces) start at ')'.
-  size_t close = stat->rfind(')');
-  if (close == std::string::npos) return 0;
-  std::vector<std::string> fields;
-  size_t pos = close + 2;
-  while (pos < stat->size()) {
-    size_t space = stat->find(' ', pos);
-    if (space == std::string::npos) space = stat->size();
-    fields.push_back(stat->substr(pos, space - pos));
-    pos = space + 1;
-  }
-  // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-  if (fields.size() < 20 || fields[0] == "Z") return 0;
-  return std::strtoull(fields[19].c_str(), nullptr, 10);
-}
-
 absl::StatusOr<internal::AgentCheckpoint> ReadAgentCheckpoint(const std::string& work_dir) {
   auto data = ReadFile(AgentCheckpointPath(work_dir));
   if (!data.ok()) return data.status();

@@ -79,10 +79,6 @@ absl::Status ReadMessage(const std::string& path, google::protobuf::MessageLite*
 // does not exist.
 std::vector<std::string> ListDirectory(const std::string& path);
 
-// The start time of process `pid` in clock ticks since boot (field 22 of
-// /proc/PID/stat), or 0 if there is no such process.
-uint64_t ProcessStartTicks(int pid);
-
 // The AgentCheckpoint in meta/agent, NOT_FOUND if none.
 absl::StatusOr<internal::AgentCheckpoint> ReadAgentCheckpoint(const std::string& work_dir);
 absl::Status WriteAgentCheckpoint(const std::string& work_dir,

@@ -69,6 +69,12 @@ std::vector<pid_t> SessionMembers(pid_t session, uint64_t min_start_ticks) {
   return members;
 }
 
+uint64_t ProcessStartTicks(pid_t pid) {
+  ProcessStat stat;
+  if (!ReadProcessStat(pid, &stat) || stat.state == 'Z') return 0;
+  return stat.start_ticks;
+}
+
 int KillSession(pid_t session, uint64_t min_start_ticks) {
   if (session <= 1 || session == ::getsid(0)) return 0;  // Never our own.
   int signalled = 0;

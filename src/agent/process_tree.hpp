@@ -25,6 +25,10 @@ struct ProcessStat {
 // Reads /proc/PID/stat; false if the process does not exist.
 bool ReadProcessStat(pid_t pid, ProcessStat* stat);
 
+// The start time of live (non-zombie) process `pid` in clock ticks since
+// boot, or 0 if there is no such process.
+uint64_t ProcessStartTicks(pid_t pid);
+
 // Live (non-zombie) processes of session `session` that started at or after
 // `min_start_ticks` (0 = any). The start-time guard keeps a recycled pid
 // from naming someone else's session: every process of an executor's

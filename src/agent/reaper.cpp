@@ -7,7 +7,7 @@
 #include <chrono>
 #include <vector>
 
-#include "agent/checkpoint.hpp"
+#include "agent/process_tree.hpp"
 
 namespace agora::agent {
 

@@ -13,13 +13,6 @@ namespace {
 
 constexpr char kAgentResources[] = "cpus:4;mem:4096;disk:1024;ports:[31000-31100]";
 
-v1::FrameworkInfo Framework(const std::string& name) {
-  v1::FrameworkInfo info;
-  info.set_name(name);
-  info.add_roles("*");
-  return info;
-}
-
 // Launches the tasks in `pending` one per offer, declining what is left.
 class LaunchOnePerOffer {
  public:
@@ -62,7 +55,7 @@ TEST_F(EndToEndTest, CommandTaskRunsAndReportsEveryStateInOrder) {
   auto launcher = std::make_shared<LaunchOnePerOffer>(
       std::vector<v1::TaskInfo>{CommandTask("hello", "echo hello", 0.1, 32)});
   RecordingScheduler scheduler([launcher](auto* d, const auto& o) { (*launcher)(d, o); });
-  auto driver = StartDriver(&scheduler, Framework("hello"));
+  auto driver = StartDriver(&scheduler, TestFramework("hello"));
 
   ASSERT_TRUE(
       scheduler.WaitUntil([&] { return scheduler.LatestState("hello") == v1::TASK_FINISHED; }));
@@ -79,7 +72,7 @@ TEST_F(EndToEndTest, KilledTaskEndsKilled) {
   auto launcher = std::make_shared<LaunchOnePerOffer>(
       std::vector<v1::TaskInfo>{CommandTask("sleeper", "sleep 600", 0.1, 32)});
   RecordingScheduler scheduler([launcher](auto* d, const auto& o) { (*launcher)(d, o); });
-  auto driver = StartDriver(&scheduler, Framework("killer"));
+  auto driver = StartDriver(&scheduler, TestFramework("killer"));
 
   ASSERT_TRUE(
       scheduler.WaitUntil([&] { return scheduler.LatestState("sleeper") == v1::TASK_RUNNING; }));
@@ -117,8 +110,8 @@ TEST_F(EndToEndTest, DrfPaperWorkloadGivesThreeAndTwoTasks) {
   };
   RecordingScheduler a(greedy("a", 1, 4096));
   RecordingScheduler b(greedy("b", 3, 1024));
-  auto driver_a = StartDriver(&a, Framework("A"));
-  auto driver_b = StartDriver(&b, Framework("B"));
+  auto driver_a = StartDriver(&a, TestFramework("A"));
+  auto driver_b = StartDriver(&b, TestFramework("B"));
 
   // All 9 CPUs are used once 5 tasks run (3x1 + 2x3), so no sixth can start.
   auto running = [](RecordingScheduler& s) {
@@ -141,7 +134,7 @@ TEST_F(EndToEndTest, DeclineFilterHoldsResourcesBackUntilRevive) {
       if (a_declines) driver->declineOffer(offer.id(), forever);
     }
   });
-  auto driver_a = StartDriver(&a, Framework("A"));
+  auto driver_a = StartDriver(&a, TestFramework("A"));
   ASSERT_TRUE(a.WaitUntil([&] { return a.offers.size() == 1; }));
 
   // With A's filter in place the agent's resources go to B; B declines for
@@ -149,7 +142,7 @@ TEST_F(EndToEndTest, DeclineFilterHoldsResourcesBackUntilRevive) {
   RecordingScheduler b([&](SchedulerDriver* driver, const std::vector<v1::Offer>& offers) {
     for (const auto& offer : offers) driver->declineOffer(offer.id(), forever);
   });
-  auto driver_b = StartDriver(&b, Framework("B"));
+  auto driver_b = StartDriver(&b, TestFramework("B"));
   ASSERT_TRUE(b.WaitUntil([&] { return b.offers.size() == 1; }));
   EXPECT_EQ(b.offers[0].agent_id().value(), a.offers[0].agent_id().value());
   {
@@ -171,7 +164,7 @@ TEST_F(EndToEndTest, UnansweredOfferIsRescindedAfterTheOfferTimeout) {
   ASSERT_TRUE(cluster_.StartMaster(options).ok());
   ASSERT_TRUE(cluster_.StartAgent(0, kAgentResources).ok());
   RecordingScheduler hoarder;  // Never answers its offers.
-  auto driver = StartDriver(&hoarder, Framework("hoarder"));
+  auto driver = StartDriver(&hoarder, TestFramework("hoarder"));
 
   ASSERT_TRUE(hoarder.WaitUntil([&] { return !hoarder.rescinded.empty(); }));
   EXPECT_EQ(hoarder.rescinded[0], hoarder.offers[0].id().value());
@@ -184,12 +177,12 @@ TEST_F(EndToEndTest, FrameworkFailsOverToASecondSchedulerAndKeepsItsTask) {
   auto launcher = std::make_shared<LaunchOnePerOffer>(
       std::vector<v1::TaskInfo>{CommandTask("service", "sleep 600", 0.1, 32)});
   RecordingScheduler first([launcher](auto* d, const auto& o) { (*launcher)(d, o); });
-  auto first_driver = StartDriver(&first, Framework("failover"));
+  auto first_driver = StartDriver(&first, TestFramework("failover"));
   ASSERT_TRUE(first.WaitUntil([&] { return first.LatestState("service") == v1::TASK_RUNNING; }));
 
   // A second scheduler subscribes with the same id while the first is still
   // connected: it takes over and the first is told so.
-  v1::FrameworkInfo info = Framework("failover");
+  v1::FrameworkInfo info = TestFramework("failover");
   info.mutable_id()->set_value(first.framework_id);
   RecordingScheduler second;
   auto second_driver = StartDriver(&second, info);
@@ -208,7 +201,7 @@ TEST_F(EndToEndTest, AgentRestartReregistersWithoutLosingItsTask) {
   auto launcher = std::make_shared<LaunchOnePerOffer>(
       std::vector<v1::TaskInfo>{CommandTask("survivor", "sleep 600", 0.1, 32)});
   RecordingScheduler scheduler([launcher](auto* d, const auto& o) { (*launcher)(d, o); });
-  auto driver = StartDriver(&scheduler, Framework("survivor"));
+  auto driver = StartDriver(&scheduler, TestFramework("survivor"));
   ASSERT_TRUE(
       scheduler.WaitUntil([&] { return scheduler.LatestState("survivor") == v1::TASK_RUNNING; }));
 

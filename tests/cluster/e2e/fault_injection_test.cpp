@@ -16,13 +16,6 @@ namespace {
 using Verdict = AgentLinkProxy::Verdict;
 constexpr char kAgentResources[] = "cpus:4;mem:4096;disk:1024;ports:[31000-31100]";
 
-v1::FrameworkInfo Framework(const std::string& name) {
-  v1::FrameworkInfo info;
-  info.set_name(name);
-  info.add_roles("*");
-  return info;
-}
-
 // Launches `tasks` on the first offers that fit, declining the rest.
 RecordingScheduler::OffersHandler Launch(std::vector<v1::TaskInfo> tasks) {
   auto pending = std::make_shared<std::vector<v1::TaskInfo>>(std::move(tasks));
@@ -82,7 +75,7 @@ class FaultInjectionTest : public ::testing::Test {
 TEST_F(FaultInjectionTest, DroppedStatusUpdateIsRetriedAndSeenOnce) {
   proxy_->set_filter({OnStatusUpdate(v1::TASK_FINISHED, Verdict::kDrop, 1), nullptr});
   RecordingScheduler scheduler(Launch({CommandTask("t", "true", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("dropped"));
+  auto driver = StartDriver(&scheduler, TestFramework("dropped"));
   ASSERT_TRUE(Reaches(scheduler, "t", v1::TASK_FINISHED));
   EXPECT_EQ(proxy_->dropped(), 1);
   EXPECT_EQ(Seen(scheduler, "t", v1::TASK_FINISHED), 1);
@@ -97,7 +90,7 @@ TEST_F(FaultInjectionTest, DuplicatedStatusUpdatesReachTheSchedulerOnce) {
                       nullptr});
   RecordingScheduler scheduler(
       Launch({CommandTask("a", "true", 0.1, 16), CommandTask("b", "true", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("duplicated"));
+  auto driver = StartDriver(&scheduler, TestFramework("duplicated"));
   ASSERT_TRUE(Reaches(scheduler, "a", v1::TASK_FINISHED));
   ASSERT_TRUE(Reaches(scheduler, "b", v1::TASK_FINISHED));
   for (const char* task : {"a", "b"}) {
@@ -115,7 +108,7 @@ TEST_F(FaultInjectionTest, DuplicateAndStrayAcknowledgementsAreHarmless) {
                                    : Verdict::kPass;
                       }});
   RecordingScheduler scheduler(Launch({CommandTask("first", "true", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("acks"));
+  auto driver = StartDriver(&scheduler, TestFramework("acks"));
   ASSERT_TRUE(Reaches(scheduler, "first", v1::TASK_FINISHED));
   // A stray acknowledgement for an unknown task and uuid changes nothing.
   v1::TaskStatus stray;
@@ -125,7 +118,7 @@ TEST_F(FaultInjectionTest, DuplicateAndStrayAcknowledgementsAreHarmless) {
   driver->acknowledgeStatusUpdate(stray);
   // The agent keeps working: a second framework's task runs normally.
   RecordingScheduler second(Launch({CommandTask("second", "true", 0.1, 16)}));
-  auto second_driver = StartDriver(&second, Framework("acks-2"));
+  auto second_driver = StartDriver(&second, TestFramework("acks-2"));
   ASSERT_TRUE(Reaches(second, "second", v1::TASK_FINISHED));
   EXPECT_EQ(Seen(scheduler, "first", v1::TASK_FINISHED), 1);
 }
@@ -144,7 +137,7 @@ TEST_F(FaultInjectionTest, LostAcknowledgementLeadsToAResendTheSchedulerDoesNotS
                         return ++*acks_dropped <= 3 ? Verdict::kDrop : Verdict::kPass;
                       }});
   RecordingScheduler scheduler(Launch({CommandTask("t", "true", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("lost-ack"));
+  auto driver = StartDriver(&scheduler, TestFramework("lost-ack"));
   ASSERT_TRUE(Reaches(scheduler, "t", v1::TASK_FINISHED));
   // STARTING's ack and two more are lost: the agent re-sends until one
   // arrives, and FINISHED crosses the proxy again after its ack is lost.
@@ -157,7 +150,7 @@ TEST_F(FaultInjectionTest, LostAcknowledgementLeadsToAResendTheSchedulerDoesNotS
 
 TEST_F(FaultInjectionTest, BrokenAgentStreamReconnectsAndTasksCarryOn) {
   RecordingScheduler scheduler(Launch({CommandTask("long", "sleep 2", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("blip"));
+  auto driver = StartDriver(&scheduler, TestFramework("blip"));
   ASSERT_TRUE(Reaches(scheduler, "long", v1::TASK_RUNNING));
   proxy_->BreakStreams();
   ASSERT_TRUE(Reaches(scheduler, "long", v1::TASK_FINISHED));
@@ -173,7 +166,7 @@ TEST_F(FaultInjectionTest, LaunchNeverReceivedByTheAgentIsReportedDropped) {
                                                                               : Verdict::kPass;
                       }});
   RecordingScheduler scheduler(Launch({CommandTask("lost", "true", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("never-received"));
+  auto driver = StartDriver(&scheduler, TestFramework("never-received"));
   ASSERT_TRUE(WaitFor([&] { return proxy_->dropped() == 1; }, absl::Seconds(30)));
   proxy_->clear_filter();
   // The agent re-registers without the task: the master reports it dropped.
@@ -183,12 +176,12 @@ TEST_F(FaultInjectionTest, LaunchNeverReceivedByTheAgentIsReportedDropped) {
 
 TEST_F(FaultInjectionTest, SchedulerFailoverReceivesUpdatesSentWhileItWasAway) {
   RecordingScheduler first(Launch({CommandTask("t", "sleep 1", 0.1, 16)}));
-  auto first_driver = StartDriver(&first, Framework("failover"));
+  auto first_driver = StartDriver(&first, TestFramework("failover"));
   ASSERT_TRUE(Reaches(first, "t", v1::TASK_RUNNING));
   first_driver->stop(/*failover=*/true);
   first_driver->join();
   // The task finishes while no scheduler is subscribed.
-  v1::FrameworkInfo info = Framework("failover");
+  v1::FrameworkInfo info = TestFramework("failover");
   {
     std::lock_guard<std::mutex> lock(first.mutex);
     info.mutable_id()->set_value(first.framework_id);
@@ -208,7 +201,7 @@ TEST_F(FaultInjectionTest, UpdateHeldWhenTheAgentCrashedIsDeliveredAfterItsResta
                       },
                       nullptr});
   RecordingScheduler scheduler(Launch({CommandTask("t", "true", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("held"));
+  auto driver = StartDriver(&scheduler, TestFramework("held"));
   ASSERT_TRUE(WaitFor([&] { return proxy_->dropped() >= 3; }, absl::Seconds(30)));
   // ...and the agent dies with them unacknowledged. Its checkpoint has them.
   cluster_.CrashAgent(0);
@@ -220,7 +213,7 @@ TEST_F(FaultInjectionTest, UpdateHeldWhenTheAgentCrashedIsDeliveredAfterItsResta
 
 TEST_F(FaultInjectionTest, KillDuringAnAgentOutageIsAppliedWhenItReturns) {
   RecordingScheduler scheduler(Launch({CommandTask("victim", "sleep 3202", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("outage-kill"));
+  auto driver = StartDriver(&scheduler, TestFramework("outage-kill"));
   ASSERT_TRUE(Reaches(scheduler, "victim", v1::TASK_RUNNING));
   cluster_.CrashAgent(0);
   v1::TaskID id;
@@ -237,7 +230,7 @@ TEST_F(FaultInjectionTest, KillDuringAnAgentOutageIsAppliedWhenItReturns) {
 
 TEST_F(FaultInjectionTest, FrameworkTornDownDuringAnAgentOutageIsShutDownOnItsReturn) {
   RecordingScheduler scheduler(Launch({CommandTask("orphan", "sleep 3201", 0.1, 16)}));
-  auto driver = StartDriver(&scheduler, Framework("teardown-outage"));
+  auto driver = StartDriver(&scheduler, TestFramework("teardown-outage"));
   ASSERT_TRUE(Reaches(scheduler, "orphan", v1::TASK_RUNNING));
   ASSERT_EQ(LiveProcessesWith("sleep 3201").size(), 1u);
   cluster_.CrashAgent(0);

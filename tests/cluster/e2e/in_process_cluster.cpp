@@ -75,6 +75,13 @@ void InProcessCluster::CrashAgent(size_t index) {
   agents_.erase(index);
 }
 
+v1::FrameworkInfo TestFramework(const std::string& name) {
+  v1::FrameworkInfo info;
+  info.set_name(name);
+  info.add_roles("*");
+  return info;
+}
+
 v1::TaskInfo CommandTask(const std::string& id, const std::string& command, double cpus,
                          double mem) {
   v1::TaskInfo task;

@@ -60,6 +60,9 @@ class InProcessCluster {
   std::map<size_t, int> agent_ports_;
 };
 
+// FrameworkInfo named `name` in role "*".
+v1::FrameworkInfo TestFramework(const std::string& name);
+
 // A TaskInfo running `command` under the command executor on `offer`'s
 // agent with the given cpus and mem.
 v1::TaskInfo CommandTask(const std::string& id, const std::string& command, double cpus,

@@ -20,8 +20,6 @@
 namespace agora::testing {
 namespace {
 
-constexpr char kAgentResources[] = "cpus:4;mem:4096;disk:1024;ports:[31000-31100]";
-
 // "socket:[inode]" of the TCP sockets listening on 127.0.0.1:`port`.
 std::set<std::string> ListeningSockets(int port) {
   std::set<std::string> sockets;
@@ -48,21 +46,13 @@ std::vector<std::string> DescriptorTargets(pid_t pid) {
   return targets;
 }
 
-class AgentFaultTest : public ::testing::Test {
+class AgentFaultTest : public FaultTest {
  protected:
   void SetUp() override { ASSERT_TRUE(cluster_.StartMaster().ok()) << cluster_.Logs(); }
 
   void StartAgent(const std::vector<std::string>& flags = {}) {
     ASSERT_TRUE(cluster_.StartAgent(kAgentResources, flags).ok()) << cluster_.Logs();
   }
-
-  std::string AllLogs() {
-    return cluster_.Logs() + (framework_ ? "--- framework ---\n" + framework_->Log() : "");
-  }
-
-  TempDir dir_;
-  ProcessCluster cluster_{dir_.path()};
-  std::unique_ptr<FrameworkProcess> framework_;
 };
 
 TEST_F(AgentFaultTest, AgentKilledWithTwentyRunningTasksKeepsThemAndEachFinishesOnce) {

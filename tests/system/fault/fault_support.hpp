@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 #include "tests/support/process_scan.hpp"
 #include "tests/system/e2e/process_cluster.hpp"
 
@@ -47,6 +48,21 @@ class FrameworkProcess {
 
  private:
   std::unique_ptr<Subprocess> process_;
+};
+
+// Fixture of the fault tests: a ProcessCluster in a temp dir and the
+// framework process a test starts, with every log for failure messages.
+class FaultTest : public ::testing::Test {
+ protected:
+  static constexpr char kAgentResources[] = "cpus:4;mem:4096;disk:1024;ports:[31000-31100]";
+
+  std::string AllLogs() {
+    return cluster_.Logs() + (framework_ ? "--- framework ---\n" + framework_->Log() : "");
+  }
+
+  TempDir dir_;
+  ProcessCluster cluster_{dir_.path()};
+  std::unique_ptr<FrameworkProcess> framework_;
 };
 
 // Mounts a tmpfs of `bytes` on `dir`; false (with `why`) where mounting is

@@ -13,18 +13,7 @@
 namespace agora::testing {
 namespace {
 
-constexpr char kAgentResources[] = "cpus:4;mem:4096;disk:1024;ports:[31000-31100]";
-
-class MasterFaultTest : public ::testing::Test {
- protected:
-  std::string AllLogs() {
-    return cluster_.Logs() + (framework_ ? "--- framework ---\n" + framework_->Log() : "");
-  }
-
-  TempDir dir_;
-  ProcessCluster cluster_{dir_.path()};
-  std::unique_ptr<FrameworkProcess> framework_;
-};
+using MasterFaultTest = FaultTest;
 
 TEST_F(MasterFaultTest, AgentThatDoesNotReturnAfterAMasterRestartBecomesUnreachable) {
   ASSERT_TRUE(cluster_.StartMaster({"--agent_reregister_timeout=2"}).ok()) << AllLogs();

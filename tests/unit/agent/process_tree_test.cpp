@@ -89,16 +89,25 @@ TEST_F(ProcessTreeTest, LaunchedProcessesInheritOnlyStdinStdoutAndStderr) {
   ASSERT_GE(leaked, 3);
   pid_t pid = Launch("exec sleep 100");
   ASSERT_GT(pid, 0);
+  // The shell execs sleep; the kernel renames the process before it closes
+  // the shell's own close-on-exec descriptors, so wait (with a deadline)
+  // for the exec to settle rather than reading once.
+  auto open_fds = [pid] {
+    std::set<std::string> fds;
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec))
+      fds.insert(entry.path().filename().string());
+    return fds;
+  };
   std::set<std::string> fds;
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < 5000; ++i) {
     std::string comm;
     std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), comm);
-    if (comm == "sleep") break;
+    fds = open_fds();
+    if (comm == "sleep" && fds == std::set<std::string>{"0", "1", "2"}) break;
     usleep(1000);
   }
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
-    fds.insert(entry.path().filename().string());
   EXPECT_EQ(fds, (std::set<std::string>{"0", "1", "2"}));
   close(leaked);
   launcher_.KillTree(pid, SIGKILL);
