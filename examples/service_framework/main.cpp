@@ -8,8 +8,11 @@
 //   - implicit acknowledgements (the driver's default);
 //   - suppressing offers while every slot is filled and reviving them when
 //     one frees up;
-//   - reconciliation after re-registration, and killing tasks it no longer
-//     wants (an UNREACHABLE task that was replaced and then came back);
+//   - reconciliation after re-registration, explicit reconciliation of the
+//     instances on an agent reported lost (after a master restart, tasks of
+//     an agent that never came back are learned this way), and killing
+//     tasks it no longer wants (an UNREACHABLE task that was replaced and
+//     then came back);
 //   - a clean teardown on SIGINT/SIGTERM or after --duration seconds.
 //
 //   service_framework --master=127.0.0.1:5050 --instances=3 --command='sleep 30'
@@ -77,6 +80,7 @@ class ServiceScheduler : public agora::Scheduler {
         if (!slots_[slot].empty() || cpus + 1e-9 < FLAGS_cpus || mem + 1e-9 < FLAGS_mem) continue;
         std::string id = "service-" + std::to_string(slot) + "-" + std::to_string(++launches_);
         slots_[slot] = id;
+        agents_[id] = offer.agent_id().value();
         tasks.push_back(MakeTask(id, offer));
         cpus -= FLAGS_cpus;
         mem -= FLAGS_mem;
@@ -111,6 +115,7 @@ class ServiceScheduler : public agora::Scheduler {
     // reachable instances) and kill the old one if it returns.
     if (agora::IsTerminalState(status.state()) || status.state() == v1::TASK_UNREACHABLE) {
       slots_[slot].clear();
+      agents_.erase(id);
       if (suppressed_) {
         suppressed_ = false;
         driver->reviveOffers();
@@ -118,8 +123,22 @@ class ServiceScheduler : public agora::Scheduler {
     }
   }
 
-  void agentLost(SchedulerDriver*, const v1::AgentID& agent_id) override {
-    std::cout << "agent lost: " << agent_id.value() << std::endl;
+  void agentLost(SchedulerDriver* driver, const v1::AgentID& agent_id) override {
+    // Ask about our instances there by name: the master answers
+    // TASK_UNREACHABLE for each (and the slot is refilled). Implicit
+    // reconciliation could not, after a master restart, for an agent that
+    // never came back: the master never learned its tasks.
+    std::vector<v1::TaskStatus> ours;
+    for (const auto& [task_id, agent] : agents_) {
+      if (agent != agent_id.value()) continue;
+      v1::TaskStatus status;
+      status.mutable_task_id()->set_value(task_id);
+      *status.mutable_agent_id() = agent_id;
+      ours.push_back(std::move(status));
+    }
+    std::cout << "agent lost: " << agent_id.value() << "; reconciling " << ours.size()
+              << " instance(s) there" << std::endl;
+    if (!ours.empty()) driver->reconcileTasks(ours);
   }
 
   void disconnected(SchedulerDriver*) override { std::cout << "disconnected" << std::endl; }
@@ -156,7 +175,8 @@ class ServiceScheduler : public agora::Scheduler {
   }
 
   // Loop-owned (callbacks run serially on the driver's thread).
-  std::vector<std::string> slots_;  // Task id per slot; empty = to launch.
+  std::vector<std::string> slots_;             // Task id per slot; empty = to launch.
+  std::map<std::string, std::string> agents_;  // Task id of a slot -> its agent id.
   int launches_ = 0;
   bool suppressed_ = false;
 };

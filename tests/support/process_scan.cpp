@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -61,6 +62,23 @@ pid_t ExecutorPid(const std::string& executor_id) {
     }
   }
   return -1;
+}
+
+std::vector<pid_t> ProcessesWithEnvironmentPrefix(const std::string& name,
+                                                  const std::string& prefix) {
+  const std::string wanted = name + "=" + prefix;
+  std::vector<pid_t> found;
+  for (pid_t pid : AllPids()) {
+    if (pid == ::getpid() || ProcessState(pid) == 'Z') continue;
+    std::string environ = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/environ"));
+    for (absl::string_view entry : absl::StrSplit(environ, '\0')) {
+      if (absl::StartsWith(entry, wanted)) {
+        found.push_back(pid);
+        break;
+      }
+    }
+  }
+  return found;
 }
 
 std::vector<int> OpenDescriptors(pid_t pid) {

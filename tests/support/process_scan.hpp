@@ -17,6 +17,10 @@ namespace agora::testing {
 std::vector<pid_t> LiveProcessesWith(const std::string& marker);
 // The agora-executor process serving executor `executor_id`, or -1.
 pid_t ExecutorPid(const std::string& executor_id);
+// Live processes whose environment has `name`=value with value starting
+// with `prefix` (tasks inherit their executor's AGORA_SANDBOX).
+std::vector<pid_t> ProcessesWithEnvironmentPrefix(const std::string& name,
+                                                  const std::string& prefix);
 // Open descriptors of `pid` (numbers from /proc/PID/fd).
 std::vector<int> OpenDescriptors(pid_t pid);
 

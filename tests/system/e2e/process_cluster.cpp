@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "agora/v1/master.pb.h"
 #include "gtest/gtest.h"
+#include "tests/support/process_scan.hpp"
 
 namespace agora::testing {
 
@@ -41,6 +42,11 @@ ProcessCluster::~ProcessCluster() {
     if (*it && !(*it)->Wait(absl::Seconds(10)).ok()) (*it)->Stop();
   }
   if (master_) master_->Stop();
+  // Executors and tasks of agents a test killed with SIGKILL and never
+  // restarted: nothing a test started outlives it.
+  for (pid_t pid : ProcessesWithEnvironmentPrefix("AGORA_SANDBOX", dir_ + "/")) {
+    ::kill(pid, SIGKILL);
+  }
 }
 
 absl::Status ProcessCluster::StartMaster(const std::vector<std::string>& extra_flags) {

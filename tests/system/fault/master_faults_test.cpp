@@ -38,6 +38,44 @@ TEST_F(MasterFaultTest, AgentThatDoesNotReturnAfterAMasterRestartBecomesUnreacha
   EXPECT_EQ(LiveProcessesWith("sleep 3101").size(), 1u);
 }
 
+TEST_F(MasterFaultTest, ServiceKeepsItsInstancesWhenAnAgentDoesNotReturnAfterAMasterRestart) {
+  ASSERT_TRUE(cluster_.StartMaster({"--agent_reregister_timeout=2"}).ok()) << AllLogs();
+  ASSERT_TRUE(cluster_.StartAgent(kAgentResources).ok()) << AllLogs();
+  auto service =
+      cluster_.Spawn({BinaryPath("service_framework"), "--master=" + cluster_.master_address(),
+                      "--instances=2", "--command=sleep 3103; true"},
+                     "service.log");
+  ASSERT_TRUE(service.ok());
+  // Both instances run on the only agent.
+  ASSERT_TRUE(
+      WaitFor([&] { return cluster_.TasksByState()[v1::TASK_RUNNING] == 2; }, absl::Seconds(60)))
+      << (*service)->Log() << AllLogs();
+  ASSERT_TRUE(cluster_.StartAgent(kAgentResources).ok()) << AllLogs();
+
+  // The first agent and the master die; only the master comes back.
+  cluster_.KillAgent(0);
+  cluster_.KillMaster();
+  ASSERT_TRUE(cluster_.StartMaster().ok()) << AllLogs();
+  // The service hears the agent is lost, reconciles its instances there,
+  // learns they are unreachable and runs two new ones on the other agent.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return CountOccurrences((*service)->Log(), "TASK_UNREACHABLE") == 2 &&
+               cluster_.TasksByState()[v1::TASK_RUNNING] == 2;
+      },
+      absl::Seconds(60)))
+      << (*service)->Log() << AllLogs();
+  EXPECT_NE((*service)->Log().find("reconciling 2 instance(s)"), std::string::npos)
+      << (*service)->Log();
+  (*service)->Signal(SIGTERM);
+  EXPECT_TRUE((*service)->Wait(absl::Seconds(30)).ok());
+  // The lost agent returns after the service was torn down: the instances it
+  // still ran are shut down, nothing is left behind.
+  ASSERT_TRUE(cluster_.RestartAgent(0).ok()) << AllLogs();
+  EXPECT_TRUE(WaitFor([] { return LiveProcessesWith("sleep 3103").empty(); }, absl::Seconds(60)))
+      << AllLogs();
+}
+
 TEST_F(MasterFaultTest, FrameworkFailoverTimeoutSurvivesAMasterRestart) {
   ASSERT_TRUE(cluster_.StartMaster().ok()) << AllLogs();
   ASSERT_TRUE(cluster_.StartAgent(kAgentResources).ok()) << AllLogs();
