@@ -56,6 +56,8 @@
 
 namespace agora {
 
+class EventLoop;  // src/common/event_loop.hpp; only for the testing constructor.
+
 class ExecutorDriver;
 
 // The state of an ExecutorDriver, returned by every driver method.
@@ -159,6 +161,11 @@ class AgoraExecutorDriver : public ExecutorDriver {
  public:
   // `executor` must outlive the driver.
   explicit AgoraExecutorDriver(Executor* executor);
+  // Testing seam: runs the driver and its callbacks on `loop` (not owned;
+  // it must outlive the driver) instead of a thread of its own, so tests can
+  // drive time with a manual clock; join() then returns at once and the
+  // caller runs the loop. Executors use the constructor above.
+  AgoraExecutorDriver(Executor* executor, EventLoop* loop);
   // Stops the driver if it is running.
   ~AgoraExecutorDriver() override;
 

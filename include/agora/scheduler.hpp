@@ -62,6 +62,7 @@
 namespace agora {
 
 class SchedulerDriver;
+class EventLoop;  // src/common/event_loop.hpp; only for SchedulerDriverOptions::loop.
 
 // The state of a SchedulerDriver, returned by every driver method.
 enum class SchedulerDriverStatus {
@@ -232,6 +233,11 @@ struct SchedulerDriverOptions {
   double max_backoff_seconds = 10;
   // Heartbeats missed before the connection counts as dead.
   int max_missed_heartbeats = 3;
+  // Testing seam: run the driver and its callbacks on this loop (not owned;
+  // must outlive the driver) instead of a thread of its own, so tests can
+  // drive time with a manual clock. join() then returns at once; the caller
+  // runs the loop. Leave null in frameworks.
+  EventLoop* loop = nullptr;
 };
 
 // The driver implementation over gRPC. Owns one thread (an event loop) on

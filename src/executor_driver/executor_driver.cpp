@@ -1,6 +1,7 @@
 // AgoraExecutorDriver: the gRPC implementation of agora::ExecutorDriver.
 //
-// The Impl owns one AsioEventLoop ("exec-driver"); all driver state lives on
+// The Impl owns one AsioEventLoop ("exec-driver"), or runs on an injected
+// loop (tests: a ManualEventLoop); all driver state lives on
 // it and every Executor callback runs on it. gRPC reactors (the Subscribe
 // stream, unary Update/Message calls) only post to the loop. Updates are sent
 // one at a time in order; each is retried with backoff until the agent
@@ -29,13 +30,17 @@ using v1::ExecutorEvent;
 
 class AgoraExecutorDriver::Impl {
  public:
-  Impl(Executor* executor, ExecutorDriver* owner)
-      : executor_(executor), owner_(owner), loop_("exec-driver") {}
+  // `loop` null: the driver runs its own loop thread ("exec-driver").
+  Impl(Executor* executor, ExecutorDriver* owner, EventLoop* loop)
+      : executor_(executor),
+        owner_(owner),
+        owned_loop_(loop == nullptr ? std::make_unique<AsioEventLoop>("exec-driver") : nullptr),
+        loop_(loop != nullptr ? loop : owned_loop_.get()) {}
 
   ~Impl() {
     Abort();
     WaitForRpcs();
-    loop_.Stop();
+    if (owned_loop_) owned_loop_->Stop();
   }
 
   ExecutorDriverStatus Start() {
@@ -44,13 +49,13 @@ class AgoraExecutorDriver::Impl {
       if (status_ != ExecutorDriverStatus::NOT_STARTED) return status_;
       status_ = ExecutorDriverStatus::RUNNING;
     }
-    loop_.Start();
+    if (owned_loop_) owned_loop_->Start();
     auto env = executor::ReadExecutorEnv();
     if (!env.ok()) {
       std::string message(env.status().message());
       LOG(ERROR) << "Executor environment invalid: " << message;
       SetFinal(ExecutorDriverStatus::ABORTED);
-      loop_.Post([this, message] { executor_->error(owner_, message); });
+      loop_->Post([this, message] { executor_->error(owner_, message); });
       return ExecutorDriverStatus::ABORTED;
     }
     env_ = *env;
@@ -63,8 +68,8 @@ class AgoraExecutorDriver::Impl {
     channel_ =
         grpc::CreateCustomChannel(env_.agent_endpoint, grpc::InsecureChannelCredentials(), args);
     stub_ = v1::Executor::NewStub(channel_);
-    loop_.Post([this] {
-      disconnected_since_ = loop_.Now();
+    loop_->Post([this] {
+      disconnected_since_ = loop_->Now();
       Subscribe();
     });
     return ExecutorDriverStatus::RUNNING;
@@ -76,13 +81,13 @@ class AgoraExecutorDriver::Impl {
       if (status_ != ExecutorDriverStatus::RUNNING) return status_;
       status_ = ExecutorDriverStatus::STOPPED;
     }
-    loop_.Post([this] {
+    loop_->Post([this] {
       stopping_ = true;
       if (pending_.empty()) {
         Finish();
       } else {
         // Give updates not yet checkpointed a bounded time to get there.
-        loop_.RunAfter(absl::Seconds(5), [this] { Finish(); });
+        loop_->RunAfter(absl::Seconds(5), [this] { Finish(); });
       }
     });
     return ExecutorDriverStatus::STOPPED;
@@ -95,13 +100,15 @@ class AgoraExecutorDriver::Impl {
         status_ = ExecutorDriverStatus::ABORTED;
       if (done_) return status_;
     }
-    loop_.Post([this] { Finish(); });
+    loop_->Post([this] { Finish(); });
     return ExecutorDriverStatus::ABORTED;
   }
 
   ExecutorDriverStatus Join() {
     std::unique_lock<std::mutex> lock(mu_);
     if (status_ == ExecutorDriverStatus::NOT_STARTED) return status_;
+    // On an injected loop the caller runs the loop: waiting would block it.
+    if (!owned_loop_) return status_;
     cv_.wait(lock, [this] { return done_; });
     return status_;
   }
@@ -122,7 +129,7 @@ class AgoraExecutorDriver::Impl {
       std::lock_guard<std::mutex> lock(incoming_mu_);
       incoming_.push_back(std::move(update));
     }
-    loop_.Post([this] {
+    loop_->Post([this] {
       {
         std::lock_guard<std::mutex> lock(incoming_mu_);
         while (!incoming_.empty()) {
@@ -138,7 +145,7 @@ class AgoraExecutorDriver::Impl {
   ExecutorDriverStatus SendFrameworkMessage(const std::string& data) {
     ExecutorDriverStatus current = CurrentStatus();
     if (current != ExecutorDriverStatus::RUNNING) return current;
-    loop_.Post([this, data] {
+    loop_->Post([this, data] {
       auto call = std::make_shared<UnaryCall<v1::ExecutorMessageRequest>>();
       call->request.mutable_framework_id()->set_value(env_.framework_id);
       call->request.mutable_executor_id()->set_value(env_.executor_id);
@@ -175,12 +182,12 @@ class AgoraExecutorDriver::Impl {
     }
     void OnReadDone(bool ok) override {
       if (!ok) return;
-      impl_->loop_.Post(
+      impl_->loop_->Post(
           [impl = impl_, gen = generation_, event = event_] { impl->OnEvent(gen, event); });
       StartRead(&event_);
     }
     void OnDone(const grpc::Status& status) override {
-      impl_->loop_.Post([impl = impl_, gen = generation_, message = status.error_message()] {
+      impl_->loop_->Post([impl = impl_, gen = generation_, message = status.error_message()] {
         impl->OnSubscriptionEnded(gen, message);
       });
       Impl* impl = impl_;
@@ -303,16 +310,16 @@ class AgoraExecutorDriver::Impl {
     if (connected_) {
       LOG(WARNING) << "Lost the agent subscription: " << message;
       connected_ = false;
-      disconnected_since_ = loop_.Now();
+      disconnected_since_ = loop_->Now();
       executor_->disconnected(owner_);
     }
-    if (disconnected_since_ && loop_.Now() - *disconnected_since_ > env_.recovery_timeout) {
+    if (disconnected_since_ && loop_->Now() - *disconnected_since_ > env_.recovery_timeout) {
       LOG(ERROR) << "Agent did not come back within the recovery timeout; aborting";
       executor_->error(owner_, "agent unreachable beyond the recovery timeout");
       Abort();
       return;
     }
-    loop_.RunAfter(subscribe_backoff_, [this] { Subscribe(); });
+    loop_->RunAfter(subscribe_backoff_, [this] { Subscribe(); });
     subscribe_backoff_ = std::min(subscribe_backoff_ * 2, absl::Seconds(2));
   }
 
@@ -332,8 +339,8 @@ class AgoraExecutorDriver::Impl {
     RpcStarted();
     stub_->async()->Update(
         &call->context, &call->request, &call->response, [this, call](grpc::Status status) {
-          loop_.Post([this, ok = status.ok(), code = status.error_code(),
-                      message = status.error_message()] { OnUpdateReply(ok, code, message); });
+          loop_->Post([this, ok = status.ok(), code = status.error_code(),
+                       message = status.error_message()] { OnUpdateReply(ok, code, message); });
           RpcFinished();
         });
   }
@@ -369,7 +376,7 @@ class AgoraExecutorDriver::Impl {
       return;
     }
     VLOG(1) << "Status update not checkpointed yet (" << message << "); retrying";
-    loop_.RunAfter(update_backoff_, [this] { MaybeSendNextUpdate(); });
+    loop_->RunAfter(update_backoff_, [this] { MaybeSendNextUpdate(); });
     update_backoff_ = std::min(update_backoff_ * 2, absl::Seconds(2));
   }
 
@@ -418,11 +425,15 @@ class AgoraExecutorDriver::Impl {
   std::map<std::string, v1::TaskInfo> tasks_;      // Launched, not acknowledged terminal.
   std::set<std::string> early_acks_;               // Acknowledged before the agent's reply.
 
-  AsioEventLoop loop_;  // Last: destroyed first.
+  // Last: destroyed first. owned_loop_ is null when a loop was injected.
+  std::unique_ptr<AsioEventLoop> owned_loop_;
+  EventLoop* loop_;
 };
 
 AgoraExecutorDriver::AgoraExecutorDriver(Executor* executor)
-    : impl_(std::make_unique<Impl>(executor, this)) {}
+    : impl_(std::make_unique<Impl>(executor, this, nullptr)) {}
+AgoraExecutorDriver::AgoraExecutorDriver(Executor* executor, EventLoop* loop)
+    : impl_(std::make_unique<Impl>(executor, this, loop)) {}
 AgoraExecutorDriver::~AgoraExecutorDriver() = default;
 
 ExecutorDriverStatus AgoraExecutorDriver::start() { return impl_->Start(); }

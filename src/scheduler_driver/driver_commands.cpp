@@ -30,7 +30,7 @@ v1::CallHeader AgoraSchedulerDriver::Impl::Header() const {
 template <typename Request>
 void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> method,
                                       Request request, ResultFn on_result) {
-  DCHECK(loop_.IsInLoopThread());
+  DCHECK(loop_->IsInLoopThread());
   struct CallState {
     grpc::ClientContext context;
     Request request;
@@ -83,7 +83,7 @@ void AgoraSchedulerDriver::Impl::FailLaunches(const std::vector<v1::Offer::Opera
       status.set_source(v1::TaskStatus::SOURCE_MASTER);
       status.set_reason(reason);
       status.set_message(message);
-      status.set_timestamp(absl::ToDoubleSeconds(loop_.Now() - absl::UnixEpoch()));
+      status.set_timestamp(absl::ToDoubleSeconds(loop_->Now() - absl::UnixEpoch()));
       if (status_.load() != SchedulerDriverStatus::RUNNING) return;
       scheduler_->statusUpdate(driver_, status);
     }
@@ -191,7 +191,7 @@ void AgoraSchedulerDriver::Impl::DoAcknowledge(v1::TaskStatus status, int attemp
     if (result.ok() || !IsTransient(result.code())) return;
     ledger_.ForgetAcknowledge(status.uuid(), stream);
     if (attempt >= kMaxAckAttempts || finished_) return;
-    loop_.RunAfter(kAckRetryDelay, [this, status, stream, attempt] {
+    loop_->RunAfter(kAckRetryDelay, [this, status, stream, attempt] {
       if (stream_id_ == stream) DoAcknowledge(status, attempt + 1);
     });
   };

@@ -97,8 +97,10 @@ AgoraSchedulerDriver::Impl::Impl(SchedulerDriver* driver, Scheduler* scheduler,
       scheduler_(scheduler),
       master_spec_(std::move(master)),
       options_(std::move(options)),
-      loop_("sched-driver"),
-      poster_(std::make_shared<LoopPoster>(&loop_)),
+      owned_loop_(options_.loop == nullptr ? std::make_unique<AsioEventLoop>("sched-driver")
+                                           : nullptr),
+      loop_(options_.loop != nullptr ? options_.loop : owned_loop_.get()),
+      poster_(std::make_shared<LoopPoster>(loop_)),
       framework_(framework),
       suppressed_roles_(options_.suppressed_roles),
       random_(std::random_device{}()) {
@@ -118,7 +120,7 @@ AgoraSchedulerDriver::Impl::~Impl() {
   while (poster_->outstanding_calls() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  loop_.Stop();
+  if (owned_loop_) owned_loop_->Stop();
 }
 
 SchedulerDriverStatus AgoraSchedulerDriver::Impl::Start() {
@@ -128,8 +130,8 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Start() {
   if (!detector.ok()) {
     status_ = SchedulerDriverStatus::ABORTED;
     std::string message(detector.status().message());
-    loop_.Start();
-    loop_.Post([this, message] {
+    if (owned_loop_) owned_loop_->Start();
+    loop_->Post([this, message] {
       scheduler_->error(driver_, message);
       Finish();
     });
@@ -138,15 +140,15 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Start() {
   detector_ = std::move(*detector);
   LOG(INFO) << "Scheduler driver starting: framework=" << framework_.name() << " "
             << detector_->Describe();
-  loop_.Start();
-  loop_.Post([this] { Connect(); });
+  if (owned_loop_) owned_loop_->Start();
+  loop_->Post([this] { Connect(); });
   return SchedulerDriverStatus::RUNNING;
 }
 
 SchedulerDriverStatus AgoraSchedulerDriver::Impl::Stop(bool failover) {
   SchedulerDriverStatus expected = SchedulerDriverStatus::RUNNING;
   if (!status_.compare_exchange_strong(expected, SchedulerDriverStatus::STOPPED)) return expected;
-  loop_.Post([this, failover] {
+  loop_->Post([this, failover] {
     if (failover) {
       Finish();
       return;
@@ -173,7 +175,7 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Stop(bool failover) {
     }
     after_commands_ = teardown;
     // Commands have their own deadline; this only bounds the wait twice.
-    loop_.RunAfter(absl::Seconds(options_.call_timeout_seconds), [this] { RunAfterCommands(); });
+    loop_->RunAfter(absl::Seconds(options_.call_timeout_seconds), [this] { RunAfterCommands(); });
   });
   return SchedulerDriverStatus::STOPPED;
 }
@@ -188,13 +190,15 @@ void AgoraSchedulerDriver::Impl::RunAfterCommands() {
 SchedulerDriverStatus AgoraSchedulerDriver::Impl::Abort() {
   SchedulerDriverStatus expected = SchedulerDriverStatus::RUNNING;
   if (!status_.compare_exchange_strong(expected, SchedulerDriverStatus::ABORTED)) return expected;
-  loop_.Post([this] { Finish(); });
+  loop_->Post([this] { Finish(); });
   return SchedulerDriverStatus::ABORTED;
 }
 
 SchedulerDriverStatus AgoraSchedulerDriver::Impl::Join() {
   if (status_.load() == SchedulerDriverStatus::NOT_STARTED) return status_.load();
-  CHECK(!loop_.IsInLoopThread()) << "join() called from a scheduler callback would deadlock";
+  // On an injected loop the caller runs the loop: waiting here would block it.
+  if (!owned_loop_) return status_.load();
+  CHECK(!loop_->IsInLoopThread()) << "join() called from a scheduler callback would deadlock";
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [this] { return done_; });
   return status_.load();
@@ -205,7 +209,7 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Submit(std::function<void()> f
   if (status != SchedulerDriverStatus::RUNNING) return status;
   // Commands issued before a stop() still go out (in order, before the
   // teardown); nothing runs once the driver has finished.
-  loop_.Post([this, fn = std::move(fn)] {
+  loop_->Post([this, fn = std::move(fn)] {
     if (!finished_) fn();
   });
   return status;
@@ -227,9 +231,9 @@ std::string AgoraSchedulerDriver::Impl::master_address() const {
 }
 
 void AgoraSchedulerDriver::Impl::Finish() {
-  DCHECK(loop_.IsInLoopThread());
-  loop_.Cancel(reconnect_timer_);
-  loop_.Cancel(liveness_timer_);
+  DCHECK(loop_->IsInLoopThread());
+  loop_->Cancel(reconnect_timer_);
+  loop_->Cancel(liveness_timer_);
   ++generation_;
   if (call_ != nullptr) call_->Cancel();
   call_.reset();
@@ -253,7 +257,7 @@ void AgoraSchedulerDriver::Impl::FailFatally(const std::string& message) {
 }
 
 void AgoraSchedulerDriver::Impl::Connect() {
-  DCHECK(loop_.IsInLoopThread());
+  DCHECK(loop_->IsInLoopThread());
   reconnect_timer_ = 0;
   if (status_.load() != SchedulerDriverStatus::RUNNING) return;
   std::string address = redirect_address_;
@@ -278,7 +282,7 @@ void AgoraSchedulerDriver::Impl::Connect() {
   for (const std::string& role : suppressed_roles_) request.add_suppressed_roles(role);
   uint64_t generation = ++generation_;
   subscribed_on_stream_ = false;
-  last_event_time_ = loop_.Now();
+  last_event_time_ = loop_->Now();
   VLOG(1) << "Subscribing to " << address << " framework_id=" << framework_.id().value();
   std::weak_ptr<LoopPoster> poster = poster_;
   call_ = scheduler::SubscribeCall::Start(
@@ -297,9 +301,9 @@ void AgoraSchedulerDriver::Impl::Connect() {
       });
   // Before SUBSCRIBED the call timeout bounds the wait; afterwards the
   // heartbeat interval does.
-  loop_.Cancel(liveness_timer_);
-  liveness_timer_ = loop_.RunAfter(absl::Seconds(options_.call_timeout_seconds),
-                                   [this, generation] { OnLivenessCheck(generation); });
+  loop_->Cancel(liveness_timer_);
+  liveness_timer_ = loop_->RunAfter(absl::Seconds(options_.call_timeout_seconds),
+                                    [this, generation] { OnLivenessCheck(generation); });
 }
 
 void AgoraSchedulerDriver::Impl::ScheduleReconnect() {
@@ -308,7 +312,7 @@ void AgoraSchedulerDriver::Impl::ScheduleReconnect() {
   absl::Duration delay = scheduler::BackoffDelay(options_.initial_backoff_seconds,
                                                  options_.max_backoff_seconds, attempt_++, unit);
   VLOG(1) << "Re-subscribing in " << delay;
-  reconnect_timer_ = loop_.RunAfter(delay, [this] { Connect(); });
+  reconnect_timer_ = loop_->RunAfter(delay, [this] { Connect(); });
 }
 
 void AgoraSchedulerDriver::Impl::OnLivenessCheck(uint64_t generation) {
@@ -317,7 +321,7 @@ void AgoraSchedulerDriver::Impl::OnLivenessCheck(uint64_t generation) {
   absl::Duration allowed = subscribed_on_stream_
                                ? heartbeat_interval_ * std::max(1, options_.max_missed_heartbeats)
                                : absl::Seconds(options_.call_timeout_seconds);
-  absl::Duration silent = loop_.Now() - last_event_time_;
+  absl::Duration silent = loop_->Now() - last_event_time_;
   if (silent >= allowed) {
     LOG(WARNING) << "No event from master " << channel_address_ << " for " << silent
                  << "; reconnecting";
@@ -326,13 +330,13 @@ void AgoraSchedulerDriver::Impl::OnLivenessCheck(uint64_t generation) {
     return;
   }
   liveness_timer_ =
-      loop_.RunAfter(allowed - silent, [this, generation] { OnLivenessCheck(generation); });
+      loop_->RunAfter(allowed - silent, [this, generation] { OnLivenessCheck(generation); });
 }
 
 void AgoraSchedulerDriver::Impl::OnEvent(uint64_t generation, v1::Event event) {
-  DCHECK(loop_.IsInLoopThread());
+  DCHECK(loop_->IsInLoopThread());
   if (generation != generation_ || status_.load() != SchedulerDriverStatus::RUNNING) return;
-  last_event_time_ = loop_.Now();
+  last_event_time_ = loop_->Now();
   // Keep the call alive across callbacks that may replace call_.
   std::shared_ptr<scheduler::SubscribeCall> call = call_;
   switch (event.type()) {
@@ -392,11 +396,11 @@ void AgoraSchedulerDriver::Impl::OnSubscribed(const v1::Event::Subscribed& subsc
     framework_id_mirror_ = subscribed.framework_id().value();
     connected_mirror_ = true;
   }
-  loop_.Cancel(liveness_timer_);
+  loop_->Cancel(liveness_timer_);
   uint64_t generation = generation_;
   liveness_timer_ =
-      loop_.RunAfter(heartbeat_interval_ * std::max(1, options_.max_missed_heartbeats),
-                     [this, generation] { OnLivenessCheck(generation); });
+      loop_->RunAfter(heartbeat_interval_ * std::max(1, options_.max_missed_heartbeats),
+                      [this, generation] { OnLivenessCheck(generation); });
   v1::MasterInfo master;
   master.set_id(subscribed.master_id());
   master.set_address(subscribed.master_address().empty() ? channel_address_
@@ -450,10 +454,10 @@ void AgoraSchedulerDriver::Impl::FollowRedirect(const std::string& leader) {
 }
 
 void AgoraSchedulerDriver::Impl::OnStreamDone(uint64_t generation, absl::Status status) {
-  DCHECK(loop_.IsInLoopThread());
+  DCHECK(loop_->IsInLoopThread());
   if (generation != generation_) return;
   call_.reset();
-  loop_.Cancel(liveness_timer_);
+  loop_->Cancel(liveness_timer_);
   liveness_timer_ = 0;
   if (status_.load() != SchedulerDriverStatus::RUNNING) return;
   bool had_subscribed = subscribed_on_stream_;
@@ -469,7 +473,7 @@ void AgoraSchedulerDriver::Impl::OnStreamDone(uint64_t generation, absl::Status 
   if (leader.has_value() && *leader != channel_address_) {
     FollowRedirect(*leader);
     if (++redirects_in_a_row_ <= kMaxImmediateRedirects) {
-      loop_.Post([this] {
+      loop_->Post([this] {
         if (reconnect_timer_ == 0 && call_ == nullptr) Connect();
       });
       return;

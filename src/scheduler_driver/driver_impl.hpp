@@ -2,7 +2,7 @@
 // public driver.
 //
 // Owned by AgoraSchedulerDriver. All fields below "Loop-owned" are touched
-// only on `loop_` (an AsioEventLoop thread that also runs every Scheduler
+// only on `loop_` (an AsioEventLoop thread, or an injected loop, that also runs every Scheduler
 // callback). Public methods translate into closures posted to the loop; gRPC
 // completions (the Subscribe stream and the unary commands) post through
 // `poster_`, which outlives the loop and drops posts after shutdown.
@@ -127,7 +127,10 @@ class AgoraSchedulerDriver::Impl {
   Scheduler* const scheduler_;
   const std::string master_spec_;
   const SchedulerDriverOptions options_;
-  AsioEventLoop loop_;
+  // The driver's own loop thread, or none when options.loop is injected
+  // (tests drive a ManualEventLoop; then join() does not block).
+  std::unique_ptr<AsioEventLoop> owned_loop_;
+  EventLoop* const loop_;
   std::shared_ptr<LoopPoster> poster_;
   std::atomic<SchedulerDriverStatus> status_{SchedulerDriverStatus::NOT_STARTED};
 
