@@ -148,6 +148,29 @@ TEST_F(FaultInjectionTest, LostAcknowledgementLeadsToAResendTheSchedulerDoesNotS
   EXPECT_EQ(Seen(scheduler, "t", v1::TASK_STARTING), 1);
 }
 
+TEST_F(FaultInjectionTest, SlowAcknowledgementsCauseNoDuplicates) {
+  // Every acknowledgement reaches the agent 500 ms late, longer than the
+  // test agents' first retry (200 ms): retries cross the slow acks.
+  proxy_->set_filter({nullptr,
+                      [](const internal::MasterMessage& m) {
+                        return m.type() == internal::MasterMessage::ACKNOWLEDGE ? Verdict::kDelay
+                                                                                : Verdict::kPass;
+                      },
+                      absl::Milliseconds(500)});
+  RecordingScheduler scheduler(
+      Launch({CommandTask("a", "true", 0.1, 16), CommandTask("b", "true", 0.1, 16)}));
+  auto driver = StartDriver(&scheduler, TestFramework("slow-acks"));
+  ASSERT_TRUE(Reaches(scheduler, "a", v1::TASK_FINISHED));
+  ASSERT_TRUE(Reaches(scheduler, "b", v1::TASK_FINISHED));
+  ASSERT_TRUE(WaitFor([&] { return MasterTasks("FINISHED") == 0; }, absl::Seconds(30)));
+  for (const char* task : {"a", "b"}) {
+    std::lock_guard<std::mutex> lock(scheduler.mutex);
+    EXPECT_EQ(scheduler.StatesOf(task),
+              (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}))
+        << task;
+  }
+}
+
 TEST_F(FaultInjectionTest, BrokenAgentStreamReconnectsAndTasksCarryOn) {
   RecordingScheduler scheduler(Launch({CommandTask("long", "sleep 2", 0.1, 16)}));
   auto driver = StartDriver(&scheduler, TestFramework("blip"));
