@@ -1,5 +1,8 @@
 #include "tests/support/manual_event_loop.hpp"
 
+#include <chrono>
+#include <thread>
+
 namespace agora::testing {
 
 ManualEventLoop::ManualEventLoop(absl::Time start) : now_(start) {}
@@ -63,6 +66,17 @@ void ManualEventLoop::AdvanceTime(absl::Duration delta) {
   }
   now_ = target;
   RunUntilIdle();
+}
+
+bool ManualEventLoop::RunUntil(const std::function<bool()>& condition,
+                               absl::Duration real_timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(real_timeout);
+  while (true) {
+    RunUntilIdle();
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // Posts arrive from other threads.
+  }
 }
 
 }  // namespace agora::testing

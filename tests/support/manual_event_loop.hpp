@@ -36,6 +36,12 @@ class ManualEventLoop : public EventLoop {
   // its own deadline), running posted work in between.
   void AdvanceTime(absl::Duration delta);
 
+  // Runs posted work until `condition` holds, for up to `real_timeout` of
+  // real time: for code whose completions arrive from other threads (gRPC)
+  // while the manual clock stands still. False on timeout.
+  bool RunUntil(const std::function<bool()>& condition,
+                absl::Duration real_timeout = absl::Seconds(10));
+
   // Timers still pending.
   size_t pending_timers() const { return timers_.size(); }
 

@@ -84,16 +84,6 @@ class RecordingExecutor : public Executor {
   std::vector<std::string> errors_;
 };
 
-bool PumpUntil(ManualEventLoop& loop, const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    loop.RunUntilIdle();
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return false;
-}
-
 TEST(ExecutorDriverClockTest, ReSubscribesWithBackoffThenGivesUpAtTheRecoveryTimeout) {
   FakeAgent agent;
   ::setenv("AGORA_AGENT_ENDPOINT", agent.address().c_str(), 1);
@@ -104,10 +94,10 @@ TEST(ExecutorDriverClockTest, ReSubscribesWithBackoffThenGivesUpAtTheRecoveryTim
   RecordingExecutor executor;
   AgoraExecutorDriver driver(&executor, &loop);
   ASSERT_EQ(driver.start(), ExecutorDriverStatus::RUNNING);
-  ASSERT_TRUE(PumpUntil(loop, [&] { return executor.registered_ == 1; }));
+  ASSERT_TRUE(loop.RunUntil([&] { return executor.registered_ == 1; }));
 
   agent.Break();
-  ASSERT_TRUE(PumpUntil(loop, [&] { return executor.disconnected_ == 1; }));
+  ASSERT_TRUE(loop.RunUntil([&] { return executor.disconnected_ == 1; }));
   // Re-subscription attempts follow the backoff (100 ms doubling to 2 s)
   // on the manual clock; the agent refuses each. Before the recovery
   // timeout (5 s) the driver keeps trying; after it, it gives up.
@@ -118,7 +108,7 @@ TEST(ExecutorDriverClockTest, ReSubscribesWithBackoffThenGivesUpAtTheRecoveryTim
     // An attempt that fell due is answered (refused) and the next one is
     // scheduled before time moves on.
     ASSERT_TRUE(
-        PumpUntil(loop, [&] { return loop.pending_timers() > 0 || !executor.errors().empty(); }));
+        loop.RunUntil([&] { return loop.pending_timers() > 0 || !executor.errors().empty(); }));
   }
   ASSERT_EQ(executor.errors().size(), 1u);
   EXPECT_NE(executor.errors()[0].find("recovery timeout"), std::string::npos);

@@ -22,18 +22,6 @@ v1::FrameworkInfo Framework() {
   return info;
 }
 
-// Runs the loop (gRPC completions arrive from other threads in real time)
-// until `condition` holds or 10 s of real time pass.
-bool PumpUntil(ManualEventLoop& loop, const std::function<bool()>& condition) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    loop.RunUntilIdle();
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return false;
-}
-
 TEST(SchedulerDriverClockTest, MissedHeartbeatsAndResubscribeBackoffFollowTheManualClock) {
   FakeMaster master;
   master.set_heartbeat_interval(1);  // Three missed: dead after 3 s.
@@ -45,7 +33,7 @@ TEST(SchedulerDriverClockTest, MissedHeartbeatsAndResubscribeBackoffFollowTheMan
   options.max_backoff_seconds = 10;
   AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), options);
   ASSERT_EQ(driver.start(), SchedulerDriverStatus::RUNNING);
-  ASSERT_TRUE(PumpUntil(loop, [&] { return scheduler.Count("registered") == 1; }));
+  ASSERT_TRUE(loop.RunUntil([&] { return scheduler.Count("registered") == 1; }));
 
   // Silent for just under three heartbeat intervals: still connected.
   loop.AdvanceTime(absl::Milliseconds(2999));
@@ -53,7 +41,7 @@ TEST(SchedulerDriverClockTest, MissedHeartbeatsAndResubscribeBackoffFollowTheMan
   EXPECT_TRUE(driver.connected());
   // The third missed heartbeat: the driver gives up on the stream.
   loop.AdvanceTime(absl::Milliseconds(1));
-  ASSERT_TRUE(PumpUntil(loop, [&] { return scheduler.Count("disconnected") == 1; }));
+  ASSERT_TRUE(loop.RunUntil([&] { return scheduler.Count("disconnected") == 1; }));
   EXPECT_FALSE(driver.connected());
 
   // The re-subscription waits at least half the backoff...
@@ -62,12 +50,12 @@ TEST(SchedulerDriverClockTest, MissedHeartbeatsAndResubscribeBackoffFollowTheMan
   EXPECT_EQ(master.subscribes().size(), 1u);
   // ...and happens by the full backoff.
   loop.AdvanceTime(absl::Milliseconds(5001));
-  ASSERT_TRUE(PumpUntil(loop, [&] { return scheduler.Count("reregistered") == 1; }));
+  ASSERT_TRUE(loop.RunUntil([&] { return scheduler.Count("reregistered") == 1; }));
   ASSERT_EQ(master.subscribes().size(), 2u);
   EXPECT_EQ(master.subscribes()[1].framework_info().id().value(), "fw-1");
 
   driver.abort();
-  ASSERT_TRUE(PumpUntil(loop, [&] { return loop.pending_timers() == 0; }));
+  ASSERT_TRUE(loop.RunUntil([&] { return loop.pending_timers() == 0; }));
 }
 
 }  // namespace
