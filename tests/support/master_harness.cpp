@@ -142,6 +142,13 @@ v1::FrameworkInfo MasterHarness::FrameworkInfo(const std::string& name, double f
   return info;
 }
 
+MasterHarness::Scheduler MasterHarness::Resubscribe(const std::string& framework_id,
+                                                    const std::string& name) {
+  v1::FrameworkInfo info = FrameworkInfo(name);
+  info.mutable_id()->set_value(framework_id);
+  return Subscribe(std::move(info));
+}
+
 MasterHarness::Scheduler MasterHarness::Subscribe(v1::FrameworkInfo info) {
   Scheduler scheduler;
   scheduler.sink = std::make_shared<RecordingFrameworkSink>();

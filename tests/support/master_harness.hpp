@@ -121,6 +121,9 @@ class MasterHarness {
   // Subscribes (with `info.id` to re-subscribe) and runs the loop until
   // SUBSCRIBED; on failure the returned scheduler has an empty id.
   Scheduler Subscribe(v1::FrameworkInfo info);
+  // Re-subscribes framework `framework_id` (FrameworkInfo(name) with the id),
+  // as a scheduler does after a master restart.
+  Scheduler Resubscribe(const std::string& framework_id, const std::string& name);
   // The scheduler's stream broke.
   void Disconnect(const Scheduler& scheduler);
   // Scheduler calls; each runs the loop until idle afterwards.

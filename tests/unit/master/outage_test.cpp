@@ -58,9 +58,7 @@ TEST(AgentOutageTest, KillOfATaskOnARecoveredAgentIsAppliedWhenItReturns) {
   auto agent = h.RegisterAgent("host-a");
   v1::Task task = h.Launch(framework, agent, "t1");
   ASSERT_TRUE(h.Restart().ok());
-  v1::FrameworkInfo info = MasterHarness::FrameworkInfo("service");
-  info.mutable_id()->set_value(framework.framework_id);
-  auto again = h.Subscribe(info);
+  auto again = h.Resubscribe(framework.framework_id, "service");
   // The new master does not know t1 yet; the scheduler names its agent.
   ASSERT_TRUE(h.Kill(again, "t1", agent.agent_id).ok());
   EXPECT_TRUE(again.sink->UpdatesFor("t1").empty());

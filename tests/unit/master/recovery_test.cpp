@@ -50,9 +50,7 @@ TEST(MasterRecoveryTest, RecoveredAgentNotBackInTimeBecomesUnreachableAndFramewo
   auto agent = h.RegisterAgent("host-a");
   h.Launch(framework, agent, "t1");
   ASSERT_TRUE(h.Restart().ok());
-  v1::FrameworkInfo info = MasterHarness::FrameworkInfo("service");
-  info.mutable_id()->set_value(framework.framework_id);
-  auto again = h.Subscribe(info);
+  auto again = h.Resubscribe(framework.framework_id, "service");
   ASSERT_EQ(again.framework_id, framework.framework_id);
 
   h.Advance(absl::Minutes(2));
@@ -119,9 +117,7 @@ TEST(MasterRecoveryTest, RecoveredAgentReturningInTimeKeepsItsTasks) {
   v1::Task task = h.Launch(framework, agent, "t1");
   h.SendUpdate(agent, framework.framework_id, "t1", v1::TASK_RUNNING, "u1");
   ASSERT_TRUE(h.Restart().ok());
-  v1::FrameworkInfo info = MasterHarness::FrameworkInfo("service");
-  info.mutable_id()->set_value(framework.framework_id);
-  auto again = h.Subscribe(info);
+  auto again = h.Resubscribe(framework.framework_id, "service");
 
   h.Advance(absl::Seconds(90));
   auto back = h.Reregister(agent.info, {MasterHarness::Reported(task, v1::TASK_RUNNING)});
@@ -185,9 +181,7 @@ TEST(MasterRecoveryTest, UnreachableAgentsAreListedAsUnreachableAfterARestart) {
   EXPECT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::UNREACHABLE);
   EXPECT_EQ(h.core().Metrics().agents_recovering, 0u);
 
-  v1::FrameworkInfo info = MasterHarness::FrameworkInfo("service");
-  info.mutable_id()->set_value(framework.framework_id);
-  auto again = h.Subscribe(info);
+  auto again = h.Resubscribe(framework.framework_id, "service");
   ASSERT_TRUE(h.Reconcile(again, "t1", agent.agent_id).ok());
   auto updates = again.sink->UpdatesFor("t1");
   ASSERT_EQ(updates.size(), 1u);
@@ -202,9 +196,7 @@ TEST(MasterRecoveryTest, TaskOnAnAgentBackFromUnreachableAfterARestartIsReported
   h.SendUpdate(agent, framework.framework_id, "t1", v1::TASK_RUNNING, "u1");
   h.Advance(absl::Seconds(25));
   ASSERT_TRUE(h.Restart().ok());
-  v1::FrameworkInfo info = MasterHarness::FrameworkInfo("service");
-  info.mutable_id()->set_value(framework.framework_id);
-  auto again = h.Subscribe(info);
+  auto again = h.Resubscribe(framework.framework_id, "service");
   h.Reregister(agent.info, {MasterHarness::Reported(task, v1::TASK_RUNNING)});
   auto updates = again.sink->UpdatesFor("t1");
   ASSERT_EQ(updates.size(), 1u);
@@ -218,9 +210,7 @@ TEST(MasterRecoveryTest, AgentReturningAfterTheWindowGetsItsTasksBackAndNothingI
   auto agent = h.RegisterAgent("host-a");
   v1::Task task = h.Launch(framework, agent, "t1");
   ASSERT_TRUE(h.Restart().ok());
-  v1::FrameworkInfo info = MasterHarness::FrameworkInfo("service");
-  info.mutable_id()->set_value(framework.framework_id);
-  auto again = h.Subscribe(info);
+  auto again = h.Resubscribe(framework.framework_id, "service");
   h.Advance(absl::Minutes(3));
   ASSERT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::UNREACHABLE);
   auto back = h.Reregister(agent.info, {MasterHarness::Reported(task, v1::TASK_RUNNING)});
