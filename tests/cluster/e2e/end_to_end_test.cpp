@@ -211,12 +211,12 @@ TEST_F(EndToEndTest, AgentRestartReregistersWithoutLosingItsTask) {
   ASSERT_TRUE(cluster_.StartAgent(0, kAgentResources).ok());
   EXPECT_EQ(cluster_.agent(0)->agent_id(), agent_id);
 
-  driver->reconcileTasks({});
-  size_t seen;
+  size_t seen;  // Counted before asking: the answer may come back at once.
   {
     std::lock_guard<std::mutex> lock(scheduler.mutex);
     seen = scheduler.updates.size();
   }
+  driver->reconcileTasks({});
   ASSERT_TRUE(scheduler.WaitUntil([&] {
     return scheduler.updates.size() > seen && scheduler.LatestState("survivor") == v1::TASK_RUNNING;
   }));
