@@ -1,0 +1,265 @@
+#include "common/zk_client.hpp"
+
+#include <zookeeper/zookeeper.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "glog/logging.h"
+
+namespace agora {
+
+struct ZkClient::Shared {
+  EventLoop* loop = nullptr;
+  SessionFn on_session;
+  zhandle_t* zh = nullptr;
+  std::atomic<bool> alive{true};
+
+  struct Watch {
+    std::shared_ptr<Shared> shared;
+    WatchFn fn;
+  };
+  std::mutex mu;  // Guards `watches` (ZooKeeper's thread and the owner).
+  std::set<Watch*> watches;
+
+  // Posts `fn` to the loop; it runs only while the client lives.
+  static void Post(const std::shared_ptr<Shared>& shared, std::function<void()> fn) {
+    shared->loop->Post([shared, fn = std::move(fn)] {
+      if (shared->alive.load()) fn();
+    });
+  }
+};
+
+namespace {
+
+absl::Status ZkError(int rc, const std::string& what, const std::string& path) {
+  const std::string message = absl::StrCat("zookeeper ", what, " ", path, ": ", zerror(rc));
+  if (rc == ZNONODE) return absl::NotFoundError(message);
+  if (rc == ZNODEEXISTS) return absl::AlreadyExistsError(message);
+  if (rc == ZBADVERSION || rc == ZNOTEMPTY) return absl::FailedPreconditionError(message);
+  if (rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT || rc == ZSESSIONEXPIRED || rc == ZCLOSING ||
+      rc == ZINVALIDSTATE)
+    return absl::UnavailableError(message);
+  return absl::InternalError(message);
+}
+
+// What a completion needs: the client's shared state, the path (for
+// errors) and the owner's callback.
+template <typename Done>
+struct Call {
+  std::shared_ptr<ZkClient::Shared> shared;
+  std::string path;
+  Done done;
+};
+
+void SessionWatcher(zhandle_t*, int type, int state, const char*, void* context) {
+  if (type != ZOO_SESSION_EVENT) return;
+  auto* shared = static_cast<ZkClient::Shared*>(context);
+  ZkClient::Session session =
+      state == ZOO_CONNECTED_STATE ? ZkClient::Session::kConnected
+      : (state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE)
+          ? ZkClient::Session::kExpired
+          : ZkClient::Session::kConnecting;
+  // The global watcher's context is a raw pointer: it is valid until
+  // zookeeper_close returns, which the destructor waits for.
+  shared->loop->Post([loop_shared = shared, session] {
+    if (loop_shared->alive.load() && loop_shared->on_session) loop_shared->on_session(session);
+  });
+}
+
+void NodeWatcher(zhandle_t*, int type, int, const char*, void* context) {
+  // Session events reach node watchers too; the watch stays armed for them.
+  if (type == ZOO_SESSION_EVENT) return;
+  auto* watch = static_cast<ZkClient::Shared::Watch*>(context);
+  std::shared_ptr<ZkClient::Shared> shared = watch->shared;
+  {
+    std::lock_guard<std::mutex> lock(shared->mu);
+    shared->watches.erase(watch);
+  }
+  ZkClient::WatchFn fn = std::move(watch->fn);
+  delete watch;
+  if (fn) ZkClient::Shared::Post(shared, std::move(fn));
+}
+
+ZkClient::Shared::Watch* NewWatch(const std::shared_ptr<ZkClient::Shared>& shared,
+                                  ZkClient::WatchFn fn) {
+  if (!fn) return nullptr;
+  auto* watch = new ZkClient::Shared::Watch{shared, std::move(fn)};
+  std::lock_guard<std::mutex> lock(shared->mu);
+  shared->watches.insert(watch);
+  return watch;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ZkClient>> ZkClient::Connect(EventLoop* loop,
+                                                            const std::string& servers,
+                                                            absl::Duration session_timeout,
+                                                            SessionFn on_session) {
+  if (servers.empty()) return absl::InvalidArgumentError("zookeeper servers: empty");
+  static std::once_flag quiet;
+  // The C client logs every reconnect attempt at INFO to stderr.
+  std::call_once(quiet, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR); });
+  auto shared = std::make_shared<Shared>();
+  shared->loop = loop;
+  shared->on_session = std::move(on_session);
+  shared->zh = zookeeper_init(servers.c_str(), SessionWatcher,
+                              static_cast<int>(absl::ToInt64Milliseconds(session_timeout)), nullptr,
+                              shared.get(), 0);
+  if (shared->zh == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("zookeeper: cannot create a client for ", servers, ": ", strerror(errno)));
+  }
+  return std::unique_ptr<ZkClient>(new ZkClient(std::move(shared)));
+}
+
+ZkClient::~ZkClient() {
+  shared_->alive = false;
+  zookeeper_close(shared_->zh);  // Joins the client's threads.
+  std::lock_guard<std::mutex> lock(shared_->mu);
+  for (Shared::Watch* watch : shared_->watches) delete watch;
+  shared_->watches.clear();
+}
+
+absl::Duration ZkClient::negotiated_timeout() const {
+  return absl::Milliseconds(zoo_recv_timeout(shared_->zh));
+}
+
+void ZkClient::Create(const std::string& path, const std::string& data, bool ephemeral,
+                      bool sequential, std::function<void(absl::StatusOr<std::string>)> done) {
+  using Done = std::function<void(absl::StatusOr<std::string>)>;
+  auto* call = new Call<Done>{shared_, path, std::move(done)};
+  int mode = (ephemeral ? ZOO_EPHEMERAL : 0) | (sequential ? ZOO_SEQUENCE : 0);
+  auto completion = [](int rc, const char* value, const void* context) {
+    std::unique_ptr<Call<Done>> call(static_cast<Call<Done>*>(const_cast<void*>(context)));
+    absl::StatusOr<std::string> result =
+        rc == ZOK ? absl::StatusOr<std::string>(std::string(value ? value : ""))
+                  : absl::StatusOr<std::string>(ZkError(rc, "create", call->path));
+    Shared::Post(call->shared, [done = std::move(call->done), result] { done(result); });
+  };
+  int rc = zoo_acreate(shared_->zh, path.c_str(), data.data(), static_cast<int>(data.size()),
+                       &ZOO_OPEN_ACL_UNSAFE, mode, completion, call);
+  if (rc != ZOK) {
+    std::unique_ptr<Call<Done>> owned(call);
+    Shared::Post(shared_, [done = std::move(owned->done), status = ZkError(rc, "create", path)] {
+      done(status);
+    });
+  }
+}
+
+void ZkClient::CreatePath(const std::string& path, std::function<void(absl::Status)> done) {
+  std::vector<std::string> parts = absl::StrSplit(path, '/', absl::SkipEmpty());
+  auto prefixes = std::make_shared<std::vector<std::string>>();
+  std::string prefix;
+  for (const std::string& part : parts) prefixes->push_back(prefix += "/" + part);
+  auto step = std::make_shared<std::function<void(size_t)>>();
+  *step = [this, prefixes, step, done = std::move(done)](size_t i) {
+    if (i == prefixes->size()) {
+      done(absl::OkStatus());
+      return;
+    }
+    Create((*prefixes)[i], "", false, false, [step, i, done](absl::StatusOr<std::string> made) {
+      if (!made.ok() && !absl::IsAlreadyExists(made.status())) {
+        done(made.status());
+        return;
+      }
+      (*step)(i + 1);
+    });
+  };
+  (*step)(0);
+}
+
+void ZkClient::Get(const std::string& path, WatchFn watch,
+                   std::function<void(absl::StatusOr<std::string>)> done) {
+  using Done = std::function<void(absl::StatusOr<std::string>)>;
+  auto* call = new Call<Done>{shared_, path, std::move(done)};
+  Shared::Watch* armed = NewWatch(shared_, std::move(watch));
+  auto completion = [](int rc, const char* value, int length, const Stat*, const void* context) {
+    std::unique_ptr<Call<Done>> call(static_cast<Call<Done>*>(const_cast<void*>(context)));
+    absl::StatusOr<std::string> result =
+        rc == ZOK ? absl::StatusOr<std::string>(
+                        value != nullptr && length > 0 ? std::string(value, length) : std::string())
+                  : absl::StatusOr<std::string>(ZkError(rc, "get", call->path));
+    Shared::Post(call->shared, [done = std::move(call->done), result] { done(result); });
+  };
+  int rc =
+      zoo_awget(shared_->zh, path.c_str(), armed ? NodeWatcher : nullptr, armed, completion, call);
+  if (rc != ZOK) {
+    std::unique_ptr<Call<Done>> owned(call);
+    Shared::Post(shared_, [done = std::move(owned->done), status = ZkError(rc, "get", path)] {
+      done(status);
+    });
+  }
+}
+
+void ZkClient::GetChildren(const std::string& path, WatchFn watch,
+                           std::function<void(absl::StatusOr<std::vector<std::string>>)> done) {
+  using Done = std::function<void(absl::StatusOr<std::vector<std::string>>)>;
+  auto* call = new Call<Done>{shared_, path, std::move(done)};
+  Shared::Watch* armed = NewWatch(shared_, std::move(watch));
+  auto completion = [](int rc, const String_vector* strings, const void* context) {
+    std::unique_ptr<Call<Done>> call(static_cast<Call<Done>*>(const_cast<void*>(context)));
+    absl::StatusOr<std::vector<std::string>> result = ZkError(rc, "get children", call->path);
+    if (rc == ZOK) {
+      std::vector<std::string> names;
+      for (int i = 0; strings != nullptr && i < strings->count; ++i)
+        names.emplace_back(strings->data[i]);
+      result = std::move(names);
+    }
+    Shared::Post(call->shared, [done = std::move(call->done), result] { done(result); });
+  };
+  int rc = zoo_awget_children(shared_->zh, path.c_str(), armed ? NodeWatcher : nullptr, armed,
+                              completion, call);
+  if (rc != ZOK) {
+    std::unique_ptr<Call<Done>> owned(call);
+    Shared::Post(shared_, [done = std::move(owned->done),
+                           status = ZkError(rc, "get children", path)] { done(status); });
+  }
+}
+
+void ZkClient::Delete(const std::string& path, std::function<void(absl::Status)> done) {
+  using Done = std::function<void(absl::Status)>;
+  auto* call = new Call<Done>{shared_, path, std::move(done)};
+  auto completion = [](int rc, const void* context) {
+    std::unique_ptr<Call<Done>> call(static_cast<Call<Done>*>(const_cast<void*>(context)));
+    absl::Status status = rc == ZOK ? absl::OkStatus() : ZkError(rc, "delete", call->path);
+    Shared::Post(call->shared, [done = std::move(call->done), status] { done(status); });
+  };
+  int rc = zoo_adelete(shared_->zh, path.c_str(), -1, completion, call);
+  if (rc != ZOK) {
+    std::unique_ptr<Call<Done>> owned(call);
+    Shared::Post(shared_, [done = std::move(owned->done), status = ZkError(rc, "delete", path)] {
+      done(status);
+    });
+  }
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseZkUrl(const std::string& field,
+                                                               const std::string& url) {
+  constexpr absl::string_view kScheme = "zk://";
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": '", url, "' ", why, " (expected zk://host:port[,host:port]/path)"));
+  };
+  if (!absl::StartsWith(url, kScheme)) return bad("does not start with zk://");
+  std::string rest = url.substr(kScheme.size());
+  size_t slash = rest.find('/');
+  if (slash == std::string::npos || slash + 1 >= rest.size()) return bad("has no path");
+  std::string servers = rest.substr(0, slash);
+  std::string path = rest.substr(slash);
+  if (servers.empty()) return bad("names no server");
+  for (absl::string_view server : absl::StrSplit(servers, ',')) {
+    size_t colon = server.rfind(':');
+    if (server.empty() || colon == absl::string_view::npos || colon == 0 ||
+        colon + 1 == server.size())
+      return bad(absl::StrCat("has a server '", server, "' without host:port"));
+  }
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return std::make_pair(servers, path);
+}
+
+}  // namespace agora
