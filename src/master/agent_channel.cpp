@@ -5,7 +5,9 @@
 // loop hands each received message to MasterCore and only then starts the
 // next read (natural back-pressure), and it owns the bounded outbound queue
 // with one write in flight. The stream keeps itself alive until gRPC reports
-// it done and that report reached the loop.
+// it done and that report reached the loop. A stream belongs to the core that
+// served when it opened (CoreSlot generation); once that core is dropped the
+// stream is closed and never reaches its successor.
 #include "common/bounded_queue.hpp"
 #include "common/grpc_status.hpp"
 #include "glog/logging.h"
@@ -19,12 +21,20 @@ using internal::MasterMessage;
 
 class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>, public AgentSink {
  public:
-  static std::shared_ptr<AgentStream> Create(EventLoop* loop, MasterCore* core, uint64_t connection,
-                                             size_t capacity) {
-    std::shared_ptr<AgentStream> stream(new AgentStream(loop, core, connection, capacity));
+  static std::shared_ptr<AgentStream> Create(EventLoop* loop, const CoreSlot* slot,
+                                             uint64_t connection, size_t capacity) {
+    std::shared_ptr<AgentStream> stream(new AgentStream(loop, slot, connection, capacity));
     stream->self_ = stream;
     loop->Post([stream] {
-      stream->core_->OnAgentConnected(stream->connection_, stream);
+      absl::Status refusal;
+      MasterCore* core = stream->slot_->Serving(&refusal);
+      if (core == nullptr) {
+        stream->disconnected_ = true;  // The core never knew it.
+        stream->Close(refusal);
+        return;
+      }
+      stream->generation_ = stream->slot_->generation();
+      core->OnAgentConnected(stream->connection_, stream);
       stream->StartRead(&stream->in_);
     });
     return stream;
@@ -55,8 +65,8 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
   }
 
  private:
-  AgentStream(EventLoop* loop, MasterCore* core, uint64_t connection, size_t capacity)
-      : loop_(loop), core_(core), connection_(connection), queue_(capacity) {}
+  AgentStream(EventLoop* loop, const CoreSlot* slot, uint64_t connection, size_t capacity)
+      : loop_(loop), slot_(slot), connection_(connection), queue_(capacity) {}
 
   bool closing() const { return pending_finish_.has_value() || done_ || cancelled_; }
 
@@ -70,7 +80,10 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
     }
     loop_->Post([this, message = in_] {
       if (closing()) return;
-      absl::Status status = core_->OnAgentMessage(connection_, message);
+      MasterCore* core = slot_->Of(generation_);
+      absl::Status status =
+          core != nullptr ? core->OnAgentMessage(connection_, message)
+                          : absl::UnavailableError("the master serving this stream stepped down");
       if (!status.ok()) {
         LOG(WARNING) << "Closing agent stream connection=" << connection_ << ": " << status;
         NotifyDisconnected();
@@ -125,11 +138,12 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
   void NotifyDisconnected() {
     if (disconnected_) return;
     disconnected_ = true;
-    core_->OnAgentDisconnected(connection_);
+    if (MasterCore* core = slot_->Of(generation_)) core->OnAgentDisconnected(connection_);
   }
 
   EventLoop* loop_;
-  MasterCore* core_;
+  const CoreSlot* slot_;
+  uint64_t generation_ = 0;
   uint64_t connection_;
   AgentMessage in_;
   BoundedQueue<MasterMessage> queue_;
@@ -146,7 +160,7 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
 
 grpc::ServerBidiReactor<AgentMessage, MasterMessage>* AgentChannelService::Connect(
     grpc::CallbackServerContext*) {
-  auto stream = AgentStream::Create(loop_, core_, next_connection_++, queue_capacity_);
+  auto stream = AgentStream::Create(loop_, slot_, next_connection_++, queue_capacity_);
   return stream.get();
 }
 

@@ -28,6 +28,7 @@ v1::MasterInfo MasterCore::master_info() const {
   info.mutable_version()->set_version(AGORA_VERSION_STRING);
   info.set_start_time(UnixSeconds(start_time_));
   info.set_elected_time(UnixSeconds(start_time_));
+  info.set_http_address(http_address_);
   return info;
 }
 

@@ -11,7 +11,18 @@ DEFINE_int32(http_port, 5055, "HTTP port for /health, /metrics, /state; 0 = ephe
 DEFINE_string(hostname, "", "Hostname advertised to agents and frameworks (default: gethostname).");
 DEFINE_string(work_dir, "/tmp/agora-master",
               "Directory of the local registry and master.lock; must be absolute.");
-DEFINE_string(registry, "local", "Registry backend: 'local' (files under --work_dir).");
+DEFINE_string(registry, "local",
+              "Registry backend: 'local' (files under --work_dir; standalone) or 'zk' (znodes under "
+              "the --zk path, writable only by the elected leader; needs --zk).");
+DEFINE_string(zk, "",
+              "zk://host:port[,host:port]/path: run as one of several replicated masters that "
+              "elect a leader in ZooKeeper (needs --registry=zk). Empty: standalone.");
+DEFINE_double(zk_session_timeout, 10,
+              "Seconds of ZooKeeper session timeout: a leader that dies or is cut off from "
+              "ZooKeeper is replaced after about this long.");
+DEFINE_string(zk_credentials, "",
+              "File holding 'user:password' for ZooKeeper digest authentication; the znodes this "
+              "master creates are then writable only by that identity (readable by all).");
 DEFINE_string(allocator, "drf",
               "Allocator: 'drf' (hierarchical DRF with quota/weights) or 'simple' (flat DRF).");
 DEFINE_double(offer_timeout, 60, "Seconds before an unanswered offer is rescinded; 0 = never.");
@@ -52,6 +63,8 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
   options.hostname = FLAGS_hostname;
   options.work_dir = FLAGS_work_dir;
   options.registry = FLAGS_registry;
+  options.zk = FLAGS_zk;
+  options.zk_credentials = FLAGS_zk_credentials;
   options.allocator = FLAGS_allocator;
   struct DurationFlag {
     const char* name;
@@ -69,7 +82,9 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
         DurationFlag{"framework_heartbeat_interval", FLAGS_framework_heartbeat_interval,
                      &options.framework_heartbeat_interval},
         DurationFlag{"allocation_interval", FLAGS_allocation_interval,
-                     &options.allocation_interval}}) {
+                     &options.allocation_interval},
+        DurationFlag{"zk_session_timeout", FLAGS_zk_session_timeout,
+                     &options.zk_session_timeout}}) {
     auto duration = Seconds(flag.name, flag.value);
     if (!duration.ok()) return duration.status();
     *flag.target = *duration;

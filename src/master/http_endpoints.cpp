@@ -83,39 +83,68 @@ std::string RenderMetrics(const MasterMetrics& m) {
   return out.text();
 }
 
-std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, MasterCore* core) {
+std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, const CoreSlot* slot) {
   std::map<std::string, HttpServer::Handler> routes;
-  // /health: serving and durable. /ready: recovered and leading. Both
-  // answer 503 with the reason in the body otherwise.
-  routes["/health"] = [loop, core] {
-    auto health = FromLoop<MasterHealth>(loop, [core] { return core->Health(); });
-    if (!health) return Unavailable();
-    if (!health->durable)
-      return HttpResponse{503, "text/plain; charset=utf-8", health->reason + "\n"};
-    return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+  // What the slot says, copied on the loop.
+  struct View {
+    std::optional<MasterHealth> health;  // Of the installed core.
+    absl::Status refusal;                // Why no core serves (OK if one does).
+    std::optional<MasterMetrics> metrics;
+    std::string election_metrics;
   };
-  routes["/ready"] = [loop, core] {
-    auto health = FromLoop<MasterHealth>(loop, [core] { return core->Health(); });
-    if (!health) return Unavailable();
-    if (!health->ready)
-      return HttpResponse{503, "text/plain; charset=utf-8", health->reason + "\n"};
-    return HttpResponse{200, "text/plain; charset=utf-8", "ready\n"};
+  auto view = [loop, slot](bool with_metrics) {
+    return FromLoop<View>(loop, [slot, with_metrics] {
+      View view;
+      MasterCore* core = slot->Serving(&view.refusal);
+      if (slot->installed() != nullptr) view.health = slot->installed()->Health();
+      if (with_metrics && core != nullptr) view.metrics = core->Metrics();
+      if (with_metrics) view.election_metrics = slot->ElectionMetrics();
+      return view;
+    });
   };
-  routes["/metrics"] = [loop, core] {
-    auto metrics = FromLoop<MasterMetrics>(loop, [core] { return core->Metrics(); });
-    if (!metrics) return Unavailable();
-    return HttpResponse{200, std::string(MetricsText::kContentType), RenderMetrics(*metrics)};
+  auto text = [](int code, const std::string& body) {
+    return HttpResponse{code, "text/plain; charset=utf-8", body + "\n"};
   };
-  routes["/state"] = [loop, core] {
-    auto state = FromLoop<v1::MasterState>(loop, [core] { return core->BuildState(); });
-    if (!state) return Unavailable();
+  routes["/health"] = [view, text] {
+    auto v = view(false);
+    if (!v) return Unavailable();
+    if (v->health && !v->health->durable) return text(503, v->health->reason);
+    return text(200, "ok");
+  };
+  routes["/ready"] = [view, text] {
+    auto v = view(false);
+    if (!v) return Unavailable();
+    if (!v->refusal.ok()) return text(503, std::string(v->refusal.message()));
+    if (!v->health || !v->health->ready) return text(503, v->health ? v->health->reason : "");
+    return text(200, "ready");
+  };
+  routes["/metrics"] = [view] {
+    auto v = view(true);
+    if (!v) return Unavailable();
+    std::string body = v->metrics ? RenderMetrics(*v->metrics) : "";
+    body += v->election_metrics;
+    return HttpResponse{200, std::string(MetricsText::kContentType), std::move(body)};
+  };
+  routes["/state"] = [loop, slot, text] {
+    struct StateView {
+      absl::Status refusal;
+      v1::MasterState state;
+    };
+    auto v = FromLoop<StateView>(loop, [slot] {
+      StateView view;
+      if (MasterCore* core = slot->Serving(&view.refusal)) {
+        view.state = core->BuildState();
+        for (v1::MasterInfo& info : slot->Masters()) *view.state.add_masters() = std::move(info);
+      }
+      return view;
+    });
+    if (!v) return Unavailable();
+    if (!v->refusal.ok()) return text(503, std::string(v->refusal.message()));
     std::string json;
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
-    auto status = google::protobuf::util::MessageToJsonString(*state, &json, options);
-    if (!status.ok()) {
-      return HttpResponse{500, "text/plain; charset=utf-8", std::string(status.message()) + "\n"};
-    }
+    auto status = google::protobuf::util::MessageToJsonString(v->state, &json, options);
+    if (!status.ok()) return text(500, std::string(status.message()));
     json.push_back('\n');
     return HttpResponse{200, "application/json", std::move(json)};
   };

@@ -133,6 +133,8 @@ class MasterCore {
   // The advertised gRPC address (known once the server is bound). Before
   // the loop starts.
   void set_master_address(std::string address) { master_address_ = std::move(address); }
+  // The advertised HTTP address ("host:port"; empty without HTTP).
+  void set_http_address(std::string address) { http_address_ = std::move(address); }
   // Closes every stream and cancels every timer. Loop thread.
   void Shutdown();
 
@@ -238,6 +240,7 @@ class MasterCore {
   MasterOptions options_;
   std::string master_id_;
   std::string master_address_;
+  std::string http_address_;
   absl::Time start_time_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Allocation> allocation_;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/validation.hpp"
+#include "common/zk_client.hpp"
 
 namespace agora::master {
 namespace {
@@ -36,15 +37,31 @@ absl::Status MasterOptions::Validate() const {
   if (ip.empty()) return InvalidField("ip", "must not be empty");
   if (auto s = ValidPort("port", port, false); !s.ok()) return s;
   if (auto s = ValidPort("http_port", http_port, true); !s.ok()) return s;
-  if (registry != "local") {
+  if (registry != "local" && registry != "zk") {
     return InvalidField("registry",
-                        absl::StrCat("unknown backend '", registry, "' (supported: local)"));
+                        absl::StrCat("unknown backend '", registry, "' (supported: local, zk)"));
+  }
+  if (registry == "zk" && zk.empty()) {
+    return InvalidField("registry", "'zk' needs --zk=zk://host:port/path");
+  }
+  if (!zk.empty()) {
+    if (auto parsed = ParseZkUrl("zk", zk); !parsed.ok()) return parsed.status();
+    if (registry != "zk") {
+      return InvalidField("zk",
+                          "replicated masters need --registry=zk (a local registry is not shared "
+                          "between masters, so a new leader would not know the cluster)");
+    }
+  }
+  if (zk_session_timeout < absl::Milliseconds(100) || zk_session_timeout > absl::Minutes(10)) {
+    return InvalidField("zk_session_timeout",
+                        absl::StrCat("must be in [0.1s, 10m], got ",
+                                     absl::FormatDuration(zk_session_timeout)));
   }
   if (allocator != "drf" && allocator != "simple") {
     return InvalidField(
         "allocator", absl::StrCat("unknown allocator '", allocator, "' (supported: drf, simple)"));
   }
-  if (work_dir.empty()) return InvalidField("work_dir", "required by the local registry");
+  if (work_dir.empty()) return InvalidField("work_dir", "required (registry and master.lock)");
   if (work_dir.front() != '/') {
     return InvalidField("work_dir", absl::StrCat("must be an absolute path, got '", work_dir, "'"));
   }
@@ -96,6 +113,9 @@ std::map<std::string, std::string> MasterOptions::ToMap() const {
       {"hostname", hostname},
       {"work_dir", work_dir},
       {"registry", registry},
+      {"zk", zk},
+      {"zk_session_timeout", seconds(zk_session_timeout)},
+      {"zk_credentials", zk_credentials},
       {"allocator", allocator},
       {"offer_timeout", seconds(offer_timeout)},
       {"agent_heartbeat_interval", seconds(agent_heartbeat_interval)},

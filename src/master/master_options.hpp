@@ -27,8 +27,18 @@ struct MasterOptions {
   // Directory for the local registry and the master's lock file. Required
   // with registry == "local"; must be an absolute path.
   std::string work_dir;
-  // Registry backend: only "local" for now ("zk" comes with HA).
+  // Registry backend: "local" (files under work_dir; standalone) or "zk"
+  // (znodes under the --zk path, fenced by this master's election znode;
+  // needs `zk`).
   std::string registry = "local";
+  // "zk://host:port[,host:port]/path": contend for leadership in ZooKeeper
+  // (replicated masters). Empty: standalone, this master always leads.
+  std::string zk;
+  // ZooKeeper session timeout: how long a dead leader keeps the lead.
+  absl::Duration zk_session_timeout = absl::Seconds(10);
+  // File holding "user:password" for ZooKeeper digest authentication;
+  // empty: none.
+  std::string zk_credentials;
   // Allocator: "drf" (the hierarchical DRF library of src/allocator) or
   // "simple" (the built-in flat DRF placeholder).
   std::string allocator = "drf";

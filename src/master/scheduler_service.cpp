@@ -6,7 +6,21 @@
 namespace agora::master {
 namespace {
 
-// Runs `fn` (returning absl::Status) on the loop and finishes the call.
+// Runs `fn(core)` (returning absl::Status) on the loop with the core that
+// serves now, or answers the slot's refusal, and finishes the call.
+template <typename Fn>
+grpc::ServerUnaryReactor* OnCore(grpc::CallbackServerContext* context, EventLoop* loop,
+                                 const CoreSlot* slot, Fn fn) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  loop->Post([reactor, slot, fn = std::move(fn)]() mutable {
+    absl::Status refusal;
+    MasterCore* core = slot->Serving(&refusal);
+    reactor->Finish(ToGrpcStatus(core != nullptr ? fn(core) : refusal));
+  });
+  return reactor;
+}
+
+// Runs `fn()` on the loop, whether or not a core serves.
 template <typename Fn>
 grpc::ServerUnaryReactor* OnLoop(grpc::CallbackServerContext* context, EventLoop* loop, Fn fn) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -38,7 +52,13 @@ class StreamFrameworkSink : public FrameworkSink {
 grpc::ServerWriteReactor<v1::Event>* SchedulerService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   auto stream = ServerEventStream<v1::Event>::Create(loop_, queue_capacity_);
-  loop_->Post([core = core_, stream, request = *request] {
+  loop_->Post([slot = slot_, stream, request = *request] {
+    absl::Status refusal;
+    MasterCore* core = slot->Serving(&refusal);
+    if (core == nullptr) {
+      stream->Finish(ToGrpcStatus(refusal));
+      return;
+    }
     uint64_t token = 0;
     absl::Status status =
         core->Subscribe(request, std::make_shared<StreamFrameworkSink>(stream), &token);
@@ -46,8 +66,14 @@ grpc::ServerWriteReactor<v1::Event>* SchedulerService::Subscribe(
       stream->Finish(ToGrpcStatus(status));
       return;
     }
-    stream->set_on_closed([core, token] { core->OnFrameworkStreamClosed(token); });
-    if (stream->closed()) core->OnFrameworkStreamClosed(token);
+    // A stream outliving its core (the master stopped leading) reports to
+    // nobody: the core that replaces it never knew the token.
+    const uint64_t generation = slot->generation();
+    auto closed = [slot, generation, token] {
+      if (MasterCore* owner = slot->Of(generation)) owner->OnFrameworkStreamClosed(token);
+    };
+    stream->set_on_closed(closed);
+    if (stream->closed()) closed();
   });
   return stream->reactor();
 }
@@ -55,7 +81,8 @@ grpc::ServerWriteReactor<v1::Event>* SchedulerService::Subscribe(
 #define AGORA_SCHEDULER_CALL(Method, Request, CoreMethod)                                          \
   grpc::ServerUnaryReactor* SchedulerService::Method(                                              \
       grpc::CallbackServerContext* context, const v1::Request* request, v1::CallResponse*) {       \
-    return OnLoop(context, loop_, [core = core_, request] { return core->CoreMethod(*request); }); \
+    return OnCore(context, loop_, slot_,                                                           \
+                  [request](MasterCore* core) { return core->CoreMethod(*request); });             \
   }
 
 AGORA_SCHEDULER_CALL(Accept, AcceptRequest, Accept)
@@ -76,12 +103,18 @@ AGORA_SCHEDULER_CALL(UpdateFramework, UpdateFrameworkRequest, UpdateFramework)
 grpc::ServerUnaryReactor* OperatorService::GetHealth(grpc::CallbackServerContext* context,
                                                      const v1::GetHealthRequest*,
                                                      v1::GetHealthResponse* response) {
-  return OnLoop(context, loop_, [core = core_, response] {
-    // Same meaning as HTTP /health (serving and durable) and /ready.
-    const MasterHealth health = core->Health();
+  // Answered by every master, leading or not: healthy means the process
+  // serves and (when leading) its registry writes commit; leading means it
+  // serves as the leader now.
+  return OnLoop(context, loop_, [slot = slot_, response] {
+    absl::Status refusal;
+    MasterCore* core = slot->Serving(&refusal);
+    const MasterHealth health =
+        slot->installed() != nullptr ? slot->installed()->Health() : MasterHealth{};
     response->set_healthy(health.durable);
-    response->set_leading(health.ready);
-    response->set_leader_address(core->master_info().address());
+    response->set_leading(core != nullptr && health.ready);
+    std::vector<v1::MasterInfo> masters = slot->Masters();
+    if (!masters.empty()) response->set_leader_address(masters.front().address());
     return absl::OkStatus();
   });
 }
@@ -89,10 +122,10 @@ grpc::ServerUnaryReactor* OperatorService::GetHealth(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* OperatorService::GetVersion(grpc::CallbackServerContext* context,
                                                       const v1::GetVersionRequest*,
                                                       v1::VersionInfo* response) {
-  return OnLoop(context, loop_, [core = core_, response] {
-    *response = core->master_info().version();
-    return absl::OkStatus();
-  });
+  response->set_version(AGORA_VERSION_STRING);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* OperatorService::GetFlags(grpc::CallbackServerContext* context,
@@ -107,8 +140,9 @@ grpc::ServerUnaryReactor* OperatorService::GetFlags(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* OperatorService::GetState(grpc::CallbackServerContext* context,
                                                     const v1::GetStateRequest*,
                                                     v1::MasterState* response) {
-  return OnLoop(context, loop_, [core = core_, response] {
+  return OnCore(context, loop_, slot_, [slot = slot_, response](MasterCore* core) {
     *response = core->BuildState();
+    for (v1::MasterInfo& info : slot->Masters()) *response->add_masters() = std::move(info);
     return absl::OkStatus();
   });
 }
@@ -116,7 +150,7 @@ grpc::ServerUnaryReactor* OperatorService::GetState(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* OperatorService::GetAgents(grpc::CallbackServerContext* context,
                                                      const v1::GetAgentsRequest* request,
                                                      v1::GetAgentsResponse* response) {
-  return OnLoop(context, loop_, [core = core_, request, response] {
+  return OnCore(context, loop_, slot_, [request, response](MasterCore* core) {
     *response = core->GetAgents(*request);
     return absl::OkStatus();
   });
@@ -125,7 +159,7 @@ grpc::ServerUnaryReactor* OperatorService::GetAgents(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* OperatorService::GetFrameworks(grpc::CallbackServerContext* context,
                                                          const v1::GetFrameworksRequest* request,
                                                          v1::GetFrameworksResponse* response) {
-  return OnLoop(context, loop_, [core = core_, request, response] {
+  return OnCore(context, loop_, slot_, [request, response](MasterCore* core) {
     *response = core->GetFrameworks(*request);
     return absl::OkStatus();
   });
@@ -134,7 +168,7 @@ grpc::ServerUnaryReactor* OperatorService::GetFrameworks(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* OperatorService::GetTasks(grpc::CallbackServerContext* context,
                                                     const v1::GetTasksRequest* request,
                                                     v1::GetTasksResponse* response) {
-  return OnLoop(context, loop_, [core = core_, request, response] {
+  return OnCore(context, loop_, slot_, [request, response](MasterCore* core) {
     auto tasks = core->GetTasks(*request);
     if (!tasks.ok()) return tasks.status();
     *response = std::move(*tasks);
@@ -145,7 +179,7 @@ grpc::ServerUnaryReactor* OperatorService::GetTasks(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* OperatorService::GetOffers(grpc::CallbackServerContext* context,
                                                      const v1::GetOffersRequest* request,
                                                      v1::GetOffersResponse* response) {
-  return OnLoop(context, loop_, [core = core_, request, response] {
+  return OnCore(context, loop_, slot_, [request, response](MasterCore* core) {
     *response = core->GetOffers(*request);
     return absl::OkStatus();
   });
@@ -154,7 +188,7 @@ grpc::ServerUnaryReactor* OperatorService::GetOffers(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* OperatorService::GetRoles(grpc::CallbackServerContext* context,
                                                     const v1::GetRolesRequest*,
                                                     v1::GetRolesResponse* response) {
-  return OnLoop(context, loop_, [core = core_, response] {
+  return OnCore(context, loop_, slot_, [response](MasterCore* core) {
     *response = core->GetRoles();
     return absl::OkStatus();
   });
@@ -163,7 +197,7 @@ grpc::ServerUnaryReactor* OperatorService::GetRoles(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* OperatorService::TeardownFramework(
     grpc::CallbackServerContext* context, const v1::TeardownFrameworkRequest* request,
     v1::TeardownFrameworkResponse*) {
-  return OnLoop(context, loop_, [core = core_, request] {
+  return OnCore(context, loop_, slot_, [request](MasterCore* core) {
     return core->TeardownFramework(request->framework_id().value());
   });
 }

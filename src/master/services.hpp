@@ -1,7 +1,8 @@
 // The master's gRPC services: thin adapters that post every call to the
-// master's loop, run it on MasterCore and hand the result back to gRPC.
-// Constructed by Master; they hold raw pointers to the loop and core, which
-// outlive the gRPC server (the server is shut down first).
+// master's loop, run it on the MasterCore that serves now (CoreSlot; when
+// none does, the slot's refusal: UNAVAILABLE with a LeaderRedirect) and hand
+// the result back to gRPC. Constructed by Master; they hold raw pointers to
+// the loop and slot, which outlive the gRPC server (shut down first).
 #ifndef AGORA_MASTER_SERVICES_HPP_
 #define AGORA_MASTER_SERVICES_HPP_
 
@@ -14,14 +15,14 @@
 #include "agora/v1/master.grpc.pb.h"
 #include "agora/v1/scheduler.grpc.pb.h"
 #include "common/event_loop.hpp"
-#include "master/master_core.hpp"
+#include "master/core_slot.hpp"
 
 namespace agora::master {
 
 class SchedulerService : public v1::Scheduler::CallbackService {
  public:
-  SchedulerService(EventLoop* loop, MasterCore* core, size_t queue_capacity)
-      : loop_(loop), core_(core), queue_capacity_(queue_capacity) {}
+  SchedulerService(EventLoop* loop, CoreSlot* slot, size_t queue_capacity)
+      : loop_(loop), slot_(slot), queue_capacity_(queue_capacity) {}
 
   grpc::ServerWriteReactor<v1::Event>* Subscribe(grpc::CallbackServerContext* context,
                                                  const v1::SubscribeRequest* request) override;
@@ -61,29 +62,29 @@ class SchedulerService : public v1::Scheduler::CallbackService {
 
  private:
   EventLoop* loop_;
-  MasterCore* core_;
+  CoreSlot* slot_;
   size_t queue_capacity_;
 };
 
 class AgentChannelService : public internal::AgentChannel::CallbackService {
  public:
-  AgentChannelService(EventLoop* loop, MasterCore* core, size_t queue_capacity)
-      : loop_(loop), core_(core), queue_capacity_(queue_capacity) {}
+  AgentChannelService(EventLoop* loop, CoreSlot* slot, size_t queue_capacity)
+      : loop_(loop), slot_(slot), queue_capacity_(queue_capacity) {}
 
   grpc::ServerBidiReactor<internal::AgentMessage, internal::MasterMessage>* Connect(
       grpc::CallbackServerContext* context) override;
 
  private:
   EventLoop* loop_;
-  MasterCore* core_;
+  CoreSlot* slot_;
   size_t queue_capacity_;
   std::atomic<uint64_t> next_connection_{1};
 };
 
 class OperatorService : public v1::MasterOperator::CallbackService {
  public:
-  OperatorService(EventLoop* loop, MasterCore* core, std::map<std::string, std::string> flags)
-      : loop_(loop), core_(core), flags_(std::move(flags)) {}
+  OperatorService(EventLoop* loop, CoreSlot* slot, std::map<std::string, std::string> flags)
+      : loop_(loop), slot_(slot), flags_(std::move(flags)) {}
 
   grpc::ServerUnaryReactor* GetHealth(grpc::CallbackServerContext* context,
                                       const v1::GetHealthRequest* request,
@@ -144,7 +145,7 @@ class OperatorService : public v1::MasterOperator::CallbackService {
 
  private:
   EventLoop* loop_;
-  MasterCore* core_;
+  CoreSlot* slot_;
   std::map<std::string, std::string> flags_;
 };
 
