@@ -3,8 +3,7 @@
 namespace agora::master {
 
 MasterCore* CoreSlot::Serving(absl::Status* refusal) const {
-  absl::Status status =
-      policy_.check_serving ? policy_.check_serving() : absl::OkStatus();
+  absl::Status status = policy_.check_serving ? policy_.check_serving() : absl::OkStatus();
   if (status.ok() && core_ == nullptr) status = absl::UnavailableError("master is not serving");
   if (status.ok()) return core_.get();
   *refusal = std::move(status);

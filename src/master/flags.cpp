@@ -11,9 +11,10 @@ DEFINE_int32(http_port, 5055, "HTTP port for /health, /metrics, /state; 0 = ephe
 DEFINE_string(hostname, "", "Hostname advertised to agents and frameworks (default: gethostname).");
 DEFINE_string(work_dir, "/tmp/agora-master",
               "Directory of the local registry and master.lock; must be absolute.");
-DEFINE_string(registry, "local",
-              "Registry backend: 'local' (files under --work_dir; standalone) or 'zk' (znodes under "
-              "the --zk path, writable only by the elected leader; needs --zk).");
+DEFINE_string(
+    registry, "local",
+    "Registry backend: 'local' (files under --work_dir; standalone) or 'zk' (znodes under "
+    "the --zk path, writable only by the elected leader; needs --zk).");
 DEFINE_string(zk, "",
               "zk://host:port[,host:port]/path: run as one of several replicated masters that "
               "elect a leader in ZooKeeper (needs --registry=zk). Empty: standalone.");

@@ -72,8 +72,10 @@ std::optional<v1::MasterInfo> LeaderContender::leader() const {
 std::vector<v1::MasterInfo> LeaderContender::members() const {
   std::vector<v1::MasterInfo> result;
   for (const auto& [name, info] : members_) {
-    if (name == leader_member_) result.insert(result.begin(), info);
-    else result.push_back(info);
+    if (name == leader_member_)
+      result.insert(result.begin(), info);
+    else
+      result.push_back(info);
   }
   return result;
 }
@@ -86,9 +88,9 @@ void LeaderContender::NewSession() {
   members_.clear();
   leader_member_.clear();
   ++sessions_started_;
-  auto zk = ZkClient::Connect(
-      loop_, options_.servers, options_.session_timeout,
-      [this, session](ZkClient::Session state) { OnSession(session, state); });
+  auto zk =
+      ZkClient::Connect(loop_, options_.servers, options_.session_timeout,
+                        [this, session](ZkClient::Session state) { OnSession(session, state); });
   if (!zk.ok()) {
     LOG(ERROR) << "Cannot start a ZooKeeper session with " << options_.servers << ": "
                << zk.status() << "; retrying in 1s";
@@ -222,8 +224,8 @@ void LeaderContender::OnMembers(uint64_t session, std::vector<std::string> names
                if (session != session_ || !data.ok()) return;
                auto info = MasterInfoFromJson(*data);
                if (!info.ok()) {
-                 LOG(WARNING) << "Election member " << name << " holds no valid MasterInfo: "
-                              << info.status();
+                 LOG(WARNING) << "Election member " << name
+                              << " holds no valid MasterInfo: " << info.status();
                  return;
                }
                members_[name] = std::move(*info);
@@ -254,17 +256,15 @@ void LeaderContender::Ping(uint64_t session) {
             absl::ZeroDuration());
     return;
   }
-  zk_->Get(member_path_, nullptr,
-           [this, session, sent, timeout](absl::StatusOr<std::string> data) {
-             if (session != session_ || !leading_) return;
-             if (data.ok()) {
-               lease_until_ = std::max(lease_until_, sent + timeout);
-             } else if (absl::IsNotFound(data.status())) {
-               Restart(absl::UnavailableError(
-                           absl::StrCat("election znode ", member_path_, " vanished")),
-                       absl::ZeroDuration());
-             }
-           });
+  zk_->Get(member_path_, nullptr, [this, session, sent, timeout](absl::StatusOr<std::string> data) {
+    if (session != session_ || !leading_) return;
+    if (data.ok()) {
+      lease_until_ = std::max(lease_until_, sent + timeout);
+    } else if (absl::IsNotFound(data.status())) {
+      Restart(absl::UnavailableError(absl::StrCat("election znode ", member_path_, " vanished")),
+              absl::ZeroDuration());
+    }
+  });
   ping_timer_ = loop_->RunAfter(timeout / kPingsPerTimeout, [this, session] { Ping(session); });
 }
 

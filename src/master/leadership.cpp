@@ -54,8 +54,8 @@ void Leadership::OnLoaded(uint64_t term, ZkClient* zk, const std::string& member
                           absl::StatusOr<internal::Registry> loaded) {
   if (term != term_ || !contender_.leading()) return;
   if (!loaded.ok()) {
-    LOG(ERROR) << "Cannot load the registry: " << loaded.status()
-               << "; giving up leadership for " << absl::FormatDuration(kLoadFailureBackoff);
+    LOG(ERROR) << "Cannot load the registry: " << loaded.status() << "; giving up leadership for "
+               << absl::FormatDuration(kLoadFailureBackoff);
     contender_.Abdicate(loaded.status(), kLoadFailureBackoff);
     return;
   }
@@ -78,8 +78,8 @@ void Leadership::OnLoaded(uint64_t term, ZkClient* zk, const std::string& member
   registry_ = raw;
   slot_.Install(std::move(core));
   slot_.installed()->Start();
-  LOG(INFO) << "Leading: serving after "
-            << absl::FormatDuration(loop_->Now() - elected_at_) << " of registry recovery";
+  LOG(INFO) << "Leading: serving after " << absl::FormatDuration(loop_->Now() - elected_at_)
+            << " of registry recovery";
 }
 
 void Leadership::OnDeposed(const absl::Status& why) {
@@ -114,8 +114,7 @@ std::string Leadership::ElectionMetrics() const {
   out.Counter("agora_master_zookeeper_sessions_total", "ZooKeeper sessions this master started.",
               contender_.sessions_started());
   out.Counter("agora_master_step_downs_total",
-              "Times this master gave up leadership because a registry write failed.",
-              step_downs_);
+              "Times this master gave up leadership because a registry write failed.", step_downs_);
   out.Gauge("agora_master_contenders", "Masters contending in the election, as last seen.",
             contender_.members().size());
   return out.text();

@@ -18,9 +18,9 @@
 #include "glog/logging.h"
 #include "master/http_endpoints.hpp"
 #include "master/leadership.hpp"
-#include "master/zk_registry.hpp"
 #include "master/master_core.hpp"
 #include "master/services.hpp"
+#include "master/zk_registry.hpp"
 
 namespace agora::master {
 

@@ -53,9 +53,9 @@ absl::Status MasterOptions::Validate() const {
     }
   }
   if (zk_session_timeout < absl::Milliseconds(100) || zk_session_timeout > absl::Minutes(10)) {
-    return InvalidField("zk_session_timeout",
-                        absl::StrCat("must be in [0.1s, 10m], got ",
-                                     absl::FormatDuration(zk_session_timeout)));
+    return InvalidField(
+        "zk_session_timeout",
+        absl::StrCat("must be in [0.1s, 10m], got ", absl::FormatDuration(zk_session_timeout)));
   }
   if (allocator != "drf" && allocator != "simple") {
     return InvalidField(

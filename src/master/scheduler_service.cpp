@@ -78,11 +78,11 @@ grpc::ServerWriteReactor<v1::Event>* SchedulerService::Subscribe(
   return stream->reactor();
 }
 
-#define AGORA_SCHEDULER_CALL(Method, Request, CoreMethod)                                          \
-  grpc::ServerUnaryReactor* SchedulerService::Method(                                              \
-      grpc::CallbackServerContext* context, const v1::Request* request, v1::CallResponse*) {       \
-    return OnCore(context, loop_, slot_,                                                           \
-                  [request](MasterCore* core) { return core->CoreMethod(*request); });             \
+#define AGORA_SCHEDULER_CALL(Method, Request, CoreMethod)                                    \
+  grpc::ServerUnaryReactor* SchedulerService::Method(                                        \
+      grpc::CallbackServerContext* context, const v1::Request* request, v1::CallResponse*) { \
+    return OnCore(context, loop_, slot_,                                                     \
+                  [request](MasterCore* core) { return core->CoreMethod(*request); });       \
   }
 
 AGORA_SCHEDULER_CALL(Accept, AcceptRequest, Accept)
