@@ -5,6 +5,9 @@
 #include <boost/asio/write.hpp>
 #include <sstream>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 namespace agora::testing {
 
 std::string HttpGet(int port, const std::string& path) {
@@ -14,6 +17,10 @@ std::string HttpGet(int port, const std::string& path) {
   boost::system::error_code ec;
   socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
   if (ec) return "";
+  // A stopped (SIGSTOP) daemon accepts connections in the kernel but never
+  // answers: give up after 2 s rather than hang the test.
+  timeval timeout{2, 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   asio::write(socket, asio::buffer(request), ec);
   if (ec) return "";

@@ -8,7 +8,8 @@
 namespace agora::testing {
 
 // The whole response (status line, headers and body) from 127.0.0.1:port,
-// or an empty string if the connection fails.
+// or an empty string if the connection fails; what arrived if the server
+// stops answering for 2 s.
 std::string HttpGet(int port, const std::string& path);
 
 // The value of the Prometheus sample whose line starts with `series` (e.g.

@@ -30,6 +30,10 @@ class ProcessCluster {
   absl::Status StartMaster(const std::vector<std::string>& extra_flags = {});
   // kill -9 of the master, reaped.
   void KillMaster();
+  // Replicated masters started elsewhere: agents and the CLI are given
+  // `spec` ("h1:p1,h2:p2" or "zk://...") as their --master instead of a
+  // standalone master started here.
+  void UseMasters(std::string spec) { master_address_ = std::move(spec); }
   // Starts an agent with `resources` (and extra flags) and waits until the
   // master lists it. Each agent gets fixed probed gRPC and HTTP ports, so a
   // restarted agent is found again by its executors.
