@@ -33,6 +33,7 @@ absl::Status MasterCore::Recover() {
     } else {
       agent->recovered = true;
       ++recovering_agents_;
+      ++recovered_agents_total_;
     }
     agents_[id] = std::move(agent);
   }
@@ -90,6 +91,19 @@ void MasterCore::OnReregisterTimeout() {
   if (shut_down_) return;
   for (const auto& [id, agent] : agents_) {
     if (agent->recovered) unreachable_queue_.push_back(id);
+  }
+  const double limit = options_.recovered_agents_unreachable_limit * recovered_agents_total_;
+  if (static_cast<double>(unreachable_queue_.size()) > limit + 1e-9) {
+    LOG(ERROR) << unreachable_queue_.size() << " of " << recovered_agents_total_
+               << " recovered agents did not re-register within "
+               << absl::FormatDuration(options_.agent_reregister_timeout)
+               << ": more than --recovered_agents_unreachable_limit="
+               << options_.recovered_agents_unreachable_limit
+               << " allows; marking none of them unreachable (this master is likelier cut off "
+                  "than they are). They stay RECOVERING until they return; mark them gone or "
+                  "raise the limit and restart the master to proceed.";
+    unreachable_queue_.clear();
+    return;
   }
   if (!unreachable_queue_.empty()) {
     LOG(WARNING) << unreachable_queue_.size() << " recovered agents did not re-register within "

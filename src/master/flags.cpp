@@ -36,6 +36,10 @@ DEFINE_double(agent_reregister_timeout, 120,
 DEFINE_int32(recovered_agents_unreachable_per_second, 10,
              "Rate at which recovered agents that missed --agent_reregister_timeout are marked "
              "unreachable.");
+DEFINE_double(recovered_agents_unreachable_limit, 1.0,
+              "Largest fraction (0, 1] of the recovered agents that may be marked unreachable when "
+              "--agent_reregister_timeout ends; if more are missing, none are marked (the master "
+              "is likelier cut off than they are) and an ERROR says so.");
 DEFINE_double(framework_failover_timeout_default, 7 * 24 * 3600,
               "Seconds a disconnected framework's tasks keep running when it set no timeout.");
 DEFINE_double(framework_heartbeat_interval, 15, "Seconds between HEARTBEAT events to schedulers.");
@@ -92,6 +96,7 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
   }
   options.max_missed_heartbeats = FLAGS_max_missed_heartbeats;
   options.recovered_agents_unreachable_per_second = FLAGS_recovered_agents_unreachable_per_second;
+  options.recovered_agents_unreachable_limit = FLAGS_recovered_agents_unreachable_limit;
   options.max_completed_tasks_per_framework = FLAGS_max_completed_tasks_per_framework;
   options.max_message_bytes = FLAGS_max_message_bytes;
   std::vector<gflags::CommandLineFlagInfo> all;

@@ -263,6 +263,7 @@ class MasterCore {
   // re-registered since this master started; reconciliation gets no answer
   // for them).
   size_t recovering_agents_ = 0;
+  size_t recovered_agents_total_ = 0;  // Recovering when Recover() ran.
   // Recovered agents whose window closed, waiting for their turn (rate
   // limit) to be marked unreachable.
   std::deque<std::string> unreachable_queue_;

@@ -74,6 +74,11 @@ absl::Status MasterOptions::Validate() const {
   }
   if (auto s = PositiveDuration("agent_reregister_timeout", agent_reregister_timeout); !s.ok())
     return s;
+  if (!(recovered_agents_unreachable_limit > 0) || recovered_agents_unreachable_limit > 1) {
+    return InvalidField(
+        "recovered_agents_unreachable_limit",
+        absl::StrCat("must be a fraction in (0, 1], got ", recovered_agents_unreachable_limit));
+  }
   if (recovered_agents_unreachable_per_second < 1) {
     return InvalidField(
         "recovered_agents_unreachable_per_second",
@@ -121,6 +126,7 @@ std::map<std::string, std::string> MasterOptions::ToMap() const {
       {"agent_heartbeat_interval", seconds(agent_heartbeat_interval)},
       {"max_missed_heartbeats", absl::StrCat(max_missed_heartbeats)},
       {"agent_reregister_timeout", seconds(agent_reregister_timeout)},
+      {"recovered_agents_unreachable_limit", absl::StrCat(recovered_agents_unreachable_limit)},
       {"recovered_agents_unreachable_per_second",
        absl::StrCat(recovered_agents_unreachable_per_second)},
       {"framework_failover_timeout_default", seconds(framework_failover_timeout_default)},

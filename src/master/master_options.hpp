@@ -57,6 +57,11 @@ struct MasterOptions {
   // closes (a master that lost its network must not condemn a whole fleet in
   // one instant).
   int recovered_agents_unreachable_per_second = 10;
+  // The largest fraction (0, 1] of the recovered agents that may be marked
+  // unreachable when the window closes. If more are missing, this master
+  // marks none of them (it is more likely cut off than they are), logs an
+  // ERROR and keeps them RECOVERING until they return or an operator acts.
+  double recovered_agents_unreachable_limit = 1.0;
   // Failover timeout for frameworks that do not set one.
   absl::Duration framework_failover_timeout_default = absl::Hours(24 * 7);
   // Interval of HEARTBEAT events on scheduler streams.

@@ -1,12 +1,12 @@
 #include "tests/support/http_get.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <sstream>
-
-#include <sys/socket.h>
-#include <sys/time.h>
 
 namespace agora::testing {
 

@@ -43,8 +43,8 @@ absl::Status ReplicatedMasters::Spawn(size_t index) {
                                    "--registry=zk",
                                    "--logtostderr"};
   argv.insert(argv.end(), flags_.begin(), flags_.end());
-  auto process = Subprocess::Spawn(
-      argv, absl::StrCat(dir_, "/master", index, ".", replica.starts, ".log"));
+  auto process =
+      Subprocess::Spawn(argv, absl::StrCat(dir_, "/master", index, ".", replica.starts, ".log"));
   if (!process.ok()) return process.status();
   ++replica.starts;
   replica.frozen = false;
@@ -64,9 +64,9 @@ absl::Status ReplicatedMasters::Start() {
 
 absl::Status ReplicatedMasters::Restart(size_t index) {
   if (absl::Status status = Spawn(index); !status.ok()) return status;
-  if (!WaitFor([&] { return HttpGet(http_port(index), "/health").find(" 200 ") !=
-                            std::string::npos; },
-               absl::Seconds(30), absl::Milliseconds(50))) {
+  if (!WaitFor(
+          [&] { return HttpGet(http_port(index), "/health").find(" 200 ") != std::string::npos; },
+          absl::Seconds(30), absl::Milliseconds(50))) {
     return absl::UnavailableError(absl::StrCat("master ", index, " did not come up:\n", Logs()));
   }
   return absl::OkStatus();

@@ -2,6 +2,8 @@
 // electing a leader in a real ZooKeeper (Debian's package), real agents,
 // executors and frameworks; the leader killed, frozen, or cut off from
 // ZooKeeper while work runs.
+#include "tests/system/ha/replicated_masters.hpp"
+
 #include <signal.h>
 
 #include <set>
@@ -13,7 +15,6 @@
 #include "tests/support/zookeeper_server.hpp"
 #include "tests/system/e2e/process_cluster.hpp"
 #include "tests/system/fault/fault_support.hpp"
-#include "tests/system/ha/replicated_masters.hpp"
 
 namespace agora::testing {
 namespace {
@@ -106,13 +107,13 @@ TEST_F(ReplicatedMastersTest, KillingTheLeaderMidRunLosesNoTaskAndRepeatsNoUpdat
   }
   // `agora run` given the list of masters; the recording framework given
   // ZooKeeper (cluster_'s master spec).
-  auto run = cluster_.Spawn({BinaryPath("agora"), "run", "--name", "twenty", "--command",
-                             "sleep 3", "--instances", "20", "--cpus", "0.1", "--mem", "32",
-                             "--master", masters_->List()},
-                            "run.log");
+  auto run = cluster_.Spawn(
+      {BinaryPath("agora"), "run", "--name", "twenty", "--command", "sleep 3", "--instances", "20",
+       "--cpus", "0.1", "--mem", "32", "--master", masters_->List()},
+      "run.log");
   ASSERT_TRUE(run.ok());
-  framework_ = FrameworkProcess::Start(&cluster_, {"--tasks=10", "--command=sleep 2",
-                                                   "--exit_when_done", "--failover_timeout=600"});
+  framework_ = FrameworkProcess::Start(
+      &cluster_, {"--tasks=10", "--command=sleep 2", "--exit_when_done", "--failover_timeout=600"});
   ASSERT_NE(framework_, nullptr);
   ASSERT_TRUE(framework_->WaitTasksIn("TASK_RUNNING", 3)) << AllLogs();
 
@@ -124,8 +125,8 @@ TEST_F(ReplicatedMastersTest, KillingTheLeaderMidRunLosesNoTaskAndRepeatsNoUpdat
   ASSERT_GE(new_leader, 0) << AllLogs();
   // The precise figure is bench/run-failover's; this bounds it loosely.
   std::cout << "new leader serving " << absl::FormatDuration(absl::Now() - killed)
-            << " after kill -9 (session timeout " << absl::FormatDuration(session_timeout_)
-            << ")" << std::endl;
+            << " after kill -9 (session timeout " << absl::FormatDuration(session_timeout_) << ")"
+            << std::endl;
 
   auto status = (*run)->Wait(absl::Seconds(120));
   ASSERT_TRUE(status.ok()) << AllLogs();
@@ -156,8 +157,7 @@ TEST_F(ReplicatedMastersTest, ZooKeeperOutageShorterThanTheSessionKeepsTheLeader
   const int leader = masters_->Leader();
   zk_->Kill();
   // Cut off from ZooKeeper the leader cannot prove it leads: it pauses.
-  EXPECT_TRUE(WaitFor([&] { return masters_->Serving().empty(); }, absl::Seconds(8)))
-      << AllLogs();
+  EXPECT_TRUE(WaitFor([&] { return masters_->Serving().empty(); }, absl::Seconds(8))) << AllLogs();
   ASSERT_TRUE(zk_->Restart().ok()) << zk_->Log();
   EXPECT_TRUE(WaitFor([&] { return masters_->Serving().size() == 1; }, absl::Seconds(20)))
       << AllLogs();

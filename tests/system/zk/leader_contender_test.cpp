@@ -106,8 +106,8 @@ TEST_F(LeaderContenderTest, TheFirstLeadsAndTheOthersKnowIt) {
   Candidate c(zk_->address(), "c");
   b.Start();
   c.Start();
-  EXPECT_TRUE(WaitFor([&] { return b.LeaderId() == "a" && c.LeaderId() == "a"; },
-                      absl::Seconds(20)));
+  EXPECT_TRUE(
+      WaitFor([&] { return b.LeaderId() == "a" && c.LeaderId() == "a"; }, absl::Seconds(20)));
   EXPECT_TRUE(WaitFor([&] { return a.Members() == 3; }, absl::Seconds(20)));
   EXPECT_TRUE(a.Serving());
   EXPECT_FALSE(b.Serving());
@@ -148,14 +148,12 @@ TEST_F(LeaderContenderTest, ALeaderWhoseZnodeVanishesStepsDownAndContendsAgain) 
   std::atomic<int> deleted{0};
   std::unique_ptr<ZkClient> admin;
   loop.Post([&] {
-    admin = ZkClient::Connect(&loop, zk_->address(), absl::Seconds(10),
-                              [&](ZkClient::Session state) {
-                                if (state != ZkClient::Session::kConnected) return;
-                                admin->Delete(a.member_path_, [&](absl::Status status) {
-                                  deleted = status.ok() ? 1 : -1;
-                                });
-                              })
-                .value();
+    admin =
+        ZkClient::Connect(&loop, zk_->address(), absl::Seconds(10), [&](ZkClient::Session state) {
+          if (state != ZkClient::Session::kConnected) return;
+          admin->Delete(a.member_path_,
+                        [&](absl::Status status) { deleted = status.ok() ? 1 : -1; });
+        }).value();
   });
   ASSERT_TRUE(WaitFor([&] { return deleted.load() != 0; }, absl::Seconds(20)));
   ASSERT_EQ(deleted.load(), 1);
@@ -164,8 +162,7 @@ TEST_F(LeaderContenderTest, ALeaderWhoseZnodeVanishesStepsDownAndContendsAgain) 
   EXPECT_FALSE(a.Serving());
   ASSERT_TRUE(b.WaitElected());
   // `a` contends again in-process, with a new session, as a follower.
-  EXPECT_TRUE(WaitFor([&] { return a.Sessions() == 2 && a.LeaderId() == "b"; },
-                      absl::Seconds(20)));
+  EXPECT_TRUE(WaitFor([&] { return a.Sessions() == 2 && a.LeaderId() == "b"; }, absl::Seconds(20)));
   EXPECT_EQ(a.elected_.load(), 1);
   loop.Post([&] { admin.reset(); });
   WaitFor([&] { return admin == nullptr; }, absl::Seconds(10));

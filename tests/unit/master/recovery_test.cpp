@@ -152,6 +152,36 @@ TEST(MasterRecoveryTest, RecoveredAgentsAreMarkedUnreachableAtTheRateLimit) {
   EXPECT_EQ(unreachable(), 5);
 }
 
+TEST(MasterRecoveryTest, MoreMissingAgentsThanTheLimitAllowsAreNotMarked) {
+  MasterOptions options = MasterHarness::DefaultOptions();
+  options.recovered_agents_unreachable_limit = 0.5;
+  MasterHarness h(options);
+  std::vector<MasterHarness::AgentConn> agents;
+  for (int i = 0; i < 4; ++i) agents.push_back(h.RegisterAgent("host-" + std::to_string(i)));
+  ASSERT_TRUE(h.Restart().ok());
+  // One of four returns: three missing is more than half.
+  h.Reregister(agents[0].info, {});
+  h.Advance(absl::Minutes(3));
+  for (int i = 1; i < 4; ++i) {
+    EXPECT_EQ(h.AgentSummary(agents[i].agent_id).status(), v1::AgentSummary::RECOVERING);
+  }
+  EXPECT_EQ(h.core().Metrics().counters.recovered_agents_unreachable, 0u);
+}
+
+TEST(MasterRecoveryTest, MissingAgentsWithinTheLimitAreMarked) {
+  MasterOptions options = MasterHarness::DefaultOptions();
+  options.recovered_agents_unreachable_limit = 0.5;
+  MasterHarness h(options);
+  std::vector<MasterHarness::AgentConn> agents;
+  for (int i = 0; i < 4; ++i) agents.push_back(h.RegisterAgent("host-" + std::to_string(i)));
+  ASSERT_TRUE(h.Restart().ok());
+  h.Reregister(agents[0].info, {});
+  h.Reregister(agents[1].info, {});
+  h.Advance(absl::Minutes(3));
+  EXPECT_EQ(h.AgentSummary(agents[2].agent_id).status(), v1::AgentSummary::UNREACHABLE);
+  EXPECT_EQ(h.AgentSummary(agents[3].agent_id).status(), v1::AgentSummary::UNREACHABLE);
+}
+
 TEST(MasterRecoveryTest, AgentReturningDuringTheRateLimitedMarkingIsNotMarked) {
   MasterOptions options = MasterHarness::DefaultOptions();
   options.recovered_agents_unreachable_per_second = 1;
