@@ -356,13 +356,16 @@ struct MultiCall {
 // its own (the ops after it report ZRUNTIMEINCONSISTENCY: rolled back).
 absl::Status MultiStatus(int rc, const MultiCall& call) {
   if (rc == ZOK) return absl::OkStatus();
+  // A lost connection or session is no op's fault (and may have committed).
+  const bool connection = rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT ||
+                          rc == ZSESSIONEXPIRED || rc == ZCLOSING || rc == ZINVALIDSTATE;
   for (size_t i = 0; i < call.results.size(); ++i) {
     int err = call.results[i].err;
-    if (err == ZOK || err == ZRUNTIMEINCONSISTENCY) continue;
+    if (connection || err == ZOK || err == ZRUNTIMEINCONSISTENCY) continue;
     return ZkError(err, absl::StrCat("multi op ", i, " (", OpName(call.ops[i].type), ")"),
                    call.ops[i].path);
   }
-  return ZkError(rc, absl::StrCat("multi of ", call.ops.size(), " ops"),
+  return ZkError(rc, absl::StrCat("multi of ", call.ops.size(), " ops starting at"),
                  call.ops.empty() ? "" : call.ops.front().path);
 }
 
@@ -406,8 +409,8 @@ void ZkClient::Multi(std::vector<ZkOp> ops, std::function<void(absl::Status)> do
     absl::Status status = MultiStatus(rc, *call);
     Shared::Post(call->shared, [done = std::move(call->done), status] { done(status); });
   };
-  int rc = zoo_amulti(shared_->zh, static_cast<int>(n), call->zoo_ops.data(),
-                      call->results.data(), completion, call);
+  int rc = zoo_amulti(shared_->zh, static_cast<int>(n), call->zoo_ops.data(), call->results.data(),
+                      completion, call);
   if (rc != ZOK) {
     std::unique_ptr<MultiCall> owned(call);
     Shared::Post(shared_, [done = std::move(owned->done),

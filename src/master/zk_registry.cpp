@@ -70,7 +70,8 @@ ZkRegistry::ZkRegistry(EventLoop* loop, ZkClient* zk, std::string root, std::str
     existing_.insert(PathOf({layout::kAgents, agent.info().id().value()}));
   for (const auto& framework : state_.frameworks())
     existing_.insert(PathOf({layout::kFrameworks, framework.info().id().value()}));
-  for (const auto& quota : state_.quotas()) existing_.insert(PathOf({layout::kQuotas, quota.role()}));
+  for (const auto& quota : state_.quotas())
+    existing_.insert(PathOf({layout::kQuotas, quota.role()}));
   for (const auto& weight : state_.weights())
     existing_.insert(PathOf({layout::kWeights, weight.role()}));
   // Load() creates both singletons.
@@ -118,10 +119,9 @@ void ZkRegistry::Apply(std::vector<internal::Operation> operations, Callback don
   for (const Operation& op : operations) {
     for (Key& key : KeysOf(op)) {
       if (key.second.empty()) {
-        Finish({std::move(done)},
-               absl::InvalidArgumentError(absl::StrCat("registry operation ",
-                                                       Operation::Type_Name(op.type()),
-                                                       ": empty ", key.first, " id or role")));
+        Finish({std::move(done)}, absl::InvalidArgumentError(absl::StrCat(
+                                      "registry operation ", Operation::Type_Name(op.type()),
+                                      ": empty ", key.first, " id or role")));
         return;
       }
       keys.push_back(std::move(key));
@@ -281,8 +281,7 @@ void ZkRegistry::Retry() {
       }
       if (--reread->remaining > 0 || failed_) return;
       if (!reread->error.ok()) {
-        if (absl::IsUnavailable(reread->error) &&
-            zk_->session() != ZkClient::Session::kExpired) {
+        if (absl::IsUnavailable(reread->error) && zk_->session() != ZkClient::Session::kExpired) {
           ScheduleRetry();
         } else {
           Fail(absl::Status(reread->error.code(),

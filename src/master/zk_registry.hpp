@@ -124,7 +124,7 @@ class ZkRegistry : public Registry {
   internal::Registry state_;
   std::set<std::string> existing_;  // Record znodes known to exist.
 
-  std::deque<Write> queued_;                                      // Not yet sent.
+  std::deque<Write> queued_;                                     // Not yet sent.
   std::map<std::string, std::optional<std::string>> in_flight_;  // Desired content.
   std::vector<Callback> in_flight_callbacks_;
   bool sending_ = false;  // A batch is in flight or waiting to be retried.

@@ -116,8 +116,8 @@ absl::Status ZooKeeperServer::Restart() {
   return Launch();
 }
 
-absl::StatusOr<std::unique_ptr<ZooKeeperEnsemble>> ZooKeeperEnsemble::Start(
-    const std::string& dir, int size) {
+absl::StatusOr<std::unique_ptr<ZooKeeperEnsemble>> ZooKeeperEnsemble::Start(const std::string& dir,
+                                                                            int size) {
   auto ensemble = std::unique_ptr<ZooKeeperEnsemble>(new ZooKeeperEnsemble());
   if (size == 1) {
     auto server = ZooKeeperServer::Start(dir + "/1");

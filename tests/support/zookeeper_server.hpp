@@ -53,8 +53,7 @@ class ZooKeeperEnsemble {
  public:
   // Starts `size` servers (1: a standalone server) with their data under
   // `dir`/<myid>, all on loopback, and waits until every one serves.
-  static absl::StatusOr<std::unique_ptr<ZooKeeperEnsemble>> Start(const std::string& dir,
-                                                                   int size);
+  static absl::StatusOr<std::unique_ptr<ZooKeeperEnsemble>> Start(const std::string& dir, int size);
   ~ZooKeeperEnsemble();
 
   // "127.0.0.1:p1,127.0.0.1:p2,...".

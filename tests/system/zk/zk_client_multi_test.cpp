@@ -34,8 +34,9 @@ TEST_F(ZkClientMultiTest, AMultiIsAllOrNothingAndNamesTheFailingOp) {
   EXPECT_NE(failed.message().find("multi op 1 (set) /m/missing"), std::string::npos) << failed;
   EXPECT_FALSE(*session.Exists("/m/a"));  // Rolled back.
 
-  ASSERT_TRUE(session.Multi({ZkOp::Check("/m", 0), ZkOp::Create("/m/a", "x"),
-                             ZkOp::Create("/m/b", "y"), ZkOp::Set("/m/a", "x2")})
+  ASSERT_TRUE(session
+                  .Multi({ZkOp::Check("/m", 0), ZkOp::Create("/m/a", "x"),
+                          ZkOp::Create("/m/b", "y"), ZkOp::Set("/m/a", "x2")})
                   .ok());
   EXPECT_EQ(*session.Get("/m/a"), "x2");
   absl::Status stale = session.Multi({ZkOp::Check("/m", 7), ZkOp::Delete("/m/b")});

@@ -89,12 +89,14 @@ TEST_F(ZkRegistryTest, EveryRecordKindAndRemovalSurvivesAFreshLoad) {
   ZkSession master(server_->address(), absl::Seconds(5));
   ASSERT_TRUE(master.WaitState(ZkClient::Session::kConnected));
   ASSERT_TRUE(master.OpenRegistry(kRoot, master.JoinElection(kRoot)).ok());
-  ASSERT_TRUE(master.Apply({PutAgent("a1", "h1"), PutAgent("a2", "h2"), PutFramework("f1", "one"),
-                            PutFramework("f2", "two"), PutQuota("eng/ml"), PutQuota("ops"),
-                            PutWeight("eng/ml", 2.5), BumpEpoch()})
+  ASSERT_TRUE(master
+                  .Apply({PutAgent("a1", "h1"), PutAgent("a2", "h2"), PutFramework("f1", "one"),
+                          PutFramework("f2", "two"), PutQuota("eng/ml"), PutQuota("ops"),
+                          PutWeight("eng/ml", 2.5), BumpEpoch()})
                   .ok());
-  ASSERT_TRUE(master.Apply({RemoveAgent("a2"), RemoveFramework("f2"), RemoveQuota("ops"),
-                            PutAgent("a1", "h1-renamed"), BumpEpoch()})
+  ASSERT_TRUE(master
+                  .Apply({RemoveAgent("a2"), RemoveFramework("f2"), RemoveQuota("ops"),
+                          PutAgent("a1", "h1-renamed"), BumpEpoch()})
                   .ok());
   internal::Registry written;
   master.RunOnLoop([&] { written = master.registry()->state(); });
@@ -139,10 +141,12 @@ TEST_F(ZkRegistryTest, AppliesIssuedBackToBackCommitInOrderInFewerMultis) {
                                });
     }
   });
-  ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard<std::mutex> lock(mu);
-    return finished.size() == kApplies;
-  }, absl::Seconds(30)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return finished.size() == kApplies;
+      },
+      absl::Seconds(30)));
   for (int i = 0; i < kApplies; ++i) {
     EXPECT_EQ(finished[i], i);
     EXPECT_TRUE(statuses[i].ok()) << statuses[i];
@@ -208,6 +212,62 @@ TEST_F(ZkRegistryTest, TheDeposedLeadersWriteIsRefusedAndTheNewLeadersCommits) {
   EXPECT_EQ(loaded->epoch(), 1u);
 }
 
+TEST_F(ZkRegistryTest, BatchesSplitBetweenAppliesToStayUnderHalfAMebibyte) {
+  ZkSession master(server_->address(), absl::Seconds(5));
+  ASSERT_TRUE(master.WaitState(ZkClient::Session::kConnected));
+  ASSERT_TRUE(master.OpenRegistry(kRoot, master.JoinElection(kRoot)).ok());
+  // Five Applies of ~200 KiB each: the first goes alone, then 2 + 2.
+  std::mutex mu;
+  std::vector<absl::Status> statuses;
+  master.RunOnLoop([&] {
+    for (int i = 0; i < 5; ++i) {
+      master.registry()->Apply(
+          {PutFramework("f" + std::to_string(i), std::string(200 * 1024, 'x'))},
+          [&](absl::Status status) {
+            std::lock_guard<std::mutex> lock(mu);
+            statuses.push_back(status);
+          });
+    }
+  });
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return statuses.size() == 5;
+      },
+      absl::Seconds(30)));
+  for (const absl::Status& status : statuses) EXPECT_TRUE(status.ok()) << status;
+  uint64_t multis = 0;
+  master.RunOnLoop([&] { multis = master.registry()->multis_sent(); });
+  EXPECT_EQ(multis, 3u);
+  // One Apply above ZooKeeper's request limit fails, and the registry with it.
+  std::vector<Operation> huge;
+  for (int i = 0; i < 6; ++i)
+    huge.push_back(PutFramework("g" + std::to_string(i), std::string(200 * 1024, 'y')));
+  absl::Status refused = master.Apply(std::move(huge));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_EQ(master.Apply({BumpEpoch()}).code(), absl::StatusCode::kResourceExhausted);
+  auto loaded = master.Load(kRoot);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->frameworks_size(), 5);
+}
+
+TEST_F(ZkRegistryTest, CallbacksPendingWhenTheRegistryIsDestroyedNeverRun) {
+  ZkSession master(server_->address(), absl::Seconds(5));
+  ASSERT_TRUE(master.WaitState(ZkClient::Session::kConnected));
+  ASSERT_TRUE(master.OpenRegistry(kRoot, master.JoinElection(kRoot)).ok());
+  std::atomic<int> ran{0};
+  master.RunOnLoop([&] {
+    for (int i = 0; i < 3; ++i)
+      master.registry()->Apply({PutAgent("a" + std::to_string(i), "h")},
+                               [&](absl::Status) { ++ran; });
+  });
+  master.CloseRegistry();
+  // A round trip on the same session: the multi's answer came before it.
+  ASSERT_TRUE(master.Exists("/agora").ok());
+  ASSERT_TRUE(master.Exists("/agora").ok());
+  EXPECT_EQ(ran.load(), 0);
+}
+
 TEST_F(ZkRegistryTest, ACorruptRecordFailsTheLoadNamingItsZnode) {
   ZkSession master(server_->address(), absl::Seconds(5));
   ASSERT_TRUE(master.WaitState(ZkClient::Session::kConnected));
@@ -244,6 +304,9 @@ TEST_F(ZkRegistryTest, AWriteIssuedWhileTheServerIsDownCommitsAfterItReturns) {
       },
       absl::Seconds(30)));
   EXPECT_TRUE(result->ok()) << *result;
+  uint64_t multis = 0;
+  master.RunOnLoop([&] { multis = master.registry()->multis_sent(); });
+  EXPECT_GE(multis, 3u);  // The interrupted multi went out again.
   auto loaded = master.Load(kRoot);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(AgentIds(*loaded), std::vector<std::string>{"a2"});
@@ -265,12 +328,17 @@ TEST_F(ZkRegistryTest, LoadsTenThousandAgentRecords) {
   }
   ZkSession reader(server_->address(), absl::Seconds(5));
   ASSERT_TRUE(reader.WaitState(ZkClient::Session::kConnected));
-  absl::Time start = absl::Now();
-  auto loaded = reader.Load(kRoot);
-  absl::Duration took = absl::Now() - start;
-  ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_EQ(loaded->agents_size(), kAgents);
-  std::cout << "[ load ] " << kAgents << " agent records in " << took << "\n";
+  // The first load also warms up the server's JIT; the second is what a
+  // long-running ensemble would serve.
+  for (const char* which : {"first", "second"}) {
+    absl::Time start = absl::Now();
+    auto loaded = reader.Load(kRoot);
+    absl::Duration took = absl::Now() - start;
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->agents_size(), kAgents);
+    std::cout << "[ load ] " << kAgents << " agent records in " << took << " (" << which
+              << " load)\n";
+  }
 }
 
 TEST(ZnodeNameTest, EscapesEverythingButLettersDigitsDashAndUnderscore) {
@@ -279,10 +347,8 @@ TEST(ZnodeNameTest, EscapesEverythingButLettersDigitsDashAndUnderscore) {
   for (const std::string& name : {"", ".", "..", "a/b/c", "%", "\xff\x01 z"}) {
     EXPECT_EQ(*master::UnescapeZnodeName(master::EscapeZnodeName(name)), name);
   }
-  EXPECT_EQ(master::UnescapeZnodeName("a%2").status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(master::UnescapeZnodeName("a%zz").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(master::UnescapeZnodeName("a%2").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(master::UnescapeZnodeName("a%zz").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -22,8 +22,7 @@ namespace agora::testing {
 
 class ZkSession {
  public:
-  ZkSession(const std::string& servers, absl::Duration timeout,
-            const std::string& credentials = "")
+  ZkSession(const std::string& servers, absl::Duration timeout, const std::string& credentials = "")
       : loop_("zk-test") {
     loop_.Start();
     auto client = ZkClient::Connect(
@@ -105,12 +104,10 @@ class ZkSession {
     return Await<absl::Status>([&](auto done) { client_->Delete(path, std::move(done)); });
   }
   absl::StatusOr<bool> Exists(const std::string& path) {
-    return Await<absl::StatusOr<bool>>(
-        [&](auto done) { client_->Exists(path, std::move(done)); });
+    return Await<absl::StatusOr<bool>>([&](auto done) { client_->Exists(path, std::move(done)); });
   }
   absl::Status Multi(std::vector<ZkOp> ops) {
-    return Await<absl::Status>(
-        [&](auto done) { client_->Multi(std::move(ops), std::move(done)); });
+    return Await<absl::Status>([&](auto done) { client_->Multi(std::move(ops), std::move(done)); });
   }
 
   // This session's election znode under `root` (the registry's fence).
@@ -141,6 +138,10 @@ class ZkSession {
         [&](auto done) { registry_->Apply(std::move(ops), std::move(done)); }, deadline);
   }
 
+  // Destroys the registry on the loop (as a master stepping down does).
+  void CloseRegistry() {
+    RunOnLoop([this] { registry_.reset(); });
+  }
   master::ZkRegistry* registry() { return registry_.get(); }
   ZkClient* client() { return client_.get(); }
   AsioEventLoop* loop() { return &loop_; }
