@@ -137,9 +137,12 @@ absl::StatusOr<std::unique_ptr<ZkClient>> ZkClient::Connect(EventLoop* loop,
     shared->creator_acl_entries[1] = {ZOO_PERM_READ, ZOO_ANYONE_ID_UNSAFE};
     shared->acl = &shared->creator_acl;
   }
-  shared->zh = zookeeper_init(servers.c_str(), SessionWatcher,
-                              static_cast<int>(absl::ToInt64Milliseconds(session_timeout)), nullptr,
-                              shared.get(), 0);
+  // The C client's own messages (connection refused, reconnects) go to glog
+  // instead of stderr: an outage is a recoverable anomaly, hence WARNING.
+  auto log_to_glog = [](const char* message) { LOG(WARNING) << "zookeeper client: " << message; };
+  shared->zh = zookeeper_init2(servers.c_str(), SessionWatcher,
+                               static_cast<int>(absl::ToInt64Milliseconds(session_timeout)),
+                               nullptr, shared.get(), 0, log_to_glog);
   if (shared->zh == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("zookeeper: cannot create a client for ", servers, ": ", strerror(errno)));

@@ -17,7 +17,8 @@
 // Fencing: every write is one ZooKeeper multi whose first op checks that
 // the writer's own election znode (`fence_path`, ephemeral) still exists at
 // version 0. A deposed master (its session expired, its znode gone) can
-// therefore never write, even if it has not noticed yet.
+// therefore never write, even if it has not noticed yet. (The election
+// code must never rewrite its znode's data: that would bump the version.)
 //
 // Batching: while a multi is in flight, Apply() calls queue; the next multi
 // carries all of them (in order) up to ~512 KiB of payload, split between
