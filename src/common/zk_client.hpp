@@ -7,7 +7,15 @@
 // map to absl codes: NOT_FOUND (no node), ALREADY_EXISTS (node exists),
 // FAILED_PRECONDITION (bad version / not empty), UNAVAILABLE (connection
 // loss, operation timeout: retry after reconnect; or an expired session),
-// INTERNAL otherwise, each naming the path.
+// PERMISSION_DENIED (the node's ACL refuses this client: no or other
+// credentials), INTERNAL otherwise, each naming the path.
+//
+// Credentials: a client given "user:password" authenticates with the
+// `digest` scheme, and every node it creates gets the ACL "the creator
+// (this digest identity) may do everything, anyone may read": any tool can
+// read who leads, only clients with the same credentials can write. The
+// digest scheme never rejects credentials: a wrong password is a different
+// identity, which then gets PERMISSION_DENIED when it writes.
 //
 // Session changes arrive through `on_session`: kConnected (also after a
 // reconnect within the session timeout: ephemeral nodes survive), kConnecting
@@ -28,6 +36,22 @@
 
 namespace agora {
 
+// One operation of ZkClient::Multi. Versions: -1 means any.
+struct ZkOp {
+  enum class Type { kCheck, kCreate, kSet, kDelete };
+  Type type = Type::kCheck;
+  std::string path;
+  std::string data;  // kCreate, kSet.
+  int version = -1;  // kCheck, kSet, kDelete.
+
+  // Fails the multi unless `path` exists with data version `version`.
+  static ZkOp Check(std::string path, int version);
+  // Creates the persistent node `path` (its parent must exist).
+  static ZkOp Create(std::string path, std::string data);
+  static ZkOp Set(std::string path, std::string data, int version = -1);
+  static ZkOp Delete(std::string path, int version = -1);
+};
+
 class ZkClient {
  public:
   enum class Session { kConnecting, kConnected, kExpired };
@@ -35,12 +59,16 @@ class ZkClient {
   using WatchFn = std::function<void()>;
 
   // Starts a session with `servers` ("host:port,host:port"). Returns at once;
-  // kConnected arrives through `on_session`. INVALID_ARGUMENT for an empty
-  // server list, UNAVAILABLE if the client cannot be created.
+  // kConnected arrives through `on_session`. `credentials` ("user:password",
+  // optional) selects digest authentication and the creator-only-writes ACL
+  // (see above). INVALID_ARGUMENT for an empty server list or credentials
+  // without "user:", UNAVAILABLE if the client cannot be created. Rejected
+  // authentication ends the session (kExpired, logged as an ERROR).
   static absl::StatusOr<std::unique_ptr<ZkClient>> Connect(EventLoop* loop,
                                                            const std::string& servers,
                                                            absl::Duration session_timeout,
-                                                           SessionFn on_session);
+                                                           SessionFn on_session,
+                                                           const std::string& credentials = "");
   // Closes the session (its ephemeral nodes go at once); pending callbacks
   // are dropped.
   ~ZkClient();
@@ -51,6 +79,8 @@ class ZkClient {
   // The session timeout the server granted (0 until connected). Servers
   // clamp the requested value to [2, 20] x their tickTime.
   absl::Duration negotiated_timeout() const;
+  // The session's state right now (read from the C client; any thread).
+  Session session() const;
 
   // Creates `path` with `data`; `done` gets the created path (with the
   // sequence suffix for sequential nodes).
@@ -68,6 +98,13 @@ class ZkClient {
                    std::function<void(absl::StatusOr<std::vector<std::string>>)> done);
   // Deletes `path` (any version).
   void Delete(const std::string& path, std::function<void(absl::Status)> done);
+  // Whether `path` exists.
+  void Exists(const std::string& path, std::function<void(absl::StatusOr<bool>)> done);
+  // Applies `ops` atomically: all or none. On failure the status names the
+  // failing op (its index, kind and path) and the ZooKeeper error, mapped
+  // like the single calls: "zookeeper multi op 0 (check /a/b): no node".
+  // An empty `ops` succeeds at once.
+  void Multi(std::vector<ZkOp> ops, std::function<void(absl::Status)> done);
 
   struct Shared;  // Outlives the client for callbacks still in flight.
 
@@ -80,6 +117,11 @@ class ZkClient {
 // INVALID_ARGUMENT naming `field` for anything else.
 absl::StatusOr<std::pair<std::string, std::string>> ParseZkUrl(const std::string& field,
                                                                const std::string& url);
+
+// Reads ZooKeeper credentials from `path`: one line "user:password" (a
+// trailing newline is dropped). Errors name the file and the reason. Logs a
+// WARNING if group or others may read the file.
+absl::StatusOr<std::string> ReadZkCredentials(const std::string& path);
 
 }  // namespace agora
 

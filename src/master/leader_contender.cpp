@@ -90,7 +90,8 @@ void LeaderContender::NewSession() {
   ++sessions_started_;
   auto zk =
       ZkClient::Connect(loop_, options_.servers, options_.session_timeout,
-                        [this, session](ZkClient::Session state) { OnSession(session, state); });
+                        [this, session](ZkClient::Session state) { OnSession(session, state); },
+      options_.credentials);
   if (!zk.ok()) {
     LOG(ERROR) << "Cannot start a ZooKeeper session with " << options_.servers << ": "
                << zk.status() << "; retrying in 1s";

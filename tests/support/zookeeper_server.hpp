@@ -2,11 +2,15 @@
 // package, run with the JRE) on a probed loopback port, with its own data
 // dir, for system tests. Session timeouts are allowed down to 200 ms
 // (tickTime 100) so tests can expire sessions quickly.
+//
+// ZooKeeperEnsemble: N such servers forming one quorum (server.N lines with
+// probed peer and election ports, myid files), for failover tests.
 #ifndef AGORA_TESTS_SUPPORT_ZOOKEEPER_SERVER_HPP_
 #define AGORA_TESTS_SUPPORT_ZOOKEEPER_SERVER_HPP_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "tests/support/subprocess.hpp"
@@ -30,13 +34,44 @@ class ZooKeeperServer {
   std::string Log() const { return process_ ? process_->Log() : ""; }
 
  private:
-  ZooKeeperServer(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
+  friend class ZooKeeperEnsemble;
+  ZooKeeperServer(std::string dir, int port, bool quorum)
+      : dir_(std::move(dir)), port_(port), quorum_(quorum) {}
   absl::Status Launch();
+  absl::Status Spawn();
+  // Waits until the server serves clients (standalone, leader or follower).
+  absl::Status WaitServing();
 
   std::string dir_;
   int port_;
+  bool quorum_;
   int starts_ = 0;
   std::unique_ptr<Subprocess> process_;
+};
+
+class ZooKeeperEnsemble {
+ public:
+  // Starts `size` servers (1: a standalone server) with their data under
+  // `dir`/<myid>, all on loopback, and waits until every one serves.
+  static absl::StatusOr<std::unique_ptr<ZooKeeperEnsemble>> Start(const std::string& dir, int size);
+  ~ZooKeeperEnsemble();
+
+  // "127.0.0.1:p1,127.0.0.1:p2,...".
+  std::string address() const;
+  int size() const { return static_cast<int>(members_.size()); }
+  // Member `i` (0-based).
+  int client_port(int i) const { return members_[i]->port(); }
+  void Kill(int i) { members_[i]->Kill(); }
+  // Starts member `i` again and waits until it serves (rejoined the quorum).
+  absl::Status Restart(int i) { return members_[i]->Restart(); }
+  // The client connections member `i` reports (its `cons`, without the
+  // asking connection itself); -1 if it does not answer.
+  int ClientConnections(int i) const;
+  std::string Log(int i) const { return members_[i]->Log(); }
+
+ private:
+  ZooKeeperEnsemble() = default;
+  std::vector<std::unique_ptr<ZooKeeperServer>> members_;
 };
 
 // The first line of the server's answer to a four-letter word ("srvr",
