@@ -4,7 +4,6 @@
 
 #include "agora/internal/agent_master.pb.h"
 #include "agora/internal/checkpoint.pb.h"
-#include "agora/internal/leader.pb.h"
 #include "agora/internal/registry.pb.h"
 #include "agora/v1/agent.pb.h"
 #include "agora/v1/executor.pb.h"
@@ -104,8 +103,7 @@ TEST(ProtoConventionsTest, EveryEnumStartsWithUnspecified) {
         v1::ExecutorEvent::descriptor()->file(), v1::MasterState::descriptor()->file(),
         v1::AgentState::descriptor()->file(), internal::AgentMessage::descriptor()->file(),
         internal::Registry::descriptor()->file(),
-        internal::StatusUpdateRecord::descriptor()->file(),
-        internal::LeaderInfo::descriptor()->file()}) {
+        internal::StatusUpdateRecord::descriptor()->file()}) {
     CheckEnums(file);
   }
 }
