@@ -17,12 +17,14 @@
 // and three masters.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,16 +35,18 @@
 #include "glog/logging.h"
 #include "sim/sim_agent_host.hpp"
 
-DEFINE_string(mode, "restart", "restart (one standalone master, kill -9 and restart) or failover "
-                               "(ZooKeeper and three masters, kill -9 the leader).");
+DEFINE_string(mode, "restart",
+              "restart (one standalone master, kill -9 and restart) or failover "
+              "(ZooKeeper and three masters, kill -9 the leader).");
 DEFINE_int32(agents, 1000, "Simulated agents.");
 DEFINE_int32(tasks_per_agent, 10, "Never-ending tasks launched on each agent.");
 DEFINE_double(zk_session_timeout, 10, "The masters' --zk_session_timeout, in seconds (failover).");
 DEFINE_bool(quick, false, "Smoke run: 100 agents.");
 DEFINE_bool(json, false, "Print the figures as one JSON object instead of a table.");
 DEFINE_string(master_binary, "", "agora-master to run (default: beside this program).");
-DEFINE_string(bench_dir, "", "Work dir for the daemons (default: a fresh dir under /tmp, "
-                             "removed after a successful run).");
+DEFINE_string(bench_dir, "",
+              "Work dir for the daemons (default: a fresh dir under /tmp, "
+              "removed after a successful run).");
 DEFINE_double(stage_timeout, 180, "Seconds each phase may take before the run fails.");
 
 namespace agora::bench {
@@ -55,6 +59,8 @@ struct Figures {
   double fleet_registered = 0;  // Set-up: all agents registered, seconds.
   double tasks_launched = 0;    // Set-up: all tasks RUNNING, seconds.
   Stage detection, election, agents, framework, tasks;
+  // Spread of the agents' re-registrations after the kill, seconds.
+  Stage agents_p50, agents_p90;
   int tasks_running_after = 0;
   int tasks_terminal = 0;
 };
@@ -125,6 +131,14 @@ void MeasureRecovery(BenchCluster* cluster, sim::SimAgentHost* host, PackingFram
     absl::SleepFor(absl::Milliseconds(5));
   }
   figures->tasks_terminal = framework->terminal();
+  std::vector<double> admitted;
+  for (const sim::SimAgentStats& stats : host->Stats())
+    if (stats.times.admitted >= kill) admitted.push_back(since(stats.times.admitted));
+  if (!admitted.empty()) {
+    std::sort(admitted.begin(), admitted.end());
+    figures->agents_p50 = admitted[admitted.size() / 2];
+    figures->agents_p90 = admitted[admitted.size() * 9 / 10];
+  }
 }
 
 std::string Format(const Stage& stage) {
@@ -140,12 +154,13 @@ void Print(const Figures& f, bool failover, int agents, int tasks) {
         "{\"mode\": \"%s\", \"agents\": %d, \"tasks\": %d, \"zk_session_timeout_s\": %g, "
         "\"setup\": {\"agents_registered_s\": %.3f, \"tasks_running_s\": %.3f}, "
         "\"after_kill\": {\"detection_s\": %s, \"election_s\": %s, "
-        "\"agents_reregistered_s\": %s, \"framework_reregistered_s\": %s, "
+        "\"agents_reregistered_s\": %s, \"agents_reregistered_p50_s\": %s, "
+        "\"agents_reregistered_p90_s\": %s, \"framework_reregistered_s\": %s, "
         "\"tasks_running_s\": %s}, \"tasks_running\": %d, \"tasks_terminal\": %d}\n",
         FLAGS_mode.c_str(), agents, tasks, failover ? FLAGS_zk_session_timeout : 0.0,
-        f.fleet_registered, f.tasks_launched, Json(f.detection).c_str(),
-        Json(f.election).c_str(), Json(f.agents).c_str(), Json(f.framework).c_str(),
-        Json(f.tasks).c_str(), f.tasks_running_after, f.tasks_terminal);
+        f.fleet_registered, f.tasks_launched, Json(f.detection).c_str(), Json(f.election).c_str(),
+        Json(f.agents).c_str(), Json(f.agents_p50).c_str(), Json(f.agents_p90).c_str(),
+        Json(f.framework).c_str(), Json(f.tasks).c_str(), f.tasks_running_after, f.tasks_terminal);
     return;
   }
   std::printf("Master %s: %d agents, %d tasks", failover ? "failover" : "restart", agents, tasks);
@@ -153,10 +168,13 @@ void Print(const Figures& f, bool failover, int agents, int tasks) {
   std::printf("\n  set-up: agents registered in %.2f s, tasks running in %.2f s\n",
               f.fleet_registered, f.tasks_launched);
   std::printf("  after kill -9 of the leader:\n");
-  if (failover) std::printf("    detection (znode gone)            %s\n", Format(f.detection).c_str());
-  std::printf("    %-34s%s\n", failover ? "election (new leader /ready 200)" : "restart (/ready 200)",
+  if (failover)
+    std::printf("    detection (znode gone)            %s\n", Format(f.detection).c_str());
+  std::printf("    %-34s%s\n",
+              failover ? "election (new leader /ready 200)" : "restart (/ready 200)",
               Format(f.election).c_str());
-  std::printf("    all agents re-registered          %s\n", Format(f.agents).c_str());
+  std::printf("    all agents re-registered          %s (p50 %s, p90 %s)\n",
+              Format(f.agents).c_str(), Format(f.agents_p50).c_str(), Format(f.agents_p90).c_str());
   std::printf("    framework re-registered           %s\n", Format(f.framework).c_str());
   std::printf("    all tasks RUNNING on the master   %s (%d of %d; %d ended)\n",
               Format(f.tasks).c_str(), f.tasks_running_after, tasks, f.tasks_terminal);
@@ -185,8 +203,7 @@ int Run() {
   ClusterOptions options;
   options.mode = failover ? ClusterMode::kFailover : ClusterMode::kRestart;
   options.work_dir = dir;
-  options.master_binary =
-      FLAGS_master_binary.empty() ? DefaultMasterBinary() : FLAGS_master_binary;
+  options.master_binary = FLAGS_master_binary.empty() ? DefaultMasterBinary() : FLAGS_master_binary;
   options.zk_session_timeout_seconds = FLAGS_zk_session_timeout;
   absl::Duration timeout = absl::Seconds(FLAGS_stage_timeout);
   auto cluster = BenchCluster::Start(options, timeout);
@@ -217,12 +234,13 @@ int Run() {
   start = absl::Now();
   framework.Start((*cluster)->MasterSpec());
   std::string leader = (*cluster)->master(*(*cluster)->Leader()).address();
-  if (!Poll([&] {
-        auto count = CountTasks(leader, v1::TASK_RUNNING);
-        return framework.running() >= framework.target() && count.ok() &&
-               *count >= framework.target();
-      },
-      timeout)) {
+  if (!Poll(
+          [&] {
+            auto count = CountTasks(leader, v1::TASK_RUNNING);
+            return framework.running() >= framework.target() && count.ok() &&
+                   *count >= framework.target();
+          },
+          timeout)) {
     std::fprintf(stderr, "framework: %d of %d tasks running after %s\n", framework.running(),
                  framework.target(), absl::FormatDuration(timeout).c_str());
     return 1;

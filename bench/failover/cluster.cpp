@@ -64,10 +64,9 @@ absl::StatusOr<std::unique_ptr<BenchCluster>> BenchCluster::Start(ClusterOptions
       }
     }
     if (absl::Now() >= deadline) {
-      return absl::UnavailableError(absl::StrCat("no master became ready within ",
-                                                 absl::FormatDuration(timeout),
-                                                 "; see the logs under ",
-                                                 cluster->options_.work_dir));
+      return absl::UnavailableError(
+          absl::StrCat("no master became ready within ", absl::FormatDuration(timeout),
+                       "; see the logs under ", cluster->options_.work_dir));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -80,11 +79,10 @@ BenchCluster::~BenchCluster() {
 
 absl::Status BenchCluster::Launch(int index) {
   MasterProcess& master = masters_.at(index);
-  std::vector<std::string> argv = {options_.master_binary,
-                                   absl::StrCat("--work_dir=", master.work_dir),
-                                   absl::StrCat("--port=", master.port),
-                                   absl::StrCat("--http_port=", master.http_port),
-                                   "--logtostderr=1"};
+  std::vector<std::string> argv = {
+      options_.master_binary, absl::StrCat("--work_dir=", master.work_dir),
+      absl::StrCat("--port=", master.port), absl::StrCat("--http_port=", master.http_port),
+      "--logtostderr=1"};
   if (options_.mode == ClusterMode::kFailover) {
     argv.push_back(absl::StrCat("--zk=", MasterSpec()));
     argv.push_back("--registry=zk");

@@ -89,8 +89,8 @@ void PackingFramework::resourceOffers(SchedulerDriver* driver,
   for (const v1::Offer& offer : offers) {
     const std::string& agent = offer.agent_id().value();
     int wanted = tasks_per_agent_ - launched_per_agent_[agent];
-    int fit = static_cast<int>(std::min(Scalar(offer, "cpus") / kTaskCpus + 1e-9,
-                                        Scalar(offer, "mem") / kTaskMem + 1e-9));
+    int fit = static_cast<int>(
+        std::min(Scalar(offer, "cpus") / kTaskCpus + 1e-9, Scalar(offer, "mem") / kTaskMem + 1e-9));
     int count = std::min(wanted, fit);
     if (count <= 0) {
       driver->declineOffer(offer.id(), long_refusal);

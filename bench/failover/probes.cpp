@@ -60,7 +60,7 @@ T Blocking(AsioEventLoop* loop, Call call) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ElectionProbe>> ElectionProbe::Connect(const std::string& zk_url,
-                                                                       absl::Duration timeout) {
+                                                                      absl::Duration timeout) {
   auto parsed = ParseZkUrl("zk", zk_url);
   if (!parsed.ok()) return parsed.status();
   std::unique_ptr<ElectionProbe> probe(new ElectionProbe());
@@ -78,8 +78,8 @@ absl::StatusOr<std::unique_ptr<ElectionProbe>> ElectionProbe::Connect(const std:
   });
   auto future = connected->get_future();
   if (future.wait_for(absl::ToChronoSeconds(timeout)) != std::future_status::ready) {
-    return absl::UnavailableError(
-        absl::StrCat("zk: no ZooKeeper session with ", parsed->first, " within ", absl::FormatDuration(timeout)));
+    return absl::UnavailableError(absl::StrCat("zk: no ZooKeeper session with ", parsed->first,
+                                               " within ", absl::FormatDuration(timeout)));
   }
   if (!zk.ok()) return zk.status();
   probe->zk_ = std::move(*zk);
@@ -98,9 +98,8 @@ ElectionProbe::~ElectionProbe() {
 
 absl::StatusOr<std::vector<ElectionMember>> ElectionProbe::Members() {
   using Children = absl::StatusOr<std::vector<std::string>>;
-  Children children = Blocking<Children>(&loop_, [this](auto done) {
-    zk_->GetChildren(election_path_, nullptr, std::move(done));
-  });
+  Children children = Blocking<Children>(
+      &loop_, [this](auto done) { zk_->GetChildren(election_path_, nullptr, std::move(done)); });
   if (absl::IsNotFound(children.status())) return std::vector<ElectionMember>();
   if (!children.ok()) return children.status();
   // Same-width zero-padded sequence numbers: name order is sequence order.
@@ -119,8 +118,8 @@ absl::StatusOr<std::vector<ElectionMember>> ElectionProbe::Members() {
     options.ignore_unknown_fields = true;
     auto parsed = google::protobuf::util::JsonStringToMessage(*data, &member.info, options);
     if (!parsed.ok()) {
-      return absl::InternalError(absl::StrCat(election_path_, "/", child,
-                                              ": not MasterInfo JSON: ", parsed.ToString()));
+      return absl::InternalError(
+          absl::StrCat(election_path_, "/", child, ": not MasterInfo JSON: ", parsed.ToString()));
     }
     members.push_back(std::move(member));
   }

@@ -67,6 +67,7 @@ SimAgentStats SimAgent::Stats() const {
   stats.shut_down = shut_down_;
   for (const auto& [key, record] : tasks_)
     if (!IsTerminalState(record.task.state())) stats.active_tasks++;
+  stats.held_tasks = tasks_.size();
   stats.reconnects = reconnects_;
   stats.times = times_;
   return stats;
@@ -91,7 +92,9 @@ void SimAgent::Connect() {
   uint64_t generation = ++generation_;
   link_ = agent::MasterLink::Start(
       loop_, channels_->Stub(address, index_),
-      [this, generation](const internal::MasterMessage& message) { OnMessage(generation, message); },
+      [this, generation](const internal::MasterMessage& message) {
+        OnMessage(generation, message);
+      },
       [this, generation](const absl::Status& status) { OnClosed(generation, status); });
   last_heard_ = loop_->Now();
   times_.connected = loop_->Now();
@@ -186,8 +189,8 @@ void SimAgent::OnMessage(uint64_t generation, const internal::MasterMessage& mes
       KillTasks([](const Key&, const v1::Task&) { return true; });
       break;
     case MasterMessage::SHUTDOWN:
-      LOG(WARNING) << info_.hostname() << " shut down by the master: "
-                   << message.shutdown().reason();
+      LOG(WARNING) << info_.hostname()
+                   << " shut down by the master: " << message.shutdown().reason();
       shut_down_ = true;
       if (link_) link_->Close();
       break;

@@ -74,8 +74,10 @@ struct SimAgentStats {
   std::string agent_id;
   std::string master;  // Address of the current (or last) stream.
   bool registered = false;
-  bool shut_down = false;  // The master sent SHUTDOWN.
+  bool shut_down = false;   // The master sent SHUTDOWN.
   size_t active_tasks = 0;  // Non-terminal tasks.
+  // Tasks still held: active, or ended with an unacknowledged update.
+  size_t held_tasks = 0;
   size_t reconnects = 0;  // Stream losses so far.
   SimAgentTimes times;
 };

@@ -12,7 +12,8 @@ namespace agora::sim {
 
 absl::StatusOr<std::unique_ptr<SimAgentHost>> SimAgentHost::Create(SimAgentHostOptions options) {
   if (options.agents < 1)
-    return absl::InvalidArgumentError(absl::StrCat("agents: must be at least 1, got ", options.agents));
+    return absl::InvalidArgumentError(
+        absl::StrCat("agents: must be at least 1, got ", options.agents));
   auto resources = Resources::Parse(options.agent.resources);
   if (!resources.ok()) {
     return absl::InvalidArgumentError(
@@ -20,8 +21,7 @@ absl::StatusOr<std::unique_ptr<SimAgentHost>> SimAgentHost::Create(SimAgentHostO
   }
   auto detector = MasterDetector::Create(options.master);
   if (!detector.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("master: ", detector.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("master: ", detector.status().message()));
   }
   std::unique_ptr<SimAgentHost> host(new SimAgentHost(std::move(options)));
   host->detector_ = std::move(*detector);
@@ -108,6 +108,7 @@ SimFleetSummary SimAgentHost::Summary(absl::Time since) {
     summary.agents++;
     if (stats.registered) summary.registered++;
     summary.active_tasks += static_cast<int>(stats.active_tasks);
+    summary.held_tasks += static_cast<int>(stats.held_tasks);
     if (stats.times.admitted >= since && stats.times.admitted != absl::InfinitePast()) {
       summary.admitted_since++;
       summary.last_admitted = std::max(summary.last_admitted, stats.times.admitted);

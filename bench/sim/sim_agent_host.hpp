@@ -56,6 +56,7 @@ struct SimFleetSummary {
   int agents = 0;
   int registered = 0;  // Streams admitted by a master right now.
   int active_tasks = 0;
+  int held_tasks = 0;  // See SimAgentStats::held_tasks.
   // Agents admitted (REGISTERED or REREGISTERED) at or after `since`.
   int admitted_since = 0;
   // The latest such admission (InfinitePast if none).
@@ -101,8 +102,8 @@ class SimAgentHost {
   SimChannels channels_;
   std::mt19937 random_;
   std::vector<std::unique_ptr<SimAgent>> agents_;  // Loop-owned once started.
-  bool started_ = false;  // Loop-owned.
-  bool stopped_ = false;  // Loop-owned.
+  bool started_ = false;                           // Loop-owned.
+  bool stopped_ = false;                           // Loop-owned.
   std::once_flag stop_once_;
   std::atomic<bool> loop_running_{false};
 };
