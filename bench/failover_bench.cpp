@@ -85,7 +85,9 @@ bool Poll(const std::function<bool()>& done, absl::Duration timeout) {
 // figure is late by at most that (plus one probe's round trip).
 void MeasureRecovery(BenchCluster* cluster, sim::SimAgentHost* host, PackingFramework* framework,
                      bool failover, Figures* figures) {
-  const int killed = *cluster->Leader();
+  absl::StatusOr<int> leader = cluster->Leader();
+  CHECK(leader.ok()) << "no leader to kill: " << leader.status();
+  const int killed = *leader;
   std::string znode = failover ? cluster->LeaderZnode().value_or("") : "";
   const absl::Time kill = absl::Now();
   cluster->Kill(killed);
@@ -103,7 +105,7 @@ void MeasureRecovery(BenchCluster* cluster, sim::SimAgentHost* host, PackingFram
       if (exists.ok() && !*exists) figures->detection = since(absl::Now());
     }
     if (!figures->election) {
-      auto leader = cluster->Leader();
+      leader = cluster->Leader();
       if (leader.ok() && (!failover || *leader != killed) &&
           MasterReady(cluster->master(*leader).http_port)) {
         figures->election = since(absl::Now());
@@ -208,7 +210,8 @@ int Run() {
   absl::Duration timeout = absl::Seconds(FLAGS_stage_timeout);
   auto cluster = BenchCluster::Start(options, timeout);
   if (!cluster.ok()) {
-    std::fprintf(stderr, "cluster: %s\n", cluster.status().ToString().c_str());
+    std::fprintf(stderr, "cluster: %s\n(daemon logs kept under %s)\n",
+                 cluster.status().ToString().c_str(), dir.c_str());
     return 1;
   }
 

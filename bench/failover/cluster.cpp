@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
@@ -55,8 +56,16 @@ absl::StatusOr<std::unique_ptr<BenchCluster>> BenchCluster::Start(ClusterOptions
   }
   absl::Time deadline = absl::Now() + timeout;
   while (true) {
+    // Failover mode also waits for every standby to contend, so that the
+    // election measured later is not a standby's start-up.
+    bool all_contending = true;
+    if (failover) {
+      auto members = cluster->election_->Members();
+      all_contending = members.ok() && static_cast<int>(members->size()) == count;
+    }
     auto leader = cluster->Leader();
-    if (leader.ok() && MasterReady(cluster->masters_[*leader].http_port)) return cluster;
+    if (all_contending && leader.ok() && MasterReady(cluster->masters_[*leader].http_port))
+      return cluster;
     for (MasterProcess& master : cluster->masters_) {
       if (!master.process->Running()) {
         return absl::UnavailableError(absl::StrCat("master ", master.address(),
@@ -104,8 +113,11 @@ absl::StatusOr<int> BenchCluster::Leader() {
   auto members = election_->Members();
   if (!members.ok()) return members.status();
   if (members->empty()) return absl::UnavailableError("no master in the election");
+  // Every master listens on loopback; its advertised host may be any name
+  // for it, so the port identifies it.
+  const std::string& address = members->front().info.address();
   for (int i = 0; i < masters(); ++i)
-    if (masters_[i].address() == members->front().info.address()) return i;
+    if (absl::EndsWith(address, absl::StrCat(":", masters_[i].port))) return i;
   return absl::UnavailableError(absl::StrCat("the leader's address ",
                                              members->front().info.address(),
                                              " is none of this cluster's masters"));

@@ -60,8 +60,8 @@ TEST(SimAgentHostTest, ReregistersWithItsIdsAndTasksAfterTheMasterRestarts) {
   const std::string address = cluster->master(0).address();
   auto host = StartAgents(cluster->MasterSpec(), 20);
   ASSERT_NE(host, nullptr);
-  ASSERT_TRUE(host->WaitUntil([](const SimFleetSummary& s) { return s.registered == 20; },
-                              kTimeout));
+  ASSERT_TRUE(
+      host->WaitUntil([](const SimFleetSummary& s) { return s.registered == 20; }, kTimeout));
   PackingFramework framework(20, 3);
   framework.Start(cluster->MasterSpec());
   ASSERT_TRUE(WaitFor([&] { return framework.running() == 60; }, kTimeout));
@@ -81,8 +81,8 @@ TEST(SimAgentHostTest, ReregistersWithItsIdsAndTasksAfterTheMasterRestarts) {
     EXPECT_GT(stats.times.reregistered, kill) << stats.hostname;
     EXPECT_GE(stats.reconnects, 1u) << stats.hostname;
   }
-  EXPECT_TRUE(WaitFor([&] { return CountTasks(address, v1::TASK_RUNNING).value_or(0) == 60; },
-                      kTimeout));
+  EXPECT_TRUE(
+      WaitFor([&] { return CountTasks(address, v1::TASK_RUNNING).value_or(0) == 60; }, kTimeout));
   EXPECT_TRUE(WaitFor([&] { return framework.reregistered_at() > kill; }, kTimeout));
   EXPECT_EQ(framework.terminal(), 0);
   framework.Stop();
@@ -120,8 +120,7 @@ class NotLeaderService : public internal::AgentChannel::CallbackService {
   int calls() const { return calls_.load(); }
 
  private:
-  class Refusal
-      : public grpc::ServerBidiReactor<internal::AgentMessage, internal::MasterMessage> {
+  class Refusal : public grpc::ServerBidiReactor<internal::AgentMessage, internal::MasterMessage> {
    public:
     explicit Refusal(const grpc::Status& status) { Finish(status); }
     void OnDone() override { delete this; }
@@ -145,8 +144,8 @@ TEST(SimAgentHostTest, FollowsTheLeaderRedirectOfANonLeadingMaster) {
 
   auto host = StartAgents("127.0.0.1:" + std::to_string(port), 5);
   ASSERT_NE(host, nullptr);
-  EXPECT_TRUE(host->WaitUntil([](const SimFleetSummary& s) { return s.registered == 5; },
-                              kTimeout));
+  EXPECT_TRUE(
+      host->WaitUntil([](const SimFleetSummary& s) { return s.registered == 5; }, kTimeout));
   for (const SimAgentStats& stats : host->Stats()) EXPECT_EQ(stats.master, leader);
   EXPECT_GE(service.calls(), 5);
   host->Stop();
