@@ -68,25 +68,28 @@ absl::StatusOr<std::unique_ptr<ElectionProbe>> ElectionProbe::Connect(const std:
   probe->loop_.Start();
   auto connected = std::make_shared<std::promise<void>>();
   auto once = std::make_shared<std::once_flag>();
-  absl::StatusOr<std::unique_ptr<ZkClient>> zk;
-  probe->loop_.Post([&] {
-    zk = ZkClient::Connect(&probe->loop_, parsed->first, absl::Seconds(10),
-                           [connected, once](ZkClient::Session session) {
-                             if (session == ZkClient::Session::kConnected)
-                               std::call_once(*once, [&] { connected->set_value(); });
-                           });
+  std::promise<absl::Status> created;
+  ElectionProbe* raw = probe.get();
+  probe->loop_.Post([&, raw] {
+    auto zk = ZkClient::Connect(&raw->loop_, parsed->first, absl::Seconds(10),
+                                [connected, once](ZkClient::Session session) {
+                                  if (session == ZkClient::Session::kConnected)
+                                    std::call_once(*once, [&] { connected->set_value(); });
+                                });
+    if (zk.ok()) raw->zk_ = std::move(*zk);  // Owned on the loop from here on.
+    created.set_value(zk.status());
   });
-  auto future = connected->get_future();
-  if (future.wait_for(absl::ToChronoSeconds(timeout)) != std::future_status::ready) {
+  if (absl::Status status = created.get_future().get(); !status.ok()) return status;
+  if (connected->get_future().wait_for(absl::ToChronoSeconds(timeout)) !=
+      std::future_status::ready) {
     return absl::UnavailableError(absl::StrCat("zk: no ZooKeeper session with ", parsed->first,
                                                " within ", absl::FormatDuration(timeout)));
   }
-  if (!zk.ok()) return zk.status();
-  probe->zk_ = std::move(*zk);
   return probe;
 }
 
 ElectionProbe::~ElectionProbe() {
+  // The client is closed on its loop, like every other use of it.
   std::promise<void> done;
   loop_.Post([&] {
     zk_.reset();

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "common/grpc_status.hpp"
-#include "common/ids.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 #include "sim/sim_channels.hpp"
@@ -12,8 +11,6 @@ namespace agora::sim {
 namespace {
 
 constexpr char kSimAgentVersion[] = "sim-agent";
-
-double ToSeconds(absl::Time time) { return absl::ToDoubleSeconds(time - absl::UnixEpoch()); }
 
 }  // namespace
 
@@ -229,7 +226,7 @@ void SimAgent::OnRegistered(const internal::MasterMessage::Registered& registere
   if (registered.max_missed_heartbeats() > 0)
     max_missed_heartbeats_ = registered.max_missed_heartbeats();
   VLOG(1) << info_.hostname() << (reregistered ? " re-registered" : " registered")
-          << " agent_id=" << info_.id().value() << " at " << ToSeconds(loop_->Now());
+          << " agent_id=" << info_.id().value() << " at " << NowSeconds();
   updates_->Resume();
 }
 
@@ -248,86 +245,6 @@ void SimAgent::OnClosed(uint64_t generation, const absl::Status& status) {
     failed_attempts_ = 0;
   }
   ScheduleReconnect(status);
-}
-
-void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
-  const std::string& framework_id = run.framework_info().id().value();
-  if (framework_id.empty()) return;
-  frameworks_[framework_id] = run.framework_info();
-  bool custom = !run.executor_info().executor_id().value().empty();
-  for (const v1::TaskInfo& info : run.tasks()) {
-    Key key(framework_id, info.task_id().value());
-    if (key.second.empty() || tasks_.count(key) != 0) continue;
-    TaskRecord& record = tasks_[key];
-    v1::Task& task = record.task;
-    task.set_name(info.name());
-    *task.mutable_task_id() = info.task_id();
-    task.mutable_framework_id()->set_value(framework_id);
-    task.mutable_executor_id()->set_value(custom ? run.executor_info().executor_id().value()
-                                                 : info.task_id().value());
-    *task.mutable_agent_id() = info_.id();
-    *task.mutable_resources() = info.resources();
-    *task.mutable_labels() = info.labels();
-    *task.mutable_info() = info;
-    Transition(key, v1::TASK_RUNNING);
-    if (options_.task_duration > absl::ZeroDuration()) {
-      record.finish_timer = loop_->RunAfter(options_.task_duration, [this, key] {
-        auto it = tasks_.find(key);
-        if (it == tasks_.end()) return;
-        it->second.finish_timer = 0;
-        if (!IsTerminalState(it->second.task.state())) Transition(key, v1::TASK_FINISHED);
-      });
-    }
-  }
-}
-
-template <typename Match>
-void SimAgent::KillTasks(Match match) {
-  for (auto& [key, record] : tasks_) {
-    if (IsTerminalState(record.task.state()) || !match(key, record.task)) continue;
-    if (record.finish_timer != 0) loop_->Cancel(record.finish_timer);
-    record.finish_timer = 0;
-    Transition(key, v1::TASK_KILLED);
-  }
-}
-
-void SimAgent::Transition(const Key& key, v1::TaskState state) {
-  TaskRecord& record = tasks_.at(key);
-  record.task.set_state(state);
-  v1::TaskStatus status;
-  *status.mutable_task_id() = record.task.task_id();
-  status.set_state(state);
-  status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
-  *status.mutable_agent_id() = info_.id();
-  *status.mutable_executor_id() = record.task.executor_id();
-  status.set_uuid(NewUuidBytes());
-  status.set_timestamp(ToSeconds(loop_->Now()));
-  v1::FrameworkID framework_id;
-  framework_id.set_value(key.first);
-  updates_->Update(framework_id, status);
-}
-
-void SimAgent::Forward(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
-                       v1::TaskState latest) {
-  if (!link_ || !registered_) return;
-  internal::AgentMessage message;
-  message.set_type(internal::AgentMessage::STATUS_UPDATE);
-  *message.mutable_status_update()->mutable_framework_id() = framework_id;
-  *message.mutable_status_update()->mutable_status() = status;
-  *message.mutable_status_update()->mutable_status()->mutable_agent_id() = info_.id();
-  message.mutable_status_update()->set_latest_state(latest);
-  link_->Send(std::move(message));
-}
-
-void SimAgent::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
-  Key key(ack.framework_id().value(), ack.task_id().value());
-  if (!updates_->Acknowledge(key.first, key.second, ack.uuid()).ok()) return;
-  auto it = tasks_.find(key);
-  // A finished task is forgotten once its last update is acknowledged.
-  if (it != tasks_.end() && IsTerminalState(it->second.task.state()) &&
-      updates_->Pending(key.first, key.second) == 0) {
-    tasks_.erase(it);
-  }
 }
 
 void SimAgent::OnHeartbeatTimer() {

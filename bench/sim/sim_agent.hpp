@@ -19,6 +19,7 @@
 #define AGORA_BENCH_SIM_SIM_AGENT_HPP_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -117,13 +118,13 @@ class SimAgent {
   void OnRunTasks(const internal::MasterMessage::RunTasks& run);
   void OnAcknowledge(const internal::MasterMessage::Acknowledge& ack);
   // Kills every non-terminal task matching `match` (TASK_KILLED).
-  template <typename Match>
-  void KillTasks(Match match);
+  void KillTasks(const std::function<bool(const Key&, const v1::Task&)>& match);
   // Moves a task to `state` and queues the update.
   void Transition(const Key& key, v1::TaskState state);
   void Forward(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
                v1::TaskState latest);
   void OnHeartbeatTimer();
+  double NowSeconds() const;
 
   EventLoop* loop_;
   MasterDetector* detector_;
