@@ -1,6 +1,7 @@
 #include "sim/sim_agent.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "common/grpc_status.hpp"
 #include "common/task_state.hpp"
@@ -123,17 +124,16 @@ internal::AgentMessage SimAgent::BuildRegistration() const {
   *reregister->mutable_agent_info() = info_;
   reregister->set_version(kSimAgentVersion);
   std::map<std::string, internal::FrameworkSnapshot> snapshots;
+  std::set<Key> reported;  // (framework id, executor id)
   for (const auto& [key, record] : tasks_) {
     const auto& [framework_id, task_id] = key;
     if (IsTerminalState(record.task.state()) && updates_->Pending(framework_id, task_id) == 0)
       continue;
     internal::FrameworkSnapshot& snapshot = snapshots[framework_id];
-    // One command executor per task, as the real agent runs them.
-    v1::ExecutorInfo* executor = snapshot.add_executors();
-    executor->set_type(v1::ExecutorInfo::DEFAULT);
-    *executor->mutable_executor_id() = record.task.executor_id();
-    executor->mutable_framework_id()->set_value(framework_id);
-    executor->mutable_command()->set_value("sim-executor");
+    Key executor_key(framework_id, record.task.executor_id().value());
+    auto executor = executors_.find(executor_key);
+    if (executor != executors_.end() && reported.insert(executor_key).second)
+      *snapshot.add_executors() = executor->second;
     *reregister->add_tasks() = record.task;
   }
   for (auto& [framework_id, snapshot] : snapshots) {
@@ -211,6 +211,7 @@ void SimAgent::OnRegistered(const internal::MasterMessage::Registered& registere
   *info_.mutable_id() = registered.agent_id();
   registered_ = true;
   failed_attempts_ = 0;
+  followed_redirect_ = false;
   backoff_ = options_.reconnect_backoff_min;
   (reregistered ? times_.reregistered : times_.registered) = loop_->Now();
   if (times_.registered == absl::InfinitePast()) times_.registered = loop_->Now();
@@ -240,9 +241,14 @@ void SimAgent::OnClosed(uint64_t generation, const absl::Status& status) {
   times_.disconnected = loop_->Now();
   if (std::optional<std::string> leader = LeaderAddressFrom(status);
       leader && *leader != master_address_) {
-    // A non-leading master named the leader: go there now.
+    // A non-leading master named the leader: go there next, at once unless
+    // the last attempt was a redirect too (two masters naming each other
+    // during an election must not make the fleet spin).
     redirect_ = *leader;
-    failed_attempts_ = 0;
+    if (!followed_redirect_) failed_attempts_ = 0;
+    followed_redirect_ = !followed_redirect_;
+  } else {
+    followed_redirect_ = false;
   }
   ScheduleReconnect(status);
 }

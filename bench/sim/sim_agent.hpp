@@ -137,11 +137,15 @@ class SimAgent {
   std::unique_ptr<agent::StatusUpdateManager> updates_;
   std::map<std::string, v1::FrameworkInfo> frameworks_;
   std::map<Key, TaskRecord> tasks_;
+  // (framework id, executor id) -> the executor as the real agent records
+  // it: a command executor per task, or the framework's custom executor.
+  std::map<Key, v1::ExecutorInfo> executors_;
 
   std::shared_ptr<agent::MasterLink> link_;
   uint64_t generation_ = 0;
   std::string master_address_;
   std::optional<std::string> redirect_;  // Next address, from a LeaderRedirect.
+  bool followed_redirect_ = false;       // The current attempt follows one.
   bool registered_ = false;
   bool stopping_ = false;
   bool shut_down_ = false;

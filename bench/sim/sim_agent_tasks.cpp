@@ -1,5 +1,8 @@
 // SimAgent: the simulated executor (tasks launched, finished and killed)
 // and the status updates it sends through the StatusUpdateManager.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "common/ids.hpp"
 #include "common/task_state.hpp"
 #include "sim/sim_agent.hpp"
@@ -29,6 +32,21 @@ void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     *task.mutable_resources() = info.resources();
     *task.mutable_labels() = info.labels();
     *task.mutable_info() = info;
+    Key executor_key(framework_id, task.executor_id().value());
+    if (executors_.count(executor_key) == 0) {
+      v1::ExecutorInfo executor = run.executor_info();
+      if (!custom) {
+        // The real agent's command executor for this task.
+        executor.set_type(v1::ExecutorInfo::DEFAULT);
+        executor.mutable_executor_id()->set_value(executor_key.second);
+        executor.set_name(absl::StrCat("Command Executor (Task: ", key.second, ")"));
+        executor.mutable_command()->set_value("sim-executor");
+      } else if (executor.type() == v1::ExecutorInfo::TYPE_UNSPECIFIED) {
+        executor.set_type(v1::ExecutorInfo::CUSTOM);
+      }
+      executor.mutable_framework_id()->set_value(framework_id);
+      executors_[executor_key] = std::move(executor);
+    }
     Transition(key, v1::TASK_RUNNING);
     if (options_.task_duration > absl::ZeroDuration()) {
       record.finish_timer = loop_->RunAfter(options_.task_duration, [this, key] {
@@ -85,7 +103,14 @@ void SimAgent::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
   // A finished task is forgotten once its last update is acknowledged.
   if (it != tasks_.end() && IsTerminalState(it->second.task.state()) &&
       updates_->Pending(key.first, key.second) == 0) {
+    Key executor_key(key.first, it->second.task.executor_id().value());
     tasks_.erase(it);
+    // The executor goes with its last task.
+    bool in_use = std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& entry) {
+      return entry.first.first == executor_key.first &&
+             entry.second.task.executor_id().value() == executor_key.second;
+    });
+    if (!in_use) executors_.erase(executor_key);
   }
 }
 
