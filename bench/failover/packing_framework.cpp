@@ -62,7 +62,7 @@ absl::Time PackingFramework::reregistered_at() {
   return reregistered_at_;
 }
 
-bool PackingFramework::registered() {
+bool PackingFramework::subscribed() {
   std::lock_guard<std::mutex> lock(mu_);
   return registered_;
 }

@@ -37,7 +37,8 @@ class PackingFramework : public Scheduler {
   int terminal();
   // The last `reregistered` callback (InfinitePast if none).
   absl::Time reregistered_at();
-  bool registered();
+  // True once the first `registered` callback ran.
+  bool subscribed();
 
   void registered(SchedulerDriver* driver, const v1::FrameworkID& framework_id,
                   const v1::MasterInfo& master) override;
