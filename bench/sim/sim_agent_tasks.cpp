@@ -1,0 +1,117 @@
+// SimAgent: the simulated executor (tasks launched, finished and killed)
+// and the status updates it sends through the StatusUpdateManager.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.hpp"
+#include "common/task_state.hpp"
+#include "sim/sim_agent.hpp"
+
+namespace agora::sim {
+
+double SimAgent::NowSeconds() const {
+  return absl::ToDoubleSeconds(loop_->Now() - absl::UnixEpoch());
+}
+
+void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
+  const std::string& framework_id = run.framework_info().id().value();
+  if (framework_id.empty()) return;
+  frameworks_[framework_id] = run.framework_info();
+  bool custom = !run.executor_info().executor_id().value().empty();
+  for (const v1::TaskInfo& info : run.tasks()) {
+    Key key(framework_id, info.task_id().value());
+    if (key.second.empty() || tasks_.count(key) != 0) continue;
+    TaskRecord& record = tasks_[key];
+    v1::Task& task = record.task;
+    task.set_name(info.name());
+    *task.mutable_task_id() = info.task_id();
+    task.mutable_framework_id()->set_value(framework_id);
+    task.mutable_executor_id()->set_value(custom ? run.executor_info().executor_id().value()
+                                                 : info.task_id().value());
+    *task.mutable_agent_id() = info_.id();
+    *task.mutable_resources() = info.resources();
+    *task.mutable_labels() = info.labels();
+    *task.mutable_info() = info;
+    Key executor_key(framework_id, task.executor_id().value());
+    if (executors_.count(executor_key) == 0) {
+      v1::ExecutorInfo executor = run.executor_info();
+      if (!custom) {
+        // The real agent's command executor for this task.
+        executor.set_type(v1::ExecutorInfo::DEFAULT);
+        executor.mutable_executor_id()->set_value(executor_key.second);
+        executor.set_name(absl::StrCat("Command Executor (Task: ", key.second, ")"));
+        executor.mutable_command()->set_value("sim-executor");
+      } else if (executor.type() == v1::ExecutorInfo::TYPE_UNSPECIFIED) {
+        executor.set_type(v1::ExecutorInfo::CUSTOM);
+      }
+      executor.mutable_framework_id()->set_value(framework_id);
+      executors_[executor_key] = std::move(executor);
+    }
+    Transition(key, v1::TASK_RUNNING);
+    if (options_.task_duration > absl::ZeroDuration()) {
+      record.finish_timer = loop_->RunAfter(options_.task_duration, [this, key] {
+        auto it = tasks_.find(key);
+        if (it == tasks_.end()) return;
+        it->second.finish_timer = 0;
+        if (!IsTerminalState(it->second.task.state())) Transition(key, v1::TASK_FINISHED);
+      });
+    }
+  }
+}
+
+void SimAgent::KillTasks(const std::function<bool(const Key&, const v1::Task&)>& match) {
+  for (auto& [key, record] : tasks_) {
+    if (IsTerminalState(record.task.state()) || !match(key, record.task)) continue;
+    if (record.finish_timer != 0) loop_->Cancel(record.finish_timer);
+    record.finish_timer = 0;
+    Transition(key, v1::TASK_KILLED);
+  }
+}
+
+void SimAgent::Transition(const Key& key, v1::TaskState state) {
+  TaskRecord& record = tasks_.at(key);
+  record.task.set_state(state);
+  v1::TaskStatus status;
+  *status.mutable_task_id() = record.task.task_id();
+  status.set_state(state);
+  status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
+  *status.mutable_agent_id() = info_.id();
+  *status.mutable_executor_id() = record.task.executor_id();
+  status.set_uuid(NewUuidBytes());
+  status.set_timestamp(NowSeconds());
+  v1::FrameworkID framework_id;
+  framework_id.set_value(key.first);
+  updates_->Update(framework_id, status);
+}
+
+void SimAgent::Forward(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
+                       v1::TaskState latest) {
+  if (!link_ || !registered_) return;
+  internal::AgentMessage message;
+  message.set_type(internal::AgentMessage::STATUS_UPDATE);
+  *message.mutable_status_update()->mutable_framework_id() = framework_id;
+  *message.mutable_status_update()->mutable_status() = status;
+  *message.mutable_status_update()->mutable_status()->mutable_agent_id() = info_.id();
+  message.mutable_status_update()->set_latest_state(latest);
+  link_->Send(std::move(message));
+}
+
+void SimAgent::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
+  Key key(ack.framework_id().value(), ack.task_id().value());
+  if (!updates_->Acknowledge(key.first, key.second, ack.uuid()).ok()) return;
+  auto it = tasks_.find(key);
+  // A finished task is forgotten once its last update is acknowledged.
+  if (it != tasks_.end() && IsTerminalState(it->second.task.state()) &&
+      updates_->Pending(key.first, key.second) == 0) {
+    Key executor_key(key.first, it->second.task.executor_id().value());
+    tasks_.erase(it);
+    // The executor goes with its last task.
+    bool in_use = std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& entry) {
+      return entry.first.first == executor_key.first &&
+             entry.second.task.executor_id().value() == executor_key.second;
+    });
+    if (!in_use) executors_.erase(executor_key);
+  }
+}
+
+}  // namespace agora::sim
