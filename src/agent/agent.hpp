@@ -39,7 +39,8 @@ enum class RecoverMode {
 // Everything an agent needs to start. Plain struct: defaults here, flags in
 // flags.cpp. Validate() names the bad field (by its flag name).
 struct AgentOptions {
-  // The master: "host:port". ("zk://..." is refused until the HA issue.)
+  // The master: "host:port", a list "h1:p1,h2:p2", or "zk://servers/path"
+  // (see common/master_detector.hpp).
   std::string master;
   // Checkpoints (`meta/`) and sandboxes (`sandboxes/`) live here. Required.
   std::string work_dir;
