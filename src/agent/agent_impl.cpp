@@ -124,8 +124,6 @@ absl::Status AgentImpl::Init() {
   auto detector = MasterDetector::Create(options_.master);
   if (!detector.ok()) return detector.status();
   detector_ = std::move(*detector);
-  // Called on the detector's thread; the loop drops it once stopped.
-  detector_->SetOnChange([this] { loop_.Post([this] { OnLeaderChanged(); }); });
 
   launcher_ = std::make_unique<PosixLauncher>();
   io_ = std::make_unique<WorkPool>("agent-io", 8);
@@ -168,6 +166,9 @@ absl::Status AgentImpl::Init() {
   LOG(INFO) << "Agent listening on " << address_ << " with resources " << *resources << "; master "
             << detector_->Describe();
   loop_.Post([this] {
+    // From now on (not before the first Connect): the callback runs on the
+    // detector's thread; the loop drops what it posts once stopped.
+    detector_->SetOnChange([this] { loop_.Post([this] { OnLeaderChanged(); }); });
     Connect();
     heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
   });

@@ -138,15 +138,18 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Start() {
     return SchedulerDriverStatus::ABORTED;
   }
   detector_ = std::move(*detector);
-  // Runs on the detector's thread; the poster drops it once the driver ends.
-  std::weak_ptr<LoopPoster> poster = poster_;
-  detector_->SetOnChange([this, poster] {
-    if (auto p = poster.lock()) p->Post([this] { OnLeaderChanged(); });
-  });
   LOG(INFO) << "Scheduler driver starting: framework=" << framework_.name() << " "
             << detector_->Describe();
   if (owned_loop_) owned_loop_->Start();
-  loop_->Post([this] { Connect(); });
+  loop_->Post([this] {
+    // From the first Connect on. The callback runs on the detector's
+    // thread; the poster drops what it posts once the driver ends.
+    std::weak_ptr<LoopPoster> poster = poster_;
+    detector_->SetOnChange([this, poster] {
+      if (auto p = poster.lock()) p->Post([this] { OnLeaderChanged(); });
+    });
+    Connect();
+  });
   return SchedulerDriverStatus::RUNNING;
 }
 
