@@ -120,13 +120,19 @@ void ZkMasterDetector::StartSession() {
       ZkClient::Connect(&loop_, servers_, options_.session_timeout,
                         [this, session](ZkClient::Session state) { OnSession(session, state); });
   if (!client.ok()) {
-    LOG(WARNING) << "Master detector: " << client.status() << "; retrying in "
-                 << options_.retry_interval;
+    // E.g. a server name that does not resolve (yet): retry, logging now
+    // and then rather than twice a second.
+    if (connect_failures_++ % 20 == 0)
+      LOG(WARNING) << "Master detector: " << client.status() << "; retrying every "
+                   << options_.retry_interval;
+    SetLeader(std::nullopt,
+              absl::StrCat("no leading master known in ", url_, ": ", client.status().message()));
     loop_.RunAfter(options_.retry_interval, [this, session] {
       if (session == session_) StartSession();
     });
     return;
   }
+  connect_failures_ = 0;
   zk_ = std::move(*client);
 }
 

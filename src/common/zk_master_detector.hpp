@@ -82,6 +82,7 @@ class ZkMasterDetector : public MasterDetector {
 
   // Loop-owned.
   std::unique_ptr<ZkClient> zk_;
+  uint64_t connect_failures_ = 0;  // In a row, for rate-limited logging.
   uint64_t session_ = 0;           // Bumped per ZkClient; stale results are dropped.
   bool connected_once_ = false;    // This session has been connected.
   bool children_watched_ = false;  // A children watch is armed in this session.
