@@ -195,7 +195,6 @@ void ZkMasterDetector::OnChildren(uint64_t session, bool watched,
                                   absl::StatusOr<std::vector<std::string>> children) {
   if (session != session_) return;
   if (!children.ok()) {
-    listing_ = false;
     if (absl::IsNotFound(children.status())) {
       election_missing_ = true;
       SetLeader(std::nullopt, absl::StrCat("no master has joined the election in ", url_, " (",
@@ -204,9 +203,7 @@ void ZkMasterDetector::OnChildren(uint64_t session, bool watched,
       LOG(WARNING) << "Master detector: " << children.status() << "; listing again in "
                    << options_.retry_interval;
     }
-    loop_.RunAfter(options_.retry_interval, [this, session] {
-      if (session == session_) List();
-    });
+    RetryListing(session);
     return;
   }
   if (watched) children_watched_ = true;
@@ -256,10 +253,7 @@ void ZkMasterDetector::ReadMember(uint64_t session,
                if (data_watched_ == path) data_watched_.clear();
                LOG(WARNING) << "Master detector: " << data.status() << "; listing again in "
                             << options_.retry_interval;
-               listing_ = false;
-               loop_.RunAfter(options_.retry_interval, [this, session] {
-                 if (session == session_) List();
-               });
+               RetryListing(session);
                return;
              }
              absl::StatusOr<v1::MasterInfo> info = MasterInfoFromJson(*data);
@@ -272,6 +266,17 @@ void ZkMasterDetector::ReadMember(uint64_t session,
              SetLeader(std::move(*info), "");
              FinishListing(session);
            });
+}
+
+void ZkMasterDetector::RetryListing(uint64_t session) {
+  listing_ = false;
+  if (relist_) {
+    List();  // E.g. reconnected meanwhile: at once.
+    return;
+  }
+  loop_.RunAfter(options_.retry_interval, [this, session] {
+    if (session == session_) List();
+  });
 }
 
 void ZkMasterDetector::FinishListing(uint64_t session) {

@@ -71,6 +71,9 @@ class ZkMasterDetector : public MasterDetector {
   void ReadMember(uint64_t session, std::shared_ptr<std::vector<std::string>> members,
                   size_t index);
   void FinishListing(uint64_t session);
+  // A pass failed: list again at once if asked meanwhile, else after
+  // retry_interval.
+  void RetryListing(uint64_t session);
   // Records the outcome of a listing: a leader, or none with `why`.
   void SetLeader(std::optional<v1::MasterInfo> leader, std::string why);
 
