@@ -27,7 +27,9 @@
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
-DEFINE_string(master, "127.0.0.1:5050", "The master's host:port");
+DEFINE_string(master, "127.0.0.1:5050",
+              "The master: host:port, a list host:port,host:port,... (tried in turn), or "
+              "zk://host:port[,...]/path (the leader elected in ZooKeeper)");
 DEFINE_int32(tasks, 5, "Number of tasks to run");
 DEFINE_string(command, "echo hello from $AGORA_EXECUTOR_ID", "Shell command each task runs");
 DEFINE_double(cpus, 0.1, "CPUs per task");

@@ -30,7 +30,9 @@
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 
-DEFINE_string(master, "127.0.0.1:5050", "The master's host:port");
+DEFINE_string(master, "127.0.0.1:5050",
+              "The master: host:port, a list host:port,host:port,... (tried in turn), or "
+              "zk://host:port[,...]/path (the leader elected in ZooKeeper)");
 DEFINE_int32(instances, 2, "Number of instances to keep running");
 DEFINE_string(command, "while true; do date; sleep 5; done", "Shell command of each instance");
 DEFINE_double(cpus, 0.1, "CPUs per instance");

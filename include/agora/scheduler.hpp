@@ -30,8 +30,10 @@
 // asynchronously and their outcomes arrive as callbacks.
 //
 // Connection: the driver subscribes to the master named by `master`
-// ("host:port"; "zk://..." once ZooKeeper detection exists) and follows the
-// LeaderRedirect detail of a non-leading master's UNAVAILABLE replies. When
+// ("host:port"; a list "h1:p1,h2:p2,..." tried in turn; or
+// "zk://servers/path", the leader elected in ZooKeeper, re-subscribing at
+// once when a new leader is elected) and follows the LeaderRedirect detail
+// of a non-leading master's UNAVAILABLE replies. When
 // the stream breaks or three heartbeats are missed it calls `disconnected`,
 // then re-subscribes with its framework id (exponential backoff with
 // jitter) and calls `reregistered` once the master accepts it.
@@ -247,7 +249,8 @@ class AgoraSchedulerDriver : public SchedulerDriver {
   // `scheduler` must outlive the driver. `framework` must have a name; an
   // empty user becomes the current user, empty roles become {"*"}, an empty
   // hostname the machine's hostname. Set framework.id to fail over to an
-  // existing framework. `master` is "host:port" (or "zk://..." later).
+  // existing framework. `master` is "host:port", "h1:p1,h2:p2,..." or
+  // "zk://h1:p1,h2:p2/path".
   AgoraSchedulerDriver(Scheduler* scheduler, const v1::FrameworkInfo& framework,
                        const std::string& master,
                        const SchedulerDriverOptions& options = SchedulerDriverOptions());

@@ -39,7 +39,8 @@ enum class RecoverMode {
 // Everything an agent needs to start. Plain struct: defaults here, flags in
 // flags.cpp. Validate() names the bad field (by its flag name).
 struct AgentOptions {
-  // The master: "host:port". ("zk://..." is refused until the HA issue.)
+  // The master: "host:port", a list "h1:p1,h2:p2", or "zk://servers/path"
+  // (see common/master_detector.hpp).
   std::string master;
   // Checkpoints (`meta/`) and sandboxes (`sandboxes/`) live here. Required.
   std::string work_dir;
@@ -70,7 +71,8 @@ struct AgentOptions {
   // How long an executor gets between SHUTDOWN and SIGKILL.
   absl::Duration executor_shutdown_grace_period = absl::Seconds(5);
   // Reconnection to the master: exponential backoff between these bounds,
-  // with jitter.
+  // with jitter. A new leader seen by the detector (zk://) or a redirect
+  // resets it, so agents follow a failover at once whatever the maximum.
   absl::Duration registration_backoff_min = absl::Milliseconds(100);
   absl::Duration registration_backoff_max = absl::Seconds(10);
   // Status update retries to the master: the head update of a task is

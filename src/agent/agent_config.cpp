@@ -62,10 +62,10 @@ absl::Status CheckPositiveScalars(absl::string_view text) {
 }  // namespace
 
 absl::Status AgentOptions::Validate() const {
-  if (master.empty()) return FlagError("master", "must be set (host:port)");
-  if (absl::StartsWith(master, "zk://"))
-    return FlagError("master", "zk:// detection is not supported yet; give the master's host:port");
-  if (auto status = ValidateHostPort("--master", master); !status.ok()) return status;
+  if (master.empty())
+    return FlagError("master",
+                     "must be set (host:port, host:port,host:port or zk://host:port/path)");
+  if (auto status = MasterDetector::Validate("--master", master); !status.ok()) return status;
   if (work_dir.empty()) return FlagError("work_dir", "must be set");
   if (work_dir[0] != '/')
     return FlagError("work_dir", absl::StrCat("'", work_dir, "' must be an absolute path"));

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_config.hpp"
 #include "agent/checkpoint.hpp"
+#include "common/grpc_status.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 
@@ -165,6 +166,9 @@ absl::Status AgentImpl::Init() {
   LOG(INFO) << "Agent listening on " << address_ << " with resources " << *resources << "; master "
             << detector_->Describe();
   loop_.Post([this] {
+    // From now on (not before the first Connect): the callback runs on the
+    // detector's thread; the loop drops what it posts once stopped.
+    detector_->SetOnChange([this] { loop_.Post([this] { OnLeaderChanged(); }); });
     Connect();
     heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
   });
@@ -209,6 +213,8 @@ void AgentImpl::Stop() {
     if (reaper_) reaper_->Stop();
     if (loop_running) RunOnLoopAndWait(loop_, [] {});
     loop_.Stop();
+    // Closes a ZooKeeper session at once; nothing on the loop needs it now.
+    detector_.reset();
     if (link) link->ReleaseIfDone();
     // Last: a restarted agent may take the work dir once we are done with it.
     lock_.reset();
@@ -225,7 +231,9 @@ void AgentImpl::Shutdown() {
 
 void AgentImpl::Connect() {
   if (stopping_ || shut_down_by_master_) return;
-  auto leader = detector_->CurrentLeader();
+  absl::StatusOr<std::string> leader = redirect_address_;
+  redirect_address_.clear();
+  if (leader->empty()) leader = detector_->CurrentLeader();
   if (!leader.ok()) {
     ScheduleReconnect(leader.status());
     return;
@@ -422,7 +430,32 @@ void AgentImpl::OnLinkClosed(uint64_t generation, const absl::Status& status) {
                  << "; re-registering";
     last_registration_warning_ = absl::InfinitePast();
   }
+  if (std::optional<std::string> leader = LeaderAddressFrom(status);
+      leader.has_value() && *leader != master_address_) {
+    LOG(INFO) << "Master " << master_address_ << " is not the leader; following to " << *leader;
+    redirect_address_ = *leader;
+    backoff_ = options_.registration_backoff_min;
+  }
   ScheduleReconnect(status);
+}
+
+void AgentImpl::OnLeaderChanged() {
+  DCHECK(loop_.IsInLoopThread());
+  if (stopping_ || shut_down_by_master_) return;
+  absl::StatusOr<std::string> leader = detector_->CurrentLeader();
+  if (!leader.ok()) return;  // The link fails and backs off on its own.
+  if (link_ && *leader == master_address_) return;
+  LOG(INFO) << "Leading master is now " << *leader << "; "
+            << (link_ ? "leaving master " + master_address_ : std::string("connecting"));
+  backoff_ = options_.registration_backoff_min;
+  redirect_address_.clear();
+  if (link_) {
+    link_->Close();  // OnLinkClosed reconnects after the minimum backoff.
+    return;
+  }
+  if (reconnect_timer_ != 0) loop_.Cancel(reconnect_timer_);
+  reconnect_timer_ = 0;
+  Connect();
 }
 
 void AgentImpl::ScheduleReconnect(const absl::Status& why) {
@@ -443,7 +476,11 @@ void AgentImpl::ScheduleReconnect(const absl::Status& why) {
     last_registration_warning_ = now;
     LOG(WARNING) << "Agent " << problem;
   }
-  loop_.RunAfter(delay, [this] { Connect(); });
+  if (reconnect_timer_ != 0) loop_.Cancel(reconnect_timer_);
+  reconnect_timer_ = loop_.RunAfter(delay, [this] {
+    reconnect_timer_ = 0;
+    Connect();
+  });
 }
 
 void AgentImpl::OnHeartbeatTimer() {

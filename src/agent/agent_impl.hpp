@@ -149,6 +149,9 @@ class AgentImpl : public ExecutorHandler {
   // Retries registration after a backoff; `why` (the failure) is logged at
   // WARNING with the master and the next attempt, at most every 10 s.
   void ScheduleReconnect(const absl::Status& why);
+  // The detector saw a new leader: unless the link already goes to it,
+  // reconnect now (backoff reset) instead of waiting out the backoff.
+  void OnLeaderChanged();
   void OnRegistered(const internal::MasterMessage::Registered& registered, bool reregistered);
   void OnHeartbeatTimer();
   internal::AgentMessage BuildRegistration() const;
@@ -257,6 +260,9 @@ class AgentImpl : public ExecutorHandler {
   // Loop-owned.
   std::string agent_id_;
   std::string master_address_;
+  // From a LeaderRedirect: tried once by the next Connect().
+  std::string redirect_address_;
+  TimerId reconnect_timer_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<internal::AgentChannel::Stub> stub_;
   std::shared_ptr<MasterLink> link_;

@@ -7,7 +7,10 @@
 #include "absl/time/time.h"
 #include "common/validation.hpp"
 
-DEFINE_string(master, "", "The master to register with: host:port (zk:// is not supported yet).");
+DEFINE_string(master, "",
+              "The master to register with: host:port; a list host:port,host:port,... "
+              "(tried in turn, redirects followed to the leader); or zk://host:port[,...]/path "
+              "(the leader elected in ZooKeeper under path, followed as it changes).");
 DEFINE_string(work_dir, "",
               "Directory for checkpoints (meta/) and executor sandboxes (sandboxes/). Required.");
 DEFINE_string(resources, "",

@@ -60,7 +60,7 @@ struct Flag {
 }  // namespace
 
 std::string MainHelp() {
-  return R"(Usage: agora [--master HOST:PORT] COMMAND [OPTIONS]
+  return R"(Usage: agora [--master MASTER] COMMAND [OPTIONS]
 
 Talk to an Agora master: run a one-shot job or list what the cluster holds.
 
@@ -72,7 +72,11 @@ Commands:
   offers       List outstanding offers
 
 Global options:
-  --master HOST:PORT  The master's gRPC address (default: $AGORA_MASTER, else 127.0.0.1:5050)
+  --master MASTER     Where the master is (default: $AGORA_MASTER, else 127.0.0.1:5050):
+                        HOST:PORT                   one master's gRPC address
+                        HOST:PORT,HOST:PORT,...     masters tried in turn until one
+                                                    answers (a standby redirects to the leader)
+                        zk://HOST:PORT[,...]/PATH   the leader elected in ZooKeeper under PATH
   --json              Print list results as JSON (protobuf JSON mapping)
   --help              Show help (also: agora COMMAND --help)
 
@@ -99,10 +103,11 @@ Options:
   --instances K       Number of tasks, 1-100000 (default: 1)
   --role ROLE         Role to run under (default: *)
   --timeout SECONDS   Give up (and tear down) after this long; 0 = never (default: 0)
-  --master HOST:PORT  The master (default: $AGORA_MASTER, else 127.0.0.1:5050)
+  --master MASTER     HOST:PORT, HOST:PORT,HOST:PORT,... or zk://HOST:PORT[,...]/PATH
+                      (default: $AGORA_MASTER, else 127.0.0.1:5050; see agora --help)
 )";
     case Command::kTasks:
-      return R"(Usage: agora tasks [--active] [--json] [--master HOST:PORT]
+      return R"(Usage: agora tasks [--active] [--json] [--master MASTER]
 
 Lists tasks with their state, framework, agent and resources.
 
@@ -111,17 +116,17 @@ Options:
   --json              Print the GetTasks response as JSON
 )";
     case Command::kAgents:
-      return R"(Usage: agora agents [--json] [--master HOST:PORT]
+      return R"(Usage: agora agents [--json] [--master MASTER]
 
 Lists agents with their status, allocated/total resources and task counts.
 )";
     case Command::kFrameworks:
-      return R"(Usage: agora frameworks [--json] [--master HOST:PORT]
+      return R"(Usage: agora frameworks [--json] [--master MASTER]
 
 Lists frameworks with their roles, connection state and allocation.
 )";
     case Command::kOffers:
-      return R"(Usage: agora offers [--json] [--master HOST:PORT]
+      return R"(Usage: agora offers [--json] [--master MASTER]
 
 Lists outstanding offers: which agent's resources are offered to whom.
 )";
@@ -245,12 +250,7 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
   }
   const char* source = master_from_flag ? "--master" : "AGORA_MASTER";
   if (!master_from_flag && options.master == kDefaultMaster) source = "--master";
-  if (absl::StartsWith(options.master, "zk://")) {
-    return Error(absl::StrCat(source, ": ZooKeeper master detection (", options.master,
-                              ") is not supported yet; give host:port"),
-                 command);
-  }
-  if (absl::Status s = ValidateHostPort(source, options.master); !s.ok()) {
+  if (absl::Status s = MasterDetector::Validate(source, options.master); !s.ok()) {
     return Error(std::string(s.message()), command);
   }
   ParseResult result;

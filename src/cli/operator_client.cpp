@@ -4,8 +4,10 @@
 
 #include <chrono>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agora/v1/master.grpc.pb.h"
+#include "cli/master_candidates.hpp"
 #include "common/grpc_status.hpp"
 
 namespace agora::cli {
@@ -21,28 +23,70 @@ struct OperatorClient::Stub {
   std::unique_ptr<v1::MasterOperator::Stub> stub;
 };
 
+namespace {
+
+// Nothing answered there: worth trying another master.
+bool Unreachable(const absl::Status& status) {
+  return (status.code() == absl::StatusCode::kUnavailable && !LeaderAddressFrom(status)) ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+}  // namespace
+
 OperatorClient::OperatorClient(std::string master, double timeout_seconds)
-    : master_(std::move(master)),
-      timeout_seconds_(timeout_seconds),
-      stub_(std::make_unique<Stub>(master_)) {}
+    : spec_(master), master_(std::move(master)), timeout_seconds_(timeout_seconds) {}
 
 OperatorClient::~OperatorClient() = default;
+
+OperatorClient::Stub& OperatorClient::StubFor(const std::string& address) {
+  std::unique_ptr<Stub>& stub = stubs_[address];
+  if (stub == nullptr) stub = std::make_unique<Stub>(address);
+  return *stub;
+}
 
 template <typename Request, typename Response, typename Method>
 absl::StatusOr<Response> OperatorClient::Call(const char* name, Method method,
                                               const Request& request) {
+  (void)name;
+  if (candidates_.empty()) {
+    auto candidates = MasterCandidates(spec_, absl::Seconds(timeout_seconds_));
+    if (!candidates.ok()) return candidates.status();
+    candidates_ = std::move(*candidates);
+  }
+  absl::Status status;
+  std::string failures;
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    size_t index = (next_candidate_ + i) % candidates_.size();
+    absl::StatusOr<Response> response =
+        CallOne<Request, Response>(candidates_[index], method, request);
+    if (response.ok() || !Unreachable(response.status())) {
+      next_candidate_ = index;
+      return response;
+    }
+    status = response.status();
+    absl::StrAppend(&failures, failures.empty() ? "" : "; ", candidates_[index], ": ",
+                    status.message());
+  }
+  if (candidates_.size() == 1) return status;
+  master_ = spec_;
+  return absl::UnavailableError(absl::StrCat("no master answered (", failures, ")"));
+}
+
+template <typename Request, typename Response, typename Method>
+absl::StatusOr<Response> OperatorClient::CallOne(std::string address, Method method,
+                                                 const Request& request) {
   absl::Status status;
   for (int attempt = 0; attempt < 2; ++attempt) {
+    master_ = address;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds_ * 1000)));
     Response response;
-    status = FromGrpcStatus((stub_->stub.get()->*method)(&context, request, &response));
+    status = FromGrpcStatus((StubFor(address).stub.get()->*method)(&context, request, &response));
     if (status.ok()) return response;
     std::optional<std::string> leader = LeaderAddressFrom(status);
-    if (!leader.has_value() || *leader == master_) break;
-    master_ = *leader;
-    stub_ = std::make_unique<Stub>(master_);
+    if (!leader.has_value() || *leader == address) break;
+    address = *leader;
   }
   return status;
 }
@@ -75,15 +119,19 @@ absl::StatusOr<v1::GetHealthResponse> OperatorClient::GetHealth() {
 
 std::string DescribeCallError(const std::string& master, const char* call,
                               const absl::Status& status) {
+  std::string where = absl::StrContains(master, ",") || absl::StartsWith(master, "zk://")
+                          ? absl::StrCat("any master in ", master)
+                          : absl::StrCat("the master at ", master);
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
       if (LeaderAddressFrom(status).has_value() ||
           status.message().find("leader") != absl::string_view::npos) {
         return absl::StrCat("the master at ", master, " is not the leader: ", status.message());
       }
-      return absl::StrCat("cannot reach the master at ", master, ": ", status.message());
+      if (absl::StartsWith(master, "zk://")) return std::string(status.message());
+      return absl::StrCat("cannot reach ", where, ": ", status.message());
     case absl::StatusCode::kDeadlineExceeded:
-      return absl::StrCat("cannot reach the master at ", master, ": no answer in time");
+      return absl::StrCat("cannot reach ", where, ": no answer in time");
     case absl::StatusCode::kUnimplemented:
       return absl::StrCat("the master at ", master, " does not support ", call);
     default:

@@ -1,11 +1,15 @@
 // OperatorClient: the CLI's blocking calls to the master's MasterOperator
-// service. Follows one LeaderRedirect; turns failures into one-line errors.
-// Used from the CLI's main thread only.
+// service. Finds the master from a --master spec (host:port, a list tried in
+// turn until one answers, or the leader elected in ZooKeeper; see
+// master_candidates.hpp), follows one LeaderRedirect per master, and turns
+// failures into one-line errors. Used from the CLI's main thread only.
 #ifndef AGORA_CLI_OPERATOR_CLIENT_HPP_
 #define AGORA_CLI_OPERATOR_CLIENT_HPP_
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "agora/v1/master.pb.h"
@@ -14,7 +18,8 @@ namespace agora::cli {
 
 class OperatorClient {
  public:
-  // `master` is "host:port"; every call has `timeout_seconds`.
+  // `master` is a --master spec; every call (and the wait for ZooKeeper's
+  // answer) has `timeout_seconds`.
   explicit OperatorClient(std::string master, double timeout_seconds = 5);
   ~OperatorClient();
 
@@ -24,21 +29,29 @@ class OperatorClient {
   absl::StatusOr<v1::GetOffersResponse> GetOffers(const v1::GetOffersRequest& request);
   absl::StatusOr<v1::GetHealthResponse> GetHealth();
 
-  // The master actually answering (after a redirect), for messages.
+  // The master that answered last (after a redirect), or the spec while
+  // none has; for messages.
   const std::string& master() const { return master_; }
 
  private:
   struct Stub;
   template <typename Request, typename Response, typename Method>
   absl::StatusOr<Response> Call(const char* name, Method method, const Request& request);
+  // One master, following at most one redirect.
+  template <typename Request, typename Response, typename Method>
+  absl::StatusOr<Response> CallOne(std::string address, Method method, const Request& request);
+  Stub& StubFor(const std::string& address);
 
+  const std::string spec_;
   std::string master_;
   double timeout_seconds_;
-  std::unique_ptr<Stub> stub_;
+  std::vector<std::string> candidates_;  // Found on the first call.
+  size_t next_candidate_ = 0;            // The one that answered last.
+  std::map<std::string, std::unique_ptr<Stub>> stubs_;
 };
 
-// "cannot reach the master at X: ..." for unreachable masters, otherwise
-// "<call>: <message>".
+// "cannot reach the master at X: ..." for unreachable masters ("... any
+// master in X" for a list or zk:// spec), otherwise "<call>: <message>".
 std::string DescribeCallError(const std::string& master, const char* call,
                               const absl::Status& status);
 

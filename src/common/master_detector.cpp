@@ -1,12 +1,21 @@
 #include "common/master_detector.hpp"
 
+#include <atomic>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/validation.hpp"
+#include "common/zk_client.hpp"
+#include "common/zk_master_detector.hpp"
 
 namespace agora {
 namespace {
+
+constexpr absl::string_view kField = "master";
 
 class FixedMasterDetector : public MasterDetector {
  public:
@@ -17,6 +26,49 @@ class FixedMasterDetector : public MasterDetector {
  private:
   const std::string address_;
 };
+
+// Names the masters in turn: the first call gives the first entry, each
+// later call the next (wrapping), so every retry of a client tries another.
+class ListMasterDetector : public MasterDetector {
+ public:
+  explicit ListMasterDetector(std::vector<std::string> addresses)
+      : addresses_(std::move(addresses)) {}
+  absl::StatusOr<std::string> CurrentLeader() override {
+    return addresses_[next_.fetch_add(1) % addresses_.size()];
+  }
+  std::string Describe() const override {
+    return absl::StrCat("masters ", absl::StrJoin(addresses_, ","));
+  }
+
+ private:
+  const std::vector<std::string> addresses_;
+  std::atomic<uint64_t> next_{0};
+};
+
+// The entries of a comma-separated list, each a valid host:port.
+absl::StatusOr<std::vector<std::string>> ParseList(absl::string_view field,
+                                                   absl::string_view spec) {
+  if (spec.empty()) {
+    return InvalidField(field,
+                        "must not be empty; expected host:port, host:port,host:port or "
+                        "zk://host:port/path");
+  }
+  std::vector<std::string> entries = absl::StrSplit(spec, ',');
+  if (entries.size() == 1) {
+    if (absl::Status status = ValidateHostPort(field, spec); !status.ok()) return status;
+    return entries;
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::string entry_field = absl::StrCat(field, "[", i, "]");
+    if (entries[i].empty()) {
+      return InvalidField(entry_field,
+                          absl::StrCat("empty entry in the list '", spec, "'; expected host:port"));
+    }
+    if (absl::Status status = ValidateHostPort(entry_field, entries[i]); !status.ok())
+      return status;
+  }
+  return entries;
+}
 
 }  // namespace
 
@@ -33,13 +85,28 @@ absl::Status ValidateHostPort(absl::string_view field, absl::string_view address
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<MasterDetector>> MasterDetector::Create(absl::string_view spec) {
+absl::Status MasterDetector::Validate(absl::string_view field, absl::string_view spec) {
   if (absl::StartsWith(spec, "zk://")) {
-    return absl::UnimplementedError(
-        absl::StrCat("master '", spec, "': ZooKeeper detection is not available in this build"));
+    auto parsed = ParseZkUrl(std::string(field), std::string(spec));
+    if (!parsed.ok())
+      return InvalidField(field, parsed.status().message().substr(field.size() + 2));
+    return absl::OkStatus();
   }
-  if (absl::Status status = ValidateHostPort("master", spec); !status.ok()) return status;
-  return std::unique_ptr<MasterDetector>(new FixedMasterDetector(std::string(spec)));
+  return ParseList(field, spec).status();
+}
+
+absl::StatusOr<std::unique_ptr<MasterDetector>> MasterDetector::Create(absl::string_view spec) {
+  if (absl::Status status = Validate(kField, spec); !status.ok()) return status;
+  if (absl::StartsWith(spec, "zk://")) {
+    auto detector = ZkMasterDetector::Create(std::string(spec), ZkMasterDetector::Options());
+    if (!detector.ok()) return detector.status();
+    return std::unique_ptr<MasterDetector>(std::move(*detector));
+  }
+  absl::StatusOr<std::vector<std::string>> entries = ParseList(kField, spec);
+  if (entries->size() == 1) {
+    return std::unique_ptr<MasterDetector>(new FixedMasterDetector(std::move(entries->front())));
+  }
+  return std::unique_ptr<MasterDetector>(new ListMasterDetector(std::move(*entries)));
 }
 
 }  // namespace agora

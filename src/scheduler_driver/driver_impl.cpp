@@ -141,7 +141,15 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Start() {
   LOG(INFO) << "Scheduler driver starting: framework=" << framework_.name() << " "
             << detector_->Describe();
   if (owned_loop_) owned_loop_->Start();
-  loop_->Post([this] { Connect(); });
+  loop_->Post([this] {
+    // From the first Connect on. The callback runs on the detector's
+    // thread; the poster drops what it posts once the driver ends.
+    std::weak_ptr<LoopPoster> poster = poster_;
+    detector_->SetOnChange([this, poster] {
+      if (auto p = poster.lock()) p->Post([this] { OnLeaderChanged(); });
+    });
+    Connect();
+  });
   return SchedulerDriverStatus::RUNNING;
 }
 
@@ -451,6 +459,33 @@ void AgoraSchedulerDriver::Impl::SetDisconnected() {
 void AgoraSchedulerDriver::Impl::FollowRedirect(const std::string& leader) {
   LOG(INFO) << "Master " << channel_address_ << " is not the leader; following to " << leader;
   redirect_address_ = leader;
+}
+
+void AgoraSchedulerDriver::Impl::OnLeaderChanged() {
+  DCHECK(loop_->IsInLoopThread());
+  if (status_.load() != SchedulerDriverStatus::RUNNING || finished_) return;
+  absl::StatusOr<std::string> leader = detector_->CurrentLeader();
+  if (!leader.ok()) return;  // The stream fails and backs off on its own.
+  redirect_address_.clear();
+  if (call_ != nullptr && channel_address_ == *leader) return;  // Already there.
+  LOG(INFO) << "Leading master is now " << *leader << "; "
+            << (call_ != nullptr ? "leaving master " + channel_address_
+                                 : std::string("subscribing now"));
+  attempt_ = 0;
+  redirects_in_a_row_ = 0;
+  if (call_ != nullptr) {
+    ++generation_;
+    call_->Cancel();
+    call_.reset();
+    loop_->Cancel(liveness_timer_);
+    liveness_timer_ = 0;
+    subscribed_on_stream_ = false;
+    SetDisconnected();
+    if (status_.load() != SchedulerDriverStatus::RUNNING) return;  // The callback stopped us.
+  }
+  loop_->Cancel(reconnect_timer_);
+  reconnect_timer_ = 0;
+  Connect();
 }
 
 void AgoraSchedulerDriver::Impl::OnStreamDone(uint64_t generation, absl::Status status) {

@@ -103,6 +103,9 @@ class AgoraSchedulerDriver::Impl {
   void OnLivenessCheck(uint64_t generation);
   void SetDisconnected();
   void FollowRedirect(const std::string& leader);
+  // The detector saw a new leader: unless already subscribed (or
+  // subscribing) there, re-subscribe now instead of after the backoff.
+  void OnLeaderChanged();
 
   // Sends a command with the current header; `on_result` runs on the loop.
   template <typename Request>

@@ -27,8 +27,11 @@ TEST(AgentOptionsTest, RejectsBadValuesNamingTheFlag) {
   options.master = "";
   expect_field(options, "--master");
   options = ValidOptions();
-  options.master = "zk://localhost:2181/agora";
+  options.master = "zk://localhost:2181";  // No path.
   expect_field(options, "--master");
+  options = ValidOptions();
+  options.master = "m1:5050,,m3:5050";
+  expect_field(options, "--master[1]");
   options = ValidOptions();
   options.master = "nohostport";
   expect_field(options, "--master");

@@ -102,7 +102,8 @@ TEST(CliArgsTest, BadArgumentsNameTheProblemAndExitTwo) {
   ExpectError({"tasks", "--master", "nohost"}, "--master: 'nohost'");
   ExpectError({"tasks", "--master", "h:99999"}, "--master: 'h:99999'");
   ExpectError({"tasks"}, "AGORA_MASTER: 'bad'", {{"AGORA_MASTER", "bad"}});
-  ExpectError({"tasks", "--master", "zk://h:2181/agora"}, "ZooKeeper");
+  ExpectError({"tasks", "--master", "zk://h:2181"}, "--master: 'zk://h:2181' has no path");
+  ExpectError({"tasks", "--master", "h:1,h"}, "--master[1]: 'h'");
 }
 
 TEST(CliArgsTest, ErrorsPointAtTheRightHelp) {
