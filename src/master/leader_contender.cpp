@@ -88,9 +88,9 @@ void LeaderContender::NewSession() {
   members_.clear();
   leader_member_.clear();
   ++sessions_started_;
-  auto zk =
-      ZkClient::Connect(loop_, options_.servers, options_.session_timeout,
-                        [this, session](ZkClient::Session state) { OnSession(session, state); },
+  auto zk = ZkClient::Connect(
+      loop_, options_.servers, options_.session_timeout,
+      [this, session](ZkClient::Session state) { OnSession(session, state); },
       options_.credentials);
   if (!zk.ok()) {
     LOG(ERROR) << "Cannot start a ZooKeeper session with " << options_.servers << ": "

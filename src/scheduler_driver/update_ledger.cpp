@@ -28,7 +28,8 @@ UpdateLedger::Decision UpdateLedger::OnUpdate(const std::string& uuid,
     decision.deliver = true;
     return decision;
   }
-  decision.acknowledge = it->second.acked && it->second.ack_stream != stream_id;
+  const Entry& entry = it->second;
+  decision.acknowledge = entry.scheduler_acked && !(entry.acked && entry.ack_stream == stream_id);
   return decision;
 }
 
@@ -36,6 +37,7 @@ bool UpdateLedger::OnAcknowledge(const std::string& uuid, const std::string& str
   if (uuid.empty()) return false;
   Entry& entry = Remember(uuid);
   if (entry.acked && entry.ack_stream == stream_id) return false;
+  entry.scheduler_acked = true;
   entry.acked = true;
   entry.ack_stream = stream_id;
   return true;

@@ -30,9 +30,10 @@ class UpdateLedger {
 
   // An update with `uuid` arrived on `stream_id`. A first sighting is
   // delivered (the acknowledgement follows the callback as usual). A repeat
-  // is not delivered; it is acknowledged again only if the scheduler acked
-  // it on an earlier stream (that ack may have died with the old master),
-  // never twice on one stream.
+  // is not delivered; it is acknowledged again if the scheduler acked it and
+  // that ack went to an earlier stream (it may have died with the old
+  // master) or failed in transit, never twice on one stream, and never on
+  // the scheduler's behalf before it acked.
   Decision OnUpdate(const std::string& uuid, const std::string& stream_id);
 
   // An ACKNOWLEDGE for `uuid` was sent on `stream_id`. False if it was
@@ -47,7 +48,9 @@ class UpdateLedger {
 
  private:
   struct Entry {
-    bool acked = false;
+    // The scheduler acknowledged it (whether or not that ack arrived).
+    bool scheduler_acked = false;
+    bool acked = false;      // An ack is sent (not known lost) on ack_stream.
     std::string ack_stream;  // Stream of the latest ack sent.
   };
   Entry& Remember(const std::string& uuid);

@@ -58,6 +58,26 @@ TEST(UpdateLedgerTest, FailedAcknowledgementCanBeSentAgainOnTheSameStream) {
   EXPECT_FALSE(ledger.OnAcknowledge("u1", "s1"));
 }
 
+// The ack died with the master (failed in transit on the old stream); the
+// agent re-sends the update through the new leader: acknowledge it there.
+TEST(UpdateLedgerTest, AnAckThatFailedOnTheOldStreamIsSentAgainOnTheNewOne) {
+  UpdateLedger ledger;
+  ledger.OnUpdate("u1", "s1");
+  ASSERT_TRUE(ledger.OnAcknowledge("u1", "s1"));
+  ledger.ForgetAcknowledge("u1", "s1");
+  auto after_failover = ledger.OnUpdate("u1", "s2");
+  EXPECT_FALSE(after_failover.deliver);
+  EXPECT_TRUE(after_failover.acknowledge);
+}
+
+TEST(UpdateLedgerTest, AnAckThatFailedIsSentAgainWhenTheUpdateReturnsOnTheSameStream) {
+  UpdateLedger ledger;
+  ledger.OnUpdate("u1", "s1");
+  ASSERT_TRUE(ledger.OnAcknowledge("u1", "s1"));
+  ledger.ForgetAcknowledge("u1", "s1");
+  EXPECT_TRUE(ledger.OnUpdate("u1", "s1").acknowledge);
+}
+
 TEST(UpdateLedgerTest, UpdatesWithoutUuidAreAlwaysDelivered) {
   UpdateLedger ledger;
   EXPECT_TRUE(ledger.OnUpdate("", "s1").deliver);
