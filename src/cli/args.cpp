@@ -19,7 +19,7 @@ struct CommandName {
 constexpr CommandName kCommands[] = {
     {"run", Command::kRun},       {"tasks", Command::kTasks},
     {"agents", Command::kAgents}, {"frameworks", Command::kFrameworks},
-    {"offers", Command::kOffers},
+    {"offers", Command::kOffers}, {"cluster", Command::kCluster},
 };
 
 const char* NameOf(Command command) {
@@ -65,6 +65,7 @@ std::string MainHelp() {
 Talk to an Agora master: run a one-shot job or list what the cluster holds.
 
 Commands:
+  cluster      Show the leading master, every master, and cluster totals
   run          Run a shell command as K tasks and wait for them to finish
   tasks        List tasks (active and completed)
   agents       List agents and their resources
@@ -124,6 +125,13 @@ Lists agents with their status, allocated/total resources and task counts.
       return R"(Usage: agora frameworks [--json] [--master MASTER]
 
 Lists frameworks with their roles, connection state and allocation.
+)";
+    case Command::kCluster:
+      return R"(Usage: agora cluster [--json] [--master MASTER]
+
+Shows the leading master and every master contending with it (replicated
+masters: the leader and its standbys, from the election in ZooKeeper), the
+numbers of agents, frameworks and tasks, and allocated/total resources.
 )";
     case Command::kOffers:
       return R"(Usage: agora offers [--json] [--master MASTER]

@@ -12,7 +12,7 @@ namespace agora::cli {
 
 inline constexpr char kDefaultMaster[] = "127.0.0.1:5050";
 
-enum class Command { kRun, kTasks, kAgents, kFrameworks, kOffers };
+enum class Command { kRun, kTasks, kAgents, kFrameworks, kOffers, kCluster };
 
 // Options of `agora run`.
 struct RunOptions {

@@ -8,7 +8,7 @@
 
 namespace agora::cli {
 
-// `agora tasks|agents|frameworks|offers`.
+// `agora tasks|agents|frameworks|offers|cluster`.
 int RunListCommand(const CliOptions& options);
 
 // `agora run`. SIGINT/SIGTERM must already be blocked in every thread (main

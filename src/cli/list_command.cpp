@@ -1,7 +1,8 @@
-// `agora tasks|agents|frameworks|offers`: one MasterOperator call, printed
-// as a table or as JSON.
+// `agora tasks|agents|frameworks|offers|cluster`: one MasterOperator call,
+// printed as a table or as JSON.
 #include <iostream>
 
+#include "cli/cluster_view.hpp"
 #include "cli/commands.hpp"
 #include "cli/operator_client.hpp"
 #include "cli/table.hpp"
@@ -61,6 +62,16 @@ int RunListCommand(const CliOptions& options) {
     case Command::kOffers:
       return Print(options, client, "GetOffers", client.GetOffers(v1::GetOffersRequest()),
                    &OffersTable);
+    case Command::kCluster: {
+      absl::StatusOr<v1::MasterState> state = client.GetState();
+      if (!state.ok()) {
+        std::cerr << "agora: " << DescribeCallError(client.master(), "GetState", state.status())
+                  << std::endl;
+        return 1;
+      }
+      std::cout << (options.json ? ClusterJson(*state) : ClusterText(*state, absl::Now()));
+      return 0;
+    }
     case Command::kRun:
       break;
   }

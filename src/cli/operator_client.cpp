@@ -117,6 +117,11 @@ absl::StatusOr<v1::GetHealthResponse> OperatorClient::GetHealth() {
       "GetHealth", &v1::MasterOperator::Stub::GetHealth, v1::GetHealthRequest());
 }
 
+absl::StatusOr<v1::MasterState> OperatorClient::GetState() {
+  return Call<v1::GetStateRequest, v1::MasterState>(
+      "GetState", &v1::MasterOperator::Stub::GetState, v1::GetStateRequest());
+}
+
 std::string DescribeCallError(const std::string& master, const char* call,
                               const absl::Status& status) {
   std::string where = absl::StrContains(master, ",") || absl::StartsWith(master, "zk://")

@@ -28,6 +28,7 @@ class OperatorClient {
   absl::StatusOr<v1::GetFrameworksResponse> GetFrameworks(const v1::GetFrameworksRequest& request);
   absl::StatusOr<v1::GetOffersResponse> GetOffers(const v1::GetOffersRequest& request);
   absl::StatusOr<v1::GetHealthResponse> GetHealth();
+  absl::StatusOr<v1::MasterState> GetState();
 
   // The master that answered last (after a redirect), or the spec while
   // none has; for messages.
