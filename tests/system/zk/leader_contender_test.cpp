@@ -21,7 +21,8 @@ class Candidate {
   Candidate(const std::string& servers, const std::string& name) : loop_("contender-" + name) {
     loop_.Start();
     self_.set_id(name);
-    self_.set_address("127.0.0.1:" + name);
+    // A valid address (the election data is checked by whoever reads it).
+    self_.set_address("127.0.0.1:" + std::to_string(5050 + name[0] - 'a'));
     RunOnLoop([&] {
       contender_ = std::make_unique<LeaderContender>(
           &loop_, LeaderContender::Options{servers, "/agora", absl::Seconds(10), ""},
