@@ -47,7 +47,8 @@ std::string Since(double seconds, absl::Time now) {
   if (seconds <= 0) return "-";
   absl::Duration ago = absl::Seconds(
       static_cast<int64_t>(absl::ToDoubleSeconds(now - absl::FromUnixSeconds(0)) - seconds));
-  return absl::StrCat(absl::FormatDuration(std::max(ago, absl::ZeroDuration())), " ago");
+  if (ago < absl::Seconds(1)) return "just now";
+  return absl::StrCat(absl::FormatDuration(ago), " ago");
 }
 
 std::string OrDash(const std::string& value) { return value.empty() ? "-" : value; }
