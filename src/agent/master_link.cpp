@@ -12,6 +12,10 @@ std::shared_ptr<MasterLink> MasterLink::Start(EventLoop* loop, internal::AgentCh
       new MasterLink(loop, std::move(on_message), std::move(on_closed), capacity));
   link->self_ = link;
   stub->async()->Connect(&link->context_, link.get());
+  // gRPC may not finish the stream (OnDone) before the loop has seen its
+  // end and stopped writing: a StartWrite racing OnDone would touch a
+  // finished call. The loop removes this hold in EndOnLoop().
+  link->AddHold();
   link->StartRead(&link->incoming_);
   link->StartCall();
   return link;
@@ -25,7 +29,7 @@ MasterLink::MasterLink(EventLoop* loop, MessageFn on_message, ClosedFn on_closed
 
 bool MasterLink::Send(internal::AgentMessage message) {
   DCHECK(loop_->IsInLoopThread());
-  if (closed_ || done_) return false;
+  if (closed_) return false;
   if (!in_flight_) {
     in_flight_ = std::move(message);
     StartWrite(&*in_flight_);
@@ -50,7 +54,11 @@ void MasterLink::ReleaseIfDone() {
 }
 
 void MasterLink::OnReadDone(bool ok) {
-  if (!ok) return;  // The stream ended; OnDone reports why.
+  if (!ok) {
+    // The stream ended (OnDone reports why, once the loop let it go).
+    loop_->Post([this] { EndOnLoop(); });
+    return;
+  }
   internal::MasterMessage message = std::move(incoming_);
   incoming_.Clear();
   loop_->Post([this, message = std::move(message)] {
@@ -63,9 +71,16 @@ void MasterLink::OnWriteDone(bool ok) {
   loop_->Post([this, ok] { HandleWriteDone(ok); });
 }
 
+void MasterLink::EndOnLoop() {
+  if (closed_) return;
+  closed_ = true;  // No write starts after this.
+  queue_.Clear();
+  RemoveHold();
+}
+
 void MasterLink::HandleWriteDone(bool ok) {
   in_flight_.reset();
-  if (!ok || closed_ || done_) {
+  if (!ok || closed_) {
     queue_.Clear();
     return;
   }

@@ -55,6 +55,8 @@ class MasterLink : public grpc::ClientBidiReactor<internal::AgentMessage, intern
   void OnWriteDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
 
+  // The stream's end reached the loop: no more writes, let gRPC finish.
+  void EndOnLoop();
   void HandleWriteDone(bool ok);
   void StartNextWrite();
 

@@ -70,17 +70,17 @@ std::string ClusterText(const v1::MasterState& state, absl::Time now) {
   const Figures f = Count(state);
   std::vector<std::string> resources;
   for (const auto& [name, amounts] : f.resources) {
-    resources.push_back(absl::StrCat(name, " ", FormatScalar(amounts.second), "/",
-                                     FormatScalar(amounts.first)));
+    resources.push_back(
+        absl::StrCat(name, " ", FormatScalar(amounts.second), "/", FormatScalar(amounts.first)));
   }
-  return absl::StrCat(
-      "Leader: ", OrDash(state.master().address()), " (leading since ",
-      Since(state.master().elected_time(), now), ")\n\n", FormatTable(masters), "\n",
-      "Agents:      ", f.agents, " (", f.agents_active, " active and connected)\n",
-      "Frameworks:  ", f.frameworks, " (", f.frameworks_connected, " connected)\n",
-      "Tasks:       ", state.tasks_size(), " active, ", state.completed_tasks_size(),
-      " completed\n", "Allocated:   ", resources.empty() ? "-" : absl::StrJoin(resources, "  "),
-      "\n");
+  return absl::StrCat("Leader: ", OrDash(state.master().address()), " (leading since ",
+                      Since(state.master().elected_time(), now), ")\n\n", FormatTable(masters),
+                      "\n", "Agents:      ", f.agents, " (", f.agents_active,
+                      " active and connected)\n", "Frameworks:  ", f.frameworks, " (",
+                      f.frameworks_connected, " connected)\n", "Tasks:       ", state.tasks_size(),
+                      " active, ", state.completed_tasks_size(), " completed\n",
+                      "Allocated:   ", resources.empty() ? "-" : absl::StrJoin(resources, "  "),
+                      "\n");
 }
 
 std::string ClusterJson(const v1::MasterState& state) {
@@ -96,7 +96,8 @@ std::string ClusterJson(const v1::MasterState& state) {
   }
   return absl::StrCat("{\"leader\": ", MasterInfoToJson(state.master()), ",\n \"masters\": [",
                       absl::StrJoin(masters, ", "), "],\n \"agents\": ", f.agents,
-                      ", \"frameworks\": ", f.frameworks, ", \"active_tasks\": ", state.tasks_size(),
+                      ", \"frameworks\": ", f.frameworks,
+                      ", \"active_tasks\": ", state.tasks_size(),
                       ", \"completed_tasks\": ", state.completed_tasks_size(),
                       ",\n \"resources\": {", absl::StrJoin(resources, ", "), "}}\n");
 }

@@ -118,8 +118,8 @@ absl::StatusOr<v1::GetHealthResponse> OperatorClient::GetHealth() {
 }
 
 absl::StatusOr<v1::MasterState> OperatorClient::GetState() {
-  return Call<v1::GetStateRequest, v1::MasterState>(
-      "GetState", &v1::MasterOperator::Stub::GetState, v1::GetStateRequest());
+  return Call<v1::GetStateRequest, v1::MasterState>("GetState", &v1::MasterOperator::Stub::GetState,
+                                                    v1::GetStateRequest());
 }
 
 std::string DescribeCallError(const std::string& master, const char* call,
