@@ -170,4 +170,10 @@ int ZooKeeperEnsemble::ClientConnections(int i) const {
   return std::max(0, lines - 1);  // Without the `cons` connection itself.
 }
 
+void ZooKeeperTest::SetUp() {
+  auto server = ZooKeeperServer::Start(dir_.path() + "/zk");
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = std::move(*server);
+}
+
 }  // namespace agora::testing

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "tests/support/subprocess.hpp"
 
 namespace agora::testing {
@@ -77,6 +78,15 @@ class ZooKeeperEnsemble {
 // The first line of the server's answer to a four-letter word ("srvr",
 // "ruok"), or "" if nothing answers.
 std::string FourLetterWord(int port, const std::string& word);
+
+// Fixture of tests that need one standalone ZooKeeper server: `server_`
+// runs in `dir_` for the test's life.
+class ZooKeeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  TempDir dir_;
+  std::unique_ptr<ZooKeeperServer> server_;
+};
 
 }  // namespace agora::testing
 

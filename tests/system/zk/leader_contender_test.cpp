@@ -88,23 +88,14 @@ class Candidate {
   std::unique_ptr<LeaderContender> contender_;
 };
 
-class LeaderContenderTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto zk = testing::ZooKeeperServer::Start(dir_.path() + "/zk");
-    ASSERT_TRUE(zk.ok()) << zk.status();
-    zk_ = std::move(*zk);
-  }
-  testing::TempDir dir_;
-  std::unique_ptr<testing::ZooKeeperServer> zk_;
-};
+using LeaderContenderTest = testing::ZooKeeperTest;
 
 TEST_F(LeaderContenderTest, TheFirstLeadsAndTheOthersKnowIt) {
-  Candidate a(zk_->address(), "a");
+  Candidate a(server_->address(), "a");
   a.Start();
   ASSERT_TRUE(a.WaitElected());
-  Candidate b(zk_->address(), "b");
-  Candidate c(zk_->address(), "c");
+  Candidate b(server_->address(), "b");
+  Candidate c(server_->address(), "c");
   b.Start();
   c.Start();
   EXPECT_TRUE(
@@ -118,10 +109,10 @@ TEST_F(LeaderContenderTest, TheFirstLeadsAndTheOthersKnowIt) {
 }
 
 TEST_F(LeaderContenderTest, ALeaderThatStopsHandsOverWithoutWaitingForItsSession) {
-  Candidate a(zk_->address(), "a");
+  Candidate a(server_->address(), "a");
   a.Start();
   ASSERT_TRUE(a.WaitElected());
-  Candidate b(zk_->address(), "b");
+  Candidate b(server_->address(), "b");
   b.Start();
   ASSERT_TRUE(WaitFor([&] { return b.LeaderId() == "a"; }, absl::Seconds(20)));
   const absl::Time stopped = absl::Now();
@@ -135,10 +126,10 @@ TEST_F(LeaderContenderTest, ALeaderThatStopsHandsOverWithoutWaitingForItsSession
 }
 
 TEST_F(LeaderContenderTest, ALeaderWhoseZnodeVanishesStepsDownAndContendsAgain) {
-  Candidate a(zk_->address(), "a");
+  Candidate a(server_->address(), "a");
   a.Start();
   ASSERT_TRUE(a.WaitElected());
-  Candidate b(zk_->address(), "b");
+  Candidate b(server_->address(), "b");
   b.Start();
   ASSERT_TRUE(WaitFor([&] { return b.LeaderId() == "a"; }, absl::Seconds(20)));
 
@@ -149,12 +140,14 @@ TEST_F(LeaderContenderTest, ALeaderWhoseZnodeVanishesStepsDownAndContendsAgain) 
   std::atomic<int> deleted{0};
   std::unique_ptr<ZkClient> admin;
   loop.Post([&] {
-    admin =
-        ZkClient::Connect(&loop, zk_->address(), absl::Seconds(10), [&](ZkClient::Session state) {
-          if (state != ZkClient::Session::kConnected) return;
-          admin->Delete(a.member_path_,
-                        [&](absl::Status status) { deleted = status.ok() ? 1 : -1; });
-        }).value();
+    admin = ZkClient::Connect(&loop, server_->address(), absl::Seconds(10),
+                              [&](ZkClient::Session state) {
+                                if (state != ZkClient::Session::kConnected) return;
+                                admin->Delete(a.member_path_, [&](absl::Status status) {
+                                  deleted = status.ok() ? 1 : -1;
+                                });
+                              })
+                .value();
   });
   ASSERT_TRUE(WaitFor([&] { return deleted.load() != 0; }, absl::Seconds(20)));
   ASSERT_EQ(deleted.load(), 1);

@@ -13,12 +13,11 @@
 namespace agora::testing {
 namespace {
 
-class ZkCliTest : public ::testing::Test {
+class ZkCliTest : public ZooKeeperTest {
  protected:
   void SetUp() override {
-    auto server = ZooKeeperServer::Start(dir_.path() + "/zk");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
+    ZooKeeperTest::SetUp();
+    if (HasFatalFailure()) return;
     master::MasterOptions options;
     options.port = 0;
     options.http_port = -1;
@@ -43,8 +42,6 @@ class ZkCliTest : public ::testing::Test {
     return result.value_or(CommandResult());
   }
 
-  TempDir dir_;
-  std::unique_ptr<ZooKeeperServer> server_;
   std::unique_ptr<master::Master> master_;
 };
 

@@ -10,16 +10,7 @@
 namespace agora::testing {
 namespace {
 
-class ZkClientMultiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto server = ZooKeeperServer::Start(dir_.path() + "/zk");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-  TempDir dir_;
-  std::unique_ptr<ZooKeeperServer> server_;
-};
+using ZkClientMultiTest = ZooKeeperTest;
 
 TEST_F(ZkClientMultiTest, AMultiIsAllOrNothingAndNamesTheFailingOp) {
   ZkSession session(server_->address(), absl::Seconds(5));

@@ -17,14 +17,8 @@
 namespace agora::testing {
 namespace {
 
-class ZkMasterDetectorTest : public ::testing::Test {
+class ZkMasterDetectorTest : public ZooKeeperTest {
  protected:
-  void SetUp() override {
-    auto server = ZooKeeperServer::Start(dir_.path() + "/zk");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-
   std::string Url() const { return "zk://" + server_->address() + "/agora"; }
 
   // A detector counting its change notifications.
@@ -47,8 +41,6 @@ class ZkMasterDetectorTest : public ::testing::Test {
         timeout, absl::Milliseconds(5));
   }
 
-  TempDir dir_;
-  std::unique_ptr<ZooKeeperServer> server_;
   std::atomic<int> changes_{0};
 };
 

@@ -74,16 +74,7 @@ std::vector<std::string> AgentIds(const internal::Registry& registry) {
   return ids;
 }
 
-class ZkRegistryTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto server = ZooKeeperServer::Start(dir_.path() + "/zk");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-  }
-  TempDir dir_;
-  std::unique_ptr<ZooKeeperServer> server_;
-};
+using ZkRegistryTest = ZooKeeperTest;
 
 TEST_F(ZkRegistryTest, EveryRecordKindAndRemovalSurvivesAFreshLoad) {
   ZkSession master(server_->address(), absl::Seconds(5));

@@ -68,7 +68,8 @@ class ZkSession {
   Result Await(Start start, absl::Duration deadline = absl::Seconds(30)) {
     auto result = std::make_shared<std::pair<std::mutex, std::optional<Result>>>();
     RunOnLoop([&] {
-      start([result](Result r) {
+      start([this, result](Result r) {
+        EXPECT_TRUE(loop_.IsInLoopThread()) << "a ZooKeeper result ran off the loop";
         std::lock_guard<std::mutex> lock(result->first);
         result->second = std::move(r);
       });
@@ -92,13 +93,14 @@ class ZkSession {
   absl::Status CreatePath(const std::string& path) {
     return Await<absl::Status>([&](auto done) { client_->CreatePath(path, std::move(done)); });
   }
-  absl::StatusOr<std::string> Get(const std::string& path) {
+  absl::StatusOr<std::string> Get(const std::string& path, ZkClient::WatchFn watch = nullptr) {
     return Await<absl::StatusOr<std::string>>(
-        [&](auto done) { client_->Get(path, nullptr, std::move(done)); });
+        [&](auto done) { client_->Get(path, watch, std::move(done)); });
   }
-  absl::StatusOr<std::vector<std::string>> Children(const std::string& path) {
+  absl::StatusOr<std::vector<std::string>> Children(const std::string& path,
+                                                    ZkClient::WatchFn watch = nullptr) {
     return Await<absl::StatusOr<std::vector<std::string>>>(
-        [&](auto done) { client_->GetChildren(path, nullptr, std::move(done)); });
+        [&](auto done) { client_->GetChildren(path, watch, std::move(done)); });
   }
   absl::Status Delete(const std::string& path) {
     return Await<absl::Status>([&](auto done) { client_->Delete(path, std::move(done)); });
@@ -145,6 +147,7 @@ class ZkSession {
   master::ZkRegistry* registry() { return registry_.get(); }
   ZkClient* client() { return client_.get(); }
   AsioEventLoop* loop() { return &loop_; }
+  bool InLoop() const { return loop_.IsInLoopThread(); }
 
  private:
   AsioEventLoop loop_;
