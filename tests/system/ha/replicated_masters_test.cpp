@@ -5,7 +5,9 @@
 #include "tests/system/ha/replicated_masters.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <fstream>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +17,7 @@
 #include "tests/support/zookeeper_server.hpp"
 #include "tests/system/e2e/process_cluster.hpp"
 #include "tests/system/fault/fault_support.hpp"
+#include "tests/system/zk/zk_session.hpp"
 
 namespace agora::testing {
 namespace {
@@ -24,17 +27,16 @@ constexpr char kAgentResources[] = "cpus:4;mem:4096;disk:1024;ports:[31000-31100
 class ReplicatedMastersTest : public ::testing::Test {
  protected:
   // ZooKeeper (`zk_servers` of them), then three masters with
-  // `session_timeout` (seconds).
-  void StartMasters(int session_timeout, int zk_servers = 1) {
+  // `session_timeout` (seconds) and `flags`.
+  void StartMasters(int session_timeout, int zk_servers = 1, std::vector<std::string> flags = {}) {
     session_timeout_ = absl::Seconds(session_timeout);
     auto zk = ZooKeeperEnsemble::Start(dir_.path() + "/zk", zk_servers);
     ASSERT_TRUE(zk.ok()) << zk.status();
     zk_ = std::move(*zk);
     zk_url_ = absl::StrCat("zk://", zk_->address(), "/agora");
-    masters_ = std::make_unique<ReplicatedMasters>(
-        dir_.path(), zk_url_, 3,
-        std::vector<std::string>{absl::StrCat("--zk_session_timeout=", session_timeout),
-                                 "--agent_reregister_timeout=60"});
+    flags.push_back(absl::StrCat("--zk_session_timeout=", session_timeout));
+    flags.push_back("--agent_reregister_timeout=60");
+    masters_ = std::make_unique<ReplicatedMasters>(dir_.path(), zk_url_, 3, flags);
     ASSERT_TRUE(masters_->Start().ok()) << masters_->Logs();
     cluster_.UseMasters(zk_url_);
   }
@@ -228,6 +230,54 @@ TEST_F(ReplicatedMastersTest, FrozenLeaderNeverServesBesideItsSuccessor) {
   EXPECT_EQ(masters_->Leader(), new_leader);
   EXPECT_TRUE(WaitFor([&] { return cluster_.RegisteredAgents() == 1; }, absl::Seconds(30)))
       << AllLogs();
+}
+
+// With --zk_credentials the masters' znodes are readable by anyone (so any
+// tool finds the leader) and writable by nobody else: another client can
+// neither remove the leader's candidacy nor rewrite the registry.
+TEST_F(ReplicatedMastersTest, WithCredentialsOthersCanReadButNotWriteTheMastersZnodes) {
+  const std::string credentials = dir_.path() + "/zk-credentials";
+  {
+    std::ofstream file(credentials);
+    file << "agora:s3cret\n";
+  }
+  ::chmod(credentials.c_str(), 0600);
+  ASSERT_NO_FATAL_FAILURE(StartMasters(2, 1, {"--zk_credentials=" + credentials}));
+  ASSERT_TRUE(cluster_.StartAgent(kAgentResources).ok()) << AllLogs();
+  const int leader = masters_->Leader();
+  ASSERT_GE(leader, 0);
+
+  ZkSession outsider(zk_->address(), absl::Seconds(5));
+  ASSERT_TRUE(outsider.WaitState(ZkClient::Session::kConnected));
+  auto members = outsider.Children("/agora/election");
+  ASSERT_TRUE(members.ok()) << members.status();
+  ASSERT_EQ(members->size(), 3u);
+  bool found_leader = false;
+  for (const std::string& member : *members) {
+    auto data = outsider.Get("/agora/election/" + member);
+    ASSERT_TRUE(data.ok()) << data.status();
+    found_leader |= data->find(masters_->address(leader)) != std::string::npos;
+    EXPECT_EQ(outsider.Delete("/agora/election/" + member).code(),
+              absl::StatusCode::kPermissionDenied);
+  }
+  EXPECT_TRUE(found_leader);
+  auto agents = outsider.Children("/agora/registry/agents");
+  ASSERT_TRUE(agents.ok()) << agents.status();
+  ASSERT_EQ(agents->size(), 1u);
+  EXPECT_EQ(outsider.Delete("/agora/registry/agents/" + agents->front()).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(masters_->Leader(), leader);
+}
+
+TEST_F(ReplicatedMastersTest, AMasterGivenAMissingCredentialsFileRefusesToStart) {
+  CommandResult start =
+      RunCommand({BinaryPath("agora-master"), "--zk=zk://127.0.0.1:1/agora", "--registry=zk",
+                  "--work_dir=" + dir_.path() + "/m", "--port=0", "--http_port=-1",
+                  "--zk_credentials=" + dir_.path() + "/missing"},
+                 absl::Seconds(30))
+          .value();
+  EXPECT_NE(start.exit_code, 0);
+  EXPECT_NE(start.output.find(dir_.path() + "/missing"), std::string::npos) << start.output;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "master/master_options.hpp"
 #include "tests/support/manual_event_loop.hpp"
 
@@ -122,6 +123,25 @@ TEST(MasterOptionsTest, BadValuesNameTheField) {
   options.work_dir = "/tmp/x";
   options.registry = "zk";
   EXPECT_NE(options.Validate().message().find("registry"), std::string::npos);
+}
+
+TEST(MasterOptionsTest, ReplicatedMastersNeedAValidZkUrlAndTheZkRegistry) {
+  MasterOptions options;
+  options.work_dir = "/tmp/x";
+  options.zk = "zk://127.0.0.1:2181/agora";
+  options.registry = "zk";
+  EXPECT_TRUE(options.Validate().ok()) << options.Validate();
+  options.registry = "local";
+  EXPECT_TRUE(absl::StartsWith(options.Validate().message(), "zk:")) << options.Validate();
+  EXPECT_NE(options.Validate().message().find("--registry=zk"), std::string::npos);
+  options.registry = "zk";
+  for (const char* bad : {"127.0.0.1:2181", "zk://127.0.0.1:2181", "zk:///agora", "zk://h/agora"}) {
+    options.zk = bad;
+    EXPECT_TRUE(absl::StartsWith(options.Validate().message(), "zk:")) << bad;
+  }
+  options.zk = "zk://127.0.0.1:2181/agora";
+  options.zk_session_timeout = absl::Milliseconds(10);
+  EXPECT_NE(options.Validate().message().find("zk_session_timeout"), std::string::npos);
 }
 
 }  // namespace
