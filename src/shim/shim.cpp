@@ -1,0 +1,230 @@
+#include "shim/shim.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "shim/shim_io.hpp"
+#include "shim/shim_status.hpp"
+
+extern char** environ;
+
+namespace agora::shim {
+namespace {
+
+// The running task's pid (= its session and process group id), 0 when there
+// is none. Read by the signal handler; written only while SIGTERM and SIGINT
+// are blocked.
+volatile sig_atomic_t g_task_pid = 0;
+
+void ForwardSignal(int signo) {
+  int saved_errno = errno;
+  pid_t pid = g_task_pid;
+  if (pid > 0) kill(-pid, signo);
+  errno = saved_errno;
+}
+
+sigset_t ForwardedSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+// Blocks SIGTERM/SIGINT (they stay pending until a task exists to receive
+// them) and installs the forwarding handler. SIGHUP and SIGPIPE are ignored:
+// the shim must outlive the agent's terminal and a closed stderr to write
+// the exit record.
+void SetUpSignals() {
+  sigset_t forwarded = ForwardedSignals();
+  sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  struct sigaction action {};
+  action.sa_handler = ForwardSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+void SetTaskPid(pid_t pid) {
+  sigset_t forwarded = ForwardedSignals();
+  sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  g_task_pid = pid;
+  if (pid > 0) sigprocmask(SIG_UNBLOCK, &forwarded, nullptr);
+}
+
+// The shim's environment with `additions` ("NAME=VALUE") added or replacing.
+std::vector<std::string> TaskEnvironment(const std::vector<std::string>& additions) {
+  std::vector<std::string> result;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string current = *entry;
+    std::string name = current.substr(0, current.find('='));
+    bool replaced = false;
+    for (const std::string& addition : additions) {
+      if (addition.compare(0, name.size() + 1, name + "=") == 0) replaced = true;
+    }
+    if (!replaced) result.push_back(std::move(current));
+  }
+  result.insert(result.end(), additions.begin(), additions.end());
+  return result;
+}
+
+// File descriptors the task gets as its working directory, stdin, stdout and
+// stderr. Closed on destruction (the task has its own copies by then).
+struct TaskFiles {
+  int sandbox = -1;
+  int null = -1;
+  int out = -1;
+  int err = -1;
+  ~TaskFiles() {
+    for (int fd : {sandbox, null, out, err}) {
+      if (fd >= 0) close(fd);
+    }
+  }
+};
+
+bool OpenTaskFiles(const ShimOptions& options, TaskFiles* files, std::string* error) {
+  auto fail = [&](const std::string& what) {
+    *error = what + ": " + std::strerror(errno);
+    return false;
+  };
+  files->sandbox = open(options.sandbox.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (files->sandbox < 0) return fail("cannot enter sandbox " + options.sandbox);
+  files->null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (files->null < 0) return fail("cannot open /dev/null");
+  const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  files->out = open(options.stdout_path.c_str(), flags, 0644);
+  if (files->out < 0) return fail("cannot open stdout file " + options.stdout_path);
+  files->err = open(options.stderr_path.c_str(), flags, 0644);
+  if (files->err < 0) return fail("cannot open stderr file " + options.stderr_path);
+  return true;
+}
+
+// posix_spawns `shell -c command` in a new session; returns 0 or an errno.
+int SpawnTask(const ShimOptions& options, const TaskFiles& files, pid_t* pid) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, files.null, STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, files.out, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, files.err, STDERR_FILENO);
+  posix_spawn_file_actions_addfchdir_np(&actions, files.sandbox);
+
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attributes, &empty);
+  sigset_t defaults = ForwardedSignals();
+  sigaddset(&defaults, SIGHUP);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+
+  std::vector<std::string> environment = TaskEnvironment(options.env);
+  std::vector<char*> envp;
+  for (std::string& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::string shell = options.shell;
+  std::string dash_c = "-c";
+  std::string command = options.command;
+  char* argv[] = {shell.data(), dash_c.data(), command.data(), nullptr};
+
+  int rc = posix_spawn(pid, options.shell.c_str(), &actions, &attributes, argv, envp.data());
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc;
+}
+
+// Writes `status` to the status file; on failure reports on stderr.
+bool Record(const ShimOptions& options, const ShimStatus& status) {
+  std::string error;
+  if (WriteFileAtomically(options.status_path, FormatShimStatus(status), &error)) return true;
+  std::fprintf(stderr, "agora-shim: cannot record '%s' in status file %s: %s\n",
+               DescribeShimStatus(status).c_str(), options.status_path.c_str(), error.c_str());
+  return false;
+}
+
+int RecordError(const ShimOptions& options, ShimStatus status, const std::string& message) {
+  status.state = ShimState::kError;
+  status.message = message;
+  status.end_time_ms = NowUnixMs();
+  return Record(options, status) ? kShimRecorded : kShimCannotRecord;
+}
+
+// Waits for `pid` to exit without reaping it (so its process group id cannot
+// be reused while a forwarded signal may still target it), then stops
+// forwarding and reaps it. Returns the wait status.
+int WaitForTask(pid_t pid) {
+  siginfo_t info{};
+  while (waitid(P_PID, pid, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+  SetTaskPid(0);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
+}  // namespace
+
+int RunShim(const ShimOptions& options) {
+  SetUpSignals();
+  ShimStatus status;
+  std::string error;
+  if (!ReadProcessStamp(getpid(), &status.shim, &error)) {
+    return RecordError(options, status, "cannot read the shim's own start time: " + error);
+  }
+
+  pid_t pid = 0;
+  {
+    TaskFiles files;
+    if (!OpenTaskFiles(options, &files, &error)) return RecordError(options, status, error);
+    int rc = SpawnTask(options, files, &pid);
+    if (rc != 0) {
+      return RecordError(options, status, "cannot run " + options.shell + ": " + std::strerror(rc));
+    }
+  }
+
+  ProcessStamp task;
+  if (!ReadProcessStamp(pid, &task, &error)) {
+    // Cannot happen for an unreaped child short of /proc missing; without a
+    // start time nobody could tell the task from a recycled pid later.
+    kill(-pid, SIGKILL);
+    WaitForTask(pid);
+    return RecordError(options, status, "cannot read the task's start time: " + error);
+  }
+  status.task = task;
+  status.state = ShimState::kStarted;
+  if (!Record(options, status)) {
+    // An untracked task must not keep running: the agent would never learn
+    // its end.
+    kill(-pid, SIGKILL);
+    WaitForTask(pid);
+    return kShimCannotRecord;
+  }
+
+  SetTaskPid(pid);  // delivers any SIGTERM/SIGINT that arrived meanwhile
+  int wait_status = WaitForTask(pid);
+  if (WIFSIGNALED(wait_status)) {
+    status.state = ShimState::kSignaled;
+    status.code = WTERMSIG(wait_status);
+  } else {
+    status.state = ShimState::kExited;
+    status.code = WEXITSTATUS(wait_status);
+  }
+  status.end_time_ms = NowUnixMs();
+  return Record(options, status) ? kShimRecorded : kShimCannotRecord;
+}
+
+}  // namespace agora::shim

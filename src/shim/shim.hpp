@@ -1,0 +1,28 @@
+// agora-shim's one job: start a task's shell command in its own session,
+// record that it started, wait for it as its parent, record how it ended.
+//
+// Runs on the shim's only thread. SIGTERM and SIGINT sent to the shim are
+// forwarded to the task's whole process group (kill(-pid)); everything else
+// about killing (grace periods, SIGKILL of the session) is the agent's policy.
+#ifndef AGORA_SHIM_SHIM_HPP_
+#define AGORA_SHIM_SHIM_HPP_
+
+#include "shim/shim_options.hpp"
+
+namespace agora::shim {
+
+// Exit codes of the shim process itself (the task's own code is in the
+// status file, never here).
+constexpr int kShimRecorded = 0;      // the final record (exit or error) is written
+constexpr int kShimCannotRecord = 1;  // a record could not be written; stderr says why
+constexpr int kShimUsageError = 2;    // bad command line; nothing was started
+
+// Runs the task described by `options` to its end; returns kShimRecorded or
+// kShimCannotRecord. A task that cannot be spawned (missing sandbox, shell,
+// unwritable output files) is recorded as an `error` record, not a failure
+// of the shim.
+int RunShim(const ShimOptions& options);
+
+}  // namespace agora::shim
+
+#endif  // AGORA_SHIM_SHIM_HPP_
