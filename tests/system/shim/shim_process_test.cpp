@@ -193,10 +193,12 @@ TEST_F(ShimProcessTest, OutputEnvironmentAndDirectory) {
     std::ofstream earlier(sandbox_ + "/stdout");
     earlier << "earlier\n";
   }
-  ShimStatus status = Run("echo out $AGORA_X; echo err >&2; pwd; read line || echo no stdin",
-                          {"--env=AGORA_X=x=1", "--env=PATH=/usr/bin:/bin"});
+  ShimStatus status =
+      Run("echo out $AGORA_X; echo $PATH; echo err >&2; pwd; read line || echo no stdin",
+          {"--env=AGORA_X=x=1", "--env=PATH=/usr/bin:/bin"});
   EXPECT_EQ(DescribeShimStatus(status), "exited 0");
-  EXPECT_EQ(ReadFile(sandbox_ + "/stdout"), "earlier\nout x=1\n" + sandbox_ + "\nno stdin\n");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stdout"),
+            "earlier\nout x=1\n/usr/bin:/bin\n" + sandbox_ + "\nno stdin\n");
   EXPECT_EQ(ReadFile(sandbox_ + "/stderr"), "err\n");
 
   ShimStatus elsewhere =
