@@ -114,10 +114,12 @@ bool OpenTaskFiles(const ShimOptions& options, TaskFiles* files, std::string* er
 int SpawnTask(const ShimOptions& options, const TaskFiles& files, pid_t* pid) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  // The descriptors are all above 2 (see RunShim), so no dup2 overwrites a
+  // descriptor a later action still needs.
+  posix_spawn_file_actions_addfchdir_np(&actions, files.sandbox);
   posix_spawn_file_actions_adddup2(&actions, files.null, STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, files.out, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, files.err, STDERR_FILENO);
-  posix_spawn_file_actions_addfchdir_np(&actions, files.sandbox);
 
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
@@ -176,9 +178,23 @@ int WaitForTask(pid_t pid) {
   return status;
 }
 
+// Opens /dev/null on any of descriptors 0-2 the shim was started without, so
+// the task's files never land on them (and stderr messages go somewhere).
+void FillStandardDescriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    int opened = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    if (opened >= 0 && opened != fd) {
+      dup2(opened, fd);
+      close(opened);
+    }
+  }
+}
+
 }  // namespace
 
 int RunShim(const ShimOptions& options) {
+  FillStandardDescriptors();
   SetUpSignals();
   ShimStatus status;
   std::string error;

@@ -81,8 +81,9 @@ class ShimProcessTest : public ::testing::Test {
     }
   }
 
-  // Starts agora-shim with `flags`; its own stderr goes to dir_/shim.stderr.
-  void StartShim(const std::vector<std::string>& flags) {
+  // Starts agora-shim with `flags`; its own stderr goes to dir_/shim.stderr
+  // (or it starts with descriptors 0-2 closed).
+  void StartShim(const std::vector<std::string>& flags, bool closed_stdio = false) {
     std::vector<std::string> args = {AGORA_SHIM_PATH};
     args.insert(args.end(), flags.begin(), flags.end());
     std::vector<char*> argv;
@@ -91,8 +92,14 @@ class ShimProcessTest : public ::testing::Test {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     std::string log = dir_ + "/shim.stderr";
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (closed_stdio) {
+      for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+        posix_spawn_file_actions_addclose(&actions, fd);
+      }
+    } else {
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
+                                       O_WRONLY | O_CREAT | O_APPEND, 0644);
+    }
     ASSERT_EQ(posix_spawn(&shim_pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
     posix_spawn_file_actions_destroy(&actions);
   }
@@ -208,6 +215,14 @@ TEST_F(ShimProcessTest, OutputEnvironmentAndDirectory) {
   EXPECT_EQ(DescribeShimStatus(Status(dir_ + "/status")), "exited 0");
   EXPECT_EQ(ReadFile(dir_ + "/o"), "moved\n");
   EXPECT_EQ(ReadFile(dir_ + "/e"), "moved-err\n");
+}
+
+TEST_F(ShimProcessTest, WorksWhenStartedWithoutStandardDescriptors) {
+  StartShim({"--sandbox=" + sandbox_, "--command=echo out; echo err >&2"}, true);
+  ASSERT_EQ(WaitShim(), 0);
+  EXPECT_EQ(DescribeShimStatus(Status()), "exited 0");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stdout"), "out\n");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stderr"), "err\n");
 }
 
 TEST_F(ShimProcessTest, CommandNotFoundIsTheShellsExitCodeAndMessage) {
