@@ -15,9 +15,10 @@ constexpr std::string_view kHeaderPrefix = "agora-shim-status ";
 // Far more than any record; a larger file is not one of ours.
 constexpr size_t kMaxFileSize = 64 * 1024;
 
-// Parses a decimal number without sign, leading '+' or spaces, in [min, max].
+// Parses a decimal number as the formatter writes it (no sign, spaces or
+// leading zeros) in [min, max].
 bool ParseNumber(std::string_view text, uint64_t min, uint64_t max, uint64_t* value) {
-  if (text.empty() || text.size() > 20) return false;
+  if (text.empty() || text.size() > 20 || (text.size() > 1 && text[0] == '0')) return false;
   uint64_t result = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return false;

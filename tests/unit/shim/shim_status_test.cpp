@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <random>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -114,6 +115,7 @@ TEST(ShimStatusTest, MalformedRecordsNameTheLine) {
               HasSubstr("line 4: bad exited record"));
   EXPECT_THAT(ParseError(head + "started 4 5\nexited +3 1\n"), HasSubstr("line 4"));
   EXPECT_THAT(ParseError(head + "started 4 5\nexited 3\n"), HasSubstr("line 4"));
+  EXPECT_THAT(ParseError(head + "started 4 5\nexited 03 1\n"), HasSubstr("line 4"));
   EXPECT_THAT(ParseError(head + "started 4 5\nsignaled 0 1\n"),
               HasSubstr("line 4: bad signaled record"));
   EXPECT_THAT(ParseError(head + "started 4 5\nexited 99999999999999999999999 1\n"),
@@ -126,6 +128,40 @@ TEST(ShimStatusTest, MalformedRecordsNameTheLine) {
               HasSubstr("line 5: unexpected record after the end"));
   EXPECT_THAT(ParseError(head + "started 4 5\n\n"), HasSubstr("line 4: unknown record ''"));
   EXPECT_THAT(ParseError("agora-shim-status 1\nshin 1 2\nstarted 4 5\n"), HasSubstr("line 2"));
+}
+
+TEST(ShimStatusTest, MutatedFilesNeverCrashAndErrorsNameTheFile) {
+  const unsigned seed = 20261130;
+  std::mt19937 random(seed);
+  const std::string valid = FormatShimStatus(Exited(3));
+  const std::string alphabet = "0123456789 \nexitdsgnaler-+x\0";
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = valid;
+    int edits = 1 + static_cast<int>(random() % 4);
+    for (int e = 0; e < edits; ++e) {
+      size_t at = random() % (text.size() + 1);
+      char c = alphabet[random() % alphabet.size()];
+      switch (random() % 3) {
+        case 0:
+          text.insert(at, 1, c);
+          break;
+        case 1:
+          if (at < text.size()) text.erase(at, 1);
+          break;
+        default:
+          if (at < text.size()) text[at] = c;
+          break;
+      }
+    }
+    ShimStatus status;
+    std::string error;
+    if (ParseShimStatus(text, "f", &status, &error)) {
+      // Whatever parses must be a record the formatter writes back the same.
+      EXPECT_EQ(FormatShimStatus(status), text) << "seed " << seed << " round " << round;
+    } else {
+      EXPECT_THAT(error, StartsWith("f: ")) << "seed " << seed << " round " << round;
+    }
+  }
 }
 
 TEST(ShimStatusTest, ReadsFilesAndTellsMissingFromDamaged) {
