@@ -197,6 +197,7 @@ int RunShim(const ShimOptions& options) {
   FillStandardDescriptors();
   SetUpSignals();
   ShimStatus status;
+  status.shim.pid = getpid();  // a record needs it even if its start time is unreadable
   std::string error;
   if (!ReadProcessStamp(getpid(), &status.shim, &error)) {
     return RecordError(options, status, "cannot read the shim's own start time: " + error);
