@@ -65,8 +65,8 @@ TEST_F(LaunchQueueClusterTest, BurstOfTwentyStartsAtMostTwoExecutorsAtATimeAndAl
     std::string task_id = "burst-" + std::to_string(i);
     std::vector<v1::TaskStatus> updates = WaitForTerminal(task_id);
     ASSERT_FALSE(updates.empty()) << task_id;
-    EXPECT_EQ(updates.back().state(), v1::TASK_FINISHED) << task_id << ": "
-                                                        << updates.back().message();
+    EXPECT_EQ(updates.back().state(), v1::TASK_FINISHED)
+        << task_id << ": " << updates.back().message();
   }
   EXPECT_EQ(Metric("agora_agent_launches_started_total"), 20);
   // The high-water mark of started-but-not-subscribed executors.
@@ -136,8 +136,8 @@ TEST_F(LaunchQueueClusterTest, RegistrationTimeoutCountsFromTheStartNotFromTheQu
     std::string task_id = "slow-" + std::to_string(i);
     std::vector<v1::TaskStatus> updates = WaitForTerminal(task_id);
     ASSERT_FALSE(updates.empty()) << task_id;
-    EXPECT_EQ(updates.back().state(), v1::TASK_FINISHED) << task_id << ": "
-                                                        << updates.back().message();
+    EXPECT_EQ(updates.back().state(), v1::TASK_FINISHED)
+        << task_id << ": " << updates.back().message();
   }
 }
 
@@ -152,9 +152,8 @@ TEST_F(LaunchQueueClusterTest, QueuedLaunchIsDroppedAfterAnAgentRestartAndNeverR
   ASSERT_TRUE(Eventually([&] { return Exists(Sandbox("holder") + "/stdout"); }));
   ASSERT_TRUE(master_.Send(RunCommand("queued", "true")));
   // The queued task is checkpointed (so the restart knows of it).
-  ASSERT_TRUE(Eventually([&] {
-    return Exists(TaskCheckpointPath(dir_ + "/work", "fw-1", "queued", "queued"));
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] { return Exists(TaskCheckpointPath(dir_ + "/work", "fw-1", "queued", "queued")); }));
   ASSERT_EQ(Metric("agora_agent_launches_queued"), 1);
 
   agent_->Stop();  // As a crash would.
