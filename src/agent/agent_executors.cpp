@@ -156,6 +156,10 @@ void AgentImpl::KillExecutorTree(ExecutorRecord& executor, int signal) {
 
 void AgentImpl::KillAllExecutorsNow() {
   for (auto& [key, executor] : executors_) {
+    if (launches_.Cancel(key)) {
+      executor.exited = true;  // Never started; never will be.
+      continue;
+    }
     executor.kill_when_launched = true;
     executor.exit_state = v1::TASK_KILLED;
     executor.exit_message = "The agent shut down";
