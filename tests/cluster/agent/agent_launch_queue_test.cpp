@@ -2,9 +2,11 @@
 // --max_queued_launches): a real Agent and real executor processes against
 // FakeMaster, observed through the master's updates, the sandboxes and the
 // agent's /metrics.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -120,6 +122,36 @@ TEST_F(LaunchQueueClusterTest, FullQueueDropsTheTaskNamingTheFlag) {
   EXPECT_FALSE(Exists(Sandbox("full-2")));
   std::lock_guard<std::mutex> lock(master_.mu());
   EXPECT_TRUE(master_.UpdatesFor("full-1").empty());
+}
+
+TEST_F(LaunchQueueClusterTest, QueuedTaskWhoseCheckpointFailedIsDroppedWhenItsTurnComes) {
+  AgentOptions options = Options();
+  options.max_concurrent_launches = 1;
+  options.checkpoint_retry_interval = absl::Milliseconds(100);
+  // Never subscribes; records its pid so the test can free the slot.
+  options.executor_path = Script("silent-executor", "echo $$ > pid\nexec sleep 100");
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("holder", "true")));
+  pid_t holder = SandboxPid("holder", "pid");
+  ASSERT_GT(holder, 0);
+  // A file where the queued task's checkpoint directory belongs.
+  const std::string in_the_way = dir_ + "/work/meta/frameworks/fw-1/executors/waiting";
+  { std::ofstream(in_the_way) << "in the way"; }
+  ASSERT_TRUE(master_.Send(RunCommand("waiting", "echo ran > ran")));
+  ASSERT_TRUE(Eventually([&] { return !agent_->durable(); }));
+  // The disk is fine again before the launch's turn comes: the launch is
+  // still refused, since its task was never checkpointed.
+  std::filesystem::remove(in_the_way);
+  ASSERT_TRUE(Eventually([&] { return agent_->durable(); }));
+  ASSERT_EQ(kill(holder, SIGKILL), 0);
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("waiting");
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(updates[0].state(), v1::TASK_DROPPED);
+  EXPECT_EQ(updates[0].reason(), v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
+  EXPECT_NE(updates[0].message().find("could not checkpoint"), std::string::npos)
+      << updates[0].message();
+  EXPECT_EQ(WaitForTerminal("holder").back().state(), v1::TASK_FAILED);
+  EXPECT_FALSE(Exists(Sandbox("waiting"))) << "nothing was started for the dropped task";
 }
 
 TEST_F(LaunchQueueClusterTest, RegistrationTimeoutCountsFromTheStartNotFromTheQueue) {
