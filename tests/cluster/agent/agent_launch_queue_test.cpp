@@ -157,14 +157,15 @@ TEST_F(LaunchQueueClusterTest, QueuedTaskWhoseCheckpointFailedIsDroppedWhenItsTu
 TEST_F(LaunchQueueClusterTest, RegistrationTimeoutCountsFromTheStartNotFromTheQueue) {
   AgentOptions options = Options();
   options.max_concurrent_launches = 1;
-  // Each executor takes 0.3 s to subscribe, well within its 1.5 s; the last
-  // of six waits about 1.5-2 s in the queue first, so a timer started at
-  // queueing would fail it.
-  options.executor_registration_timeout = absl::Milliseconds(1500);
-  options.executor_path = Script("slow-executor", "sleep 0.3\nexec " + ExecutorPath());
+  // Each executor takes 0.2 s (plus its own start-up) to subscribe, well
+  // within its 2 s; the last of ten waits about 2.5 s or more in the queue
+  // first, so a timer started at queueing would fail it. A loaded machine
+  // slows the start-ups and so lengthens that wait too.
+  options.executor_registration_timeout = absl::Seconds(2);
+  options.executor_path = Script("slow-executor", "sleep 0.2\nexec " + ExecutorPath());
   StartAgent(options);
-  ASSERT_TRUE(master_.Send(Burst("slow", 6, "true")));
-  for (int i = 0; i < 6; ++i) {
+  ASSERT_TRUE(master_.Send(Burst("slow", 10, "true")));
+  for (int i = 0; i < 10; ++i) {
     std::string task_id = "slow-" + std::to_string(i);
     std::vector<v1::TaskStatus> updates = WaitForTerminal(task_id);
     ASSERT_FALSE(updates.empty()) << task_id;
