@@ -16,6 +16,7 @@
 #ifndef AGORA_AGENT_AGENT_HPP_
 #define AGORA_AGENT_AGENT_HPP_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,9 @@ enum class RecoverMode {
   // meta/ aside (meta.discarded.<time>) and start with no tasks.
   kCleanup,
 };
+
+// The default --max_concurrent_launches: 2 x the online CPUs, at least 2.
+int DefaultMaxConcurrentLaunches();
 
 // Everything an agent needs to start. Plain struct: defaults here, flags in
 // flags.cpp. Validate() names the bad field (by its flag name).
@@ -67,7 +71,18 @@ struct AgentOptions {
   std::string executor_path;
   // Executors that have not subscribed after this long are killed and their
   // tasks reported TASK_FAILED (REASON_EXECUTOR_REGISTRATION_TIMEOUT).
+  // It counts from the moment the executor process is started (a launch
+  // waiting in the launch queue has no timer).
   absl::Duration executor_registration_timeout = absl::Minutes(1);
+  // Launch queue: at most this many executors are started but not yet
+  // subscribed at once (>= 1); further launches wait, in arrival order, in
+  // TASK_STAGING. A launch leaves the in-flight set when its executor
+  // subscribes, exits or times out.
+  int max_concurrent_launches = DefaultMaxConcurrentLaunches();
+  // At most this many launches wait (>= 0); beyond it a task is reported
+  // TASK_DROPPED (REASON_CONTAINER_LAUNCH_FAILED, the message names the
+  // flag).
+  int64_t max_queued_launches = 100000;
   // How long an executor gets between SHUTDOWN and SIGKILL.
   absl::Duration executor_shutdown_grace_period = absl::Seconds(5);
   // Reconnection to the master: exponential backoff between these bounds,

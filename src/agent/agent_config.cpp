@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -84,6 +85,12 @@ absl::Status AgentOptions::Validate() const {
     return FlagError("executor_path", absl::StrCat(executor_path, " is not an executable file"));
   if (executor_registration_timeout <= absl::ZeroDuration())
     return FlagError("executor_registration_timeout", "must be positive");
+  if (max_concurrent_launches < 1)
+    return FlagError("max_concurrent_launches",
+                     absl::StrCat(max_concurrent_launches, " is not at least 1"));
+  if (max_queued_launches < 0)
+    return FlagError("max_queued_launches",
+                     absl::StrCat(max_queued_launches, " must not be negative"));
   if (executor_shutdown_grace_period < absl::ZeroDuration())
     return FlagError("executor_shutdown_grace_period", "must not be negative");
   if (registration_backoff_min <= absl::ZeroDuration() ||
@@ -181,6 +188,11 @@ absl::StatusOr<Resources> AgentResources(absl::string_view flag, const MachineRe
     if (given.count(entry.name) == 0) total.Add(entry);
   }
   return total;
+}
+
+int DefaultMaxConcurrentLaunches() {
+  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return static_cast<int>(std::max(2L, 2 * cpus));
 }
 
 std::string DefaultExecutorPath() {

@@ -135,6 +135,15 @@ void AgentImpl::ShutdownExecutor(const Key& key, v1::TaskStatus::Reason reason) 
 void AgentImpl::KillExecutorTree(ExecutorRecord& executor, int signal) {
   if (executor.exited) return;  // Its session is being killed already.
   if (executor.pid <= 0) {
+    Key key(executor.framework_id, executor.info.executor_id().value());
+    if (launches_.Cancel(key)) {
+      // Still waiting in the launch queue: nothing was started, so nothing
+      // is killed; its tasks are reported now (after the caller is done with
+      // the record).
+      executor.exited = true;
+      loop_.Post([this, key] { OnExecutorTreeKilled(key, 0, 0); });
+      return;
+    }
     executor.kill_when_launched = true;
     return;
   }
@@ -147,6 +156,10 @@ void AgentImpl::KillExecutorTree(ExecutorRecord& executor, int signal) {
 
 void AgentImpl::KillAllExecutorsNow() {
   for (auto& [key, executor] : executors_) {
+    if (launches_.Cancel(key)) {
+      executor.exited = true;  // Never started; never will be.
+      continue;
+    }
     executor.kill_when_launched = true;
     executor.exit_state = v1::TASK_KILLED;
     executor.exit_message = "The agent shut down";
@@ -163,6 +176,7 @@ void AgentImpl::OnRegistrationTimeout(const Key& key) {
   bool subscribed = executor.stream && !executor.stream->closing();
   if (subscribed || executor.exited || executor.phase == ExecutorRecord::Phase::kTerminating)
     return;
+  OnLaunchSlotFreed(key);
   LOG(WARNING) << "executor_id=" << key.second << " framework_id=" << key.first
                << " did not subscribe within " << options_.executor_registration_timeout
                << "; killing its process tree";
@@ -208,6 +222,7 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   executor.registration_timer = 0;
   executor.shutdown_timer = 0;
   executor.exited = true;
+  OnLaunchSlotFreed(key);
   // Queued behind the executor's pending checkpoint writes (same key), so
   // the updates it sent before dying are applied first.
   uint64_t start_ticks = executor.start_ticks;
@@ -259,6 +274,8 @@ void AgentImpl::OnExecutorTreeKilled(const Key& key, int wait_status, int killed
   std::set<std::string> task_ids = executor.task_ids;
   executors_.erase(it);
   for (const std::string& task_id : task_ids) MaybeForgetTask(Key(key.first, task_id));
+  launches_.Cancel(key);
+  OnLaunchSlotFreed(key);
 }
 
 }  // namespace agora::agent

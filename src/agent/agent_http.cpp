@@ -80,6 +80,23 @@ std::string AgentImpl::RenderMetrics() {
     metrics.Counter("agora_agent_session_processes_killed_total",
                     "Processes killed because their executor had died",
                     static_cast<double>(session_processes_killed_));
+    metrics.Gauge("agora_agent_launches_queued",
+                  "Executor launches waiting for a slot (--max_concurrent_launches)",
+                  static_cast<double>(launches_.queued()));
+    metrics.Gauge("agora_agent_launches_in_flight",
+                  "Executors started but not yet subscribed (nor exited or timed out)",
+                  static_cast<double>(launches_.in_flight()));
+    metrics.Gauge("agora_agent_launches_in_flight_max",
+                  "The most executors started but not yet subscribed at once since the agent "
+                  "started",
+                  static_cast<double>(launches_.max_in_flight_seen()));
+    metrics.Counter("agora_agent_launches_started_total",
+                    "Executor launches taken from the queue and started",
+                    static_cast<double>(launches_.started_total()));
+    metrics.Counter("agora_agent_launches_dropped_total",
+                    "Tasks dropped (TASK_DROPPED) because the launch queue was full "
+                    "(--max_queued_launches)",
+                    static_cast<double>(launches_dropped_queue_full_));
     metrics.Gauge("agora_agent_executors", "Executors known to the agent",
                   static_cast<double>(executors_.size()));
     std::map<v1::TaskState, int> by_state;

@@ -72,7 +72,9 @@ AgentImpl::AgentImpl(AgentOptions options)
       loop_("agent-loop"),
       backoff_(options_.registration_backoff_min),
       heartbeat_interval_(options_.heartbeat_interval),
-      random_(std::random_device()()) {}
+      random_(std::random_device()()),
+      launches_(static_cast<size_t>(options_.max_concurrent_launches),
+                static_cast<size_t>(options_.max_queued_launches)) {}
 
 AgentImpl::~AgentImpl() { Stop(); }
 

@@ -7,6 +7,7 @@
 //
 // Split across files by concern: agent_impl.cpp (life cycle, master link,
 // registration, heartbeats), agent_tasks.cpp (RUN_TASKS, executor launch),
+// agent_launches.cpp (the launch queue),
 // agent_executors.cpp (kills, shutdown, executor exit, registration
 // timeout),
 // agent_updates.cpp (executor service, status updates), agent_recovery.cpp
@@ -19,7 +20,9 @@
 // acknowledged); every executor in `executors_` has a live or launching
 // process, and its tasks are in `tasks_`; a task is reported terminal by
 // the agent only after its executor's whole session is dead; while
-// `checkpoint_error_` is set, no task is launched.
+// `checkpoint_error_` is set, no task is launched; an executor whose launch
+// waits in `launches_` has pid -1 and no registration timer, and every
+// launch queued or in flight in `launches_` has its record in `executors_`.
 #ifndef AGORA_AGENT_AGENT_IMPL_HPP_
 #define AGORA_AGENT_AGENT_IMPL_HPP_
 
@@ -40,6 +43,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/executor_service.hpp"
+#include "agent/launch_queue.hpp"
 #include "agent/launcher.hpp"
 #include "agent/master_link.hpp"
 #include "agent/reaper.hpp"
@@ -102,6 +106,9 @@ class AgentImpl : public ExecutorHandler {
     TimerId registration_timer = 0;
     TimerId shutdown_timer = 0;
     bool kill_when_launched = false;
+    // A checkpoint of one of its tasks failed before the executor started:
+    // its launch is refused (TASK_DROPPED) rather than run undurably.
+    bool task_checkpoint_failed = false;
     // Start time of `pid` (clock ticks since boot): guards session kills
     // against a recycled pid.
     uint64_t start_ticks = 0;
@@ -161,7 +168,21 @@ class AgentImpl : public ExecutorHandler {
   // agent_tasks.cpp: launches. agent_executors.cpp: kills and the end of
   // an executor's life.
   void OnRunTasks(const internal::MasterMessage::RunTasks& run);
+  // Starts the executor process (its launch is in flight in `launches_`).
   void LaunchExecutor(const Key& key);
+  // The launch of `key` left the in-flight set (its executor subscribed,
+  // exited, timed out, or never started): starts the queued launches that
+  // now fit.
+  void OnLaunchSlotFreed(const Key& key);
+  void StartQueuedLaunches();
+  // A launch taken from the queue while the agent cannot checkpoint (or
+  // its task checkpoint failed): its tasks are reported TASK_DROPPED and
+  // the executor is forgotten, nothing is started.
+  void RefuseQueuedLaunch(const Key& key);
+  // A new executor's task refused because the launch queue is full:
+  // TASK_DROPPED at once (in memory only).
+  void DropLaunch(const std::string& framework_id, const std::string& executor_id,
+                  const v1::TaskInfo& task);
   void CheckpointTask(const v1::Task& task);
   void OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, uint64_t start_ticks,
                           const CheckpointWrite& checkpoint, const absl::Status& written);
@@ -279,6 +300,8 @@ class AgentImpl : public ExecutorHandler {
   std::map<std::string, v1::FrameworkInfo> frameworks_;
   std::map<Key, ExecutorRecord> executors_;
   std::map<Key, TaskRecord> tasks_;
+  // Executor launches waiting for, or holding, a start slot.
+  LaunchQueue launches_;
   // Persistence (agent_persistence.cpp). OK while checkpoints succeed.
   absl::Status checkpoint_error_;
   std::deque<CheckpointWrite> held_writes_;  // Oldest first.
@@ -294,6 +317,7 @@ class AgentImpl : public ExecutorHandler {
   uint64_t reconnects_ = 0;
   uint64_t checkpoint_failures_ = 0;
   uint64_t launches_refused_ = 0;
+  uint64_t launches_dropped_queue_full_ = 0;
   uint64_t session_processes_killed_ = 0;
 };
 

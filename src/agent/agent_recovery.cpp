@@ -120,7 +120,8 @@ void AgentImpl::Recover(CheckpointedState state) {
       if (tasks_.at(Key(key.first, task_id)).terminal_reported) continue;
       GenerateUpdate(key.first, key.second, task_id, v1::TASK_DROPPED,
                      v1::TaskStatus::REASON_AGENT_RESTARTED,
-                     "The agent restarted before launching the task's executor");
+                     "The agent restarted before it started the task's executor (the launch "
+                     "was queued or starting); the task never ran");
     }
     std::set<std::string> task_ids = executor.task_ids;
     executors_.erase(key);

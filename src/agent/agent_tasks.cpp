@@ -61,6 +61,14 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     }
     std::string executor_id = custom ? run.executor_info().executor_id().value() : task_id;
     Key key(framework_id, executor_id);
+    LaunchQueue::Admission admission = LaunchQueue::Admission::kStartNow;
+    if (executors_.count(key) == 0) {
+      admission = launches_.Add(key);
+      if (admission == LaunchQueue::Admission::kFull) {
+        DropLaunch(framework_id, executor_id, task);
+        continue;
+      }
+    }
     auto [it, created] = executors_.try_emplace(key);
     ExecutorRecord& executor = it->second;
     if (created) {
@@ -95,8 +103,34 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     } else {
       executor.queued.push_back(task);
     }
-    if (created) LaunchExecutor(key);
+    if (!created) continue;
+    if (admission == LaunchQueue::Admission::kStartNow) {
+      LaunchExecutor(key);
+    } else {
+      VLOG(1) << "Queued the launch of executor_id=" << executor_id
+              << " framework_id=" << framework_id << " (" << launches_.in_flight() << " in flight, "
+              << launches_.queued() << " queued)";
+    }
   }
+}
+
+void AgentImpl::DropLaunch(const std::string& framework_id, const std::string& executor_id,
+                           const v1::TaskInfo& task) {
+  const std::string& task_id = task.task_id().value();
+  TaskRecord record;
+  record.task = NewTask(framework_id, executor_id, task);
+  record.task.mutable_agent_id()->set_value(agent_id_);
+  tasks_[Key(framework_id, task_id)] = std::move(record);
+  launches_dropped_queue_full_++;
+  LOG(WARNING) << "Dropping task_id=" << task_id << " framework_id=" << framework_id
+               << ": the launch queue is full (" << launches_.queued() << " waiting)";
+  // Never started and never checkpointed: safe to launch elsewhere.
+  GenerateUpdate(framework_id, executor_id, task_id, v1::TASK_DROPPED,
+                 v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+                 absl::StrCat("Agent ", agent_id_, " has ", launches_.queued(),
+                              " launches waiting to start (--max_queued_launches=",
+                              launches_.max_queued(), "); the task was not started"),
+                 /*persist=*/false);
 }
 
 void AgentImpl::CheckpointTask(const v1::Task& task) {
@@ -106,9 +140,14 @@ void AgentImpl::CheckpointTask(const v1::Task& task) {
                                         task.executor_id().value(), task.task_id().value());
   // Not held if it fails: the launch behind it is refused instead (see
   // LaunchExecutor), so nothing on disk claims a task that never ran.
-  Persist({IoKey(task.framework_id().value(), task.executor_id().value()), path,
+  Key key(task.framework_id().value(), task.executor_id().value());
+  Persist({IoKey(key.first, key.second), path,
            [path, checkpoint] { return WriteMessage(path, checkpoint); },
-           /*hold_on_failure=*/false});
+           /*hold_on_failure=*/false},
+          [this, key](const absl::Status& written) {
+            auto it = executors_.find(key);
+            if (!written.ok() && it != executors_.end()) it->second.task_checkpoint_failed = true;
+          });
 }
 
 std::string AgentImpl::RefusalMessage() const {
@@ -218,6 +257,7 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, ui
   auto it = executors_.find(key);
   if (it == executors_.end()) {
     if (pid.ok()) launcher_->KillTree(*pid, SIGKILL);
+    OnLaunchSlotFreed(key);
     return;
   }
   ExecutorRecord& executor = it->second;
@@ -239,6 +279,7 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, ui
     std::set<std::string> task_ids = executor.task_ids;
     executors_.erase(it);
     for (const std::string& task_id : task_ids) MaybeForgetTask(Key(key.first, task_id));
+    OnLaunchSlotFreed(key);
     return;
   }
   executor.pid = *pid;
@@ -252,6 +293,8 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, ui
     return;
   }
   if (executor.phase == ExecutorRecord::Phase::kLaunching) {
+    // Armed now that the process exists: the time a launch waited in the
+    // queue does not count.
     executor.registration_timer = loop_.RunAfter(options_.executor_registration_timeout,
                                                  [this, key] { OnRegistrationTimeout(key); });
   }

@@ -60,6 +60,8 @@ void AgentImpl::OnExecutorSubscribe(const v1::ExecutorSubscribeRequest& request,
     loop_.Cancel(executor.registration_timer);
     executor.registration_timer = 0;
   }
+  // Subscribed: its launch no longer holds a start slot.
+  OnLaunchSlotFreed(key);
   bool resubscribe = executor.phase != ExecutorRecord::Phase::kLaunching;
   if (executor.phase == ExecutorRecord::Phase::kLaunching)
     executor.phase = ExecutorRecord::Phase::kRunning;

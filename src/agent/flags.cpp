@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "agent/agent.hpp"
 #include "common/validation.hpp"
 
 DEFINE_string(master, "",
@@ -31,6 +32,13 @@ DEFINE_string(executor_path, "",
 DEFINE_string(executor_registration_timeout, "1m",
               "How long an executor may take to subscribe before it is killed and its tasks "
               "fail (e.g. '60s', '2m').");
+DEFINE_int32(max_concurrent_launches, agora::agent::DefaultMaxConcurrentLaunches(),
+             "Most executors started but not yet subscribed at once (>= 1; default 2 x the "
+             "online CPUs, at least 2). Further launches wait in the launch queue in "
+             "TASK_STAGING; --executor_registration_timeout counts from the actual start.");
+DEFINE_int64(max_queued_launches, 100000,
+             "Most launches waiting in the launch queue (>= 0); beyond it a task is reported "
+             "TASK_DROPPED.");
 DEFINE_string(executor_shutdown_grace_period, "5s",
               "Time an executor gets between SHUTDOWN and SIGKILL.");
 
@@ -76,6 +84,8 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
       ParseDurationFlag("executor_registration_timeout", FLAGS_executor_registration_timeout);
   if (!registration.ok()) return registration.status();
   options.executor_registration_timeout = *registration;
+  options.max_concurrent_launches = FLAGS_max_concurrent_launches;
+  options.max_queued_launches = FLAGS_max_queued_launches;
   auto grace =
       ParseDurationFlag("executor_shutdown_grace_period", FLAGS_executor_shutdown_grace_period);
   if (!grace.ok()) return grace.status();

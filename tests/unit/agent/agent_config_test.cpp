@@ -1,5 +1,9 @@
 #include "agent/agent_config.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "common/validation.hpp"
 #include "gtest/gtest.h"
 
@@ -15,6 +19,18 @@ AgentOptions ValidOptions() {
 
 TEST(AgentOptionsTest, DefaultsWithMasterAndWorkDirAreValid) {
   EXPECT_TRUE(ValidOptions().Validate().ok());
+}
+
+TEST(AgentOptionsTest, LaunchLimitsDefaultToTwiceTheCpusAndAHundredThousand) {
+  AgentOptions options;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  EXPECT_EQ(options.max_concurrent_launches, std::max(2L, 2 * cpus));
+  EXPECT_GE(options.max_concurrent_launches, 2);
+  EXPECT_EQ(options.max_queued_launches, 100000);
+  options = ValidOptions();
+  options.max_concurrent_launches = 1;
+  options.max_queued_launches = 0;  // No queue: launches beyond the limit are dropped.
+  EXPECT_TRUE(options.Validate().ok());
 }
 
 TEST(AgentOptionsTest, RejectsBadValuesNamingTheFlag) {
@@ -38,6 +54,14 @@ TEST(AgentOptionsTest, RejectsBadValuesNamingTheFlag) {
   options = ValidOptions();
   options.work_dir = "relative/dir";
   expect_field(options, "--work_dir");
+  options = ValidOptions();
+  options.max_concurrent_launches = 0;
+  expect_field(options, "--max_concurrent_launches");
+  options.max_concurrent_launches = -3;
+  expect_field(options, "--max_concurrent_launches");
+  options = ValidOptions();
+  options.max_queued_launches = -1;
+  expect_field(options, "--max_queued_launches");
   options = ValidOptions();
   options.port = 70000;
   expect_field(options, "--port");
