@@ -173,13 +173,20 @@ TEST_F(ReplicatedMastersTest, OnAThreeNodeEnsembleLosingAZooKeeperServerToo) {
 }
 
 TEST_F(ReplicatedMastersTest, ZooKeeperOutageShorterThanTheSessionKeepsTheLeader) {
-  ASSERT_NO_FATAL_FAILURE(StartMasters(8));
+  ASSERT_NO_FATAL_FAILURE(StartMasters(15));
   ASSERT_TRUE(cluster_.StartAgent(kAgentResources).ok()) << AllLogs();
   const int leader = masters_->Leader();
+  const absl::Time killed = absl::Now();
   zk_->Kill(0);
   // Cut off from ZooKeeper the leader cannot prove it leads: it pauses.
   EXPECT_TRUE(WaitFor([&] { return masters_->Serving().empty(); }, absl::Seconds(8))) << AllLogs();
   ASSERT_TRUE(zk_->Restart(0).ok()) << zk_->Log(0);
+  // A JVM restart on a starved machine can outlast the session; then the
+  // leader rightly steps down and this test has nothing to check.
+  if (absl::Now() - killed > session_timeout_ - absl::Seconds(2)) {
+    GTEST_SKIP() << "ZooKeeper took " << absl::FormatDuration(absl::Now() - killed)
+                 << " to come back, not shorter than the session timeout";
+  }
   EXPECT_TRUE(WaitFor([&] { return masters_->Serving().size() == 1; }, absl::Seconds(20)))
       << AllLogs();
   EXPECT_EQ(masters_->Leader(), leader) << AllLogs();
