@@ -35,7 +35,9 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
       }
       stream->generation_ = stream->slot_->generation();
       core->OnAgentConnected(stream->connection_, stream);
-      stream->StartRead(&stream->in_);
+      // A core that is shutting down (stepped down) closes the stream at
+      // once; no read may start on a finished call.
+      if (!stream->closing()) stream->StartRead(&stream->in_);
     });
     return stream;
   }
