@@ -4,10 +4,8 @@
 #include <chrono>
 #include <future>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "common/master_info_json.hpp"
 #include "common/zk_layout.hpp"
 #include "glog/logging.h"
@@ -15,33 +13,14 @@
 namespace agora {
 namespace {
 
-// The sequence of an election member's name ("member_0000000007" -> 7);
-// nullopt for any other child.
-std::optional<uint64_t> MemberSequence(const std::string& name) {
-  absl::string_view digits(name);
-  if (!absl::ConsumePrefix(&digits, zk_layout::kMemberPrefix) || digits.empty()) return {};
-  uint64_t sequence = 0;
-  for (char c : digits) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return {};
-    sequence = sequence * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return sequence;
-}
-
-// Election members in order of sequence, lowest (the leader) first.
+// Election members, lowest (the leader) first; other children are logged.
 std::vector<std::string> SortedMembers(const std::vector<std::string>& children) {
-  std::vector<std::pair<uint64_t, std::string>> members;
-  for (const std::string& child : children) {
-    if (std::optional<uint64_t> sequence = MemberSequence(child)) {
-      members.emplace_back(*sequence, child);
-    } else {
-      VLOG(1) << "Ignoring election child '" << child << "': not a member_<sequence> node";
-    }
+  std::vector<std::string> members = zk_layout::ElectionMembers(children);
+  if (members.size() != children.size()) {
+    VLOG(1) << "Ignoring " << children.size() - members.size()
+            << " election children that are not member_<sequence> nodes";
   }
-  std::sort(members.begin(), members.end());
-  std::vector<std::string> names;
-  for (auto& member : members) names.push_back(std::move(member.second));
-  return names;
+  return members;
 }
 
 bool SameLeader(const std::optional<v1::MasterInfo>& a, const std::optional<v1::MasterInfo>& b) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/master_info_json.hpp"
 #include "common/zk_layout.hpp"
@@ -188,15 +187,7 @@ void LeaderContender::Refresh(uint64_t session) {
 }
 
 void LeaderContender::OnMembers(uint64_t session, std::vector<std::string> names) {
-  names.erase(std::remove_if(names.begin(), names.end(),
-                             [](const std::string& name) {
-                               return !absl::StartsWith(name, zk_layout::kMemberPrefix);
-                             }),
-              names.end());
-  // Sequence numbers are zero-padded: the suffixes sort as numbers.
-  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-    return a.substr(zk_layout::kMemberPrefix.size()) < b.substr(zk_layout::kMemberPrefix.size());
-  });
+  names = zk_layout::ElectionMembers(names);
   const std::string own = member_path_.substr(member_path_.rfind('/') + 1);
   if (!member_path_.empty() && std::find(names.begin(), names.end(), own) == names.end()) {
     Restart(absl::UnavailableError(absl::StrCat("election znode ", member_path_, " vanished")),
