@@ -66,8 +66,22 @@ struct AgentOptions {
   // Embedded agents default to none (tests start many agents); the
   // agora-agent flag defaults to 5056.
   int http_port = -1;
-  // The command executor binary. Empty: `agora-executor` beside the running
+  // How command tasks (tasks without an ExecutorInfo) run.
+  enum class CommandExecutor {
+    // The agent is their executor: each task is started through agora-shim
+    // (no executor process, no RPCs); the agent reports its updates, applies
+    // its kill policy and reads its exit status from the shim's status file.
+    kBuiltin,
+    // One `executor_path` process per task (agora-executor, the reference
+    // implementation of the executor API), started like a custom executor.
+    kProcess,
+  };
+  CommandExecutor command_executor = CommandExecutor::kBuiltin;
+  // The shim binary for kBuiltin. Empty: `agora-shim` beside the running
   // binary (/proc/self/exe).
+  std::string shim_path;
+  // The command executor binary for kProcess. Empty: `agora-executor`
+  // beside the running binary.
   std::string executor_path;
   // Executors that have not subscribed after this long are killed and their
   // tasks reported TASK_FAILED (REASON_EXECUTOR_REGISTRATION_TIMEOUT).

@@ -83,6 +83,8 @@ absl::Status AgentOptions::Validate() const {
     return FlagError("attributes", parsed.status().message());
   if (!executor_path.empty() && ::access(executor_path.c_str(), X_OK) != 0)
     return FlagError("executor_path", absl::StrCat(executor_path, " is not an executable file"));
+  if (!shim_path.empty() && ::access(shim_path.c_str(), X_OK) != 0)
+    return FlagError("shim_path", absl::StrCat(shim_path, " is not an executable file"));
   if (executor_registration_timeout <= absl::ZeroDuration())
     return FlagError("executor_registration_timeout", "must be positive");
   if (max_concurrent_launches < 1)
@@ -195,13 +197,13 @@ int DefaultMaxConcurrentLaunches() {
   return static_cast<int>(std::max(2L, 2 * cpus));
 }
 
-std::string DefaultExecutorPath() {
+std::string BinaryBesideSelf(const std::string& name) {
   char buffer[4096];
   ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
-  if (n <= 0) return "agora-executor";
+  if (n <= 0) return name;
   std::string self(buffer, static_cast<size_t>(n));
   size_t slash = self.rfind('/');
-  return self.substr(0, slash + 1) + "agora-executor";
+  return self.substr(0, slash + 1) + name;
 }
 
 }  // namespace agora::agent

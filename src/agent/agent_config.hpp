@@ -39,8 +39,8 @@ Resources DefaultResources(const MachineResources& machine);
 // --resources.
 absl::StatusOr<Resources> AgentResources(absl::string_view flag, const MachineResources& machine);
 
-// The agora-executor beside /proc/self/exe.
-std::string DefaultExecutorPath();
+// `name` (agora-executor, agora-shim) beside /proc/self/exe.
+std::string BinaryBesideSelf(const std::string& name);
 
 }  // namespace agora::agent
 

@@ -54,6 +54,10 @@ void AgentImpl::OnKillTask(const internal::MasterMessage::KillTask& kill) {
       break;
     }
   }
+  if (executor.builtin && !queued) {
+    KillCommandTask(key, KillGrace(policy));
+    return;
+  }
   bool subscribed = executor.stream && !executor.stream->closing() && !executor.exited;
   if (!queued && subscribed) {
     LOG(INFO) << "Killing task_id=" << task_id << " through executor_id=" << key.second;
@@ -111,6 +115,11 @@ void AgentImpl::ShutdownExecutor(const Key& key, v1::TaskStatus::Reason reason) 
   executor.exit_reason = reason;
   executor.exit_message = "Executor shut down";
   if (executor.phase == ExecutorRecord::Phase::kTerminating) return;
+  if (executor.builtin) {
+    executor.phase = ExecutorRecord::Phase::kTerminating;
+    KillCommandTask(key, options_.executor_shutdown_grace_period);
+    return;
+  }
   bool subscribed = executor.phase == ExecutorRecord::Phase::kRunning && executor.stream &&
                     !executor.stream->closing();
   executor.phase = ExecutorRecord::Phase::kTerminating;
@@ -161,6 +170,7 @@ void AgentImpl::KillAllExecutorsNow() {
       continue;
     }
     executor.kill_when_launched = true;
+    executor.kill_requested = true;
     executor.exit_state = v1::TASK_KILLED;
     executor.exit_message = "The agent shut down";
     if (executor.pid > 0 && !executor.exited) launcher_->KillTree(executor.pid, SIGKILL);
@@ -213,6 +223,11 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   if (it == executors_.end()) return;
   Key key = it->first;
   ExecutorRecord& executor = it->second;
+  if (executor.builtin) {
+    // An adopted shim is not our child: its wait status is not ours to see.
+    OnShimExited(key, executor.recovered ? std::nullopt : std::optional<int>(wait_status));
+    return;
+  }
   executors_exited_++;
   LOG(INFO) << "executor_id=" << key.second << " framework_id=" << key.first << " pid=" << pid
             << " exited with wait status " << wait_status
@@ -264,12 +279,14 @@ void AgentImpl::OnExecutorTreeKilled(const Key& key, int wait_status, int killed
     GenerateUpdate(key.first, key.second, task_id, executor.exit_state, executor.exit_reason,
                    executor.exit_message);
   }
-  internal::AgentMessage exited;
-  exited.set_type(internal::AgentMessage::EXECUTOR_EXITED);
-  exited.mutable_executor_exited()->mutable_framework_id()->set_value(key.first);
-  exited.mutable_executor_exited()->mutable_executor_id()->set_value(key.second);
-  exited.mutable_executor_exited()->set_status(wait_status);
-  SendToMaster(std::move(exited));
+  if (!executor.builtin) {  // The built-in executor is no process the framework knows.
+    internal::AgentMessage exited;
+    exited.set_type(internal::AgentMessage::EXECUTOR_EXITED);
+    exited.mutable_executor_exited()->mutable_framework_id()->set_value(key.first);
+    exited.mutable_executor_exited()->mutable_executor_id()->set_value(key.second);
+    exited.mutable_executor_exited()->set_status(wait_status);
+    SendToMaster(std::move(exited));
+  }
   if (executor.stream && !executor.stream->closing()) executor.stream->Finish(grpc::Status::OK);
   std::set<std::string> task_ids = executor.task_ids;
   executors_.erase(it);

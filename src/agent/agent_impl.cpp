@@ -121,7 +121,16 @@ absl::Status AgentImpl::Init() {
     ::gethostname(buffer, sizeof(buffer) - 1);
     hostname = buffer;
   }
-  executor_path_ = options_.executor_path.empty() ? DefaultExecutorPath() : options_.executor_path;
+  executor_path_ =
+      options_.executor_path.empty() ? BinaryBesideSelf("agora-executor") : options_.executor_path;
+  shim_path_ = options_.shim_path.empty() ? BinaryBesideSelf("agora-shim") : options_.shim_path;
+  if (options_.command_executor == AgentOptions::CommandExecutor::kBuiltin &&
+      ::access(shim_path_.c_str(), X_OK) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--shim_path: ", shim_path_,
+                     " is not an executable file (the built-in command executor starts every "
+                     "command task through it)"));
+  }
 
   auto detector = MasterDetector::Create(options_.master);
   if (!detector.ok()) return detector.status();

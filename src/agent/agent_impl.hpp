@@ -14,6 +14,8 @@
 // (applying checkpointed state), agent_persistence.cpp (checkpoint writes
 // and what happens when they fail), agent_http.cpp (/health, /ready,
 // /metrics).
+// agent_command_tasks.cpp (the built-in command executor: command tasks run
+// through agora-shim, their updates and kills).
 //
 // Invariants: every task in `tasks_` is either non-terminal or has updates
 // waiting in `updates_` (terminal tasks are dropped once fully
@@ -42,6 +44,7 @@
 #include <vector>
 
 #include "agent/agent.hpp"
+#include "agent/command_task.hpp"
 #include "agent/executor_service.hpp"
 #include "agent/launch_queue.hpp"
 #include "agent/launcher.hpp"
@@ -125,6 +128,13 @@ class AgentImpl : public ExecutorHandler {
     v1::TaskState exit_state = v1::TASK_FAILED;
     v1::TaskStatus::Reason exit_reason = v1::TaskStatus::REASON_EXECUTOR_TERMINATED;
     std::string exit_message = "Executor terminated";
+    // The built-in command executor runs its one task: `pid` is the task's
+    // agora-shim (leader of the task's session), no stream ever subscribes,
+    // and the task's end is read from the shim's status file.
+    bool builtin = false;
+    // Built-in: SIGTERM was sent; the kill policy's grace timer runs.
+    bool kill_requested = false;
+    TimerId kill_timer = 0;
   };
 
   explicit AgentImpl(AgentOptions options);
@@ -201,6 +211,27 @@ class AgentImpl : public ExecutorHandler {
   void OnExecutorTreeKilled(const Key& key, int wait_status, int killed);
   bool HasLiveTaskOtherThan(const ExecutorRecord& executor, const std::string& task_id) const;
   void OnFrameworkMessage(const internal::MasterMessage::FrameworkMessage& message);
+
+  // agent_command_tasks.cpp: the built-in command executor.
+  LaunchSpec ExecutorLaunchSpec(const Key& key, const ExecutorRecord& executor) const;
+  LaunchSpec ShimLaunchSpec(const Key& key, const ExecutorRecord& executor) const;
+  // An update of a command task, reported as its executor (source
+  // EXECUTOR), with the command's wait status when known.
+  void SendCommandUpdate(const Key& key, v1::TaskState state, v1::TaskStatus::Reason reason,
+                         const std::string& message, std::optional<int> wait_status);
+  // The shim runs: the task is RUNNING.
+  void OnCommandTaskStarted(const Key& key);
+  // SIGTERM to the task's process group (through the shim), SIGKILL of the
+  // session after `grace` unless it ended first; the task then ends KILLED.
+  void KillCommandTask(const Key& key, absl::Duration grace);
+  // The shim exited (or, adopted after a restart, is gone): leftovers of
+  // the session are killed and the status file read off the loop, then
+  // OnCommandTaskEnded reports the task's terminal update.
+  void OnShimExited(const Key& key, std::optional<int> wait_status);
+  void OnCommandTaskEnded(const Key& key, const CommandEnd& end, int killed);
+  // Recovery: a built-in executor whose shim still runs is adopted; one
+  // that is gone is reported from its status file.
+  void RecoverCommandTask(const Key& key);
   void KillAllExecutorsNow();
 
   // agent_persistence.cpp. Runs `write` and calls `done` on the loop, in
@@ -251,6 +282,7 @@ class AgentImpl : public ExecutorHandler {
   std::string endpoint_for_executors_;
   v1::AgentInfo info_;  // Without id; id in agent_id_.
   std::string executor_path_;
+  std::string shim_path_;
   std::string checkpointed_boot_id_;  // From meta/agent; "" if none.
 
   mutable std::mutex id_mu_;
@@ -311,6 +343,7 @@ class AgentImpl : public ExecutorHandler {
   absl::Time last_registration_warning_ = absl::InfinitePast();
   // Counters for /metrics (loop-owned).
   uint64_t executors_launched_ = 0;
+  uint64_t command_tasks_launched_ = 0;
   uint64_t executors_exited_ = 0;
   uint64_t updates_received_ = 0;
   uint64_t updates_forwarded_ = 0;

@@ -58,6 +58,7 @@ void AgentImpl::Recover(CheckpointedState state) {
   size_t recovered_tasks = 0;
   std::vector<Key> gone;
   std::vector<Key> never_launched;
+  std::vector<Key> builtin;  // Command tasks of the built-in executor.
   for (RecoveredExecutor& recovered : state.executors) {
     const std::string& framework_id = recovered.framework_id;
     const std::string& executor_id = recovered.executor_id;
@@ -82,6 +83,7 @@ void AgentImpl::Recover(CheckpointedState state) {
     executor.info.mutable_executor_id()->set_value(executor_id);
     executor.info.mutable_framework_id()->set_value(framework_id);
     executor.command_executor = executor.info.type() == v1::ExecutorInfo::DEFAULT;
+    executor.builtin = checkpoint.builtin();
     executor.sandbox = !checkpoint.sandbox().empty()
                            ? checkpoint.sandbox()
                            : SandboxPath(options_.work_dir, framework_id, executor_id);
@@ -95,6 +97,10 @@ void AgentImpl::Recover(CheckpointedState state) {
     }
     if (rebooted) {
       gone.push_back(key);
+      continue;
+    }
+    if (executor.builtin) {
+      builtin.push_back(key);
       continue;
     }
     executor.phase = ExecutorRecord::Phase::kLaunching;  // Until it re-subscribes.
@@ -154,6 +160,7 @@ void AgentImpl::Recover(CheckpointedState state) {
     if (!io_->Post(IoKey(key.first, key.second), std::move(work)))
       OnRecoveredExecutorGone(key, false);
   }
+  for (const Key& key : builtin) RecoverCommandTask(key);
   // Finished and acknowledged tasks of executors that are gone.
   std::vector<Key> task_keys;
   for (const auto& [task_key, record] : tasks_) task_keys.push_back(task_key);

@@ -79,10 +79,11 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
           executor.info.set_type(v1::ExecutorInfo::CUSTOM);
       } else {
         executor.command_executor = true;
+        executor.builtin = options_.command_executor == AgentOptions::CommandExecutor::kBuiltin;
         executor.info.set_type(v1::ExecutorInfo::DEFAULT);
         executor.info.mutable_executor_id()->set_value(executor_id);
         executor.info.set_name(absl::StrCat("Command Executor (Task: ", task_id, ")"));
-        executor.info.mutable_command()->set_value(executor_path_);
+        executor.info.mutable_command()->set_value(executor.builtin ? shim_path_ : executor_path_);
       }
       executor.info.mutable_framework_id()->set_value(framework_id);
     }
@@ -178,10 +179,7 @@ void AgentImpl::RefuseLaunch(const internal::MasterMessage::RunTasks& run) {
   }
 }
 
-void AgentImpl::LaunchExecutor(const Key& key) {
-  ExecutorRecord& executor = executors_.at(key);
-  executor.sandbox = SandboxPath(options_.work_dir, key.first, key.second);
-  executor.container_id = RandomHexId();
+LaunchSpec AgentImpl::ExecutorLaunchSpec(const Key& key, const ExecutorRecord& executor) const {
   LaunchSpec spec;
   const v1::CommandInfo& command = executor.info.command();
   if (executor.command_executor) {
@@ -208,12 +206,22 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   spec.working_dir = executor.sandbox;
   spec.stdout_path = executor.sandbox + "/stdout";
   spec.stderr_path = executor.sandbox + "/stderr";
+  return spec;
+}
+
+void AgentImpl::LaunchExecutor(const Key& key) {
+  ExecutorRecord& executor = executors_.at(key);
+  executor.sandbox = SandboxPath(options_.work_dir, key.first, key.second);
+  executor.container_id = RandomHexId();
+  LaunchSpec spec =
+      executor.builtin ? ShimLaunchSpec(key, executor) : ExecutorLaunchSpec(key, executor);
 
   Launcher* launcher = launcher_.get();
   internal::ExecutorCheckpoint checkpoint;
   *checkpoint.mutable_info() = executor.info;
   checkpoint.mutable_container_id()->set_value(executor.container_id);
   checkpoint.set_sandbox(executor.sandbox);
+  checkpoint.set_builtin(executor.builtin);
   std::string checkpoint_path = ExecutorCheckpointPath(options_.work_dir, key.first, key.second);
   bool posted = io_->Post(IoKey(key.first, key.second), [this, launcher, key,
                                                          spec = std::move(spec), checkpoint,
@@ -272,9 +280,11 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, ui
                        /*persist=*/false);
         continue;
       }
-      GenerateUpdate(key.first, key.second, task_id, v1::TASK_FAILED,
-                     v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
-                     absl::StrCat("Executor launch failed: ", pid.status().message()));
+      GenerateUpdate(
+          key.first, key.second, task_id, v1::TASK_FAILED,
+          v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+          absl::StrCat(executor.builtin ? "Task launch failed: " : "Executor launch failed: ",
+                       pid.status().message()));
     }
     std::set<std::string> task_ids = executor.task_ids;
     executors_.erase(it);
@@ -290,6 +300,10 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, ui
             << " pid=" << *pid << " sandbox=" << executor.sandbox;
   if (executor.kill_when_launched) {
     KillExecutorTree(executor, SIGKILL);
+    return;
+  }
+  if (executor.builtin) {
+    OnCommandTaskStarted(key);
     return;
   }
   if (executor.phase == ExecutorRecord::Phase::kLaunching) {

@@ -27,8 +27,14 @@ DEFINE_int32(port, 5051, "Port of the agent's gRPC server; 0 picks a free port."
 DEFINE_int32(http_port, 5056,
              "Port of the agent's HTTP server (/health, /metrics); 0 picks a free port, -1 "
              "disables it.");
+DEFINE_string(command_executor, "builtin",
+              "How command tasks run: 'builtin' (the agent is their executor and starts each "
+              "through agora-shim: no executor process, no RPCs) or 'process' (one "
+              "--executor_path process per task, the reference executor).");
+DEFINE_string(shim_path, "", "Path of agora-shim (default: agora-shim beside this binary).");
 DEFINE_string(executor_path, "",
-              "Path of the command executor (default: agora-executor beside this binary).");
+              "Path of the command executor for --command_executor=process (default: "
+              "agora-executor beside this binary).");
 DEFINE_string(executor_registration_timeout, "1m",
               "How long an executor may take to subscribe before it is killed and its tasks "
               "fail (e.g. '60s', '2m').");
@@ -80,6 +86,15 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
   options.port = FLAGS_port;
   options.http_port = FLAGS_http_port;
   options.executor_path = FLAGS_executor_path;
+  options.shim_path = FLAGS_shim_path;
+  if (FLAGS_command_executor == "builtin") {
+    options.command_executor = AgentOptions::CommandExecutor::kBuiltin;
+  } else if (FLAGS_command_executor == "process") {
+    options.command_executor = AgentOptions::CommandExecutor::kProcess;
+  } else {
+    return InvalidField("--command_executor", absl::StrCat("'", FLAGS_command_executor,
+                                                           "' is not 'builtin' or 'process'"));
+  }
   auto registration =
       ParseDurationFlag("executor_registration_timeout", FLAGS_executor_registration_timeout);
   if (!registration.ok()) return registration.status();

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -75,11 +76,13 @@ uint64_t ProcessStartTicks(pid_t pid) {
   return stat.start_ticks;
 }
 
-int KillSession(pid_t session, uint64_t min_start_ticks) {
+int KillSession(pid_t session, uint64_t min_start_ticks, pid_t spare) {
   if (session <= 1 || session == ::getsid(0)) return 0;  // Never our own.
   int signalled = 0;
   for (int pass = 0; pass < kMaxKillPasses; ++pass) {
     std::vector<pid_t> members = SessionMembers(session, min_start_ticks);
+    if (spare != 0)
+      members.erase(std::remove(members.begin(), members.end(), spare), members.end());
     if (members.empty()) break;
     for (pid_t pid : members) {
       if (::kill(pid, SIGKILL) == 0) signalled++;

@@ -37,8 +37,10 @@ std::vector<pid_t> SessionMembers(pid_t session, uint64_t min_start_ticks);
 
 // Sends SIGKILL to every member of `session` (see SessionMembers) until none
 // is left alive (a process forking during a pass is caught by the next one),
-// at most a few passes. Returns how many processes were signalled.
-int KillSession(pid_t session, uint64_t min_start_ticks);
+// at most a few passes. Returns how many processes were signalled. `spare`
+// (if not 0) is left alone: a shim that must outlive its task to record how
+// it ended.
+int KillSession(pid_t session, uint64_t min_start_ticks, pid_t spare = 0);
 
 // Live processes whose environment has `name`=value with value starting
 // with `value` (equal to it if `exact`). Unreadable environments are

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,9 +21,8 @@ extern char** environ;
 namespace agora::shim {
 namespace {
 
-// The running task's pid (= its session and process group id), 0 when there
-// is none. Read by the signal handler; written only while SIGTERM and SIGINT
-// are blocked.
+// The running task's pid (= its process group id), 0 when there is none. Read by the signal
+// handler; written only while SIGTERM and SIGINT are blocked.
 volatile sig_atomic_t g_task_pid = 0;
 
 void ForwardSignal(int signo) {
@@ -110,7 +110,8 @@ bool OpenTaskFiles(const ShimOptions& options, TaskFiles* files, std::string* er
   return true;
 }
 
-// posix_spawns `shell -c command` in a new session; returns 0 or an errno.
+// posix_spawns `shell -c command` as the leader of a new process group in the
+// shim's session; returns 0 or an errno.
 int SpawnTask(const ShimOptions& options, const TaskFiles& files, pid_t* pid) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -124,7 +125,8 @@ int SpawnTask(const ShimOptions& options, const TaskFiles& files, pid_t* pid) {
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   posix_spawnattr_setflags(&attributes,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attributes, 0);
   sigset_t empty;
   sigemptyset(&empty);
   posix_spawnattr_setsigmask(&attributes, &empty);
@@ -178,6 +180,21 @@ int WaitForTask(pid_t pid) {
   return status;
 }
 
+// Reaps the descendants orphaned onto the shim (its subreaper role) that
+// already exited; returns true if any descendant of the task still lives.
+// Every live descendant has a live topmost ancestor below the shim, which is
+// the shim's child once the task itself is gone: no children, no leftovers.
+bool DescendantsRemain() {
+  while (true) {
+    siginfo_t info{};
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG) == 0) {
+      if (info.si_pid == 0) return true;  // children, none of them exited
+      continue;                           // reaped one; look again
+    }
+    if (errno != EINTR) return false;  // ECHILD: none left
+  }
+}
+
 // Opens /dev/null on any of descriptors 0-2 the shim was started without, so
 // the task's files never land on them (and stderr messages go somewhere).
 void FillStandardDescriptors() {
@@ -194,6 +211,13 @@ void FillStandardDescriptors() {
 }  // namespace
 
 int RunShim(const ShimOptions& options) {
+  // The task's whole tree lives in the shim's session: the agent starts the
+  // shim as a session leader and kills that session. Started by hand, the
+  // shim makes its own session if it can (it cannot as a group leader).
+  if (getsid(0) != getpid()) setsid();
+  // Orphans of the task become the shim's children, so it can tell whether
+  // the task left anything behind.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   FillStandardDescriptors();
   SetUpSignals();
   ShimStatus status;
@@ -241,7 +265,8 @@ int RunShim(const ShimOptions& options) {
     status.code = WEXITSTATUS(wait_status);
   }
   status.end_time_ms = NowUnixMs();
-  return Record(options, status) ? kShimRecorded : kShimCannotRecord;
+  if (!Record(options, status)) return kShimCannotRecord;
+  return DescendantsRemain() ? kShimRecordedLeftovers : kShimRecorded;
 }
 
 }  // namespace agora::shim

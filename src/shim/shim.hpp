@@ -1,5 +1,8 @@
-// agora-shim's one job: start a task's shell command in its own session,
-// record that it started, wait for it as its parent, record how it ended.
+// agora-shim's one job: start a task's shell command, record that it
+// started, wait for it as its parent, record how it ended. The shim leads a
+// session (the agent starts it that way); the task runs in that session as
+// the leader of its own process group, so killing the shim's session kills
+// everything the task started that did not call setsid() itself.
 //
 // Runs on the shim's only thread. SIGTERM and SIGINT sent to the shim are
 // forwarded to the task's whole process group (kill(-pid)); everything else
@@ -16,11 +19,14 @@ namespace agora::shim {
 constexpr int kShimRecorded = 0;      // the final record (exit or error) is written
 constexpr int kShimCannotRecord = 1;  // a record could not be written; stderr says why
 constexpr int kShimUsageError = 2;    // bad command line; nothing was started
+// The final record is written, but processes the task started outlived it
+// (the shim is their subreaper and saw them): the caller should kill the
+// session. kShimRecorded means nothing the task started is left.
+constexpr int kShimRecordedLeftovers = 3;
 
-// Runs the task described by `options` to its end; returns kShimRecorded or
-// kShimCannotRecord. A task that cannot be spawned (missing sandbox, shell,
-// unwritable output files) is recorded as an `error` record, not a failure
-// of the shim.
+// Runs the task described by `options` to its end; returns kShimRecorded,
+// kShimRecordedLeftovers or kShimCannotRecord. A task that cannot be spawned (missing sandbox,
+// shell, unwritable output files) is recorded as an `error` record, not a failure of the shim.
 int RunShim(const ShimOptions& options);
 
 }  // namespace agora::shim

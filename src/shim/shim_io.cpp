@@ -26,13 +26,6 @@ bool WriteAll(int fd, const std::string& contents) {
   return true;
 }
 
-std::string DirectoryOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 }  // namespace
 
 bool ReadProcessStamp(pid_t pid, ProcessStamp* stamp, std::string* error) {
@@ -83,7 +76,7 @@ bool WriteFileAtomically(const std::string& path, const std::string& contents, s
     *error = ErrnoText("cannot create " + temp, errno);
     return false;
   }
-  if (!WriteAll(fd, contents) || fsync(fd) != 0) {
+  if (!WriteAll(fd, contents)) {
     *error = ErrnoText("cannot write " + temp, errno);
     close(fd);
     unlink(temp.c_str());
@@ -99,14 +92,6 @@ bool WriteFileAtomically(const std::string& path, const std::string& contents, s
     unlink(temp.c_str());
     return false;
   }
-  std::string directory = DirectoryOf(path);
-  int dir_fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0 || fsync(dir_fd) != 0) {
-    *error = ErrnoText("cannot sync directory " + directory, errno);
-    if (dir_fd >= 0) close(dir_fd);
-    return false;
-  }
-  close(dir_fd);
   return true;
 }
 

@@ -18,8 +18,10 @@ namespace agora::shim {
 bool ReadProcessStamp(pid_t pid, ProcessStamp* stamp, std::string* error);
 
 // Replaces `path` with `contents` so a reader sees the old or the new file,
-// never a mix: writes `<path>.tmp`, fsyncs it, renames it over `path`, fsyncs
-// the directory.
+// never a mix: writes `<path>.tmp` and renames it over `path`. Not fsynced on
+// purpose: the file must survive the agent's crash or restart, which the page
+// cache does; after a machine crash (a new boot id) the agent treats every
+// task as gone and never reads it.
 bool WriteFileAtomically(const std::string& path, const std::string& contents, std::string* error);
 
 // Wall-clock time in milliseconds since the epoch.

@@ -7,7 +7,8 @@ namespace agora::shim {
 const char kShimUsage[] =
     "usage: agora-shim --sandbox=DIR --command=CMD [--env=NAME=VALUE]...\n"
     "                  [--stdout=PATH] [--stderr=PATH] [--status=PATH] [--shell=PATH]\n"
-    "Runs `SHELL -c CMD` in its own session in DIR, waits for it and records its\n"
+    "Runs `SHELL -c CMD` in DIR (in its own process group, in the shim's session),\n"
+    "waits for it and records its\n"
     "start and exit in the status file (default DIR/.agora-status).\n";
 
 bool ParseShimArgs(int argc, const char* const* argv, ShimOptions* options, std::string* error) {

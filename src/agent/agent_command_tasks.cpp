@@ -1,0 +1,211 @@
+// AgentImpl: the built-in command executor. A command task (no
+// ExecutorInfo) runs without an executor process: the agent starts it
+// through agora-shim (the leader of the task's session, its parent, the
+// writer of its exit status into `<sandbox>/.agora-status`), reports its
+// updates itself (source EXECUTOR: RUNNING once the shim runs, then the
+// terminal state from the status file), and applies its kill policy
+// (SIGTERM to the task's process group through the shim, SIGKILL of the
+// session after the grace period). The task outlives an agent restart: the
+// restarted agent adopts the shim (pid and start time checkpointed), or
+// reads the status file of a task that ended while it was down.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "absl/strings/str_cat.h"
+#include "agent/agent_impl.hpp"
+#include "agent/process_tree.hpp"
+#include "common/ids.hpp"
+#include "common/task_state.hpp"
+#include "glog/logging.h"
+#include "shim/shim.hpp"
+
+namespace agora::agent {
+namespace {
+
+constexpr char kShimStatusFile[] = "/.agora-status";
+// How much of a failed command's stderr goes into its TASK_FAILED message.
+constexpr size_t kStderrTailBytes = 512;
+
+}  // namespace
+
+LaunchSpec AgentImpl::ShimLaunchSpec(const Key& key, const ExecutorRecord& executor) const {
+  const v1::TaskInfo& task = tasks_.at(key).task.info();
+  LaunchSpec spec;
+  spec.program = shim_path_;
+  spec.argv = {shim_path_, "--sandbox=" + executor.sandbox,
+               "--command=" + ShellCommandOf(task.command())};
+  spec.env = InheritedEnvironment();
+  spec.env.push_back("AGORA_FRAMEWORK_ID=" + key.first);
+  spec.env.push_back("AGORA_EXECUTOR_ID=" + key.second);
+  spec.env.push_back("AGORA_TASK_ID=" + task.task_id().value());
+  spec.env.push_back("AGORA_AGENT_ID=" + agent_id_);
+  spec.env.push_back("AGORA_SANDBOX=" + executor.sandbox);
+  for (const auto& var : task.command().environment().variables())
+    spec.env.push_back(var.name() + "=" + var.value());
+  spec.working_dir = executor.sandbox;
+  // The shim's own complaints (it opens the task's files itself).
+  spec.stdout_path = executor.sandbox + "/stdout";
+  spec.stderr_path = executor.sandbox + "/stderr";
+  return spec;
+}
+
+void AgentImpl::SendCommandUpdate(const Key& key, v1::TaskState state,
+                                  v1::TaskStatus::Reason reason, const std::string& message,
+                                  std::optional<int> wait_status) {
+  v1::TaskStatus status;
+  status.mutable_task_id()->set_value(key.second);
+  status.set_state(state);
+  status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
+  status.set_reason(reason);
+  if (!message.empty()) status.set_message(message);
+  if (wait_status) {
+    status.set_exit_status(*wait_status);
+    status.set_has_exit_status(true);
+  }
+  status.mutable_agent_id()->set_value(agent_id_);
+  status.mutable_executor_id()->set_value(key.second);
+  status.set_uuid(NewUuidBytes());
+  status.set_timestamp(absl::ToDoubleSeconds(loop_.Now() - absl::UnixEpoch()));
+  if (IsTerminalState(state))
+    LOG(INFO) << "Task task_id=" << key.second << " is " << ShortStateName(state) << ": "
+              << message;
+  HandleUpdate(key.first, key.second, std::move(status), [](const absl::Status&) {});
+}
+
+void AgentImpl::OnCommandTaskStarted(const Key& key) {
+  ExecutorRecord& executor = executors_.at(key);
+  executor.phase = ExecutorRecord::Phase::kRunning;
+  executor.queued.clear();
+  // The launch held its slot while the shim was being spawned.
+  OnLaunchSlotFreed(key);
+  SendCommandUpdate(key, v1::TASK_RUNNING, v1::TaskStatus::REASON_UNSPECIFIED, "", std::nullopt);
+}
+
+void AgentImpl::KillCommandTask(const Key& key, absl::Duration grace) {
+  ExecutorRecord& executor = executors_.at(key);
+  if (executor.exited || executor.kill_requested) return;
+  executor.kill_requested = true;
+  if (executor.pid <= 0) {
+    // Not started yet (queued or being spawned): nothing runs to be asked.
+    executor.exit_state = v1::TASK_KILLED;
+    executor.exit_message = "Killed before the task started";
+    KillExecutorTree(executor, SIGKILL);
+    return;
+  }
+  LOG(INFO) << "Killing task_id=" << key.second << " with a grace period of " << grace;
+  pid_t pid = executor.pid;
+  uint64_t start_ticks = executor.start_ticks;
+  // The shim forwards SIGTERM to the task's process group. A pid adopted
+  // after a restart is checked against its start time first.
+  io_->Post(IoKey(key.first, key.second), [pid, start_ticks] {
+    if (ProcessStartTicks(pid) == start_ticks) ::kill(pid, SIGTERM);
+  });
+  executor.kill_timer = loop_.RunAfter(grace, [this, key, pid, start_ticks] {
+    auto it = executors_.find(key);
+    if (it == executors_.end() || it->second.exited) return;
+    it->second.kill_timer = 0;
+    LOG(WARNING) << "task_id=" << key.second
+                 << " outlived its kill grace period; killing its session";
+    // The shim is spared: it records how its task ended, then exits.
+    io_->Post(IoKey(key.first, key.second),
+              [pid, start_ticks] { KillSession(pid, start_ticks, /*spare=*/pid); });
+  });
+}
+
+void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
+  ExecutorRecord& executor = executors_.at(key);
+  executor.exited = true;
+  if (executor.kill_timer != 0) loop_.Cancel(executor.kill_timer);
+  executor.kill_timer = 0;
+  OnLaunchSlotFreed(key);
+  pid_t pid = executor.pid;
+  uint64_t start_ticks = executor.start_ticks;
+  ShimEnd end;
+  end.kill_requested = executor.kill_requested;
+  end.shim_wait_status = wait_status;
+  std::string sandbox = executor.sandbox;
+  // A shim that exited normally saw every process of its task gone (it is
+  // their subreaper); otherwise the session is searched and killed.
+  bool clean = wait_status && WIFEXITED(*wait_status) &&
+               WEXITSTATUS(*wait_status) == shim::kShimRecorded;
+  // Queued behind the task's checkpoint writes (same key).
+  auto work = [this, key, pid, start_ticks, end, sandbox, clean]() mutable {
+    int killed = 0;
+    if (pid > 0 && !clean) killed = KillSession(pid, start_ticks);
+    if (pid <= 0) {
+      // The shim's pid was never recorded: find what runs by its sandbox.
+      for (pid_t found : ProcessesWithEnvironment("AGORA_SANDBOX", sandbox, /*exact=*/true)) {
+        ProcessStat stat;
+        if (ReadProcessStat(found, &stat)) killed += KillSession(stat.session, stat.start_ticks);
+      }
+    }
+    end.record = shim::ReadShimStatusFile(sandbox + kShimStatusFile);
+    CommandEnd result = DescribeCommandEnd(end);
+    if (result.state == v1::TASK_FAILED) {
+      end.stderr_tail = ReadFileTail(sandbox + "/stderr", kStderrTailBytes);
+      result = DescribeCommandEnd(end);
+    }
+    loop_.Post([this, key, result, killed] { OnCommandTaskEnded(key, result, killed); });
+  };
+  if (!io_->Post(IoKey(key.first, key.second), std::move(work))) {
+    LOG(WARNING) << "Agent stopping; the end of task_id=" << key.second
+                 << " is reported after the restart";
+  }
+}
+
+void AgentImpl::OnCommandTaskEnded(const Key& key, const CommandEnd& end, int killed) {
+  auto it = executors_.find(key);
+  if (it == executors_.end()) return;
+  ExecutorRecord& executor = it->second;
+  if (killed > 0) {
+    session_processes_killed_ += static_cast<uint64_t>(killed);
+    LOG(WARNING) << "Killed " << killed << " process(es) task_id=" << key.second
+                 << " left in its session";
+  }
+  auto task = tasks_.find(key);
+  if (task != tasks_.end() && !task->second.terminal_reported &&
+      !IsTerminalState(task->second.task.state())) {
+    v1::TaskStatus::Reason reason = end.reason;
+    // A shutdown (framework removed, agent draining) says why it killed.
+    if (end.state == v1::TASK_KILLED && executor.phase == ExecutorRecord::Phase::kTerminating)
+      reason = executor.exit_reason;
+    SendCommandUpdate(key, end.state, reason, end.message, end.wait_status);
+  }
+  executors_exited_++;
+  executors_.erase(it);
+  MaybeForgetTask(key);
+  launches_.Cancel(key);
+  OnLaunchSlotFreed(key);
+}
+
+void AgentImpl::RecoverCommandTask(const Key& key) {
+  ExecutorRecord& executor = executors_.at(key);
+  executor.phase = ExecutorRecord::Phase::kRunning;
+  if (executor.pid <= 0) {
+    // The agent stopped between spawning the shim and recording its pid:
+    // the shim's own record names it.
+    shim::ShimStatusRead read = shim::ReadShimStatusFile(executor.sandbox + kShimStatusFile);
+    if (read.outcome == shim::ShimStatusRead::kOk) {
+      executor.pid = read.status.shim.pid;
+      executor.start_ticks = read.status.shim.start_time;
+    }
+  }
+  bool alive = executor.pid > 0 && ProcessStartTicks(executor.pid) == executor.start_ticks;
+  LOG(INFO) << "Recovered task_id=" << key.second << " framework_id=" << key.first
+            << " (built-in command executor, shim pid=" << executor.pid << ", "
+            << (alive ? "running" : "gone") << ")";
+  if (!alive) {
+    OnShimExited(key, std::nullopt);
+    return;
+  }
+  reaper_->Watch(executor.pid);
+  auto task = tasks_.find(key);
+  if (task != tasks_.end() && task->second.task.state() == v1::TASK_STAGING &&
+      !task->second.terminal_reported) {
+    // Started just before the agent stopped, RUNNING not yet recorded.
+    SendCommandUpdate(key, v1::TASK_RUNNING, v1::TaskStatus::REASON_UNSPECIFIED, "",
+                      std::nullopt);
+  }
+}
+
+}  // namespace agora::agent

@@ -1,0 +1,135 @@
+#include "agent/command_task.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace agora::agent {
+
+std::string ShellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  quoted += "'";
+  return quoted;
+}
+
+std::string ShellCommandOf(const v1::CommandInfo& command) {
+  if (command.shell()) return command.value();
+  std::string text = "exec " + ShellQuote(command.value());
+  // arguments[0] is argv[0] by convention; sh's exec cannot set it.
+  for (int i = 1; i < command.arguments_size(); ++i)
+    absl::StrAppend(&text, " ", ShellQuote(command.arguments(i)));
+  return text;
+}
+
+namespace {
+
+std::string SignalName(int signo) {
+  const char* name = strsignal(signo);
+  return name != nullptr ? absl::StrCat(name, " (", signo, ")") : absl::StrCat(signo);
+}
+
+std::string WithTail(std::string message, const std::string& tail) {
+  if (!tail.empty()) absl::StrAppend(&message, ": ", tail);
+  return message;
+}
+
+}  // namespace
+
+CommandEnd DescribeCommandEnd(const ShimEnd& end) {
+  CommandEnd result;
+  const shim::ShimStatus& status = end.record.status;
+  bool recorded = end.record.outcome == shim::ShimStatusRead::kOk;
+  if (recorded && status.state == shim::ShimState::kExited) {
+    result.wait_status = status.code << 8;
+    result.message = absl::StrCat("Command exited with status ", status.code);
+    if (status.code == 0 && !end.kill_requested) {
+      result.state = v1::TASK_FINISHED;
+      return result;
+    }
+    result.state = end.kill_requested ? v1::TASK_KILLED : v1::TASK_FAILED;
+    if (!end.kill_requested) {
+      result.reason = v1::TaskStatus::REASON_COMMAND_EXECUTOR_FAILED;
+      result.message = WithTail(result.message, end.stderr_tail);
+    }
+    return result;
+  }
+  if (recorded && status.state == shim::ShimState::kSignaled) {
+    result.wait_status = status.code;
+    result.message = absl::StrCat("Command terminated by signal ", SignalName(status.code));
+    result.state = end.kill_requested ? v1::TASK_KILLED : v1::TASK_FAILED;
+    if (!end.kill_requested) result.reason = v1::TaskStatus::REASON_COMMAND_EXECUTOR_FAILED;
+    return result;
+  }
+  if (recorded && status.state == shim::ShimState::kError) {
+    result.state = end.kill_requested ? v1::TASK_KILLED : v1::TASK_FAILED;
+    result.reason = v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED;
+    result.message = absl::StrCat("Command could not be started: ", status.message);
+    return result;
+  }
+  // The shim ended without recording how the task ended.
+  std::string what;
+  if (end.record.outcome == shim::ShimStatusRead::kOk) {
+    what = "its status file says the task started but not how it ended";
+  } else if (end.record.outcome == shim::ShimStatusRead::kMissing) {
+    what = "it wrote no status file";
+  } else {
+    what = end.record.error;
+  }
+  std::string shim_end = "agora-shim ended";
+  if (end.shim_wait_status) {
+    int ws = *end.shim_wait_status;
+    shim_end = WIFSIGNALED(ws) ? absl::StrCat("agora-shim was killed by signal ",
+                                              SignalName(WTERMSIG(ws)))
+                               : absl::StrCat("agora-shim exited with status ", WEXITSTATUS(ws));
+  }
+  result.state = end.kill_requested ? v1::TASK_KILLED : v1::TASK_FAILED;
+  result.reason = v1::TaskStatus::REASON_COMMAND_EXECUTOR_FAILED;
+  result.message = WithTail(absl::StrCat(shim_end, " and the task's exit status is unknown: ", what),
+                            end.stderr_tail);
+  return result;
+}
+
+absl::Duration KillGrace(const v1::KillPolicy& policy) {
+  return policy.grace_period_seconds() > 0 ? absl::Seconds(policy.grace_period_seconds())
+                                           : absl::Seconds(3);
+}
+
+std::string ReadFileTail(const std::string& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  struct stat info {};
+  std::string text;
+  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
+    off_t size = info.st_size;
+    off_t start = size > static_cast<off_t>(max_bytes) ? size - static_cast<off_t>(max_bytes) : 0;
+    text.resize(static_cast<size_t>(size - start));
+    ssize_t n = ::pread(fd, text.data(), text.size(), start);
+    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    if (start > 0) {
+      size_t newline = text.find('\n');
+      text = newline == std::string::npos ? "" : text.substr(newline + 1);
+    }
+  }
+  ::close(fd);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r'))
+    text.pop_back();
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  return text;
+}
+
+}  // namespace agora::agent
