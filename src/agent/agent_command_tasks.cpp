@@ -126,8 +126,8 @@ void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
   std::string sandbox = executor.sandbox;
   // A shim that exited normally saw every process of its task gone (it is
   // their subreaper); otherwise the session is searched and killed.
-  bool clean = wait_status && WIFEXITED(*wait_status) &&
-               WEXITSTATUS(*wait_status) == shim::kShimRecorded;
+  bool clean =
+      wait_status && WIFEXITED(*wait_status) && WEXITSTATUS(*wait_status) == shim::kShimRecorded;
   // Queued behind the task's checkpoint writes (same key).
   auto work = [this, key, pid, start_ticks, end, sandbox, clean]() mutable {
     int killed = 0;
@@ -203,8 +203,7 @@ void AgentImpl::RecoverCommandTask(const Key& key) {
   if (task != tasks_.end() && task->second.task.state() == v1::TASK_STAGING &&
       !task->second.terminal_reported) {
     // Started just before the agent stopped, RUNNING not yet recorded.
-    SendCommandUpdate(key, v1::TASK_RUNNING, v1::TaskStatus::REASON_UNSPECIFIED, "",
-                      std::nullopt);
+    SendCommandUpdate(key, v1::TASK_RUNNING, v1::TaskStatus::REASON_UNSPECIFIED, "", std::nullopt);
   }
 }
 

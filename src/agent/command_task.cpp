@@ -91,14 +91,14 @@ CommandEnd DescribeCommandEnd(const ShimEnd& end) {
   std::string shim_end = "agora-shim ended";
   if (end.shim_wait_status) {
     int ws = *end.shim_wait_status;
-    shim_end = WIFSIGNALED(ws) ? absl::StrCat("agora-shim was killed by signal ",
-                                              SignalName(WTERMSIG(ws)))
-                               : absl::StrCat("agora-shim exited with status ", WEXITSTATUS(ws));
+    shim_end = WIFSIGNALED(ws)
+                   ? absl::StrCat("agora-shim was killed by signal ", SignalName(WTERMSIG(ws)))
+                   : absl::StrCat("agora-shim exited with status ", WEXITSTATUS(ws));
   }
   result.state = end.kill_requested ? v1::TASK_KILLED : v1::TASK_FAILED;
   result.reason = v1::TaskStatus::REASON_COMMAND_EXECUTOR_FAILED;
-  result.message = WithTail(absl::StrCat(shim_end, " and the task's exit status is unknown: ", what),
-                            end.stderr_tail);
+  result.message = WithTail(
+      absl::StrCat(shim_end, " and the task's exit status is unknown: ", what), end.stderr_tail);
   return result;
 }
 

@@ -55,7 +55,9 @@ pid_t ExecutorPid(const std::string& executor_id) {
   const std::string wanted = "AGORA_EXECUTOR_ID=" + executor_id;
   for (pid_t pid : AllPids()) {
     std::string cmdline = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/cmdline"));
-    if (cmdline.find("agora-executor") == std::string::npos) continue;
+    if (cmdline.find("agora-executor") == std::string::npos &&
+        cmdline.find("agora-shim") == std::string::npos)
+      continue;
     std::string environ = ReadFileOrEmpty(absl::StrCat("/proc/", pid, "/environ"));
     for (absl::string_view entry : absl::StrSplit(environ, '\0')) {
       if (entry == wanted && ProcessState(pid) != 'Z') return pid;

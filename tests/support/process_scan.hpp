@@ -15,7 +15,8 @@ namespace agora::testing {
 // ("sleep 3001" finds the task's sleep, not the shell or the framework that
 // carry it in their arguments).
 std::vector<pid_t> LiveProcessesWith(const std::string& marker);
-// The agora-executor process serving executor `executor_id`, or -1.
+// The process serving executor `executor_id` (agora-executor, or the
+// agora-shim of a command task run by the built-in executor), or -1.
 pid_t ExecutorPid(const std::string& executor_id);
 // Live processes whose environment has `name`=value with value starting
 // with `prefix` (tasks inherit their executor's AGORA_SANDBOX).

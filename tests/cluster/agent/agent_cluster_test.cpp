@@ -73,8 +73,7 @@ TEST_F(AgentClusterTest, EchoHelloFinishesWithOutputInSandbox) {
   StartAgent(Options());
   ASSERT_TRUE(master_.Send(RunCommand("echo-1", "echo hello")));
   std::vector<v1::TaskStatus> updates = WaitForTerminal("echo-1");
-  EXPECT_EQ(States(updates),
-            (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}))
+  EXPECT_EQ(States(updates), (std::vector<v1::TaskState>{v1::TASK_RUNNING, v1::TASK_FINISHED}))
       << "executor stderr:\n"
       << ReadWholeFile(dir_ + "/work/sandboxes/fw-1/echo-1/stderr");
   for (const auto& update : updates) {
@@ -242,6 +241,7 @@ TEST_F(AgentClusterTest, ExecutorThatNeverSubscribesTimesOut) {
   chmod(script.c_str(), 0755);
   AgentOptions options = Options();
   options.executor_path = script;
+  options.command_executor = AgentOptions::CommandExecutor::kProcess;
   options.executor_registration_timeout = absl::Milliseconds(300);
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("silent", "true")));
@@ -261,6 +261,7 @@ TEST_F(AgentClusterTest, KillBeforeSubscriptionReportsKilledDirectly) {
   chmod(script.c_str(), 0755);
   AgentOptions options = Options();
   options.executor_path = script;
+  options.command_executor = AgentOptions::CommandExecutor::kProcess;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("early", "true")));
   std::string sandbox = dir_ + "/work/sandboxes/fw-1/early";
@@ -306,6 +307,7 @@ TEST_F(AgentClusterTest, ShutdownExecutorKillsItsTask) {
 TEST_F(AgentClusterTest, ExecutorExitReportsUnfinishedTasksFailed) {
   AgentOptions options = Options();
   options.executor_path = "/bin/true";
+  options.command_executor = AgentOptions::CommandExecutor::kProcess;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("orphan", "true")));
   std::vector<v1::TaskStatus> updates = WaitForTerminal("orphan");
@@ -321,7 +323,7 @@ TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
   options.http_port = 0;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("retry", "true")));
-  // Without acknowledgements only the head (STARTING) is forwarded, again
+  // Without acknowledgements only the head (RUNNING) is forwarded, again
   // and again.
   ASSERT_TRUE(master_.WaitFor([&] {
     int starting = 0;
@@ -335,18 +337,18 @@ TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
     std::lock_guard<std::mutex> lock(master_.mu());
     std::vector<v1::TaskStatus> updates = master_.UpdatesFor("retry");
     ASSERT_EQ(updates.size(), 1u);
-    EXPECT_EQ(updates[0].state(), v1::TASK_STARTING);
+    EXPECT_EQ(updates[0].state(), v1::TASK_RUNNING);
   }
-  // Every update the executor sent is in the task's log on disk (it was
-  // written before the executor got its reply), none acknowledged.
+  // Every update of the task is in its log on disk (written before it was
+  // forwarded), none acknowledged.
   ASSERT_TRUE(Eventually([&] {
     auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "retry", "retry"));
-    return records.ok() && records->size() == 3;
+    return records.ok() && records->size() == 2;
   }));
   auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "retry", "retry"));
   ASSERT_TRUE(records.ok());
-  EXPECT_EQ((*records)[0].status().state(), v1::TASK_STARTING);
-  EXPECT_EQ((*records)[2].status().state(), v1::TASK_FINISHED);
+  EXPECT_EQ((*records)[0].status().state(), v1::TASK_RUNNING);
+  EXPECT_EQ((*records)[1].status().state(), v1::TASK_FINISHED);
   for (const auto& record : *records)
     EXPECT_EQ(record.type(), internal::StatusUpdateRecord::UPDATE);
   // The forwarded counter counts every send, retries included (what the

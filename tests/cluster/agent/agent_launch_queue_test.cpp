@@ -82,7 +82,8 @@ TEST_F(LaunchQueueClusterTest, KillOfAQueuedTaskReportsKilledAndStartsNothing) {
   AgentOptions options = Options();
   options.http_port = 0;
   options.max_concurrent_launches = 1;
-  options.executor_path = Script("silent-executor", "exec sleep 100");  // Never subscribes.
+  options.executor_path = Script("silent-executor", "exec sleep 100");
+  options.command_executor = AgentOptions::CommandExecutor::kProcess;  // Never subscribes.
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("holder", "true")));
   ASSERT_TRUE(Eventually([&] { return Exists(Sandbox("holder") + "/stdout"); }));
@@ -110,6 +111,7 @@ TEST_F(LaunchQueueClusterTest, FullQueueDropsTheTaskNamingTheFlag) {
   options.max_concurrent_launches = 1;
   options.max_queued_launches = 1;
   options.executor_path = Script("silent-executor", "exec sleep 100");
+  options.command_executor = AgentOptions::CommandExecutor::kProcess;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(Burst("full", 3, "true")));
   std::vector<v1::TaskStatus> updates = WaitForTerminal("full-2");
@@ -130,6 +132,7 @@ TEST_F(LaunchQueueClusterTest, QueuedTaskWhoseCheckpointFailedIsDroppedWhenItsTu
   options.checkpoint_retry_interval = absl::Milliseconds(100);
   // Never subscribes; records its pid so the test can free the slot.
   options.executor_path = Script("silent-executor", "echo $$ > pid\nexec sleep 100");
+  options.command_executor = AgentOptions::CommandExecutor::kProcess;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("holder", "true")));
   pid_t holder = SandboxPid("holder", "pid");
@@ -163,6 +166,7 @@ TEST_F(LaunchQueueClusterTest, RegistrationTimeoutCountsFromTheStartNotFromTheQu
   // slows the start-ups and so lengthens that wait too.
   options.executor_registration_timeout = absl::Seconds(2);
   options.executor_path = Script("slow-executor", "sleep 0.2\nexec " + ExecutorPath());
+  options.command_executor = AgentOptions::CommandExecutor::kProcess;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(Burst("slow", 10, "true")));
   for (int i = 0; i < 10; ++i) {
@@ -180,6 +184,7 @@ TEST_F(LaunchQueueClusterTest, QueuedLaunchIsDroppedAfterAnAgentRestartAndNeverR
   options.max_concurrent_launches = 1;
   options.http_port = 0;
   options.executor_path = Script("silent-executor", "exec sleep 100");
+  options.command_executor = AgentOptions::CommandExecutor::kProcess;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("holder", "true")));
   ASSERT_TRUE(Eventually([&] { return Exists(Sandbox("holder") + "/stdout"); }));

@@ -61,8 +61,7 @@ TEST_F(EndToEndTest, CommandTaskRunsAndReportsEveryStateInOrder) {
       scheduler.WaitUntil([&] { return scheduler.LatestState("hello") == v1::TASK_FINISHED; }));
   std::lock_guard<std::mutex> lock(scheduler.mutex);
   std::vector<v1::TaskState> states = scheduler.StatesOf("hello");
-  EXPECT_EQ(states,
-            (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}));
+  EXPECT_EQ(states, (std::vector<v1::TaskState>{v1::TASK_RUNNING, v1::TASK_FINISHED}));
   EXPECT_EQ(scheduler.registrations, 1);
   EXPECT_FALSE(scheduler.framework_id.empty());
 }

@@ -96,7 +96,7 @@ TEST_F(FaultInjectionTest, DuplicatedStatusUpdatesReachTheSchedulerOnce) {
   for (const char* task : {"a", "b"}) {
     std::lock_guard<std::mutex> lock(scheduler.mutex);
     EXPECT_EQ(scheduler.StatesOf(task),
-              (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}))
+              (std::vector<v1::TaskState>{v1::TASK_RUNNING, v1::TASK_FINISHED}))
         << task;
   }
 }
@@ -139,13 +139,13 @@ TEST_F(FaultInjectionTest, LostAcknowledgementLeadsToAResendTheSchedulerDoesNotS
   RecordingScheduler scheduler(Launch({CommandTask("t", "true", 0.1, 16)}));
   auto driver = StartDriver(&scheduler, TestFramework("lost-ack"));
   ASSERT_TRUE(Reaches(scheduler, "t", v1::TASK_FINISHED));
-  // STARTING's ack and two more are lost: the agent re-sends until one
+  // RUNNING's ack and two more are lost: the agent re-sends until one
   // arrives, and FINISHED crosses the proxy again after its ack is lost.
   ASSERT_TRUE(
       WaitFor([&] { return *finished_forwards >= 2 || *acks_dropped > 3; }, absl::Seconds(30)));
   ASSERT_TRUE(WaitFor([&] { return MasterTasks("FINISHED") == 0; }, absl::Seconds(30)));
   EXPECT_EQ(Seen(scheduler, "t", v1::TASK_FINISHED), 1);
-  EXPECT_EQ(Seen(scheduler, "t", v1::TASK_STARTING), 1);
+  EXPECT_EQ(Seen(scheduler, "t", v1::TASK_RUNNING), 1);
 }
 
 TEST_F(FaultInjectionTest, SlowAcknowledgementsCauseNoDuplicates) {
@@ -166,7 +166,7 @@ TEST_F(FaultInjectionTest, SlowAcknowledgementsCauseNoDuplicates) {
   for (const char* task : {"a", "b"}) {
     std::lock_guard<std::mutex> lock(scheduler.mutex);
     EXPECT_EQ(scheduler.StatesOf(task),
-              (std::vector<v1::TaskState>{v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED}))
+              (std::vector<v1::TaskState>{v1::TASK_RUNNING, v1::TASK_FINISHED}))
         << task;
   }
 }

@@ -63,10 +63,11 @@ TEST_F(LaunchQueueFaultTest, AgentKilledWithQueuedLaunchesReportsThemDroppedAndN
     out << "#!/bin/sh\nsleep 1\nexec " << BinaryPath("agora-executor") << "\n";
   }
   chmod(executor.c_str(), 0755);
-  ASSERT_TRUE(cluster_
-                  .StartAgent(kAgentResources,
-                              {"--max_concurrent_launches=1", "--executor_path=" + executor})
-                  .ok())
+  ASSERT_TRUE(
+      cluster_
+          .StartAgent(kAgentResources, {"--max_concurrent_launches=1", "--command_executor=process",
+                                        "--executor_path=" + executor})
+          .ok())
       << cluster_.Logs();
   framework_ = FrameworkProcess::Start(
       &cluster_, {"--tasks=8", "--command=true", "--cpus=0.1", "--mem=16", "--name=queued"});

@@ -17,6 +17,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "shim/shim.hpp"
 #include "shim/shim_status.hpp"
 
 extern char** environ;
