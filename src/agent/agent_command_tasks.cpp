@@ -182,8 +182,8 @@ void AgentImpl::RecoverCommandTask(const Key& key) {
   ExecutorRecord& executor = executors_.at(key);
   executor.phase = ExecutorRecord::Phase::kRunning;
   if (executor.pid <= 0) {
-    // The agent stopped between spawning the shim and recording its pid:
-    // the shim's own record names it.
+    // The checkpoint has no pid (it is written before the spawn only): the
+    // shim's own record names it.
     shim::ShimStatusRead read = shim::ReadShimStatusFile(executor.sandbox + kShimStatusFile);
     if (read.outcome == shim::ShimStatusRead::kOk) {
       executor.pid = read.status.shim.pid;

@@ -247,7 +247,10 @@ void AgentImpl::LaunchExecutor(const Key& key) {
       if (ReadProcessStat(*pid, &stat)) start_ticks = stat.start_ticks;
       checkpoint.set_pid(*pid);
       checkpoint.set_pid_start_ticks(start_ticks);
-      written = WriteMessage(checkpoint_path, checkpoint);
+      // A shim records its own pid and start time in its status file
+      // within a millisecond of its start, where a restarted agent looks
+      // when the checkpoint has none: one file write per task saved.
+      if (!checkpoint.builtin()) written = WriteMessage(checkpoint_path, checkpoint);
     }
     CheckpointWrite write{
         IoKey(key.first, key.second), checkpoint_path,

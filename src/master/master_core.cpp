@@ -100,14 +100,8 @@ void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions) {
     *proto.mutable_resources() = decision.resources.ToProto();
     *proto.mutable_attributes() = agent->second->info.attributes();
     *proto.mutable_domain() = agent->second->info.domain();
-    std::set<std::string> executors;
-    for (const v1::Task* task : tasks_.ActiveOnAgent(decision.agent_id)) {
-      if (task->framework_id().value() == decision.framework_id &&
-          !IsTerminalState(task->state()) && task->info().has_executor()) {
-        executors.insert(task->executor_id().value());
-      }
-    }
-    for (const auto& executor : executors) proto.add_executor_ids()->set_value(executor);
+    for (const auto& executor : tasks_.LiveExecutorsOn(decision.agent_id, decision.framework_id))
+      proto.add_executor_ids()->set_value(executor);
     if (options_.offer_timeout > absl::ZeroDuration()) {
       proto.set_expire_time(UnixSeconds(now + options_.offer_timeout));
       offer->expiry_timer = loop_->RunAfter(options_.offer_timeout, [this, id] {

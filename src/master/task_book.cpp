@@ -9,6 +9,8 @@ v1::Task& TaskBook::Add(v1::Task task) {
   if (active_.count(key)) Complete(key.first, key.second);
   by_agent_[task.agent_id().value()].insert(key);
   by_framework_[key.first].insert(key.second);
+  if (task.info().has_executor())
+    with_executor_[Key{task.agent_id().value(), key.first}].insert(key);
   ++by_agent_count_;
   return active_.emplace(key, std::move(task)).first->second;
 }
@@ -78,6 +80,11 @@ void TaskBook::Complete(const std::string& framework_id, const std::string& task
     framework->second.erase(task_id);
     if (framework->second.empty()) by_framework_.erase(framework);
   }
+  auto executors = with_executor_.find(Key{it->second.agent_id().value(), framework_id});
+  if (executors != with_executor_.end()) {
+    executors->second.erase(it->first);
+    if (executors->second.empty()) with_executor_.erase(executors);
+  }
   --by_agent_count_;
   v1::Task task = std::move(it->second);
   active_.erase(it);
@@ -105,6 +112,18 @@ std::vector<v1::Task*> TaskBook::ActiveOnAgent(const std::string& agent_id) {
   if (it == by_agent_.end()) return tasks;
   for (const auto& key : it->second) tasks.push_back(&active_.at(key));
   return tasks;
+}
+
+std::set<std::string> TaskBook::LiveExecutorsOn(const std::string& agent_id,
+                                                const std::string& framework_id) const {
+  std::set<std::string> executors;
+  auto it = with_executor_.find(Key{agent_id, framework_id});
+  if (it == with_executor_.end()) return executors;
+  for (const Key& key : it->second) {
+    const v1::Task& task = active_.at(key);
+    if (!IsTerminalState(task.state())) executors.insert(task.executor_id().value());
+  }
+  return executors;
 }
 
 std::vector<const v1::Task*> TaskBook::AllActive() const {

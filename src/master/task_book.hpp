@@ -65,6 +65,11 @@ class TaskBook {
   std::vector<v1::Task*> ActiveOfFramework(const std::string& framework_id);
   std::vector<v1::Task*> ActiveOnAgent(const std::string& agent_id);
   std::vector<const v1::Task*> AllActive() const;
+  // Executor ids of `framework_id`'s non-terminal tasks on `agent_id` that
+  // run under an executor of the framework's own (what an offer lists in
+  // executor_ids). O(such tasks): command tasks are not indexed.
+  std::set<std::string> LiveExecutorsOn(const std::string& agent_id,
+                                        const std::string& framework_id) const;
   const std::deque<v1::Task>& CompletedOf(const std::string& framework_id) const;
   std::vector<std::string> FrameworksWithHistory() const;
 
@@ -84,6 +89,8 @@ class TaskBook {
   std::map<Key, v1::Task> active_;
   std::map<std::string, std::set<Key>> by_agent_;
   std::map<std::string, std::set<std::string>> by_framework_;
+  // Active tasks with an ExecutorInfo, by (agent id, framework id).
+  std::map<Key, std::set<Key>> with_executor_;
   std::map<std::string, std::deque<v1::Task>> completed_;
   size_t by_agent_count_ = 0;
 };

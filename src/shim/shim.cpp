@@ -151,19 +151,20 @@ int SpawnTask(const ShimOptions& options, const TaskFiles& files, pid_t* pid) {
 }
 
 // Writes `status` to the status file; on failure reports on stderr.
-bool Record(const ShimOptions& options, const ShimStatus& status) {
+bool Record(const ShimOptions& options, StatusWriter& writer, const ShimStatus& status) {
   std::string error;
-  if (WriteFileAtomically(options.status_path, FormatShimStatus(status), &error)) return true;
+  if (writer.Write(FormatShimStatus(status), &error)) return true;
   std::fprintf(stderr, "agora-shim: cannot record '%s' in status file %s: %s\n",
                DescribeShimStatus(status).c_str(), options.status_path.c_str(), error.c_str());
   return false;
 }
 
-int RecordError(const ShimOptions& options, ShimStatus status, const std::string& message) {
+int RecordError(const ShimOptions& options, StatusWriter& writer, ShimStatus status,
+                const std::string& message) {
   status.state = ShimState::kError;
   status.message = message;
   status.end_time_ms = NowUnixMs();
-  return Record(options, status) ? kShimRecorded : kShimCannotRecord;
+  return Record(options, writer, status) ? kShimRecorded : kShimCannotRecord;
 }
 
 // Waits for `pid` to exit without reaping it (so its process group id cannot
@@ -220,20 +221,22 @@ int RunShim(const ShimOptions& options) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   FillStandardDescriptors();
   SetUpSignals();
+  StatusWriter writer(options.status_path);
   ShimStatus status;
   status.shim.pid = getpid();  // a record needs it even if its start time is unreadable
   std::string error;
   if (!ReadProcessStamp(getpid(), &status.shim, &error)) {
-    return RecordError(options, status, "cannot read the shim's own start time: " + error);
+    return RecordError(options, writer, status, "cannot read the shim's own start time: " + error);
   }
 
   pid_t pid = 0;
   {
     TaskFiles files;
-    if (!OpenTaskFiles(options, &files, &error)) return RecordError(options, status, error);
+    if (!OpenTaskFiles(options, &files, &error)) return RecordError(options, writer, status, error);
     int rc = SpawnTask(options, files, &pid);
     if (rc != 0) {
-      return RecordError(options, status, "cannot run " + options.shell + ": " + std::strerror(rc));
+      return RecordError(options, writer, status,
+                         "cannot run " + options.shell + ": " + std::strerror(rc));
     }
   }
 
@@ -243,11 +246,11 @@ int RunShim(const ShimOptions& options) {
     // start time nobody could tell the task from a recycled pid later.
     kill(-pid, SIGKILL);
     WaitForTask(pid);
-    return RecordError(options, status, "cannot read the task's start time: " + error);
+    return RecordError(options, writer, status, "cannot read the task's start time: " + error);
   }
   status.task = task;
   status.state = ShimState::kStarted;
-  if (!Record(options, status)) {
+  if (!Record(options, writer, status)) {
     // An untracked task must not keep running: the agent would never learn
     // its end.
     kill(-pid, SIGKILL);
@@ -265,7 +268,7 @@ int RunShim(const ShimOptions& options) {
     status.code = WEXITSTATUS(wait_status);
   }
   status.end_time_ms = NowUnixMs();
-  if (!Record(options, status)) return kShimCannotRecord;
+  if (!Record(options, writer, status)) return kShimCannotRecord;
   return DescendantsRemain() ? kShimRecordedLeftovers : kShimRecorded;
 }
 

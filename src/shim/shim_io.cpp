@@ -7,23 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <string_view>
 
 namespace agora::shim {
 namespace {
 
 std::string ErrnoText(const std::string& what, int error_number) {
   return what + ": " + std::strerror(error_number);
-}
-
-bool WriteAll(int fd, const std::string& contents) {
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -69,29 +59,36 @@ bool ReadProcessStamp(pid_t pid, ProcessStamp* stamp, std::string* error) {
   return true;
 }
 
-bool WriteFileAtomically(const std::string& path, const std::string& contents, std::string* error) {
-  std::string temp = path + ".tmp";
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = ErrnoText("cannot create " + temp, errno);
+StatusWriter::~StatusWriter() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool StatusWriter::Write(const std::string& contents, std::string* error) {
+  if (fd_ < 0) {
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      *error = ErrnoText("cannot create " + path_, errno);
+      return false;
+    }
+  }
+  bool extends = contents.compare(0, written_.size(), written_) == 0;
+  std::string_view more = extends ? std::string_view(contents).substr(written_.size()) : contents;
+  off_t offset = extends ? static_cast<off_t>(written_.size()) : 0;
+  if (!extends && ftruncate(fd_, 0) != 0) {
+    *error = ErrnoText("cannot truncate " + path_, errno);
     return false;
   }
-  if (!WriteAll(fd, contents)) {
-    *error = ErrnoText("cannot write " + temp, errno);
-    close(fd);
-    unlink(temp.c_str());
-    return false;
+  while (!more.empty()) {
+    ssize_t n = pwrite(fd_, more.data(), more.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = ErrnoText("cannot write " + path_, errno);
+      return false;
+    }
+    more.remove_prefix(static_cast<size_t>(n));
+    offset += n;
   }
-  if (close(fd) != 0) {
-    *error = ErrnoText("cannot write " + temp, errno);
-    unlink(temp.c_str());
-    return false;
-  }
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    *error = ErrnoText("cannot rename " + temp + " to " + path, errno);
-    unlink(temp.c_str());
-    return false;
-  }
+  written_ = contents;
   return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "shim/shim_status.hpp"
 
@@ -17,12 +18,29 @@ namespace agora::shim {
 // child that has not been reaped yet.
 bool ReadProcessStamp(pid_t pid, ProcessStamp* stamp, std::string* error);
 
-// Replaces `path` with `contents` so a reader sees the old or the new file,
-// never a mix: writes `<path>.tmp` and renames it over `path`. Not fsynced on
-// purpose: the file must survive the agent's crash or restart, which the page
-// cache does; after a machine crash (a new boot id) the agent treats every
-// task as gone and never reads it.
-bool WriteFileAtomically(const std::string& path, const std::string& contents, std::string* error);
+// Writes the records of one status file. The first Write creates (or
+// truncates) the file and writes it in one write(); a later one whose text
+// extends what is already written (the format only ever adds a line) appends
+// just the new part in one write(). No temp file, no rename and no fsync: the
+// file must survive the agent's crash or restart, which the page cache does;
+// after a machine crash (a new boot id) the agent treats every task as gone
+// and never reads it; and renaming over an existing file makes ext4 flush the
+// new data at once (auto_da_alloc), which cost more than the task itself.
+class StatusWriter {
+ public:
+  explicit StatusWriter(std::string path) : path_(std::move(path)) {}
+  ~StatusWriter();
+  StatusWriter(const StatusWriter&) = delete;
+  StatusWriter& operator=(const StatusWriter&) = delete;
+
+  // Makes the file hold `contents`; false with `*error` (path and reason).
+  bool Write(const std::string& contents, std::string* error);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::string written_;
+};
 
 // Wall-clock time in milliseconds since the epoch.
 int64_t NowUnixMs();

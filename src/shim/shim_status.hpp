@@ -2,13 +2,15 @@
 // formatter and parser for it (the agent links this to read what a shim
 // recorded, also after an agent restart).
 //
-// The file is small line-oriented text, always replaced whole (temp file,
-// fsync, rename, fsync of the directory), so a reader sees either the previous
-// record or the new one. Every line ends with '\n':
+// The file is small line-oriented text. Each record extends the previous one
+// by a line, written with one write() (see StatusWriter in shim_io.hpp); the
+// agent reads it once the shim is gone, so it sees whole records. A file cut
+// short (the shim killed mid-write) parses as an error, never as a guess.
+// Every line ends with '\n':
 //
 //   agora-shim-status 1            header and format version
 //   shim <pid> <starttime>         the shim process itself
-//   started <pid> <starttime>      the task's `sh -c` (its session leader)
+//   started <pid> <starttime>      the task's `sh -c` (its process group leader)
 //   exited <code> <unix_ms>        the task exited with <code> (0-255), or
 //   signaled <signo> <unix_ms>     the task was killed by signal <signo>, or
 //   error <unix_ms> <message>      the task could not be started (or tracked)

@@ -74,10 +74,10 @@ TEST_F(CommandTaskTest, KillPolicyEscalatesToTheWholeSessionIncludingADaemonized
   StartAgent(Options());
   // Ignores SIGTERM; its double-forked child ignores it too and leaves the
   // task's process group (but not the shim's session).
-  MasterMessage run = RunCommand(
-      "stubborn",
-      "trap '' TERM; (trap '' TERM; set -m; sleep 100 & echo $! > daemon; wait) & "
-      "echo $$ > pid; while true; do sleep 1; done");
+  MasterMessage run =
+      RunCommand("stubborn",
+                 "trap '' TERM; (trap '' TERM; set -m; sleep 100 & echo $! > daemon; wait) & "
+                 "echo $$ > pid; while true; do sleep 1; done");
   run.mutable_run_tasks()->mutable_tasks(0)->mutable_kill_policy()->set_grace_period_seconds(0.3);
   ASSERT_TRUE(master_.Send(run));
   ASSERT_TRUE(WaitForState("stubborn", v1::TASK_RUNNING));
@@ -100,8 +100,8 @@ TEST_F(CommandTaskTest, KillPolicyEscalatesToTheWholeSessionIncludingADaemonized
 
 TEST_F(CommandTaskTest, KillNineOfTheShimKillsTheTaskTreeBeforeTheTaskFails) {
   StartAgent(Options());
-  ASSERT_TRUE(master_.Send(
-      RunCommand("orphaned", "sleep 1000 & echo $! > child; echo $$ > pid; wait")));
+  ASSERT_TRUE(
+      master_.Send(RunCommand("orphaned", "sleep 1000 & echo $! > child; echo $$ > pid; wait")));
   ASSERT_TRUE(WaitForState("orphaned", v1::TASK_RUNNING));
   pid_t shell = SandboxPid("orphaned", "pid");
   pid_t child = SandboxPid("orphaned", "child");
@@ -152,7 +152,8 @@ TEST_F(CommandTaskTest, TasksSurviveAnAgentRestartAndOneThatExitedMeanwhileRepor
     std::string id = "sleeper-" + std::to_string(i);
     ASSERT_TRUE(master_.Send(RunCommand(id, "mkfifo go; echo $$ > pid; read line < go")));
   }
-  ASSERT_TRUE(master_.Send(RunCommand("quitter", "mkfifo go; echo $$ > pid; read line < go; exit 7")));
+  ASSERT_TRUE(
+      master_.Send(RunCommand("quitter", "mkfifo go; echo $$ > pid; read line < go; exit 7")));
   // Each task waits on its fifo `go` (made before its pid file is written).
   for (int i = 0; i < kSleepers; ++i) {
     std::string id = "sleeper-" + std::to_string(i);

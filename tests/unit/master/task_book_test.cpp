@@ -89,6 +89,29 @@ TEST(TaskBookTest, IndexesByAgentAndFramework) {
   EXPECT_EQ(book.CountByState()[v1::TASK_STAGING], 2u);
 }
 
+TEST(TaskBookTest, LiveExecutorsOnAnAgentAreThoseOfNonTerminalTasksWithAnExecutor) {
+  TaskBook book(10);
+  auto with_executor = [](v1::Task task, const std::string& executor) {
+    task.mutable_executor_id()->set_value(executor);
+    task.mutable_info()->mutable_executor()->mutable_executor_id()->set_value(executor);
+    return task;
+  };
+  book.Add(with_executor(MakeTask("f", "t1", "a"), "e1"));
+  book.Add(with_executor(MakeTask("f", "t2", "a"), "e1"));
+  book.Add(with_executor(MakeTask("f", "t3", "a"), "e2"));
+  book.Add(with_executor(MakeTask("f", "t4", "b"), "e3"));  // another agent
+  book.Add(with_executor(MakeTask("g", "t5", "a"), "e4"));  // another framework
+  book.Add(MakeTask("f", "t6", "a"));                       // a command task
+  EXPECT_EQ(book.LiveExecutorsOn("a", "f"), (std::set<std::string>{"e1", "e2"}));
+  book.Update("f", Status("t3", v1::TASK_FINISHED, "u3"));  // terminal, not yet acknowledged
+  EXPECT_EQ(book.LiveExecutorsOn("a", "f"), (std::set<std::string>{"e1"}));
+  book.Complete("f", "t1");
+  EXPECT_EQ(book.LiveExecutorsOn("a", "f"), (std::set<std::string>{"e1"}));
+  book.Complete("f", "t2");
+  EXPECT_TRUE(book.LiveExecutorsOn("a", "f").empty());
+  EXPECT_TRUE(book.LiveExecutorsOn("c", "f").empty());
+}
+
 TEST(TaskBookTest, RelaunchingATerminalIdReplacesIt) {
   TaskBook book(10);
   book.Add(MakeTask("f", "t", "a"));
