@@ -198,7 +198,7 @@ void AgentImpl::RecoverCommandTask(const Key& key) {
     OnShimExited(key, std::nullopt);
     return;
   }
-  reaper_->Watch(executor.pid);
+  WatchExecutor(key, executor.pid);
   auto task = tasks_.find(key);
   if (task != tasks_.end() && task->second.task.state() == v1::TASK_STAGING &&
       !task->second.terminal_reported) {

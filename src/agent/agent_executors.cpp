@@ -216,11 +216,18 @@ void AgentImpl::OnRegistrationTimeout(const Key& key) {
   if (!io_->Post(IoKey(key.first, key.second), std::move(work))) OnExecutorTreeKilled(key, 0, 0);
 }
 
+void AgentImpl::WatchExecutor(const Key& key, pid_t pid) {
+  watched_pids_[pid] = key;
+  reaper_->Watch(pid);
+}
+
 void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   DCHECK(loop_.IsInLoopThread());
-  auto it = executors_.begin();
-  while (it != executors_.end() && (it->second.pid != pid || it->second.exited)) ++it;
-  if (it == executors_.end()) return;
+  auto watched = watched_pids_.find(pid);
+  if (watched == watched_pids_.end()) return;
+  auto it = executors_.find(watched->second);
+  watched_pids_.erase(watched);
+  if (it == executors_.end() || it->second.pid != pid || it->second.exited) return;
   Key key = it->first;
   ExecutorRecord& executor = it->second;
   if (executor.builtin) {

@@ -40,6 +40,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -208,6 +209,8 @@ class AgentImpl : public ExecutorHandler {
   // agent_executors.cpp: the executor process is gone. Its session is
   // killed (off the loop), then OnExecutorTreeKilled reports its tasks.
   void OnChildExited(pid_t pid, int wait_status);
+  // Hands `pid` (the process of executor `key`) to the reaper.
+  void WatchExecutor(const Key& key, pid_t pid);
   void OnExecutorTreeKilled(const Key& key, int wait_status, int killed);
   bool HasLiveTaskOtherThan(const ExecutorRecord& executor, const std::string& task_id) const;
   void OnFrameworkMessage(const internal::MasterMessage::FrameworkMessage& message);
@@ -332,6 +335,8 @@ class AgentImpl : public ExecutorHandler {
   std::map<std::string, v1::FrameworkInfo> frameworks_;
   std::map<Key, ExecutorRecord> executors_;
   std::map<Key, TaskRecord> tasks_;
+  // The executor of each pid handed to the reaper, until it exits.
+  std::unordered_map<pid_t, Key> watched_pids_;
   // Executor launches waiting for, or holding, a start slot.
   LaunchQueue launches_;
   // Persistence (agent_persistence.cpp). OK while checkpoints succeed.

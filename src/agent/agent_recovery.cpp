@@ -112,7 +112,7 @@ void AgentImpl::Recover(CheckpointedState state) {
         gone.push_back(key);
         continue;
       }
-      reaper_->Watch(executor.pid);
+      WatchExecutor(key, executor.pid);
     }
     executor.registration_timer = loop_.RunAfter(options_.executor_registration_timeout,
                                                  [this, key] { OnRegistrationTimeout(key); });

@@ -298,7 +298,7 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, ui
   executor.pid = *pid;
   executor.start_ticks = start_ticks;
   executors_launched_++;
-  reaper_->Watch(*pid);
+  WatchExecutor(key, *pid);
   LOG(INFO) << "Started executor_id=" << key.second << " framework_id=" << key.first
             << " pid=" << *pid << " sandbox=" << executor.sandbox;
   if (executor.kill_when_launched) {
