@@ -72,12 +72,13 @@ void AgentImpl::SendCommandUpdate(const Key& key, v1::TaskState state,
   HandleUpdate(key.first, key.second, std::move(status), [](const absl::Status&) {});
 }
 
-void AgentImpl::OnCommandTaskStarted(const Key& key) {
+void AgentImpl::OnCommandTaskStarted(const Key& key, bool started) {
   ExecutorRecord& executor = executors_.at(key);
   executor.phase = ExecutorRecord::Phase::kRunning;
   executor.queued.clear();
   // The launch held its slot while the shim was being spawned.
   OnLaunchSlotFreed(key);
+  if (!started) return;  // The shim's exit reports why (TASK_FAILED).
   SendCommandUpdate(key, v1::TASK_RUNNING, v1::TaskStatus::REASON_UNSPECIFIED, "", std::nullopt);
 }
 

@@ -40,8 +40,8 @@
 #include <optional>
 #include <random>
 #include <set>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/agent.hpp"
@@ -195,8 +195,11 @@ class AgentImpl : public ExecutorHandler {
   void DropLaunch(const std::string& framework_id, const std::string& executor_id,
                   const v1::TaskInfo& task);
   void CheckpointTask(const v1::Task& task);
+  // `started`: false for a built-in task whose shim could not start the
+  // command (its exit reports why).
   void OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, uint64_t start_ticks,
-                          const CheckpointWrite& checkpoint, const absl::Status& written);
+                          const CheckpointWrite& checkpoint, const absl::Status& written,
+                          bool started);
   // Launches refused while the agent cannot checkpoint: each task is
   // reported TASK_DROPPED at once (in memory only).
   void RefuseLaunch(const internal::MasterMessage::RunTasks& run);
@@ -222,8 +225,8 @@ class AgentImpl : public ExecutorHandler {
   // EXECUTOR), with the command's wait status when known.
   void SendCommandUpdate(const Key& key, v1::TaskState state, v1::TaskStatus::Reason reason,
                          const std::string& message, std::optional<int> wait_status);
-  // The shim runs: the task is RUNNING.
-  void OnCommandTaskStarted(const Key& key);
+  // The shim runs: the task is RUNNING if the shim `started` its process.
+  void OnCommandTaskStarted(const Key& key, bool started);
   // SIGTERM to the task's process group (through the shim), SIGKILL of the
   // session after `grace` unless it ended first; the task then ends KILLED.
   void KillCommandTask(const Key& key, absl::Duration grace);

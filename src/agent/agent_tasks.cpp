@@ -12,6 +12,10 @@
 namespace agora::agent {
 namespace {
 
+// How long a launch waits for agora-shim to report that the task's process
+// exists before RUNNING is reported anyway (a shim starts it in ~1 ms).
+constexpr absl::Duration kShimReadyWait = absl::Seconds(10);
+
 v1::Task NewTask(const std::string& framework_id, const std::string& executor_id,
                  const v1::TaskInfo& info) {
   v1::Task task;
@@ -233,10 +237,13 @@ void AgentImpl::LaunchExecutor(const Key& key) {
     // checkpoint and the launch is refused (never run what could not be
     // made durable).
     absl::Status written = WriteMessage(checkpoint_path, checkpoint);
+    bool started = true;  // Executors report their own start.
     absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
       if (!written.ok()) return absl::UnavailableError(written.message());
       if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
-      return launcher->Launch(spec);
+      if (!checkpoint.builtin()) return launcher->Launch(spec);
+      // RUNNING is reported once the task's process exists.
+      return StartShim(*launcher, spec, kShimReadyWait, &started);
     }();
     bool hold = written.ok();  // The pid record below must reach the disk.
     uint64_t start_ticks = 0;
@@ -255,15 +262,16 @@ void AgentImpl::LaunchExecutor(const Key& key) {
     CheckpointWrite write{
         IoKey(key.first, key.second), checkpoint_path,
         [checkpoint_path, checkpoint] { return WriteMessage(checkpoint_path, checkpoint); }, hold};
-    loop_.Post([this, key, pid, start_ticks, write, written] {
-      OnExecutorLaunched(key, pid, start_ticks, write, written);
+    loop_.Post([this, key, pid, start_ticks, write, written, started] {
+      OnExecutorLaunched(key, pid, start_ticks, write, written, started);
     });
   });
   if (!posted) LOG(WARNING) << "Agent stopping; executor_id=" << key.second << " not launched";
 }
 
 void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, uint64_t start_ticks,
-                                   const CheckpointWrite& checkpoint, const absl::Status& written) {
+                                   const CheckpointWrite& checkpoint, const absl::Status& written,
+                                   bool started) {
   if (!written.ok()) OnCheckpointFailed(checkpoint, written);
   auto it = executors_.find(key);
   if (it == executors_.end()) {
@@ -306,7 +314,7 @@ void AgentImpl::OnExecutorLaunched(const Key& key, absl::StatusOr<pid_t> pid, ui
     return;
   }
   if (executor.builtin) {
-    OnCommandTaskStarted(key);
+    OnCommandTaskStarted(key, started);
     return;
   }
   if (executor.phase == ExecutorRecord::Phase::kLaunching) {

@@ -1,6 +1,7 @@
 #include "agent/command_task.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,6 +106,28 @@ CommandEnd DescribeCommandEnd(const ShimEnd& end) {
 absl::Duration KillGrace(const v1::KillPolicy& policy) {
   return policy.grace_period_seconds() > 0 ? absl::Seconds(policy.grace_period_seconds())
                                            : absl::Seconds(3);
+}
+
+absl::StatusOr<pid_t> StartShim(Launcher& launcher, LaunchSpec spec, absl::Duration wait,
+                                bool* started) {
+  *started = false;
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe for agora-shim: ", std::strerror(errno)));
+  }
+  spec.pass_fd = ready[1];
+  spec.argv.push_back("--ready_fd=3");
+  absl::StatusOr<pid_t> pid = launcher.Launch(spec);
+  ::close(ready[1]);
+  if (pid.ok()) {
+    pollfd readable{ready[0], POLLIN, 0};
+    int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(wait));
+    char what = 0;
+    if (::poll(&readable, 1, timeout_ms) > 0 && ::read(ready[0], &what, 1) == 1)
+      *started = what == 'S';
+  }
+  ::close(ready[0]);
+  return pid;
 }
 
 std::string ReadFileTail(const std::string& path, size_t max_bytes) {

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/launcher.hpp"
 #include "agora/v1/common.pb.h"
 #include "shim/shim_status.hpp"
 
@@ -53,6 +55,14 @@ CommandEnd DescribeCommandEnd(const ShimEnd& end);
 
 // The grace period of a kill: the policy's, else 3 s.
 absl::Duration KillGrace(const v1::KillPolicy& policy);
+
+// Starts agora-shim as `spec` describes, with a readiness pipe as its
+// descriptor 3 (`--ready_fd=3` is added to its arguments), and waits (at most
+// `wait`) until the shim reports that the task's process exists -- then
+// `*started` is true -- or that it could not start it, or exits. Blocking:
+// call it off the event loop.
+absl::StatusOr<pid_t> StartShim(Launcher& launcher, LaunchSpec spec, absl::Duration wait,
+                                bool* started);
 
 // At most the last `max_bytes` of `path`, trimmed to whole lines and of
 // trailing whitespace; "" if unreadable or empty.

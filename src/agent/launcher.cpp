@@ -43,7 +43,8 @@ absl::StatusOr<pid_t> PosixLauncher::Launch(const LaunchSpec& spec) {
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   // Only stdin, stdout and stderr cross into the executor: an inherited
   // listening socket would keep the agent's ports busy after a restart.
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (spec.pass_fd >= 0) posix_spawn_file_actions_adddup2(&actions, spec.pass_fd, 3);
+  posix_spawn_file_actions_addclosefrom_np(&actions, spec.pass_fd >= 0 ? 4 : 3);
   if (!spec.working_dir.empty())
     posix_spawn_file_actions_addchdir_np(&actions, spec.working_dir.c_str());
 

@@ -26,6 +26,9 @@ struct LaunchSpec {
   std::string working_dir;
   std::string stdout_path;
   std::string stderr_path;
+  // If >= 0: handed to the process as descriptor 3 (agora-shim's
+  // --ready_fd); every other descriptor above 2 is closed.
+  int pass_fd = -1;
 };
 
 class Launcher {

@@ -159,12 +159,22 @@ bool Record(const ShimOptions& options, StatusWriter& writer, const ShimStatus& 
   return false;
 }
 
+// Tells the starter (--ready_fd) whether the task started ('S') or not ('E').
+void SignalReady(const ShimOptions& options, char what) {
+  if (options.ready_fd < 0) return;
+  while (write(options.ready_fd, &what, 1) < 0 && errno == EINTR) {
+  }
+  close(options.ready_fd);
+}
+
 int RecordError(const ShimOptions& options, StatusWriter& writer, ShimStatus status,
                 const std::string& message) {
   status.state = ShimState::kError;
   status.message = message;
   status.end_time_ms = NowUnixMs();
-  return Record(options, writer, status) ? kShimRecorded : kShimCannotRecord;
+  int code = Record(options, writer, status) ? kShimRecorded : kShimCannotRecord;
+  SignalReady(options, 'E');
+  return code;
 }
 
 // Waits for `pid` to exit without reaping it (so its process group id cannot
@@ -258,6 +268,7 @@ int RunShim(const ShimOptions& options) {
     return kShimCannotRecord;
   }
 
+  SignalReady(options, 'S');
   SetTaskPid(pid);  // delivers any SIGTERM/SIGINT that arrived meanwhile
   int wait_status = WaitForTask(pid);
   if (WIFSIGNALED(wait_status)) {

@@ -1,5 +1,6 @@
 #include "shim/shim_options.hpp"
 
+#include <cstdlib>
 #include <string_view>
 
 namespace agora::shim {
@@ -7,6 +8,7 @@ namespace agora::shim {
 const char kShimUsage[] =
     "usage: agora-shim --sandbox=DIR --command=CMD [--env=NAME=VALUE]...\n"
     "                  [--stdout=PATH] [--stderr=PATH] [--status=PATH] [--shell=PATH]\n"
+    "                  [--ready_fd=N]\n"
     "Runs `SHELL -c CMD` in DIR (in its own process group, in the shim's session),\n"
     "waits for it and records its\n"
     "start and exit in the status file (default DIR/.agora-status).\n";
@@ -43,6 +45,14 @@ bool ParseShimArgs(int argc, const char* const* argv, ShimOptions* options, std:
       parsed.status_path = value;
     } else if (name == "shell") {
       parsed.shell = value;
+    } else if (name == "ready_fd") {
+      char* end = nullptr;
+      long fd = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || fd < 3 || fd > 1000000) {
+        *error = "--ready_fd: '" + value + "' is not a descriptor number >= 3";
+        return false;
+      }
+      parsed.ready_fd = static_cast<int>(fd);
     } else {
       *error = "unknown flag --" + std::string(name);
       return false;

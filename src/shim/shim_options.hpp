@@ -2,6 +2,7 @@
 //
 //   agora-shim --sandbox=DIR --command=CMD [--env=NAME=VALUE]...
 //              [--stdout=PATH] [--stderr=PATH] [--status=PATH] [--shell=PATH]
+//              [--ready_fd=N]
 //
 // Every flag takes its value after '='; the value may contain anything,
 // including '=' and spaces (the agent passes argv directly, no shell).
@@ -27,6 +28,10 @@ struct ShimOptions {
   std::string status_path;
   // The shell. Default /bin/sh.
   std::string shell = "/bin/sh";
+  // If set (>= 3): once the `started` record is written the shim writes "S"
+  // to this descriptor and closes it ("E" after an `error` record), so its
+  // starter can wait until the task's process exists.
+  int ready_fd = -1;
 };
 
 // The usage text printed on a command-line error.
