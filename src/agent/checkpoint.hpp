@@ -1,6 +1,6 @@
 // Checkpoint files under the agent's work_dir: atomic whole-file writes
 // (temp file, fsync, rename, fsync dir) and append-only, fsynced record logs
-// (a task's status update log). Blocking: call off the event loop.
+// (the update journal's segments, a legacy task's update log). Blocking: call off the event loop.
 //
 // Layout (see proto/agora/internal/checkpoint.proto):
 //   <work_dir>/meta/agent                                     AgentCheckpoint
@@ -33,6 +33,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record,
                           bool sync = true);
 
+// `record` length-delimited (varint32 size, then the message), appended to
+// `out`: the unit of every record log.
+void AppendDelimited(const internal::StatusUpdateRecord& record, std::string* out);
+
 // A record log as found on disk.
 struct RecordLog {
   std::vector<internal::StatusUpdateRecord> records;
@@ -50,6 +54,15 @@ struct RecordLog {
 // uuid -- is DATA_LOSS naming the file and the byte offset. NOT_FOUND if the
 // file does not exist.
 absl::StatusOr<RecordLog> ReadRecordLog(const std::string& path);
+
+// Which records a log may hold: a legacy per-task log holds UPDATE and ACK
+// records; the update journal (update_journal.hpp) also FORGET records, and
+// each of its records names its framework and task.
+enum class RecordLogKind { kTaskLog, kJournal };
+
+// ReadRecordLog on `data`, the content of the file `path` (named in errors).
+absl::StatusOr<RecordLog> ParseRecordLog(const std::string& path, const std::string& data,
+                                         RecordLogKind kind);
 
 // The complete records of `path` in order (a torn last record is left out;
 // other corruption is DATA_LOSS as in ReadRecordLog).
