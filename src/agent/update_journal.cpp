@@ -102,7 +102,7 @@ absl::StatusOr<std::unique_ptr<UpdateJournal>> UpdateJournal::Open(
   journal->segments_[journal->current_];
   {
     std::lock_guard<std::mutex> lock(journal->mu_);
-    journal->RollAndCollect();
+    journal->RollAndCollect(/*collect=*/true);
   }
   journal->writer_ = std::thread([raw = journal.get()] { raw->Run(); });
   return journal;
@@ -189,6 +189,7 @@ void UpdateJournal::Run() {
       stats_.batches++;
       stats_.records += batch.size();
       Segment& current = segments_[current_];
+      bool released = false;
       for (const Entry& entry : batch) {
         TaskKey key = KeyOf(entry.record);
         current.seen.insert(key);
@@ -198,8 +199,9 @@ void UpdateJournal::Run() {
         }
         current.forgets.push_back(key);
         for (auto& [sequence, segment] : segments_) segment.live.erase(key);
+        released = true;
       }
-      RollAndCollect();
+      RollAndCollect(released);
     }
     for (Entry& entry : batch)
       if (entry.done) entry.done(status);
@@ -267,14 +269,16 @@ absl::Status UpdateJournal::WriteBatch(const std::deque<Entry>& batch) {
   return absl::OkStatus();
 }
 
-void UpdateJournal::RollAndCollect() {
+void UpdateJournal::RollAndCollect(bool collect) {
   if (fd_ >= 0 && good_bytes_ >= options_.segment_bytes) {
     ::close(fd_);
     fd_ = -1;
     good_bytes_ = 0;
     segments_[++current_];
+    collect = true;
   }
-  for (auto it = segments_.begin(); it != segments_.end();) {
+  // Only a release or a roll can make a segment deletable.
+  for (auto it = segments_.begin(); collect && it != segments_.end();) {
     bool needed = it->first == current_ || !it->second.live.empty();
     // A FORGET must outlive the older records it voids.
     for (const TaskKey& key : it->second.forgets) {

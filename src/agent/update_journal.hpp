@@ -141,9 +141,9 @@ class UpdateJournal {
   // file. Writer thread.
   absl::Status WriteBatch(const std::deque<Entry>& batch);
   absl::Status OpenSegment();
-  // Rolls a full segment and deletes the ones nothing needs. Writer thread,
-  // mu_ held.
-  void RollAndCollect();
+  // Rolls a full segment; then, if it rolled or `collect` (a task was
+  // released), deletes the segments nothing needs. Writer thread, mu_ held.
+  void RollAndCollect(bool collect);
   std::string SegmentPath(uint64_t sequence) const;
 
   const Options options_;

@@ -337,13 +337,13 @@ TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
     ASSERT_EQ(updates.size(), 1u);
     EXPECT_EQ(updates[0].state(), v1::TASK_STARTING);
   }
-  // Every update the executor sent is in the task's log on disk (it was
+  // Every update the executor sent is in the journal on disk (it was
   // written before the executor got its reply), none acknowledged.
   ASSERT_TRUE(Eventually([&] {
-    auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "retry", "retry"));
+    auto records = JournalRecords(dir_ + "/work", "retry");
     return records.ok() && records->size() == 3;
   }));
-  auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "retry", "retry"));
+  auto records = JournalRecords(dir_ + "/work", "retry");
   ASSERT_TRUE(records.ok());
   EXPECT_EQ((*records)[0].status().state(), v1::TASK_STARTING);
   EXPECT_EQ((*records)[2].status().state(), v1::TASK_FINISHED);
