@@ -1,10 +1,16 @@
 // Checkpoint files under the agent's work_dir: atomic whole-file writes
-// (temp file, fsync, rename, fsync dir) and append-only, fsynced record logs
-// (the update journal's segments, a legacy task's update log). Blocking: call off the event loop.
+// (temp file, fsync, rename, fsync dir) and the record logs of status
+// updates (the parsing shared by the update journal's segments and the
+// legacy per-task logs). Blocking: call off the event loop.
 //
 // Layout (see proto/agora/internal/checkpoint.proto):
 //   <work_dir>/meta/agent                                     AgentCheckpoint
+//   <work_dir>/meta/frameworks/<fid>/framework                FrameworkCheckpoint
+//   <work_dir>/meta/frameworks/<fid>/executors/<eid>/executor ExecutorCheckpoint
+//   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/task
 //   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/updates
+//       (legacy: written by agents before the update journal; still read)
+//   <work_dir>/meta/journal/segment-<sequence>                update_journal.hpp
 //   <work_dir>/sandboxes/<fid>/<eid>/{stdout,stderr}
 #ifndef AGORA_AGENT_CHECKPOINT_HPP_
 #define AGORA_AGENT_CHECKPOINT_HPP_
@@ -29,7 +35,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& dat
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // Appends one length-delimited record to `path` (created with its parent
-// directories) and, if `sync`, fdatasyncs it before returning.
+// directories) and, if `sync`, fdatasyncs it before returning. (The agent
+// itself writes the update journal; this writes a legacy per-task log.)
 absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record,
                           bool sync = true);
 
