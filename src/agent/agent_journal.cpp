@@ -18,7 +18,7 @@ absl::Status AgentImpl::OpenJournal(const CheckpointedState& state) {
   std::set<UpdateJournal::TaskKey> live;
   for (const RecoveredExecutor& executor : state.executors) {
     for (const RecoveredTask& task : executor.tasks)
-      live.insert({executor.framework_id, task.task.task_id().value()});
+      live.insert({executor.framework_id, executor.executor_id, task.task.task_id().value()});
   }
   UpdateJournal::Options journal_options;
   journal_options.dir = JournalDir(options_.work_dir);

@@ -159,9 +159,10 @@ absl::Status LoadExecutor(const std::string& work_dir, const std::string& framew
 
 // Appends the journal's records of each recovered task to its log, after
 // the records of its legacy per-task log, in journal order. Records of
-// tasks without a checkpoint (forgotten, or never launched) are ignored; a
-// FORGET voids the journal records of the task before it (a task id used
-// again after the first task was forgotten).
+// tasks without a checkpoint (forgotten, or never launched) or under another
+// executor are ignored; a FORGET voids the journal records of the task (on
+// that executor) before it (a task id used again after the first task was
+// forgotten).
 absl::Status MergeJournal(const std::string& work_dir, CheckpointedState* state) {
   auto segments = ReadJournal(JournalDir(work_dir));
   if (!segments.ok()) {
@@ -184,12 +185,15 @@ absl::Status MergeJournal(const std::string& work_dir, CheckpointedState* state)
   for (JournalSegment& segment : *segments) {
     for (internal::StatusUpdateRecord& record : segment.log.records) {
       auto it = tasks.find({record.framework_id().value(), record.task_id().value()});
-      if (it == tasks.end()) continue;
+      // Records of the task under another executor belong to another
+      // incarnation of the task id.
+      if (it == tasks.end() ||
+          record.executor_id().value() != it->second->task.executor_id().value())
+        continue;
       if (record.type() == internal::StatusUpdateRecord::FORGET) {
         journaled.erase(it->second);
         continue;
       }
-      if (record.executor_id().value() != it->second->task.executor_id().value()) continue;
       journaled[it->second].push_back(std::move(record));
     }
   }

@@ -38,7 +38,7 @@ uint64_t SegmentSequence(const std::string& name) {
 }
 
 UpdateJournal::TaskKey KeyOf(const internal::StatusUpdateRecord& record) {
-  return {record.framework_id().value(), record.task_id().value()};
+  return {record.framework_id().value(), record.executor_id().value(), record.task_id().value()};
 }
 
 }  // namespace

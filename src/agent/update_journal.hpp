@@ -41,6 +41,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -71,7 +72,9 @@ absl::StatusOr<std::vector<JournalSegment>> ReadJournal(const std::string& dir);
 
 class UpdateJournal {
  public:
-  using TaskKey = std::pair<std::string, std::string>;  // (framework id, task id)
+  // (framework id, executor id, task id): one incarnation of a task (a
+  // task id used again later may run under another executor).
+  using TaskKey = std::tuple<std::string, std::string, std::string>;
   using DoneFn = std::function<void(const absl::Status&)>;
 
   struct Options {

@@ -54,7 +54,7 @@ class JournalRecoveryTest : public ::testing::Test {
     UpdateJournal::Options options;
     options.dir = JournalDir(dir_);
     options.segment_bytes = 1;
-    auto journal = UpdateJournal::Open(options, {{"fw", "t1"}, {"fw", "t9"}});
+    auto journal = UpdateJournal::Open(options, {{"fw", "ex", "t1"}, {"fw", "ex", "t9"}});
     ASSERT_TRUE(journal.ok()) << journal.status();
     for (internal::StatusUpdateRecord record : records) {
       if (record.executor_id().value().empty()) record.mutable_executor_id()->set_value("ex");
@@ -100,6 +100,18 @@ TEST_F(JournalRecoveryTest, RecordsBeforeAForgetOfTheTaskAreVoid) {
   forget.mutable_status()->mutable_task_id()->set_value("t1");  // Names the task (see Journal).
   internal::StatusUpdateRecord other_executor = Record("t1", "other-executor", "ex-old");
   Journal({Record("t1", "first-life"), forget, other_executor, Record("t1", "second-life")});
+  EXPECT_EQ(RecoveredUuids(), (std::vector<std::string>{"second-life"}));
+}
+
+TEST_F(JournalRecoveryTest, AForgetOfTheTaskUnderAnotherExecutorVoidsNothingOfThisOne) {
+  internal::StatusUpdateRecord forget_old;
+  forget_old.set_type(internal::StatusUpdateRecord::FORGET);
+  forget_old.mutable_framework_id()->set_value("fw");
+  forget_old.mutable_executor_id()->set_value("ex-old");
+  forget_old.mutable_status()->mutable_task_id()->set_value("t1");
+  // The task id was launched again (executor "ex") before the FORGET of its
+  // first life (executor "ex-old") reached the journal.
+  Journal({Record("t1", "first-life", "ex-old"), Record("t1", "second-life"), forget_old});
   EXPECT_EQ(RecoveredUuids(), (std::vector<std::string>{"second-life"}));
 }
 

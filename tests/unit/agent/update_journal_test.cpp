@@ -270,13 +270,24 @@ TEST_F(UpdateJournalTest, ForgetOutlivesOlderRecordsOfItsTask) {
   EXPECT_TRUE(forget_found);
 }
 
+TEST_F(UpdateJournalTest, ReleasingATaskKeepsTheSegmentOfItsIdUnderAnotherExecutor) {
+  auto journal = Open(/*segment_bytes=*/1);
+  internal::StatusUpdateRecord again = Update("a", "ua-again");
+  again.mutable_executor_id()->set_value("ex-other");
+  ASSERT_TRUE(journal->AppendAndWait(Update("a", "ua"), true).ok());
+  ASSERT_TRUE(journal->AppendAndWait(again, true).ok());
+  journal->Release("fw", "ex-a", "a");
+  ASSERT_TRUE(journal->AppendAndWait(Update("c", "uc"), true).ok());
+  EXPECT_EQ(UuidsOnDisk(), (std::vector<std::string>{"ua-again", "uc"}));
+}
+
 TEST_F(UpdateJournalTest, OpenKeepsOnlySegmentsOfLiveTasks) {
   {
     auto journal = Open(/*segment_bytes=*/1);
     ASSERT_TRUE(journal->AppendAndWait(Update("gone", "u1"), true).ok());
     ASSERT_TRUE(journal->AppendAndWait(Update("live", "u2"), true).ok());
   }
-  auto journal = Open(/*segment_bytes=*/1, {{"fw", "live"}});
+  auto journal = Open(/*segment_bytes=*/1, {{"fw", "ex-live", "live"}});
   ASSERT_NE(journal, nullptr);
   EXPECT_EQ(UuidsOnDisk(), (std::vector<std::string>{"u2"}));
   ASSERT_TRUE(journal->AppendAndWait(Update("live", "u3"), true).ok());
