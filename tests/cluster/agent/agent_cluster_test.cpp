@@ -363,31 +363,5 @@ TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
   }));
 }
 
-TEST_F(AgentClusterTest, JournalSegmentsOfForgottenTasksAreDeleted) {
-  AgentOptions options = Options();
-  options.http_port = 0;
-  options.journal_segment_bytes = 1;  // Every batch starts a segment.
-  StartAgent(options);
-  for (const char* task : {"j-1", "j-2", "j-3"}) {
-    ASSERT_TRUE(master_.Send(RunCommand(task, "true")));
-    ASSERT_TRUE(WaitForState(task, v1::TASK_FINISHED));
-  }
-  const std::string work_dir = dir_ + "/work";
-  // Finished, acknowledged, executors gone: the tasks are forgotten and no
-  // segment with their records is left (the current one at most remains).
-  EXPECT_TRUE(Eventually([&] {
-    for (const char* task : {"j-1", "j-2", "j-3"}) {
-      auto records = JournalRecords(work_dir, task);
-      if (!records.ok() || !records->empty()) return false;
-    }
-    return ListDirectory(JournalDir(work_dir)).size() <= 1;
-  })) << ListDirectory(JournalDir(work_dir)).size()
-      << " segments left";
-  std::string metrics = testing::HttpGet(agent_->http_port(), "/metrics");
-  // 3 x (STARTING, RUNNING, FINISHED, their acks, FORGET).
-  EXPECT_GE(testing::MetricValue(metrics, "agora_agent_journal_records_total"), 21) << metrics;
-  EXPECT_GT(testing::MetricValue(metrics, "agora_agent_journal_syncs_total"), 0) << metrics;
-}
-
 }  // namespace
 }  // namespace agora::agent
