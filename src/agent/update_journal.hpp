@@ -12,7 +12,8 @@
 // asked for it, ONE fdatasync. Then each record's `done` is called, in
 // append order, on the writer thread (the agent's callback posts to its
 // loop). So under load the number of syncs follows the disk, not the
-// number of updates.
+// number of updates. Append, AppendAndWait, Release, stats and Stop may be
+// called from any thread; the files belong to the writer thread.
 //
 // Failure: a batch that cannot be written or synced fails every record in
 // it, and every record appended after it, with the same status ("sticky"),
@@ -85,8 +86,8 @@ class UpdateJournal {
   struct Stats {
     uint64_t batches = 0;   // Batches written (one write each).
     uint64_t records = 0;   // Records written.
-    uint64_t syncs = 0;     // fdatasyncs.
-    uint64_t segments = 0;  // Segment files on disk.
+    uint64_t syncs = 0;     // fdatasyncs, and one fsync of `dir` per new segment.
+    uint64_t segments = 0;  // Segments kept, the current one included.
   };
 
   // Opens `options.dir` (created if missing) and starts the writer thread.
