@@ -114,6 +114,9 @@ struct AgentOptions {
   // While checkpoints fail (disk full, EIO), how often the agent retries
   // them; it is healthy again once every held write is on disk.
   absl::Duration checkpoint_retry_interval = absl::Seconds(5);
+  // Size past which a segment of the update journal (meta/journal) rolls;
+  // segments whose tasks are all forgotten are deleted.
+  uint64_t journal_segment_bytes = 8ull << 20;
   // Heartbeat interval used until the master announces its own.
   absl::Duration heartbeat_interval = absl::Seconds(5);
 

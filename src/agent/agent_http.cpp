@@ -74,6 +74,19 @@ std::string AgentImpl::RenderMetrics() {
                   static_cast<double>(held_writes_.size()));
     metrics.Counter("agora_agent_checkpoint_failures_total", "Checkpoint writes that failed",
                     static_cast<double>(checkpoint_failures_));
+    UpdateJournal::Stats journal = journal_ ? journal_->stats() : UpdateJournal::Stats();
+    metrics.Counter("agora_agent_journal_batches_total",
+                    "Batches of status update records written to the journal (one write each)",
+                    static_cast<double>(journal.batches));
+    metrics.Counter("agora_agent_journal_records_total",
+                    "Status update records written to the journal",
+                    static_cast<double>(journal.records));
+    metrics.Counter("agora_agent_journal_syncs_total",
+                    "fdatasyncs (and directory fsyncs) of the journal",
+                    static_cast<double>(journal.syncs));
+    metrics.Gauge("agora_agent_journal_segments",
+                  "Segments of the journal, the current one included",
+                  static_cast<double>(journal.segments));
     metrics.Counter("agora_agent_launches_refused_total",
                     "Tasks refused (TASK_DROPPED) because the agent could not checkpoint",
                     static_cast<double>(launches_refused_));

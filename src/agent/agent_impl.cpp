@@ -110,6 +110,7 @@ absl::Status AgentImpl::Init() {
   auto state = LoadState();
   if (!state.ok()) return state.status();
   SetAgentId(agent_id_);
+  if (auto status = OpenJournal(*state); !status.ok()) return status;
 
   auto resources = AgentResources(options_.resources, DetectMachine(options_.work_dir));
   if (!resources.ok()) return resources.status();
@@ -215,6 +216,7 @@ void AgentImpl::Stop() {
     // Finish pending checkpoint writes (their replies post to the loop).
     if (http_) http_->Stop();
     if (io_) io_->Stop();
+    if (journal_) journal_->Stop();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     if (link) {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);

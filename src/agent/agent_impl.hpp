@@ -53,6 +53,7 @@
 #include "agent/reaper.hpp"
 #include "agent/recovery_state.hpp"
 #include "agent/status_update_manager.hpp"
+#include "agent/update_journal.hpp"
 #include "agent/work_queue.hpp"
 #include "agora/internal/agent_master.grpc.pb.h"
 #include "common/asio_event_loop.hpp"
@@ -360,6 +361,16 @@ class AgentImpl : public ExecutorHandler {
   uint64_t launches_refused_ = 0;
   uint64_t launches_dropped_queue_full_ = 0;
   uint64_t session_processes_killed_ = 0;
+
+  // The update journal (agent_journal.cpp): status update records with
+  // group commit. Opened after the checkpoints are read, before Recover.
+  absl::Status OpenJournal(const CheckpointedState& state);
+  // Checkpoints `record` in the journal; `done` as for Persist (the same
+  // held-writes contract while the agent cannot checkpoint).
+  void PersistRecord(internal::StatusUpdateRecord record, bool sync, WrittenFn done = nullptr);
+  std::unique_ptr<UpdateJournal> journal_;
+  // Records handed to the journal whose result has not reached the loop.
+  uint64_t journal_in_flight_ = 0;
 };
 
 }  // namespace agora::agent

@@ -67,6 +67,13 @@ void AgentImpl::OnCheckpointRetryTimer() {
   DCHECK(loop_.IsInLoopThread());
   checkpoint_retry_timer_ = 0;
   if (stopping_ || retry_in_flight_ || checkpoint_error_.ok()) return;
+  if (journal_in_flight_ != 0) {
+    // Records still in the journal's hands will come back failed and join
+    // the held writes: replay only once they have, so that order holds.
+    checkpoint_retry_timer_ =
+        loop_.RunAfter(options_.checkpoint_retry_interval, [this] { OnCheckpointRetryTimer(); });
+    return;
+  }
   retry_in_flight_ = true;
   if (held_writes_.empty()) {
     // Nothing held (the failed write was dropped): probe the disk.

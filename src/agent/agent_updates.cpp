@@ -212,14 +212,14 @@ void AgentImpl::HandleUpdate(const std::string& framework_id, const std::string&
   record.mutable_framework_id()->set_value(framework_id);
   *record.mutable_status() = status;
   record.set_uuid(status.uuid());
-  std::string path =
-      TaskUpdatesPath(options_.work_dir, framework_id, executor_id, status.task_id().value());
-  // Applied (and forwarded) once written -- or, while the agent cannot
-  // checkpoint, once held in memory: the framework must still hear about
-  // its task, and the executor keeps the update until it is acknowledged.
-  Persist(
-      {IoKey(framework_id, executor_id), path,
-       [path, record = std::move(record)] { return AppendRecord(path, record); }},
+  record.mutable_executor_id()->set_value(executor_id);
+  *record.mutable_task_id() = status.task_id();
+  // Applied (and forwarded) once its journal batch is on disk -- or, while
+  // the agent cannot checkpoint, once held in memory: the framework must
+  // still hear about its task, and the executor keeps the update until it
+  // is acknowledged.
+  PersistRecord(
+      std::move(record), /*sync=*/true,
       [this, framework_id, executor_id, status = std::move(status), reply](const absl::Status&) {
         if (stopping_) {
           reply(absl::UnavailableError("agent stopping"));
@@ -300,11 +300,11 @@ void AgentImpl::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
   record.set_type(internal::StatusUpdateRecord::ACK);
   *record.mutable_framework_id() = ack.framework_id();
   record.set_uuid(ack.uuid());
-  std::string path = TaskUpdatesPath(options_.work_dir, framework_id, executor_id, task_id);
+  record.mutable_executor_id()->set_value(executor_id);
+  *record.mutable_task_id() = ack.task_id();
   // Not synced: losing an ACK record in a crash only re-sends an update
-  // (delivery is at least once anyway).
-  Persist({IoKey(framework_id, executor_id), path,
-           [path, record] { return AppendRecord(path, record, /*sync=*/false); }});
+  // (delivery is at least once anyway). It rides in the next batch.
+  PersistRecord(std::move(record), /*sync=*/false);
   auto executor = executors_.find(Key(framework_id, executor_id));
   if (executor != executors_.end() && executor->second.stream &&
       !executor->second.stream->closing()) {
@@ -336,8 +336,15 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
   tasks_.erase(it);
   std::string trash = absl::StrCat(options_.work_dir, "/meta/trash/", RandomHexId());
   // Through Persist so that it runs after any write of this task still held
-  // in memory (which would otherwise bring the directory back).
-  Persist({IoKey(task_key.first, executor_id), task_dir, [task_dir, task_id, trash] {
+  // in memory (which would otherwise bring the directory back). Once the
+  // task's checkpoint is gone its journal records are released (recovery
+  // ignores records of tasks without a checkpoint).
+  auto release = [this, framework_id = task_key.first, executor_id,
+                  task_id](const absl::Status& status) {
+    if (status.ok() && journal_) journal_->Release(framework_id, executor_id, task_id);
+  };
+  Persist({IoKey(task_key.first, executor_id), task_dir,
+           [task_dir, task_id, trash] {
              std::error_code ignored;
              // One rename takes the task out of the layout at once: recovery
              // never sees a half-removed task directory (meta/trash is
@@ -350,7 +357,8 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
                ::rmdir(task_dir.c_str());
              }
              return absl::OkStatus();  // Garbage left behind costs nothing.
-           }});
+           }},
+          std::move(release));
 }
 
 }  // namespace agora::agent

@@ -112,16 +112,18 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return data;
 }
 
+void AppendDelimited(const internal::StatusUpdateRecord& record, std::string* out) {
+  google::protobuf::io::StringOutputStream raw(out);
+  google::protobuf::io::CodedOutputStream coded(&raw);
+  coded.WriteVarint32(static_cast<uint32_t>(record.ByteSizeLong()));
+  record.SerializeToCodedStream(&coded);
+}
+
 absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record,
                           bool sync) {
   if (auto status = MakeDirs(Dirname(path)); !status.ok()) return status;
   std::string data;
-  {
-    google::protobuf::io::StringOutputStream raw(&data);
-    google::protobuf::io::CodedOutputStream coded(&raw);
-    coded.WriteVarint32(static_cast<uint32_t>(record.ByteSizeLong()));
-    record.SerializeToCodedStream(&coded);
-  }
+  AppendDelimited(record, &data);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError("open", path);
   absl::Status status = WriteAll(fd, data, path);
@@ -130,18 +132,36 @@ absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateR
   return status;
 }
 
-absl::StatusOr<RecordLog> ReadRecordLog(const std::string& path) {
-  auto data = ReadFile(path);
-  if (!data.ok()) return data.status();
+namespace {
+
+// Whether `record` may appear in a log of `kind` (see ParseRecordLog).
+bool ValidRecord(const internal::StatusUpdateRecord& record, RecordLogKind kind) {
+  using Record = internal::StatusUpdateRecord;
+  if (kind == RecordLogKind::kJournal) {
+    if (record.framework_id().value().empty() || record.task_id().value().empty()) return false;
+    if (record.type() == Record::FORGET) return true;
+    if (record.type() == Record::UPDATE &&
+        record.status().task_id().value() != record.task_id().value())
+      return false;
+  }
+  bool known_type = record.type() == Record::UPDATE || record.type() == Record::ACK;
+  return known_type && !record.uuid().empty() &&
+         (record.type() != Record::UPDATE || record.status().uuid() == record.uuid());
+}
+
+}  // namespace
+
+absl::StatusOr<RecordLog> ParseRecordLog(const std::string& path, const std::string& data,
+                                         RecordLogKind kind) {
   RecordLog log;
-  const size_t total = data->size();
+  const size_t total = data.size();
   size_t offset = 0;
   auto corrupt = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat(path, ": ", what, " at byte ", offset, " of ", total));
   };
   while (offset < total) {
     google::protobuf::io::CodedInputStream coded(
-        reinterpret_cast<const uint8_t*>(data->data() + offset), static_cast<int>(total - offset));
+        reinterpret_cast<const uint8_t*>(data.data() + offset), static_cast<int>(total - offset));
     uint32_t size = 0;
     bool have_size = coded.ReadVarint32(&size);
     size_t header = static_cast<size_t>(coded.CurrentPosition());
@@ -150,24 +170,26 @@ absl::StatusOr<RecordLog> ReadRecordLog(const std::string& path) {
       log.torn_tail = true;  // The append that was cut short by a crash.
       break;
     }
-    if (size == 0 && data->find_first_not_of('\0', offset) == std::string::npos) {
+    if (size == 0 && data.find_first_not_of('\0', offset) == std::string::npos) {
       log.torn_tail = true;  // Space allocated but never written.
       break;
     }
     internal::StatusUpdateRecord record;
-    if (!record.ParseFromArray(data->data() + offset + header, static_cast<int>(size)))
+    if (!record.ParseFromArray(data.data() + offset + header, static_cast<int>(size)))
       return corrupt("a record that does not parse");
-    bool known_type = record.type() == internal::StatusUpdateRecord::UPDATE ||
-                      record.type() == internal::StatusUpdateRecord::ACK;
-    if (!known_type || record.uuid().empty() ||
-        (record.type() == internal::StatusUpdateRecord::UPDATE &&
-         record.status().uuid() != record.uuid()))
+    if (!ValidRecord(record, kind))
       return corrupt("a record that is not a status update or acknowledgement");
     log.records.push_back(std::move(record));
     offset += header + size;
     log.valid_bytes = offset;
   }
   return log;
+}
+
+absl::StatusOr<RecordLog> ReadRecordLog(const std::string& path) {
+  auto data = ReadFile(path);
+  if (!data.ok()) return data.status();
+  return ParseRecordLog(path, *data, RecordLogKind::kTaskLog);
 }
 
 absl::StatusOr<std::vector<internal::StatusUpdateRecord>> ReadRecords(const std::string& path) {

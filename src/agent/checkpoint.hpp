@@ -1,10 +1,16 @@
 // Checkpoint files under the agent's work_dir: atomic whole-file writes
-// (temp file, fsync, rename, fsync dir) and append-only, fsynced record logs
-// (a task's status update log). Blocking: call off the event loop.
+// (temp file, fsync, rename, fsync dir) and the record logs of status
+// updates (the parsing shared by the update journal's segments and the
+// legacy per-task logs). Blocking: call off the event loop.
 //
 // Layout (see proto/agora/internal/checkpoint.proto):
 //   <work_dir>/meta/agent                                     AgentCheckpoint
+//   <work_dir>/meta/frameworks/<fid>/framework                FrameworkCheckpoint
+//   <work_dir>/meta/frameworks/<fid>/executors/<eid>/executor ExecutorCheckpoint
+//   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/task
 //   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/updates
+//       (legacy: written by agents before the update journal; still read)
+//   <work_dir>/meta/journal/segment-<sequence>                update_journal.hpp
 //   <work_dir>/sandboxes/<fid>/<eid>/{stdout,stderr}
 #ifndef AGORA_AGENT_CHECKPOINT_HPP_
 #define AGORA_AGENT_CHECKPOINT_HPP_
@@ -29,9 +35,14 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& dat
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // Appends one length-delimited record to `path` (created with its parent
-// directories) and, if `sync`, fdatasyncs it before returning.
+// directories) and, if `sync`, fdatasyncs it before returning. (The agent
+// itself writes the update journal; this writes a legacy per-task log.)
 absl::Status AppendRecord(const std::string& path, const internal::StatusUpdateRecord& record,
                           bool sync = true);
+
+// `record` length-delimited (varint32 size, then the message), appended to
+// `out`: the unit of every record log.
+void AppendDelimited(const internal::StatusUpdateRecord& record, std::string* out);
 
 // A record log as found on disk.
 struct RecordLog {
@@ -50,6 +61,15 @@ struct RecordLog {
 // uuid -- is DATA_LOSS naming the file and the byte offset. NOT_FOUND if the
 // file does not exist.
 absl::StatusOr<RecordLog> ReadRecordLog(const std::string& path);
+
+// Which records a log may hold: a legacy per-task log holds UPDATE and ACK
+// records; the update journal (update_journal.hpp) also FORGET records, and
+// each of its records names its framework and task.
+enum class RecordLogKind { kTaskLog, kJournal };
+
+// ReadRecordLog on `data`, the content of the file `path` (named in errors).
+absl::StatusOr<RecordLog> ParseRecordLog(const std::string& path, const std::string& data,
+                                         RecordLogKind kind);
 
 // The complete records of `path` in order (a torn last record is left out;
 // other corruption is DATA_LOSS as in ReadRecordLog).

@@ -14,16 +14,22 @@
 #include "absl/strings/str_cat.h"
 #include "agent/checkpoint.hpp"
 #include "agent/process_tree.hpp"
+#include "agent/update_journal.hpp"
 #include "glog/logging.h"
 
 namespace agora::agent {
 namespace {
 
-absl::Status Corrupt(const std::string& path, absl::string_view what) {
+// `detail` names the file and what is wrong with it.
+absl::Status Damaged(absl::string_view detail) {
   return absl::DataLossError(absl::StrCat(
-      "damaged checkpoint ", path, ": ", what,
+      "damaged checkpoint ", detail,
       ". The agent will not guess its state from it. Inspect or restore the file, or restart "
       "with --recover=cleanup to kill this work dir's executors and tasks and start fresh"));
+}
+
+absl::Status Corrupt(const std::string& path, absl::string_view what) {
+  return Damaged(absl::StrCat(path, ": ", what));
 }
 
 // A read error other than "missing": corruption if the file does not parse,
@@ -151,6 +157,52 @@ absl::Status LoadExecutor(const std::string& work_dir, const std::string& framew
   return absl::OkStatus();
 }
 
+// Appends the journal's records of each recovered task to its log, after
+// the records of its legacy per-task log, in journal order. Records of
+// tasks without a checkpoint (forgotten, or never launched) or under another
+// executor are ignored; a FORGET voids the journal records of the task (on
+// that executor) before it (a task id used again after the first task was
+// forgotten).
+absl::Status MergeJournal(const std::string& work_dir, CheckpointedState* state) {
+  auto segments = ReadJournal(JournalDir(work_dir));
+  if (!segments.ok()) {
+    if (absl::IsDataLoss(segments.status())) return Damaged(segments.status().message());
+    return segments.status();
+  }
+  if (!segments->empty() && segments->back().log.torn_tail) {
+    const JournalSegment& last = segments->back();
+    LOG(WARNING) << "Truncating the torn last record of " << last.path << " (a crash during a "
+                 << "write): keeping " << last.log.records.size() << " complete record(s), "
+                 << last.log.valid_bytes << " bytes";
+    if (auto status = TruncateFile(last.path, last.log.valid_bytes); !status.ok()) return status;
+  }
+  std::map<std::pair<std::string, std::string>, RecoveredTask*> tasks;
+  for (RecoveredExecutor& executor : state->executors) {
+    for (RecoveredTask& task : executor.tasks)
+      tasks[{executor.framework_id, task.task.task_id().value()}] = &task;
+  }
+  std::map<RecoveredTask*, std::vector<internal::StatusUpdateRecord>> journaled;
+  for (JournalSegment& segment : *segments) {
+    for (internal::StatusUpdateRecord& record : segment.log.records) {
+      auto it = tasks.find({record.framework_id().value(), record.task_id().value()});
+      // Records of the task under another executor belong to another
+      // incarnation of the task id.
+      if (it == tasks.end() ||
+          record.executor_id().value() != it->second->task.executor_id().value())
+        continue;
+      if (record.type() == internal::StatusUpdateRecord::FORGET) {
+        journaled.erase(it->second);
+        continue;
+      }
+      journaled[it->second].push_back(std::move(record));
+    }
+  }
+  for (auto& [task, records] : journaled) {
+    for (auto& record : records) task->log.push_back(std::move(record));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<CheckpointedState> LoadCheckpointedState(const std::string& work_dir) {
@@ -188,6 +240,7 @@ absl::StatusOr<CheckpointedState> LoadCheckpointedState(const std::string& work_
         return status;
     }
   }
+  if (auto status = MergeJournal(work_dir, &state); !status.ok()) return status;
   return state;
 }
 

@@ -2,9 +2,13 @@
 //
 // LoadCheckpointedState walks <work_dir>/meta (layout in checkpoint.hpp)
 // and validates every file: each must parse and name the framework,
-// executor and task of the directory it lives in. Two crash leftovers are
-// repaired, with a WARNING naming the file: a torn last record of an update
-// log is truncated away, and a task directory holding nothing but a
+// executor and task of the directory it lives in. A task's log is the
+// records of its legacy per-task `updates` file (agents before the update
+// journal) followed by its records in the update journal (meta/journal,
+// update_journal.hpp), in order; journal records of tasks without a task
+// checkpoint are ignored. Two crash leftovers are repaired, with a WARNING
+// naming the file: a torn last record of a legacy update log or of the
+// journal's last segment is truncated away, and a task directory holding nothing but a
 // half-written `task.tmp` (the agent died while checkpointing a launch it
 // had not started) is removed. Anything else that is wrong is DATA_LOSS
 // naming the file and the way out (--recover=cleanup): the agent refuses to
@@ -30,7 +34,8 @@ namespace agora::agent {
 
 struct RecoveredTask {
   v1::Task task;  // As checkpointed at launch.
-  // The task's update log (empty if it has none yet), torn tail removed.
+  // The task's update records (empty if it has none yet): its legacy
+  // per-task log, then its journal records; torn tails removed.
   std::vector<internal::StatusUpdateRecord> log;
 };
 

@@ -20,6 +20,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/process_tree.hpp"
+#include "agent/update_journal.hpp"
 #include "common/task_state.hpp"
 #include "fake_master.hpp"
 #include "gtest/gtest.h"
@@ -29,6 +30,39 @@ namespace agora::agent {
 inline std::string ExecutorPath() {
   const char* build = std::getenv("AGORA_BUILD_DIR");
   return std::string(build != nullptr ? build : ".") + "/bin/agora-executor";
+}
+
+// The UPDATE and ACK records of `task_id` in the agent's update journal, in
+// order; an error if the journal does not read.
+inline absl::StatusOr<std::vector<internal::StatusUpdateRecord>> JournalRecords(
+    const std::string& work_dir, const std::string& task_id) {
+  auto segments = ReadJournal(JournalDir(work_dir));
+  if (!segments.ok()) return segments.status();
+  std::vector<internal::StatusUpdateRecord> records;
+  for (const JournalSegment& segment : *segments) {
+    for (const auto& record : segment.log.records) {
+      if (record.task_id().value() == task_id &&
+          record.type() != internal::StatusUpdateRecord::FORGET)
+        records.push_back(record);
+    }
+  }
+  return records;
+}
+
+// The path of the newest journal segment on disk ("" if none).
+inline std::string LastJournalSegment(const std::string& work_dir) {
+  auto segments = ReadJournal(JournalDir(work_dir));
+  if (!segments.ok() || segments->empty()) return "";
+  return segments->back().path;
+}
+
+// The path of the segment after the newest one (where an agent with
+// journal_segment_bytes = 1 writes its next batch).
+inline std::string NextJournalSegment(const std::string& work_dir) {
+  auto segments = ReadJournal(JournalDir(work_dir));
+  uint64_t next = segments.ok() && !segments->empty() ? segments->back().sequence + 1 : 1;
+  std::string digits = std::to_string(next);
+  return JournalDir(work_dir) + "/segment-" + std::string(20 - digits.size(), '0') + digits;
 }
 
 inline std::string ReadWholeFile(const std::string& path) {

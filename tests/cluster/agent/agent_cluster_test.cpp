@@ -339,13 +339,13 @@ TEST_F(AgentClusterTest, UnacknowledgedUpdatesAreRetried) {
     ASSERT_EQ(updates.size(), 1u);
     EXPECT_EQ(updates[0].state(), v1::TASK_RUNNING);
   }
-  // Every update of the task is in its log on disk (written before it was
-  // forwarded), none acknowledged.
+  // Every update of the task is in the journal on disk (written before it
+  // was forwarded), none acknowledged.
   ASSERT_TRUE(Eventually([&] {
-    auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "retry", "retry"));
+    auto records = JournalRecords(dir_ + "/work", "retry");
     return records.ok() && records->size() == 2;
   }));
-  auto records = ReadRecords(TaskUpdatesPath(dir_ + "/work", "fw-1", "retry", "retry"));
+  auto records = JournalRecords(dir_ + "/work", "retry");
   ASSERT_TRUE(records.ok());
   EXPECT_EQ((*records)[0].status().state(), v1::TASK_RUNNING);
   EXPECT_EQ((*records)[1].status().state(), v1::TASK_FINISHED);

@@ -178,13 +178,14 @@ TEST_F(AgentFaultTest, TornLastUpdateRecordIsTruncatedAndTheTaskKeepsRunning) {
   ASSERT_TRUE(master_.Send(RunCommand("torn", "echo $$ > pid; exec sleep 100")));
   ASSERT_TRUE(WaitForState("torn", v1::TASK_RUNNING));
   pid_t task = SandboxPid("torn", "pid");
-  std::string log = TaskUpdatesPath(dir_ + "/work", "fw-1", "torn", "torn");
   ASSERT_TRUE(Eventually([&] {
-    auto records = ReadRecords(log);
+    auto records = JournalRecords(dir_ + "/work", "torn");
     return records.ok() && records->size() >= 4;  // STARTING, RUNNING and their acks.
   }));
   agent_->Stop();
   agent_.reset();
+  const std::string log = LastJournalSegment(dir_ + "/work");
+  ASSERT_FALSE(log.empty());
   size_t intact = std::filesystem::file_size(log);
   {
     std::ofstream out(log, std::ios::app | std::ios::binary);
@@ -313,18 +314,19 @@ TEST_F(AgentFaultTest, CheckpointFailureRefusesLaunchesReportsUnhealthyAndRecove
   AgentOptions options = Options();
   options.http_port = 0;
   options.checkpoint_retry_interval = absl::Milliseconds(100);
+  options.journal_segment_bytes = 1;
   StartAgent(options);
   auto health = [&] { return testing::HttpGet(agent_->http_port(), "/health"); };
   StartTreeTask("first");
-  // The task's update log becomes unwritable (a directory where the file
-  // belongs: as root, permissions would not stop the writes).
-  const std::string log = TaskUpdatesPath(dir_ + "/work", "fw-1", "first", "first");
   ASSERT_TRUE(Eventually([&] {
-    auto records = ReadRecords(log);
+    auto records = JournalRecords(dir_ + "/work", "first");
     return records.ok() && records->size() >= 4;  // STARTING, RUNNING and their acks.
   }));
-  std::filesystem::remove(log);
-  std::filesystem::create_directory(log);
+  // The journal's next segment cannot be created (a directory where the
+  // file belongs: as root, permissions would not stop the writes). Every
+  // batch starts a segment of its own here.
+  const std::string log = NextJournalSegment(dir_ + "/work");
+  ASSERT_TRUE(std::filesystem::create_directory(log)) << log;
 
   // The executor dies: the agent's own TASK_FAILED cannot be written, but it
   // still reaches the master.
