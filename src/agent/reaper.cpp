@@ -64,7 +64,8 @@ Reaper::~Reaper() {
 void Reaper::Watch(pid_t pid) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stop_) return;
+    // Watched twice before it is reported: reported once.
+    if (stop_ || !watched_.insert(pid).second) return;
     pending_.push_back(pid);
   }
   Wake();
@@ -105,7 +106,7 @@ void Reaper::Run() {
     for (pid_t pid : pending) StartWatching(pid, &exited);
     PollSlowList(&exited);
     // Report before blocking so that a zombie watched late is not held back.
-    for (const auto& [pid, status] : exited) on_exit_(pid, status);
+    Report(exited);
     if (!exited.empty()) continue;
 
     if (epoll_fd_ < 0) {
@@ -134,8 +135,17 @@ void Reaper::Run() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
     }
-    for (const auto& [pid, status] : exited) on_exit_(pid, status);
+    Report(exited);
   }
+}
+
+void Reaper::Report(const std::vector<std::pair<pid_t, int>>& exited) {
+  if (exited.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [pid, status] : exited) watched_.erase(pid);
+  }
+  for (const auto& [pid, status] : exited) on_exit_(pid, status);
 }
 
 void Reaper::StartWatching(pid_t pid, std::vector<std::pair<pid_t, int>>* exited) {

@@ -49,7 +49,7 @@ class Reaper {
 
   // Reports `pid` once it exits, or at once if it already has (a zombie
   // child is reaped; a pid that no longer exists is reported with status 0).
-  // Ignored after Stop().
+  // Ignored after Stop(), and for a pid watched and not yet reported.
   void Watch(pid_t pid);
   // Stops the thread (idempotent); watched pids are forgotten, no callback
   // runs after Stop() returns (unless called from the callback itself).
@@ -61,6 +61,7 @@ class Reaper {
   void StartWatching(pid_t pid, std::vector<std::pair<pid_t, int>>* exited);
   void OnPidfdReadable(int pidfd, std::vector<std::pair<pid_t, int>>* exited);
   void PollSlowList(std::vector<std::pair<pid_t, int>>* exited);
+  void Report(const std::vector<std::pair<pid_t, int>>& exited);
   void Wake();
 
   const ExitFn on_exit_;
@@ -68,9 +69,10 @@ class Reaper {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
 
-  std::mutex mu_;               // Guards pending_ and stop_.
+  std::mutex mu_;               // Guards pending_, watched_ and stop_.
   std::condition_variable cv_;  // Wakes the thread when epoll is unavailable.
   std::vector<pid_t> pending_;
+  std::set<pid_t> watched_;  // Every pid watched and not yet reported.
   bool stop_ = false;
 
   // Reaper thread only.

@@ -199,6 +199,26 @@ TEST(ReaperTest, PollingFallbackReportsProcessThatIsNotOurChild) {
   ExpectNonChildReported(options);
 }
 
+TEST(ReaperTest, PidWatchedTwiceIsReportedOnce) {
+  Reports reports;
+  Reaper reaper(reports.Fn());
+  int release = -1;
+  pid_t pid = BlockedChild(4, &release);
+  reaper.Watch(pid);
+  reaper.Watch(pid);
+  close(release);
+  ASSERT_TRUE(reports.WaitFor({pid}));
+  // A later child reported means the reaper went past both watches.
+  int release_later = -1;
+  pid_t later = BlockedChild(5, &release_later);
+  reaper.Watch(later);
+  close(release_later);
+  ASSERT_TRUE(reports.WaitFor({later}));
+  reaper.Stop();
+  EXPECT_EQ(reports.Count(pid), 1);
+  EXPECT_EQ(WEXITSTATUS(reports.Status(pid)), 4);
+}
+
 TEST(ReaperTest, StopWhileWatchingReportsNothingAfterwards) {
   Reports reports;
   auto reaper = std::make_unique<Reaper>(reports.Fn());
