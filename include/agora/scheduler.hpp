@@ -42,7 +42,9 @@
 // acknowledges an update that carries a uuid after `statusUpdate` returns.
 // With them off, the scheduler calls `acknowledgeStatusUpdate` itself once
 // it has durably handled the update; unacknowledged updates are re-sent by
-// the agent, so delivery is at least once.
+// the agent, so delivery is at least once. Acknowledgements are coalesced:
+// one Acknowledge call is in flight at a time, and those made meanwhile
+// leave together in the next call (a lone one leaves at once).
 //
 // Commands while disconnected: `launchTasks`/`acceptOffers` answer every
 // task with a TASK_DROPPED update (reason REASON_MASTER_DISCONNECTED, no

@@ -7,6 +7,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/flags.hpp"
+#include "common/fd_limit.hpp"
 #include "glog/logging.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,9 @@ int main(int argc, char** argv) {
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = FLAGS_log_dir.empty();
+  // Before any socket, pidfd or sandbox file is opened.
+  agora::LogFdLimit("agora-agent", agora::RaiseFdLimit(),
+                    "gRPC connections, executor pidfds, sandbox and checkpoint files");
 
   auto options = agora::agent::AgentOptionsFromFlags();
   if (!options.ok()) {

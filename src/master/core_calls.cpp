@@ -258,29 +258,6 @@ absl::Status MasterCore::ShutdownExecutor(const v1::ShutdownRequest& request) {
   return absl::OkStatus();
 }
 
-absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
-  CountMessage("scheduler_acknowledge");
-  auto caller = CheckCaller(request.header());
-  if (!caller.ok()) return caller.status();
-  if (auto s = ValidateId("agent_id", request.agent_id().value()); !s.ok()) return s;
-  if (auto s = ValidateId("task_id", request.task_id().value()); !s.ok()) return s;
-  if (request.uuid().empty()) {
-    return InvalidField("uuid", "required (updates without a uuid need no acknowledgement)");
-  }
-  const std::string& framework_id = request.header().framework_id().value();
-  // Remembered even when the agent is away: a repeat of this update is then
-  // answered with this acknowledgement instead of reaching the framework.
-  dedup_.OnAcknowledged(framework_id, request.task_id().value(), request.uuid());
-  tasks_.Acknowledge(framework_id, request.task_id().value(), request.uuid());
-  if (!agents_.count(request.agent_id().value()) || !agents_[request.agent_id().value()]->sink) {
-    VLOG(1) << "Acknowledgement for an agent that is not connected agent_id="
-            << request.agent_id().value();
-    return absl::OkStatus();
-  }
-  RelayAcknowledgement(request.agent_id().value(), framework_id, request.task_id(), request.uuid());
-  return absl::OkStatus();
-}
-
 absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request) {
   CountMessage("scheduler_reconcile");
   auto caller = CheckCaller(request.header());

@@ -66,6 +66,9 @@ std::string RenderMetrics(const MasterMetrics& m) {
   out.Counter("agora_master_status_updates_duplicate_total",
               "Repeated agent status updates not forwarded (in flight or already acknowledged).",
               c.status_updates_duplicate);
+  out.Counter("agora_master_acknowledgements_total",
+              "Acknowledgements applied from frameworks (each entry of a batched call).",
+              c.acknowledgements);
   out.Counter("agora_master_acknowledgements_relayed_again_total",
               "Acknowledgements relayed to an agent again for a repeated update.",
               c.acknowledgements_relayed_again);

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/fd_limit.hpp"
 #include "glog/logging.h"
 #include "master/flags.hpp"
 #include "master/master.hpp"
@@ -26,6 +27,9 @@ int main(int argc, char** argv) {
       "Usage: agora-master --work_dir=DIR [--port=5050 --http_port=5055 ...]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
+  // Before any socket or registry file is opened.
+  agora::LogFdLimit("agora-master", agora::RaiseFdLimit(),
+                    "gRPC connections of agents and schedulers, HTTP connections, registry files");
   auto options = agora::master::OptionsFromFlags();
   if (!options.ok()) {
     std::cerr << "agora-master: invalid flag --" << options.status().message() << std::endl;

@@ -79,6 +79,9 @@ struct MasterCounters {
   uint64_t status_updates_forwarded = 0;
   uint64_t status_updates_duplicate = 0;
   uint64_t acknowledgements_relayed_again = 0;
+  // Acknowledgements applied from frameworks (each entry of a batched
+  // Acknowledge counts; the messages counter counts the calls).
+  uint64_t acknowledgements = 0;
   // Recovered agents marked unreachable after the re-registration window.
   uint64_t recovered_agents_unreachable = 0;
 };
@@ -151,6 +154,8 @@ class MasterCore {
   absl::Status Suppress(const v1::SuppressRequest& request);
   absl::Status Kill(const v1::KillRequest& request);
   absl::Status ShutdownExecutor(const v1::ShutdownRequest& request);
+  // The single form and each entry of `acknowledgements`; all validated
+  // before any is applied (see scheduler.proto).
   absl::Status Acknowledge(const v1::AcknowledgeRequest& request);
   absl::Status Reconcile(const v1::ReconcileRequest& request);
   absl::Status Message(const v1::MessageRequest& request);
@@ -228,6 +233,9 @@ class MasterCore {
                   bool reregister, std::vector<v1::Task> tasks);
   void HandleStatusUpdate(Agent* agent, const internal::AgentMessage::StatusUpdate& update);
   void RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
+                            const v1::TaskID& task_id, const std::string& uuid);
+  // Applies one validated acknowledgement of the framework's update.
+  void ApplyAcknowledgement(const std::string& framework_id, const v1::AgentID& agent_id,
                             const v1::TaskID& task_id, const std::string& uuid);
   // After a re-registration: SHUTDOWN_FRAMEWORK for each framework in
   // `unknown`, then the kills remembered while the agent was away.

@@ -173,30 +173,73 @@ void AgoraSchedulerDriver::Impl::DoKill(v1::TaskID task_id, v1::AgentID agent_id
   Send("kill", &v1::Scheduler::Stub::async::Kill, std::move(request));
 }
 
-void AgoraSchedulerDriver::Impl::DoAcknowledge(v1::TaskStatus status, int attempt) {
-  // Without a connection the agent re-sends the update later; nothing is lost.
-  if (!connected_ || status.uuid().empty()) return;
+void AgoraSchedulerDriver::Impl::DoAcknowledge(const v1::TaskStatus& status) {
+  AckBatcher::Ack ack;
+  ack.agent_id = status.agent_id().value();
+  ack.task_id = status.task_id().value();
+  ack.uuid = status.uuid();
+  ack.stream_id = stream_id_;
+  QueueAcknowledgement(std::move(ack));
+}
+
+void AgoraSchedulerDriver::Impl::QueueAcknowledgement(AckBatcher::Ack ack) {
+  // Without a connection the agent re-sends the update later; nothing is
+  // lost. Likewise for a retry whose stream has been replaced since.
+  if (!connected_ || ack.uuid.empty() || ack.stream_id != stream_id_) return;
   // One ACKNOWLEDGE per uuid and stream: a second one would only be a stray.
-  if (!ledger_.OnAcknowledge(status.uuid(), stream_id_)) return;
+  if (!ledger_.OnAcknowledge(ack.uuid, stream_id_)) return;
+  acks_.Add(std::move(ack));
+  SendAcknowledgements();
+}
+
+void AgoraSchedulerDriver::Impl::SendAcknowledgements() {
+  if (!connected_ || finished_) {
+    acks_.Clear();
+    return;
+  }
+  std::optional<std::vector<AckBatcher::Ack>> batch = acks_.NextBatch(stream_id_);
+  if (!batch.has_value()) return;  // One call in flight; the rest wait for it.
   v1::AcknowledgeRequest request;
   *request.mutable_header() = Header();
-  *request.mutable_agent_id() = status.agent_id();
-  *request.mutable_task_id() = status.task_id();
-  request.set_uuid(status.uuid());
-  const std::string stream = stream_id_;
+  if (batch->size() == 1) {
+    // The single form: what any master understands.
+    const AckBatcher::Ack& ack = batch->front();
+    request.mutable_agent_id()->set_value(ack.agent_id);
+    request.mutable_task_id()->set_value(ack.task_id);
+    request.set_uuid(ack.uuid);
+  } else {
+    for (const AckBatcher::Ack& ack : *batch) {
+      v1::AcknowledgeRequest::Acknowledgement* entry = request.add_acknowledgements();
+      entry->mutable_agent_id()->set_value(ack.agent_id);
+      entry->mutable_task_id()->set_value(ack.task_id);
+      entry->set_uuid(ack.uuid);
+    }
+  }
+  VLOG(1) << "Acknowledging " << batch->size() << " update(s) in one call";
   // The master drops an update re-sent on the stream that already carried
   // it, so an ACKNOWLEDGE lost in transit is retried here, not by waiting
   // for a re-delivery.
-  auto on_result = [this, status, stream, attempt](const absl::Status& result) {
-    if (result.ok() || !IsTransient(result.code())) return;
-    ledger_.ForgetAcknowledge(status.uuid(), stream);
-    if (attempt >= kMaxAckAttempts || finished_) return;
-    loop_->RunAfter(kAckRetryDelay, [this, status, stream, attempt] {
-      if (stream_id_ == stream) DoAcknowledge(status, attempt + 1);
-    });
+  auto on_result = [this, batch = std::move(*batch)](const absl::Status& result) {
+    acks_.OnCallDone();
+    if (!result.ok() && IsTransient(result.code())) RetryAcknowledgements(batch);
+    SendAcknowledgements();  // What queued meanwhile.
   };
   Send("acknowledge", &v1::Scheduler::Stub::async::Acknowledge, std::move(request),
        std::move(on_result));
+}
+
+void AgoraSchedulerDriver::Impl::RetryAcknowledgements(const std::vector<AckBatcher::Ack>& batch) {
+  std::vector<AckBatcher::Ack> retries;
+  for (const AckBatcher::Ack& ack : batch) {
+    ledger_.ForgetAcknowledge(ack.uuid, ack.stream_id);
+    if (ack.attempt >= kMaxAckAttempts) continue;
+    retries.push_back(ack);
+    ++retries.back().attempt;
+  }
+  if (retries.empty() || finished_) return;
+  loop_->RunAfter(kAckRetryDelay, [this, retries = std::move(retries)] {
+    for (const AckBatcher::Ack& ack : retries) QueueAcknowledgement(ack);
+  });
 }
 
 void AgoraSchedulerDriver::Impl::DoMessage(v1::ExecutorID executor_id, v1::AgentID agent_id,

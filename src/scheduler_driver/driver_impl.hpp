@@ -28,6 +28,7 @@
 #include "agora/v1/scheduler.grpc.pb.h"
 #include "common/asio_event_loop.hpp"
 #include "common/master_detector.hpp"
+#include "scheduler_driver/ack_batcher.hpp"
 #include "scheduler_driver/subscribe_call.hpp"
 #include "scheduler_driver/update_ledger.hpp"
 
@@ -76,9 +77,10 @@ class AgoraSchedulerDriver::Impl {
   void DoRevive(std::vector<std::string> roles);
   void DoSuppress(std::vector<std::string> roles);
   void DoKill(v1::TaskID task_id, v1::AgentID agent_id);
-  // Sends the ACKNOWLEDGE once per stream; a transient failure is retried
-  // (up to kMaxAckAttempts) while the same stream lives.
-  void DoAcknowledge(v1::TaskStatus status, int attempt = 1);
+  // Acknowledges `status` once per stream, coalesced with the other
+  // acknowledgements (see AckBatcher); a transient failure is retried (up to
+  // kMaxAckAttempts) while the same stream lives.
+  void DoAcknowledge(const v1::TaskStatus& status);
   void DoMessage(v1::ExecutorID executor_id, v1::AgentID agent_id, std::string data);
   void DoReconcile(std::vector<v1::TaskStatus> statuses);
   void DoUpdateFramework(v1::FrameworkInfo info, std::vector<std::string> suppressed_roles);
@@ -113,6 +115,13 @@ class AgoraSchedulerDriver::Impl {
             ResultFn on_result = nullptr);
   void OnCallDone(const char* name, const absl::Status& status, const ResultFn& on_result);
   v1::CallHeader Header() const;
+
+  // Acknowledgements (loop thread): queue one (dropped if its stream is no
+  // longer the live one or it was sent on it already), send what is queued
+  // unless a call is in flight, re-queue a failed call's acks after a delay.
+  void QueueAcknowledgement(AckBatcher::Ack ack);
+  void SendAcknowledgements();
+  void RetryAcknowledgements(const std::vector<AckBatcher::Ack>& batch);
 
   // Reports synthesized updates for tasks that never reached the master.
   void FailLaunches(const std::vector<v1::Offer::Operation>& operations, v1::TaskState state,
@@ -165,6 +174,8 @@ class AgoraSchedulerDriver::Impl {
   std::string stream_id_;
   // Updates delivered and acknowledged (each reaches the scheduler once).
   UpdateLedger ledger_;
+  // Acknowledgements waiting for the one Acknowledge call in flight.
+  AckBatcher acks_;
   absl::Duration heartbeat_interval_ = absl::Seconds(15);
   absl::Time last_event_time_;
   int attempt_ = 0;

@@ -66,6 +66,27 @@ void FakeMaster::set_acknowledge_delay(absl::Duration delay) {
   acknowledge_delay_ = delay;
 }
 
+void FakeMaster::set_hold_acknowledges(bool hold) {
+  std::lock_guard<std::mutex> lock(mu_);
+  hold_acknowledges_ = hold;
+  cv_.notify_all();
+}
+
+int FakeMaster::acknowledges_received() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return acknowledges_received_;
+}
+
+std::vector<std::string> FakeMaster::acknowledged_uuids() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> uuids;
+  for (const v1::AcknowledgeRequest& request : acknowledges_) {
+    if (!request.uuid().empty()) uuids.push_back(request.uuid());
+    for (const auto& ack : request.acknowledgements()) uuids.push_back(ack.uuid());
+  }
+  return uuids;
+}
+
 std::vector<std::string> FakeMaster::calls() const {
   std::lock_guard<std::mutex> lock(mu_);
   return calls_;
@@ -174,6 +195,9 @@ grpc::Status FakeMaster::Decline(grpc::ServerContext*, const v1::DeclineRequest*
 grpc::Status FakeMaster::Acknowledge(grpc::ServerContext*, const v1::AcknowledgeRequest* request,
                                      v1::CallResponse*) {
   std::unique_lock<std::mutex> lock(mu_);
+  ++acknowledges_received_;
+  cv_.notify_all();
+  cv_.wait(lock, [this] { return !hold_acknowledges_ || shutting_down_; });
   absl::Duration delay = acknowledge_delay_;
   lock.unlock();
   absl::SleepFor(delay);  // Simulates a slow master; test-controlled.

@@ -42,11 +42,19 @@ class FakeMaster : public v1::Scheduler::Service {
   void set_heartbeat_interval(double seconds);
   // Acknowledge calls wait this long before answering.
   void set_acknowledge_delay(absl::Duration delay);
+  // While held, Acknowledge calls block (after being counted as received)
+  // until released: acknowledgements the driver queues meanwhile must wait.
+  void set_hold_acknowledges(bool hold);
 
   // Observations (copies).
   std::vector<v1::SubscribeRequest> subscribes() const;
   std::vector<v1::AcceptRequest> accepts() const;
   std::vector<v1::AcknowledgeRequest> acknowledges() const;
+  // Acknowledge calls that have arrived (answered or held).
+  int acknowledges_received() const;
+  // The uuids of every answered Acknowledge call, single form and batched
+  // entries alike, in arrival order.
+  std::vector<std::string> acknowledged_uuids() const;
   std::vector<v1::ReconcileRequest> reconciles() const;
   std::vector<v1::DeclineRequest> declines() const;
   int teardowns() const;
@@ -100,6 +108,8 @@ class FakeMaster : public v1::Scheduler::Service {
   std::vector<v1::DeclineRequest> declines_;
   int teardowns_ = 0;
   absl::Duration acknowledge_delay_ = absl::ZeroDuration();
+  bool hold_acknowledges_ = false;
+  int acknowledges_received_ = 0;
   std::vector<std::string> calls_;
 };
 

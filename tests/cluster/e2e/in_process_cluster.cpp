@@ -48,6 +48,7 @@ absl::Status InProcessCluster::StartAgent(size_t index, const std::string& resou
   options.work_dir = dir_ + "/agent" + std::to_string(index);
   options.resources = resources;
   options.port = agent_ports_.count(index) ? agent_ports_[index] : 0;
+  options.http_port = 0;  // /metrics for tests.
   options.executor_path = BinaryPath("agora-executor");
   options.registration_backoff_min = absl::Milliseconds(20);
   options.registration_backoff_max = absl::Milliseconds(500);

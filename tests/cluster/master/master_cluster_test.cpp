@@ -3,7 +3,9 @@
 
 #include <filesystem>
 
+#include "common/grpc_status.hpp"
 #include "common/resources.hpp"
+#include "common/validation.hpp"
 #include "master/master.hpp"
 #include "tests/cluster/master/master_test_clients.hpp"
 
@@ -127,6 +129,55 @@ TEST_F(MasterClusterTest, LaunchReachesAgentAndUpdatesReachScheduler) {
     full = Resources::FromProto(next.resources())->cpus() == 4;
   }
   EXPECT_TRUE(full);
+}
+
+TEST_F(MasterClusterTest, BatchedAcknowledgementsAreRelayedAndABadEntryIsNamed) {
+  StartMaster();
+  FakeAgentClient agent(master_->address());
+  ASSERT_FALSE(agent.Register(Res("cpus:4;mem:1024")).empty());
+  SchedulerClient scheduler(master_->address());
+  ASSERT_TRUE(scheduler.Subscribe(Info("batched-acks")));
+  v1::Offer offer;
+  size_t from = 0;
+  ASSERT_TRUE(scheduler.NextOffer(&offer, &from));
+  ASSERT_TRUE(scheduler
+                  .Call(&v1::Scheduler::Stub::Accept,
+                        Launch({offer.id().value()},
+                               {Task("t1", "cpus:1;mem:128"), Task("t2", "cpus:1;mem:128")}))
+                  .ok());
+  const std::string framework_id = scheduler.header.framework_id().value();
+  agent.SendStatus(framework_id, "t1", v1::TASK_RUNNING, "uuid-1");
+  agent.SendStatus(framework_id, "t2", v1::TASK_RUNNING, "uuid-2");
+  ASSERT_GE(scheduler.WaitForUpdate("t1", v1::TASK_RUNNING), 0);
+  ASSERT_GE(scheduler.WaitForUpdate("t2", v1::TASK_RUNNING), 0);
+
+  v1::AcknowledgeRequest batch;
+  for (const auto& [task, uuid] : {std::pair{"t1", "uuid-1"}, std::pair{"t2", "uuid-2"}}) {
+    auto* ack = batch.add_acknowledgements();
+    ack->mutable_agent_id()->set_value(agent.agent_id);
+    ack->mutable_task_id()->set_value(task);
+    ack->set_uuid(uuid);
+  }
+  v1::AcknowledgeRequest bad = batch;
+  bad.mutable_acknowledgements(1)->clear_task_id();
+  grpc::Status refused = scheduler.Call(&v1::Scheduler::Stub::Acknowledge, bad);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(FromGrpcStatus(refused)), "acknowledgements[1].task_id")
+      << refused.error_message();
+
+  ASSERT_TRUE(scheduler.Call(&v1::Scheduler::Stub::Acknowledge, batch).ok());
+  auto acked = [&](const std::string& uuid) {
+    return [uuid](const internal::MasterMessage& m) {
+      return m.type() == internal::MasterMessage::ACKNOWLEDGE && m.acknowledge().uuid() == uuid;
+    };
+  };
+  int second = agent.messages.WaitFor(acked("uuid-2"));
+  ASSERT_GE(second, 0);
+  // Relayed in order, once each: the refused call relayed nothing.
+  int first = agent.messages.WaitFor(acked("uuid-1"));
+  EXPECT_LT(first, second);
+  EXPECT_LT(agent.messages.WaitFor(acked("uuid-1"), first + 1, std::chrono::milliseconds(0)), 0);
+  EXPECT_TRUE(Healthy());
 }
 
 TEST_F(MasterClusterTest, ValidationFailuresGetNamedErrorsAndMasterKeepsServing) {

@@ -1,0 +1,129 @@
+// Batched acknowledgements on MasterCore (MasterHarness): each entry is
+// applied exactly as a single Acknowledge, and one bad entry refuses the
+// whole call, naming the entry.
+#include "common/validation.hpp"
+#include "gtest/gtest.h"
+#include "tests/support/master_harness.hpp"
+
+namespace agora::master {
+namespace {
+
+using testing::MasterHarness;
+
+class AcknowledgeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    framework_ = h_.Subscribe(MasterHarness::FrameworkInfo("batch"));
+    a_ = h_.RegisterAgent("host-a");
+    b_ = h_.RegisterAgent("host-b");
+    h_.Launch(framework_, a_, "t1");
+    h_.Launch(framework_, b_, "t2");
+    h_.SendUpdate(a_, framework_.framework_id, "t1", v1::TASK_RUNNING, "u1");
+    h_.SendUpdate(b_, framework_.framework_id, "t2", v1::TASK_RUNNING, "u2");
+    h_.loop().RunUntilIdle();
+  }
+
+  static void Add(v1::AcknowledgeRequest* request, const std::string& agent_id,
+                  const std::string& task_id, const std::string& uuid) {
+    auto* ack = request->add_acknowledgements();
+    ack->mutable_agent_id()->set_value(agent_id);
+    ack->mutable_task_id()->set_value(task_id);
+    ack->set_uuid(uuid);
+  }
+  absl::Status Call(const v1::AcknowledgeRequest& request) {
+    absl::Status status = h_.core().Acknowledge(request);
+    h_.loop().RunUntilIdle();
+    return status;
+  }
+  static std::vector<std::string> AckedUuids(const MasterHarness::AgentConn& agent) {
+    std::vector<std::string> uuids;
+    for (const auto& message : agent.sink->OfType(internal::MasterMessage::ACKNOWLEDGE)) {
+      uuids.push_back(message.acknowledge().uuid());
+    }
+    return uuids;
+  }
+
+  MasterHarness h_;
+  MasterHarness::Scheduler framework_;
+  MasterHarness::AgentConn a_;
+  MasterHarness::AgentConn b_;
+};
+
+TEST_F(AcknowledgeTest, EachEntryOfABatchIsRelayedToItsAgent) {
+  v1::AcknowledgeRequest request;
+  *request.mutable_header() = framework_.header();
+  Add(&request, a_.agent_id, "t1", "u1");
+  Add(&request, b_.agent_id, "t2", "u2");
+  ASSERT_TRUE(Call(request).ok());
+  EXPECT_EQ(AckedUuids(a_), std::vector<std::string>{"u1"});
+  EXPECT_EQ(AckedUuids(b_), std::vector<std::string>{"u2"});
+  MasterCounters counters = h_.core().Metrics().counters;
+  EXPECT_EQ(counters.acknowledgements, 2u);
+  EXPECT_EQ(counters.messages["scheduler_acknowledge"], 1u);
+
+  // Applied like a single ack: the agent re-sending u1 gets the ack again
+  // and the framework does not see the update twice.
+  size_t updates = framework_.sink->UpdatesFor("t1").size();
+  h_.SendUpdate(a_, framework_.framework_id, "t1", v1::TASK_RUNNING, "u1");
+  h_.loop().RunUntilIdle();
+  EXPECT_EQ(AckedUuids(a_), (std::vector<std::string>{"u1", "u1"}));
+  EXPECT_EQ(framework_.sink->UpdatesFor("t1").size(), updates);
+  EXPECT_EQ(h_.core().Metrics().counters.acknowledgements_relayed_again, 1u);
+}
+
+TEST_F(AcknowledgeTest, SingleFormAndListTogetherApplyBoth) {
+  v1::AcknowledgeRequest request;
+  *request.mutable_header() = framework_.header();
+  request.mutable_agent_id()->set_value(a_.agent_id);
+  request.mutable_task_id()->set_value("t1");
+  request.set_uuid("u1");
+  Add(&request, b_.agent_id, "t2", "u2");
+  ASSERT_TRUE(Call(request).ok());
+  EXPECT_EQ(AckedUuids(a_), std::vector<std::string>{"u1"});
+  EXPECT_EQ(AckedUuids(b_), std::vector<std::string>{"u2"});
+  EXPECT_EQ(h_.core().Metrics().counters.acknowledgements, 2u);
+}
+
+TEST_F(AcknowledgeTest, OneInvalidEntryRefusesTheWholeCallNamingTheEntry) {
+  v1::AcknowledgeRequest request;
+  *request.mutable_header() = framework_.header();
+  Add(&request, a_.agent_id, "t1", "u1");
+  Add(&request, b_.agent_id, "", "u2");
+  absl::Status status = Call(request);
+  ASSERT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_EQ(ViolatedField(status), "acknowledgements[1].task_id");
+  // Nothing applied, not even the valid first entry.
+  EXPECT_TRUE(AckedUuids(a_).empty());
+  EXPECT_TRUE(AckedUuids(b_).empty());
+  EXPECT_EQ(h_.core().Metrics().counters.acknowledgements, 0u);
+
+  request.mutable_acknowledgements(1)->mutable_task_id()->set_value("t2");
+  request.mutable_acknowledgements(1)->clear_uuid();
+  status = Call(request);
+  EXPECT_EQ(ViolatedField(status), "acknowledgements[1].uuid") << status;
+  request.mutable_acknowledgements(0)->mutable_agent_id()->clear_value();
+  status = Call(request);
+  EXPECT_EQ(ViolatedField(status), "acknowledgements[0].agent_id") << status;
+  EXPECT_TRUE(AckedUuids(a_).empty());
+}
+
+TEST_F(AcknowledgeTest, AnEmptyRequestFailsAsTheSingleFormAlwaysDid) {
+  v1::AcknowledgeRequest request;
+  *request.mutable_header() = framework_.header();
+  absl::Status status = Call(request);
+  ASSERT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_EQ(ViolatedField(status), "agent_id");
+}
+
+TEST_F(AcknowledgeTest, TooManyEntriesAreRefused) {
+  v1::AcknowledgeRequest request;
+  *request.mutable_header() = framework_.header();
+  for (int i = 0; i < 10001; ++i) Add(&request, a_.agent_id, "t1", "u" + std::to_string(i));
+  absl::Status status = Call(request);
+  ASSERT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_EQ(ViolatedField(status), "acknowledgements");
+  EXPECT_TRUE(AckedUuids(a_).empty());
+}
+
+}  // namespace
+}  // namespace agora::master
