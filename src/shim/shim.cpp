@@ -229,6 +229,8 @@ int RunShim(const ShimOptions& options) {
   // Orphans of the task become the shim's children, so it can tell whether
   // the task left anything behind.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // The readiness pipe is the shim's alone: the task must not inherit it.
+  if (options.ready_fd >= 0) fcntl(options.ready_fd, F_SETFD, FD_CLOEXEC);
   FillStandardDescriptors();
   SetUpSignals();
   StatusWriter writer(options.status_path);

@@ -101,7 +101,9 @@ TEST_F(MasterDurabilityTest, UnwritableRegistryStepsTheMasterDownThroughTheHook)
   ASSERT_NE(master, nullptr);
   // Even root cannot write below a regular file.
   const auto registry_dir = std::filesystem::path(options_.work_dir) / "registry";
-  std::filesystem::remove_all(registry_dir);
+  // Moved aside in one step (the master may be writing into it right now:
+  // a recursive removal could race with a new file and fail).
+  std::filesystem::rename(registry_dir, registry_dir.string() + ".gone");
   std::ofstream(registry_dir.string()) << "not a directory";
 
   FakeAgentClient agent(master->address());
