@@ -67,8 +67,9 @@ TEST(CommandTaskTest, ExitZeroFinishesAndAnyOtherCodeFailsWithTheStderrTail) {
 TEST(CommandTaskTest, AnyEndAfterAKillRequestIsKilled) {
   ShimEnd end;
   end.kill_requested = true;
-  for (auto record : {Recorded(shim::ShimState::kExited, 0), Recorded(shim::ShimState::kSignaled, 9),
-                      Recorded(shim::ShimState::kError, 0, "cannot run /bin/sh")}) {
+  for (auto record :
+       {Recorded(shim::ShimState::kExited, 0), Recorded(shim::ShimState::kSignaled, 9),
+        Recorded(shim::ShimState::kError, 0, "cannot run /bin/sh")}) {
     end.record = record;
     EXPECT_EQ(DescribeCommandEnd(end).state, v1::TASK_KILLED);
   }
