@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "shim/shim.hpp"
 
 namespace agora::agent {
 
@@ -90,6 +91,18 @@ CommandEnd DescribeCommandEnd(const ShimEnd& end) {
     what = end.record.error;
   }
   std::string shim_end = "agora-shim ended";
+  if (end.shim_wait_status && WIFEXITED(*end.shim_wait_status) &&
+      WEXITSTATUS(*end.shim_wait_status) == shim::kShimCannotRecord) {
+    // The shim kills a task it cannot track; its stderr (if writable) says why.
+    result.state = end.kill_requested ? v1::TASK_KILLED : v1::TASK_FAILED;
+    result.reason = v1::TaskStatus::REASON_COMMAND_EXECUTOR_FAILED;
+    result.message =
+        WithTail(absl::StrCat("agora-shim could not write the task's status file (", what,
+                              "; is the sandbox's disk full?), so it killed "
+                              "the task"),
+                 end.stderr_tail);
+    return result;
+  }
   if (end.shim_wait_status) {
     int ws = *end.shim_wait_status;
     shim_end = WIFSIGNALED(ws)

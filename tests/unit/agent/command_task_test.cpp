@@ -112,6 +112,17 @@ TEST(CommandTaskTest, AShimThatEndedWithoutRecordingTheEndSaysWhatIsKnown) {
   EXPECT_THAT(damaged.message, HasSubstr("unknown record"));
 }
 
+TEST(CommandTaskTest, AShimThatCouldNotRecordSaysSo) {
+  ShimEnd end;
+  end.record.outcome = shim::ShimStatusRead::kFailed;
+  end.record.error = "/s/.agora-status: empty status file";
+  end.shim_wait_status = 1 << 8;  // exited with kShimCannotRecord
+  CommandEnd failed = DescribeCommandEnd(end);
+  EXPECT_EQ(failed.state, v1::TASK_FAILED);
+  EXPECT_THAT(failed.message, HasSubstr("could not write the task's status file"));
+  EXPECT_THAT(failed.message, HasSubstr("empty status file"));
+}
+
 TEST(CommandTaskTest, FileTailIsTheLastWholeLinesOnOneLine) {
   std::string path = ::testing::TempDir() + "/command_task_tail";
   {
