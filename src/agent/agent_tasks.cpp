@@ -58,9 +58,25 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
   for (const v1::TaskInfo& task : run.tasks()) {
     const std::string& task_id = task.task_id().value();
     Key task_key(framework_id, task_id);
-    if (task_id.empty() || tasks_.count(task_key) != 0) {
-      LOG(ERROR) << "Ignoring a launch of task_id=" << task_id
-                 << " of framework_id=" << framework_id << ": empty or already known";
+    if (task_id.empty()) {
+      LOG(ERROR) << "Ignoring a launch without a task id of framework_id=" << framework_id;
+      continue;
+    }
+    if (auto known = tasks_.find(task_key); known != tasks_.end()) {
+      // Never silently: the master would keep the new launch STAGING
+      // forever. Its answer goes after the old task's pending updates (same
+      // stream), so it cannot be mistaken for one of them.
+      LOG(WARNING) << "Refusing a launch of task_id=" << task_id << " framework_id=" << framework_id
+                   << ": a task with this id is still on this agent ("
+                   << ShortStateName(known->second.task.state()) << ")";
+      GenerateUpdate(framework_id, known->second.task.executor_id().value(), task_id,
+                     v1::TASK_DROPPED, v1::TaskStatus::REASON_TASK_INVALID,
+                     absl::StrCat("Task id ", task_id, " is still in use on agent ", agent_id_,
+                                  " (an earlier task with this id is ",
+                                  ShortStateName(known->second.task.state()),
+                                  " and not yet fully acknowledged); the task was not started. "
+                                  "Launch it under a new task id"),
+                     /*persist=*/false);
       continue;
     }
     std::string executor_id = custom ? run.executor_info().executor_id().value() : task_id;

@@ -59,6 +59,8 @@ RunScheduler::RunScheduler(RunOptions options, std::ostream* out, std::ostream* 
   for (int i = 0; i < options_.instances; ++i) {
     std::string id = RunTaskId(options_.name, i);
     pending_.push_back(id);
+    instance_of_[id] = id;
+    attempt_[id] = id;
     latest_[id] = v1::TASK_STATE_UNSPECIFIED;
   }
 }
@@ -121,17 +123,23 @@ void RunScheduler::resourceOffers(SchedulerDriver* driver, const std::vector<v1:
 
 void RunScheduler::statusUpdate(SchedulerDriver* driver, const v1::TaskStatus& status) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string& id = status.task_id().value();
+  auto instance = instance_of_.find(status.task_id().value());
+  if (instance == instance_of_.end()) return;  // Not ours (e.g. an old framework's task).
+  const std::string id = instance->second;
+  // An update of an earlier launch of a task that was retried.
+  if (attempt_[id] != status.task_id().value()) return;
   auto it = latest_.find(id);
-  if (it == latest_.end()) return;          // Not ours (e.g. an old framework's task).
   if (IsTerminalState(it->second)) return;  // Already final; a duplicate.
   if (it->second == status.state() && status.state() != v1::TASK_STATE_UNSPECIFIED) return;
   *out_ << FormatUpdateLine(status) << std::endl;
   it->second = status.state();
   if (status.state() == v1::TASK_DROPPED && drops_[id]++ < kMaxDropRetries) {
-    // Never ran: try again on another offer.
+    // Never ran: try again on another offer, under a fresh id.
     it->second = v1::TASK_STATE_UNSPECIFIED;
-    pending_.push_back(id);
+    std::string retry = absl::StrCat(id, "-retry", drops_[id]);
+    instance_of_[retry] = id;
+    attempt_[id] = retry;
+    pending_.push_back(retry);
     if (suppressed_) {
       suppressed_ = false;
       driver->reviveOffers();

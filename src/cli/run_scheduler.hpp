@@ -68,9 +68,16 @@ class RunScheduler : public Scheduler {
   std::condition_variable cv_;
   bool finished_ = false;
   bool interrupted_ = false;
-  bool failed_ = false;                          // The driver hit a fatal error.
-  std::deque<std::string> pending_;              // Task ids not launched yet.
-  std::map<std::string, v1::TaskState> latest_;  // Every task's last state.
+  bool failed_ = false;  // The driver hit a fatal error.
+  // A task ("<name>-<i>") may be launched more than once: a DROPPED one is
+  // retried under a fresh id ("<name>-<i>-retry<k>"), never its old one (the
+  // agent may still hold the old one until its last update is acknowledged).
+  // Everything below is keyed by the task, except pending_ and instance_of_,
+  // which hold launch ids.
+  std::deque<std::string> pending_;                 // Launch ids not launched yet.
+  std::map<std::string, std::string> instance_of_;  // Launch id -> task.
+  std::map<std::string, std::string> attempt_;      // Task -> its current launch id.
+  std::map<std::string, v1::TaskState> latest_;     // Every task's last state.
   std::map<std::string, std::string> final_message_;
   std::map<std::string, int> drops_;
   int terminal_ = 0;

@@ -144,6 +144,27 @@ TEST_F(CommandTaskTest, SandboxThatCannotBeCreatedFailsTheTaskAndTheAgentKeepsSe
   EXPECT_EQ(WaitForTerminal("after").back().state(), v1::TASK_FINISHED);
 }
 
+TEST_F(CommandTaskTest, RelaunchOfAnIdStillOnTheAgentIsAnsweredDroppedNotIgnored) {
+  master_.set_auto_ack(false);  // The first task's updates stay unacknowledged.
+  StartAgent(Options());
+  ASSERT_TRUE(master_.Send(RunCommand("reused", "true")));
+  ASSERT_TRUE(WaitForState("reused", v1::TASK_RUNNING));
+  ASSERT_TRUE(Eventually([&] {
+    return ReadWholeFile(Sandbox("reused") + "/.agora-status").find("exited 0") !=
+           std::string::npos;
+  }));
+  ASSERT_TRUE(master_.Send(RunCommand("reused", "true")));
+  master_.set_auto_ack(true);
+  // After the old task's RUNNING and FINISHED (acknowledged from their next
+  // retry on), the relaunch gets its answer instead of staying STAGING.
+  ASSERT_TRUE(WaitForState("reused", v1::TASK_DROPPED));
+  std::lock_guard<std::mutex> lock(master_.mu());
+  std::vector<v1::TaskStatus> updates = master_.UpdatesFor("reused");
+  EXPECT_EQ(States(updates),
+            (std::vector<v1::TaskState>{v1::TASK_RUNNING, v1::TASK_FINISHED, v1::TASK_DROPPED}));
+  EXPECT_THAT(updates.back().message(), HasSubstr("still in use"));
+}
+
 TEST_F(CommandTaskTest, TasksSurviveAnAgentRestartAndOneThatExitedMeanwhileReportsItsRealStatus) {
   AgentOptions options = Options();
   StartAgent(options);

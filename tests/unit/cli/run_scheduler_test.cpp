@@ -169,13 +169,19 @@ TEST_F(RunSchedulerTest, DroppedTasksAreRetriedThenCountAsFailed) {
   scheduler.resourceOffers(&driver_, {Offer("o1", 1, 1000)});
   EXPECT_EQ(driver_.suppresses, 1);
   for (int i = 0; i < RunScheduler::kMaxDropRetries; ++i) {
-    scheduler.statusUpdate(&driver_, Status("job-0", v1::TASK_DROPPED));
+    scheduler.statusUpdate(&driver_,
+                           Status(driver_.launched.back().task_id().value(), v1::TASK_DROPPED));
     EXPECT_FALSE(scheduler.WaitFinished(absl::ZeroDuration()));
     scheduler.resourceOffers(&driver_, {Offer("o", 1, 1000)});
+    // Retried under a fresh id: the agent may still hold the dropped one.
+    EXPECT_EQ(driver_.launched.back().task_id().value(), "job-0-retry" + std::to_string(i + 1));
   }
   EXPECT_EQ(driver_.revives, RunScheduler::kMaxDropRetries);
   EXPECT_EQ(driver_.launched.size(), 1u + RunScheduler::kMaxDropRetries);
-  scheduler.statusUpdate(&driver_, Status("job-0", v1::TASK_DROPPED));
+  // A late update of an earlier launch changes nothing.
+  scheduler.statusUpdate(&driver_, Status("job-0", v1::TASK_FAILED));
+  EXPECT_FALSE(scheduler.WaitFinished(absl::ZeroDuration()));
+  scheduler.statusUpdate(&driver_, Status("job-0-retry3", v1::TASK_DROPPED));
   EXPECT_TRUE(scheduler.WaitFinished(absl::ZeroDuration()));
   EXPECT_EQ(scheduler.ExitCode(), 1);
 }
