@@ -135,9 +135,11 @@ void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
     if (pid > 0 && !clean) killed = KillSession(pid, start_ticks);
     if (pid <= 0) {
       // The shim's pid was never recorded: find what runs by its sandbox.
-      for (pid_t found : ProcessesWithEnvironment("AGORA_SANDBOX", sandbox, /*exact=*/true)) {
+      std::vector<pid_t> found = ProcessesWithEnvironment("AGORA_SANDBOX", sandbox, /*exact=*/true);
+      end.no_shim_found = found.empty();
+      for (pid_t process : found) {
         ProcessStat stat;
-        if (ReadProcessStat(found, &stat)) killed += KillSession(stat.session, stat.start_ticks);
+        if (ReadProcessStat(process, &stat)) killed += KillSession(stat.session, stat.start_ticks);
       }
     }
     end.record = shim::ReadShimStatusFile(sandbox + kShimStatusFile);

@@ -81,6 +81,12 @@ CommandEnd DescribeCommandEnd(const ShimEnd& end) {
     result.message = absl::StrCat("Command could not be started: ", status.message);
     return result;
   }
+  if (end.no_shim_found && end.record.outcome == shim::ShimStatusRead::kMissing) {
+    result.state = end.kill_requested ? v1::TASK_KILLED : v1::TASK_DROPPED;
+    result.reason = v1::TaskStatus::REASON_AGENT_RESTARTED;
+    result.message = "The agent restarted while it was starting the task; the task never ran";
+    return result;
+  }
   // The shim ended without recording how the task ended.
   std::string what;
   if (end.record.outcome == shim::ShimStatusRead::kOk) {

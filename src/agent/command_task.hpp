@@ -43,6 +43,10 @@ struct ShimEnd {
   std::optional<int> shim_wait_status;
   // The last lines of the task's stderr, read only for a failed command.
   std::string stderr_tail;
+  // Recovery found no shim for the task at all (its pid was never recorded
+  // and no process carries its sandbox): with no status file either, the
+  // agent stopped before the shim was started.
+  bool no_shim_found = false;
 };
 
 // TASK_FINISHED for exit 0; TASK_KILLED for any end after a kill request;
@@ -50,7 +54,8 @@ struct ShimEnd {
 // sh: 1: nosuch: not found" -- the stderr tail appended), a signal, a
 // command that could not be started (REASON_CONTAINER_LAUNCH_FAILED), or a
 // shim that ended without recording the task's end
-// (REASON_COMMAND_EXECUTOR_FAILED, naming what is known).
+// (REASON_COMMAND_EXECUTOR_FAILED, naming what is known); TASK_DROPPED
+// (REASON_AGENT_RESTARTED) when no shim was ever started.
 CommandEnd DescribeCommandEnd(const ShimEnd& end);
 
 // The grace period of a kill: the policy's, else 3 s.

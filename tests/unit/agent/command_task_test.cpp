@@ -123,6 +123,19 @@ TEST(CommandTaskTest, AShimThatCouldNotRecordSaysSo) {
   EXPECT_THAT(failed.message, HasSubstr("empty status file"));
 }
 
+TEST(CommandTaskTest, NoShimAndNoStatusFileAfterARestartMeansTheTaskNeverRan) {
+  ShimEnd end;
+  end.record.outcome = shim::ShimStatusRead::kMissing;
+  end.no_shim_found = true;
+  CommandEnd dropped = DescribeCommandEnd(end);
+  EXPECT_EQ(dropped.state, v1::TASK_DROPPED);
+  EXPECT_EQ(dropped.reason, v1::TaskStatus::REASON_AGENT_RESTARTED);
+  EXPECT_THAT(dropped.message, HasSubstr("never ran"));
+  // A status file means a shim did run: never "never ran".
+  end.record = Recorded(shim::ShimState::kStarted);
+  EXPECT_EQ(DescribeCommandEnd(end).state, v1::TASK_FAILED);
+}
+
 TEST(CommandTaskTest, FileTailIsTheLastWholeLinesOnOneLine) {
   std::string path = ::testing::TempDir() + "/command_task_tail";
   {
