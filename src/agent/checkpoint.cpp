@@ -58,15 +58,21 @@ absl::Status FsyncDir(const std::string& dir) {
 
 absl::Status MakeDirs(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("empty directory path");
-  std::string partial;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    partial = path.substr(0, pos);
-    if (partial.empty()) continue;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", partial);
-  }
+  // Bottom-up: the common case (it exists) is one lock-free stat, not a
+  // mkdir of every component from the root (each of which locks its parent
+  // directory: with several I/O threads on the same parents, that was ~16 %
+  // of the agent's I/O time in a launch burst).
   struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat(path, " is not a directory"));
+  }
+  if (errno != ENOENT) return ErrnoError("stat", path);
+  std::string parent = Dirname(path);
+  if (!parent.empty() && parent != path && parent != "/") {
+    if (auto status = MakeDirs(parent); !status.ok()) return status;
+  }
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError("mkdir", path);
   if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return absl::InternalError(absl::StrCat(path, " is not a directory"));
   return absl::OkStatus();
