@@ -204,6 +204,9 @@ class AgentImpl : public ExecutorHandler {
   // Launches refused while the agent cannot checkpoint: each task is
   // reported TASK_DROPPED at once (in memory only).
   void RefuseLaunch(const internal::MasterMessage::RunTasks& run);
+  // A launch of a task id the agent still holds (the earlier task not yet
+  // fully acknowledged): answered TASK_DROPPED, never ignored.
+  void RefuseTaskIdInUse(const std::string& framework_id, const std::string& task_id);
   // Why launches are refused, for the task's message.
   std::string RefusalMessage() const;
   void OnRegistrationTimeout(const Key& key);

@@ -62,21 +62,8 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
       LOG(ERROR) << "Ignoring a launch without a task id of framework_id=" << framework_id;
       continue;
     }
-    if (auto known = tasks_.find(task_key); known != tasks_.end()) {
-      // Never silently: the master would keep the new launch STAGING
-      // forever. Its answer goes after the old task's pending updates (same
-      // stream), so it cannot be mistaken for one of them.
-      LOG(WARNING) << "Refusing a launch of task_id=" << task_id << " framework_id=" << framework_id
-                   << ": a task with this id is still on this agent ("
-                   << ShortStateName(known->second.task.state()) << ")";
-      GenerateUpdate(framework_id, known->second.task.executor_id().value(), task_id,
-                     v1::TASK_DROPPED, v1::TaskStatus::REASON_TASK_INVALID,
-                     absl::StrCat("Task id ", task_id, " is still in use on agent ", agent_id_,
-                                  " (an earlier task with this id is ",
-                                  ShortStateName(known->second.task.state()),
-                                  " and not yet fully acknowledged); the task was not started. "
-                                  "Launch it under a new task id"),
-                     /*persist=*/false);
+    if (tasks_.count(task_key) != 0) {
+      RefuseTaskIdInUse(framework_id, task_id);
       continue;
     }
     std::string executor_id = custom ? run.executor_info().executor_id().value() : task_id;
@@ -171,6 +158,34 @@ void AgentImpl::CheckpointTask(const v1::Task& task) {
           });
 }
 
+void AgentImpl::RefuseTaskIdInUse(const std::string& framework_id, const std::string& task_id) {
+  const TaskRecord& known = tasks_.at(Key(framework_id, task_id));
+  // Never silently: the master would keep the new launch STAGING forever.
+  // The answer goes after the old task's pending updates (same stream), so
+  // it cannot be mistaken for one of them.
+  LOG(WARNING) << "Refusing a launch of task_id=" << task_id << " framework_id=" << framework_id
+               << ": a task with this id is still on this agent ("
+               << ShortStateName(known.task.state()) << ")";
+  // Straight into the task's update stream: the earlier task's record (its
+  // state, its own terminal update still to come) is left alone.
+  v1::TaskStatus status;
+  status.mutable_task_id()->set_value(task_id);
+  status.set_state(v1::TASK_DROPPED);
+  status.set_source(v1::TaskStatus::SOURCE_AGENT);
+  status.set_reason(v1::TaskStatus::REASON_TASK_INVALID);
+  status.set_message(absl::StrCat(
+      "Task id ", task_id, " is still in use on agent ", agent_id_,
+      " (an earlier task with this id is ", ShortStateName(known.task.state()),
+      " and not yet fully acknowledged); the task was not started. Launch it under a new task id"));
+  status.mutable_agent_id()->set_value(agent_id_);
+  status.mutable_executor_id()->set_value(known.task.executor_id().value());
+  status.set_uuid(NewUuidBytes());
+  status.set_timestamp(absl::ToDoubleSeconds(loop_.Now() - absl::UnixEpoch()));
+  v1::FrameworkID id;
+  id.set_value(framework_id);
+  updates_->Update(id, status);
+}
+
 std::string AgentImpl::RefusalMessage() const {
   return absl::StrCat("Agent ", agent_id_, " cannot checkpoint (", checkpoint_error_.message(),
                       "); it refuses launches until its work dir is writable again");
@@ -183,7 +198,11 @@ void AgentImpl::RefuseLaunch(const internal::MasterMessage::RunTasks& run) {
   for (const v1::TaskInfo& task : run.tasks()) {
     const std::string& task_id = task.task_id().value();
     Key task_key(framework_id, task_id);
-    if (task_id.empty() || tasks_.count(task_key) != 0) continue;
+    if (task_id.empty()) continue;
+    if (tasks_.count(task_key) != 0) {
+      RefuseTaskIdInUse(framework_id, task_id);
+      continue;
+    }
     std::string executor_id = custom ? run.executor_info().executor_id().value() : task_id;
     TaskRecord record;
     record.task = NewTask(framework_id, executor_id, task);

@@ -9,6 +9,7 @@
 #include "agent_cluster_fixture.hpp"
 #include "gmock/gmock.h"
 #include "shim/shim_status.hpp"
+#include "tests/support/http_get.hpp"
 
 namespace agora::agent {
 namespace {
@@ -146,12 +147,16 @@ TEST_F(CommandTaskTest, SandboxThatCannotBeCreatedFailsTheTaskAndTheAgentKeepsSe
 
 TEST_F(CommandTaskTest, RelaunchOfAnIdStillOnTheAgentIsAnsweredDroppedNotIgnored) {
   master_.set_auto_ack(false);  // The first task's updates stay unacknowledged.
-  StartAgent(Options());
+  AgentOptions options = Options();
+  options.http_port = 0;
+  StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("reused", "true")));
   ASSERT_TRUE(WaitForState("reused", v1::TASK_RUNNING));
+  // The earlier task is over and its FINISHED applied (queued behind the
+  // unacknowledged RUNNING).
   ASSERT_TRUE(Eventually([&] {
-    return ReadWholeFile(Sandbox("reused") + "/.agora-status").find("exited 0") !=
-           std::string::npos;
+    std::string metrics = testing::HttpGet(agent_->http_port(), "/metrics");
+    return testing::MetricValue(metrics, "agora_agent_status_updates_received_total") >= 2;
   }));
   ASSERT_TRUE(master_.Send(RunCommand("reused", "true")));
   master_.set_auto_ack(true);
