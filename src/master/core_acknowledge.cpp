@@ -91,9 +91,9 @@ absl::Status MasterCore::CheckAcknowledged(const std::string& prefix,
                                            const v1::AgentID& agent_id,
                                            const v1::TaskID& task_id) const {
   if (gone_agents_.count(agent_id.value())) {
-    return FieldError(absl::StatusCode::kNotFound, prefix + "agent_id",
-                      absl::StrCat("agent ", agent_id.value(),
-                                   " is gone; its updates need no acknowledgement"));
+    return FieldError(
+        absl::StatusCode::kNotFound, prefix + "agent_id",
+        absl::StrCat("agent ", agent_id.value(), " is gone; its updates need no acknowledgement"));
   }
   if (!agents_.count(agent_id.value())) {
     return FieldError(absl::StatusCode::kNotFound, prefix + "agent_id",

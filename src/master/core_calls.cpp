@@ -299,9 +299,9 @@ absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request) {
     *probe.mutable_agent_id() = entry.agent_id();
     const std::string& agent_id = task ? task->agent_id().value() : entry.agent_id().value();
     if (task != nullptr && gone_agents_.count(agent_id)) {
-      SendUpdate(framework_id, MasterStatus(*task, v1::TASK_GONE,
-                                            v1::TaskStatus::REASON_RECONCILIATION,
-                                            "the agent is gone"));
+      SendUpdate(framework_id,
+                 MasterStatus(*task, v1::TASK_GONE, v1::TaskStatus::REASON_RECONCILIATION,
+                              "the agent is gone"));
       continue;
     }
     if (task != nullptr) {
@@ -316,9 +316,9 @@ absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request) {
       continue;
     }
     if (gone_agents_.count(agent_id)) {
-      SendUpdate(framework_id, MasterStatus(probe, v1::TASK_GONE,
-                                            v1::TaskStatus::REASON_RECONCILIATION,
-                                            "the agent is gone"));
+      SendUpdate(framework_id,
+                 MasterStatus(probe, v1::TASK_GONE, v1::TaskStatus::REASON_RECONCILIATION,
+                              "the agent is gone"));
       continue;
     }
     // An agent recovered from the registry may still come back with the

@@ -81,9 +81,8 @@ TEST_F(MasterIdentityTest, TakeoverBySecondClientClosesTheFirstStreamWithAnError
   EXPECT_NE(first.events.At(error).error().message().find("replaced"), std::string::npos)
       << first.events.At(error).error().message();
   // The first stream ends after the ERROR.
-  EXPECT_GE(first.events.WaitFor([](const v1::Event& e) {
-    return e.type() == v1::Event::TYPE_UNSPECIFIED;
-  }),
+  EXPECT_GE(first.events.WaitFor(
+                [](const v1::Event& e) { return e.type() == v1::Event::TYPE_UNSPECIFIED; }),
             error);
   EXPECT_TRUE(first.finished());
   EXPECT_EQ(first.Call(&v1::Scheduler::Stub::Revive, v1::ReviveRequest()).error_code(),

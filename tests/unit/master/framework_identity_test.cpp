@@ -101,7 +101,8 @@ TEST(FrameworkIdentityTest, AnIdWhoseFailoverTimeoutExpiredIsRefusedAsRemoved) {
   auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch", 10));
   h.Disconnect(framework);
   h.Advance(absl::Seconds(10));
-  auto again = h.Subscribe(WithId(MasterHarness::FrameworkInfo("batch", 10), framework.framework_id));
+  auto again =
+      h.Subscribe(WithId(MasterHarness::FrameworkInfo("batch", 10), framework.framework_id));
   EXPECT_TRUE(absl::IsFailedPrecondition(again.sink->close_status)) << again.sink->close_status;
 }
 
@@ -110,7 +111,8 @@ TEST(FrameworkIdentityTest, ADisconnectedFrameworkResubscribesWithinItsTimeout) 
   auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch", 10));
   h.Disconnect(framework);
   h.Advance(absl::Seconds(9));
-  auto again = h.Subscribe(WithId(MasterHarness::FrameworkInfo("batch", 10), framework.framework_id));
+  auto again =
+      h.Subscribe(WithId(MasterHarness::FrameworkInfo("batch", 10), framework.framework_id));
   EXPECT_EQ(again.framework_id, framework.framework_id);
   h.Advance(absl::Seconds(60));  // The failover timer was cancelled.
   EXPECT_TRUE(h.FrameworkSummary(framework.framework_id).connected());
@@ -120,8 +122,8 @@ TEST(FrameworkIdentityTest, AnotherPrincipalIsPermissionDeniedAndTheOwnerKeepsIt
   MasterHarness h;
   auto owner = h.Subscribe(WithPrincipal(MasterHarness::FrameworkInfo("batch"), "alice"));
   for (const std::string principal : {"mallory", ""}) {
-    auto thief = h.Subscribe(
-        WithId(WithPrincipal(MasterHarness::FrameworkInfo("batch"), principal), owner.framework_id));
+    auto thief = h.Subscribe(WithId(WithPrincipal(MasterHarness::FrameworkInfo("batch"), principal),
+                                    owner.framework_id));
     EXPECT_TRUE(thief.framework_id.empty());
     absl::Status status = thief.sink->close_status;
     EXPECT_TRUE(absl::IsPermissionDenied(status)) << principal << ": " << status;
@@ -138,8 +140,8 @@ TEST(FrameworkIdentityTest, EmptyPrincipalMatchesEmptyPrincipal) {
   auto owner = h.Subscribe(MasterHarness::FrameworkInfo("batch"));
   auto again = h.Subscribe(WithId(MasterHarness::FrameworkInfo("batch"), owner.framework_id));
   EXPECT_EQ(again.framework_id, owner.framework_id);
-  auto thief = h.Subscribe(WithId(WithPrincipal(MasterHarness::FrameworkInfo("batch"), "alice"),
-                                  owner.framework_id));
+  auto thief = h.Subscribe(
+      WithId(WithPrincipal(MasterHarness::FrameworkInfo("batch"), "alice"), owner.framework_id));
   EXPECT_TRUE(absl::IsPermissionDenied(thief.sink->close_status)) << thief.sink->close_status;
 }
 
@@ -147,11 +149,11 @@ TEST(FrameworkIdentityTest, ARecoveredFrameworkIsKnownOnlyToItsPrincipal) {
   MasterHarness h;
   auto owner = h.Subscribe(WithPrincipal(MasterHarness::FrameworkInfo("batch", 100), "alice"));
   ASSERT_TRUE(h.Restart().ok());
-  auto thief = h.Subscribe(WithId(WithPrincipal(MasterHarness::FrameworkInfo("batch", 100), "bob"),
-                                  owner.framework_id));
+  auto thief = h.Subscribe(
+      WithId(WithPrincipal(MasterHarness::FrameworkInfo("batch", 100), "bob"), owner.framework_id));
   EXPECT_TRUE(absl::IsPermissionDenied(thief.sink->close_status)) << thief.sink->close_status;
-  auto again = h.Subscribe(WithId(WithPrincipal(MasterHarness::FrameworkInfo("batch", 100), "alice"),
-                                  owner.framework_id));
+  auto again = h.Subscribe(WithId(
+      WithPrincipal(MasterHarness::FrameworkInfo("batch", 100), "alice"), owner.framework_id));
   EXPECT_EQ(again.framework_id, owner.framework_id);
 }
 
