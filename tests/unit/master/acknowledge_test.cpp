@@ -171,5 +171,20 @@ TEST_F(AcknowledgeTest, RepeatingTheAcknowledgementOfACompletedTaskIsOk) {
   EXPECT_EQ(AckedUuids(a_), (std::vector<std::string>{"u-fin", "u-fin"}));
 }
 
+TEST(AcknowledgeGoneAgentTest, AnAgentMarkedGoneIsNotFound) {
+  MasterHarness h;
+  auto agent = h.RegisterAgent("host-a");
+  // Marked gone in the registry (as an operator would) and recovered so.
+  for (auto& record : *h.registry().durable.mutable_agents()) {
+    record.set_status(internal::AgentRecord::GONE);
+  }
+  ASSERT_TRUE(h.Restart().ok());
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch"));
+  absl::Status status = h.Acknowledge(framework, agent.agent_id, "t1", "u1");
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+  EXPECT_EQ(ViolatedField(status), "agent_id");
+  EXPECT_NE(status.message().find("gone"), std::string::npos) << status;
+}
+
 }  // namespace
 }  // namespace agora::master
