@@ -18,6 +18,15 @@ absl::Status InvalidField(absl::string_view field, absl::string_view reason) {
   return status;
 }
 
+absl::Status FieldError(absl::StatusCode code, absl::string_view field, absl::string_view reason) {
+  absl::Status status(code, absl::StrCat(field, ": ", reason));
+  v1::FieldViolation violation;
+  violation.set_field(std::string(field));
+  violation.set_description(std::string(reason));
+  status.SetPayload(kFieldViolationUrl, absl::Cord(violation.SerializeAsString()));
+  return status;
+}
+
 std::optional<std::string> ViolatedField(const absl::Status& status) {
   auto payload = status.GetPayload(kFieldViolationUrl);
   if (!payload) return std::nullopt;

@@ -23,6 +23,13 @@ inline constexpr absl::string_view kFieldViolationUrl =
 // INVALID_ARGUMENT "<field>: <reason>" carrying a FieldViolation payload.
 absl::Status InvalidField(absl::string_view field, absl::string_view reason);
 
+// `code` with the message "<field>: <reason>" and a FieldViolation payload,
+// for a well-formed field whose value the master refuses for another reason
+// than its form: NOT_FOUND (names nothing the master knows),
+// PERMISSION_DENIED (belongs to another principal), FAILED_PRECONDITION
+// (names something in the wrong state, e.g. removed).
+absl::Status FieldError(absl::StatusCode code, absl::string_view field, absl::string_view reason);
+
 // The field named by an InvalidField() status, if it carries one.
 std::optional<std::string> ViolatedField(const absl::Status& status);
 

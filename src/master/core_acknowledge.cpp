@@ -61,14 +61,54 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
                                      ack.task_id(), ack.uuid());
     if (!s.ok()) return s;
   }
+  // Entries naming an agent or task the master does not know are skipped;
+  // the others are applied (an acknowledgement is idempotent, so there is
+  // nothing to undo), and the call answers NOT_FOUND naming the first
+  // skipped entry so the scheduler learns of its mistake.
   const std::string& framework_id = request.header().framework_id().value();
-  if (single) {
-    ApplyAcknowledgement(framework_id, request.agent_id(), request.task_id(), request.uuid());
+  absl::Status first_unknown;
+  auto apply = [&](const std::string& prefix, const v1::AgentID& agent_id,
+                   const v1::TaskID& task_id, const std::string& uuid) {
+    absl::Status known = CheckAcknowledged(prefix, framework_id, agent_id, task_id);
+    if (!known.ok()) {
+      ++counters_.acknowledgements_unknown;
+      VLOG(1) << "Ignoring an acknowledgement framework_id=" << framework_id << ": " << known;
+      if (first_unknown.ok()) first_unknown = known;
+      return;
+    }
+    ApplyAcknowledgement(framework_id, agent_id, task_id, uuid);
+  };
+  if (single) apply("", request.agent_id(), request.task_id(), request.uuid());
+  for (int i = 0; i < request.acknowledgements_size(); ++i) {
+    const auto& ack = request.acknowledgements(i);
+    apply(IndexedField("acknowledgements", i) + ".", ack.agent_id(), ack.task_id(), ack.uuid());
   }
-  for (const auto& ack : request.acknowledgements()) {
-    ApplyAcknowledgement(framework_id, ack.agent_id(), ack.task_id(), ack.uuid());
+  return first_unknown;
+}
+
+absl::Status MasterCore::CheckAcknowledged(const std::string& prefix,
+                                           const std::string& framework_id,
+                                           const v1::AgentID& agent_id,
+                                           const v1::TaskID& task_id) const {
+  if (gone_agents_.count(agent_id.value())) {
+    return FieldError(
+        absl::StatusCode::kNotFound, prefix + "agent_id",
+        absl::StrCat("agent ", agent_id.value(), " is gone; its updates need no acknowledgement"));
   }
-  return absl::OkStatus();
+  if (!agents_.count(agent_id.value())) {
+    return FieldError(absl::StatusCode::kNotFound, prefix + "agent_id",
+                      absl::StrCat("agent ", agent_id.value(), " is not known"));
+  }
+  // Known: active, or an update of it went out (or was acknowledged)
+  // recently, or it is in the completed history (a repeated acknowledgement
+  // of its terminal update).
+  const std::string& task = task_id.value();
+  if (tasks_.Find(framework_id, task) != nullptr || dedup_.Knows(framework_id, task) ||
+      tasks_.FindCompleted(framework_id, task) != nullptr) {
+    return absl::OkStatus();
+  }
+  return FieldError(absl::StatusCode::kNotFound, prefix + "task_id",
+                    absl::StrCat("task ", task, " of framework ", framework_id, " is not known"));
 }
 
 void MasterCore::ApplyAcknowledgement(const std::string& framework_id, const v1::AgentID& agent_id,

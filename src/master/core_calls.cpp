@@ -298,14 +298,27 @@ absl::Status MasterCore::Reconcile(const v1::ReconcileRequest& request) {
     *probe.mutable_task_id() = entry.task_id();
     *probe.mutable_agent_id() = entry.agent_id();
     const std::string& agent_id = task ? task->agent_id().value() : entry.agent_id().value();
-    if (gone_agents_.count(agent_id)) {
+    if (task != nullptr && gone_agents_.count(agent_id)) {
       SendUpdate(framework_id,
-                 MasterStatus(task ? *task : probe, v1::TASK_GONE,
-                              v1::TaskStatus::REASON_RECONCILIATION, "the agent is gone"));
+                 MasterStatus(*task, v1::TASK_GONE, v1::TaskStatus::REASON_RECONCILIATION,
+                              "the agent is gone"));
       continue;
     }
     if (task != nullptr) {
       SendUpdate(framework_id, latest(*task));
+      continue;
+    }
+    // Completed and acknowledged: its terminal state, while the bounded,
+    // in-memory history still holds it (what GetTasks lists). Mesos answers
+    // TASK_UNKNOWN here; the two views of this master agree instead.
+    if (const v1::Task* done = tasks_.FindCompleted(framework_id, entry.task_id().value())) {
+      SendUpdate(framework_id, latest(*done));
+      continue;
+    }
+    if (gone_agents_.count(agent_id)) {
+      SendUpdate(framework_id,
+                 MasterStatus(probe, v1::TASK_GONE, v1::TaskStatus::REASON_RECONCILIATION,
+                              "the agent is gone"));
       continue;
     }
     // An agent recovered from the registry may still come back with the

@@ -36,6 +36,67 @@ absl::Status MasterCore::ValidateFrameworkInfo(const v1::FrameworkInfo& info,
   return absl::OkStatus();
 }
 
+absl::Status MasterCore::CheckResubscription(const v1::FrameworkInfo& info) const {
+  const std::string& id = info.id().value();
+  if (removed_frameworks_.count(id)) {
+    return FieldError(absl::StatusCode::kFailedPrecondition, "framework_info.id",
+                      absl::StrCat("framework ", id,
+                                   " was removed (torn down or its failover timeout expired); "
+                                   "subscribe without an id to register a new framework"));
+  }
+  auto it = frameworks_.find(id);
+  if (it == frameworks_.end()) {
+    return FieldError(absl::StatusCode::kNotFound, "framework_info.id",
+                      absl::StrCat("framework ", id,
+                                   " is not known to this master (ids are assigned by the master "
+                                   "in SUBSCRIBED); subscribe without an id to register"));
+  }
+  const Framework& framework = *it->second;
+  if (framework.info.principal() != info.principal()) {
+    return FieldError(absl::StatusCode::kPermissionDenied, "framework_info.id",
+                      absl::StrCat("framework ", id, " belongs to another principal"));
+  }
+  if (framework.info.user() != info.user()) {
+    return InvalidField("framework_info.user", "cannot change across failover");
+  }
+  return absl::OkStatus();
+}
+
+std::string MasterCore::NewFrameworkId() {
+  // The epoch makes assigned ids unique across master restarts and
+  // failovers, and only assigned ids are ever registered; the loop guards
+  // against a registry that disagrees (e.g. edited by hand).
+  std::string id = ids_->Next("framework");
+  while (frameworks_.count(id) || removed_frameworks_.count(id)) {
+    LOG(WARNING) << "Id " << id << " is already in the registry; skipping it";
+    id = ids_->Next("framework");
+  }
+  return id;
+}
+
+void MasterCore::ReplaceFrameworkStream(Framework* framework) {
+  const std::string& id = framework->info.id().value();
+  if (framework->sink) {
+    LOG(INFO) << "Framework failed over to a new subscriber; closing the old stream framework_id="
+              << id;
+    v1::Event error;
+    error.set_type(v1::Event::ERROR);
+    error.mutable_error()->set_message(
+        "framework failed over: this stream was replaced by a newer subscription with the same "
+        "framework id");
+    framework->sink->Send(std::move(error));
+    framework->sink->Close(absl::OkStatus());
+    framework->sink.reset();
+  }
+  stream_frameworks_.erase(framework->stream_token);
+  framework->connected = false;
+  framework->subscribed = false;
+  loop_->Cancel(framework->heartbeat_timer);
+  loop_->Cancel(framework->failover_timer);
+  framework->failover_timer = 0;
+  RescindOffersOfFramework(id);
+}
+
 absl::Status MasterCore::Subscribe(const v1::SubscribeRequest& request,
                                    std::shared_ptr<FrameworkSink> sink, uint64_t* stream_token) {
   DCHECK(loop_->IsInLoopThread());
@@ -45,45 +106,28 @@ absl::Status MasterCore::Subscribe(const v1::SubscribeRequest& request,
                                       request.suppressed_roles().end());
   if (auto s = ValidateFrameworkInfo(request.framework_info(), suppressed); !s.ok()) return s;
   const v1::FrameworkInfo& info = request.framework_info();
-  std::string id = info.id().value();
-  if (!id.empty() && removed_frameworks_.count(id)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("framework ", id, " was torn down; subscribe without an id"));
+  const bool is_new = info.id().value().empty();
+  // Everything is checked before anything changes: a refused subscription
+  // leaves the framework (and its live stream, if any) as it was.
+  if (!is_new) {
+    if (auto s = CheckResubscription(info); !s.ok()) return s;
   }
   const uint64_t token = next_stream_token_++;
   *stream_token = token;
   const absl::Time now = loop_->Now();
   Framework* framework = nullptr;
-  bool is_new = false;
-  if (!id.empty() && frameworks_.count(id)) {
-    framework = frameworks_[id].get();
-    if (framework->info.user() != info.user()) {
-      return InvalidField("framework_info.user", "cannot change across failover");
-    }
-    if (framework->info.principal() != info.principal()) {
-      return InvalidField("framework_info.principal", "cannot change across failover");
-    }
-    if (framework->sink) {
-      LOG(INFO) << "Framework failed over to a new subscriber framework_id=" << id;
-      v1::Event error;
-      error.set_type(v1::Event::ERROR);
-      error.mutable_error()->set_message("framework failed over");
-      framework->sink->Send(std::move(error));
-      framework->sink->Close(absl::OkStatus());
-      stream_frameworks_.erase(framework->stream_token);
-    }
-    loop_->Cancel(framework->heartbeat_timer);
-    loop_->Cancel(framework->failover_timer);
-    framework->failover_timer = 0;
-    RescindOffersOfFramework(id);
-    framework->reregistered_time = now;
-  } else {
-    is_new = id.empty();
-    if (is_new) id = ids_->Next("framework");
+  std::string id;
+  if (is_new) {
+    id = NewFrameworkId();
     auto created = std::make_unique<Framework>();
     created->registered_time = now;
     framework = created.get();
     frameworks_[id] = std::move(created);
+  } else {
+    id = info.id().value();
+    framework = frameworks_.at(id).get();
+    ReplaceFrameworkStream(framework);
+    framework->reregistered_time = now;
   }
   framework->info = info;
   framework->info.mutable_id()->set_value(id);

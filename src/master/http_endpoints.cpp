@@ -72,6 +72,9 @@ std::string RenderMetrics(const MasterMetrics& m) {
   out.Counter("agora_master_acknowledgements_relayed_again_total",
               "Acknowledgements relayed to an agent again for a repeated update.",
               c.acknowledgements_relayed_again);
+  out.Counter("agora_master_acknowledgements_unknown_total",
+              "Acknowledgement entries refused with NOT_FOUND (unknown agent or task).",
+              c.acknowledgements_unknown);
   out.Counter("agora_master_recovered_agents_unreachable_total",
               "Recovered agents marked unreachable after the re-registration window.",
               c.recovered_agents_unreachable);

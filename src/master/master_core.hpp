@@ -82,6 +82,8 @@ struct MasterCounters {
   // Acknowledgements applied from frameworks (each entry of a batched
   // Acknowledge counts; the messages counter counts the calls).
   uint64_t acknowledgements = 0;
+  // Acknowledgement entries refused with NOT_FOUND (unknown agent or task).
+  uint64_t acknowledgements_unknown = 0;
   // Recovered agents marked unreachable after the re-registration window.
   uint64_t recovered_agents_unreachable = 0;
 };
@@ -155,7 +157,10 @@ class MasterCore {
   absl::Status Kill(const v1::KillRequest& request);
   absl::Status ShutdownExecutor(const v1::ShutdownRequest& request);
   // The single form and each entry of `acknowledgements`; all validated
-  // before any is applied (see scheduler.proto).
+  // before any is applied (INVALID_ARGUMENT, nothing applied). Entries
+  // naming an unknown agent or task are skipped, the rest applied, and the
+  // call answers NOT_FOUND naming the first skipped one (see
+  // scheduler.proto).
   absl::Status Acknowledge(const v1::AcknowledgeRequest& request);
   absl::Status Reconcile(const v1::ReconcileRequest& request);
   absl::Status Message(const v1::MessageRequest& request);
@@ -216,6 +221,16 @@ class MasterCore {
   absl::Status ValidateFrameworkInfo(const v1::FrameworkInfo& info,
                                      const std::vector<std::string>& suppressed) const;
   absl::StatusOr<Framework*> CheckCaller(const v1::CallHeader& header);
+  // Whether a Subscribe with `info.id` set may take the framework over:
+  // FAILED_PRECONDITION if it was removed, NOT_FOUND if this master never
+  // knew it, PERMISSION_DENIED for another principal (FieldViolation
+  // framework_info.id), INVALID_ARGUMENT for another user.
+  absl::Status CheckResubscription(const v1::FrameworkInfo& info) const;
+  // A framework id never registered nor removed (see ids.hpp for the epoch).
+  std::string NewFrameworkId();
+  // Ends the framework's current subscription for a new one: the old stream
+  // gets ERROR and closes, its timers stop and its offers are rescinded.
+  void ReplaceFrameworkStream(Framework* framework);
   void CompleteSubscribe(const std::string& framework_id, uint64_t token);
   void DisconnectFramework(Framework* framework);
   // (Re-)arms the failover timer to fire `remaining` from now.
@@ -234,6 +249,10 @@ class MasterCore {
   void HandleStatusUpdate(Agent* agent, const internal::AgentMessage::StatusUpdate& update);
   void RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
                             const v1::TaskID& task_id, const std::string& uuid);
+  // NOT_FOUND (FieldViolation `prefix` + agent_id / task_id) if the agent or
+  // the framework's task of an acknowledgement is unknown (see Acknowledge).
+  absl::Status CheckAcknowledged(const std::string& prefix, const std::string& framework_id,
+                                 const v1::AgentID& agent_id, const v1::TaskID& task_id) const;
   // Applies one validated acknowledgement of the framework's update.
   void ApplyAcknowledgement(const std::string& framework_id, const v1::AgentID& agent_id,
                             const v1::TaskID& task_id, const std::string& uuid);

@@ -25,6 +25,16 @@ const v1::Task* TaskBook::Find(const std::string& framework_id, const std::strin
   return it == active_.end() ? nullptr : &it->second;
 }
 
+const v1::Task* TaskBook::FindCompleted(const std::string& framework_id,
+                                        const std::string& task_id) const {
+  auto it = completed_.find(framework_id);
+  if (it == completed_.end()) return nullptr;
+  for (auto task = it->second.rbegin(); task != it->second.rend(); ++task) {
+    if (task->task_id().value() == task_id) return &*task;
+  }
+  return nullptr;
+}
+
 bool TaskBook::IsLive(const std::string& framework_id, const std::string& task_id) const {
   const v1::Task* task = Find(framework_id, task_id);
   return task != nullptr && !IsTerminalState(task->state());

@@ -71,6 +71,9 @@ class TaskBook {
   std::set<std::string> LiveExecutorsOn(const std::string& agent_id,
                                         const std::string& framework_id) const;
   const std::deque<v1::Task>& CompletedOf(const std::string& framework_id) const;
+  // The latest life of `task_id` in the framework's completed history, or
+  // null (never known, or already dropped from the bounded history).
+  const v1::Task* FindCompleted(const std::string& framework_id, const std::string& task_id) const;
   std::vector<std::string> FrameworksWithHistory() const;
 
   // Forgets a framework's history (the framework is gone for good).

@@ -51,6 +51,11 @@ class UpdateDedup {
   // The framework acknowledged `uuid`. False if it had already done so.
   bool OnAcknowledged(const std::string& framework_id, const std::string& task_id,
                       const std::string& uuid);
+  // True if an update of the task was forwarded or acknowledged and its
+  // record is still kept.
+  bool Knows(const std::string& framework_id, const std::string& task_id) const {
+    return records_.count(Key{framework_id, task_id}) > 0;
+  }
   // Forgets everything about a framework (removed for good).
   void ForgetFramework(const std::string& framework_id);
 

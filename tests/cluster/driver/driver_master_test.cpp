@@ -131,5 +131,17 @@ TEST_F(DriverMasterTest, TornDownFrameworkCannotFailOver) {
   EXPECT_NE(second.events()[0].find("torn down"), std::string::npos) << second.events()[0];
 }
 
+TEST_F(DriverMasterTest, MadeUpFrameworkIdAbortsTheDriverWithNotFound) {
+  RecordingScheduler scheduler;
+  v1::FrameworkInfo info = Framework();
+  info.mutable_id()->set_value("framework-1-1");  // What the master would assign first.
+  AgoraSchedulerDriver driver(&scheduler, info, master_->address(), Fast());
+  driver.start();
+  // NOT_FOUND is fatal for the driver: it does not retry forever.
+  EXPECT_EQ(driver.join(), SchedulerDriverStatus::ABORTED);
+  ASSERT_EQ(scheduler.Count("error"), 1);
+  EXPECT_NE(scheduler.events()[0].find("not known"), std::string::npos) << scheduler.events()[0];
+}
+
 }  // namespace
 }  // namespace agora

@@ -134,6 +134,8 @@ class SchedulerClient {
 
   v1::Scheduler::Stub* stub() { return stub_.get(); }
   bool finished() const { return finished_; }
+  // How the stream ended; read only once finished() (or the sentinel event).
+  grpc::Status status() const { return status_; }
 
   Inbox<v1::Event> events;
   v1::CallHeader header;

@@ -1,6 +1,7 @@
 // Batched acknowledgements on MasterCore (MasterHarness): each entry is
-// applied exactly as a single Acknowledge, and one bad entry refuses the
-// whole call, naming the entry.
+// applied exactly as a single Acknowledge, one malformed entry refuses the
+// whole call, naming the entry, and an entry naming an unknown agent or task
+// is skipped with NOT_FOUND naming it while the others are applied.
 #include "common/validation.hpp"
 #include "gtest/gtest.h"
 #include "tests/support/master_harness.hpp"
@@ -123,6 +124,66 @@ TEST_F(AcknowledgeTest, TooManyEntriesAreRefused) {
   ASSERT_TRUE(absl::IsInvalidArgument(status)) << status;
   EXPECT_EQ(ViolatedField(status), "acknowledgements");
   EXPECT_TRUE(AckedUuids(a_).empty());
+}
+
+TEST_F(AcknowledgeTest, AnUnknownAgentOrTaskIsNotFoundNamingTheField) {
+  absl::Status status = h_.Acknowledge(framework_, "agent-never-seen", "t1", "u1");
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+  EXPECT_EQ(ViolatedField(status), "agent_id");
+  status = h_.Acknowledge(framework_, a_.agent_id, "no-such-task", "u1");
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+  EXPECT_EQ(ViolatedField(status), "task_id");
+  // Another framework's task is not this framework's to acknowledge.
+  auto other = h_.Subscribe(MasterHarness::FrameworkInfo("other"));
+  status = h_.Acknowledge(other, a_.agent_id, "t1", "u1");
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+  EXPECT_TRUE(AckedUuids(a_).empty());
+  MasterCounters counters = h_.core().Metrics().counters;
+  EXPECT_EQ(counters.acknowledgements, 0u);
+  EXPECT_EQ(counters.acknowledgements_unknown, 3u);
+  // Nothing was remembered for the unknown task either.
+  status = h_.Acknowledge(framework_, a_.agent_id, "no-such-task", "u1");
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+}
+
+TEST_F(AcknowledgeTest, ABatchAppliesTheKnownEntriesAndNamesTheFirstUnknownOne) {
+  v1::AcknowledgeRequest request;
+  *request.mutable_header() = framework_.header();
+  Add(&request, a_.agent_id, "t1", "u1");
+  Add(&request, b_.agent_id, "no-such-task", "x");
+  Add(&request, "agent-never-seen", "t2", "u2");
+  Add(&request, b_.agent_id, "t2", "u2");
+  absl::Status status = Call(request);
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+  EXPECT_EQ(ViolatedField(status), "acknowledgements[1].task_id");
+  EXPECT_EQ(AckedUuids(a_), std::vector<std::string>{"u1"});
+  EXPECT_EQ(AckedUuids(b_), std::vector<std::string>{"u2"});
+  EXPECT_EQ(h_.core().Metrics().counters.acknowledgements, 2u);
+  EXPECT_EQ(h_.core().Metrics().counters.acknowledgements_unknown, 2u);
+}
+
+TEST_F(AcknowledgeTest, RepeatingTheAcknowledgementOfACompletedTaskIsOk) {
+  h_.SendUpdate(a_, framework_.framework_id, "t1", v1::TASK_FINISHED, "u-fin");
+  ASSERT_TRUE(h_.Acknowledge(framework_, a_.agent_id, "t1", "u-fin").ok());
+  ASSERT_EQ(h_.core().GetTasks(v1::GetTasksRequest())->tasks_size(), 1);  // Only t2 active.
+  // A retry after a lost reply: the task is in the completed history.
+  EXPECT_TRUE(h_.Acknowledge(framework_, a_.agent_id, "t1", "u-fin").ok());
+  EXPECT_EQ(AckedUuids(a_), (std::vector<std::string>{"u-fin", "u-fin"}));
+}
+
+TEST(AcknowledgeGoneAgentTest, AnAgentMarkedGoneIsNotFound) {
+  MasterHarness h;
+  auto agent = h.RegisterAgent("host-a");
+  // Marked gone in the registry (as an operator would) and recovered so.
+  for (auto& record : *h.registry().durable.mutable_agents()) {
+    record.set_status(internal::AgentRecord::GONE);
+  }
+  ASSERT_TRUE(h.Restart().ok());
+  auto framework = h.Subscribe(MasterHarness::FrameworkInfo("batch"));
+  absl::Status status = h.Acknowledge(framework, agent.agent_id, "t1", "u1");
+  EXPECT_TRUE(absl::IsNotFound(status)) << status;
+  EXPECT_EQ(ViolatedField(status), "agent_id");
+  EXPECT_NE(status.message().find("gone"), std::string::npos) << status;
 }
 
 }  // namespace

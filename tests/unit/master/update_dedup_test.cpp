@@ -128,8 +128,9 @@ TEST_F(MasterDedupTest, StrayAndDuplicateAcksAreHarmless) {
   EXPECT_TRUE(h_.Acknowledge(framework_, agent_.agent_id, "t1", "u-run").ok());
   EXPECT_TRUE(h_.Acknowledge(framework_, agent_.agent_id, "t1", "u-run").ok());
   EXPECT_TRUE(h_.Acknowledge(framework_, agent_.agent_id, "t1", "never-sent").ok());
-  EXPECT_TRUE(h_.Acknowledge(framework_, agent_.agent_id, "no-such-task", "x").ok());
-  EXPECT_TRUE(h_.Acknowledge(framework_, "agent-never-seen", "t1", "u-run").ok());
+  // Unknown tasks and agents are refused (NOT_FOUND) and change nothing.
+  EXPECT_TRUE(absl::IsNotFound(h_.Acknowledge(framework_, agent_.agent_id, "no-such-task", "x")));
+  EXPECT_TRUE(absl::IsNotFound(h_.Acknowledge(framework_, "agent-never-seen", "t1", "u-run")));
   EXPECT_EQ(framework_.sink->events.size(), events);
   EXPECT_FALSE(framework_.sink->closed);
   v1::GetTasksRequest request;
