@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -222,10 +223,11 @@ int main(int argc, char** argv) {
   const auto& stats = agora::fuzz::Stats();
   const double slowest_ms = std::chrono::duration<double, std::milli>(slowest).count();
   std::printf(
-      "request_fuzz: %ld inputs, %ld scheduler calls reached the core, %ld INVALID_ARGUMENT "
-      "(%ld without a FieldViolation%s%s), slowest input %.1f ms\n",
-      stats.inputs, stats.calls, stats.invalid_argument, stats.missing_field_violation,
-      stats.example_missing.empty() ? "" : ", e.g. ", stats.example_missing.c_str(), slowest_ms);
+      "request_fuzz: %ld inputs, %ld scheduler calls reached the core (%ld on a held offer), %ld "
+      "INVALID_ARGUMENT (%ld without a FieldViolation%s%s), slowest input %.1f ms\n",
+      stats.inputs, stats.calls, stats.held_offers_used, stats.invalid_argument,
+      stats.missing_field_violation, stats.example_missing.empty() ? "" : ", e.g. ",
+      stats.example_missing.c_str(), slowest_ms);
   // A hang shows up as a ctest timeout; a call that takes a second is a bug
   // too (every call is a few microseconds of work on the loop).
   if (slowest_ms > 2000) {

@@ -26,10 +26,12 @@
 // property driver (fuzz_driver.cpp) in every other build.
 #include "tests/fuzz/request_fuzz_target.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "absl/strings/match.h"
 #include "common/resources.hpp"
@@ -149,7 +151,11 @@ void FuzzCall(const std::string& bytes, uint8_t flags, const char* name, Call ca
   if constexpr (std::is_same_v<Request, v1::AcceptRequest> ||
                 std::is_same_v<Request, v1::DeclineRequest>) {
     if ((flags & 2) && request.offer_ids_size() > 0) {
-      request.mutable_offer_ids(0)->set_value(HeldOffer(world));
+      const std::string held = HeldOffer(world);
+      if (!held.empty()) {
+        request.mutable_offer_ids(0)->set_value(held);
+        ++stats.held_offers_used;
+      }
     }
   }
   ++stats.calls;

@@ -17,7 +17,8 @@ inline constexpr int kTargets = 12;
 
 struct FuzzStats {
   long inputs = 0;
-  long calls = 0;  // scheduler calls that reached the core
+  long calls = 0;             // scheduler calls that reached the core
+  long held_offers_used = 0;  // accepts/declines naming an offer the framework held
   long invalid_argument = 0;
   long missing_field_violation = 0;
   std::string example_missing;  // one INVALID_ARGUMENT message without a FieldViolation
