@@ -36,6 +36,8 @@
 #include "absl/strings/match.h"
 #include "common/resources.hpp"
 #include "common/validation.hpp"
+#include "glog/logging.h"
+#include "google/protobuf/stubs/logging.h"
 #include "tests/support/master_harness.hpp"
 
 namespace agora::fuzz {
@@ -43,6 +45,17 @@ namespace {
 
 FuzzStats stats;
 bool strict = false;
+
+// Millions of inputs: protobuf's parse warnings (invalid UTF-8) and the
+// core's INFO lines would be gigabytes. Errors still print.
+void QuietLogs() {
+  static const bool quiet = [] {
+    google::protobuf::SetLogHandler(nullptr);
+    FLAGS_minloglevel = google::GLOG_ERROR;
+    return true;
+  }();
+  (void)quiet;
+}
 
 [[noreturn]] void Violation(const std::string& what, const absl::Status& status) {
   std::fprintf(stderr, "fuzz property violated: %s (status: %s)\n", what.c_str(),
@@ -174,6 +187,7 @@ const FuzzStats& Stats() { return stats; }
 void SetStrict(bool on) { strict = on; }
 
 int FuzzOneInput(const uint8_t* data, size_t size) {
+  QuietLogs();
   if (size < 2) return 0;
   const uint8_t target = data[0] % kTargets;
   const uint8_t flags = data[1];
