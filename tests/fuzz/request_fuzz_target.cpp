@@ -84,7 +84,15 @@ void CheckWellFormed(const absl::Status& status, const char* call) {
   }
   if (!ViolatedField(status).has_value()) {
     ++stats.missing_field_violation;
-    if (stats.example_missing.empty()) stats.example_missing = std::string(status.message());
+    std::string field(status.message().substr(0, status.message().find(": ")));
+    std::string kind = std::string(call) + " ";
+    for (size_t i = 0; i < field.size(); ++i) {
+      kind.push_back(field[i]);
+      if (field[i] == '[') {
+        while (i + 1 < field.size() && field[i + 1] != ']') ++i;
+      }
+    }
+    stats.missing_kinds.insert(kind);
     if (strict) Violation(std::string(call) + " INVALID_ARGUMENT without a FieldViolation", status);
   }
 }

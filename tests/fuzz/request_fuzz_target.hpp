@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 
 namespace agora::fuzz {
@@ -21,7 +22,9 @@ struct FuzzStats {
   long held_offers_used = 0;  // accepts/declines naming an offer the framework held
   long invalid_argument = 0;
   long missing_field_violation = 0;
-  std::string example_missing;  // one INVALID_ARGUMENT message without a FieldViolation
+  // "<call> <field>" of each kind of INVALID_ARGUMENT seen without a
+  // FieldViolation (field = the message up to ": ", indices replaced by []).
+  std::set<std::string> missing_kinds;
 };
 
 // Runs one input; aborts (after printing the reason) if a property fails.
