@@ -54,18 +54,22 @@ class HelloFramework:
         elif event.type == Event.ERROR:
             print("error event: %s" % event.error.message, file=sys.stderr)
 
-    def wait(self, predicate, what):
+    def wait(self, condition, what):
+        """Reads events (book-keeping each) until `condition()` holds; it
+        may hold already, from events read earlier."""
+        if condition():
+            return
         try:
-            return self.client.wait_for(predicate, self.timeout, self.on_event)
+            self.client.wait_for(lambda event: condition(), self.timeout, self.on_event)
         except TimeoutError:
             raise SystemExit("timed out waiting for %s" % what)
 
     def take_offer(self):
-        self.wait(lambda e: bool(self.offers), "an offer")
+        self.wait(lambda: bool(self.offers), "an offer")
         return self.offers.pop()
 
     def wait_task(self, task_id, states):
-        self.wait(lambda e: self.states.get(task_id) in states,
+        self.wait(lambda: self.states.get(task_id) in states,
                   "task %s to reach %s" % (task_id, "/".join(map(state_name, states))))
 
     def run(self, tasks, command):
@@ -92,9 +96,12 @@ class HelloFramework:
         self.client.reconcile()
         self.wait_task("sleeper", {common_pb2.TASK_RUNNING})
 
-        # 3. Decline an offer for an hour, then revive: offers come back at once.
-        offer = self.take_offer()
-        self.client.decline([offer.id.value], refuse_seconds=3600)
+        # 3. Decline every offer held for an hour, then revive: offers come
+        # back at once.
+        self.wait(lambda: bool(self.offers), "an offer")
+        declined = [o.id.value for o in self.offers]
+        self.offers = []
+        self.client.decline(declined, refuse_seconds=3600)
         self.client.revive()
         self.take_offer()
 
