@@ -98,6 +98,10 @@ class SchedulerClient:
         `on_event(event)` sees every event read on the way (the matching one
         included), e.g. to acknowledge updates. Raises TimeoutError after
         `timeout` seconds, StreamEnded if the stream closes first.
+
+        `predicate` sees only events read from now on: to wait for a state
+        that events read earlier may already have produced, check it first
+        (otherwise the wait lasts until the next event, perhaps a heartbeat).
         """
         deadline = time.monotonic() + timeout
         while True:
