@@ -9,6 +9,7 @@ option(AGORA_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitize
 option(AGORA_TSAN "Build with ThreadSanitizer (the cluster tier runs under it in CI)" OFF)
 option(AGORA_BUILD_BENCHMARKS "Build the benchmark programs in bench/" ON)
 option(AGORA_WERROR "Treat compiler warnings as errors" OFF)
+option(AGORA_FUZZ "Build request_fuzz as a libFuzzer target with ASan (clang only)" OFF)
 
 add_compile_options(-Wall -Wextra -Wno-unused-parameter)
 if(AGORA_WERROR)
@@ -27,6 +28,18 @@ if(AGORA_TSAN)
   endif()
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+endif()
+
+if(AGORA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "AGORA_FUZZ needs clang (libFuzzer): -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  if(AGORA_SANITIZE OR AGORA_TSAN)
+    message(FATAL_ERROR "AGORA_FUZZ brings its own AddressSanitizer; drop AGORA_SANITIZE/TSAN")
+  endif()
+  # Coverage feedback for every library; tests/fuzz links libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link,address -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address)
 endif()
 
 # Helper: adds a GoogleTest executable registered with CTest under a label.
