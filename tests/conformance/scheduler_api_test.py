@@ -331,8 +331,6 @@ class BadInputTest(unittest.TestCase):
                                             needs_violation=False)
                 self.assertIn("pars", error.details().lower())
 
-    @known_bug("Acknowledge of an unknown task answers OK; docs/protocol.md says NOT_FOUND "
-               "naming the entry (helper A)")
     def test_acknowledge_unknown_task(self):
         agent_id = cluster.agents()[0].info.id.value
         request = scheduler_pb2.AcknowledgeRequest(
@@ -341,7 +339,6 @@ class BadInputTest(unittest.TestCase):
         self.assertRpcError(lambda: self.fw.client.call("Acknowledge", request),
                             grpc.StatusCode.NOT_FOUND, "task_id")
 
-    @known_bug("Subscribe accepts a framework id the master never assigned (helper A)")
     def test_subscribe_with_unassigned_framework_id(self):
         info = framework_info("conformance-impostor")
         info.id.value = "framework-never-assigned-1"
@@ -362,8 +359,6 @@ class BadInputTest(unittest.TestCase):
 
 
 class ReconciliationTest(unittest.TestCase):
-    @known_bug("explicit reconciliation of an acknowledged, finished task answers TASK_UNKNOWN "
-               "while GetTasks lists it FINISHED (helper A)")
     def test_explicit_reconcile_of_finished_task_answers_its_terminal_state(self):
         fw = Framework("conformance-reconcile")
         self.addCleanup(fw.teardown)
