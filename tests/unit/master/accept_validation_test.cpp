@@ -92,6 +92,23 @@ TEST_F(AcceptValidationTest, OffersOnTwoAgentsAreInvalid) {
   ExpectInvalid(Request({"o1", "o3"}, {Task("t1")}), "offer_ids[1]");
 }
 
+TEST_F(AcceptValidationTest, OffersMadeToTwoRolesAreInvalid) {
+  offers_["role-a"] = OfferView{"f1", "a1", *Resources::Parse("cpus(a):1"), "a"};
+  offers_["role-b"] = OfferView{"f1", "a1", *Resources::Parse("cpus(b):1"), "b"};
+  ExpectInvalid(Request({"role-a", "role-b"}, {Task("t1", "cpus(a):1")}), "offer_ids[1]");
+  auto plan = Plan(Request({"role-a", "role-b"}, {Task("t1", "cpus(a):1")}));
+  EXPECT_EQ(ViolatedField(plan.status()), "offer_ids[1]");
+}
+
+TEST_F(AcceptValidationTest, OffersOfOneRoleShareIt) {
+  offers_["a1"] = OfferView{"f1", "a1", *Resources::Parse("cpus(a):1"), "a"};
+  offers_["a2"] = OfferView{"f1", "a1", *Resources::Parse("cpus:1;mem:64"), "a"};
+  auto plan = Plan(Request({"a1", "a2"}, {Task("t1", "cpus(a):1;mem:64")}));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->role, "a");
+  EXPECT_EQ(plan->launches.size(), 1u);
+}
+
 TEST_F(AcceptValidationTest, DuplicateOfferIdIsInvalid) {
   ExpectInvalid(Request({"o1", "o1"}, {Task("t1")}), "offer_ids[1]");
 }
