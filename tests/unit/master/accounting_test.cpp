@@ -93,14 +93,12 @@ TEST(MasterAccountingTest, AcceptOverTwoRolesIsRefusedAndNothingIsStranded) {
   *decline.mutable_header() = scheduler.header();
   decline.add_offer_ids()->set_value(reserved_only.id().value());
   ASSERT_TRUE(h.core().Decline(decline).ok());
-  h.loop().RunUntilIdle();
-  const size_t before_revive = OffersOf(scheduler).size();
   v1::ReviveRequest revive;
   *revive.mutable_header() = scheduler.header();
   ASSERT_TRUE(h.core().Revive(revive).ok());
   h.loop().RunUntilIdle();
-  std::vector<v1::Offer> all = OffersOf(scheduler);
-  std::vector<v1::Offer> again(all.begin() + before_revive, all.end());
+  auto outstanding = h.core().GetOffers(v1::GetOffersRequest()).offers();
+  std::vector<v1::Offer> again(outstanding.begin(), outstanding.end());
   EXPECT_EQ(Sum(again) + *Resources::Parse("cpus:1"), total)
       << "offered again: " << Sum(again).ToString();
   EXPECT_EQ(h.core().Metrics().counters.allocation_invariant_violations, 0u);
