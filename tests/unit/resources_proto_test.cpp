@@ -29,7 +29,7 @@ std::string ErrorOf(const v1::Resource& proto) {
   const std::string message(converted.status().message());
   std::optional<std::string> field = ViolatedField(converted.status());
   EXPECT_TRUE(field.has_value()) << message;
-  if (field) EXPECT_EQ(message.rfind(*field + ": ", 0), 0u) << message;
+  EXPECT_EQ(message.rfind(field.value_or("(none)") + ": ", 0), 0u) << message;
   return message;
 }
 

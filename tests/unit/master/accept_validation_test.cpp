@@ -13,10 +13,10 @@ namespace {
 class AcceptValidationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    offers_["o1"] = OfferView{"f1", "a1", *Resources::Parse("cpus:4;mem:1024")};
-    offers_["o2"] = OfferView{"f1", "a1", *Resources::Parse("cpus:2;mem:512")};
-    offers_["o3"] = OfferView{"f1", "a2", *Resources::Parse("cpus:2;mem:512")};
-    offers_["foreign"] = OfferView{"f2", "a1", *Resources::Parse("cpus:2;mem:512")};
+    offers_["o1"] = OfferView{"f1", "a1", *Resources::Parse("cpus:4;mem:1024"), "*"};
+    offers_["o2"] = OfferView{"f1", "a1", *Resources::Parse("cpus:2;mem:512"), "*"};
+    offers_["o3"] = OfferView{"f1", "a2", *Resources::Parse("cpus:2;mem:512"), "*"};
+    offers_["foreign"] = OfferView{"f2", "a1", *Resources::Parse("cpus:2;mem:512"), "*"};
   }
 
   static v1::TaskInfo Task(const std::string& id, const std::string& resources = "cpus:1;mem:64") {

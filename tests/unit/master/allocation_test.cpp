@@ -17,8 +17,8 @@ class AllocationTest : public ::testing::TestWithParam<bool> {
 
 TEST_P(AllocationTest, OffersAgentToNewFramework) {
   auto allocation = Make();
-  allocation->AddAgent("a1", *Resources::Parse("cpus:4;mem:1024"), {});
-  allocation->AddFramework("f1", {"*"}, {});
+  ASSERT_TRUE(allocation->AddAgent("a1", *Resources::Parse("cpus:4;mem:1024"), {}).ok());
+  ASSERT_TRUE(allocation->AddFramework("f1", {"*"}, {}).ok());
   auto decisions = allocation->Allocate(kNow);
   ASSERT_EQ(decisions.size(), 1u);
   EXPECT_EQ(decisions[0].framework_id, "f1");
@@ -28,24 +28,26 @@ TEST_P(AllocationTest, OffersAgentToNewFramework) {
 
 TEST_P(AllocationTest, DeclineFilterBlocksUntilExpiry) {
   auto allocation = Make();
-  allocation->AddAgent("a1", *Resources::Parse("cpus:4;mem:1024"), {});
-  allocation->AddFramework("f1", {"*"}, {});
+  ASSERT_TRUE(allocation->AddAgent("a1", *Resources::Parse("cpus:4;mem:1024"), {}).ok());
+  ASSERT_TRUE(allocation->AddFramework("f1", {"*"}, {}).ok());
   auto decisions = allocation->Allocate(kNow);
   ASSERT_EQ(decisions.size(), 1u);
-  allocation->Recover("f1", "a1", "*", decisions[0].resources, absl::Seconds(10), kNow);
+  ASSERT_TRUE(
+      allocation->Recover("f1", "a1", "*", decisions[0].resources, absl::Seconds(10), kNow).ok());
   EXPECT_TRUE(allocation->Allocate(kNow + absl::Seconds(1)).empty());
   EXPECT_EQ(allocation->Allocate(kNow + absl::Seconds(11)).size(), 1u);
 }
 
 TEST_P(AllocationTest, RevivedFrameworkGetsOffersAgain) {
   auto allocation = Make();
-  allocation->AddAgent("a1", *Resources::Parse("cpus:4;mem:1024"), {});
-  allocation->AddFramework("f1", {"*"}, {});
+  ASSERT_TRUE(allocation->AddAgent("a1", *Resources::Parse("cpus:4;mem:1024"), {}).ok());
+  ASSERT_TRUE(allocation->AddFramework("f1", {"*"}, {}).ok());
   auto decisions = allocation->Allocate(kNow);
   ASSERT_EQ(decisions.size(), 1u);
-  allocation->Recover("f1", "a1", "*", decisions[0].resources, absl::Hours(1), kNow);
+  ASSERT_TRUE(
+      allocation->Recover("f1", "a1", "*", decisions[0].resources, absl::Hours(1), kNow).ok());
   EXPECT_TRUE(allocation->Allocate(kNow).empty());
-  allocation->Revive("f1", {});
+  ASSERT_TRUE(allocation->Revive("f1", {}).ok());
   EXPECT_EQ(allocation->Allocate(kNow).size(), 1u);
 }
 
