@@ -3,6 +3,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/validation.hpp"
 
 namespace agora {
 namespace {
@@ -21,22 +22,17 @@ std::mt19937_64& ThreadRng() {
 }  // namespace
 
 absl::Status ValidateId(absl::string_view field, absl::string_view value) {
-  if (value.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
-  }
+  if (value.empty()) return InvalidField(field, "must not be empty");
   if (value.size() > kMaxIdLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": longer than ", kMaxIdLength, " bytes"));
+    return InvalidField(field, absl::StrCat("longer than ", kMaxIdLength, " bytes"));
   }
   for (char c : value) {
     if (!IsIdChar(c)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": '", value, "' contains a character outside [A-Za-z0-9._-]"));
+      return InvalidField(
+          field, absl::StrCat("'", value, "' contains a character outside [A-Za-z0-9._-]"));
     }
   }
-  if (value == "." || value == "..") {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be '.' or '..'"));
-  }
+  if (value == "." || value == "..") return InvalidField(field, "must not be '.' or '..'");
   return absl::OkStatus();
 }
 

@@ -17,7 +17,9 @@ namespace agora {
 
 inline constexpr size_t kMaxIdLength = 255;
 
-// OK if `value` is a valid id; otherwise INVALID_ARGUMENT naming `field`.
+// OK if `value` is a valid id (1-255 bytes of [A-Za-z0-9._-], not "." or
+// ".."); otherwise InvalidField(field, reason): INVALID_ARGUMENT
+// "<field>: <reason>" with a FieldViolation naming `field`.
 absl::Status ValidateId(absl::string_view field, absl::string_view value);
 
 // Generates master-assigned ids. Not thread-safe: owned by one loop.

@@ -5,12 +5,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/resources.hpp"
+#include "common/validation.hpp"
 
 namespace agora {
 namespace {
 
+// INVALID_ARGUMENT "<field>: <what>" with a FieldViolation naming the field.
 absl::Status FieldError(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+  return InvalidField(field, what);
 }
 
 absl::Status ConvertReservations(const v1::Resource& proto, absl::string_view prefix,

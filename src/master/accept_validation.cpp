@@ -134,11 +134,17 @@ absl::StatusOr<AcceptPlan> PlanAccept(const v1::AcceptRequest& request,
     }
     if (plan.agent_id.empty()) {
       plan.agent_id = offer->agent_id;
+      plan.role = offer->role;
       first_field = field;
     } else if (offer->agent_id != plan.agent_id) {
       return InvalidField(
           field, absl::StrCat("offer ", id, " is on agent ", offer->agent_id, " but ", first_field,
                               " is on agent ", plan.agent_id, "; all offers must be on one agent"));
+    } else if (offer->role != plan.role) {
+      return InvalidField(field, absl::StrCat("offer ", id, " was made to role '", offer->role,
+                                              "' but ", first_field, " to role '", plan.role,
+                                              "'; offers accepted together must share one "
+                                              "allocation_role"));
     }
     plan.offer_ids.push_back(id);
     plan.offered += offer->resources;

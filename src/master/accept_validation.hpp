@@ -5,7 +5,9 @@
 //   naming the field ("operations[0].launch.task_infos[1].command.value:
 //   must not be empty"), and nothing is applied: missing or malformed ids,
 //   offers of another framework or on two agents, negative/NaN resources,
-//   tasks without a command, duplicate task ids within the request, ...
+//   tasks without a command, duplicate task ids within the request, offers
+//   made to different allocation roles (the accept would have to charge the
+//   launched tasks and the unused rest to one role), ...
 // - A well-formed request is turned into an AcceptPlan: tasks that cannot run
 //   get TASK_ERROR (resources exceeding what the offers hold, a task id that
 //   is live already) and every task gets TASK_DROPPED when an offer is stale
@@ -30,6 +32,8 @@ struct OfferView {
   std::string framework_id;
   std::string agent_id;
   Resources resources;
+  // The role the resources are allocated to (the offer's allocation_role).
+  std::string role;
 };
 
 // A task that will not run, and the update the framework gets for it.
@@ -43,6 +47,9 @@ struct RejectedTask {
 struct AcceptPlan {
   // Empty when no offer was valid (every task is then dropped).
   std::string agent_id;
+  // The allocation role every known offer shares: the launched tasks run in
+  // it and the unused rest is recovered for it.
+  std::string role;
   // Known offers named by the request (consumed by the accept).
   std::vector<std::string> offer_ids;
   Resources offered;

@@ -8,8 +8,14 @@
 // it done and that report reached the loop. A stream belongs to the core that
 // served when it opened (CoreSlot generation); once that core is dropped the
 // stream is closed and never reaches its successor.
+//
+// The method is registered raw (common/raw_methods.hpp): the stream parses
+// each message itself, so a message that does not parse ends the stream
+// with INVALID_ARGUMENT naming it (a typed bidi stream would see it as the
+// end of the stream), and serializes what it sends on the loop.
 #include "common/bounded_queue.hpp"
 #include "common/grpc_status.hpp"
+#include "common/raw_methods.hpp"
 #include "glog/logging.h"
 #include "master/services.hpp"
 
@@ -19,7 +25,10 @@ namespace {
 using internal::AgentMessage;
 using internal::MasterMessage;
 
-class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>, public AgentSink {
+constexpr char kMethod[] = "/agora.internal.AgentChannel/Connect";
+
+class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
+                    public AgentSink {
  public:
   static std::shared_ptr<AgentStream> Create(EventLoop* loop, const CoreSlot* slot,
                                              uint64_t connection, size_t capacity) {
@@ -45,12 +54,13 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
   bool Send(MasterMessage message) override {
     DCHECK(loop_->IsInLoopThread());
     if (closing()) return false;
+    grpc::ByteBuffer bytes = SerializeRaw(message);
     if (!in_flight_) {
-      in_flight_ = std::move(message);
+      in_flight_ = std::move(bytes);
       StartWrite(&*in_flight_);
       return true;
     }
-    if (!queue_.Push(std::move(message))) {
+    if (!queue_.Push(std::move(bytes))) {
       LOG(WARNING) << "Agent stream too slow; disconnecting it connection=" << connection_;
       queue_.Clear();
       Close(absl::ResourceExhaustedError("agent too slow: outbound queue full"));
@@ -80,12 +90,15 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
       });
       return;
     }
-    loop_->Post([this, message = in_] {
+    AgentMessage message;
+    absl::Status parsed = ParseRaw(in_, kMethod, &message);
+    loop_->Post([this, parsed, message = std::move(message)] {
       if (closing()) return;
       MasterCore* core = slot_->Of(generation_);
       absl::Status status =
-          core != nullptr ? core->OnAgentMessage(connection_, message)
-                          : absl::UnavailableError("the master serving this stream stepped down");
+          !parsed.ok()      ? parsed
+          : core != nullptr ? core->OnAgentMessage(connection_, message)
+                            : absl::UnavailableError("the master serving this stream stepped down");
       if (!status.ok()) {
         LOG(WARNING) << "Closing agent stream connection=" << connection_ << ": " << status;
         NotifyDisconnected();
@@ -147,9 +160,9 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
   const CoreSlot* slot_;
   uint64_t generation_ = 0;
   uint64_t connection_;
-  AgentMessage in_;
-  BoundedQueue<MasterMessage> queue_;
-  std::optional<MasterMessage> in_flight_;
+  grpc::ByteBuffer in_;
+  BoundedQueue<grpc::ByteBuffer> queue_;
+  std::optional<grpc::ByteBuffer> in_flight_;
   std::optional<grpc::Status> pending_finish_;
   bool finish_called_ = false;
   bool done_ = false;
@@ -160,10 +173,14 @@ class AgentStream : public grpc::ServerBidiReactor<AgentMessage, MasterMessage>,
 
 }  // namespace
 
-grpc::ServerBidiReactor<AgentMessage, MasterMessage>* AgentChannelService::Connect(
-    grpc::CallbackServerContext*) {
-  auto stream = AgentStream::Create(loop_, slot_, next_connection_++, queue_capacity_);
-  return stream.get();
+AgentChannelService::AgentChannelService(EventLoop* loop, CoreSlot* slot, size_t queue_capacity)
+    : loop_(loop), slot_(slot), queue_capacity_(queue_capacity) {
+  MarkMethodRawCallback(MethodIndex("agora.internal.AgentChannel", "Connect"),
+                        NewRawBidiHandler([this](grpc::CallbackServerContext*) {
+                          auto stream = AgentStream::Create(loop_, slot_, next_connection_++,
+                                                            queue_capacity_);
+                          return stream.get();
+                        }));
 }
 
 }  // namespace agora::master

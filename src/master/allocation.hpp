@@ -8,6 +8,15 @@
 // calls Recover() for them (decline, rescind, unused part of an accept,
 // terminal task).
 //
+// Errors: every call that changes state returns a status. A non-OK status
+// means the call contradicts the allocator's accounting (an agent or
+// framework it does not know, an agent added twice, resources recovered
+// that are not allocated to that framework and role) and the allocator's
+// state is unchanged. The master keeps the same books, so for it each error
+// is a broken invariant: it counts it
+// (agora_master_allocation_invariant_violations_total), logs it at ERROR
+// and fails debug builds (LOG(DFATAL)); see MasterCore::CheckAllocation.
+//
 // Implementations: SimpleDrfAllocation (below, a placeholder used until the
 // full hierarchical DRF library of src/allocator is wired in) and the
 // adapter over agora_allocator. Owned by the master core; loop thread only.
@@ -21,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/resources.hpp"
 
@@ -47,31 +57,34 @@ class Allocation {
 
   // `used` is what frameworks' tasks already hold on the agent (known after a
   // re-registration).
-  virtual void AddAgent(const std::string& agent_id, const Resources& total,
-                        const std::vector<ResourceUse>& used) = 0;
-  virtual void RemoveAgent(const std::string& agent_id) = 0;
+  virtual absl::Status AddAgent(const std::string& agent_id, const Resources& total,
+                                const std::vector<ResourceUse>& used) = 0;
+  virtual absl::Status RemoveAgent(const std::string& agent_id) = 0;
   // Inactive agents (unreachable, draining) get no allocations.
-  virtual void SetAgentActive(const std::string& agent_id, bool active) = 0;
+  virtual absl::Status SetAgentActive(const std::string& agent_id, bool active) = 0;
 
-  virtual void AddFramework(const std::string& framework_id, const std::vector<std::string>& roles,
-                            const std::set<std::string>& suppressed_roles) = 0;
-  virtual void UpdateFramework(const std::string& framework_id,
-                               const std::vector<std::string>& roles,
-                               const std::set<std::string>& suppressed_roles) = 0;
+  virtual absl::Status AddFramework(const std::string& framework_id,
+                                    const std::vector<std::string>& roles,
+                                    const std::set<std::string>& suppressed_roles) = 0;
+  virtual absl::Status UpdateFramework(const std::string& framework_id,
+                                       const std::vector<std::string>& roles,
+                                       const std::set<std::string>& suppressed_roles) = 0;
   // Frees everything allocated to the framework.
-  virtual void RemoveFramework(const std::string& framework_id) = 0;
+  virtual absl::Status RemoveFramework(const std::string& framework_id) = 0;
   // Inactive (disconnected) frameworks get no offers but keep their usage.
-  virtual void SetFrameworkActive(const std::string& framework_id, bool active) = 0;
+  virtual absl::Status SetFrameworkActive(const std::string& framework_id, bool active) = 0;
   // Empty `roles`: all of the framework's roles.
-  virtual void Suppress(const std::string& framework_id, const std::set<std::string>& roles) = 0;
+  virtual absl::Status Suppress(const std::string& framework_id,
+                                const std::set<std::string>& roles) = 0;
   // Unsuppresses the roles and clears all the framework's filters.
-  virtual void Revive(const std::string& framework_id, const std::set<std::string>& roles) = 0;
+  virtual absl::Status Revive(const std::string& framework_id,
+                              const std::set<std::string>& roles) = 0;
 
   // Returns resources to the pool. With `refuse`, the framework is not
   // offered these resources of that agent again before `now + *refuse`.
-  virtual void Recover(const std::string& framework_id, const std::string& agent_id,
-                       const std::string& role, const Resources& resources,
-                       std::optional<absl::Duration> refuse, absl::Time now) = 0;
+  virtual absl::Status Recover(const std::string& framework_id, const std::string& agent_id,
+                               const std::string& role, const Resources& resources,
+                               std::optional<absl::Duration> refuse, absl::Time now) = 0;
 
   // Hands out free resources. Deterministic for the same calls.
   virtual std::vector<OfferDecision> Allocate(absl::Time now) = 0;

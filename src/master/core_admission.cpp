@@ -114,9 +114,9 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
     // Offers still out on a replaced connection would double-book resources
     // once the allocator re-learns the agent.
     RescindOffersOfAgent(id);
-    allocation_->RemoveAgent(id);
-    allocation_->AddAgent(id, agent->total, used);
-    agent->in_allocator = true;
+    if (agent->in_allocator) CheckAllocation(allocation_->RemoveAgent(id), "RemoveAgent");
+    agent->in_allocator =
+        CheckAllocation(allocation_->AddAgent(id, agent->total, used), "AddAgent");
 
     internal::MasterMessage reply;
     reply.set_type(reregister ? internal::MasterMessage::REREGISTERED

@@ -273,7 +273,9 @@ void MasterCore::MarkAgentUnreachable(const std::string& agent_id) {
 void MasterCore::DetachAgentConnection(Agent* agent) {
   const std::string agent_id = agent->info.id().value();
   RescindOffersOfAgent(agent_id);
-  if (agent->in_allocator) allocation_->SetAgentActive(agent_id, false);
+  if (agent->in_allocator) {
+    CheckAllocation(allocation_->SetAgentActive(agent_id, false), "SetAgentActive");
+  }
   if (agent->sink) {
     agent->sink->Close(absl::UnavailableError("agent detached"));
     connection_agents_.erase(agent->connection);

@@ -52,10 +52,9 @@ absl::Status MasterCore::Accept(const v1::AcceptRequest& request) {
     return plan.status();
   }
   const absl::Time now = loop_->Now();
-  std::string role;
+  const std::string& role = plan->role;
   for (const auto& offer_id : plan->offer_ids) {
     auto it = offers_.find(offer_id);
-    role = it->second->offer.allocation_role();
     loop_->Cancel(it->second->expiry_timer);
     (*caller)->offers.erase(offer_id);
     if (auto agent = agents_.find(plan->agent_id); agent != agents_.end())
@@ -66,8 +65,9 @@ absl::Status MasterCore::Accept(const v1::AcceptRequest& request) {
   if (!plan->agent_id.empty()) {
     Resources unused = plan->offered - plan->used;
     if (!unused.empty()) {
-      allocation_->Recover(framework_id, plan->agent_id, role, unused,
-                           RefuseDuration(request.filters()), now);
+      CheckAllocation(allocation_->Recover(framework_id, plan->agent_id, role, unused,
+                                           RefuseDuration(request.filters()), now),
+                      "Recover (unused part of an accept)");
     }
   }
   for (const auto& rejected : plan->rejected) {
@@ -167,7 +167,7 @@ absl::Status MasterCore::Revive(const v1::ReviveRequest& request) {
   } else {
     for (const auto& role : *roles) (*caller)->suppressed_roles.erase(role);
   }
-  allocation_->Revive(request.header().framework_id().value(), *roles);
+  CheckAllocation(allocation_->Revive(request.header().framework_id().value(), *roles), "Revive");
   RequestAllocation();
   return absl::OkStatus();
 }
@@ -184,7 +184,8 @@ absl::Status MasterCore::Suppress(const v1::SuppressRequest& request) {
   } else {
     (*caller)->suppressed_roles.insert(roles->begin(), roles->end());
   }
-  allocation_->Suppress(request.header().framework_id().value(), *roles);
+  CheckAllocation(allocation_->Suppress(request.header().framework_id().value(), *roles),
+                  "Suppress");
   return absl::OkStatus();
 }
 

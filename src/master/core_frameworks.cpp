@@ -171,11 +171,13 @@ void MasterCore::CompleteSubscribe(const std::string& framework_id, uint64_t tok
 
   std::vector<std::string> roles(framework->info.roles().begin(), framework->info.roles().end());
   if (!framework->in_allocator) {
-    allocation_->AddFramework(framework_id, roles, framework->suppressed_roles);
-    framework->in_allocator = true;
+    framework->in_allocator =
+        CheckAllocation(allocation_->AddFramework(framework_id, roles, framework->suppressed_roles),
+                        "AddFramework");
   } else {
-    allocation_->UpdateFramework(framework_id, roles, framework->suppressed_roles);
-    allocation_->SetFrameworkActive(framework_id, true);
+    CheckAllocation(allocation_->UpdateFramework(framework_id, roles, framework->suppressed_roles),
+                    "UpdateFramework");
+    CheckAllocation(allocation_->SetFrameworkActive(framework_id, true), "SetFrameworkActive");
   }
   // Tell the framework about tasks it has (it may have missed updates while
   // disconnected); acknowledgements are still owed for unacked ones and the
@@ -219,7 +221,9 @@ void MasterCore::DisconnectFramework(Framework* framework) {
   framework->unregistered_time = loop_->Now();
   loop_->Cancel(framework->heartbeat_timer);
   RescindOffersOfFramework(id);
-  if (framework->in_allocator) allocation_->SetFrameworkActive(id, false);
+  if (framework->in_allocator) {
+    CheckAllocation(allocation_->SetFrameworkActive(id, false), "SetFrameworkActive");
+  }
   ArmFailoverTimer(framework, FailoverTimeout(*framework));
   PersistFramework(*framework);
 }
@@ -278,7 +282,9 @@ void MasterCore::RemoveFramework(const std::string& framework_id_ref, const std:
     message.mutable_shutdown_framework()->mutable_framework_id()->set_value(framework_id);
     SendToAgent(agent_id, std::move(message));
   }
-  if (framework->in_allocator) allocation_->RemoveFramework(framework_id);
+  if (framework->in_allocator) {
+    CheckAllocation(allocation_->RemoveFramework(framework_id), "RemoveFramework");
+  }
   loop_->Cancel(framework->heartbeat_timer);
   loop_->Cancel(framework->failover_timer);
   if (framework->sink) framework->sink->Close(absl::OkStatus());
@@ -358,7 +364,9 @@ absl::Status MasterCore::UpdateFramework(const v1::UpdateFrameworkRequest& reque
   framework->info = info;
   framework->suppressed_roles = std::set<std::string>(suppressed.begin(), suppressed.end());
   std::vector<std::string> roles(info.roles().begin(), info.roles().end());
-  allocation_->UpdateFramework(info.id().value(), roles, framework->suppressed_roles);
+  CheckAllocation(
+      allocation_->UpdateFramework(info.id().value(), roles, framework->suppressed_roles),
+      "UpdateFramework");
   RescindOffersOfFramework(info.id().value());
   std::set<std::string> agents;
   for (v1::Task* task : tasks_.ActiveOfFramework(info.id().value()))

@@ -1,10 +1,11 @@
 // DrfAllocation: master::Allocation over the hierarchical DRF allocator of
-// src/allocator. Translates the master's calls and logs (never fails on)
-// allocator errors such as a recovery for an agent that was just removed.
+// src/allocator. Translates the master's calls and returns the allocator's
+// errors (NOT_FOUND, ALREADY_EXISTS, INVALID_ARGUMENT) to the master, which
+// treats each as a broken invariant.
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "allocator/allocator.hpp"
-#include "glog/logging.h"
 #include "master/allocation.hpp"
 
 namespace agora::master {
@@ -15,83 +16,97 @@ class DrfAllocation : public Allocation {
   DrfAllocation(absl::Duration default_refuse, absl::Duration max_refuse)
       : allocator_(Options(default_refuse, max_refuse)) {}
 
-  void AddAgent(const std::string& agent_id, const Resources& total,
-                const std::vector<ResourceUse>& used) override {
+  absl::Status AddAgent(const std::string& agent_id, const Resources& total,
+                        const std::vector<ResourceUse>& used) override {
     allocator::AgentSpec spec;
     spec.id = agent_id;
     spec.total = total;
     for (const auto& use : used) {
       spec.used.push_back(allocator::ResourceUsage{use.framework_id, use.role, use.resources});
     }
-    Check(allocator_.AddAgent(spec), "AddAgent");
+    return allocator_.AddAgent(spec);
   }
 
-  void RemoveAgent(const std::string& agent_id) override {
-    auto status = allocator_.RemoveAgent(agent_id);
-    if (!absl::IsNotFound(status)) Check(status, "RemoveAgent");
+  absl::Status RemoveAgent(const std::string& agent_id) override {
+    return allocator_.RemoveAgent(agent_id);
   }
 
-  void SetAgentActive(const std::string& agent_id, bool active) override {
-    Check(active ? allocator_.ActivateAgent(agent_id) : allocator_.DeactivateAgent(agent_id),
-          "SetAgentActive");
+  absl::Status SetAgentActive(const std::string& agent_id, bool active) override {
+    return active ? allocator_.ActivateAgent(agent_id) : allocator_.DeactivateAgent(agent_id);
   }
 
-  void AddFramework(const std::string& framework_id, const std::vector<std::string>& roles,
-                    const std::set<std::string>& suppressed_roles) override {
+  absl::Status AddFramework(const std::string& framework_id, const std::vector<std::string>& roles,
+                            const std::set<std::string>& suppressed_roles) override {
     allocator::FrameworkSpec spec;
     spec.id = framework_id;
     spec.roles = roles;
     spec.suppressed_roles.assign(suppressed_roles.begin(), suppressed_roles.end());
-    Check(allocator_.AddFramework(spec), "AddFramework");
+    if (auto s = allocator_.AddFramework(spec); !s.ok()) return s;
     suppressed_[framework_id] = suppressed_roles;
+    return absl::OkStatus();
   }
 
   // The allocator has no role-change call: the suppression set is brought
   // in line; role changes apply to future subscriptions.
-  void UpdateFramework(const std::string& framework_id, const std::vector<std::string>& roles,
-                       const std::set<std::string>& suppressed_roles) override {
-    std::set<std::string>& current = suppressed_[framework_id];
+  absl::Status UpdateFramework(const std::string& framework_id,
+                               const std::vector<std::string>& roles,
+                               const std::set<std::string>& suppressed_roles) override {
+    auto it = suppressed_.find(framework_id);
+    if (it == suppressed_.end()) {
+      return absl::NotFoundError(absl::StrCat("unknown framework '", framework_id, "'"));
+    }
+    std::set<std::string>& current = it->second;
     std::vector<std::string> suppress, revive;
     for (const auto& role : suppressed_roles)
       if (!current.count(role)) suppress.push_back(role);
     for (const auto& role : current)
       if (!suppressed_roles.count(role)) revive.push_back(role);
-    if (!suppress.empty()) Check(allocator_.SuppressRoles(framework_id, suppress), "Suppress");
-    if (!revive.empty()) Check(allocator_.ReviveRoles(framework_id, revive), "Revive");
+    if (!suppress.empty()) {
+      if (auto s = allocator_.SuppressRoles(framework_id, suppress); !s.ok()) return s;
+    }
+    if (!revive.empty()) {
+      if (auto s = allocator_.ReviveRoles(framework_id, revive); !s.ok()) return s;
+    }
     current = suppressed_roles;
+    return absl::OkStatus();
   }
 
-  void RemoveFramework(const std::string& framework_id) override {
-    Check(allocator_.RemoveFramework(framework_id), "RemoveFramework");
+  absl::Status RemoveFramework(const std::string& framework_id) override {
+    if (auto s = allocator_.RemoveFramework(framework_id); !s.ok()) return s;
     suppressed_.erase(framework_id);
+    return absl::OkStatus();
   }
 
-  void SetFrameworkActive(const std::string& framework_id, bool active) override {
-    Check(active ? allocator_.ActivateFramework(framework_id)
-                 : allocator_.DeactivateFramework(framework_id),
-          "SetFrameworkActive");
+  absl::Status SetFrameworkActive(const std::string& framework_id, bool active) override {
+    return active ? allocator_.ActivateFramework(framework_id)
+                  : allocator_.DeactivateFramework(framework_id);
   }
 
-  void Suppress(const std::string& framework_id, const std::set<std::string>& roles) override {
-    Check(allocator_.SuppressRoles(framework_id, {roles.begin(), roles.end()}), "Suppress");
+  absl::Status Suppress(const std::string& framework_id,
+                        const std::set<std::string>& roles) override {
+    if (auto s = allocator_.SuppressRoles(framework_id, {roles.begin(), roles.end()}); !s.ok())
+      return s;
     suppressed_[framework_id].insert(roles.begin(), roles.end());
+    return absl::OkStatus();
   }
 
-  void Revive(const std::string& framework_id, const std::set<std::string>& roles) override {
-    Check(allocator_.ReviveRoles(framework_id, {roles.begin(), roles.end()}), "Revive");
+  absl::Status Revive(const std::string& framework_id,
+                      const std::set<std::string>& roles) override {
+    if (auto s = allocator_.ReviveRoles(framework_id, {roles.begin(), roles.end()}); !s.ok())
+      return s;
     if (roles.empty()) {
       suppressed_[framework_id].clear();
     } else {
       for (const auto& role : roles) suppressed_[framework_id].erase(role);
     }
+    return absl::OkStatus();
   }
 
-  void Recover(const std::string& framework_id, const std::string& agent_id,
-               const std::string& role, const Resources& resources,
-               std::optional<absl::Duration> refuse, absl::Time now) override {
-    if (resources.empty()) return;
-    auto status = allocator_.RecoverResources(framework_id, agent_id, role, resources, refuse, now);
-    Check(status, "RecoverResources");
+  absl::Status Recover(const std::string& framework_id, const std::string& agent_id,
+                       const std::string& role, const Resources& resources,
+                       std::optional<absl::Duration> refuse, absl::Time now) override {
+    if (resources.empty()) return absl::OkStatus();
+    return allocator_.RecoverResources(framework_id, agent_id, role, resources, refuse, now);
   }
 
   std::vector<OfferDecision> Allocate(absl::Time now) override {
@@ -115,10 +130,6 @@ class DrfAllocation : public Allocation {
     options.default_refuse = default_refuse;
     options.max_refuse = max_refuse;
     return options;
-  }
-
-  static void Check(const absl::Status& status, const char* call) {
-    if (!status.ok()) LOG(WARNING) << "Allocator " << call << ": " << status;
   }
 
   allocator::Allocator allocator_;

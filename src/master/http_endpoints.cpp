@@ -61,6 +61,10 @@ std::string RenderMetrics(const MasterMetrics& m) {
               c.tasks_dropped);
   out.Counter("agora_master_invalid_requests_total", "Requests rejected as invalid.",
               c.invalid_requests);
+  out.Counter("agora_master_allocation_invariant_violations_total",
+              "Allocation calls that failed because the master's and the allocator's accounting "
+              "disagreed (each is a bug; debug builds abort).",
+              c.allocation_invariant_violations);
   out.Counter("agora_master_status_updates_forwarded_total",
               "Agent status updates forwarded to frameworks.", c.status_updates_forwarded);
   out.Counter("agora_master_status_updates_duplicate_total",

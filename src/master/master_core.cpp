@@ -85,8 +85,9 @@ void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions) {
     if (framework == frameworks_.end() || !framework->second->connected || agent == agents_.end() ||
         !agent->second->sink) {
       // Raced with a disconnect: give the resources straight back.
-      allocation_->Recover(decision.framework_id, decision.agent_id, decision.role,
-                           decision.resources, std::nullopt, now);
+      CheckAllocation(allocation_->Recover(decision.framework_id, decision.agent_id, decision.role,
+                                           decision.resources, std::nullopt, now),
+                      "Recover (offer raced with a disconnect)");
       continue;
     }
     auto offer = std::make_unique<Offer>();
@@ -110,7 +111,8 @@ void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions) {
         RequestAllocation();
       });
     }
-    offer->view = OfferView{decision.framework_id, decision.agent_id, decision.resources};
+    offer->view =
+        OfferView{decision.framework_id, decision.agent_id, decision.resources, decision.role};
     framework->second->offers.insert(id);
     agent->second->offers.insert(id);
     v1::Event& event = events[decision.framework_id];
@@ -136,8 +138,9 @@ void MasterCore::RemoveOffer(const std::string& offer_id, bool rescind,
   if (auto agent = agents_.find(view.agent_id); agent != agents_.end()) {
     agent->second->offers.erase(offer_id);
   }
-  allocation_->Recover(view.framework_id, view.agent_id, offer->offer.allocation_role(),
-                       view.resources, refuse, loop_->Now());
+  CheckAllocation(allocation_->Recover(view.framework_id, view.agent_id, view.role, view.resources,
+                                       refuse, loop_->Now()),
+                  rescind ? "Recover (rescinded offer)" : "Recover (declined offer)");
   if (rescind) {
     ++counters_.offers_rescinded;
     v1::Event event;
@@ -169,9 +172,18 @@ absl::Duration MasterCore::RefuseDuration(const v1::Filters& filters) const {
 void MasterCore::RecoverTaskResources(const v1::Task& task) {
   auto resources = Resources::FromProto(task.resources());
   if (!resources.ok()) return;
-  allocation_->Recover(task.framework_id().value(), task.agent_id().value(), TaskRole(task),
-                       *resources, std::nullopt, loop_->Now());
+  CheckAllocation(allocation_->Recover(task.framework_id().value(), task.agent_id().value(),
+                                       TaskRole(task), *resources, std::nullopt, loop_->Now()),
+                  "Recover (terminal task)");
   RequestAllocation();
+}
+
+bool MasterCore::CheckAllocation(const absl::Status& status, absl::string_view call) {
+  if (status.ok()) return true;
+  ++counters_.allocation_invariant_violations;
+  LOG(DFATAL) << "Allocation invariant violated: " << call << ": " << status
+              << " (the master's and the allocator's accounting disagree)";
+  return false;
 }
 
 std::string MasterCore::TaskRole(const v1::Task& task) const {

@@ -74,6 +74,9 @@ struct MasterCounters {
   double allocation_seconds_total = 0;
   double allocation_seconds_last = 0;
   uint64_t invalid_requests = 0;
+  // Allocation calls that failed: the master's and the allocator's
+  // accounting disagreed (see CheckAllocation).
+  uint64_t allocation_invariant_violations = 0;
   // Agent status updates sent on to frameworks, and repeats that were not
   // (dropped while in flight, or answered with the framework's earlier ack).
   uint64_t status_updates_forwarded = 0;
@@ -205,6 +208,11 @@ class MasterCore {
   void SendUpdate(const std::string& framework_id, const v1::TaskStatus& status);
   bool SendToAgent(const std::string& agent_id, internal::MasterMessage message);
   absl::Duration RefuseDuration(const v1::Filters& filters) const;
+  // Handles the status of an Allocation call. Every failure is a broken
+  // invariant (the core keeps the same books as the allocator): it is
+  // counted, logged at ERROR naming `call`, and fails debug builds
+  // (LOG(DFATAL)). Returns status.ok().
+  bool CheckAllocation(const absl::Status& status, absl::string_view call);
   void RecoverTaskResources(const v1::Task& task);
   // The role a task's resources are allocated to.
   std::string TaskRole(const v1::Task& task) const;

@@ -1,19 +1,33 @@
 // SimpleDrfAllocation: the placeholder allocator behind master::Allocation.
 // Flat (no role tree, quota or weights): frameworks are ordered by dominant
 // share over the cluster total, each agent's free resources go whole to the
-// first eligible framework.
+// first eligible framework. Errors as the Allocation contract says: unknown
+// agents and frameworks are NOT_FOUND, recovering resources the framework
+// does not hold on the agent is INVALID_ARGUMENT.
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
 #include "master/allocation.hpp"
 
 namespace agora::master {
 namespace {
 
+absl::Status UnknownAgent(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("unknown agent '", id, "'"));
+}
+
+absl::Status UnknownFramework(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("unknown framework '", id, "'"));
+}
+
 class SimpleDrfAllocation : public Allocation {
  public:
-  void AddAgent(const std::string& agent_id, const Resources& total,
-                const std::vector<ResourceUse>& uses) override {
+  absl::Status AddAgent(const std::string& agent_id, const Resources& total,
+                        const std::vector<ResourceUse>& uses) override {
+    if (agents_.count(agent_id)) {
+      return absl::AlreadyExistsError(absl::StrCat("agent '", agent_id, "' already added"));
+    }
     std::map<std::string, Resources> used;
     for (const auto& use : uses) used[use.framework_id] += use.resources;
     Agent& agent = agents_[agent_id];
@@ -23,80 +37,102 @@ class SimpleDrfAllocation : public Allocation {
     agent.allocated = used;
     cluster_total_ += total;
     for (const auto& [framework_id, resources] : used) allocated_[framework_id] += resources;
+    return absl::OkStatus();
   }
 
-  void RemoveAgent(const std::string& agent_id) override {
+  absl::Status RemoveAgent(const std::string& agent_id) override {
     auto it = agents_.find(agent_id);
-    if (it == agents_.end()) return;
+    if (it == agents_.end()) return UnknownAgent(agent_id);
     for (const auto& [framework_id, resources] : it->second.allocated)
       allocated_[framework_id] -= resources;
     cluster_total_ -= it->second.total;
     agents_.erase(it);
     for (auto& [id, framework] : frameworks_) framework.filters.erase(agent_id);
+    return absl::OkStatus();
   }
 
-  void SetAgentActive(const std::string& agent_id, bool active) override {
-    if (auto it = agents_.find(agent_id); it != agents_.end()) it->second.active = active;
+  absl::Status SetAgentActive(const std::string& agent_id, bool active) override {
+    auto it = agents_.find(agent_id);
+    if (it == agents_.end()) return UnknownAgent(agent_id);
+    it->second.active = active;
+    return absl::OkStatus();
   }
 
-  void AddFramework(const std::string& framework_id, const std::vector<std::string>& roles,
-                    const std::set<std::string>& suppressed_roles) override {
+  absl::Status AddFramework(const std::string& framework_id, const std::vector<std::string>& roles,
+                            const std::set<std::string>& suppressed_roles) override {
+    if (frameworks_.count(framework_id)) {
+      return absl::AlreadyExistsError(absl::StrCat("framework '", framework_id, "' already added"));
+    }
     Framework& framework = frameworks_[framework_id];
     framework.roles = roles;
     framework.suppressed = suppressed_roles;
     framework.active = true;
+    return absl::OkStatus();
   }
 
-  void UpdateFramework(const std::string& framework_id, const std::vector<std::string>& roles,
-                       const std::set<std::string>& suppressed_roles) override {
+  absl::Status UpdateFramework(const std::string& framework_id,
+                               const std::vector<std::string>& roles,
+                               const std::set<std::string>& suppressed_roles) override {
     auto it = frameworks_.find(framework_id);
-    if (it == frameworks_.end()) return;
+    if (it == frameworks_.end()) return UnknownFramework(framework_id);
     it->second.roles = roles;
     it->second.suppressed = suppressed_roles;
+    return absl::OkStatus();
   }
 
-  void RemoveFramework(const std::string& framework_id) override {
-    frameworks_.erase(framework_id);
+  absl::Status RemoveFramework(const std::string& framework_id) override {
+    if (!frameworks_.erase(framework_id)) return UnknownFramework(framework_id);
     allocated_.erase(framework_id);
     for (auto& [id, agent] : agents_) agent.allocated.erase(framework_id);
+    return absl::OkStatus();
   }
 
-  void SetFrameworkActive(const std::string& framework_id, bool active) override {
-    if (auto it = frameworks_.find(framework_id); it != frameworks_.end())
-      it->second.active = active;
-  }
-
-  void Suppress(const std::string& framework_id, const std::set<std::string>& roles) override {
+  absl::Status SetFrameworkActive(const std::string& framework_id, bool active) override {
     auto it = frameworks_.find(framework_id);
-    if (it == frameworks_.end()) return;
+    if (it == frameworks_.end()) return UnknownFramework(framework_id);
+    it->second.active = active;
+    return absl::OkStatus();
+  }
+
+  absl::Status Suppress(const std::string& framework_id,
+                        const std::set<std::string>& roles) override {
+    auto it = frameworks_.find(framework_id);
+    if (it == frameworks_.end()) return UnknownFramework(framework_id);
     if (roles.empty()) {
       it->second.suppressed.insert(it->second.roles.begin(), it->second.roles.end());
     } else {
       it->second.suppressed.insert(roles.begin(), roles.end());
     }
+    return absl::OkStatus();
   }
 
-  void Revive(const std::string& framework_id, const std::set<std::string>& roles) override {
+  absl::Status Revive(const std::string& framework_id,
+                      const std::set<std::string>& roles) override {
     auto it = frameworks_.find(framework_id);
-    if (it == frameworks_.end()) return;
+    if (it == frameworks_.end()) return UnknownFramework(framework_id);
     if (roles.empty()) {
       it->second.suppressed.clear();
     } else {
       for (const auto& role : roles) it->second.suppressed.erase(role);
     }
     it->second.filters.clear();
+    return absl::OkStatus();
   }
 
-  void Recover(const std::string& framework_id, const std::string& agent_id,
-               const std::string& role, const Resources& resources,
-               std::optional<absl::Duration> refuse, absl::Time now) override {
+  absl::Status Recover(const std::string& framework_id, const std::string& agent_id,
+                       const std::string& role, const Resources& resources,
+                       std::optional<absl::Duration> refuse, absl::Time now) override {
+    if (resources.empty()) return absl::OkStatus();
     auto it = agents_.find(agent_id);
-    if (it == agents_.end()) return;
+    if (it == agents_.end()) return UnknownAgent(agent_id);
     auto used = it->second.allocated.find(framework_id);
-    if (used != it->second.allocated.end()) {
-      used->second -= resources;
-      if (used->second.empty()) it->second.allocated.erase(used);
+    if (used == it->second.allocated.end() || !used->second.Contains(resources)) {
+      return absl::InvalidArgumentError(absl::StrCat("resources: ", resources.ToString(),
+                                                     " are not allocated to framework '",
+                                                     framework_id, "' on agent '", agent_id, "'"));
     }
+    used->second -= resources;
+    if (used->second.empty()) it->second.allocated.erase(used);
     if (auto total = allocated_.find(framework_id); total != allocated_.end()) {
       total->second -= resources;
     }
@@ -106,6 +142,7 @@ class SimpleDrfAllocation : public Allocation {
         framework->second.filters[agent_id] = Filter{resources, now + *refuse};
       }
     }
+    return absl::OkStatus();
   }
 
   std::vector<OfferDecision> Allocate(absl::Time now) override {

@@ -294,23 +294,18 @@ class BadInputTest(unittest.TestCase):
 
     # --- Documented, broken today (issue 10) ----------------------------
 
-    @known_bug("task id errors come from ValidateId without a FieldViolation (helper B)")
     def test_empty_task_id(self):
         task = command_task("x", "true")
         task.task_id.value = ""
         self.assertRpcError(self.accept(task), grpc.StatusCode.INVALID_ARGUMENT,
                             "operations[0].launch.task_infos[0].task_id")
 
-    @known_bug("resource errors (FieldError in resources_proto.cpp) carry no FieldViolation "
-               "(helper B)")
     def test_bad_scalar(self):
         task = command_task("negative-cpus", "true")
         task.resources[0].scalar = -1
         self.assertRpcError(self.accept(task), grpc.StatusCode.INVALID_ARGUMENT,
                             "operations[0].launch.task_infos[0].resources[0].scalar")
 
-    @known_bug("CheckCaller validates header.framework_id with ValidateId: no FieldViolation "
-               "(helper B)")
     def test_missing_header_framework_id(self):
         header = scheduler_pb2.CallHeader(stream_id=self.fw.client.stream_id)
         request = scheduler_pb2.DeclineRequest(header=header,
@@ -318,7 +313,6 @@ class BadInputTest(unittest.TestCase):
         self.assertRpcError(lambda: self.fw.client.call("Decline", request),
                             grpc.StatusCode.INVALID_ARGUMENT, "header.framework_id")
 
-    @known_bug("unparsable request bytes answer UNIMPLEMENTED with an empty message (helper B)")
     def test_garbage_bytes(self):
         # Field 1, length-delimited, claims 255 bytes and ends: no parser
         # accepts it. No field to name: the message must say it did not parse.

@@ -89,8 +89,14 @@ master::MasterOptions MasterHarness::DefaultOptions() {
   return options;
 }
 
-MasterHarness::MasterHarness(master::MasterOptions options) : options_(std::move(options)) {
+MasterHarness::MasterHarness(master::MasterOptions options, AllocationFactory allocation)
+    : options_(std::move(options)), allocation_factory_(std::move(allocation)) {
   CreateCore();
+}
+
+std::unique_ptr<master::Allocation> MasterHarness::NewAllocation() const {
+  if (allocation_factory_) return allocation_factory_();
+  return master::NewDrfAllocation(options_.default_refuse, options_.max_refuse);
 }
 
 MasterHarness::~MasterHarness() {
@@ -101,8 +107,7 @@ MasterHarness::~MasterHarness() {
 void MasterHarness::CreateCore() {
   core_ = std::make_unique<master::MasterCore>(
       &loop_, options_, "master-under-test", "127.0.0.1:5050",
-      std::make_unique<InMemoryRegistry>(&loop_, store_),
-      master::NewDrfAllocation(options_.default_refuse, options_.max_refuse));
+      std::make_unique<InMemoryRegistry>(&loop_, store_), NewAllocation());
   core_->set_on_step_down([this](const absl::Status& status) { step_downs_.push_back(status); });
   absl::Status recovered = core_->Recover();
   EXPECT_TRUE(recovered.ok()) << recovered;
@@ -116,8 +121,7 @@ absl::Status MasterHarness::Restart() {
   loop_.RunUntilIdle();
   core_ = std::make_unique<master::MasterCore>(
       &loop_, options_, "master-under-test", "127.0.0.1:5050",
-      std::make_unique<InMemoryRegistry>(&loop_, store_),
-      master::NewDrfAllocation(options_.default_refuse, options_.max_refuse));
+      std::make_unique<InMemoryRegistry>(&loop_, store_), NewAllocation());
   core_->set_on_step_down([this](const absl::Status& status) { step_downs_.push_back(status); });
   absl::Status recovered = core_->Recover();
   if (!recovered.ok()) return recovered;

@@ -16,6 +16,7 @@
 #define AGORA_TESTS_SUPPORT_MASTER_HARNESS_HPP_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -91,8 +92,12 @@ class MasterHarness {
   // defaults of MasterOptions otherwise.
   static master::MasterOptions DefaultOptions();
 
+  // Makes each core's allocation (the DRF allocation when not given).
+  using AllocationFactory = std::function<std::unique_ptr<master::Allocation>()>;
+
   // Creates, recovers and starts a core on an empty registry.
-  explicit MasterHarness(master::MasterOptions options = DefaultOptions());
+  explicit MasterHarness(master::MasterOptions options = DefaultOptions(),
+                         AllocationFactory allocation = nullptr);
   ~MasterHarness();
 
   ManualEventLoop& loop() { return loop_; }
@@ -173,7 +178,10 @@ class MasterHarness {
  private:
   void CreateCore();
 
+  std::unique_ptr<master::Allocation> NewAllocation() const;
+
   master::MasterOptions options_;
+  AllocationFactory allocation_factory_;
   ManualEventLoop loop_;
   std::shared_ptr<InMemoryRegistryStore> store_ = std::make_shared<InMemoryRegistryStore>();
   std::unique_ptr<master::MasterCore> core_;

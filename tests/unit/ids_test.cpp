@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "common/validation.hpp"
 #include "gtest/gtest.h"
 
 namespace agora {
@@ -28,6 +29,15 @@ TEST(IdsTest, RejectsOverlongAndForbiddenCharacters) {
   EXPECT_FALSE(ValidateId("id", "a b").ok());
   EXPECT_FALSE(ValidateId("id", std::string("a\0b", 3)).ok());
   EXPECT_FALSE(ValidateId("id", "..").ok());
+}
+
+TEST(IdsTest, EveryRejectionCarriesAFieldViolation) {
+  for (const std::string& bad :
+       {std::string(), std::string(kMaxIdLength + 1, 'x'), std::string("a/b"), std::string("..")}) {
+    absl::Status status = ValidateId("header.framework_id", bad);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(ViolatedField(status), "header.framework_id") << status;
+  }
 }
 
 TEST(IdsTest, GeneratorProducesDistinctIdsWithItsEpoch) {

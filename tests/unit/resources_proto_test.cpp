@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/resources.hpp"
+#include "common/validation.hpp"
 
 namespace agora {
 namespace {
@@ -24,7 +25,12 @@ std::string ErrorOf(const v1::Resource& proto) {
   absl::StatusOr<Resources> converted = Resources::FromProto(list);
   EXPECT_FALSE(converted.ok());
   EXPECT_EQ(converted.status().code(), absl::StatusCode::kInvalidArgument);
-  return std::string(converted.status().message());
+  // Every error carries a FieldViolation naming the field its message starts with.
+  const std::string message(converted.status().message());
+  std::optional<std::string> field = ViolatedField(converted.status());
+  EXPECT_TRUE(field.has_value()) << message;
+  EXPECT_EQ(message.rfind(field.value_or("(none)") + ": ", 0), 0u) << message;
+  return message;
 }
 
 TEST(ResourcesProtoTest, RoundTripsEveryKind) {

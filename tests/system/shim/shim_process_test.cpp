@@ -165,7 +165,10 @@ TEST_F(ShimProcessTest, RecordsATaskKilledBySigkill) {
   ProcessStamp task = WaitStarted();
   ASSERT_GT(task.pid, 0);
   ASSERT_EQ(kill(-task.pid, SIGKILL), 0);
-  ASSERT_EQ(WaitShim(), 0);
+  // If `sh` forked `sleep` rather than exec'ing it, the sleep (also killed)
+  // may still be on its way out when the shim looks for leftovers.
+  int code = WaitShim();
+  EXPECT_TRUE(code == kShimRecorded || code == kShimRecordedLeftovers) << code;
   EXPECT_EQ(DescribeShimStatus(Status()), "signaled 9");
 }
 

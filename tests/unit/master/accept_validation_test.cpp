@@ -13,10 +13,10 @@ namespace {
 class AcceptValidationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    offers_["o1"] = OfferView{"f1", "a1", *Resources::Parse("cpus:4;mem:1024")};
-    offers_["o2"] = OfferView{"f1", "a1", *Resources::Parse("cpus:2;mem:512")};
-    offers_["o3"] = OfferView{"f1", "a2", *Resources::Parse("cpus:2;mem:512")};
-    offers_["foreign"] = OfferView{"f2", "a1", *Resources::Parse("cpus:2;mem:512")};
+    offers_["o1"] = OfferView{"f1", "a1", *Resources::Parse("cpus:4;mem:1024"), "*"};
+    offers_["o2"] = OfferView{"f1", "a1", *Resources::Parse("cpus:2;mem:512"), "*"};
+    offers_["o3"] = OfferView{"f1", "a2", *Resources::Parse("cpus:2;mem:512"), "*"};
+    offers_["foreign"] = OfferView{"f2", "a1", *Resources::Parse("cpus:2;mem:512"), "*"};
   }
 
   static v1::TaskInfo Task(const std::string& id, const std::string& resources = "cpus:1;mem:64") {
@@ -90,6 +90,23 @@ TEST_F(AcceptValidationTest, ForeignOfferIsInvalid) {
 
 TEST_F(AcceptValidationTest, OffersOnTwoAgentsAreInvalid) {
   ExpectInvalid(Request({"o1", "o3"}, {Task("t1")}), "offer_ids[1]");
+}
+
+TEST_F(AcceptValidationTest, OffersMadeToTwoRolesAreInvalid) {
+  offers_["role-a"] = OfferView{"f1", "a1", *Resources::Parse("cpus(a):1"), "a"};
+  offers_["role-b"] = OfferView{"f1", "a1", *Resources::Parse("cpus(b):1"), "b"};
+  ExpectInvalid(Request({"role-a", "role-b"}, {Task("t1", "cpus(a):1")}), "offer_ids[1]");
+  auto plan = Plan(Request({"role-a", "role-b"}, {Task("t1", "cpus(a):1")}));
+  EXPECT_EQ(ViolatedField(plan.status()), "offer_ids[1]");
+}
+
+TEST_F(AcceptValidationTest, OffersOfOneRoleShareIt) {
+  offers_["a1"] = OfferView{"f1", "a1", *Resources::Parse("cpus(a):1"), "a"};
+  offers_["a2"] = OfferView{"f1", "a1", *Resources::Parse("cpus:1;mem:64"), "a"};
+  auto plan = Plan(Request({"a1", "a2"}, {Task("t1", "cpus(a):1;mem:64")}));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->role, "a");
+  EXPECT_EQ(plan->launches.size(), 1u);
 }
 
 TEST_F(AcceptValidationTest, DuplicateOfferIdIsInvalid) {

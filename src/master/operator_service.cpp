@@ -1,0 +1,129 @@
+// OperatorService: the operator API, run on the loop against the core that
+// serves now (GetHealth, GetVersion and GetFlags answer without one).
+#include "common/grpc_status.hpp"
+#include "master/service_calls.hpp"
+#include "master/services.hpp"
+
+namespace agora::master {
+namespace {
+
+constexpr char kService[] = "agora.v1.MasterOperator";
+
+// A method this master does not implement yet: UNIMPLEMENTED naming it
+// (once the request parsed).
+template <typename Request, typename Response>
+grpc::internal::MethodHandler* NotYet(const char* method) {
+  std::string message = absl::StrCat(method, " is not implemented by this master yet");
+  return AtOnce<Request, Response>(kService, method, [message](const Request&, Response*) {
+    return absl::UnimplementedError(message);
+  });
+}
+
+}  // namespace
+
+OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
+                                 std::map<std::string, std::string> flags)
+    : loop_(loop), slot_(slot), flags_(std::move(flags)) {
+  // Answered by every master, leading or not: healthy means the process
+  // serves and (when leading) its registry writes commit; leading means it
+  // serves as the leader now.
+  Serve("GetHealth",
+        OnLoop<v1::GetHealthRequest, v1::GetHealthResponse>(
+            kService, "GetHealth", loop_,
+            [slot = slot_](const v1::GetHealthRequest&, v1::GetHealthResponse* response) {
+              absl::Status refusal;
+              MasterCore* core = slot->Serving(&refusal);
+              const MasterHealth health =
+                  slot->installed() != nullptr ? slot->installed()->Health() : MasterHealth{};
+              response->set_healthy(health.durable);
+              response->set_leading(core != nullptr && health.ready);
+              std::vector<v1::MasterInfo> masters = slot->Masters();
+              if (!masters.empty()) response->set_leader_address(masters.front().address());
+              return absl::OkStatus();
+            }));
+  Serve("GetVersion", AtOnce<v1::GetVersionRequest, v1::VersionInfo>(
+                          kService, "GetVersion", [](const auto&, v1::VersionInfo* response) {
+                            response->set_version(AGORA_VERSION_STRING);
+                            return absl::OkStatus();
+                          }));
+  Serve("GetFlags",
+        AtOnce<v1::GetFlagsRequest, v1::GetFlagsResponse>(
+            kService, "GetFlags", [flags = flags_](const auto&, v1::GetFlagsResponse* response) {
+              for (const auto& [name, value] : flags) (*response->mutable_flags())[name] = value;
+              return absl::OkStatus();
+            }));
+  Serve("GetState", OnCore<v1::GetStateRequest, v1::MasterState>(
+                        kService, "GetState", loop_, slot_,
+                        [slot = slot_](MasterCore* core, const auto&, v1::MasterState* response) {
+                          *response = core->BuildState();
+                          for (v1::MasterInfo& info : slot->Masters())
+                            *response->add_masters() = std::move(info);
+                          return absl::OkStatus();
+                        }));
+  Serve("GetAgents", OnCore<v1::GetAgentsRequest, v1::GetAgentsResponse>(
+                         kService, "GetAgents", loop_, slot_,
+                         [](MasterCore* core, const v1::GetAgentsRequest& request,
+                            v1::GetAgentsResponse* response) {
+                           *response = core->GetAgents(request);
+                           return absl::OkStatus();
+                         }));
+  Serve("GetFrameworks", OnCore<v1::GetFrameworksRequest, v1::GetFrameworksResponse>(
+                             kService, "GetFrameworks", loop_, slot_,
+                             [](MasterCore* core, const v1::GetFrameworksRequest& request,
+                                v1::GetFrameworksResponse* response) {
+                               *response = core->GetFrameworks(request);
+                               return absl::OkStatus();
+                             }));
+  Serve("GetTasks", OnCore<v1::GetTasksRequest, v1::GetTasksResponse>(
+                        kService, "GetTasks", loop_, slot_,
+                        [](MasterCore* core, const v1::GetTasksRequest& request,
+                           v1::GetTasksResponse* response) {
+                          auto tasks = core->GetTasks(request);
+                          if (!tasks.ok()) return tasks.status();
+                          *response = std::move(*tasks);
+                          return absl::OkStatus();
+                        }));
+  Serve("GetOffers", OnCore<v1::GetOffersRequest, v1::GetOffersResponse>(
+                         kService, "GetOffers", loop_, slot_,
+                         [](MasterCore* core, const v1::GetOffersRequest& request,
+                            v1::GetOffersResponse* response) {
+                           *response = core->GetOffers(request);
+                           return absl::OkStatus();
+                         }));
+  Serve("GetRoles", OnCore<v1::GetRolesRequest, v1::GetRolesResponse>(
+                        kService, "GetRoles", loop_, slot_,
+                        [](MasterCore* core, const auto&, v1::GetRolesResponse* response) {
+                          *response = core->GetRoles();
+                          return absl::OkStatus();
+                        }));
+  Serve("TeardownFramework", OnCore<v1::TeardownFrameworkRequest, v1::TeardownFrameworkResponse>(
+                                 kService, "TeardownFramework", loop_, slot_,
+                                 [](MasterCore* core, const v1::TeardownFrameworkRequest& request,
+                                    v1::TeardownFrameworkResponse*) {
+                                   return core->TeardownFramework(request.framework_id().value());
+                                 }));
+  Serve("GetQuota", NotYet<v1::GetQuotaRequest, v1::GetQuotaResponse>("GetQuota"));
+  Serve("UpdateQuota", NotYet<v1::UpdateQuotaRequest, v1::UpdateQuotaResponse>("UpdateQuota"));
+  Serve("GetWeights", NotYet<v1::GetWeightsRequest, v1::GetWeightsResponse>("GetWeights"));
+  Serve("UpdateWeights",
+        NotYet<v1::UpdateWeightsRequest, v1::UpdateWeightsResponse>("UpdateWeights"));
+  Serve("DrainAgent", NotYet<v1::DrainAgentRequest, v1::DrainAgentResponse>("DrainAgent"));
+  Serve("DeactivateAgent",
+        NotYet<v1::DeactivateAgentRequest, v1::DeactivateAgentResponse>("DeactivateAgent"));
+  Serve("ReactivateAgent",
+        NotYet<v1::ReactivateAgentRequest, v1::ReactivateAgentResponse>("ReactivateAgent"));
+  Serve("MarkAgentGone",
+        NotYet<v1::MarkAgentGoneRequest, v1::MarkAgentGoneResponse>("MarkAgentGone"));
+  Serve("Watch", NewParsingServerStreamHandler<v1::WatchRequest>(
+                     MethodPath(kService, "Watch"),
+                     [](grpc::CallbackServerContext*, const v1::WatchRequest&) {
+                       return new FinishedWriteReactor(
+                           absl::UnimplementedError("Watch is not implemented by this master yet"));
+                     }));
+}
+
+void OperatorService::Serve(const char* method, grpc::internal::MethodHandler* handler) {
+  MarkMethodRawCallback(MethodIndex(kService, method), handler);
+}
+
+}  // namespace agora::master
