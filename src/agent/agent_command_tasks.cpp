@@ -14,7 +14,6 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "agent/process_tree.hpp"
-#include "common/ids.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 #include "shim/shim.hpp"
@@ -52,20 +51,12 @@ LaunchSpec AgentImpl::ShimLaunchSpec(const Key& key, const ExecutorRecord& execu
 void AgentImpl::SendCommandUpdate(const Key& key, v1::TaskState state,
                                   v1::TaskStatus::Reason reason, const std::string& message,
                                   std::optional<int> wait_status) {
-  v1::TaskStatus status;
-  status.mutable_task_id()->set_value(key.second);
-  status.set_state(state);
-  status.set_source(v1::TaskStatus::SOURCE_EXECUTOR);
-  status.set_reason(reason);
-  if (!message.empty()) status.set_message(message);
+  v1::TaskStatus status =
+      NewStatus(key.second, key.second, state, v1::TaskStatus::SOURCE_EXECUTOR, reason, message);
   if (wait_status) {
     status.set_exit_status(*wait_status);
     status.set_has_exit_status(true);
   }
-  status.mutable_agent_id()->set_value(agent_id_);
-  status.mutable_executor_id()->set_value(key.second);
-  status.set_uuid(NewUuidBytes());
-  status.set_timestamp(absl::ToDoubleSeconds(loop_.Now() - absl::UnixEpoch()));
   if (IsTerminalState(state))
     LOG(INFO) << "Task task_id=" << key.second << " is " << ShortStateName(state) << ": "
               << message;
@@ -135,12 +126,9 @@ void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
     if (pid > 0 && !clean) killed = KillSession(pid, start_ticks);
     if (pid <= 0) {
       // The shim's pid was never recorded: find what runs by its sandbox.
-      std::vector<pid_t> found = ProcessesWithEnvironment("AGORA_SANDBOX", sandbox, /*exact=*/true);
-      end.no_shim_found = found.empty();
-      for (pid_t process : found) {
-        ProcessStat stat;
-        if (ReadProcessStat(process, &stat)) killed += KillSession(stat.session, stat.start_ticks);
-      }
+      bool found = false;
+      killed = KillSandboxSessions(sandbox, &found);
+      end.no_shim_found = !found;
     }
     end.record = shim::ReadShimStatusFile(sandbox + kShimStatusFile);
     CommandEnd result = DescribeCommandEnd(end);

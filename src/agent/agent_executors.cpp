@@ -205,12 +205,7 @@ void AgentImpl::OnRegistrationTimeout(const Key& key) {
   executor.exited = true;
   std::string sandbox = executor.sandbox;
   auto work = [this, key, sandbox] {
-    int killed = 0;
-    for (pid_t pid : ProcessesWithEnvironment("AGORA_SANDBOX", sandbox, /*exact=*/true)) {
-      ProcessStat stat;
-      if (!ReadProcessStat(pid, &stat)) continue;
-      killed += KillSession(stat.session, stat.start_ticks);
-    }
+    int killed = KillSandboxSessions(sandbox);
     loop_.Post([this, key, killed] { OnExecutorTreeKilled(key, 0, killed); });
   };
   if (!io_->Post(IoKey(key.first, key.second), std::move(work))) OnExecutorTreeKilled(key, 0, 0);

@@ -168,19 +168,13 @@ void AgentImpl::RefuseTaskIdInUse(const std::string& framework_id, const std::st
                << ShortStateName(known.task.state()) << ")";
   // Straight into the task's update stream: the earlier task's record (its
   // state, its own terminal update still to come) is left alone.
-  v1::TaskStatus status;
-  status.mutable_task_id()->set_value(task_id);
-  status.set_state(v1::TASK_DROPPED);
-  status.set_source(v1::TaskStatus::SOURCE_AGENT);
-  status.set_reason(v1::TaskStatus::REASON_TASK_INVALID);
-  status.set_message(absl::StrCat(
-      "Task id ", task_id, " is still in use on agent ", agent_id_,
-      " (an earlier task with this id is ", ShortStateName(known.task.state()),
-      " and not yet fully acknowledged); the task was not started. Launch it under a new task id"));
-  status.mutable_agent_id()->set_value(agent_id_);
-  status.mutable_executor_id()->set_value(known.task.executor_id().value());
-  status.set_uuid(NewUuidBytes());
-  status.set_timestamp(absl::ToDoubleSeconds(loop_.Now() - absl::UnixEpoch()));
+  v1::TaskStatus status = NewStatus(
+      known.task.executor_id().value(), task_id, v1::TASK_DROPPED, v1::TaskStatus::SOURCE_AGENT,
+      v1::TaskStatus::REASON_TASK_INVALID,
+      absl::StrCat("Task id ", task_id, " is still in use on agent ", agent_id_,
+                   " (an earlier task with this id is ", ShortStateName(known.task.state()),
+                   " and not yet fully acknowledged); the task was not started. Launch it "
+                   "under a new task id"));
   v1::FrameworkID id;
   id.set_value(framework_id);
   updates_->Update(id, status);

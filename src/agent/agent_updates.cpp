@@ -249,20 +249,29 @@ void AgentImpl::ApplyUpdate(const std::string& framework_id, const std::string& 
   updates_->Update(id, status);
 }
 
-void AgentImpl::GenerateUpdate(const std::string& framework_id, const std::string& executor_id,
-                               const std::string& task_id, v1::TaskState state,
-                               v1::TaskStatus::Reason reason, const std::string& message,
-                               bool persist) {
+v1::TaskStatus AgentImpl::NewStatus(const std::string& executor_id, const std::string& task_id,
+                                    v1::TaskState state, v1::TaskStatus::Source source,
+                                    v1::TaskStatus::Reason reason,
+                                    const std::string& message) const {
   v1::TaskStatus status;
   status.mutable_task_id()->set_value(task_id);
   status.set_state(state);
-  status.set_source(v1::TaskStatus::SOURCE_AGENT);
+  status.set_source(source);
   status.set_reason(reason);
   status.set_message(message);
   status.mutable_agent_id()->set_value(agent_id_);
   status.mutable_executor_id()->set_value(executor_id);
   status.set_uuid(NewUuidBytes());
   status.set_timestamp(NowSeconds(loop_.Now()));
+  return status;
+}
+
+void AgentImpl::GenerateUpdate(const std::string& framework_id, const std::string& executor_id,
+                               const std::string& task_id, v1::TaskState state,
+                               v1::TaskStatus::Reason reason, const std::string& message,
+                               bool persist) {
+  v1::TaskStatus status =
+      NewStatus(executor_id, task_id, state, v1::TaskStatus::SOURCE_AGENT, reason, message);
   LOG(INFO) << "Task task_id=" << task_id << " is " << ShortStateName(state) << ": " << message;
   HandleUpdate(
       framework_id, executor_id, std::move(status), [](const absl::Status&) {}, persist);

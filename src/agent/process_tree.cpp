@@ -91,6 +91,17 @@ int KillSession(pid_t session, uint64_t min_start_ticks, pid_t spare) {
   return signalled;
 }
 
+int KillSandboxSessions(const std::string& sandbox, bool* found) {
+  std::vector<pid_t> pids = ProcessesWithEnvironment("AGORA_SANDBOX", sandbox, /*exact=*/true);
+  if (found != nullptr) *found = !pids.empty();
+  int killed = 0;
+  for (pid_t pid : pids) {
+    ProcessStat stat;
+    if (ReadProcessStat(pid, &stat)) killed += KillSession(stat.session, stat.start_ticks);
+  }
+  return killed;
+}
+
 std::vector<pid_t> ProcessesWithEnvironment(const std::string& name, const std::string& value,
                                             bool exact) {
   std::vector<pid_t> found;

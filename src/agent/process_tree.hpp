@@ -42,6 +42,12 @@ std::vector<pid_t> SessionMembers(pid_t session, uint64_t min_start_ticks);
 // it ended.
 int KillSession(pid_t session, uint64_t min_start_ticks, pid_t spare = 0);
 
+// Kills the session of every live process whose AGORA_SANDBOX is exactly
+// `sandbox` (what an executor or shim whose pid was never recorded left
+// running). Returns how many processes were signalled; `*found` (if set)
+// says whether any such process existed.
+int KillSandboxSessions(const std::string& sandbox, bool* found = nullptr);
+
 // Live processes whose environment has `name`=value with value starting
 // with `value` (equal to it if `exact`). Unreadable environments are
 // skipped. Used by
