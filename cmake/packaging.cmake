@@ -54,10 +54,28 @@ if(EXISTS "${PROJECT_SOURCE_DIR}/scripts/agora-completion.bash")
 endif()
 
 # --- libagora-dev ------------------------------------------------------------
-# The drivers' static archives link these of ours; an exported static target
-# must bring every archive it links.
-set(AGORA_DEV_TARGETS agora_scheduler agora_executor_driver agora_proto agora_common agora_rpc
-                      agora_detector agora_zk)
+# An exported static target must bring every archive of ours it links
+# (PRIVATE ones too): collect the drivers' link closure, so a library added
+# to a driver later is exported without an edit here.
+function(agora_link_closure out)
+  set(seen ${ARGN})
+  set(queue ${ARGN})
+  while(queue)
+    list(POP_FRONT queue target)
+    get_target_property(links ${target} LINK_LIBRARIES)
+    foreach(link IN LISTS links)
+      if(TARGET ${link} AND NOT link IN_LIST seen)
+        get_target_property(imported ${link} IMPORTED)
+        if(NOT imported)
+          list(APPEND seen ${link})
+          list(APPEND queue ${link})
+        endif()
+      endif()
+    endforeach()
+  endwhile()
+  set(${out} ${seen} PARENT_SCOPE)
+endfunction()
+agora_link_closure(AGORA_DEV_TARGETS agora_scheduler agora_executor_driver)
 set_target_properties(agora_scheduler PROPERTIES EXPORT_NAME scheduler_driver)
 set_target_properties(agora_executor_driver PROPERTIES EXPORT_NAME executor_driver)
 

@@ -111,6 +111,24 @@ class PackagesTest(unittest.TestCase):
             self.assertEqual(unit["EnvironmentFile"], ["-/etc/default/" + name], name)
             self.assertTrue(unit["ExecStart"][0].startswith("/usr/bin/%s $" % name), name)
 
+    def test_systemd_accepts_the_units(self):
+        analyze = shutil.which("systemd-analyze")
+        if not analyze:
+            self.skipTest("systemd-analyze not installed")
+        # verify checks that ExecStart's binary exists: point it into the
+        # scratch root; any warning (unknown key, bad value) fails the test.
+        units = tempfile.mkdtemp(prefix="units-", dir=WORK_DIR)
+        for name in ("agora-master", "agora-agent"):
+            with open(os.path.join(ROOT, "lib/systemd/system", name + ".service")) as f:
+                text = f.read().replace("/usr/bin/", os.path.join(ROOT, "usr/bin/"))
+            with open(os.path.join(units, name + ".service"), "w") as f:
+                f.write(text)
+        result = subprocess.run([analyze, "verify", "--man=no",
+                                 os.path.join(units, "agora-master.service"),
+                                 os.path.join(units, "agora-agent.service")],
+                                capture_output=True, text=True)
+        self.assertEqual((result.returncode, result.stdout + result.stderr), (0, ""))
+
 
 class DaemonsTest(unittest.TestCase):
     def test_installed_daemons_run_a_task_for_the_installed_cli(self):
