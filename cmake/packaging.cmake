@@ -21,7 +21,11 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 # Packages install under /usr: Debian's multiarch library directory, and the
-# configuration files and units at their absolute Debian paths.
+# configuration files and units at their absolute Debian paths. The units
+# name /usr/bin, so a plain `cmake --install` (prefix /usr/local, units into
+# the real /lib/systemd/system) is not a supported install: stage one with
+# `DESTDIR=/tmp/stage cmake --install build --prefix /usr`, or use the
+# packages.
 if(CMAKE_LIBRARY_ARCHITECTURE)
   set(AGORA_INSTALL_LIBDIR "lib/${CMAKE_LIBRARY_ARCHITECTURE}")
 else()
