@@ -164,6 +164,10 @@ absl::Status AgentImpl::Init() {
   builder.AddListeningPort(absl::StrCat(options_.ip, ":", options_.port),
                            grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(executor_service_.get());
+  start_time_ = absl::Now();
+  operator_service_ = std::make_unique<AgentOperatorService>(
+      &loop_, this, options_.flags.empty() ? options_.ToFlags() : options_.flags);
+  builder.RegisterService(operator_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
