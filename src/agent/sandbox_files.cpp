@@ -56,18 +56,37 @@ absl::StatusOr<std::string> ResolveInSandbox(const std::string& sandbox, const s
         absl::StrCat("the sandbox ", sandbox, " no longer exists (", root.status().message(), ")"));
   }
   if (path.empty()) return *root;
+  auto inside = [&root](const std::string& real) {
+    return real == *root || real.rfind(*root + "/", 0) == 0;
+  };
   absl::StatusOr<std::string> resolved = RealPath(absl::StrCat(*root, "/", path));
   if (!resolved.ok()) {
     if (absl::IsNotFound(resolved.status())) {
-      return FieldError(absl::StatusCode::kNotFound, "path",
-                        absl::StrCat("no file '", path, "' in the sandbox"));
+      // Whether a file outside exists is none of the caller's business:
+      // the longest prefix that exists decides between "outside" and "not
+      // found".
+      std::string prefix = path;
+      while (!prefix.empty()) {
+        size_t slash = prefix.rfind('/');
+        prefix.resize(slash == std::string::npos ? 0 : slash);
+        absl::StatusOr<std::string> real = RealPath(absl::StrCat(*root, "/", prefix));
+        if (!real.ok()) continue;
+        if (!inside(*real)) break;
+        return FieldError(absl::StatusCode::kNotFound, "path",
+                          absl::StrCat("no file '", path, "' in the sandbox"));
+      }
+      if (prefix.empty()) {
+        return FieldError(absl::StatusCode::kNotFound, "path",
+                          absl::StrCat("no file '", path, "' in the sandbox"));
+      }
+      return InvalidField("path", absl::StrCat("'", path, "' resolves outside the sandbox"));
     }
     return FieldError(absl::StatusCode::kFailedPrecondition, "path",
                       absl::StrCat("cannot resolve '", path, "': ", resolved.status().message()));
   }
   // A symlink (the sandbox belongs to the task) may point anywhere: what
   // counts is where the path really is.
-  if (*resolved != *root && resolved->rfind(*root + "/", 0) != 0) {
+  if (!inside(*resolved)) {
     return InvalidField("path", absl::StrCat("'", path, "' resolves outside the sandbox"));
   }
   return resolved;
