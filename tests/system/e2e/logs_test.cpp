@@ -66,6 +66,16 @@ TEST_F(LogsTest, UnknownTaskExitsOneNamingIt) {
   EXPECT_THAT(bad.output, HasSubstr("TASK is required"));
 }
 
+TEST_F(LogsTest, UnreachableAgentIsAClearError) {
+  CommandResult run = cluster_.Cli({"run", "--name", "orphan", "--command", "echo hi"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  cluster_.KillAgent(0);
+  cluster_.KillAgent(1);
+  CommandResult logs = cluster_.Cli({"logs", "orphan-0"});
+  EXPECT_EQ(logs.exit_code, 1) << logs.output;
+  EXPECT_THAT(logs.output, HasSubstr("agora: cannot reach the agent at 127.0.0.1:")) << logs.output;
+}
+
 TEST_F(LogsTest, FollowPrintsASlowTasksOutputAndEndsWithIt) {
   auto run = cluster_.Spawn({BinaryPath("agora"), "run", "--name", "slow", "--command",
                              "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.4; done", "--master",
