@@ -176,7 +176,9 @@ absl::Status AgentImpl::Init() {
   address_ = absl::StrCat(options_.ip, ":", port_);
   bool wildcard = options_.ip == "0.0.0.0" || options_.ip == "::";
   endpoint_for_executors_ = absl::StrCat(wildcard ? "127.0.0.1" : options_.ip, ":", port_);
-  info_.set_address(address_);
+  // What the master lists and `agora logs` connects to: a wildcard bind is
+  // reached through the agent's hostname, not at 0.0.0.0.
+  info_.set_address(wildcard ? absl::StrCat(hostname, ":", port_) : address_);
   if (auto status = StartHttp(); !status.ok()) return status;
 
   LOG(INFO) << "Agent listening on " << address_ << " with resources " << *resources << "; master "

@@ -298,6 +298,27 @@ TEST_F(AgentOperatorTest, ReadLengthIsCappedAtOneMebibyte) {
   EXPECT_EQ(ten->offset(), 1572854u);
 }
 
+TEST_F(AgentOperatorTest, AWildcardBindIsAdvertisedByHostnameAndReachableThere) {
+  AgentOptions options = Options();
+  options.ip = "0.0.0.0";
+  options.hostname = "localhost";
+  StartAgent(options);
+  std::string advertised;
+  {
+    std::lock_guard<std::mutex> lock(master_.mu());
+    advertised = master_.registrations().front().register_().agent_info().address();
+  }
+  EXPECT_EQ(advertised, absl::StrCat("localhost:", agent_->port()));
+  auto stub = v1::AgentOperator::NewStub(
+      grpc::CreateChannel(advertised, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetHealthResponse health;
+  grpc::Status status = stub->GetHealth(&context, v1::GetHealthRequest(), &health);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(health.healthy());
+}
+
 TEST_F(AgentOperatorTest, HealthVersionFlagsAndUnparsableRequests) {
   StartAgentWithOperator();
   {
