@@ -48,6 +48,37 @@ absl::Status ValidateSandboxRequest(const v1::FrameworkID& framework_id,
   return ValidateSandboxPath(path);
 }
 
+template <typename Request, typename Response>
+grpc::internal::MethodHandler* AgentOperatorService::InSandbox(const char* method,
+                                                               SandboxIo<Request, Response> io) {
+  return NewParsingUnaryHandler<Request, Response>(
+      MethodPath(method),
+      [this, method, io](const Request& request, Response* response, UnaryDone done) {
+        if (absl::Status valid = ValidateSandboxRequest(
+                request.framework_id(), request.executor_id(), request.task_id(), request.path());
+            !valid.ok()) {
+          done(valid);
+          return;
+        }
+        loop_->Post([this, method, io, &request, response, done = std::move(done)] {
+          absl::StatusOr<std::string> sandbox =
+              handler_->OperatorSandbox(request.framework_id().value(),
+                                        request.executor_id().value(), request.task_id().value());
+          if (!sandbox.ok()) {
+            done(sandbox.status());
+            return;
+          }
+          absl::Status queued =
+              RunOffLoop(method, [io, &request, response, done, sandbox = *sandbox] {
+                absl::StatusOr<Response> result = io(sandbox, request);
+                if (result.ok()) *response = std::move(*result);
+                done(result.status());
+              });
+          if (!queued.ok()) done(queued);
+        });
+      });
+}
+
 AgentOperatorService::AgentOperatorService(EventLoop* loop, AgentOperatorHandler* handler,
                                            std::map<std::string, std::string> flags,
                                            size_t io_threads, int max_pending_io)
@@ -101,63 +132,15 @@ AgentOperatorService::AgentOperatorService(EventLoop* loop, AgentOperatorHandler
                 if (!queued.ok()) done(queued);
               });
             }));
-  Serve("ReadFile",
-        NewParsingUnaryHandler<v1::ReadFileRequest, v1::ReadFileResponse>(
-            MethodPath("ReadFile"), [this](const v1::ReadFileRequest& request,
-                                           v1::ReadFileResponse* response, UnaryDone done) {
-              if (absl::Status valid =
-                      ValidateSandboxRequest(request.framework_id(), request.executor_id(),
-                                             request.task_id(), request.path());
-                  !valid.ok()) {
-                done(valid);
-                return;
-              }
-              loop_->Post([this, &request, response, done = std::move(done)] {
-                absl::StatusOr<std::string> sandbox = handler_->OperatorSandbox(
-                    request.framework_id().value(), request.executor_id().value(),
-                    request.task_id().value());
-                if (!sandbox.ok()) {
-                  done(sandbox.status());
-                  return;
-                }
-                absl::Status queued =
-                    RunOffLoop("ReadFile", [&request, response, done, sandbox = *sandbox] {
-                      auto read = ReadSandboxFile(sandbox, request.path(), request.offset(),
-                                                  request.length());
-                      if (read.ok()) *response = std::move(*read);
-                      done(read.status());
-                    });
-                if (!queued.ok()) done(queued);
-              });
-            }));
-  Serve("ListFiles",
-        NewParsingUnaryHandler<v1::ListFilesRequest, v1::ListFilesResponse>(
-            MethodPath("ListFiles"), [this](const v1::ListFilesRequest& request,
-                                            v1::ListFilesResponse* response, UnaryDone done) {
-              if (absl::Status valid =
-                      ValidateSandboxRequest(request.framework_id(), request.executor_id(),
-                                             request.task_id(), request.path());
-                  !valid.ok()) {
-                done(valid);
-                return;
-              }
-              loop_->Post([this, &request, response, done = std::move(done)] {
-                absl::StatusOr<std::string> sandbox = handler_->OperatorSandbox(
-                    request.framework_id().value(), request.executor_id().value(),
-                    request.task_id().value());
-                if (!sandbox.ok()) {
-                  done(sandbox.status());
-                  return;
-                }
-                absl::Status queued =
-                    RunOffLoop("ListFiles", [&request, response, done, sandbox = *sandbox] {
-                      auto listed = ListSandboxDirectory(sandbox, request.path());
-                      if (listed.ok()) *response = std::move(*listed);
-                      done(listed.status());
-                    });
-                if (!queued.ok()) done(queued);
-              });
-            }));
+  Serve("ReadFile", InSandbox<v1::ReadFileRequest, v1::ReadFileResponse>(
+                        "ReadFile", [](const std::string& sandbox, const auto& request) {
+                          return ReadSandboxFile(sandbox, request.path(), request.offset(),
+                                                 request.length());
+                        }));
+  Serve("ListFiles", InSandbox<v1::ListFilesRequest, v1::ListFilesResponse>(
+                         "ListFiles", [](const std::string& sandbox, const auto& request) {
+                           return ListSandboxDirectory(sandbox, request.path());
+                         }));
 }
 
 AgentOperatorService::~AgentOperatorService() { io_.Stop(); }

@@ -74,6 +74,14 @@ class AgentOperatorService : public v1::AgentOperator::CallbackService {
 
  private:
   void Serve(const char* method, grpc::internal::MethodHandler* handler);
+  // The blocking part of a sandbox call, run on the pool.
+  template <typename Request, typename Response>
+  using SandboxIo =
+      std::function<absl::StatusOr<Response>(const std::string& sandbox, const Request& request)>;
+  // A parsing handler that validates the request's ids and path (on the
+  // gRPC thread), finds the sandbox (on the loop) and runs `io` (off it).
+  template <typename Request, typename Response>
+  grpc::internal::MethodHandler* InSandbox(const char* method, SandboxIo<Request, Response> io);
   // Runs `work` on the pool unless `max_pending_io` requests wait already
   // (then RESOURCE_EXHAUSTED naming `method`).
   absl::Status RunOffLoop(const char* method, std::function<void()> work);
