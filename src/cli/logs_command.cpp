@@ -78,13 +78,17 @@ class SandboxReader {
   std::unique_ptr<v1::AgentOperator::Stub> stub_;
 };
 
+// Where the last `bytes` bytes start.
+absl::StatusOr<int64_t> TailBytesStart(SandboxReader& reader, int64_t bytes) {
+  // Offset -0 would be the start: the end is asked for as an offset past it.
+  auto read = reader.Read(bytes == 0 ? std::numeric_limits<int64_t>::max() : -bytes, 1);
+  if (!read.ok()) return read.status();
+  return static_cast<int64_t>(read->offset());
+}
+
 // Where the last `lines` lines start (looking at most 1 MiB back).
 absl::StatusOr<int64_t> TailLinesStart(SandboxReader& reader, int64_t lines) {
-  if (lines == 0) {
-    auto end = reader.Read(std::numeric_limits<int64_t>::max(), 1);
-    if (!end.ok()) return end.status();
-    return static_cast<int64_t>(end->offset());
-  }
+  if (lines == 0) return TailBytesStart(reader, 0);
   for (uint64_t window = 64 << 10;; window = std::min(window * 4, kChunk)) {
     auto read = reader.Read(-static_cast<int64_t>(window), window);
     if (!read.ok()) return read.status();
@@ -155,12 +159,8 @@ int RunLogsCommand(const CliOptions& options) {
   bool terminal = IsTerminalState(task->state());
   int64_t position = 0;
   if (logs.tail_bytes >= 0 || logs.tail_lines >= 0) {
-    absl::StatusOr<int64_t> start = logs.tail_bytes >= 0 ? [&]() -> absl::StatusOr<int64_t> {
-      auto read = reader.Read(-logs.tail_bytes, 1);
-      if (!read.ok()) return read.status();
-      return static_cast<int64_t>(read->offset());
-    }()
-        : TailLinesStart(reader, logs.tail_lines);
+    absl::StatusOr<int64_t> start = logs.tail_bytes >= 0 ? TailBytesStart(reader, logs.tail_bytes)
+                                                         : TailLinesStart(reader, logs.tail_lines);
     if (!start.ok()) return Fail(reader.Describe(start.status()));
     position = *start;
   }

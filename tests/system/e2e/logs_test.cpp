@@ -54,6 +54,10 @@ TEST_F(LogsTest, PrintsStdoutAndStderrOfAFinishedTask) {
   CommandResult bytes = cluster_.Cli({"logs", "logged-0", "--tail", "5B"});
   EXPECT_EQ(bytes.exit_code, 0) << bytes.output;
   EXPECT_EQ(bytes.output, "line\n");
+
+  CommandResult none = cluster_.Cli({"logs", "logged-0", "--tail", "0"});
+  EXPECT_EQ(none.exit_code, 0) << none.output;
+  EXPECT_EQ(none.output, "");
 }
 
 TEST_F(LogsTest, UnknownTaskExitsOneNamingIt) {
