@@ -87,13 +87,16 @@ TEST_F(SandboxFilesTest, ListsADirectoryWithoutFollowingLinks) {
 }
 
 TEST(ContainerStatsTest, ParsesProcStatAfterTheLastParenthesis) {
-  // Field 2 may hold spaces and ')'; utime=14 stime=15 cutime=16 cstime=17
-  // rss=24 of proc(5).
+  // Field 2 may hold spaces and ')'; state=3 session=6 utime=14 stime=15
+  // cutime=16 cstime=17 starttime=22 rss=24 of proc(5).
   const std::string line =
-      "42 (evil) name) S 1 42 42 0 -1 4194560 100 0 0 0 11 22 33 44 20 0 1 0 9000 1000000 "
+      "42 (evil) name) S 1 42 41 0 -1 4194560 100 0 0 0 11 22 33 44 20 0 1 0 9000 1000000 "
       "77 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0";
   ProcessUsage usage;
   ASSERT_TRUE(ParseProcessUsage(line, &usage));
+  EXPECT_EQ(usage.state, 'S');
+  EXPECT_EQ(usage.session, 41);
+  EXPECT_EQ(usage.start_ticks, 9000u);
   EXPECT_EQ(usage.user_ticks, 11u + 33u);
   EXPECT_EQ(usage.system_ticks, 22u + 44u);
   EXPECT_EQ(usage.rss_pages, 77u);
@@ -101,10 +104,19 @@ TEST(ContainerStatsTest, ParsesProcStatAfterTheLastParenthesis) {
   EXPECT_FALSE(ParseProcessUsage("no parenthesis", &usage));
 }
 
-TEST(ContainerStatsTest, ThisProcessSessionHasMemoryAndProcesses) {
-  v1::ResourceStatistics statistics = SessionStatistics(::getsid(0), 0);
-  EXPECT_GE(statistics.processes(), 1u);
-  EXPECT_GT(statistics.mem_rss_bytes(), 0u);
+TEST(ContainerStatsTest, SumsThisProcessSessionAndZerosAGoneOne) {
+  const pid_t session = ::getsid(0);
+  if (session <= 1) GTEST_SKIP() << "the test runs in session " << session;
+  // A session id no process has (pid_max is below 2^22 by default).
+  const pid_t gone = (1 << 22) + 7;
+  std::map<pid_t, v1::ResourceStatistics> statistics = SessionStatistics({{session, 0}, {gone, 0}});
+  EXPECT_GE(statistics[session].processes(), 1u);
+  EXPECT_GT(statistics[session].mem_rss_bytes(), 0u);
+  EXPECT_GT(statistics[session].timestamp(), 0);
+  EXPECT_EQ(statistics[gone].processes(), 0u);
+  EXPECT_EQ(statistics[gone].mem_rss_bytes(), 0u);
+  // A start time after every member's: a recycled pid names none of them.
+  EXPECT_EQ(SessionStatistics({{session, ~uint64_t{0}}})[session].processes(), 0u);
 }
 
 v1::Task Task(const std::string& framework, const std::string& executor, const std::string& id) {
