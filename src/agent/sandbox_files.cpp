@@ -1,5 +1,6 @@
 #include "agent/sandbox_files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -9,7 +10,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -92,10 +92,12 @@ absl::StatusOr<std::string> ResolveInSandbox(const std::string& sandbox, const s
   return resolved;
 }
 
-absl::StatusOr<v1::ReadFileResponse> ReadSandboxFile(const std::string& sandbox,
-                                                     const std::string& path, int64_t offset,
-                                                     uint64_t length) {
-  if (path.empty()) return InvalidField("path", "must name a file in the sandbox");
+namespace {
+
+// Opens `path` inside `sandbox` (see ResolveInSandbox). The task owns its
+// sandbox and may swap a directory for a symlink between the check and the
+// open: what counts is where the opened descriptor really is.
+absl::StatusOr<int> OpenInSandbox(const std::string& sandbox, const std::string& path) {
   absl::StatusOr<std::string> resolved = ResolveInSandbox(sandbox, path);
   if (!resolved.ok()) return resolved.status();
   int fd = ::open(resolved->c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -103,6 +105,24 @@ absl::StatusOr<v1::ReadFileResponse> ReadSandboxFile(const std::string& sandbox,
     return FieldError(absl::StatusCode::kFailedPrecondition, "path",
                       absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
   }
+  absl::StatusOr<std::string> root = RealPath(sandbox);
+  absl::StatusOr<std::string> opened = RealPath(absl::StrCat("/proc/self/fd/", fd));
+  if (!root.ok() || !opened.ok() || (*opened != *root && opened->rfind(*root + "/", 0) != 0)) {
+    ::close(fd);
+    return InvalidField("path", absl::StrCat("'", path, "' resolves outside the sandbox"));
+  }
+  return fd;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ReadFileResponse> ReadSandboxFile(const std::string& sandbox,
+                                                     const std::string& path, int64_t offset,
+                                                     uint64_t length) {
+  if (path.empty()) return InvalidField("path", "must name a file in the sandbox");
+  absl::StatusOr<int> opened = OpenInSandbox(sandbox, path);
+  if (!opened.ok()) return opened.status();
+  const int fd = *opened;
   struct stat st = {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -143,10 +163,9 @@ absl::StatusOr<v1::ReadFileResponse> ReadSandboxFile(const std::string& sandbox,
 
 absl::StatusOr<v1::ListFilesResponse> ListSandboxDirectory(const std::string& sandbox,
                                                            const std::string& path) {
-  absl::StatusOr<std::string> resolved = ResolveInSandbox(sandbox, path);
-  if (!resolved.ok()) return resolved.status();
+  absl::StatusOr<int> opened = OpenInSandbox(sandbox, path);
+  if (!opened.ok()) return opened.status();
   v1::ListFilesResponse response;
-  std::string prefix = path.empty() || path.back() == '/' ? path : path + "/";
   auto add = [&response](const std::string& relative, const struct stat& st) {
     v1::FileInfo* file = response.add_files();
     file->set_path(relative);
@@ -155,32 +174,33 @@ absl::StatusOr<v1::ListFilesResponse> ListSandboxDirectory(const std::string& sa
     file->set_mtime(MtimeSeconds(st));
   };
   struct stat st = {};
-  if (::stat(resolved->c_str(), &st) != 0) {
-    return FieldError(absl::StatusCode::kNotFound, "path",
-                      absl::StrCat("no file '", path, "' in the sandbox"));
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    add(path, st);
+  if (::fstat(*opened, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (st.st_mode != 0) add(path, st);
+    ::close(*opened);
     return response;
   }
-  std::error_code error;
-  std::filesystem::directory_iterator it(*resolved, error);
-  if (error) {
+  DIR* dir = ::fdopendir(*opened);  // Owns the descriptor from here.
+  if (dir == nullptr) {
+    int error = errno;
+    ::close(*opened);
     return FieldError(absl::StatusCode::kFailedPrecondition, "path",
-                      absl::StrCat("cannot list '", path, "': ", error.message()));
+                      absl::StrCat("cannot list '", path, "': ", std::strerror(error)));
   }
   std::vector<std::string> names;
-  for (; it != std::filesystem::directory_iterator(); it.increment(error)) {
-    if (error) break;
-    names.push_back(it->path().filename().string());
+  while (struct dirent* entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
   }
   std::sort(names.begin(), names.end());
+  const std::string prefix = path.empty() || path.back() == '/' ? path : path + "/";
   for (const std::string& name : names) {
-    // lstat: a symlink is listed as itself, never followed out of the
-    // sandbox.
+    // Relative to the opened directory, and a symlink is listed as itself:
+    // never followed out of the sandbox.
     struct stat entry = {};
-    if (::lstat(absl::StrCat(*resolved, "/", name).c_str(), &entry) == 0) add(prefix + name, entry);
+    if (::fstatat(::dirfd(dir), name.c_str(), &entry, AT_SYMLINK_NOFOLLOW) == 0)
+      add(prefix + name, entry);
   }
+  ::closedir(dir);
   return response;
 }
 
