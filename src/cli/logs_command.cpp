@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "cli/operator_client.hpp"
 #include "common/grpc_status.hpp"
 #include "common/task_state.hpp"
+#include "common/validation.hpp"
 
 namespace agora::cli {
 namespace {
@@ -43,20 +45,22 @@ class SandboxReader {
         grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
     *request_.mutable_task_id() = task.task_id();
     *request_.mutable_framework_id() = task.framework_id();
+    executor_id_ = task.executor_id();
     request_.set_path(path);
   }
 
   absl::StatusOr<v1::ReadFileResponse> Read(int64_t offset, uint64_t length) {
-    v1::ReadFileRequest request = request_;
-    request.set_offset(offset);
-    request.set_length(length);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::seconds(kAgentTimeoutSeconds));
-    v1::ReadFileResponse response;
-    absl::Status status = FromGrpcStatus(stub_->ReadFile(&context, request, &response));
-    if (!status.ok()) return status;
-    return response;
+    absl::StatusOr<v1::ReadFileResponse> read = ReadOnce(offset, length);
+    // An agent restarted since the task ended no longer knows the task id;
+    // its sandbox is still named by framework and executor id.
+    if (absl::IsNotFound(read.status()) &&
+        ViolatedField(read.status()) == std::optional<std::string>("task_id") &&
+        !executor_id_.value().empty()) {
+      request_.clear_task_id();
+      *request_.mutable_executor_id() = executor_id_;
+      read = ReadOnce(offset, length);
+    }
+    return read;
   }
 
   // A one-line description of a failed read.
@@ -73,8 +77,22 @@ class SandboxReader {
   }
 
  private:
+  absl::StatusOr<v1::ReadFileResponse> ReadOnce(int64_t offset, uint64_t length) {
+    v1::ReadFileRequest request = request_;
+    request.set_offset(offset);
+    request.set_length(length);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(kAgentTimeoutSeconds));
+    v1::ReadFileResponse response;
+    absl::Status status = FromGrpcStatus(stub_->ReadFile(&context, request, &response));
+    if (!status.ok()) return status;
+    return response;
+  }
+
   std::string address_;
   v1::ReadFileRequest request_;
+  v1::ExecutorID executor_id_;  // The task's, as the master knows it.
   std::unique_ptr<v1::AgentOperator::Stub> stub_;
 };
 

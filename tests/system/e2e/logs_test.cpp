@@ -80,6 +80,20 @@ TEST_F(LogsTest, UnreachableAgentIsAClearError) {
   EXPECT_THAT(logs.output, HasSubstr("agora: cannot reach the agent at 127.0.0.1:")) << logs.output;
 }
 
+TEST_F(LogsTest, ReadsAFinishedTaskAfterItsAgentRestarted) {
+  CommandResult run = cluster_.Cli({"run", "--name", "survivor", "--command", "echo kept"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  // The restarted agents have forgotten the acknowledged task (their
+  // completed-task history is in memory); its sandbox is still on disk.
+  for (size_t i = 0; i < 2; ++i) {
+    cluster_.KillAgent(i);
+    ASSERT_TRUE(cluster_.RestartAgent(i).ok()) << cluster_.Logs();
+  }
+  CommandResult logs = cluster_.Cli({"logs", "survivor-0"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.output << cluster_.Logs();
+  EXPECT_EQ(logs.output, "kept\n");
+}
+
 TEST_F(LogsTest, FollowPrintsASlowTasksOutputAndEndsWithIt) {
   auto run = cluster_.Spawn({BinaryPath("agora"), "run", "--name", "slow", "--command",
                              "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.4; done", "--master",
