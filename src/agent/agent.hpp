@@ -17,6 +17,7 @@
 #define AGORA_AGENT_AGENT_HPP_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -120,8 +121,15 @@ struct AgentOptions {
   // Heartbeat interval used until the master announces its own.
   absl::Duration heartbeat_interval = absl::Seconds(5);
 
+  // Effective flag values the operator API's GetFlags reports; filled by
+  // agora-agent's main. Empty: ToFlags() is reported instead.
+  std::map<std::string, std::string> flags;
+
   // OK, or INVALID_ARGUMENT naming the flag ("--work_dir: must be set").
   absl::Status Validate() const;
+
+  // The options as flag name -> value (for GetFlags of embedded agents).
+  std::map<std::string, std::string> ToFlags() const;
 };
 
 class AgentImpl;

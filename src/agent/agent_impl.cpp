@@ -164,6 +164,10 @@ absl::Status AgentImpl::Init() {
   builder.AddListeningPort(absl::StrCat(options_.ip, ":", options_.port),
                            grpc::InsecureServerCredentials(), &port_);
   builder.RegisterService(executor_service_.get());
+  start_time_ = absl::Now();
+  operator_service_ = std::make_unique<AgentOperatorService>(
+      &loop_, this, options_.flags.empty() ? options_.ToFlags() : options_.flags);
+  builder.RegisterService(operator_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
@@ -172,7 +176,9 @@ absl::Status AgentImpl::Init() {
   address_ = absl::StrCat(options_.ip, ":", port_);
   bool wildcard = options_.ip == "0.0.0.0" || options_.ip == "::";
   endpoint_for_executors_ = absl::StrCat(wildcard ? "127.0.0.1" : options_.ip, ":", port_);
-  info_.set_address(address_);
+  // What the master lists and `agora logs` connects to: a wildcard bind is
+  // reached through the agent's hostname, not at 0.0.0.0.
+  info_.set_address(wildcard ? absl::StrCat(hostname, ":", port_) : address_);
   if (auto status = StartHttp(); !status.ok()) return status;
 
   LOG(INFO) << "Agent listening on " << address_ << " with resources " << *resources << "; master "

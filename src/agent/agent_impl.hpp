@@ -15,7 +15,8 @@
 // and what happens when they fail), agent_http.cpp (/health, /ready,
 // /metrics).
 // agent_command_tasks.cpp (the built-in command executor: command tasks run
-// through agora-shim, their updates and kills).
+// through agora-shim, their updates and kills), agent_operator.cpp (what
+// the operator API reads on the loop: state, containers, sandboxes).
 //
 // Invariants: every task in `tasks_` is either non-terminal or has updates
 // waiting in `updates_` (terminal tasks are dropped once fully
@@ -46,10 +47,12 @@
 
 #include "agent/agent.hpp"
 #include "agent/command_task.hpp"
+#include "agent/completed_tasks.hpp"
 #include "agent/executor_service.hpp"
 #include "agent/launch_queue.hpp"
 #include "agent/launcher.hpp"
 #include "agent/master_link.hpp"
+#include "agent/operator_service.hpp"
 #include "agent/reaper.hpp"
 #include "agent/recovery_state.hpp"
 #include "agent/status_update_manager.hpp"
@@ -63,7 +66,7 @@
 
 namespace agora::agent {
 
-class AgentImpl : public ExecutorHandler {
+class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
  public:
   static absl::StatusOr<std::unique_ptr<AgentImpl>> Create(AgentOptions options);
   ~AgentImpl() override;
@@ -83,6 +86,14 @@ class AgentImpl : public ExecutorHandler {
                            std::shared_ptr<ExecutorStream> stream) override;
   void OnExecutorUpdate(const v1::ExecutorUpdateRequest& request, ReplyFn reply) override;
   void OnExecutorMessage(const v1::ExecutorMessageRequest& request, ReplyFn reply) override;
+
+  // AgentOperatorHandler (loop thread), in agent_operator.cpp.
+  v1::GetHealthResponse OperatorHealth() override;
+  v1::AgentState OperatorState() override;
+  std::vector<LiveContainer> OperatorContainers() override;
+  absl::StatusOr<std::string> OperatorSandbox(const std::string& framework_id,
+                                              const std::string& executor_id,
+                                              const std::string& task_id) override;
 
  private:
   using Key = std::pair<std::string, std::string>;  // (framework id, executor/task id)
@@ -320,6 +331,10 @@ class AgentImpl : public ExecutorHandler {
   std::unique_ptr<StatusUpdateManager> updates_;
   std::unique_ptr<ExecutorService> executor_service_;
   std::unique_ptr<grpc::Server> server_;
+  // Declared after server_: destroyed first, while the (shut down) server
+  // still exists for the replies its pool finishes.
+  std::unique_ptr<AgentOperatorService> operator_service_;
+  absl::Time start_time_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<WorkDirLock> lock_;
   bool loop_started_ = false;
@@ -348,6 +363,8 @@ class AgentImpl : public ExecutorHandler {
   std::map<Key, TaskRecord> tasks_;
   // The executor of each pid handed to the reaper, until it exits.
   std::unordered_map<pid_t, Key> watched_pids_;
+  // Tasks forgotten (acknowledged, executor gone), for the operator API.
+  CompletedTasks completed_{1000, 100};
   // Executor launches waiting for, or holding, a start slot.
   LaunchQueue launches_;
   // Persistence (agent_persistence.cpp). OK while checkpoints succeed.

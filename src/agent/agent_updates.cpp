@@ -342,6 +342,8 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
                                       "/executors/", it->second.task.executor_id().value());
   std::string task_id = task_key.second;
   std::string executor_id = it->second.task.executor_id().value();
+  // Still listed and readable (`agora logs`) through the operator API.
+  completed_.Add(it->second.task, SandboxPath(options_.work_dir, task_key.first, executor_id));
   tasks_.erase(it);
   std::string trash = absl::StrCat(options_.work_dir, "/meta/trash/", RandomHexId());
   // Through Persist so that it runs after any write of this task still held

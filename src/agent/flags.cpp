@@ -120,6 +120,10 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
   if (!retry_max.ok()) return retry_max.status();
   options.status_update_retry_max = *retry_max;
   if (auto status = options.Validate(); !status.ok()) return status;
+  // What GetFlags reports: every flag of the binary as it is now.
+  std::vector<gflags::CommandLineFlagInfo> all;
+  gflags::GetAllFlags(&all);
+  for (const auto& info : all) options.flags[info.name] = info.current_value;
   return options;
 }
 

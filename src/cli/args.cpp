@@ -20,6 +20,7 @@ constexpr CommandName kCommands[] = {
     {"run", Command::kRun},       {"tasks", Command::kTasks},
     {"agents", Command::kAgents}, {"frameworks", Command::kFrameworks},
     {"offers", Command::kOffers}, {"cluster", Command::kCluster},
+    {"logs", Command::kLogs},
 };
 
 const char* NameOf(Command command) {
@@ -51,6 +52,24 @@ std::optional<double> ParseNumber(const std::string& text) {
   return value;
 }
 
+// `agora logs --tail`: "N" lines, or "NB", "NKiB", "NMiB" bytes.
+bool ParseTail(const std::string& text, LogsOptions* logs) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  int64_t n = 0;
+  if (digits == 0 || !absl::SimpleAtoi(text.substr(0, digits), &n)) return false;
+  const std::string unit = text.substr(digits);
+  const int64_t scale = unit.empty()    ? 0
+                        : unit == "B"   ? 1
+                        : unit == "KiB" ? 1 << 10
+                        : unit == "MiB" ? 1 << 20
+                                        : -1;
+  if (scale < 0 || n > (int64_t{1} << 40)) return false;
+  logs->tail_lines = scale == 0 ? n : -1;
+  logs->tail_bytes = scale == 0 ? -1 : n * scale;
+  return true;
+}
+
 // Splits "--flag=value" / "--flag value"; advances `i` past a consumed value.
 struct Flag {
   std::string name;
@@ -71,6 +90,7 @@ Commands:
   agents       List agents and their resources
   frameworks   List frameworks
   offers       List outstanding offers
+  logs         Print a task's stdout or stderr (read from its agent's sandbox)
 
 Global options:
   --master MASTER     Where the master is (default: $AGORA_MASTER, else 127.0.0.1:5050):
@@ -138,6 +158,23 @@ numbers of agents, frameworks and tasks, and allocated/total resources.
 
 Lists outstanding offers: which agent's resources are offered to whom.
 )";
+    case Command::kLogs:
+      return R"(Usage: agora logs TASK [--stderr] [-f] [--tail N] [--master MASTER]
+
+Prints the stdout (or stderr) of task TASK, running or finished, read from its
+sandbox on the agent that ran it (the master says which one). Works as long as
+the sandbox exists on the agent.
+
+Options:
+  --stderr            The task's stderr instead of its stdout
+  -f, --follow        Keep printing what the task writes until it has ended and
+                      the file stops growing (or Ctrl-C)
+  --tail N            Only the last N lines (looks at most 1 MiB back)
+  --tail NB|NKiB|NMiB Only the last N bytes, KiB or MiB
+
+Exit codes: 0 printed, 1 no such task, unreachable master or agent, or the
+sandbox is gone; 2 bad arguments.
+)";
   }
   return MainHelp();
 }
@@ -152,10 +189,15 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
   bool master_from_flag = false;
   bool saw_command_flag = false;
   std::vector<std::string> run_only_flags;
+  std::vector<std::string> logs_only_flags;
 
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!absl::StartsWith(arg, "-")) {
+      if (command == Command::kLogs && options.logs.task_id.empty()) {
+        options.logs.task_id = arg;
+        continue;
+      }
       if (command.has_value()) {
         return Error(absl::StrCat("unexpected argument '", arg, "' for '", NameOf(*command), "'"),
                      command);
@@ -168,6 +210,11 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
     }
     if (arg == "-h" || arg == "--help") {
       help = true;
+      continue;
+    }
+    if (arg == "-f" || arg == "--follow" || arg == "--stderr") {
+      logs_only_flags.push_back(arg);
+      (arg == "--stderr" ? options.logs.stderr_file : options.logs.follow) = true;
       continue;
     }
     if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
@@ -189,7 +236,7 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
     }
     static const char* kValued[] = {"--master", "--name",      "--command", "--cpus",
                                     "--mem",    "--instances", "--role",    "--timeout"};
-    bool known = false;
+    bool known = flag.name == "--tail";
     for (const char* name : kValued) known = known || flag.name == name;
     if (!known) return Error(absl::StrCat("unknown option '", flag.name, "'"), command);
     if (!flag.value.has_value()) {
@@ -200,6 +247,15 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
     if (flag.name == "--master") {
       options.master = value;
       master_from_flag = true;
+      continue;
+    }
+    if (flag.name == "--tail") {
+      logs_only_flags.push_back(flag.name);
+      if (!ParseTail(value, &options.logs)) {
+        return Error(absl::StrCat("--tail: '", value,
+                                  "' is not a number of lines (N) or bytes (NB, NKiB, NMiB)"),
+                     command);
+      }
       continue;
     }
     run_only_flags.push_back(flag.name);
@@ -252,6 +308,14 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
   if (options.command == Command::kRun) {
     if (!saw_command_flag) return Error("run: --command is required", command);
     if (options.json) return Error("--json is not valid for 'run'", command);
+  }
+  if (options.command != Command::kLogs && !logs_only_flags.empty()) {
+    return Error(absl::StrCat("option '", logs_only_flags.front(), "' is only valid for 'logs'"),
+                 command);
+  }
+  if (options.command == Command::kLogs) {
+    if (options.logs.task_id.empty()) return Error("logs: TASK is required", command);
+    if (options.json) return Error("--json is not valid for 'logs'", command);
   }
   if (options.active_only && options.command != Command::kTasks) {
     return Error("--active is only valid for 'tasks'", command);

@@ -4,6 +4,7 @@
 #ifndef AGORA_CLI_ARGS_HPP_
 #define AGORA_CLI_ARGS_HPP_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -12,7 +13,7 @@ namespace agora::cli {
 
 inline constexpr char kDefaultMaster[] = "127.0.0.1:5050";
 
-enum class Command { kRun, kTasks, kAgents, kFrameworks, kOffers, kCluster };
+enum class Command { kRun, kTasks, kAgents, kFrameworks, kOffers, kCluster, kLogs };
 
 // Options of `agora run`.
 struct RunOptions {
@@ -27,6 +28,17 @@ struct RunOptions {
   double timeout_seconds = 0;
 };
 
+// Options of `agora logs TASK`.
+struct LogsOptions {
+  std::string task_id;       // Required.
+  bool stderr_file = false;  // --stderr: the task's stderr instead of stdout.
+  bool follow = false;       // -f/--follow: until the task ends and its file stops growing.
+  // --tail N: the last N lines; --tail NB|NKiB|NMiB: the last N bytes.
+  // -1: the whole file.
+  int64_t tail_lines = -1;
+  int64_t tail_bytes = -1;
+};
+
 struct CliOptions {
   Command command = Command::kTasks;
   // "host:port" from --master, else $AGORA_MASTER, else kDefaultMaster.
@@ -36,6 +48,7 @@ struct CliOptions {
   // `agora tasks`: only active tasks (default: active and completed).
   bool active_only = false;
   RunOptions run;
+  LogsOptions logs;
 };
 
 // What main() does next: run `options`, or print `text` and exit with

@@ -15,6 +15,10 @@ int RunListCommand(const CliOptions& options);
 // does it first thing); this command waits for them on its own thread.
 int RunRunCommand(const CliOptions& options);
 
+// `agora logs TASK`: finds the task's agent through the master and prints
+// the task's stdout/stderr from its sandbox (following it with -f).
+int RunLogsCommand(const CliOptions& options);
+
 }  // namespace agora::cli
 
 #endif  // AGORA_CLI_COMMANDS_HPP_

@@ -73,6 +73,7 @@ int RunListCommand(const CliOptions& options) {
       return 0;
     }
     case Command::kRun:
+    case Command::kLogs:
       break;
   }
   return 1;

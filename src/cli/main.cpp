@@ -33,5 +33,8 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     return agora::cli::RunRunCommand(parsed.options);
   }
+  if (parsed.options.command == agora::cli::Command::kLogs) {
+    return agora::cli::RunLogsCommand(parsed.options);
+  }
   return agora::cli::RunListCommand(parsed.options);
 }
