@@ -1,0 +1,426 @@
+#include "cli/command_specs.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace agora::cli {
+namespace {
+
+// Options shown by every command's help (handled by the parser itself).
+constexpr const char* kMasterHelp =
+    "HOST:PORT, HOST:PORT,HOST:PORT,... or zk://HOST:PORT[,...]/PATH\n"
+    "(default: $AGORA_MASTER, else 127.0.0.1:5050; see agora --help)";
+
+const std::vector<FlagSpec> kFlags = {
+    {"--master", "MASTER", kMasterHelp},
+    {"--help", nullptr, "Show this help"},
+    {"--json", nullptr, "Print the master's answer as JSON (protobuf JSON mapping)"},
+    {"--all", nullptr, "Include completed (terminal) tasks"},
+    {"--active", nullptr, "Only tasks that are not terminal (the default; kept for scripts)"},
+    {"--framework", "ID", "Only this framework's"},
+    {"--agent", "ID", "Only tasks on this agent"},
+    {"--state", "STATE", "Only tasks in STATE (RUNNING, FINISHED...; repeat or comma-separate)",
+     true},
+    {"--guarantee", "RESOURCES", "Resources set aside for the role, e.g. 'cpus:2;mem:1024'"},
+    {"--limit", "RESOURCES", "The most the role may use, e.g. 'cpus:8;mem:8192'"},
+    {"--force", nullptr, "Set the guarantee even if the cluster cannot satisfy it now"},
+    {"--grace", "DURATION",
+     "Time between the kill and SIGKILL: 30s, 500ms, 2m (a bare number is seconds)"},
+    {"--mark-gone", nullptr, "Mark the agent gone once it is drained"},
+    {"--yes", nullptr, "Confirm an irreversible change"},
+    {"--types", "TYPES",
+     "Only these event types, comma-separated: TASK_ADDED, TASK_UPDATED, AGENT_ADDED,\n"
+     "AGENT_UPDATED, AGENT_REMOVED, FRAMEWORK_ADDED, FRAMEWORK_UPDATED,\n"
+     "FRAMEWORK_REMOVED, HEARTBEAT",
+     true},
+    {"--command", "CMD", "Shell command each task runs (required)"},
+    {"--name", "NAME", "Framework name, also the task id prefix (default: agora-run)"},
+    {"--cpus", "N", "CPUs per task, > 0 (default: 0.1)"},
+    {"--mem", "MB", "Memory per task in MiB, > 0 (default: 32)"},
+    {"--instances", "K", "Number of tasks, 1-100000 (default: 1)"},
+    {"--role", "ROLE", "Role to run under (default: *)"},
+    {"--timeout", "SECONDS", "Give up (and tear down) after this long; 0 = never (default: 0)"},
+};
+
+const std::vector<CommandSpec> kSpecs = {
+    {Command::kCluster,
+     "cluster",
+     "",
+     0,
+     0,
+     {"--json"},
+     "Show the leading master, every master, and cluster totals",
+     "Shows the leading master and every master contending with it (replicated\n"
+     "masters: the leader and its standbys), the numbers of agents, frameworks\n"
+     "and tasks, and allocated/total resources."},
+    {Command::kAgents,
+     "agents",
+     "",
+     0,
+     0,
+     {"--json"},
+     "List agents and their resources",
+     "Lists agents with their status, allocated/total resources and task counts."},
+    {Command::kAgent,
+     "agent",
+     "AGENT",
+     1,
+     1,
+     {"--json"},
+     "Show one agent and its tasks",
+     "Shows one agent: status, addresses, total/allocated/offered resources, and\n"
+     "the tasks running on it. Exit code 3 if the master knows no such agent."},
+    {Command::kFrameworks,
+     "frameworks",
+     "",
+     0,
+     0,
+     {"--json"},
+     "List frameworks",
+     "Lists frameworks with their roles, connection state and allocation."},
+    {Command::kFramework,
+     "framework",
+     "FRAMEWORK",
+     1,
+     1,
+     {"--json"},
+     "Show one framework and its tasks",
+     "Shows one framework (also one torn down recently): roles, connection,\n"
+     "failover deadline, allocated/offered resources and its active tasks.\n"
+     "Exit code 3 if the master knows no such framework."},
+    {Command::kTasks,
+     "tasks",
+     "",
+     0,
+     0,
+     {"--all", "--active", "--framework", "--agent", "--state", "--json"},
+     "List tasks (active; --all adds completed)",
+     "Lists active tasks with their state, framework, agent and resources;\n"
+     "--all adds completed tasks from the master's bounded history. The filters\n"
+     "are applied by the master. Asking for a terminal --state implies --all."},
+    {Command::kTask,
+     "task",
+     "TASK",
+     1,
+     1,
+     {"--framework", "--json"},
+     "Show one task and its status history",
+     "Shows one task (active or completed) and every status update it went\n"
+     "through, oldest first. --framework picks one when several frameworks use\n"
+     "the id. Exit code 3 if the master knows no such task."},
+    {Command::kOffers,
+     "offers",
+     "",
+     0,
+     0,
+     {"--json"},
+     "List outstanding offers",
+     "Lists outstanding offers: which agent's resources are offered to whom."},
+    {Command::kRoles,
+     "roles",
+     "",
+     0,
+     0,
+     {"--json"},
+     "List roles: weight, quota, allocation",
+     "Lists the roles the master knows with their weight, quota guarantee and\n"
+     "limit, allocated and offered resources, frameworks and dominant share."},
+    {Command::kQuotaGet,
+     "quota get",
+     "",
+     0,
+     0,
+     {"--json"},
+     "Show every role's quota",
+     "Shows the quota (guarantee and limit) of every role that has one."},
+    {Command::kQuotaSet,
+     "quota set",
+     "ROLE",
+     1,
+     1,
+     {"--guarantee", "--limit", "--force"},
+     "Set a role's quota guarantee and limit",
+     "Replaces ROLE's quota. The master refuses a guarantee the cluster cannot\n"
+     "satisfy unless --force is given. RESOURCES are scalars in the agent flag\n"
+     "syntax: 'cpus:2;mem:1024'. At least one of --guarantee and --limit."},
+    {Command::kQuotaRemove,
+     "quota remove",
+     "ROLE",
+     1,
+     1,
+     {},
+     "Remove a role's quota",
+     "Removes ROLE's quota (guarantee and limit)."},
+    {Command::kWeightsGet,
+     "weights get",
+     "",
+     0,
+     0,
+     {"--json"},
+     "Show role weights",
+     "Shows the weight of every role that has one set (others weigh 1)."},
+    {Command::kWeightsSet,
+     "weights set",
+     "ROLE=WEIGHT...",
+     1,
+     -1,
+     {},
+     "Set role weights",
+     "Sets the weight of each ROLE (a positive number; a role with weight 2 gets\n"
+     "twice the share of a role with weight 1). Example: agora weights set eng=2 ops=0.5"},
+    {Command::kDrain,
+     "drain",
+     "AGENT",
+     1,
+     1,
+     {"--grace", "--mark-gone"},
+     "Stop offers from an agent and kill its tasks",
+     "Drains AGENT: it gets no new offers, its outstanding offers are rescinded\n"
+     "and every task on it is killed (with --grace as the kill grace period,\n"
+     "else each task's kill policy). The agent is DRAINING until no task is\n"
+     "left, then DRAINED; --mark-gone then marks it gone. 'agora reactivate'\n"
+     "ends draining."},
+    {Command::kDeactivate,
+     "deactivate",
+     "AGENT",
+     1,
+     1,
+     {},
+     "Stop offers from an agent",
+     "Deactivates AGENT: no new offers, outstanding offers rescinded; tasks keep\n"
+     "running. 'agora reactivate' ends it."},
+    {Command::kReactivate,
+     "reactivate",
+     "AGENT",
+     1,
+     1,
+     {},
+     "End draining or deactivation",
+     "Makes a deactivated, draining or drained AGENT active again."},
+    {Command::kMarkGone,
+     "mark-gone",
+     "AGENT",
+     1,
+     1,
+     {"--yes"},
+     "Declare an agent permanently gone (needs --yes)",
+     "Marks AGENT gone for good: its tasks become GONE_BY_OPERATOR and it may\n"
+     "never re-register. Irreversible: asks for --yes."},
+    {Command::kTeardown,
+     "teardown",
+     "FRAMEWORK",
+     1,
+     1,
+     {},
+     "Kill a framework's tasks and remove it",
+     "Tears FRAMEWORK down: every task of it is killed and it is removed."},
+    {Command::kKill,
+     "kill",
+     "TASK",
+     1,
+     1,
+     {"--framework", "--grace"},
+     "Kill one task",
+     "Kills TASK as its framework's Kill would; the framework gets the update.\n"
+     "--framework is needed only when several frameworks use the task id."},
+    {Command::kWatch,
+     "watch",
+     "",
+     0,
+     0,
+     {"--types", "--json"},
+     "Print cluster events as they happen (Ctrl-C ends)",
+     "Prints one line per cluster event (a snapshot summary first, then task,\n"
+     "agent and framework changes) until Ctrl-C; --json prints each event as\n"
+     "one JSON object per line."},
+    {Command::kRun,
+     "run",
+     "",
+     0,
+     0,
+     {"--command", "--name", "--cpus", "--mem", "--instances", "--role", "--timeout"},
+     "Run a shell command as K tasks and wait for them to finish",
+     "Registers a one-shot framework, launches the command as INSTANCES tasks on\n"
+     "offered resources, prints every task state change (task, state, agent,\n"
+     "message), and exits 0 if every task FINISHED, non-zero otherwise. The\n"
+     "framework is torn down on exit and on Ctrl-C (SIGINT/SIGTERM), which kills\n"
+     "tasks still running."},
+    {Command::kCompletion,
+     "completion",
+     "",
+     0,
+     0,
+     {},
+     "Print the bash completion script",
+     "Prints the bash completion script. Install it with\n"
+     "  agora completion > /etc/bash_completion.d/agora\n"
+     "or load it in the current shell with: source <(agora completion)"},
+};
+
+// "  --flag VALUE        help" with continuation lines indented.
+std::string OptionLine(const FlagSpec& flag) {
+  std::string left =
+      absl::StrCat("  ", flag.name, flag.value ? " " : "", flag.value ? flag.value : "");
+  std::string out;
+  bool first = true;
+  for (absl::string_view line : absl::StrSplit(flag.help, '\n')) {
+    std::string pad = first ? left : "";
+    pad.resize(std::max<size_t>(pad.size() + 2, 26), ' ');
+    absl::StrAppend(&out, pad, line, "\n");
+    first = false;
+  }
+  return out;
+}
+
+// Bash words: the options of `spec` plus the global ones.
+std::string OptionWords(const CommandSpec& spec) {
+  std::vector<std::string> words(spec.flags.begin(), spec.flags.end());
+  words.push_back("--master");
+  words.push_back("--help");
+  return absl::StrJoin(words, " ");
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& CommandSpecs() { return kSpecs; }
+const std::vector<FlagSpec>& FlagSpecs() { return kFlags; }
+
+const CommandSpec& SpecOf(Command command) {
+  for (const CommandSpec& spec : kSpecs) {
+    if (spec.command == command) return spec;
+  }
+  return kSpecs.front();
+}
+
+const FlagSpec* FindFlag(const std::string& name) {
+  for (const FlagSpec& flag : kFlags) {
+    if (name == flag.name) return &flag;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> CommandGroups() {
+  std::set<std::string> groups;
+  for (const CommandSpec& spec : kSpecs) {
+    std::vector<std::string> words = absl::StrSplit(spec.name, ' ');
+    if (words.size() > 1) groups.insert(words[0]);
+  }
+  return {groups.begin(), groups.end()};
+}
+
+std::string MainHelp() {
+  std::string commands;
+  for (const CommandSpec& spec : kSpecs) {
+    std::string left = absl::StrCat("  ", spec.name, *spec.arguments ? " " : "", spec.arguments);
+    left.resize(std::max<size_t>(left.size() + 2, 30), ' ');
+    absl::StrAppend(&commands, left, spec.summary, "\n");
+  }
+  return absl::StrCat(
+      "Usage: agora [--master MASTER] COMMAND [ARGUMENTS] [OPTIONS]\n\n"
+      "Talk to an Agora master: show what the cluster holds, administer it, or run\n"
+      "a one-shot job.\n\nCommands:\n",
+      commands,
+      "\nGlobal options:\n"
+      "  --master MASTER     Where the master is (default: $AGORA_MASTER, else 127.0.0.1:5050):\n"
+      "                        HOST:PORT                   one master's gRPC address\n"
+      "                        HOST:PORT,HOST:PORT,...     masters tried in turn until one\n"
+      "                                                    answers (a standby redirects to the "
+      "leader)\n"
+      "                        zk://HOST:PORT[,...]/PATH   the leader elected in ZooKeeper under "
+      "PATH\n"
+      "  --json              Print results as JSON (every command that shows something)\n"
+      "  --help              Show help (also: agora COMMAND --help)\n\n"
+      "Tables fit the terminal ($COLUMNS or its width) and use colour only on a\n"
+      "terminal, never with NO_COLOR set.\n\n"
+      "Exit codes: 0 success; 1 failure (unreachable master, error from the master,\n"
+      "failed tasks of 'run'); 2 bad arguments; 3 no such agent, framework, task or role.\n");
+}
+
+std::string CommandHelp(Command command) {
+  const CommandSpec& spec = SpecOf(command);
+  std::string options;
+  for (const char* name : spec.flags) absl::StrAppend(&options, OptionLine(*FindFlag(name)));
+  absl::StrAppend(&options, OptionLine(*FindFlag("--master")), OptionLine(*FindFlag("--help")));
+  return absl::StrCat("Usage: agora ", spec.name, *spec.arguments ? " " : "", spec.arguments,
+                      spec.flags.empty() ? "" : " [OPTIONS]", "\n\n", spec.description,
+                      "\n\nOptions:\n", options);
+}
+
+std::string GroupHelp(const std::string& group) {
+  std::string text = absl::StrCat("Usage: agora ", group, " COMMAND\n\nCommands:\n");
+  for (const CommandSpec& spec : kSpecs) {
+    if (absl::StartsWith(spec.name, group + " ")) {
+      std::string left = absl::StrCat("  ", spec.name, *spec.arguments ? " " : "", spec.arguments);
+      left.resize(std::max<size_t>(left.size() + 2, 30), ' ');
+      absl::StrAppend(&text, left, spec.summary, "\n");
+    }
+  }
+  return text;
+}
+
+std::string CompletionScript() {
+  std::vector<std::string> top;
+  std::set<std::string> seen;
+  std::string cases;
+  std::string group_cases;
+  for (const CommandSpec& spec : kSpecs) {
+    std::vector<std::string> words = absl::StrSplit(spec.name, ' ');
+    if (seen.insert(words[0]).second) top.push_back(words[0]);
+    absl::StrAppend(&cases, "    \"", spec.name, "\") opts=\"", OptionWords(spec), "\" ;;\n");
+  }
+  for (const std::string& group : CommandGroups()) {
+    std::vector<std::string> subs;
+    for (const CommandSpec& spec : kSpecs) {
+      std::vector<std::string> words = absl::StrSplit(spec.name, ' ');
+      if (words.size() > 1 && words[0] == group) subs.push_back(words[1]);
+    }
+    absl::StrAppend(&group_cases, "    ", group, ") COMPREPLY=($(compgen -W \"",
+                    absl::StrJoin(subs, " "), " --help\" -- \"$cur\")); return 0 ;;\n");
+  }
+  std::vector<std::string> valued;
+  for (const FlagSpec& flag : kFlags) {
+    if (flag.value != nullptr) valued.push_back(flag.name);
+  }
+  const std::string valued_pattern = absl::StrJoin(valued, "|");
+  return absl::StrCat(
+      "# bash completion for agora. Generated from the CLI's command table\n"
+      "# (src/cli/command_specs.cpp): do not edit; regenerate with\n"
+      "#   agora completion > scripts/agora-completion.bash\n"
+      "# Install: copy to /etc/bash_completion.d/agora, or: source <(agora completion)\n"
+      "_agora() {\n"
+      "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
+      "  local cmd=\"\" opts=\"\" i w\n"
+      "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+      "    w=\"${COMP_WORDS[i]}\"\n"
+      "    case \"$w\" in -*) continue ;; esac\n"
+      "    case \"${COMP_WORDS[i-1]}\" in ",
+      valued_pattern,
+      ") continue ;; esac\n"
+      "    if [[ -z \"$cmd\" ]]; then cmd=\"$w\"\n"
+      "    elif [[ \"$cmd\" != *\" \"* ]]; then\n"
+      "      case \"$cmd\" in ",
+      absl::StrJoin(CommandGroups(), "|"),
+      ") cmd=\"$cmd $w\" ;; esac\n"
+      "    fi\n"
+      "  done\n"
+      "  case \"$prev\" in ",
+      valued_pattern,
+      ") return 0 ;; esac\n"
+      "  case \"$cmd\" in\n"
+      "    \"\") COMPREPLY=($(compgen -W \"",
+      absl::StrJoin(top, " "), " --master --help\" -- \"$cur\")); return 0 ;;\n", group_cases,
+      cases,
+      "    *) return 0 ;;\n"
+      "  esac\n"
+      "  [[ \"$cur\" == -* ]] && COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+      "  return 0\n"
+      "}\n"
+      "complete -F _agora agora\n");
+}
+
+}  // namespace agora::cli
