@@ -81,10 +81,12 @@ int ShowTask(const CliOptions& options, OperatorClient& client, const std::strin
   // be reused once its task is terminal).
   const v1::Task* chosen = nullptr;
   for (const v1::Task& task : tasks->tasks()) {
-    if (chosen == nullptr || !IsTerminalState(task.state()) ||
-        (IsTerminalState(chosen->state()) &&
-         task.status().timestamp() > chosen->status().timestamp())) {
-      if (chosen == nullptr || IsTerminalState(chosen->state())) chosen = &task;
+    if (!IsTerminalState(task.state())) {
+      chosen = &task;
+      break;
+    }
+    if (chosen == nullptr || task.status().timestamp() > chosen->status().timestamp()) {
+      chosen = &task;
     }
   }
   if (options.json) return PrintJson(*chosen);
