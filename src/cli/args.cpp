@@ -94,7 +94,8 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
     }
     size_t eq = arg.find('=');
     GivenOption option{arg.substr(0, eq), ""};
-    const FlagSpec* flag = absl::StartsWith(arg, "--") ? FindFlag(option.name) : nullptr;
+    // Short options ("-f") are found like long ones when the table has them.
+    const FlagSpec* flag = FindFlag(option.name);
     if (flag == nullptr) {
       fail(absl::StrCat("unknown option '", option.name, "'"));
     } else if (flag->value == nullptr) {

@@ -155,7 +155,8 @@ const std::vector<CommandSpec> kSpecs = {
      1,
      {},
      "Remove a role's quota",
-     "Removes ROLE's quota (guarantee and limit)."},
+     "Removes ROLE's quota (guarantee and limit). Never refused for lack of\n"
+     "capacity (sent with force)."},
     {Command::kWeightsGet,
      "weights get",
      "",
