@@ -1,6 +1,7 @@
 #include "cli/table.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -91,21 +92,28 @@ const char* StatusColour(const std::string& word) {
 
 std::string FormatTable(const Table& table, const TableStyle& style) {
   const std::vector<size_t> widths = ColumnWidths(table, style.width);
+  // Columns at their floor may still be too wide: cut the line there.
+  const size_t limit = style.width > 0 ? style.width : std::numeric_limits<size_t>::max();
   auto render = [&](const std::vector<std::string>& cells, bool header) {
     std::string line;
+    size_t used = 0;
     size_t pending_spaces = 0;  // Padding is written only before a next cell.
     for (size_t i = 0; i < widths.size(); ++i) {
       const std::string cell = Elide(i < cells.size() ? cells[i] : "", widths[i]);
       if (i > 0) pending_spaces += 2;
       if (!cell.empty()) {
+        if (used + pending_spaces >= limit) break;
+        const std::string shown = Elide(cell, limit - used - pending_spaces);
         line.append(pending_spaces, ' ');
+        used += pending_spaces + DisplayWidth(shown);
         pending_spaces = 0;
         const char* colour = "";
         if (style.colour) {
           colour = header ? kBold
                           : (static_cast<int>(i) == table.status_column ? StatusColour(cell) : "");
         }
-        absl::StrAppend(&line, colour, cell, *colour ? kReset : "");
+        absl::StrAppend(&line, colour, shown, *colour ? kReset : "");
+        if (shown != cell) break;
       }
       pending_spaces += widths[i] - DisplayWidth(cell);
     }

@@ -30,7 +30,8 @@ struct TableStyle {
 // cell; trailing spaces trimmed; a row shorter than the header gets empty
 // cells. An empty table prints only the header. With a width, the widest
 // columns shrink (down to 5 characters, or their natural width) until lines
-// fit, and cells too long for their column end in "…".
+// fit, and cells too long for their column end in "…"; if the columns
+// still do not fit, each line is cut at the width.
 std::string FormatTable(const Table& table, const TableStyle& style = {});
 
 // Characters a UTF-8 text takes on a terminal (one per code point).

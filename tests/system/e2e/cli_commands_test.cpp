@@ -9,11 +9,13 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "agora/v1/master.pb.h"
 #include "cli/command_specs.hpp"
+#include "cli/table.hpp"
 #include "gtest/gtest.h"
 #include "tests/system/e2e/process_cluster.hpp"
 
@@ -242,6 +244,40 @@ TEST_F(CliCommandsTest, ErrorsHelpAndExitCodes) {
   }
   CommandResult completion = cluster_.Cli({"completion"});
   EXPECT_TRUE(Contains(completion.output, "complete -F _agora agora")) << completion.output;
+}
+
+TEST_F(CliCommandsTest, TablesFitColumnsAndUseColourOnlyOnATerminal) {
+  const std::vector<std::string> agents = {BinaryPath("agora"), "agents", "--master",
+                                           cluster_.master_address()};
+  // Piped: whole cells, no colour.
+  CommandResult piped = RunCommand(agents, absl::Seconds(30)).value_or(CommandResult());
+  ASSERT_EQ(piped.exit_code, 0) << piped.output;
+  EXPECT_TRUE(Contains(piped.output, agent_id_)) << piped.output;
+  EXPECT_FALSE(Contains(piped.output, "\033[")) << piped.output;
+  // COLUMNS=30: every line fits, cut cells end in an ellipsis.
+  CommandResult narrow =
+      RunCommand(agents, absl::Seconds(30), {"COLUMNS=30"}).value_or(CommandResult());
+  ASSERT_EQ(narrow.exit_code, 0) << narrow.output;
+  for (absl::string_view line : absl::StrSplit(narrow.output, '\n', absl::SkipEmpty())) {
+    EXPECT_LE(cli::DisplayWidth(std::string(line)), 30u) << line;
+  }
+  EXPECT_TRUE(Contains(narrow.output, "\u2026")) << narrow.output;
+  // On a terminal (util-linux `script` gives the command a pty): colour,
+  // unless NO_COLOR is set.
+  if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/script for a pty";
+  const std::string command =
+      "'" + BinaryPath("agora") + "' agents --master " + cluster_.master_address();
+  CommandResult tty =
+      RunCommand({"/usr/bin/script", "-qec", command, "/dev/null"}, absl::Seconds(30))
+          .value_or(CommandResult());
+  ASSERT_EQ(tty.exit_code, 0) << tty.output;
+  EXPECT_TRUE(Contains(tty.output, "\033[32mACTIVE\033[0m")) << tty.output;
+  CommandResult no_color = RunCommand({"/usr/bin/script", "-qec", command, "/dev/null"},
+                                      absl::Seconds(30), {"NO_COLOR=1"})
+                               .value_or(CommandResult());
+  ASSERT_EQ(no_color.exit_code, 0) << no_color.output;
+  EXPECT_TRUE(Contains(no_color.output, "ACTIVE")) << no_color.output;
+  EXPECT_FALSE(Contains(no_color.output, "\033[")) << no_color.output;
 }
 
 // --- Commands whose master side is issue 11 part A (branch opsm). ---

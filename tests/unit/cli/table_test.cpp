@@ -151,10 +151,15 @@ TEST(TableTest, FitsTheWidthByShrinkingTheWidestColumnWithAnEllipsis) {
   }
 }
 
-TEST(TableTest, ColumnsNeverShrinkBelowFiveCharacters) {
+TEST(TableTest, ColumnsShrinkToFiveCharactersThenLinesAreCut) {
   Table table{{"IDENTIFIER", "DESCRIPTION"}, {{"abcdefghij", "klmnopqrstuvwxyz"}}};
-  const std::string narrow = FormatTable(table, TableStyle{4, false});
-  EXPECT_EQ(narrow, "IDEN\u2026  DESC\u2026\nabcd\u2026  klmn\u2026\n");
+  EXPECT_EQ(FormatTable(table, TableStyle{12, false}),
+            "IDEN\u2026  DESC\u2026\nabcd\u2026  klmn\u2026\n");
+  EXPECT_EQ(FormatTable(table, TableStyle{8, false}), "IDEN\u2026  \u2026\nabcd\u2026  \u2026\n");
+  EXPECT_EQ(FormatTable(table, TableStyle{3, false}), "ID\u2026\nab\u2026\n");
+  // Colour codes do not count and are never cut.
+  EXPECT_EQ(FormatTable(Table{{"STATE"}, {{"RUNNING"}}, 0}, TableStyle{3, true}),
+            "\033[1mST\u2026\033[0m\nRU\u2026\n");
 }
 
 TEST(TableTest, ElideCountsCharactersNotBytes) {
