@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/task_state.hpp"
@@ -196,9 +197,9 @@ std::string WatchLine(const v1::WatchEvent& event) {
     default:
       break;
   }
-  std::string line = absl::StrCat(FormatTimestamp(event.timestamp()), "  ", type);
-  if (!what.empty()) absl::StrAppend(&line, "  ", what);
-  return line;
+  if (what.empty()) return absl::StrCat(FormatTimestamp(event.timestamp()), "  ", type);
+  // Types padded to the longest (FRAMEWORK_UPDATED) so the details align.
+  return absl::StrFormat("%s  %-17s  %s", FormatTimestamp(event.timestamp()), type, what);
 }
 
 }  // namespace agora::cli

@@ -381,9 +381,9 @@ TEST_F(CliCommandsTest, WatchPrintsEventsAsLinesAndJson) {
 
   CommandResult run = cluster_.Cli({"run", "--name", "watched", "--command", "true"});
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_TRUE(
-      WaitFor([&] { return Contains((*lines)->Log(), "TASK_UPDATED  task watched-0 FINISHED"); },
-              absl::Seconds(30)))
+  EXPECT_TRUE(WaitFor(
+      [&] { return Contains((*lines)->Log(), "TASK_UPDATED       task watched-0 FINISHED"); },
+      absl::Seconds(30)))
       << (*lines)->Log();
   bool finished = false;
   EXPECT_TRUE(WaitFor(

@@ -101,19 +101,23 @@ TEST(ShowViewsTest, WatchLinesSayWhatChanged) {
   event.mutable_task()->mutable_framework_id()->set_value("fw-1");
   event.mutable_task()->mutable_agent_id()->set_value("ag-1");
   *event.mutable_status() = Status(v1::TASK_FINISHED, 1700000000, "Command exited with status 0");
-  EXPECT_EQ(WatchLine(event),
-            "2023-11-14T22:13:20.000Z  TASK_UPDATED  task t-1 FINISHED framework fw-1 agent ag-1"
-            "  Command exited with status 0");
+  EXPECT_EQ(
+      WatchLine(event),
+      "2023-11-14T22:13:20.000Z  TASK_UPDATED       task t-1 FINISHED framework fw-1 agent ag-1"
+      "  Command exited with status 0");
   v1::WatchEvent subscribed;
   subscribed.set_type(v1::WatchEvent::SUBSCRIBED);
   subscribed.mutable_snapshot()->mutable_master()->set_address("h:5050");
   subscribed.mutable_snapshot()->add_agents();
   EXPECT_EQ(WatchLine(subscribed),
-            "-  SUBSCRIBED  master h:5050: 1 agents, 0 frameworks, 0 active tasks");
+            "-  SUBSCRIBED         master h:5050: 1 agents, 0 frameworks, 0 active tasks");
   v1::WatchEvent removed;
   removed.set_type(v1::WatchEvent::AGENT_REMOVED);
   removed.mutable_agent_id()->set_value("ag-2");
-  EXPECT_EQ(WatchLine(removed), "-  AGENT_REMOVED  agent ag-2");
+  EXPECT_EQ(WatchLine(removed), "-  AGENT_REMOVED      agent ag-2");
+  v1::WatchEvent heartbeat;
+  heartbeat.set_type(v1::WatchEvent::HEARTBEAT);
+  EXPECT_EQ(WatchLine(heartbeat), "-  HEARTBEAT");
 }
 
 }  // namespace
