@@ -140,7 +140,7 @@ ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGett
   options.arguments.assign(words.begin() + consumed, words.end());
   const int count = static_cast<int>(options.arguments.size());
   if (count < spec->min_arguments) {
-    return Error(absl::StrCat("'", spec->name, "' needs ", spec->arguments, " (usage: agora ",
+    return Error(absl::StrCat(spec->name, ": ", spec->arguments, " is required (usage: agora ",
                               spec->name, " ", spec->arguments, ")"),
                  spec->name);
   }
