@@ -1,19 +1,28 @@
 // Command-line parsing of the `agora` CLI: a pure function from argv (and
 // the environment) to a validated CliOptions, or to the text to print and
-// the exit code (0 for --help, 2 for any bad argument).
+// the exit code (0 for --help, 2 for any bad argument). The commands and the
+// options each accepts come from the command table (command_specs.hpp).
 #ifndef AGORA_CLI_ARGS_HPP_
 #define AGORA_CLI_ARGS_HPP_
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "agora/v1/master.pb.h"
+#include "cli/command_specs.hpp"
 
 namespace agora::cli {
 
 inline constexpr char kDefaultMaster[] = "127.0.0.1:5050";
 
-enum class Command { kRun, kTasks, kAgents, kFrameworks, kOffers, kCluster, kLogs };
+// Exit codes of every command (docs/cli.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotFound = 3;
 
 // Options of `agora run`.
 struct RunOptions {
@@ -41,12 +50,35 @@ struct LogsOptions {
 
 struct CliOptions {
   Command command = Command::kTasks;
-  // "host:port" from --master, else $AGORA_MASTER, else kDefaultMaster.
+  // A --master spec from --master, else $AGORA_MASTER, else kDefaultMaster.
   std::string master = kDefaultMaster;
-  // List commands: print the response as JSON instead of a table.
+  // Read commands: print the response as JSON instead of a table.
   bool json = false;
-  // `agora tasks`: only active tasks (default: active and completed).
-  bool active_only = false;
+  // The command's positional arguments: the AGENT/FRAMEWORK/TASK/ROLE id
+  // (validated as an id), or ROLE=WEIGHT words for `weights set`.
+  std::vector<std::string> arguments;
+
+  // `tasks`: include completed tasks (--all, or a terminal --state).
+  bool all = false;
+  // `tasks`, `task`, `kill`: --framework; `tasks`: --agent and --state.
+  std::string framework_id;
+  std::string agent_id;
+  std::vector<v1::TaskState> states;
+
+  // `quota set` / `quota remove`: the quota to apply (empty guarantees and
+  // limits remove it); --force.
+  v1::QuotaConfig quota;
+  bool force = false;
+  // `weights set`.
+  std::vector<v1::WeightInfo> weights;
+  // `drain`, `kill`: --grace in seconds (unset: each task's kill policy).
+  std::optional<double> grace_seconds;
+  bool mark_gone = false;
+  // `mark-gone`: --yes given.
+  bool yes = false;
+  // `watch --types`.
+  std::vector<v1::WatchEvent::Type> watch_types;
+
   RunOptions run;
   LogsOptions logs;
 };
@@ -64,13 +96,9 @@ struct ParseResult {
 using EnvGetter = std::function<const char*(const char* name)>;
 
 // `args` excludes argv[0]. Accepts "--flag value" and "--flag=value"; the
-// global options (--master, --json, --help) may come before or after the
-// command.
+// global options (--master, --help) and every command option may come
+// before or after the command words.
 ParseResult ParseCommandLine(const std::vector<std::string>& args, const EnvGetter& getenv);
-
-// Help texts (exposed for tests and docs).
-std::string MainHelp();
-std::string CommandHelp(Command command);
 
 }  // namespace agora::cli
 

@@ -55,7 +55,7 @@ std::string OrDash(const std::string& value) { return value.empty() ? "-" : valu
 
 }  // namespace
 
-std::string ClusterText(const v1::MasterState& state, absl::Time now) {
+std::string ClusterText(const v1::MasterState& state, absl::Time now, const TableStyle& style) {
   const std::string leader_id = state.master().id();
   Table masters{{"ROLE", "ADDRESS", "HTTP", "ID", "HOSTNAME", "VERSION", "STARTED"}, {}};
   auto row = [&](const v1::MasterInfo& info, const std::string& role) {
@@ -73,14 +73,14 @@ std::string ClusterText(const v1::MasterState& state, absl::Time now) {
     resources.push_back(
         absl::StrCat(name, " ", FormatScalar(amounts.second), "/", FormatScalar(amounts.first)));
   }
-  return absl::StrCat("Leader: ", OrDash(state.master().address()), " (leading since ",
-                      Since(state.master().elected_time(), now), ")\n\n", FormatTable(masters),
-                      "\n", "Agents:      ", f.agents, " (", f.agents_active,
-                      " active and connected)\n", "Frameworks:  ", f.frameworks, " (",
-                      f.frameworks_connected, " connected)\n", "Tasks:       ", state.tasks_size(),
-                      " active, ", state.completed_tasks_size(), " completed\n",
-                      "Allocated:   ", resources.empty() ? "-" : absl::StrJoin(resources, "  "),
-                      "\n");
+  return absl::StrCat(
+      "Leader: ", OrDash(state.master().address()), " (leading since ",
+      Since(state.master().elected_time(), now), ")\n\n", FormatTable(masters, style), "\n",
+      "Agents:      ", f.agents, " (", f.agents_active, " active and connected)\n",
+      "Frameworks:  ", f.frameworks, " (", f.frameworks_connected, " connected)\n",
+      "Tasks:       ", state.tasks_size(), " active, ", state.completed_tasks_size(),
+      " completed\n", "Allocated:   ", resources.empty() ? "-" : absl::StrJoin(resources, "  "),
+      "\n");
 }
 
 std::string ClusterJson(const v1::MasterState& state) {

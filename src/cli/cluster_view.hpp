@@ -7,12 +7,13 @@
 
 #include "absl/time/time.h"
 #include "agora/v1/master.pb.h"
+#include "cli/table.hpp"
 
 namespace agora::cli {
 
 // Human text: a masters table (role, address, HTTP, id, hostname, version,
 // up/leading since) and lines of counts and total vs allocated resources.
-std::string ClusterText(const v1::MasterState& state, absl::Time now);
+std::string ClusterText(const v1::MasterState& state, absl::Time now, const TableStyle& style = {});
 
 // The same figures as one JSON object: leader, masters (MasterInfo JSON),
 // agents, frameworks, active_tasks, completed_tasks, resources {name:

@@ -11,9 +11,6 @@
 #include "glog/logging.h"
 
 int main(int argc, char** argv) {
-  // Block SIGINT/SIGTERM before any thread exists so every thread inherits
-  // the mask; `agora run` waits for them on a dedicated thread. Other
-  // commands are short RPCs; there the signals end the process as usual.
   std::vector<std::string> args(argv + 1, argv + argc);
   agora::cli::ParseResult parsed =
       agora::cli::ParseCommandLine(args, [](const char* name) { return std::getenv(name); });
@@ -26,15 +23,15 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   if (parsed.options.command == agora::cli::Command::kRun) {
+    // Block SIGINT/SIGTERM before any thread exists so every thread
+    // inherits the mask; `agora run` waits for them on a dedicated thread.
+    // Other commands are short RPCs (or `watch`, which Ctrl-C ends): there
+    // the signals end the process as usual.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    return agora::cli::RunRunCommand(parsed.options);
   }
-  if (parsed.options.command == agora::cli::Command::kLogs) {
-    return agora::cli::RunLogsCommand(parsed.options);
-  }
-  return agora::cli::RunListCommand(parsed.options);
+  return agora::cli::RunCommand(parsed.options);
 }

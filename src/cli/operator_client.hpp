@@ -6,6 +6,7 @@
 #ifndef AGORA_CLI_OPERATOR_CLIENT_HPP_
 #define AGORA_CLI_OPERATOR_CLIENT_HPP_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,33 @@ class OperatorClient {
   absl::StatusOr<v1::GetOffersResponse> GetOffers(const v1::GetOffersRequest& request);
   absl::StatusOr<v1::GetHealthResponse> GetHealth();
   absl::StatusOr<v1::MasterState> GetState();
+  absl::StatusOr<v1::GetRolesResponse> GetRoles();
+  absl::StatusOr<v1::GetQuotaResponse> GetQuota();
+  absl::StatusOr<v1::UpdateQuotaResponse> UpdateQuota(const v1::UpdateQuotaRequest& request);
+  absl::StatusOr<v1::GetWeightsResponse> GetWeights();
+  absl::StatusOr<v1::UpdateWeightsResponse> UpdateWeights(const v1::UpdateWeightsRequest& request);
+  absl::StatusOr<v1::DrainAgentResponse> DrainAgent(const v1::DrainAgentRequest& request);
+  absl::StatusOr<v1::DeactivateAgentResponse> DeactivateAgent(
+      const v1::DeactivateAgentRequest& request);
+  absl::StatusOr<v1::ReactivateAgentResponse> ReactivateAgent(
+      const v1::ReactivateAgentRequest& request);
+  absl::StatusOr<v1::MarkAgentGoneResponse> MarkAgentGone(const v1::MarkAgentGoneRequest& request);
+  absl::StatusOr<v1::TeardownFrameworkResponse> TeardownFramework(
+      const v1::TeardownFrameworkRequest& request);
+  absl::StatusOr<v1::KillTaskResponse> KillTask(const v1::KillTaskRequest& request);
+
+  // Every page of a listing, merged into one response (the page field of
+  // the last answer).
+  absl::StatusOr<v1::GetTasksResponse> AllTasks(v1::GetTasksRequest request);
+  absl::StatusOr<v1::GetAgentsResponse> AllAgents();
+  absl::StatusOr<v1::GetFrameworksResponse> AllFrameworks(bool include_completed);
+
+  // Streams Watch events to `on_event` until the stream ends or `on_event`
+  // returns false (then OK). Finds the leader as the unary calls do: a
+  // standby's redirect is followed before the first event; the call itself
+  // has no deadline.
+  absl::Status Watch(const v1::WatchRequest& request,
+                     const std::function<bool(const v1::WatchEvent&)>& on_event);
 
   // The master that answered last (after a redirect), or the spec while
   // none has; for messages.
@@ -42,6 +70,8 @@ class OperatorClient {
   template <typename Request, typename Response, typename Method>
   absl::StatusOr<Response> CallOne(std::string address, Method method, const Request& request);
   Stub& StubFor(const std::string& address);
+  // Resolves the spec into candidates_ on first use.
+  absl::Status FindCandidates();
 
   const std::string spec_;
   std::string master_;

@@ -1,60 +1,126 @@
 #include "cli/table.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "common/task_state.hpp"
 
 namespace agora::cli {
 namespace {
 
-double ScalarNamed(const google::protobuf::RepeatedPtrField<v1::Resource>& resources,
-                   const std::string& name) {
-  double total = 0;
-  for (const v1::Resource& r : resources) {
-    if (r.name() == name && r.type() == v1::Resource::SCALAR) total += r.scalar();
-  }
-  return total;
-}
-
-std::string UsedOfTotal(const google::protobuf::RepeatedPtrField<v1::Resource>& used,
-                        const google::protobuf::RepeatedPtrField<v1::Resource>& total,
-                        const std::string& name) {
-  return absl::StrCat(FormatScalar(ScalarNamed(used, name)), "/",
-                      FormatScalar(ScalarNamed(total, name)));
-}
-
 std::string OrDash(const std::string& value) { return value.empty() ? "-" : value; }
 
-}  // namespace
+constexpr size_t kMinColumn = 5;
+constexpr char kBold[] = "\033[1m";
+constexpr char kReset[] = "\033[0m";
 
-std::string FormatTable(const Table& table) {
+// Column widths that fit `limit` (0: natural widths).
+std::vector<size_t> ColumnWidths(const Table& table, size_t limit) {
   std::vector<size_t> widths(table.headers.size(), 0);
   auto measure = [&widths](const std::vector<std::string>& cells) {
     for (size_t i = 0; i < cells.size(); ++i) {
       if (i >= widths.size()) widths.resize(i + 1, 0);
-      widths[i] = std::max(widths[i], cells[i].size());
+      widths[i] = std::max(widths[i], DisplayWidth(cells[i]));
     }
   };
   measure(table.headers);
   for (const auto& row : table.rows) measure(row);
-  auto render = [&widths](const std::vector<std::string>& cells) {
-    std::string line;
+  if (limit == 0 || widths.empty()) return widths;
+  std::vector<size_t> floors;
+  for (size_t w : widths) floors.push_back(std::min(w, kMinColumn));
+  size_t total = 2 * (widths.size() - 1);
+  for (size_t w : widths) total += w;
+  // Shrink the widest column (the rightmost of equals) one step at a time.
+  while (total > limit) {
+    size_t widest = widths.size();
     for (size_t i = 0; i < widths.size(); ++i) {
-      const std::string cell = i < cells.size() ? cells[i] : "";
-      if (i > 0) line += "  ";
-      line += cell;
-      if (i + 1 < widths.size()) line.append(widths[i] - cell.size(), ' ');
+      if (widths[i] > floors[i] && (widest == widths.size() || widths[i] >= widths[widest])) {
+        widest = i;
+      }
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (widest == widths.size()) break;
+    --widths[widest];
+    --total;
+  }
+  return widths;
+}
+
+}  // namespace
+
+size_t DisplayWidth(const std::string& text) {
+  size_t width = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++width;
+  }
+  return width;
+}
+
+std::string Elide(const std::string& text, size_t width) {
+  if (DisplayWidth(text) <= width) return text;
+  if (width == 0) return "";
+  std::string out;
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = text[i];
+    if ((c & 0xC0) != 0x80 && ++chars == width) break;
+    out += text[i];
+  }
+  return out + "\u2026";
+}
+
+const char* StatusColour(const std::string& word) {
+  static const char* kGreen[] = {"RUNNING", "FINISHED", "ACTIVE"};
+  static const char* kRed[] = {"FAILED",           "LOST",        "ERROR",  "GONE",
+                               "GONE_BY_OPERATOR", "UNREACHABLE", "DROPPED"};
+  static const char* kYellow[] = {"STAGING", "STARTING",    "KILLING",      "KILLED",    "DRAINING",
+                                  "DRAINED", "DEACTIVATED", "DISCONNECTED", "RECOVERING"};
+  for (const char* w : kGreen) {
+    if (word == w) return "\033[32m";
+  }
+  for (const char* w : kRed) {
+    if (word == w) return "\033[31m";
+  }
+  for (const char* w : kYellow) {
+    if (word == w) return "\033[33m";
+  }
+  return "";
+}
+
+std::string FormatTable(const Table& table, const TableStyle& style) {
+  const std::vector<size_t> widths = ColumnWidths(table, style.width);
+  // Columns at their floor may still be too wide: cut the line there.
+  const size_t limit = style.width > 0 ? style.width : std::numeric_limits<size_t>::max();
+  auto render = [&](const std::vector<std::string>& cells, bool header) {
+    std::string line;
+    size_t used = 0;
+    size_t pending_spaces = 0;  // Padding is written only before a next cell.
+    for (size_t i = 0; i < widths.size(); ++i) {
+      const std::string cell = Elide(i < cells.size() ? cells[i] : "", widths[i]);
+      if (i > 0) pending_spaces += 2;
+      if (!cell.empty()) {
+        if (used + pending_spaces >= limit) break;
+        const std::string shown = Elide(cell, limit - used - pending_spaces);
+        line.append(pending_spaces, ' ');
+        used += pending_spaces + DisplayWidth(shown);
+        pending_spaces = 0;
+        const char* colour = "";
+        if (style.colour) {
+          colour = header ? kBold
+                          : (static_cast<int>(i) == table.status_column ? StatusColour(cell) : "");
+        }
+        absl::StrAppend(&line, colour, shown, *colour ? kReset : "");
+        if (shown != cell) break;
+      }
+      pending_spaces += widths[i] - DisplayWidth(cell);
+    }
     return line + "\n";
   };
-  std::string out = render(table.headers);
-  for (const auto& row : table.rows) out += render(row);
+  std::string out = render(table.headers, true);
+  for (const auto& row : table.rows) out += render(row, false);
   return out;
 }
 
@@ -93,57 +159,6 @@ std::string FormatResources(const google::protobuf::RepeatedPtrField<v1::Resourc
     parts.push_back(absl::StrCat(name, ":[", absl::StrJoin(items, ","), "]"));
   }
   return parts.empty() ? "-" : absl::StrJoin(parts, " ");
-}
-
-Table TasksTable(const v1::GetTasksResponse& response) {
-  Table table{{"ID", "NAME", "STATE", "FRAMEWORK", "AGENT", "CPUS", "MEM"}, {}};
-  for (const v1::Task& task : response.tasks()) {
-    table.rows.push_back({task.task_id().value(), OrDash(task.name()),
-                          std::string(ShortStateName(task.state())),
-                          OrDash(task.framework_id().value()), OrDash(task.agent_id().value()),
-                          FormatScalar(ScalarNamed(task.resources(), "cpus")),
-                          FormatScalar(ScalarNamed(task.resources(), "mem"))});
-  }
-  return table;
-}
-
-Table AgentsTable(const v1::GetAgentsResponse& response) {
-  Table table{{"ID", "HOSTNAME", "ADDRESS", "STATUS", "CPUS", "MEM", "TASKS"}, {}};
-  for (const v1::AgentSummary& agent : response.agents()) {
-    std::string status = v1::AgentSummary::Status_Name(agent.status());
-    // An admitted agent whose stream is down (its heartbeats are not yet
-    // missed): say so rather than ACTIVE.
-    if (agent.status() == v1::AgentSummary::ACTIVE && !agent.connected()) status = "DISCONNECTED";
-    const auto& total = agent.total().empty() ? agent.info().resources() : agent.total();
-    table.rows.push_back(
-        {OrDash(agent.info().id().value()), OrDash(agent.info().hostname()),
-         OrDash(agent.info().address()), status, UsedOfTotal(agent.allocated(), total, "cpus"),
-         UsedOfTotal(agent.allocated(), total, "mem"), absl::StrCat(agent.active_tasks())});
-  }
-  return table;
-}
-
-Table FrameworksTable(const v1::GetFrameworksResponse& response) {
-  Table table{{"ID", "NAME", "ROLES", "CONNECTED", "TASKS", "CPUS", "MEM"}, {}};
-  for (const v1::FrameworkSummary& framework : response.frameworks()) {
-    table.rows.push_back({OrDash(framework.info().id().value()), OrDash(framework.info().name()),
-                          OrDash(absl::StrJoin(framework.info().roles(), ",")),
-                          framework.connected() ? "yes" : "no",
-                          absl::StrCat(framework.active_tasks()),
-                          FormatScalar(ScalarNamed(framework.allocated(), "cpus")),
-                          FormatScalar(ScalarNamed(framework.allocated(), "mem"))});
-  }
-  return table;
-}
-
-Table OffersTable(const v1::GetOffersResponse& response) {
-  Table table{{"ID", "FRAMEWORK", "AGENT", "HOSTNAME", "ROLE", "RESOURCES"}, {}};
-  for (const v1::Offer& offer : response.offers()) {
-    table.rows.push_back({offer.id().value(), OrDash(offer.framework_id().value()),
-                          OrDash(offer.agent_id().value()), OrDash(offer.hostname()),
-                          OrDash(offer.allocation_role()), FormatResources(offer.resources())});
-  }
-  return table;
 }
 
 std::string FormatUpdateLine(const v1::TaskStatus& status) {

@@ -174,16 +174,16 @@ int ProcessCluster::RegisteredAgents() {
 }
 
 std::vector<v1::Task> ProcessCluster::Tasks() {
-  CommandResult result = Cli({"tasks", "--json"});
+  CommandResult result = Cli({"tasks", "--all", "--json"});
   if (result.exit_code != 0) {
-    ADD_FAILURE() << "agora tasks --json failed: " << result.output;
+    ADD_FAILURE() << "agora tasks --all --json failed: " << result.output;
     return {};
   }
   v1::GetTasksResponse response;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(result.output, &response, options).ok()) {
-    ADD_FAILURE() << "agora tasks --json printed no GetTasksResponse: " << result.output;
+    ADD_FAILURE() << "agora tasks --all --json printed no GetTasksResponse: " << result.output;
     return {};
   }
   return {response.tasks().begin(), response.tasks().end()};

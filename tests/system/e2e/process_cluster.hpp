@@ -61,7 +61,7 @@ class ProcessCluster {
   int RegisteredAgents();
 
   // Every task the master lists, active and completed, parsed from
-  // `agora tasks --json`. A CLI failure or unparsable output is a test
+  // `agora tasks --all --json`. A CLI failure or unparsable output is a test
   // failure (and yields no tasks).
   std::vector<v1::Task> Tasks();
   // How many of those tasks are in each state.

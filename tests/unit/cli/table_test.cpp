@@ -1,5 +1,6 @@
 #include "cli/table.hpp"
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 
 namespace agora::cli {
@@ -133,6 +134,78 @@ TEST(TableTest, UpdateLineHasTaskStateAgentAndMessage) {
   status.clear_agent_id();
   status.clear_message();
   EXPECT_EQ(FormatUpdateLine(status), "job-1                FAILED       -");
+}
+
+TEST(TableTest, FitsTheWidthByShrinkingTheWidestColumnWithAnEllipsis) {
+  Table table{{"ID", "NAME", "STATE"},
+              {{"a-very-long-task-identifier", "short", "RUNNING"}, {"b", "x", "FAILED"}}};
+  // Natural: 27 + 2 + 5 + 2 + 7 = 43 columns.
+  EXPECT_EQ(FormatTable(table, TableStyle{43, false}), FormatTable(table));
+  const std::string fitted = FormatTable(table, TableStyle{30, false});
+  EXPECT_EQ(fitted,
+            "ID              NAME   STATE\n"
+            "a-very-long-t\u2026  short  RUNNING\n"
+            "b               x      FAILED\n");
+  for (absl::string_view line : absl::StrSplit(fitted, '\n', absl::SkipEmpty())) {
+    EXPECT_LE(DisplayWidth(std::string(line)), 30u) << line;
+  }
+}
+
+TEST(TableTest, ColumnsShrinkToFiveCharactersThenLinesAreCut) {
+  Table table{{"IDENTIFIER", "DESCRIPTION"}, {{"abcdefghij", "klmnopqrstuvwxyz"}}};
+  EXPECT_EQ(FormatTable(table, TableStyle{12, false}),
+            "IDEN\u2026  DESC\u2026\nabcd\u2026  klmn\u2026\n");
+  EXPECT_EQ(FormatTable(table, TableStyle{8, false}), "IDEN\u2026  \u2026\nabcd\u2026  \u2026\n");
+  EXPECT_EQ(FormatTable(table, TableStyle{3, false}), "ID\u2026\nab\u2026\n");
+  // Colour codes do not count and are never cut.
+  EXPECT_EQ(FormatTable(Table{{"STATE"}, {{"RUNNING"}}, 0}, TableStyle{3, true}),
+            "\033[1mST\u2026\033[0m\nRU\u2026\n");
+}
+
+TEST(TableTest, ElideCountsCharactersNotBytes) {
+  EXPECT_EQ(Elide("abcdef", 6), "abcdef");
+  EXPECT_EQ(Elide("abcdef", 4), "abc\u2026");
+  EXPECT_EQ(Elide("\u00e9\u00e9\u00e9\u00e9", 3), "\u00e9\u00e9\u2026");
+  EXPECT_EQ(DisplayWidth("\u00e9t\u00e9"), 3u);
+}
+
+TEST(TableTest, ColourOnlyWhenAskedAndOnlyTheStatusColumn) {
+  Table table{{"ID", "STATE"}, {{"RUNNING", "RUNNING"}, {"t2", "FAILED"}}, 1};
+  const std::string plain = FormatTable(table);
+  EXPECT_EQ(plain.find('\033'), std::string::npos);
+  const std::string coloured = FormatTable(table, TableStyle{0, true});
+  EXPECT_EQ(coloured,
+            "\033[1mID\033[0m       \033[1mSTATE\033[0m\n"
+            "RUNNING  \033[32mRUNNING\033[0m\n"
+            "t2       \033[31mFAILED\033[0m\n");
+  EXPECT_STREQ(StatusColour("DRAINING"), "\033[33m");
+  EXPECT_STREQ(StatusColour("something"), "");
+}
+
+TEST(TableTest, RolesQuotaAndWeightsTables) {
+  v1::GetRolesResponse roles;
+  v1::RoleSummary* role = roles.add_roles();
+  role->set_name("eng");
+  role->set_weight(2);
+  *role->mutable_quota()->add_guarantees() = Scalar("cpus", 1);
+  *role->add_allocated() = Scalar("cpus", 0.5);
+  role->add_frameworks()->set_value("fw-1");
+  role->set_dominant_share(0.125);
+  EXPECT_EQ(RolesTable(roles).rows[0],
+            (std::vector<std::string>{"eng", "2", "cpus:1", "-", "cpus:0.5", "-", "1", "0.125"}));
+  v1::GetQuotaResponse quota;
+  v1::QuotaConfig* q = quota.add_quotas();
+  q->set_role("eng");
+  *q->add_guarantees() = Scalar("mem", 256);
+  *q->add_limits() = Scalar("mem", 512);
+  EXPECT_EQ(FormatTable(QuotaTable(quota)),
+            "ROLE  GUARANTEE  LIMIT\n"
+            "eng   mem:256    mem:512\n");
+  v1::GetWeightsResponse weights;
+  v1::WeightInfo* w = weights.add_weights();
+  w->set_role("ops");
+  w->set_weight(0.5);
+  EXPECT_EQ(FormatTable(WeightsTable(weights)), "ROLE  WEIGHT\nops   0.5\n");
 }
 
 }  // namespace
