@@ -54,7 +54,7 @@ void AsioEventLoop::Start() {
 void AsioEventLoop::RunInThisThread() {
   loop_thread_id_ = std::this_thread::get_id();
   pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
-  Post([this] { ScheduleProbe(); });
+  ScheduleProbe();  // On this thread, now the loop's: RunAfter is allowed.
   io_->run();
   // Timers must die on the thread that owned them, before the context.
   timers_->live.clear();
