@@ -74,10 +74,10 @@ void AsioEventLoop::Stop() {
 
 void AsioEventLoop::Post(std::function<void()> fn) {
   if (stopped_) return;
-  queued_.fetch_add(1, std::memory_order_relaxed);
   posted_.fetch_add(1, std::memory_order_relaxed);
   boost::asio::post(*io_, [this, fn = std::move(fn)] {
-    queued_.fetch_sub(1, std::memory_order_relaxed);
+    // Only the loop thread writes run_: a plain store, no locked operation.
+    run_.store(run_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     fn();
   });
 }
@@ -98,8 +98,11 @@ void AsioEventLoop::ScheduleProbe() {
 
 AsioEventLoop::Stats AsioEventLoop::stats() const {
   Stats stats;
-  stats.queue_depth = std::max<int64_t>(0, queued_.load(std::memory_order_relaxed));
+  // run_ first: every closure counted in run_ was counted in posted_ before,
+  // so the difference is never negative.
+  const uint64_t run = run_.load(std::memory_order_relaxed);
   stats.posted_total = posted_.load(std::memory_order_relaxed);
+  stats.queue_depth = std::max<int64_t>(0, static_cast<int64_t>(stats.posted_total - run));
   std::lock_guard<std::mutex> lock(probe_->mutex);
   stats.lag_seconds = probe_->lag_seconds;
   return stats;
