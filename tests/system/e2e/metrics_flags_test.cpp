@@ -80,6 +80,22 @@ TEST(FlagsSystemTest, AgentRefusesANegativeDurationNamingTheFlag) {
       << run->output;
 }
 
+TEST(FlagsSystemTest, AgentReadsAFlagfileAndValidatesItsValues) {
+  TempDir dir;
+  std::string flagfile = dir.path() + "/agent.flags";
+  std::ofstream(flagfile) << "# agent flags\n--master=127.0.0.1:1\n--http_port=-1\n"
+                          << "--executor_shutdown_grace_period=forever\n";
+  auto run = RunCommand({BinaryPath("agora-agent"), "--flagfile=" + flagfile,
+                         "--work_dir=" + dir.path() + "/a", "--port=0"},
+                        absl::Seconds(60));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->exit_code, 2) << run->output;
+  EXPECT_NE(run->output.find("agora-agent: invalid flag --executor_shutdown_grace_period: "
+                             "'forever' is not a duration"),
+            std::string::npos)
+      << run->output;
+}
+
 TEST(FlagsSystemTest, EnvironmentVariableValuesAreValidatedLikeFlags) {
   TempDir dir;
   auto run = RunCommand(
