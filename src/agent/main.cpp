@@ -9,6 +9,7 @@
 #include "agent/flags.hpp"
 #include "common/fd_limit.hpp"
 #include "common/flag_env.hpp"
+#include "common/validation.hpp"
 #include "glog/logging.h"
 
 int main(int argc, char** argv) {
@@ -30,8 +31,10 @@ int main(int argc, char** argv) {
 
   auto options = agora::agent::AgentOptionsFromFlags();
   if (!options.ok()) {
-    std::fprintf(stderr, "agora-agent: invalid flag %s\n",
-                 std::string(options.status().message()).c_str());
+    std::string note = agora::EnvironmentSourceNote(
+        agora::ViolatedField(options.status()).value_or(std::string()));
+    std::fprintf(stderr, "agora-agent: invalid flag %s%s\n",
+                 std::string(options.status().message()).c_str(), note.c_str());
     return 2;
   }
   // Block the stop signals in every thread; the main thread waits for them.

@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 
 extern char** environ;
 
@@ -97,6 +99,15 @@ absl::Status ApplyEnvironmentToFlags(absl::string_view program) {
                  absl::StrJoin(result.unknown, ", ").c_str());
   }
   return absl::OkStatus();
+}
+
+std::string EnvironmentSourceNote(absl::string_view flag) {
+  absl::ConsumePrefix(&flag, "--");
+  std::string name(flag);
+  gflags::CommandLineFlagInfo info;
+  if (!gflags::GetCommandLineFlagInfo(name.c_str(), &info) || !info.is_default) return "";
+  if (std::getenv(FlagEnvironmentName(name).c_str()) == nullptr) return "";
+  return absl::StrCat(" (set by ", FlagEnvironmentName(name), ")");
 }
 
 }  // namespace agora

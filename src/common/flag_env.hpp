@@ -53,6 +53,12 @@ EnvironmentFlagsResult EnvironmentFlags(const char* const* environ,
 // gflags::ParseCommandLineFlags.
 absl::Status ApplyEnvironmentToFlags(absl::string_view program);
 
+// For an error about `flag` ("name" or "--name"): " (set by AGORA_NAME)"
+// when the flag's value came from the environment (the variable is set and
+// neither the command line nor a flag file set the flag), else "". Lets a
+// daemon say where a refused value came from.
+std::string EnvironmentSourceNote(absl::string_view flag);
+
 }  // namespace agora
 
 #endif  // AGORA_COMMON_FLAG_ENV_HPP_

@@ -9,6 +9,7 @@
 
 #include "common/fd_limit.hpp"
 #include "common/flag_env.hpp"
+#include "common/validation.hpp"
 #include "glog/logging.h"
 #include "master/flags.hpp"
 #include "master/master.hpp"
@@ -39,7 +40,10 @@ int main(int argc, char** argv) {
                     "gRPC connections of agents and schedulers, HTTP connections, registry files");
   auto options = agora::master::OptionsFromFlags();
   if (!options.ok()) {
-    std::cerr << "agora-master: invalid flag --" << options.status().message() << std::endl;
+    std::cerr << "agora-master: invalid flag --" << options.status().message()
+              << agora::EnvironmentSourceNote(
+                     agora::ViolatedField(options.status()).value_or(std::string()))
+              << std::endl;
     return 2;
   }
   // Block the stop signals before any thread starts so sigwait sees them.

@@ -57,14 +57,14 @@ void Parse(std::vector<std::string> args) {
 
 class FlagEnvPrecedenceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    FLAGS_flag_env_probe = "built-in";
-    gflags::SetCommandLineOptionWithMode("flag_env_probe", "built-in", gflags::SET_FLAGS_DEFAULT);
-  }
   void TearDown() override {
     unsetenv("AGORA_FLAG_ENV_PROBE");
     unsetenv("AGORA_FLAG_ENV_NUMBER");
   }
+
+  // Restores every flag (value, default, "set on the command line") after
+  // each test.
+  gflags::FlagSaver saver_;
 };
 
 TEST_F(FlagEnvPrecedenceTest, EnvironmentBeatsTheDefault) {
@@ -91,6 +91,16 @@ TEST_F(FlagEnvPrecedenceTest, FlagfileBeatsTheEnvironmentAndLaterFlagsBeatTheFla
   Parse({"--flagfile=" + path, "--flag_env_probe=from-cli"});
   EXPECT_EQ(FLAGS_flag_env_probe, "from-cli");
   std::remove(path.c_str());
+}
+
+TEST_F(FlagEnvPrecedenceTest, ErrorsSayWhenAValueCameFromTheEnvironment) {
+  setenv("AGORA_FLAG_ENV_PROBE", "from-env", 1);
+  Parse({});
+  EXPECT_EQ(EnvironmentSourceNote("flag_env_probe"), " (set by AGORA_FLAG_ENV_PROBE)");
+  EXPECT_EQ(EnvironmentSourceNote("--flag_env_probe"), " (set by AGORA_FLAG_ENV_PROBE)");
+  EXPECT_EQ(EnvironmentSourceNote("no_such_flag"), "");
+  Parse({"--flag_env_probe=from-cli"});
+  EXPECT_EQ(EnvironmentSourceNote("flag_env_probe"), "");
 }
 
 TEST_F(FlagEnvPrecedenceTest, AValueOfTheWrongTypeNamesTheVariableAndTheFlag) {

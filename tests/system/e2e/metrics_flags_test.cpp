@@ -103,7 +103,8 @@ TEST(FlagsSystemTest, EnvironmentVariableValuesAreValidatedLikeFlags) {
       absl::Seconds(60), {"AGORA_ALLOCATION_INTERVAL=0s"});
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->exit_code, 2) << run->output;
-  EXPECT_NE(run->output.find("invalid flag --allocation_interval: must be a positive"),
+  EXPECT_NE(run->output.find("invalid flag --allocation_interval: must be a positive, finite "
+                             "duration, got 0 (set by AGORA_ALLOCATION_INTERVAL)"),
             std::string::npos)
       << run->output;
 }
