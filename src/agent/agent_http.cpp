@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "common/metrics.hpp"
+#include "common/process_metrics.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 
@@ -114,9 +115,10 @@ std::string AgentImpl::RenderMetrics() {
                   static_cast<double>(executors_.size()));
     std::map<v1::TaskState, int> by_state;
     for (const auto& [key, task] : tasks_) by_state[task.task.state()]++;
-    for (const auto& [state, count] : by_state) {
-      metrics.Gauge("agora_agent_tasks", "Tasks known to the agent by latest state", count,
-                    {{"state", std::string(ShortStateName(state))}});
+    for (int s = v1::TASK_STAGING; s <= v1::TASK_UNKNOWN; ++s) {
+      auto state = static_cast<v1::TaskState>(s);
+      metrics.Gauge("agora_agent_tasks", "Tasks known to the agent by latest state",
+                    by_state[state], {{"state", std::string(ShortStateName(state))}});
     }
     metrics.Gauge("agora_agent_status_update_streams",
                   "Tasks with status updates waiting for acknowledgement",
@@ -131,14 +133,46 @@ std::string AgentImpl::RenderMetrics() {
     metrics.Counter("agora_agent_status_updates_forwarded_total",
                     "Status updates sent to the master, retries included",
                     static_cast<double>(updates_forwarded_));
+    metrics.Counter("agora_agent_status_updates_retried_total",
+                    "Status updates sent to the master again because no acknowledgement came "
+                    "within the backoff (--status_update_retry_min/max)",
+                    static_cast<double>(updates_->retried()));
+    metrics.Counter("agora_agent_status_updates_acknowledged_total",
+                    "Status updates acknowledged by their framework (relayed by the master)",
+                    static_cast<double>(updates_->acknowledged()));
     metrics.Counter("agora_agent_master_reconnects_total", "Reconnections to the master",
                     static_cast<double>(reconnects_));
+    std::map<ExecutorRecord::Phase, int> by_phase;
+    for (const auto& [key, executor] : executors_) by_phase[executor.phase]++;
+    for (auto [phase, name] : {std::pair{ExecutorRecord::Phase::kLaunching, "launching"},
+                               std::pair{ExecutorRecord::Phase::kRunning, "running"},
+                               std::pair{ExecutorRecord::Phase::kTerminating, "terminating"}}) {
+      metrics.Gauge("agora_agent_containers",
+                    "Executor containers on this agent by phase (launching: started, not yet "
+                    "subscribed; running; terminating: shutting down or being reaped)",
+                    by_phase[phase], {{"phase", name}});
+    }
     result->set_value(metrics.text());
   });
+  // The loop and the process are measured here, off the loop, so they are
+  // reported even when the loop is too busy to answer.
+  MetricsText outside;
+  AsioEventLoop::Stats stats = loop_.stats();
+  outside.Gauge("agora_agent_event_loop_queue_depth",
+                "Closures posted to the agent's event loop and not yet run",
+                static_cast<double>(stats.queue_depth));
+  outside.Counter("agora_agent_event_loop_posted_total",
+                  "Closures posted to the agent's event loop",
+                  static_cast<double>(stats.posted_total));
+  outside.Histogram("agora_agent_event_loop_lag_seconds",
+                    "Delay between posting a periodic probe (every second) to the agent's event "
+                    "loop and its run: how long work waits behind the queue",
+                    stats.lag_seconds);
+  AddProcessMetrics(&outside);
   if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
-    return "# agent loop busy or stopping\n";
+    return "# agent loop busy or stopping\n" + outside.text();
   }
-  return future.get();
+  return future.get() + outside.text();
 }
 
 }  // namespace agora::agent

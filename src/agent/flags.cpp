@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "agent/agent.hpp"
+#include "common/flag_values.hpp"
 #include "common/validation.hpp"
 
 DEFINE_string(master, "",
@@ -36,8 +37,8 @@ DEFINE_string(executor_path, "",
               "Path of the command executor for --command_executor=process (default: "
               "agora-executor beside this binary).");
 DEFINE_string(executor_registration_timeout, "1m",
-              "How long an executor may take to subscribe before it is killed and its tasks "
-              "fail (e.g. '60s', '2m').");
+              "Duration (e.g. 60s, 2m; a bare number is seconds) an executor may take to "
+              "subscribe before it is killed and its tasks fail; > 0.");
 DEFINE_int32(max_concurrent_launches, agora::agent::DefaultMaxConcurrentLaunches(),
              "Most executors started but not yet subscribed at once (>= 1; default 2 x the "
              "online CPUs, at least 2). Further launches wait in the launch queue in "
@@ -46,7 +47,8 @@ DEFINE_int64(max_queued_launches, 100000,
              "Most launches waiting in the launch queue (>= 0); beyond it a task is reported "
              "TASK_DROPPED.");
 DEFINE_string(executor_shutdown_grace_period, "5s",
-              "Time an executor gets between SHUTDOWN and SIGKILL.");
+              "Duration (e.g. 5s, 500ms; a bare number is seconds) an executor gets between "
+              "SHUTDOWN and SIGKILL; >= 0.");
 
 DEFINE_string(recover, "reconnect",
               "What a restarted agent does with its checkpoints: 'reconnect' recovers them "
@@ -54,25 +56,16 @@ DEFINE_string(recover, "reconnect",
               "kills every executor and task of --work_dir it can find, moves meta/ to "
               "meta.discarded.<time> and starts with no tasks.");
 DEFINE_string(status_update_retry_min, "10s",
-              "How long a status update waits for the framework's acknowledgement before it is "
-              "sent again; the wait doubles on each retry.");
-DEFINE_string(status_update_retry_max, "10m", "The longest wait between status update retries.");
+              "Duration (a bare number is seconds) a status update waits for the framework's "
+              "acknowledgement before it is sent again; the wait doubles on each retry; > 0.");
+DEFINE_string(status_update_retry_max, "10m",
+              "The longest wait between status update retries (a duration; >= "
+              "--status_update_retry_min).");
 
 namespace agora::agent {
 
 absl::StatusOr<absl::Duration> ParseDurationFlag(const char* flag, const std::string& value) {
-  double seconds = 0;
-  if (absl::SimpleAtod(value, &seconds)) {
-    if (!(seconds >= 0) || seconds > 1e9)
-      return InvalidField(absl::StrCat("--", flag), "must be a non-negative duration");
-    return absl::Seconds(seconds);
-  }
-  absl::Duration duration;
-  if (!absl::ParseDuration(value, &duration) || duration < absl::ZeroDuration()) {
-    return InvalidField(absl::StrCat("--", flag),
-                        absl::StrCat("'", value, "' is not a duration such as 30s or 2m"));
-  }
-  return duration;
+  return ParseDurationValue(absl::StrCat("--", flag), value);
 }
 
 absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {

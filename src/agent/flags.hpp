@@ -11,8 +11,9 @@ namespace agora::agent {
 // AgentOptions from the parsed flags; INVALID_ARGUMENT names the bad flag.
 absl::StatusOr<AgentOptions> AgentOptionsFromFlags();
 
-// Parses a duration flag: "90s", "1m30s", "250ms", or a bare number of
-// seconds.
+// Parses a duration flag with the common vocabulary (ParseDurationValue:
+// "90s", "1m30s", "250ms", "7days", or a bare number of seconds); errors
+// name "--<flag>".
 absl::StatusOr<absl::Duration> ParseDurationFlag(const char* flag, const std::string& value);
 
 }  // namespace agora::agent

@@ -8,11 +8,20 @@
 #include "agent/agent.hpp"
 #include "agent/flags.hpp"
 #include "common/fd_limit.hpp"
+#include "common/flag_env.hpp"
+#include "common/validation.hpp"
 #include "glog/logging.h"
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(
-      "agora-agent --master=HOST:PORT --work_dir=DIR [--resources=...] [--attributes=...]");
+      "agora-agent --master=HOST:PORT --work_dir=DIR [--resources=...] [--attributes=...]\n"
+      "Every flag may also come from --flagfile=PATH or AGORA_<FLAG_NAME_UPPER> in the\n"
+      "environment (the command line wins); see docs/configuration.md.");
+  if (auto status = agora::ApplyEnvironmentToFlags("agora-agent"); !status.ok()) {
+    std::fprintf(stderr, "agora-agent: invalid environment variable %s\n",
+                 std::string(status.message()).c_str());
+    return 2;
+  }
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = FLAGS_log_dir.empty();
@@ -22,7 +31,10 @@ int main(int argc, char** argv) {
 
   auto options = agora::agent::AgentOptionsFromFlags();
   if (!options.ok()) {
-    std::fprintf(stderr, "agora-agent: %s\n", std::string(options.status().message()).c_str());
+    std::string note = agora::EnvironmentSourceNote(
+        agora::ViolatedField(options.status()).value_or(std::string()));
+    std::fprintf(stderr, "agora-agent: invalid flag %s%s\n",
+                 std::string(options.status().message()).c_str(), note.c_str());
     return 2;
   }
   // Block the stop signals in every thread; the main thread waits for them.

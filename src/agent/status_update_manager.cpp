@@ -51,6 +51,7 @@ absl::Status StatusUpdateManager::Acknowledge(const std::string& framework_id,
         "acknowledgement ", BytesToHex(uuid), " is not for the head update of task ", task_id));
   }
   CancelRetry(stream);
+  ++acknowledged_;
   stream.uuids.erase(uuid);
   stream.updates.pop_front();
   stream.backoff = retry_min_;
@@ -116,6 +117,7 @@ void StatusUpdateManager::OnRetry(const Key& key) {
   stream.retry_timer = 0;
   stream.backoff = std::min(stream.backoff * 2, retry_max_);
   VLOG(1) << "Retrying status update for task_id=" << key.second;
+  ++retried_;
   ForwardHead(key, stream);
 }
 

@@ -70,6 +70,10 @@ class StatusUpdateManager {
   // Drops every stream of the framework (it was removed).
   void RemoveFramework(const std::string& framework_id);
   size_t streams() const { return streams_.size(); }
+  // Since construction: heads forwarded again after their backoff expired,
+  // and updates acknowledged (for /metrics).
+  uint64_t retried() const { return retried_; }
+  uint64_t acknowledged() const { return acknowledged_; }
 
  private:
   using Key = std::pair<std::string, std::string>;  // (framework id, task id)
@@ -90,6 +94,8 @@ class StatusUpdateManager {
   const absl::Duration retry_max_;
   ForwardFn forward_;
   bool paused_ = true;
+  uint64_t retried_ = 0;
+  uint64_t acknowledged_ = 0;
   std::map<Key, Stream> streams_;
 };
 

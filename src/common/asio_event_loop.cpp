@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <mutex>
 #include <optional>
 
 #include "glog/logging.h"
@@ -25,10 +27,18 @@ struct AsioEventLoop::Timers {
   std::unordered_map<TimerId, std::unique_ptr<boost::asio::steady_timer>> live;
 };
 
-AsioEventLoop::AsioEventLoop(std::string name)
+// The lag histogram: written by the probe on the loop, read by stats().
+struct AsioEventLoop::Probe {
+  mutable std::mutex mutex;
+  Histogram lag_seconds = Histogram::LatencySeconds();
+};
+
+AsioEventLoop::AsioEventLoop(std::string name, absl::Duration probe_interval)
     : name_(std::move(name)),
       io_(std::make_unique<boost::asio::io_context>(1)),
-      timers_(std::make_unique<Timers>()) {
+      timers_(std::make_unique<Timers>()),
+      probe_interval_(probe_interval),
+      probe_(std::make_unique<Probe>()) {
   timers_->work.emplace(io_->get_executor());
 }
 
@@ -44,6 +54,7 @@ void AsioEventLoop::Start() {
 void AsioEventLoop::RunInThisThread() {
   loop_thread_id_ = std::this_thread::get_id();
   pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());
+  ScheduleProbe();  // On this thread, now the loop's: RunAfter is allowed.
   io_->run();
   // Timers must die on the thread that owned them, before the context.
   timers_->live.clear();
@@ -63,7 +74,38 @@ void AsioEventLoop::Stop() {
 
 void AsioEventLoop::Post(std::function<void()> fn) {
   if (stopped_) return;
-  boost::asio::post(*io_, std::move(fn));
+  posted_.fetch_add(1, std::memory_order_relaxed);
+  boost::asio::post(*io_, [this, fn = std::move(fn)] {
+    // Only the loop thread writes run_: a plain store, no locked operation.
+    run_.store(run_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    fn();
+  });
+}
+
+void AsioEventLoop::ScheduleProbe() {
+  RunAfter(probe_interval_, [this] {
+    auto posted = std::chrono::steady_clock::now();
+    Post([this, posted] {
+      double lag = std::chrono::duration<double>(std::chrono::steady_clock::now() - posted).count();
+      {
+        std::lock_guard<std::mutex> lock(probe_->mutex);
+        probe_->lag_seconds.Observe(lag);
+      }
+      ScheduleProbe();
+    });
+  });
+}
+
+AsioEventLoop::Stats AsioEventLoop::stats() const {
+  Stats stats;
+  // run_ first: every closure counted in run_ was counted in posted_ before,
+  // so the difference is never negative.
+  const uint64_t run = run_.load(std::memory_order_relaxed);
+  stats.posted_total = posted_.load(std::memory_order_relaxed);
+  stats.queue_depth = std::max<int64_t>(0, static_cast<int64_t>(stats.posted_total - run));
+  std::lock_guard<std::mutex> lock(probe_->mutex);
+  stats.lag_seconds = probe_->lag_seconds;
+  return stats;
 }
 
 TimerId AsioEventLoop::RunAfter(absl::Duration delay, std::function<void()> fn) {

@@ -1,6 +1,12 @@
-// MetricsText: renders counters, gauges and summaries in the Prometheus text
-// exposition format (version 0.0.4). A value type filled by a daemon from a
-// snapshot of its figures, then rendered off its event loop.
+// MetricsText: renders counters, gauges, histograms and summaries in the
+// Prometheus text exposition format (version 0.0.4). A value type filled by a
+// daemon from a snapshot of its figures, then rendered off its event loop.
+//
+// Each family gets one HELP and one TYPE line, on its first sample; the
+// samples of a family must be added one after the other (the format wants
+// them grouped). Label values are escaped (backslash, double quote,
+// newline), HELP texts too (backslash, newline). Integral values are
+// written as integers, others with full double precision.
 #ifndef AGORA_COMMON_METRICS_HPP_
 #define AGORA_COMMON_METRICS_HPP_
 
@@ -11,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/histogram.hpp"
 
 namespace agora {
 
@@ -25,6 +32,14 @@ class MetricsText {
              const Labels& labels = {});
   // A summary without quantiles: name_sum and name_count.
   void Summary(absl::string_view name, absl::string_view help, double sum, double count);
+  // name_bucket{le="..."} for every bound and +Inf (cumulative), name_sum
+  // and name_count; `labels` come before le.
+  void Histogram(absl::string_view name, absl::string_view help, const agora::Histogram& histogram,
+                 const Labels& labels = {});
+
+  // The escaped form of a label value, and of a sample value.
+  static std::string EscapeLabelValue(absl::string_view value);
+  static std::string FormatValue(double value);
 
   // Content-Type of the rendering.
   static constexpr absl::string_view kContentType = "text/plain; version=0.0.4; charset=utf-8";

@@ -2,6 +2,8 @@
 // frameworks waiting to re-subscribe), the re-registration window, and
 // durability: every registry write goes through Persist(), and a failed
 // write steps the master down.
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "master/core_types.hpp"
@@ -137,14 +139,17 @@ void MasterCore::MarkRecoveredAgentsUnreachable() {
 void MasterCore::Persist(std::vector<internal::Operation> operations,
                          std::function<void()> committed) {
   if (stepped_down_) return;
-  registry_->Apply(std::move(operations),
-                   [this, committed = std::move(committed)](absl::Status status) {
-                     if (!status.ok()) {
-                       StepDown(status);
-                       return;
-                     }
-                     if (committed && !stepped_down_ && !shut_down_) committed();
-                   });
+  auto started = std::chrono::steady_clock::now();
+  registry_->Apply(std::move(operations), [this, started,
+                                           committed = std::move(committed)](absl::Status status) {
+    counters_.registry_write_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (!status.ok()) {
+      StepDown(status);
+      return;
+    }
+    if (committed && !stepped_down_ && !shut_down_) committed();
+  });
 }
 
 void MasterCore::StepDown(const absl::Status& status) {

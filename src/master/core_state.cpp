@@ -18,6 +18,15 @@ uint32_t PageLimit(const v1::PageRequest& page) {
   return std::min(page.limit(), kMaxPage);
 }
 
+// The status GetAgents reports for `agent` (and /metrics counts). A
+// template because MasterCore::Agent is private to the core.
+template <typename AgentT>
+v1::AgentSummary::Status SummaryStatus(const AgentT& agent) {
+  return !agent.reachable  ? v1::AgentSummary::UNREACHABLE
+         : agent.recovered ? v1::AgentSummary::RECOVERING
+                           : v1::AgentSummary::ACTIVE;
+}
+
 }  // namespace
 
 v1::MasterInfo MasterCore::master_info() const {
@@ -45,9 +54,7 @@ v1::GetAgentsResponse MasterCore::GetAgents(const v1::GetAgentsRequest& request)
     const Agent& agent = *it->second;
     v1::AgentSummary* summary = response.add_agents();
     *summary->mutable_info() = agent.info;
-    summary->set_status(!agent.reachable  ? v1::AgentSummary::UNREACHABLE
-                        : agent.recovered ? v1::AgentSummary::RECOVERING
-                                          : v1::AgentSummary::ACTIVE);
+    summary->set_status(SummaryStatus(agent));
     summary->set_connected(agent.sink != nullptr);
     *summary->mutable_total() = agent.total.ToProto();
     Resources allocated;
@@ -245,6 +252,7 @@ MasterMetrics MasterCore::Metrics() const {
   MasterMetrics metrics;
   metrics.counters = counters_;
   for (const auto& [id, agent] : agents_) {
+    ++metrics.agents_by_status[v1::AgentSummary::Status_Name(SummaryStatus(*agent))];
     if (agent->recovered) ++metrics.agents_recovering;
     if (!agent->reachable) {
       ++metrics.agents_unreachable;
@@ -262,6 +270,7 @@ MasterMetrics MasterCore::Metrics() const {
     }
   }
   metrics.offers_outstanding = offers_.size();
+  metrics.roles = GetRoles();
   metrics.tasks_by_state = tasks_.CountByState();
   for (const auto& framework_id : tasks_.FrameworksWithHistory())
     metrics.tasks_completed += tasks_.CompletedOf(framework_id).size();

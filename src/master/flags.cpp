@@ -3,6 +3,7 @@
 #include <gflags/gflags.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/flag_values.hpp"
 #include "common/validation.hpp"
 
 DEFINE_string(ip, "127.0.0.1", "Address the gRPC and HTTP servers bind to (0.0.0.0 for all).");
@@ -18,21 +19,26 @@ DEFINE_string(
 DEFINE_string(zk, "",
               "zk://host:port[,host:port]/path: run as one of several replicated masters that "
               "elect a leader in ZooKeeper (needs --registry=zk). Empty: standalone.");
-DEFINE_double(zk_session_timeout, 10,
-              "Seconds of ZooKeeper session timeout: a leader that dies or is cut off from "
-              "ZooKeeper is replaced after about this long.");
+DEFINE_string(zk_session_timeout, "10s",
+              "Duration (e.g. 10s, 1500ms; a bare number is seconds) of the ZooKeeper session "
+              "timeout, in [100ms, 10m]: a leader that dies or is cut off from ZooKeeper is "
+              "replaced after about this long.");
 DEFINE_string(zk_credentials, "",
               "File holding 'user:password' for ZooKeeper digest authentication; the znodes this "
               "master creates are then writable only by that identity (readable by all).");
 DEFINE_string(allocator, "drf",
               "Allocator: 'drf' (hierarchical DRF with quota/weights) or 'simple' (flat DRF).");
-DEFINE_double(offer_timeout, 60, "Seconds before an unanswered offer is rescinded; 0 = never.");
-DEFINE_double(agent_heartbeat_interval, 5, "Seconds between heartbeats on agent streams.");
+DEFINE_string(offer_timeout, "60s",
+              "Duration (e.g. 90s, 2m; a bare number is seconds) before an unanswered offer is "
+              "rescinded; 0 = never.");
+DEFINE_string(agent_heartbeat_interval, "5s",
+              "Duration (a bare number is seconds) between heartbeats on agent streams; > 0.");
 DEFINE_int32(max_missed_heartbeats, 3,
              "Missed agent heartbeats after which the agent is marked unreachable.");
-DEFINE_double(agent_reregister_timeout, 120,
-              "Seconds after a master restart within which agents recovered from the registry "
-              "must re-register; later they are marked unreachable.");
+DEFINE_string(agent_reregister_timeout, "2m",
+              "Duration (a bare number is seconds) after a master restart within which agents "
+              "recovered from the registry must re-register; later they are marked "
+              "unreachable.");
 DEFINE_int32(recovered_agents_unreachable_per_second, 10,
              "Rate at which recovered agents that missed --agent_reregister_timeout are marked "
              "unreachable.");
@@ -40,25 +46,21 @@ DEFINE_double(recovered_agents_unreachable_limit, 1.0,
               "Largest fraction (0, 1] of the recovered agents that may be marked unreachable when "
               "--agent_reregister_timeout ends; if more are missing, none are marked (the master "
               "is likelier cut off than they are) and an ERROR says so.");
-DEFINE_double(framework_failover_timeout_default, 7 * 24 * 3600,
-              "Seconds a disconnected framework's tasks keep running when it set no timeout.");
-DEFINE_double(framework_heartbeat_interval, 15, "Seconds between HEARTBEAT events to schedulers.");
-DEFINE_double(allocation_interval, 1, "Seconds between allocation sweeps (expired filters).");
+DEFINE_string(framework_failover_timeout_default, "7days",
+              "Duration (a bare number is seconds) a disconnected framework's tasks keep "
+              "running when it set no failover timeout.");
+DEFINE_string(framework_heartbeat_interval, "15s",
+              "Duration (a bare number is seconds) between HEARTBEAT events to schedulers.");
+DEFINE_string(allocation_interval, "1s",
+              "Duration (a bare number is seconds) between allocation sweeps (expired "
+              "filters).");
 DEFINE_int32(max_completed_tasks_per_framework, 1000,
              "Terminal tasks remembered per framework for the operator API.");
-DEFINE_int32(max_message_bytes, 16 * 1024 * 1024, "Largest gRPC message accepted, in bytes.");
+DEFINE_string(max_message_bytes, "16MiB",
+              "Largest gRPC message accepted: a size such as 4MiB or 1GiB (a bare number is "
+              "bytes), in [1KiB, 2GiB).");
 
 namespace agora::master {
-namespace {
-
-absl::StatusOr<absl::Duration> Seconds(absl::string_view flag, double value) {
-  if (!(value >= 0) || value > 1e9) {
-    return InvalidField(flag, absl::StrCat("must be a number of seconds in [0, 1e9], got ", value));
-  }
-  return absl::Seconds(value);
-}
-
-}  // namespace
 
 absl::StatusOr<MasterOptions> OptionsFromFlags() {
   MasterOptions options;
@@ -73,9 +75,10 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
   options.allocator = FLAGS_allocator;
   struct DurationFlag {
     const char* name;
-    double value;
+    const std::string& value;
     absl::Duration* target;
   };
+  // A bare number stays seconds: these flags took plain seconds before.
   for (const DurationFlag& flag :
        {DurationFlag{"offer_timeout", FLAGS_offer_timeout, &options.offer_timeout},
         DurationFlag{"agent_heartbeat_interval", FLAGS_agent_heartbeat_interval,
@@ -90,7 +93,7 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
                      &options.allocation_interval},
         DurationFlag{"zk_session_timeout", FLAGS_zk_session_timeout,
                      &options.zk_session_timeout}}) {
-    auto duration = Seconds(flag.name, flag.value);
+    auto duration = ParseDurationValue(flag.name, flag.value);
     if (!duration.ok()) return duration.status();
     *flag.target = *duration;
   }
@@ -98,7 +101,13 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
   options.recovered_agents_unreachable_per_second = FLAGS_recovered_agents_unreachable_per_second;
   options.recovered_agents_unreachable_limit = FLAGS_recovered_agents_unreachable_limit;
   options.max_completed_tasks_per_framework = FLAGS_max_completed_tasks_per_framework;
-  options.max_message_bytes = FLAGS_max_message_bytes;
+  auto max_message_bytes = ParseSizeValue("max_message_bytes", FLAGS_max_message_bytes);
+  if (!max_message_bytes.ok()) return max_message_bytes.status();
+  if (*max_message_bytes >= (int64_t{1} << 31)) {
+    return InvalidField("max_message_bytes",
+                        absl::StrCat("'", FLAGS_max_message_bytes, "' must be below 2GiB"));
+  }
+  options.max_message_bytes = static_cast<int>(*max_message_bytes);
   std::vector<gflags::CommandLineFlagInfo> all;
   gflags::GetAllFlags(&all);
   for (const auto& info : all) options.flags[info.name] = info.current_value;

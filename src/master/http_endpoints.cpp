@@ -4,7 +4,10 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/ascii.h"
+#include "common/asio_event_loop.hpp"
 #include "common/metrics.hpp"
+#include "common/process_metrics.hpp"
 #include "common/task_state.hpp"
 #include "google/protobuf/util/json_util.h"
 
@@ -25,6 +28,78 @@ HttpResponse Unavailable() {
   return HttpResponse{503, "text/plain; charset=utf-8", "master is not responding\n"};
 }
 
+// How much of each resource name `resources` holds: scalars summed, ranges
+// and sets counted by value (ports: how many).
+std::map<std::string, double> AmountsByName(
+    const google::protobuf::RepeatedPtrField<v1::Resource>& resources) {
+  std::map<std::string, double> amounts;
+  for (const v1::Resource& r : resources) {
+    double amount = r.scalar();
+    if (r.type() == v1::Resource::RANGES) {
+      amount = 0;
+      for (const auto& range : r.ranges().range()) amount += range.end() - range.begin() + 1;
+    } else if (r.type() == v1::Resource::SET) {
+      amount = r.set().item_size();
+    }
+    amounts[r.name()] += amount;
+  }
+  return amounts;
+}
+
+// One gauge family over every role and resource name in `field`.
+template <typename Field>
+void RoleResources(MetricsText* out, absl::string_view name, absl::string_view help,
+                   const v1::GetRolesResponse& roles, Field field) {
+  for (const v1::RoleSummary& role : roles.roles()) {
+    for (const auto& [resource, amount] : AmountsByName(field(role))) {
+      out->Gauge(name, help, amount, {{"role", role.name()}, {"resource", resource}});
+    }
+  }
+}
+
+void RenderRoles(MetricsText* out, const v1::GetRolesResponse& roles) {
+  for (const v1::RoleSummary& role : roles.roles()) {
+    out->Gauge("agora_master_role_weight", "Weight of each role known to the master.",
+               role.weight(), {{"role", role.name()}});
+  }
+  RoleResources(
+      out, "agora_master_role_allocated",
+      "Resources held by the role's running tasks (scalars in their unit; ranges and "
+      "sets counted by value).",
+      roles, [](const v1::RoleSummary& r) -> const auto& { return r.allocated(); });
+  RoleResources(
+      out, "agora_master_role_offered", "Resources offered to the role, not yet answered.", roles,
+      [](const v1::RoleSummary& r) -> const auto& { return r.offered(); });
+  RoleResources(
+      out, "agora_master_role_quota_guarantee",
+      "Quota guarantee of the role (absent: no guarantee).", roles,
+      [](const v1::RoleSummary& r) -> const auto& { return r.quota().guarantees(); });
+  RoleResources(
+      out, "agora_master_role_quota_limit", "Quota limit of the role (absent: no limit).", roles,
+      [](const v1::RoleSummary& r) -> const auto& { return r.quota().limits(); });
+}
+
+// Every family of agora-master that does not need the leader's core: the
+// event loop and the process.
+std::string RenderProcessMetrics(EventLoop* loop) {
+  MetricsText out;
+  if (auto* asio = dynamic_cast<AsioEventLoop*>(loop)) {
+    AsioEventLoop::Stats stats = asio->stats();
+    out.Gauge("agora_master_event_loop_queue_depth",
+              "Closures posted to the master's event loop and not yet run.",
+              static_cast<double>(stats.queue_depth));
+    out.Counter("agora_master_event_loop_posted_total",
+                "Closures posted to the master's event loop.",
+                static_cast<double>(stats.posted_total));
+    out.Histogram("agora_master_event_loop_lag_seconds",
+                  "Delay between posting a periodic probe (every second) to the master's event "
+                  "loop and its run: how long work waits behind the queue.",
+                  stats.lag_seconds);
+  }
+  AddProcessMetrics(&out);
+  return out.text();
+}
+
 }  // namespace
 
 std::string RenderMetrics(const MasterMetrics& m) {
@@ -33,11 +108,24 @@ std::string RenderMetrics(const MasterMetrics& m) {
             {{"state", "connected"}});
   out.Gauge("agora_master_agents", "", m.agents_disconnected, {{"state", "disconnected"}});
   out.Gauge("agora_master_agents", "", m.agents_unreachable, {{"state", "unreachable"}});
+  const auto* statuses = v1::AgentSummary::Status_descriptor();
+  for (int i = 0; i < statuses->value_count(); ++i) {
+    const auto* status = statuses->value(i);
+    if (status->number() == v1::AgentSummary::STATUS_UNSPECIFIED) continue;
+    auto it = m.agents_by_status.find(status->name());
+    out.Gauge("agora_master_agents_by_status",
+              "Agents by the status the operator API reports (active, deactivated, draining, "
+              "drained, unreachable, gone, recovering).",
+              it == m.agents_by_status.end() ? 0 : it->second,
+              {{"status", absl::AsciiStrToLower(status->name())}});
+  }
   out.Gauge("agora_master_agents_recovering",
             "Agents recovered from the registry that have not re-registered yet.",
             m.agents_recovering);
-  out.Gauge("agora_master_frameworks", "Frameworks by connection state.", m.frameworks_connected,
-            {{"state", "connected"}});
+  out.Gauge("agora_master_frameworks",
+            "Frameworks by connection state (connected = active: offered resources; "
+            "disconnected = inactive: within their failover timeout).",
+            m.frameworks_connected, {{"state", "connected"}});
   out.Gauge("agora_master_frameworks", "", m.frameworks_disconnected, {{"state", "disconnected"}});
   for (int s = v1::TASK_STAGING; s <= v1::TASK_UNKNOWN; ++s) {
     auto state = static_cast<v1::TaskState>(s);
@@ -82,14 +170,18 @@ std::string RenderMetrics(const MasterMetrics& m) {
   out.Counter("agora_master_recovered_agents_unreachable_total",
               "Recovered agents marked unreachable after the re-registration window.",
               c.recovered_agents_unreachable);
-  out.Summary("agora_master_allocation_cycle_seconds", "Time spent in allocation cycles.",
-              c.allocation_seconds_total, static_cast<double>(c.allocation_cycles));
+  out.Histogram("agora_master_allocation_cycle_seconds", "Duration of allocation cycles.",
+                c.allocation_seconds);
   out.Gauge("agora_master_allocation_last_cycle_seconds", "Duration of the last allocation cycle.",
             c.allocation_seconds_last);
+  out.Histogram("agora_master_registry_write_seconds",
+                "Time from a registry change to its commit (batched writes included).",
+                c.registry_write_seconds);
   for (const auto& [kind, count] : c.messages) {
     out.Counter("agora_master_messages_received_total", "Messages received, by kind.", count,
                 {{"kind", kind}});
   }
+  RenderRoles(&out, m.roles);
   return out.text();
 }
 
@@ -128,11 +220,12 @@ std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, con
     if (!v->health || !v->health->ready) return text(503, v->health ? v->health->reason : "");
     return text(200, "ready");
   };
-  routes["/metrics"] = [view] {
+  routes["/metrics"] = [view, loop] {
     auto v = view(true);
     if (!v) return Unavailable();
     std::string body = v->metrics ? RenderMetrics(*v->metrics) : "";
     body += v->election_metrics;
+    body += RenderProcessMetrics(loop);
     return HttpResponse{200, std::string(MetricsText::kContentType), std::move(body)};
   };
   routes["/state"] = [loop, slot, text] {

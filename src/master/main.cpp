@@ -8,6 +8,8 @@
 #include <string>
 
 #include "common/fd_limit.hpp"
+#include "common/flag_env.hpp"
+#include "common/validation.hpp"
 #include "glog/logging.h"
 #include "master/flags.hpp"
 #include "master/master.hpp"
@@ -24,7 +26,13 @@ std::string step_down_reason;
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(
       "agora-master: pools agents' resources and offers them to frameworks.\n"
-      "Usage: agora-master --work_dir=DIR [--port=5050 --http_port=5055 ...]");
+      "Usage: agora-master --work_dir=DIR [--port=5050 --http_port=5055 ...]\n"
+      "Every flag may also come from --flagfile=PATH or AGORA_<FLAG_NAME_UPPER> in the\n"
+      "environment (the command line wins); see docs/configuration.md.");
+  if (auto status = agora::ApplyEnvironmentToFlags("agora-master"); !status.ok()) {
+    std::cerr << "agora-master: invalid environment variable " << status.message() << std::endl;
+    return 2;
+  }
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
   // Before any socket or registry file is opened.
@@ -32,7 +40,10 @@ int main(int argc, char** argv) {
                     "gRPC connections of agents and schedulers, HTTP connections, registry files");
   auto options = agora::master::OptionsFromFlags();
   if (!options.ok()) {
-    std::cerr << "agora-master: invalid flag --" << options.status().message() << std::endl;
+    std::cerr << "agora-master: invalid flag --" << options.status().message()
+              << agora::EnvironmentSourceNote(
+                     agora::ViolatedField(options.status()).value_or(std::string()))
+              << std::endl;
     return 2;
   }
   // Block the stop signals before any thread starts so sigwait sees them.

@@ -70,8 +70,7 @@ void MasterCore::RunAllocation() {
   std::vector<OfferDecision> decisions = allocation_->Allocate(loop_->Now());
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  ++counters_.allocation_cycles;
-  counters_.allocation_seconds_total += seconds;
+  counters_.allocation_seconds.Observe(seconds);
   counters_.allocation_seconds_last = seconds;
   if (!decisions.empty()) SendOffers(decisions);
 }

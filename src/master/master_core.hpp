@@ -31,6 +31,7 @@
 #include "agora/v1/master.pb.h"
 #include "agora/v1/scheduler.pb.h"
 #include "common/event_loop.hpp"
+#include "common/histogram.hpp"
 #include "common/ids.hpp"
 #include "common/resources.hpp"
 #include "master/accept_validation.hpp"
@@ -70,9 +71,11 @@ struct MasterCounters {
   uint64_t tasks_launched = 0;
   uint64_t tasks_errored = 0;
   uint64_t tasks_dropped = 0;
-  uint64_t allocation_cycles = 0;
-  double allocation_seconds_total = 0;
+  // Duration of each allocation cycle, and of each registry write (from
+  // Apply to its commit callback, batching included).
+  Histogram allocation_seconds = Histogram::LatencySeconds();
   double allocation_seconds_last = 0;
+  Histogram registry_write_seconds = Histogram::LatencySeconds();
   uint64_t invalid_requests = 0;
   // Allocation calls that failed: the master's and the allocator's
   // accounting disagreed (see CheckAllocation).
@@ -110,9 +113,13 @@ struct MasterMetrics {
   // Recovered from the registry, not yet re-registered (also counted as
   // disconnected).
   size_t agents_recovering = 0;
+  // Agents by the status GetAgents reports (AgentSummary::Status names).
+  std::map<std::string, size_t> agents_by_status;
   size_t frameworks_connected = 0;
   size_t frameworks_disconnected = 0;
   size_t offers_outstanding = 0;
+  // Per role: allocated resources and quota, as GetRoles reports them.
+  v1::GetRolesResponse roles;
   std::map<v1::TaskState, size_t> tasks_by_state;
   size_t tasks_completed = 0;
 };

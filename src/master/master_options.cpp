@@ -1,6 +1,7 @@
 #include "master/master_options.hpp"
 
 #include "absl/strings/str_cat.h"
+#include "common/flag_values.hpp"
 #include "common/validation.hpp"
 #include "common/zk_client.hpp"
 
@@ -110,7 +111,7 @@ absl::Status MasterOptions::Validate() const {
 }
 
 std::map<std::string, std::string> MasterOptions::ToMap() const {
-  auto seconds = [](absl::Duration d) { return absl::StrCat(absl::ToDoubleSeconds(d), "s"); };
+  auto seconds = [](absl::Duration d) { return FormatDurationValue(d); };
   return {
       {"ip", ip},
       {"port", absl::StrCat(port)},
@@ -135,7 +136,7 @@ std::map<std::string, std::string> MasterOptions::ToMap() const {
       {"max_completed_tasks_per_framework", absl::StrCat(max_completed_tasks_per_framework)},
       {"default_refuse", seconds(default_refuse)},
       {"max_refuse", seconds(max_refuse)},
-      {"max_message_bytes", absl::StrCat(max_message_bytes)},
+      {"max_message_bytes", FormatSizeValue(max_message_bytes)},
   };
 }
 

@@ -1,5 +1,7 @@
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -135,6 +137,52 @@ TEST(AsioEventLoopTest, PostAfterStopIsDroppedSafely) {
   bool ran = false;
   loop.Post([&] { ran = true; });
   EXPECT_FALSE(ran);
+}
+
+TEST(AsioEventLoopTest, StatsCountPostedClosuresNotYetRun) {
+  AsioEventLoop loop("stats-loop");
+  loop.Start();
+  Latch started, release, drained;
+  loop.Post([&] {
+    started.Notify();
+    release.WaitFor(absl::Seconds(30));
+  });
+  ASSERT_TRUE(started.WaitFor(absl::Seconds(10)));
+  const uint64_t posted_before = loop.stats().posted_total;
+  for (int i = 0; i < 3; ++i) loop.Post([] {});
+  EXPECT_EQ(loop.stats().queue_depth, 3);
+  EXPECT_EQ(loop.stats().posted_total, posted_before + 3);
+  release.Notify();
+  loop.Post([&] { drained.Notify(); });
+  ASSERT_TRUE(drained.WaitFor(absl::Seconds(10)));
+  EXPECT_EQ(loop.stats().queue_depth, 0);
+  loop.Stop();
+}
+
+// Work that keeps the queue non-empty delays the lag probe behind it.
+TEST(AsioEventLoopTest, LagProbeMeasuresTheWaitBehindQueuedWork) {
+  AsioEventLoop loop("lag-loop", absl::Milliseconds(5));
+  loop.Start();
+  Latch done;
+  const absl::Time end = absl::Now() + absl::Milliseconds(300);
+  // Each step simulates 5 ms of work and queues the next before returning,
+  // so a probe posted meanwhile always waits behind one step.
+  std::function<void()> step = [&] {
+    if (absl::Now() >= end) {
+      done.Notify();
+      return;
+    }
+    loop.Post(step);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  };
+  loop.Post(step);
+  ASSERT_TRUE(done.WaitFor(absl::Seconds(30)));
+  loop.Stop();
+  Histogram lag = loop.stats().lag_seconds;
+  ASSERT_GT(lag.count(), 0u);
+  // Bucket 4 is le=0.0025: some probe waited longer than 2.5 ms.
+  ASSERT_EQ(lag.bounds()[4], 0.0025);
+  EXPECT_LT(lag.CumulativeCount(4), lag.count());
 }
 
 }  // namespace
