@@ -44,7 +44,10 @@ const std::set<std::string>& OtherProgramsVariables() {
       "AGORA_LIBFUZZER",
       "AGORA_FUZZ_STRICT",
       "AGORA_CONFORMANCE_KEEP",
-      "AGORA_CONFORMANCE_STRICT"};
+      "AGORA_CONFORMANCE_STRICT",
+      // The packages' /etc/default/agora-* command lines (systemd units).
+      "AGORA_MASTER_FLAGS",
+      "AGORA_AGENT_FLAGS"};
   return *names;
 }
 
