@@ -114,6 +114,7 @@ OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
         NotYet<v1::ReactivateAgentRequest, v1::ReactivateAgentResponse>("ReactivateAgent"));
   Serve("MarkAgentGone",
         NotYet<v1::MarkAgentGoneRequest, v1::MarkAgentGoneResponse>("MarkAgentGone"));
+  Serve("KillTask", NotYet<v1::KillTaskRequest, v1::KillTaskResponse>("KillTask"));
   Serve("Watch", NewParsingServerStreamHandler<v1::WatchRequest>(
                      MethodPath(kService, "Watch"),
                      [](grpc::CallbackServerContext*, const v1::WatchRequest&) {
