@@ -45,9 +45,7 @@ v1::GetAgentsResponse MasterCore::GetAgents(const v1::GetAgentsRequest& request)
     const Agent& agent = *it->second;
     v1::AgentSummary* summary = response.add_agents();
     *summary->mutable_info() = agent.info;
-    summary->set_status(!agent.reachable  ? v1::AgentSummary::UNREACHABLE
-                        : agent.recovered ? v1::AgentSummary::RECOVERING
-                                          : v1::AgentSummary::ACTIVE);
+    summary->set_status(AgentStatus(agent));
     summary->set_connected(agent.sink != nullptr);
     *summary->mutable_total() = agent.total.ToProto();
     Resources allocated;
@@ -199,6 +197,7 @@ v1::GetRolesResponse MasterCore::GetRoles() const {
       summary.add_frameworks()->set_value(id);
     }
   }
+  FillRolePolicy(&roles);
   std::map<std::string, Resources> allocated;
   for (const v1::Task* task : tasks_.AllActive()) {
     if (IsTerminalState(task->state())) continue;

@@ -19,6 +19,24 @@ grpc::internal::MethodHandler* NotYet(const char* method) {
   });
 }
 
+// A parsing unary handler for a write call: `fn(core, request, done)` runs
+// on the loop with the core that serves now and answers through `done`
+// once its registry write committed (or at once with a refusal).
+template <typename Request, typename Response, typename Fn>
+grpc::internal::MethodHandler* Write(const char* method, EventLoop* loop, const CoreSlot* slot,
+                                     Fn fn) {
+  return NewParsingUnaryHandler<Request, Response>(
+      MethodPath(kService, method),
+      [loop, slot, fn](const Request& request, Response*, UnaryDone done) {
+        loop->Post([slot, fn, &request, done = std::move(done)] {
+          absl::Status refusal;
+          MasterCore* core = slot->Serving(&refusal);
+          if (core == nullptr) return done(refusal);
+          fn(core, request, [done](absl::Status status) { done(status); });
+        });
+      });
+}
+
 }  // namespace
 
 OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
@@ -102,19 +120,52 @@ OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
                                     v1::TeardownFrameworkResponse*) {
                                    return core->TeardownFramework(request.framework_id().value());
                                  }));
-  Serve("GetQuota", NotYet<v1::GetQuotaRequest, v1::GetQuotaResponse>("GetQuota"));
-  Serve("UpdateQuota", NotYet<v1::UpdateQuotaRequest, v1::UpdateQuotaResponse>("UpdateQuota"));
-  Serve("GetWeights", NotYet<v1::GetWeightsRequest, v1::GetWeightsResponse>("GetWeights"));
+  Serve("GetQuota", OnCore<v1::GetQuotaRequest, v1::GetQuotaResponse>(
+                        kService, "GetQuota", loop_, slot_,
+                        [](MasterCore* core, const auto&, v1::GetQuotaResponse* response) {
+                          *response = core->GetQuota();
+                          return absl::OkStatus();
+                        }));
+  Serve("UpdateQuota",
+        Write<v1::UpdateQuotaRequest, v1::UpdateQuotaResponse>(
+            "UpdateQuota", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->UpdateQuota(request, std::move(done));
+            }));
+  Serve("GetWeights", OnCore<v1::GetWeightsRequest, v1::GetWeightsResponse>(
+                          kService, "GetWeights", loop_, slot_,
+                          [](MasterCore* core, const auto&, v1::GetWeightsResponse* response) {
+                            *response = core->GetWeights();
+                            return absl::OkStatus();
+                          }));
   Serve("UpdateWeights",
-        NotYet<v1::UpdateWeightsRequest, v1::UpdateWeightsResponse>("UpdateWeights"));
-  Serve("DrainAgent", NotYet<v1::DrainAgentRequest, v1::DrainAgentResponse>("DrainAgent"));
+        Write<v1::UpdateWeightsRequest, v1::UpdateWeightsResponse>(
+            "UpdateWeights", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->UpdateWeights(request, std::move(done));
+            }));
+  Serve("DrainAgent",
+        Write<v1::DrainAgentRequest, v1::DrainAgentResponse>(
+            "DrainAgent", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->DrainAgent(request, std::move(done));
+            }));
   Serve("DeactivateAgent",
-        NotYet<v1::DeactivateAgentRequest, v1::DeactivateAgentResponse>("DeactivateAgent"));
+        Write<v1::DeactivateAgentRequest, v1::DeactivateAgentResponse>(
+            "DeactivateAgent", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->DeactivateAgent(request.agent_id().value(), std::move(done));
+            }));
   Serve("ReactivateAgent",
-        NotYet<v1::ReactivateAgentRequest, v1::ReactivateAgentResponse>("ReactivateAgent"));
+        Write<v1::ReactivateAgentRequest, v1::ReactivateAgentResponse>(
+            "ReactivateAgent", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->ReactivateAgent(request.agent_id().value(), std::move(done));
+            }));
   Serve("MarkAgentGone",
-        NotYet<v1::MarkAgentGoneRequest, v1::MarkAgentGoneResponse>("MarkAgentGone"));
-  Serve("KillTask", NotYet<v1::KillTaskRequest, v1::KillTaskResponse>("KillTask"));
+        Write<v1::MarkAgentGoneRequest, v1::MarkAgentGoneResponse>(
+            "MarkAgentGone", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->MarkAgentGone(request.agent_id().value(), std::move(done));
+            }));
+  Serve("KillTask", OnCore<v1::KillTaskRequest, v1::KillTaskResponse>(
+                        kService, "KillTask", loop_, slot_,
+                        [](MasterCore* core, const v1::KillTaskRequest& request,
+                           v1::KillTaskResponse*) { return core->KillTask(request); }));
   Serve("Watch", NewParsingServerStreamHandler<v1::WatchRequest>(
                      MethodPath(kService, "Watch"),
                      [](grpc::CallbackServerContext*, const v1::WatchRequest&) {
