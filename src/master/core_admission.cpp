@@ -27,6 +27,7 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
     const std::string id = info.id().value();
     const absl::Time now = loop_->Now();
     auto& slot = agents_[id];
+    const bool added = !slot;
     if (!slot) {
       slot = std::make_unique<Agent>();
       slot->registered_time = now;
@@ -131,6 +132,7 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
     agent->sink->Send(std::move(reply));
     SendDeferredCommands(agent, unknown_frameworks);
     ApplyMaintenance(agent);
+    PublishAgent(id, added ? v1::WatchEvent::AGENT_ADDED : v1::WatchEvent::AGENT_UPDATED);
     loop_->Cancel(agent->heartbeat_timer);
     agent->heartbeat_timer = loop_->RunAfter(options_.agent_heartbeat_interval,
                                              [this, id] { OnAgentHeartbeatTick(id); });

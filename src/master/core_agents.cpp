@@ -269,6 +269,7 @@ void MasterCore::MarkAgentUnreachable(const std::string& agent_id) {
     for (const auto& [framework_id, framework] : frameworks_) {
       if (framework->connected) SendToFramework(framework_id, failure);
     }
+    PublishAgent(agent_id, v1::WatchEvent::AGENT_UPDATED);
   });
 }
 
@@ -297,6 +298,7 @@ void MasterCore::OnAgentDisconnected(uint64_t connection) {
   LOG(INFO) << "Agent disconnected agent_id=" << it->first;
   it->second->sink.reset();
   DetachAgentConnection(it->second.get());
+  PublishAgent(it->first, v1::WatchEvent::AGENT_UPDATED);
 }
 
 }  // namespace agora::master

@@ -129,6 +129,7 @@ void MasterCore::MaybeFinishDrain(const std::string& agent_id) {
   if (!agent->draining || agent->recovered) return;
   if (LiveTasks(tasks_.ActiveOnAgent(agent_id)) > 0) return;
   LOG(INFO) << "Agent drained agent_id=" << agent_id;
+  PublishAgent(agent_id, v1::WatchEvent::AGENT_UPDATED);
   if (!agent->drain_mark_gone) return;
   agent->drain_mark_gone = false;  // Asked once.
   MarkAgentGone(agent_id, [agent_id](const absl::Status& status) {
@@ -151,6 +152,7 @@ void MasterCore::DeactivateAgent(const std::string& agent_id, OperatorDone done)
         if (it == agents_.end()) return;
         LOG(INFO) << "Agent deactivated agent_id=" << agent_id;
         ApplyMaintenance(it->second.get());
+        PublishAgent(agent_id, v1::WatchEvent::AGENT_UPDATED);
       },
       std::move(done));
 }
@@ -177,6 +179,7 @@ void MasterCore::ReactivateAgent(const std::string& agent_id, OperatorDone done)
         if (agent->in_allocator && agent->sink && agent->reachable) {
           CheckAllocation(allocation_->SetAgentActive(agent_id, true), "SetAgentActive");
         }
+        PublishAgent(agent_id, v1::WatchEvent::AGENT_UPDATED);
         RequestAllocation();
       },
       std::move(done));
@@ -204,6 +207,7 @@ void MasterCore::DrainAgent(const v1::DrainAgentRequest& request, OperatorDone d
                   << " grace_period_seconds=" << it->second->drain_grace_seconds
                   << " mark_gone=" << it->second->drain_mark_gone;
         ApplyMaintenance(it->second.get());
+        PublishAgent(agent_id, v1::WatchEvent::AGENT_UPDATED);
       },
       std::move(done));
 }
@@ -257,6 +261,7 @@ void MasterCore::RemoveGoneAgent(const std::string& agent_id) {
   if (agent->recovered) --recovering_agents_;
   agents_.erase(it);
   gone_agents_.insert(agent_id);
+  PublishAgent(agent_id, v1::WatchEvent::AGENT_REMOVED);
   LOG(INFO) << "Agent marked gone agent_id=" << agent_id << "; " << keys.size()
             << " of its tasks are TASK_GONE_BY_OPERATOR";
   RequestAllocation();

@@ -47,6 +47,9 @@ DEFINE_double(allocation_interval, 1, "Seconds between allocation sweeps (expire
 DEFINE_int32(max_completed_tasks_per_framework, 1000,
              "Terminal tasks remembered per framework for the operator API.");
 DEFINE_int32(max_message_bytes, 16 * 1024 * 1024, "Largest gRPC message accepted, in bytes.");
+DEFINE_int32(max_watch_queue, 1000,
+             "Events an operator Watch subscriber may fall behind by before it is disconnected "
+             "with RESOURCE_EXHAUSTED.");
 
 namespace agora::master {
 namespace {
@@ -99,6 +102,7 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
   options.recovered_agents_unreachable_limit = FLAGS_recovered_agents_unreachable_limit;
   options.max_completed_tasks_per_framework = FLAGS_max_completed_tasks_per_framework;
   options.max_message_bytes = FLAGS_max_message_bytes;
+  options.max_watch_queue = FLAGS_max_watch_queue;
   std::vector<gflags::CommandLineFlagInfo> all;
   gflags::GetAllFlags(&all);
   for (const auto& info : all) options.flags[info.name] = info.current_value;

@@ -14,7 +14,7 @@
 // (registry recovery, re-registration window, durability and step-down),
 // core_state.cpp (operator snapshots, metrics), core_operator_policy.cpp
 // (quota, weights), core_operator_agents.cpp (deactivate, drain, mark gone,
-// operator kill).
+// operator kill), core_watch.cpp (the operator Watch stream).
 #ifndef AGORA_MASTER_MASTER_CORE_HPP_
 #define AGORA_MASTER_MASTER_CORE_HPP_
 
@@ -41,6 +41,7 @@
 #include "master/registry.hpp"
 #include "master/task_book.hpp"
 #include "master/update_dedup.hpp"
+#include "master/watch_hub.hpp"
 
 namespace agora::master {
 
@@ -224,6 +225,16 @@ class MasterCore {
   // already terminal task, FAILED_PRECONDITION (listing the frameworks) when
   // the id is ambiguous without framework_id.
   absl::Status KillTask(const v1::KillTaskRequest& request);
+
+  // --- Operator Watch stream (loop thread). ---
+  // Sends SUBSCRIBED (BuildState() with `masters`) to `sink`, then every
+  // cluster event the request's `types` select (empty: all; HEARTBEAT
+  // always). INVALID_ARGUMENT (FieldViolation types[i]) for an unknown or
+  // unspecified type, UNAVAILABLE while shutting down. Returns the
+  // subscriber's id for OnWatchClosed.
+  absl::StatusOr<uint64_t> Watch(const v1::WatchRequest& request, std::shared_ptr<WatchSink> sink,
+                                 std::vector<v1::MasterInfo> masters);
+  void OnWatchClosed(uint64_t id);
   v1::MasterInfo master_info() const;
 
  private:
@@ -289,6 +300,19 @@ class MasterCore {
   v1::AgentSummary::Status AgentStatus(const Agent& agent) const;
   // NOT_FOUND / FAILED_PRECONDITION (gone) for the agent of an operator call.
   absl::StatusOr<Agent*> OperatorAgent(const std::string& agent_id);
+
+  // core_state.cpp
+  v1::AgentSummary AgentSummaryOf(const Agent& agent) const;
+  v1::FrameworkSummary FrameworkSummaryOf(const Framework& framework) const;
+
+  // core_watch.cpp: publish to Watch subscribers (cheap when none listens).
+  // `status` null: TASK_ADDED, else TASK_UPDATED.
+  void PublishTask(const v1::Task& task, const v1::TaskStatus* status);
+  // AGENT_ADDED / AGENT_UPDATED with the agent's summary, AGENT_REMOVED with
+  // its id.
+  void PublishAgent(const std::string& agent_id, v1::WatchEvent::Type type);
+  // FRAMEWORK_ADDED / _UPDATED with its summary, _REMOVED with its id.
+  void PublishFramework(const std::string& framework_id, v1::WatchEvent::Type type);
 
   // core_recovery.cpp
   // Applies `operations` to the registry; `committed` runs once they are
@@ -387,6 +411,9 @@ class MasterCore {
   // weight 1).
   std::map<std::string, v1::QuotaConfig> quotas_;
   std::map<std::string, double> weights_;
+
+  // Operator Watch subscribers; heartbeats every framework_heartbeat_interval.
+  WatchHub watchers_;
 
   bool allocation_pending_ = false;
   TimerId sweep_timer_ = 0;

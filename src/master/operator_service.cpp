@@ -1,6 +1,7 @@
 // OperatorService: the operator API, run on the loop against the core that
 // serves now (GetHealth, GetVersion and GetFlags answer without one).
 #include "common/grpc_status.hpp"
+#include "common/server_event_stream.hpp"
 #include "master/service_calls.hpp"
 #include "master/services.hpp"
 
@@ -9,15 +10,30 @@ namespace {
 
 constexpr char kService[] = "agora.v1.MasterOperator";
 
-// A method this master does not implement yet: UNIMPLEMENTED naming it
-// (once the request parsed).
-template <typename Request, typename Response>
-grpc::internal::MethodHandler* NotYet(const char* method) {
-  std::string message = absl::StrCat(method, " is not implemented by this master yet");
-  return AtOnce<Request, Response>(kService, method, [message](const Request&, Response*) {
-    return absl::UnimplementedError(message);
-  });
-}
+// Adapts a ServerEventStream of serialized events to the core's WatchSink.
+// The stream's own queue is one larger than the bound, so this adapter
+// disconnects a subscriber that fell behind first, naming the flag.
+class StreamWatchSink : public WatchSink {
+ public:
+  StreamWatchSink(std::shared_ptr<ServerEventStream<grpc::ByteBuffer>> stream, size_t bound)
+      : stream_(std::move(stream)), bound_(bound) {}
+  bool Send(const v1::WatchEvent& event) override {
+    if (stream_->closing()) return false;
+    if (stream_->queued() >= bound_) {
+      stream_->Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("watcher too slow: ", bound_,
+                       " events queued (--max_watch_queue); watch again for a new snapshot")));
+      return false;
+    }
+    return stream_->Send(SerializeRaw(event));
+  }
+  void Close(const absl::Status& status) override { stream_->Finish(ToGrpcStatus(status)); }
+
+ private:
+  std::shared_ptr<ServerEventStream<grpc::ByteBuffer>> stream_;
+  size_t bound_;
+};
 
 // A parsing unary handler for a write call: `fn(core, request, done)` runs
 // on the loop with the core that serves now and answers through `done`
@@ -40,8 +56,8 @@ grpc::internal::MethodHandler* Write(const char* method, EventLoop* loop, const 
 }  // namespace
 
 OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
-                                 std::map<std::string, std::string> flags)
-    : loop_(loop), slot_(slot), flags_(std::move(flags)) {
+                                 std::map<std::string, std::string> flags, size_t watch_queue)
+    : loop_(loop), slot_(slot), flags_(std::move(flags)), watch_queue_(watch_queue) {
   // Answered by every master, leading or not: healthy means the process
   // serves and (when leading) its registry writes commit; leading means it
   // serves as the leader now.
@@ -168,14 +184,41 @@ OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
                            v1::KillTaskResponse*) { return core->KillTask(request); }));
   Serve("Watch", NewParsingServerStreamHandler<v1::WatchRequest>(
                      MethodPath(kService, "Watch"),
-                     [](grpc::CallbackServerContext*, const v1::WatchRequest&) {
-                       return new FinishedWriteReactor(
-                           absl::UnimplementedError("Watch is not implemented by this master yet"));
+                     [this](grpc::CallbackServerContext*, const v1::WatchRequest& request) {
+                       return StartWatch(request);
                      }));
 }
 
 void OperatorService::Serve(const char* method, grpc::internal::MethodHandler* handler) {
   MarkMethodRawCallback(MethodIndex(kService, method), handler);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* OperatorService::StartWatch(
+    const v1::WatchRequest& request) {
+  auto stream = ServerEventStream<grpc::ByteBuffer>::Create(loop_, watch_queue_ + 1);
+  loop_->Post([slot = slot_, stream, request, bound = watch_queue_] {
+    absl::Status refusal;
+    MasterCore* core = slot->Serving(&refusal);
+    if (core == nullptr) {
+      stream->Finish(ToGrpcStatus(refusal));
+      return;
+    }
+    auto id =
+        core->Watch(request, std::make_shared<StreamWatchSink>(stream, bound), slot->Masters());
+    if (!id.ok()) {
+      stream->Finish(ToGrpcStatus(id.status()));
+      return;
+    }
+    // Like a scheduler stream: a watcher outliving its core reports to
+    // nobody (the core closed it when it stopped serving).
+    const uint64_t generation = slot->generation();
+    auto closed = [slot, generation, id = *id] {
+      if (MasterCore* owner = slot->Of(generation)) owner->OnWatchClosed(id);
+    };
+    stream->set_on_closed(closed);
+    if (stream->closed()) closed();
+  });
+  return stream->reactor();
 }
 
 }  // namespace agora::master
