@@ -257,6 +257,19 @@ MasterMetrics MasterCore::Metrics() const {
   metrics.counters = counters_;
   for (const auto& [id, agent] : agents_) {
     if (agent->recovered) ++metrics.agents_recovering;
+    switch (AgentStatus(*agent)) {
+      case v1::AgentSummary::DEACTIVATED:
+        ++metrics.agents_deactivated;
+        break;
+      case v1::AgentSummary::DRAINING:
+        ++metrics.agents_draining;
+        break;
+      case v1::AgentSummary::DRAINED:
+        ++metrics.agents_drained;
+        break;
+      default:
+        break;
+    }
     if (!agent->reachable) {
       ++metrics.agents_unreachable;
     } else if (agent->sink) {
@@ -273,6 +286,8 @@ MasterMetrics MasterCore::Metrics() const {
     }
   }
   metrics.offers_outstanding = offers_.size();
+  metrics.watch_subscribers = watchers_.size();
+  metrics.watch_subscribers_dropped = watchers_.dropped();
   metrics.tasks_by_state = tasks_.CountByState();
   for (const auto& framework_id : tasks_.FrameworksWithHistory())
     metrics.tasks_completed += tasks_.CompletedOf(framework_id).size();

@@ -113,6 +113,15 @@ struct MasterMetrics {
   // Recovered from the registry, not yet re-registered (also counted as
   // disconnected).
   size_t agents_recovering = 0;
+  // Agents under operator maintenance (see AgentSummary.Status; each agent
+  // in exactly one of these or none).
+  size_t agents_deactivated = 0;
+  size_t agents_draining = 0;
+  size_t agents_drained = 0;
+  // Operator Watch subscribers now, and those dropped so far (fell behind
+  // or went away while an event was sent).
+  size_t watch_subscribers = 0;
+  uint64_t watch_subscribers_dropped = 0;
   size_t frameworks_connected = 0;
   size_t frameworks_disconnected = 0;
   size_t offers_outstanding = 0;

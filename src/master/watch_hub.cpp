@@ -49,6 +49,7 @@ void WatchHub::Publish(const v1::WatchEvent& event) {
   }
   for (uint64_t id : dropped) {
     LOG(WARNING) << "Watch subscriber " << id << " dropped (fell behind or went away)";
+    ++dropped_;
     Remove(id);
   }
 }

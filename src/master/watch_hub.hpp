@@ -57,6 +57,8 @@ class WatchHub {
   // Closes every stream with `status` and forgets them all.
   void CloseAll(const absl::Status& status);
   size_t size() const { return subscribers_.size(); }
+  // Subscribers dropped by Publish so far.
+  uint64_t dropped() const { return dropped_; }
 
  private:
   struct Subscriber {
@@ -70,6 +72,7 @@ class WatchHub {
   absl::Duration heartbeat_interval_;
   std::map<uint64_t, Subscriber> subscribers_;
   uint64_t next_id_ = 1;
+  uint64_t dropped_ = 0;
   TimerId heartbeat_timer_ = 0;
 };
 

@@ -85,6 +85,7 @@ TEST(WatchHubTest, ASubscriberThatRefusesAnEventIsForgottenTheOthersGoOn) {
   EXPECT_EQ(slow->events.size(), 2u);
   EXPECT_EQ(fast->events.size(), 5u);
   EXPECT_EQ(hub.size(), 1u);
+  EXPECT_EQ(hub.dropped(), 1u);
 }
 
 TEST(WatchHubTest, CloseAllEndsEveryStreamWithTheStatus) {
