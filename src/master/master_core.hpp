@@ -13,8 +13,9 @@
 // (agent (re-)registration), core_recovery.cpp
 // (registry recovery, re-registration window, durability and step-down),
 // core_state.cpp (operator snapshots, metrics), core_operator_policy.cpp
-// (quota, weights), core_operator_agents.cpp (deactivate, drain, mark gone,
-// operator kill), core_watch.cpp (the operator Watch stream).
+// (quota, weights), core_operator_agents.cpp (deactivate, drain, mark gone),
+// core_operator_kill.cpp (operator kill), core_watch.cpp (the operator
+// Watch stream).
 #ifndef AGORA_MASTER_MASTER_CORE_HPP_
 #define AGORA_MASTER_MASTER_CORE_HPP_
 
@@ -299,16 +300,19 @@ class MasterCore {
   void KillForDrain(Agent* agent);
   // A draining agent with no live task is DRAINED (and gone if asked).
   void MaybeFinishDrain(const std::string& agent_id);
-  // Sends (or defers until the agent re-registers) a kill of `task`;
-  // `grace` > 0 replaces its kill policy's grace period (with `cap`: only
-  // when shorter).
-  void SendKill(const v1::Task& task, double grace, bool cap);
   // Committed MARK_GONE: tasks TASK_GONE_BY_OPERATOR, agent shut down and
   // forgotten.
   void RemoveGoneAgent(const std::string& agent_id);
   v1::AgentSummary::Status AgentStatus(const Agent& agent) const;
   // NOT_FOUND / FAILED_PRECONDITION (gone) for the agent of an operator call.
   absl::StatusOr<Agent*> OperatorAgent(const std::string& agent_id);
+
+  // core_operator_kill.cpp
+  // Sends a kill of `task`, or defers it until the agent re-registers
+  // (except a draining agent's own kills: the drain repeats them). `grace`
+  // > 0 replaces its kill policy's grace period (with `cap`: only when
+  // shorter).
+  void SendKill(const v1::Task& task, double grace, bool cap);
 
   // core_state.cpp
   v1::AgentSummary AgentSummaryOf(const Agent& agent) const;
