@@ -117,12 +117,14 @@ void MasterCore::UpdateQuota(const v1::UpdateQuotaRequest& request, OperatorDone
     changes.push_back(Change{quota.role(), *std::move(guarantee), *std::move(limit)});
   }
   // The guarantees after this update, summed over every role, against the
-  // total of the agents admitted (reachable or not; gone ones are not).
+  // total of the agents admitted (reachable or not; gone ones are not). The
+  // registry's state includes updates still being written, so two updates
+  // in flight cannot together overcommit the cluster.
   if (!request.force()) {
     std::map<std::string, Resources> guarantees;
-    for (const auto& [role, quota] : quotas_) {
+    for (const auto& quota : registry_->state().quotas()) {
       auto parsed = Resources::FromProto(quota.guarantees());
-      if (parsed.ok()) guarantees[role] = parsed->ScalarQuantities();
+      if (parsed.ok()) guarantees[quota.role()] = parsed->ScalarQuantities();
     }
     for (const Change& change : changes) guarantees[change.role] = change.guarantee;
     Resources wanted, total;
