@@ -86,6 +86,14 @@ class Allocation {
                                const std::string& role, const Resources& resources,
                                std::optional<absl::Duration> refuse, absl::Time now) = 0;
 
+  // Sets a role's quota (scalar guarantee <= limit; empty limit: none; both
+  // empty: no quota). The master validated both.
+  virtual absl::Status UpdateQuota(const std::string& role, const Resources& guarantee,
+                                   const Resources& limit) = 0;
+  // Sets role weights (positive, finite; validated by the master); roles
+  // not listed keep theirs.
+  virtual absl::Status UpdateWeights(const std::map<std::string, double>& weights) = 0;
+
   // Hands out free resources. Deterministic for the same calls.
   virtual std::vector<OfferDecision> Allocate(absl::Time now) = 0;
 

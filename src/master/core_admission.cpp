@@ -17,6 +17,7 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
   op.set_type(internal::Operation::PUT_AGENT);
   *op.mutable_agent()->mutable_info() = info;
   op.mutable_agent()->set_status(internal::AgentRecord::ADMITTED);
+  FillMaintenance(info.id().value(), op.mutable_agent());
   // The admission is durable before the agent hears about it. A failed
   // write steps the master down (every stream closes; the agent retries
   // elsewhere).
@@ -26,6 +27,7 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
     const std::string id = info.id().value();
     const absl::Time now = loop_->Now();
     auto& slot = agents_[id];
+    const bool added = !slot;
     if (!slot) {
       slot = std::make_unique<Agent>();
       slot->registered_time = now;
@@ -129,6 +131,8 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
         static_cast<uint32_t>(options_.max_missed_heartbeats));
     agent->sink->Send(std::move(reply));
     SendDeferredCommands(agent, unknown_frameworks);
+    ApplyMaintenance(agent);
+    PublishAgent(id, added ? v1::WatchEvent::AGENT_ADDED : v1::WatchEvent::AGENT_UPDATED);
     loop_->Cancel(agent->heartbeat_timer);
     agent->heartbeat_timer = loop_->RunAfter(options_.agent_heartbeat_interval,
                                              [this, id] { OnAgentHeartbeatTick(id); });

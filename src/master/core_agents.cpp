@@ -181,6 +181,7 @@ void MasterCore::HandleStatusUpdate(Agent* agent,
   TaskBook::UpdateResult result = tasks_.Update(framework_id, status, update.latest_state());
   if (result.became_terminal) {
     RecoverTaskResources(*tasks_.Find(framework_id, task_id));
+    MaybeFinishDrain(agent_id);
   }
   const Framework& owner = *framework->second;
   const uint64_t live_stream = owner.connected && owner.subscribed ? owner.stream_token : 0;
@@ -246,6 +247,7 @@ void MasterCore::MarkAgentUnreachable(const std::string& agent_id) {
   *op.mutable_agent()->mutable_info() = agent->info;
   op.mutable_agent()->set_status(internal::AgentRecord::UNREACHABLE);
   op.mutable_agent()->set_status_time(UnixSeconds(agent->unreachable_time));
+  FillMaintenance(agent_id, op.mutable_agent());
   // Act only once the registry says so.
   Persist({op}, [this, agent_id] {
     auto it = agents_.find(agent_id);
@@ -267,6 +269,7 @@ void MasterCore::MarkAgentUnreachable(const std::string& agent_id) {
     for (const auto& [framework_id, framework] : frameworks_) {
       if (framework->connected) SendToFramework(framework_id, failure);
     }
+    PublishAgent(agent_id, v1::WatchEvent::AGENT_UPDATED);
   });
 }
 
@@ -295,6 +298,7 @@ void MasterCore::OnAgentDisconnected(uint64_t connection) {
   LOG(INFO) << "Agent disconnected agent_id=" << it->first;
   it->second->sink.reset();
   DetachAgentConnection(it->second.get());
+  PublishAgent(it->first, v1::WatchEvent::AGENT_UPDATED);
 }
 
 }  // namespace agora::master

@@ -170,6 +170,7 @@ void MasterCore::CompleteSubscribe(const std::string& framework_id, uint64_t tok
   StartFrameworkHeartbeats(framework);
 
   std::vector<std::string> roles(framework->info.roles().begin(), framework->info.roles().end());
+  const bool added = !framework->in_allocator;  // First subscription to this master.
   if (!framework->in_allocator) {
     framework->in_allocator =
         CheckAllocation(allocation_->AddFramework(framework_id, roles, framework->suppressed_roles),
@@ -182,6 +183,8 @@ void MasterCore::CompleteSubscribe(const std::string& framework_id, uint64_t tok
   // Tell the framework about tasks it has (it may have missed updates while
   // disconnected); acknowledgements are still owed for unacked ones and the
   // agents resend those on their own.
+  PublishFramework(framework_id,
+                   added ? v1::WatchEvent::FRAMEWORK_ADDED : v1::WatchEvent::FRAMEWORK_UPDATED);
   RequestAllocation();
 }
 
@@ -226,6 +229,7 @@ void MasterCore::DisconnectFramework(Framework* framework) {
   }
   ArmFailoverTimer(framework, FailoverTimeout(*framework));
   PersistFramework(*framework);
+  PublishFramework(id, v1::WatchEvent::FRAMEWORK_UPDATED);
 }
 
 absl::Duration MasterCore::FailoverTimeout(const Framework& framework) const {
@@ -299,6 +303,7 @@ void MasterCore::RemoveFramework(const std::string& framework_id_ref, const std:
   while (completed_frameworks_.size() > 100) completed_frameworks_.pop_front();
   removed_frameworks_.insert(framework_id);
   frameworks_.erase(it);
+  PublishFramework(framework_id, v1::WatchEvent::FRAMEWORK_REMOVED);
 
   internal::Operation op;
   op.set_type(internal::Operation::REMOVE_FRAMEWORK);
@@ -378,6 +383,7 @@ absl::Status MasterCore::UpdateFramework(const v1::UpdateFrameworkRequest& reque
     SendToAgent(agent_id, std::move(message));
   }
   PersistFramework(*framework);
+  PublishFramework(info.id().value(), v1::WatchEvent::FRAMEWORK_UPDATED);
   RequestAllocation();
   return absl::OkStatus();
 }

@@ -26,6 +26,7 @@ absl::Status MasterCore::Recover() {
     }
     auto agent = std::make_unique<Agent>();
     agent->info = record.info();
+    RecoverMaintenance(record, agent.get());
     if (auto total = Resources::FromProto(record.info().resources()); total.ok()) {
       agent->total = *total;
     }
@@ -52,6 +53,7 @@ absl::Status MasterCore::Recover() {
     frameworks_[id] = std::move(framework);
   }
   for (const auto& id : registry.removed_frameworks()) removed_frameworks_.insert(id.value());
+  RecoverPolicy(registry);
   LOG(INFO) << "Recovered from the registry: " << recovering_agents_ << " agents to re-register, "
             << frameworks_.size() << " frameworks to re-subscribe, " << gone_agents_.size()
             << " gone agents";

@@ -18,15 +18,6 @@ uint32_t PageLimit(const v1::PageRequest& page) {
   return std::min(page.limit(), kMaxPage);
 }
 
-// The status GetAgents reports for `agent` (and /metrics counts). A
-// template because MasterCore::Agent is private to the core.
-template <typename AgentT>
-v1::AgentSummary::Status SummaryStatus(const AgentT& agent) {
-  return !agent.reachable  ? v1::AgentSummary::UNREACHABLE
-         : agent.recovered ? v1::AgentSummary::RECOVERING
-                           : v1::AgentSummary::ACTIVE;
-}
-
 }  // namespace
 
 v1::MasterInfo MasterCore::master_info() const {
@@ -41,6 +32,68 @@ v1::MasterInfo MasterCore::master_info() const {
   return info;
 }
 
+v1::AgentSummary MasterCore::AgentSummaryOf(const Agent& agent) const {
+  const std::string& id = agent.info.id().value();
+  v1::AgentSummary result;
+  v1::AgentSummary* summary = &result;
+  *summary->mutable_info() = agent.info;
+  summary->set_status(AgentStatus(agent));
+  summary->set_connected(agent.sink != nullptr);
+  *summary->mutable_total() = agent.total.ToProto();
+  Resources allocated;
+  uint32_t active = 0;
+  for (const v1::Task* task : const_cast<TaskBook&>(tasks_).ActiveOnAgent(id)) {
+    if (IsTerminalState(task->state())) continue;
+    ++active;
+    if (auto r = Resources::FromProto(task->resources()); r.ok()) allocated += *r;
+  }
+  Resources offered;
+  for (const auto& offer : agent.offers) offered += offers_.at(offer)->view.resources;
+  *summary->mutable_allocated() = allocated.ToProto();
+  *summary->mutable_offered() = offered.ToProto();
+  summary->set_active_tasks(active);
+  summary->set_registered_time(UnixSeconds(agent.registered_time));
+  if (agent.reregistered_time != absl::Time())
+    summary->set_reregistered_time(UnixSeconds(agent.reregistered_time));
+  if (!agent.reachable) summary->set_unreachable_time(UnixSeconds(agent.unreachable_time));
+  summary->set_version(agent.version);
+  return result;
+}
+
+v1::FrameworkSummary MasterCore::FrameworkSummaryOf(const Framework& framework) const {
+  const std::string& id = framework.info.id().value();
+  v1::FrameworkSummary result;
+  v1::FrameworkSummary* summary = &result;
+  *summary->mutable_info() = framework.info;
+  summary->set_connected(framework.connected);
+  summary->set_active(framework.connected);
+  summary->set_registered_time(UnixSeconds(framework.registered_time));
+  if (framework.reregistered_time != absl::Time())
+    summary->set_reregistered_time(UnixSeconds(framework.reregistered_time));
+  if (!framework.connected) {
+    summary->set_unregistered_time(UnixSeconds(framework.unregistered_time));
+    absl::Duration timeout = framework.info.failover_timeout() > 0
+                                 ? absl::Seconds(framework.info.failover_timeout())
+                                 : options_.framework_failover_timeout_default;
+    summary->set_failover_deadline(UnixSeconds(framework.unregistered_time + timeout));
+  }
+  Resources allocated;
+  uint32_t active = 0;
+  for (const v1::Task* task : const_cast<TaskBook&>(tasks_).ActiveOfFramework(id)) {
+    if (IsTerminalState(task->state())) continue;
+    ++active;
+    if (auto r = Resources::FromProto(task->resources()); r.ok()) allocated += *r;
+  }
+  Resources offered;
+  for (const auto& offer : framework.offers) offered += offers_.at(offer)->view.resources;
+  *summary->mutable_allocated() = allocated.ToProto();
+  *summary->mutable_offered() = offered.ToProto();
+  summary->set_active_tasks(active);
+  summary->set_completed_tasks(static_cast<uint32_t>(tasks_.CompletedOf(id).size()));
+  for (const auto& role : framework.suppressed_roles) summary->add_suppressed_roles(role);
+  return result;
+}
+
 v1::GetAgentsResponse MasterCore::GetAgents(const v1::GetAgentsRequest& request) const {
   v1::GetAgentsResponse response;
   const uint32_t limit = PageLimit(request.page());
@@ -51,29 +104,7 @@ v1::GetAgentsResponse MasterCore::GetAgents(const v1::GetAgentsRequest& request)
       response.mutable_page()->set_next_after(response.agents().rbegin()->info().id().value());
       break;
     }
-    const Agent& agent = *it->second;
-    v1::AgentSummary* summary = response.add_agents();
-    *summary->mutable_info() = agent.info;
-    summary->set_status(SummaryStatus(agent));
-    summary->set_connected(agent.sink != nullptr);
-    *summary->mutable_total() = agent.total.ToProto();
-    Resources allocated;
-    uint32_t active = 0;
-    for (const v1::Task* task : const_cast<TaskBook&>(tasks_).ActiveOnAgent(it->first)) {
-      if (IsTerminalState(task->state())) continue;
-      ++active;
-      if (auto r = Resources::FromProto(task->resources()); r.ok()) allocated += *r;
-    }
-    Resources offered;
-    for (const auto& offer : agent.offers) offered += offers_.at(offer)->view.resources;
-    *summary->mutable_allocated() = allocated.ToProto();
-    *summary->mutable_offered() = offered.ToProto();
-    summary->set_active_tasks(active);
-    summary->set_registered_time(UnixSeconds(agent.registered_time));
-    if (agent.reregistered_time != absl::Time())
-      summary->set_reregistered_time(UnixSeconds(agent.reregistered_time));
-    if (!agent.reachable) summary->set_unreachable_time(UnixSeconds(agent.unreachable_time));
-    summary->set_version(agent.version);
+    *response.add_agents() = AgentSummaryOf(*it->second);
   }
   response.mutable_page()->set_total(agents_.size());
   return response;
@@ -89,35 +120,7 @@ v1::GetFrameworksResponse MasterCore::GetFrameworks(const v1::GetFrameworksReque
       response.mutable_page()->set_next_after(response.frameworks().rbegin()->info().id().value());
       break;
     }
-    const Framework& framework = *it->second;
-    v1::FrameworkSummary* summary = response.add_frameworks();
-    *summary->mutable_info() = framework.info;
-    summary->set_connected(framework.connected);
-    summary->set_active(framework.connected);
-    summary->set_registered_time(UnixSeconds(framework.registered_time));
-    if (framework.reregistered_time != absl::Time())
-      summary->set_reregistered_time(UnixSeconds(framework.reregistered_time));
-    if (!framework.connected) {
-      summary->set_unregistered_time(UnixSeconds(framework.unregistered_time));
-      absl::Duration timeout = framework.info.failover_timeout() > 0
-                                   ? absl::Seconds(framework.info.failover_timeout())
-                                   : options_.framework_failover_timeout_default;
-      summary->set_failover_deadline(UnixSeconds(framework.unregistered_time + timeout));
-    }
-    Resources allocated;
-    uint32_t active = 0;
-    for (const v1::Task* task : const_cast<TaskBook&>(tasks_).ActiveOfFramework(it->first)) {
-      if (IsTerminalState(task->state())) continue;
-      ++active;
-      if (auto r = Resources::FromProto(task->resources()); r.ok()) allocated += *r;
-    }
-    Resources offered;
-    for (const auto& offer : framework.offers) offered += offers_.at(offer)->view.resources;
-    *summary->mutable_allocated() = allocated.ToProto();
-    *summary->mutable_offered() = offered.ToProto();
-    summary->set_active_tasks(active);
-    summary->set_completed_tasks(static_cast<uint32_t>(tasks_.CompletedOf(it->first).size()));
-    for (const auto& role : framework.suppressed_roles) summary->add_suppressed_roles(role);
+    *response.add_frameworks() = FrameworkSummaryOf(*it->second);
   }
   response.mutable_page()->set_total(frameworks_.size());
   if (request.include_completed()) {
@@ -206,6 +209,7 @@ v1::GetRolesResponse MasterCore::GetRoles() const {
       summary.add_frameworks()->set_value(id);
     }
   }
+  FillRolePolicy(&roles);
   std::map<std::string, Resources> allocated;
   for (const v1::Task* task : tasks_.AllActive()) {
     if (IsTerminalState(task->state())) continue;
@@ -252,7 +256,7 @@ MasterMetrics MasterCore::Metrics() const {
   MasterMetrics metrics;
   metrics.counters = counters_;
   for (const auto& [id, agent] : agents_) {
-    ++metrics.agents_by_status[v1::AgentSummary::Status_Name(SummaryStatus(*agent))];
+    ++metrics.agents_by_status[v1::AgentSummary::Status_Name(AgentStatus(*agent))];
     if (agent->recovered) ++metrics.agents_recovering;
     if (!agent->reachable) {
       ++metrics.agents_unreachable;
@@ -271,6 +275,8 @@ MasterMetrics MasterCore::Metrics() const {
   }
   metrics.offers_outstanding = offers_.size();
   metrics.roles = GetRoles();
+  metrics.watch_subscribers = watchers_.size();
+  metrics.watch_subscribers_dropped = watchers_.dropped();
   metrics.tasks_by_state = tasks_.CountByState();
   for (const auto& framework_id : tasks_.FrameworksWithHistory())
     metrics.tasks_completed += tasks_.CompletedOf(framework_id).size();

@@ -57,6 +57,14 @@ struct MasterCore::Agent {
   // unreachable, keyed by (framework id, task id); sent when it re-registers
   // and still reports the task live.
   std::map<std::pair<std::string, std::string>, internal::MasterMessage> pending_kills;
+  // Maintenance (operator calls), as handed to the registry: no offers while
+  // deactivated or draining; a draining agent's tasks are killed with at
+  // most drain_grace_seconds (0: their kill policies) and, once none is
+  // live, it is DRAINED and, with drain_mark_gone, marked gone.
+  bool deactivated = false;
+  bool draining = false;
+  double drain_grace_seconds = 0;
+  bool drain_mark_gone = false;
 };
 
 struct MasterCore::Offer {

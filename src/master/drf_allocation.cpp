@@ -109,6 +109,15 @@ class DrfAllocation : public Allocation {
     return allocator_.RecoverResources(framework_id, agent_id, role, resources, refuse, now);
   }
 
+  absl::Status UpdateQuota(const std::string& role, const Resources& guarantee,
+                           const Resources& limit) override {
+    return allocator_.UpdateQuota(role, guarantee, limit);
+  }
+
+  absl::Status UpdateWeights(const std::map<std::string, double>& weights) override {
+    return allocator_.UpdateWeights({weights.begin(), weights.end()});
+  }
+
   std::vector<OfferDecision> Allocate(absl::Time now) override {
     std::vector<OfferDecision> decisions;
     for (auto& allocation : allocator_.Allocate(now)) {

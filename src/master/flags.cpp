@@ -59,6 +59,9 @@ DEFINE_int32(max_completed_tasks_per_framework, 1000,
 DEFINE_string(max_message_bytes, "16MiB",
               "Largest gRPC message accepted: a size such as 4MiB or 1GiB (a bare number is "
               "bytes), in [1KiB, 2GiB).");
+DEFINE_int32(max_watch_queue, 1000,
+             "Events an operator Watch subscriber may fall behind by before it is disconnected "
+             "with RESOURCE_EXHAUSTED.");
 
 namespace agora::master {
 
@@ -108,6 +111,7 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
                         absl::StrCat("'", FLAGS_max_message_bytes, "' must be below 2GiB"));
   }
   options.max_message_bytes = static_cast<int>(*max_message_bytes);
+  options.max_watch_queue = FLAGS_max_watch_queue;
   std::vector<gflags::CommandLineFlagInfo> all;
   gflags::GetAllFlags(&all);
   for (const auto& info : all) options.flags[info.name] = info.current_value;

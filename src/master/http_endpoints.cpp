@@ -138,6 +138,11 @@ std::string RenderMetrics(const MasterMetrics& m) {
             m.tasks_completed);
   out.Gauge("agora_master_offers_outstanding", "Offers sent and not yet answered.",
             m.offers_outstanding);
+  out.Gauge("agora_master_watch_subscribers", "Operator Watch streams open now.",
+            m.watch_subscribers);
+  out.Counter("agora_master_watch_subscribers_dropped_total",
+              "Watch streams closed because they fell --max_watch_queue events behind or went away.",
+              m.watch_subscribers_dropped);
   const MasterCounters& c = m.counters;
   out.Counter("agora_master_offers_sent_total", "Offers sent to frameworks.", c.offers_sent);
   out.Counter("agora_master_offers_rescinded_total", "Offers rescinded.", c.offers_rescinded);

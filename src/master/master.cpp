@@ -118,7 +118,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
   impl->scheduler = std::make_unique<SchedulerService>(impl->loop.get(), impl->slot, capacity);
   impl->agents = std::make_unique<AgentChannelService>(impl->loop.get(), impl->slot, capacity);
   impl->operators = std::make_unique<OperatorService>(
-      impl->loop.get(), impl->slot, options.flags.empty() ? options.ToMap() : options.flags);
+      impl->loop.get(), impl->slot, options.flags.empty() ? options.ToMap() : options.flags,
+      static_cast<size_t>(options.max_watch_queue));
 
   // Both ports are bound before the first registry write: a master that
   // cannot listen changes nothing on disk. Until the loop starts, HTTP

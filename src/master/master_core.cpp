@@ -18,7 +18,11 @@ MasterCore::MasterCore(EventLoop* loop, MasterOptions options, std::string maste
       start_time_(loop->Now()),
       registry_(std::move(registry)),
       allocation_(std::move(allocation)),
-      tasks_(static_cast<size_t>(options_.max_completed_tasks_per_framework)) {}
+      tasks_(static_cast<size_t>(options_.max_completed_tasks_per_framework)),
+      watchers_(loop, options_.framework_heartbeat_interval) {
+  tasks_.set_observer(
+      [this](const v1::Task& task, const v1::TaskStatus* status) { PublishTask(task, status); });
+}
 
 MasterCore::~MasterCore() = default;
 
@@ -41,6 +45,9 @@ void MasterCore::Shutdown() {
     sink->Close(absl::UnavailableError("master shutting down"));
   }
   connections_.clear();
+  watchers_.CloseAll(
+      absl::UnavailableError("the master stopped serving (stepped down or shut "
+                             "down); watch the leader again"));
 }
 
 void MasterCore::CountMessage(const std::string& kind) { ++counters_.messages[kind]; }

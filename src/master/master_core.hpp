@@ -12,7 +12,10 @@
 // (scheduler commands), core_agents.cpp (agent channel), core_admission.cpp
 // (agent (re-)registration), core_recovery.cpp
 // (registry recovery, re-registration window, durability and step-down),
-// core_state.cpp (operator snapshots, metrics).
+// core_state.cpp (operator snapshots, metrics), core_operator_policy.cpp
+// (quota, weights), core_operator_agents.cpp (deactivate, drain, mark gone),
+// core_operator_kill.cpp (operator kill), core_watch.cpp (the operator
+// Watch stream).
 #ifndef AGORA_MASTER_MASTER_CORE_HPP_
 #define AGORA_MASTER_MASTER_CORE_HPP_
 
@@ -40,6 +43,7 @@
 #include "master/registry.hpp"
 #include "master/task_book.hpp"
 #include "master/update_dedup.hpp"
+#include "master/watch_hub.hpp"
 
 namespace agora::master {
 
@@ -115,6 +119,10 @@ struct MasterMetrics {
   size_t agents_recovering = 0;
   // Agents by the status GetAgents reports (AgentSummary::Status names).
   std::map<std::string, size_t> agents_by_status;
+  // Operator Watch subscribers now, and those dropped so far (fell behind
+  // or went away while an event was sent).
+  size_t watch_subscribers = 0;
+  uint64_t watch_subscribers_dropped = 0;
   size_t frameworks_connected = 0;
   size_t frameworks_disconnected = 0;
   size_t offers_outstanding = 0;
@@ -193,6 +201,52 @@ class MasterCore {
   absl::Status TeardownFramework(const std::string& framework_id);
   MasterMetrics Metrics() const;
   MasterHealth Health() const;
+
+  // --- Operator writes (loop thread). ---
+  // Runs on the loop once a write call is answered: OK after its registry
+  // write committed and the change was applied, or the refusal. A refusal
+  // found while validating is reported before returning; a failed registry
+  // write (the master steps down) answers UNAVAILABLE.
+  using OperatorDone = std::function<void(absl::Status)>;
+  v1::GetQuotaResponse GetQuota() const;
+  // INVALID_ARGUMENT (FieldViolation quotas[i].<field>) for a bad role,
+  // non-scalar or negative resources, a guarantee above its limit, a role
+  // listed twice; FAILED_PRECONDITION when the guarantees of all roles
+  // exceed the total of the admitted agents, unless `force`. Empty
+  // guarantees and limits remove the role's quota.
+  void UpdateQuota(const v1::UpdateQuotaRequest& request, OperatorDone done);
+  v1::GetWeightsResponse GetWeights() const;
+  // INVALID_ARGUMENT for a bad role or a weight that is not finite and > 0.
+  void UpdateWeights(const v1::UpdateWeightsRequest& request, OperatorDone done);
+  // The agent gets no offers (outstanding ones are rescinded); its tasks
+  // keep running. NOT_FOUND for an unknown agent, FAILED_PRECONDITION for a
+  // gone one.
+  void DeactivateAgent(const std::string& agent_id, OperatorDone done);
+  // Ends deactivation and draining (idempotent). Errors as DeactivateAgent.
+  void ReactivateAgent(const std::string& agent_id, OperatorDone done);
+  // Deactivates the agent and kills every task on it (grace_period_seconds
+  // > 0 caps each task's kill-policy grace period); DRAINING until no task
+  // is live, then DRAINED, then gone if mark_gone. Errors as
+  // DeactivateAgent, INVALID_ARGUMENT for a negative grace period.
+  void DrainAgent(const v1::DrainAgentRequest& request, OperatorDone done);
+  // The agent is gone for good: its tasks become TASK_GONE_BY_OPERATOR, it
+  // is told to shut down and refused if it comes back. Idempotent;
+  // NOT_FOUND for an agent never admitted.
+  void MarkAgentGone(const std::string& agent_id, OperatorDone done);
+  // Kills a task as its framework's Kill would. NOT_FOUND for an unknown or
+  // already terminal task, FAILED_PRECONDITION (listing the frameworks) when
+  // the id is ambiguous without framework_id.
+  absl::Status KillTask(const v1::KillTaskRequest& request);
+
+  // --- Operator Watch stream (loop thread). ---
+  // Sends SUBSCRIBED (BuildState() with `masters`) to `sink`, then every
+  // cluster event the request's `types` select (empty: all; HEARTBEAT
+  // always). INVALID_ARGUMENT (FieldViolation types[i]) for an unknown or
+  // unspecified type, UNAVAILABLE while shutting down. Returns the
+  // subscriber's id for OnWatchClosed.
+  absl::StatusOr<uint64_t> Watch(const v1::WatchRequest& request, std::shared_ptr<WatchSink> sink,
+                                 std::vector<v1::MasterInfo> masters);
+  void OnWatchClosed(uint64_t id);
   v1::MasterInfo master_info() const;
 
  private:
@@ -223,6 +277,57 @@ class MasterCore {
   void RecoverTaskResources(const v1::Task& task);
   // The role a task's resources are allocated to.
   std::string TaskRole(const v1::Task& task) const;
+
+  // core_operator_policy.cpp
+  // Applies `operations`; once committed runs `apply` and answers `done`
+  // (UNAVAILABLE if the write failed or the master shut down meanwhile).
+  void PersistThen(std::vector<internal::Operation> operations, std::function<void()> apply,
+                   OperatorDone done);
+  // Quota and weights from the registry, handed to the allocator.
+  void RecoverPolicy(const internal::Registry& registry);
+  // Sets name-independent policy (weight, quota) on every role in `roles`
+  // and adds the roles that have only policy.
+  void FillRolePolicy(std::map<std::string, v1::RoleSummary>* roles) const;
+
+  // core_operator_agents.cpp
+  // Copies the agent's maintenance state (deactivated, draining) into a
+  // record about to be written; nothing for an unknown agent.
+  void FillMaintenance(const std::string& agent_id, internal::AgentRecord* record) const;
+  // Sets the maintenance fields of a recovered agent from its record.
+  void RecoverMaintenance(const internal::AgentRecord& record, Agent* agent);
+  // After an agent's (re-)admission: no offers while deactivated or
+  // draining; a drain (begun before a failover, perhaps) continues.
+  void ApplyMaintenance(Agent* agent);
+  // Sends KILL_TASK for every live task on the draining agent.
+  void KillForDrain(Agent* agent);
+  // A draining agent with no live task is DRAINED (and gone if asked).
+  void MaybeFinishDrain(const std::string& agent_id);
+  // Committed MARK_GONE: tasks TASK_GONE_BY_OPERATOR, agent shut down and
+  // forgotten.
+  void RemoveGoneAgent(const std::string& agent_id);
+  v1::AgentSummary::Status AgentStatus(const Agent& agent) const;
+  // NOT_FOUND / FAILED_PRECONDITION (gone) for the agent of an operator call.
+  absl::StatusOr<Agent*> OperatorAgent(const std::string& agent_id);
+
+  // core_operator_kill.cpp
+  // Sends a kill of `task`, or defers it until the agent re-registers
+  // (except a draining agent's own kills: the drain repeats them). `grace`
+  // > 0 replaces its kill policy's grace period (with `cap`: only when
+  // shorter).
+  void SendKill(const v1::Task& task, double grace, bool cap);
+
+  // core_state.cpp
+  v1::AgentSummary AgentSummaryOf(const Agent& agent) const;
+  v1::FrameworkSummary FrameworkSummaryOf(const Framework& framework) const;
+
+  // core_watch.cpp: publish to Watch subscribers (cheap when none listens).
+  // `status` null: TASK_ADDED, else TASK_UPDATED.
+  void PublishTask(const v1::Task& task, const v1::TaskStatus* status);
+  // AGENT_ADDED / AGENT_UPDATED with the agent's summary, AGENT_REMOVED with
+  // its id.
+  void PublishAgent(const std::string& agent_id, v1::WatchEvent::Type type);
+  // FRAMEWORK_ADDED / _UPDATED with its summary, _REMOVED with its id.
+  void PublishFramework(const std::string& framework_id, v1::WatchEvent::Type type);
 
   // core_recovery.cpp
   // Applies `operations` to the registry; `committed` runs once they are
@@ -316,6 +421,14 @@ class MasterCore {
   absl::Time recovery_time_;
 
   std::map<std::string, std::unique_ptr<Offer>> offers_;
+
+  // Committed quota and weights by role (roles without an entry: no quota,
+  // weight 1).
+  std::map<std::string, v1::QuotaConfig> quotas_;
+  std::map<std::string, double> weights_;
+
+  // Operator Watch subscribers; heartbeats every framework_heartbeat_interval.
+  WatchHub watchers_;
 
   bool allocation_pending_ = false;
   TimerId sweep_timer_ = 0;

@@ -107,6 +107,10 @@ absl::Status MasterOptions::Validate() const {
     return InvalidField("stream_queue_capacity",
                         absl::StrCat("must be at least 1, got ", stream_queue_capacity));
   }
+  if (max_watch_queue < 1) {
+    return InvalidField("max_watch_queue",
+                        absl::StrCat("must be at least 1, got ", max_watch_queue));
+  }
   return absl::OkStatus();
 }
 
@@ -137,6 +141,7 @@ std::map<std::string, std::string> MasterOptions::ToMap() const {
       {"default_refuse", seconds(default_refuse)},
       {"max_refuse", seconds(max_refuse)},
       {"max_message_bytes", FormatSizeValue(max_message_bytes)},
+      {"max_watch_queue", absl::StrCat(max_watch_queue)},
   };
 }
 

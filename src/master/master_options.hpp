@@ -78,6 +78,9 @@ struct MasterOptions {
   int max_message_bytes = 16 * 1024 * 1024;
   // Bound of every outbound stream queue (scheduler events, agent messages).
   int stream_queue_capacity = 100000;
+  // Events one operator Watch subscriber may fall behind by before it is
+  // disconnected with RESOURCE_EXHAUSTED (--max_watch_queue).
+  int max_watch_queue = 1000;
   // Effective flag values reported by GetFlags; filled by main(). When
   // empty, the master reports these options instead.
   std::map<std::string, std::string> flags;

@@ -1,6 +1,7 @@
 // OperatorService: the operator API, run on the loop against the core that
 // serves now (GetHealth, GetVersion and GetFlags answer without one).
 #include "common/grpc_status.hpp"
+#include "common/server_event_stream.hpp"
 #include "master/service_calls.hpp"
 #include "master/services.hpp"
 
@@ -9,21 +10,54 @@ namespace {
 
 constexpr char kService[] = "agora.v1.MasterOperator";
 
-// A method this master does not implement yet: UNIMPLEMENTED naming it
-// (once the request parsed).
-template <typename Request, typename Response>
-grpc::internal::MethodHandler* NotYet(const char* method) {
-  std::string message = absl::StrCat(method, " is not implemented by this master yet");
-  return AtOnce<Request, Response>(kService, method, [message](const Request&, Response*) {
-    return absl::UnimplementedError(message);
-  });
+// Adapts a ServerEventStream of serialized events to the core's WatchSink.
+// The stream's own queue is one larger than the bound, so this adapter
+// disconnects a subscriber that fell behind first, naming the flag.
+class StreamWatchSink : public WatchSink {
+ public:
+  StreamWatchSink(std::shared_ptr<ServerEventStream<grpc::ByteBuffer>> stream, size_t bound)
+      : stream_(std::move(stream)), bound_(bound) {}
+  bool Send(const v1::WatchEvent& event) override {
+    if (stream_->closing()) return false;
+    if (stream_->queued() >= bound_) {
+      stream_->Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("watcher too slow: ", bound_,
+                       " events queued (--max_watch_queue); watch again for a new snapshot")));
+      return false;
+    }
+    return stream_->Send(SerializeRaw(event));
+  }
+  void Close(const absl::Status& status) override { stream_->Finish(ToGrpcStatus(status)); }
+
+ private:
+  std::shared_ptr<ServerEventStream<grpc::ByteBuffer>> stream_;
+  size_t bound_;
+};
+
+// A parsing unary handler for a write call: `fn(core, request, done)` runs
+// on the loop with the core that serves now and answers through `done`
+// once its registry write committed (or at once with a refusal).
+template <typename Request, typename Response, typename Fn>
+grpc::internal::MethodHandler* Write(const char* method, EventLoop* loop, const CoreSlot* slot,
+                                     Fn fn) {
+  return NewParsingUnaryHandler<Request, Response>(
+      MethodPath(kService, method),
+      [loop, slot, fn](const Request& request, Response*, UnaryDone done) {
+        loop->Post([slot, fn, &request, done = std::move(done)] {
+          absl::Status refusal;
+          MasterCore* core = slot->Serving(&refusal);
+          if (core == nullptr) return done(refusal);
+          fn(core, request, [done](absl::Status status) { done(status); });
+        });
+      });
 }
 
 }  // namespace
 
 OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
-                                 std::map<std::string, std::string> flags)
-    : loop_(loop), slot_(slot), flags_(std::move(flags)) {
+                                 std::map<std::string, std::string> flags, size_t watch_queue)
+    : loop_(loop), slot_(slot), flags_(std::move(flags)), watch_queue_(watch_queue) {
   // Answered by every master, leading or not: healthy means the process
   // serves and (when leading) its registry writes commit; leading means it
   // serves as the leader now.
@@ -102,28 +136,89 @@ OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
                                     v1::TeardownFrameworkResponse*) {
                                    return core->TeardownFramework(request.framework_id().value());
                                  }));
-  Serve("GetQuota", NotYet<v1::GetQuotaRequest, v1::GetQuotaResponse>("GetQuota"));
-  Serve("UpdateQuota", NotYet<v1::UpdateQuotaRequest, v1::UpdateQuotaResponse>("UpdateQuota"));
-  Serve("GetWeights", NotYet<v1::GetWeightsRequest, v1::GetWeightsResponse>("GetWeights"));
+  Serve("GetQuota", OnCore<v1::GetQuotaRequest, v1::GetQuotaResponse>(
+                        kService, "GetQuota", loop_, slot_,
+                        [](MasterCore* core, const auto&, v1::GetQuotaResponse* response) {
+                          *response = core->GetQuota();
+                          return absl::OkStatus();
+                        }));
+  Serve("UpdateQuota",
+        Write<v1::UpdateQuotaRequest, v1::UpdateQuotaResponse>(
+            "UpdateQuota", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->UpdateQuota(request, std::move(done));
+            }));
+  Serve("GetWeights", OnCore<v1::GetWeightsRequest, v1::GetWeightsResponse>(
+                          kService, "GetWeights", loop_, slot_,
+                          [](MasterCore* core, const auto&, v1::GetWeightsResponse* response) {
+                            *response = core->GetWeights();
+                            return absl::OkStatus();
+                          }));
   Serve("UpdateWeights",
-        NotYet<v1::UpdateWeightsRequest, v1::UpdateWeightsResponse>("UpdateWeights"));
-  Serve("DrainAgent", NotYet<v1::DrainAgentRequest, v1::DrainAgentResponse>("DrainAgent"));
+        Write<v1::UpdateWeightsRequest, v1::UpdateWeightsResponse>(
+            "UpdateWeights", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->UpdateWeights(request, std::move(done));
+            }));
+  Serve("DrainAgent",
+        Write<v1::DrainAgentRequest, v1::DrainAgentResponse>(
+            "DrainAgent", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->DrainAgent(request, std::move(done));
+            }));
   Serve("DeactivateAgent",
-        NotYet<v1::DeactivateAgentRequest, v1::DeactivateAgentResponse>("DeactivateAgent"));
+        Write<v1::DeactivateAgentRequest, v1::DeactivateAgentResponse>(
+            "DeactivateAgent", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->DeactivateAgent(request.agent_id().value(), std::move(done));
+            }));
   Serve("ReactivateAgent",
-        NotYet<v1::ReactivateAgentRequest, v1::ReactivateAgentResponse>("ReactivateAgent"));
+        Write<v1::ReactivateAgentRequest, v1::ReactivateAgentResponse>(
+            "ReactivateAgent", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->ReactivateAgent(request.agent_id().value(), std::move(done));
+            }));
   Serve("MarkAgentGone",
-        NotYet<v1::MarkAgentGoneRequest, v1::MarkAgentGoneResponse>("MarkAgentGone"));
+        Write<v1::MarkAgentGoneRequest, v1::MarkAgentGoneResponse>(
+            "MarkAgentGone", loop_, slot_, [](MasterCore* core, const auto& request, auto done) {
+              core->MarkAgentGone(request.agent_id().value(), std::move(done));
+            }));
+  Serve("KillTask", OnCore<v1::KillTaskRequest, v1::KillTaskResponse>(
+                        kService, "KillTask", loop_, slot_,
+                        [](MasterCore* core, const v1::KillTaskRequest& request,
+                           v1::KillTaskResponse*) { return core->KillTask(request); }));
   Serve("Watch", NewParsingServerStreamHandler<v1::WatchRequest>(
                      MethodPath(kService, "Watch"),
-                     [](grpc::CallbackServerContext*, const v1::WatchRequest&) {
-                       return new FinishedWriteReactor(
-                           absl::UnimplementedError("Watch is not implemented by this master yet"));
+                     [this](grpc::CallbackServerContext*, const v1::WatchRequest& request) {
+                       return StartWatch(request);
                      }));
 }
 
 void OperatorService::Serve(const char* method, grpc::internal::MethodHandler* handler) {
   MarkMethodRawCallback(MethodIndex(kService, method), handler);
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* OperatorService::StartWatch(
+    const v1::WatchRequest& request) {
+  auto stream = ServerEventStream<grpc::ByteBuffer>::Create(loop_, watch_queue_ + 1);
+  loop_->Post([slot = slot_, stream, request, bound = watch_queue_] {
+    absl::Status refusal;
+    MasterCore* core = slot->Serving(&refusal);
+    if (core == nullptr) {
+      stream->Finish(ToGrpcStatus(refusal));
+      return;
+    }
+    auto id =
+        core->Watch(request, std::make_shared<StreamWatchSink>(stream, bound), slot->Masters());
+    if (!id.ok()) {
+      stream->Finish(ToGrpcStatus(id.status()));
+      return;
+    }
+    // Like a scheduler stream: a watcher outliving its core reports to
+    // nobody (the core closed it when it stopped serving).
+    const uint64_t generation = slot->generation();
+    auto closed = [slot, generation, id = *id] {
+      if (MasterCore* owner = slot->Of(generation)) owner->OnWatchClosed(id);
+    };
+    stream->set_on_closed(closed);
+    if (stream->closed()) closed();
+  });
+  return stream->reactor();
 }
 
 }  // namespace agora::master

@@ -56,14 +56,18 @@ class AgentChannelService : public internal::AgentChannel::CallbackService {
 // Registered raw like SchedulerService.
 class OperatorService : public v1::MasterOperator::CallbackService {
  public:
-  OperatorService(EventLoop* loop, CoreSlot* slot, std::map<std::string, std::string> flags);
+  // `watch_queue`: events a Watch subscriber may fall behind by.
+  OperatorService(EventLoop* loop, CoreSlot* slot, std::map<std::string, std::string> flags,
+                  size_t watch_queue);
 
  private:
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(const v1::WatchRequest& request);
   void Serve(const char* method, grpc::internal::MethodHandler* handler);
 
   EventLoop* loop_;
   CoreSlot* slot_;
   std::map<std::string, std::string> flags_;
+  size_t watch_queue_;
 };
 
 }  // namespace agora::master

@@ -145,6 +145,15 @@ class SimpleDrfAllocation : public Allocation {
     return absl::OkStatus();
   }
 
+  // Flat DRF has no quota or weights: the master still records and reports
+  // them (GetQuota, GetRoles), they only take effect with --allocator=drf.
+  absl::Status UpdateQuota(const std::string&, const Resources&, const Resources&) override {
+    return absl::OkStatus();
+  }
+  absl::Status UpdateWeights(const std::map<std::string, double>&) override {
+    return absl::OkStatus();
+  }
+
   std::vector<OfferDecision> Allocate(absl::Time now) override {
     std::vector<OfferDecision> decisions;
     for (auto& [agent_id, agent] : agents_) {

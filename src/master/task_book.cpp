@@ -12,7 +12,9 @@ v1::Task& TaskBook::Add(v1::Task task) {
   if (task.info().has_executor())
     with_executor_[Key{task.agent_id().value(), key.first}].insert(key);
   ++by_agent_count_;
-  return active_.emplace(key, std::move(task)).first->second;
+  v1::Task& added = active_.emplace(key, std::move(task)).first->second;
+  if (observer_) observer_(added, nullptr);
+  return added;
 }
 
 v1::Task* TaskBook::Find(const std::string& framework_id, const std::string& task_id) {
@@ -64,6 +66,7 @@ TaskBook::UpdateResult TaskBook::Update(const std::string& framework_id,
     *task->add_statuses() = status;
     if (task->statuses_size() > kMaxStatusesPerTask) task->mutable_statuses()->DeleteSubrange(0, 1);
     *task->mutable_status() = status;
+    if (observer_) observer_(*task, &status);
   }
   return result;
 }

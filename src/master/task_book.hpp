@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -30,6 +31,12 @@ class TaskBook {
 
   explicit TaskBook(size_t max_completed_per_framework)
       : max_completed_(max_completed_per_framework) {}
+
+  // Told of every task added (`status` null) and every status recorded by
+  // Update() that is not a duplicate, after the change (the Watch stream's
+  // TASK_ADDED / TASK_UPDATED).
+  using Observer = std::function<void(const v1::Task& task, const v1::TaskStatus* status)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
 
   // Adds an active task (replacing a terminal one with the same id, which is
   // moved to the history first). The task's agent_id and framework_id must
@@ -96,6 +103,7 @@ class TaskBook {
   std::map<Key, std::set<Key>> with_executor_;
   std::map<std::string, std::deque<v1::Task>> completed_;
   size_t by_agent_count_ = 0;
+  Observer observer_;
 };
 
 }  // namespace agora::master

@@ -114,6 +114,45 @@ TEST_F(ZkRegistryTest, EveryRecordKindAndRemovalSurvivesAFreshLoad) {
   EXPECT_EQ(loaded->weights(0).weight(), 2.5);
 }
 
+// What the operator API records (quota guarantees and limits, a draining or
+// gone agent with its drain parameters) reads back from ZooKeeper as written,
+// so a new leader continues a drain and keeps the quota.
+TEST_F(ZkRegistryTest, OperatorMaintenanceAndQuotaRecordsSurviveAFreshLoad) {
+  ZkSession master(server_->address(), absl::Seconds(5));
+  ASSERT_TRUE(master.WaitState(ZkClient::Session::kConnected));
+  ASSERT_TRUE(master.OpenRegistry(kRoot, master.JoinElection(kRoot)).ok());
+  Operation draining = PutAgent("a1", "h1");
+  draining.mutable_agent()->set_draining(true);
+  draining.mutable_agent()->set_deactivated(true);
+  draining.mutable_agent()->set_drain_grace_period_seconds(7.5);
+  draining.mutable_agent()->set_drain_mark_gone(true);
+  Operation gone = PutAgent("a2", "h2");
+  gone.mutable_agent()->set_status(internal::AgentRecord::GONE);
+  gone.mutable_agent()->set_status_time(99);
+  Operation quota = PutQuota("dev");
+  v1::Resource* cpus = quota.mutable_quota()->add_guarantees();
+  cpus->set_name("cpus");
+  cpus->set_type(v1::Resource::SCALAR);
+  cpus->set_scalar(2);
+  *quota.mutable_quota()->add_limits() = *cpus;
+  quota.mutable_quota()->mutable_limits(0)->set_scalar(3);
+  ASSERT_TRUE(master.Apply({draining, gone, quota}).ok());
+
+  ZkSession reader(server_->address(), absl::Seconds(5));
+  ASSERT_TRUE(reader.WaitState(ZkClient::Session::kConnected));
+  auto loaded = reader.Load(kRoot);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->agents_size(), 2);
+  for (const auto& agent : loaded->agents()) {
+    const Operation& want = agent.info().id().value() == "a1" ? draining : gone;
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(agent, want.agent()))
+        << agent.DebugString();
+  }
+  ASSERT_EQ(loaded->quotas_size(), 1);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(loaded->quotas(0), quota.quota()))
+      << loaded->quotas(0).DebugString();
+}
+
 TEST_F(ZkRegistryTest, AppliesIssuedBackToBackCommitInOrderInFewerMultis) {
   ZkSession master(server_->address(), absl::Seconds(5));
   ASSERT_TRUE(master.WaitState(ZkClient::Session::kConnected));
