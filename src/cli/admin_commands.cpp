@@ -46,10 +46,6 @@ int RunAdminCommand(const CliOptions& options) {
     case Command::kQuotaRemove: {
       v1::UpdateQuotaRequest request;
       request.add_quotas()->set_role(id);
-      // Removing a guarantee never needs capacity; without force a master
-      // re-checking every role's guarantees would refuse it whenever another
-      // role's (forced) guarantee exceeds the cluster.
-      request.set_force(true);
       return Report(client, "UpdateQuota", client.UpdateQuota(request),
                     absl::StrCat("quota for role ", id),
                     absl::StrCat("Quota of role ", id, " removed"));

@@ -119,19 +119,23 @@ void MasterCore::UpdateQuota(const v1::UpdateQuotaRequest& request, OperatorDone
   // The guarantees after this update, summed over every role, against the
   // total of the agents admitted (reachable or not; gone ones are not). The
   // registry's state includes updates still being written, so two updates
-  // in flight cannot together overcommit the cluster.
+  // in flight cannot together overcommit the cluster. Only a resource whose
+  // guaranteed sum grows is checked: lowering or removing a guarantee never
+  // needs capacity, even while an earlier forced one exceeds the cluster.
   if (!request.force()) {
     std::map<std::string, Resources> guarantees;
     for (const auto& quota : registry_->state().quotas()) {
       auto parsed = Resources::FromProto(quota.guarantees());
       if (parsed.ok()) guarantees[quota.role()] = parsed->ScalarQuantities();
     }
+    Resources before, wanted, total;
+    for (const auto& [role, guarantee] : guarantees) before += guarantee;
     for (const Change& change : changes) guarantees[change.role] = change.guarantee;
-    Resources wanted, total;
     for (const auto& [role, guarantee] : guarantees) wanted += guarantee;
     for (const auto& [id, agent] : agents_) total += agent->total.ScalarQuantities();
     for (const ResourceEntry& entry : wanted) {
-      if (total.ScalarMilli(entry.name) < entry.scalar_milli) {
+      if (entry.scalar_milli > before.ScalarMilli(entry.name) &&
+          total.ScalarMilli(entry.name) < entry.scalar_milli) {
         return done(absl::FailedPreconditionError(absl::StrCat(
             "the guarantees of all roles would need ", entry.name, " ",
             FormatMilli(entry.scalar_milli), " but the cluster's agents have ",

@@ -71,6 +71,13 @@ TEST_F(OperatorCallsTest, QuotaIsValidatedCheckedAgainstTheClusterAndSurvivesARe
   EXPECT_NE(status.error_message().find("cpus"), std::string::npos) << status.error_message();
   too_much.set_force(true);
   EXPECT_TRUE(Call(&Stub::UpdateQuota, too_much).ok());
+  // While that forced guarantee exceeds the cluster, an update that raises
+  // no resource's guaranteed sum beyond it is accepted (mem fits), one that
+  // raises cpus is refused, and removing a quota always succeeds.
+  ASSERT_TRUE(Call(&Stub::UpdateQuota, Quota("ops", "mem:64")).ok());
+  EXPECT_EQ(Call(&Stub::UpdateQuota, Quota("ops", "cpus:1;mem:64")).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(Call(&Stub::UpdateQuota, Quota("ops", "")).ok());
 
   ASSERT_TRUE(Call(&Stub::UpdateQuota, Quota("dev", "cpus:2;mem:256", "cpus:3")).ok());
   ASSERT_TRUE(Call(&Stub::UpdateQuota, Quota("ops", "cpus:1")).ok());
