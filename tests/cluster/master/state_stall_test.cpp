@@ -59,8 +59,8 @@ class StateStallTest : public ::testing::Test {
     master_ = std::move(*master);
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(512 * 1024 * 1024);
-    operator_ = v1::MasterOperator::NewStub(grpc::CreateCustomChannel(
-        master_->address(), grpc::InsecureChannelCredentials(), args));
+    operator_ = v1::MasterOperator::NewStub(
+        grpc::CreateCustomChannel(master_->address(), grpc::InsecureChannelCredentials(), args));
   }
   void TearDown() override {
     master_.reset();
@@ -160,9 +160,12 @@ TEST_F(StateStallTest, GetStateOnFiftyThousandTasksDoesNotStallSchedulerCalls) {
 
   EXPECT_GE(get_states.load(), 8) << "the load did not run";
   // A GetState built or serialized on the loop holds every call queued
-  // behind it for its whole duration (hundreds of ms at this size).
+  // behind it for about its whole duration (main: p99 and max ~1 s with
+  // GetState ~0.9 s). The machine is shared (2 cores, other builds): the OS
+  // alone delays a call by up to a few hundred ms now and then, so the
+  // bound on the maximum is relative to what a stall would cost.
   EXPECT_LT(loaded.Percentile(0.99), 50.0) << loaded.Describe();
-  EXPECT_LT(loaded.Max(), 100.0) << loaded.Describe();
+  EXPECT_LT(loaded.Max(), state_times.Percentile(0.5) / 2) << loaded.Describe();
 }
 
 }  // namespace
