@@ -87,7 +87,8 @@ void BM_StateView(benchmark::State& state) {
 }
 
 void BM_StateSerialize(benchmark::State& state) {
-  v1::MasterState built = StateView(*Cluster(static_cast<int>(state.range(0))).core().SnapshotState());
+  v1::MasterState built =
+      StateView(*Cluster(static_cast<int>(state.range(0))).core().SnapshotState());
   for (auto _ : state) benchmark::DoNotOptimize(built.SerializeAsString());
   state.counters["bytes"] = static_cast<double>(built.ByteSizeLong());
   Counters(state);

@@ -23,55 +23,82 @@ struct Use {
   uint32_t tasks = 0;
 };
 
-template <typename KeyOf>
-std::unordered_map<std::string, Use> SumTasks(const StateSnapshot& snapshot, KeyOf key_of) {
-  std::unordered_map<std::string, Use> uses;
+// What the snapshot's live tasks use and its offers hold, per agent,
+// framework and role: one pass, each task's resources parsed once.
+struct Sums {
+  std::unordered_map<std::string, Use> agent, framework, role;
+  std::unordered_map<std::string, Resources> agent_offered, framework_offered, role_offered;
+};
+
+Sums SumUp(const StateSnapshot& snapshot) {
+  Sums sums;
   for (const TaskBook::Shared& task : snapshot.tasks) {
     if (IsTerminalState(task->state())) continue;
-    Use& use = uses[key_of(*task)];
-    ++use.tasks;
-    if (auto r = Resources::FromProto(task->resources()); r.ok()) use.resources += *r;
+    auto r = Resources::FromProto(task->resources());
+    for (Use* use : {&sums.agent[task->agent_id().value()],
+                     &sums.framework[task->framework_id().value()], &sums.role[task->role()]}) {
+      ++use->tasks;
+      if (r.ok()) use->resources += *r;
+    }
   }
-  return uses;
-}
-
-template <typename KeyOf>
-std::unordered_map<std::string, Resources> SumOffers(const StateSnapshot& snapshot,
-                                                     KeyOf key_of) {
-  std::unordered_map<std::string, Resources> sums;
   for (const v1::Offer& offer : snapshot.offers) {
-    if (auto r = Resources::FromProto(offer.resources()); r.ok()) sums[key_of(offer)] += *r;
+    auto r = Resources::FromProto(offer.resources());
+    if (!r.ok()) continue;
+    sums.agent_offered[offer.agent_id().value()] += *r;
+    sums.framework_offered[offer.framework_id().value()] += *r;
+    sums.role_offered[offer.allocation_role()] += *r;
   }
   return sums;
 }
 
-void AddAgents(const StateSnapshot& snapshot,
+void AddAgents(const StateSnapshot& snapshot, Sums& sums,
                google::protobuf::RepeatedPtrField<v1::AgentSummary>* out) {
-  auto used = SumTasks(snapshot, [](const v1::Task& t) { return t.agent_id().value(); });
-  auto offered = SumOffers(snapshot, [](const v1::Offer& o) { return o.agent_id().value(); });
   out->Reserve(static_cast<int>(snapshot.agents.size()));
   for (const auto& shared : snapshot.agents) {
-    const v1::AgentSummary& agent = *shared;
     v1::AgentSummary* summary = out->Add();
-    *summary = agent;
-    const Use& use = used[agent.info().id().value()];
+    *summary = *shared;
+    const std::string& id = shared->info().id().value();
+    const Use& use = sums.agent[id];
     *summary->mutable_allocated() = use.resources.ToProto();
-    *summary->mutable_offered() = offered[agent.info().id().value()].ToProto();
+    *summary->mutable_offered() = sums.agent_offered[id].ToProto();
     summary->set_active_tasks(use.tasks);
   }
 }
 
-void AddFrameworks(const StateSnapshot& snapshot,
+void AddFrameworks(const StateSnapshot& snapshot, Sums& sums,
                    google::protobuf::RepeatedPtrField<v1::FrameworkSummary>* out) {
-  auto used = SumTasks(snapshot, [](const v1::Task& t) { return t.framework_id().value(); });
-  auto offered = SumOffers(snapshot, [](const v1::Offer& o) { return o.framework_id().value(); });
   for (const v1::FrameworkSummary& framework : snapshot.frameworks) {
     v1::FrameworkSummary* summary = out->Add();
     *summary = framework;
-    const Use& use = used[framework.info().id().value()];
+    const std::string& id = framework.info().id().value();
+    const Use& use = sums.framework[id];
     *summary->mutable_allocated() = use.resources.ToProto();
-    *summary->mutable_offered() = offered[framework.info().id().value()].ToProto();
+    *summary->mutable_offered() = sums.framework_offered[id].ToProto();
     summary->set_active_tasks(use.tasks);
+  }
+}
+
+void AddRoles(const StateSnapshot& snapshot, Sums& sums,
+              google::protobuf::RepeatedPtrField<v1::RoleSummary>* out) {
+  std::map<std::string, v1::RoleSummary> roles;
+  for (const v1::FrameworkSummary& framework : snapshot.frameworks) {
+    for (const auto& role : framework.info().roles()) {
+      v1::RoleSummary& summary = roles[role];
+      summary.set_name(role);
+      summary.set_weight(1);
+      *summary.add_frameworks() = framework.info().id();
+    }
+  }
+  for (auto& [name, summary] : roles) {
+    *summary.mutable_allocated() = sums.role[name].resources.ToProto();
+    *summary.mutable_offered() = sums.role_offered[name].ToProto();
+    double share = 0;
+    for (const auto& framework : summary.frameworks()) {
+      auto it = snapshot.dominant_shares.find(framework.value());
+      if (it != snapshot.dominant_shares.end()) share = std::max(share, it->second);
+    }
+    summary.set_dominant_share(share);
+    *out->Add() = std::move(summary);
   }
 }
 
@@ -84,14 +111,16 @@ uint32_t PageLimit(const v1::PageRequest& page) {
 
 v1::GetAgentsResponse AgentsView(const StateSnapshot& snapshot) {
   v1::GetAgentsResponse response;
-  AddAgents(snapshot, response.mutable_agents());
+  Sums sums = SumUp(snapshot);
+  AddAgents(snapshot, sums, response.mutable_agents());
   *response.mutable_page() = snapshot.page;
   return response;
 }
 
 v1::GetFrameworksResponse FrameworksView(const StateSnapshot& snapshot) {
   v1::GetFrameworksResponse response;
-  AddFrameworks(snapshot, response.mutable_frameworks());
+  Sums sums = SumUp(snapshot);
+  AddFrameworks(snapshot, sums, response.mutable_frameworks());
   for (const auto& summary : snapshot.completed_frameworks)
     *response.add_completed_frameworks() = summary;
   *response.mutable_page() = snapshot.page;
@@ -156,43 +185,24 @@ v1::GetOffersResponse OffersView(const StateSnapshot& snapshot) {
 }
 
 v1::GetRolesResponse RolesView(const StateSnapshot& snapshot) {
-  std::map<std::string, v1::RoleSummary> roles;
-  for (const v1::FrameworkSummary& framework : snapshot.frameworks) {
-    for (const auto& role : framework.info().roles()) {
-      v1::RoleSummary& summary = roles[role];
-      summary.set_name(role);
-      summary.set_weight(1);
-      *summary.add_frameworks() = framework.info().id();
-    }
-  }
-  auto allocated = SumTasks(snapshot, [](const v1::Task& t) { return t.role(); });
-  auto offered = SumOffers(snapshot, [](const v1::Offer& o) { return o.allocation_role(); });
   v1::GetRolesResponse response;
-  for (auto& [name, summary] : roles) {
-    *summary.mutable_allocated() = allocated[name].resources.ToProto();
-    *summary.mutable_offered() = offered[name].ToProto();
-    double share = 0;
-    for (const auto& framework : summary.frameworks()) {
-      auto it = snapshot.dominant_shares.find(framework.value());
-      if (it != snapshot.dominant_shares.end()) share = std::max(share, it->second);
-    }
-    summary.set_dominant_share(share);
-    *response.add_roles() = std::move(summary);
-  }
+  Sums sums = SumUp(snapshot);
+  AddRoles(snapshot, sums, response.mutable_roles());
   return response;
 }
 
 v1::MasterState StateView(const StateSnapshot& snapshot) {
   v1::MasterState state;
   *state.mutable_master() = snapshot.master;
-  AddAgents(snapshot, state.mutable_agents());
-  AddFrameworks(snapshot, state.mutable_frameworks());
+  Sums sums = SumUp(snapshot);
+  AddAgents(snapshot, sums, state.mutable_agents());
+  AddFrameworks(snapshot, sums, state.mutable_frameworks());
   state.mutable_tasks()->Reserve(static_cast<int>(snapshot.tasks.size()));
   for (const TaskBook::Shared& task : snapshot.tasks) *state.add_tasks() = *task;
   for (const TaskBook::Shared& task : snapshot.completed_tasks)
     *state.add_completed_tasks() = *task;
   for (const v1::Offer& offer : snapshot.offers) *state.add_offers() = offer;
-  *state.mutable_roles() = RolesView(snapshot).roles();
+  AddRoles(snapshot, sums, state.mutable_roles());
   for (const v1::MasterInfo& info : snapshot.masters) *state.add_masters() = info;
   return state;
 }
