@@ -22,7 +22,15 @@ using agora::testing::AgentFleet;
 using agora::testing::SchedulerClient;
 using Clock = std::chrono::steady_clock;
 
+// Under ThreadSanitizer (the CI's cluster pass) the same traffic runs on a
+// tenth of the cluster to look for races; its latencies mean nothing there.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kTimed = false;
+constexpr size_t kAgents = 500;
+#else
+constexpr bool kTimed = true;
 constexpr size_t kAgents = 5000;
+#endif
 constexpr size_t kTasksPerAgent = 10;
 
 double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -165,6 +173,7 @@ TEST_F(StateStallTest, GetStateOnFiftyThousandTasksDoesNotStallSchedulerCalls) {
   // cores, other builds running; load average 5-9 when measured), so the
   // OS and gRPC's own threads delay a rare call by a few hundred ms: the
   // maximum is only held below a whole GetState.
+  if (!kTimed) return;
   EXPECT_LT(loaded.Percentile(0.99), 50.0) << loaded.Describe();
   EXPECT_LT(loaded.Max(), state_times.Percentile(0.5)) << loaded.Describe();
 }

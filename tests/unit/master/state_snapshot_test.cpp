@@ -1,10 +1,11 @@
 // State snapshots (state_snapshot.hpp): what a query captured stays as it
 // was while the master moves on, cached agent summaries follow the agent,
 // and filtered queries see exactly their tasks. Driven through MasterHarness.
+#include "master/state_snapshot.hpp"
+
 #include <gtest/gtest.h>
 
 #include "common/resources.hpp"
-#include "master/state_snapshot.hpp"
 #include "tests/support/master_harness.hpp"
 
 namespace agora::master {
