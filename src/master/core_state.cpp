@@ -6,19 +6,9 @@
 #include "common/task_state.hpp"
 #include "common/validation.hpp"
 #include "master/core_types.hpp"
+#include "master/state_snapshot.hpp"
 
 namespace agora::master {
-namespace {
-
-constexpr uint32_t kDefaultPage = 1000;
-constexpr uint32_t kMaxPage = 10000;
-
-uint32_t PageLimit(const v1::PageRequest& page) {
-  if (page.limit() == 0) return kDefaultPage;
-  return std::min(page.limit(), kMaxPage);
-}
-
-}  // namespace
 
 v1::MasterInfo MasterCore::master_info() const {
   v1::MasterInfo info;
@@ -32,227 +22,208 @@ v1::MasterInfo MasterCore::master_info() const {
   return info;
 }
 
-v1::AgentSummary MasterCore::AgentSummaryOf(const Agent& agent) const {
-  const std::string& id = agent.info.id().value();
-  v1::AgentSummary result;
-  v1::AgentSummary* summary = &result;
+std::shared_ptr<const v1::AgentSummary> MasterCore::AgentBase(Agent& agent) const {
+  const AgentSummaryKey& key = agent.summary_key;
+  const v1::AgentSummary::Status status = AgentStatus(agent);
+  if (agent.summary != nullptr && key.status == status && key.total == agent.total && key.version == agent.version &&
+      key.sink == agent.sink.get() && key.connection == agent.connection &&
+      key.reachable == agent.reachable && key.recovered == agent.recovered &&
+      key.registered_time == agent.registered_time &&
+      key.reregistered_time == agent.reregistered_time &&
+      key.unreachable_time == agent.unreachable_time) {
+    return agent.summary;
+  }
+  auto summary = std::make_shared<v1::AgentSummary>();
   *summary->mutable_info() = agent.info;
-  summary->set_status(AgentStatus(agent));
+  summary->set_status(status);
   summary->set_connected(agent.sink != nullptr);
   *summary->mutable_total() = agent.total.ToProto();
-  Resources allocated;
-  uint32_t active = 0;
-  for (const v1::Task* task : const_cast<TaskBook&>(tasks_).ActiveOnAgent(id)) {
-    if (IsTerminalState(task->state())) continue;
-    ++active;
-    if (auto r = Resources::FromProto(task->resources()); r.ok()) allocated += *r;
-  }
-  Resources offered;
-  for (const auto& offer : agent.offers) offered += offers_.at(offer)->view.resources;
-  *summary->mutable_allocated() = allocated.ToProto();
-  *summary->mutable_offered() = offered.ToProto();
-  summary->set_active_tasks(active);
   summary->set_registered_time(UnixSeconds(agent.registered_time));
   if (agent.reregistered_time != absl::Time())
     summary->set_reregistered_time(UnixSeconds(agent.reregistered_time));
   if (!agent.reachable) summary->set_unreachable_time(UnixSeconds(agent.unreachable_time));
   summary->set_version(agent.version);
-  return result;
+  agent.summary = std::move(summary);
+  agent.summary_key = AgentSummaryKey{status,
+                                      agent.total,
+                                      agent.version,
+                                      agent.sink.get(),
+                                      agent.connection,
+                                      agent.reachable,
+                                      agent.recovered,
+                                      agent.registered_time,
+                                      agent.reregistered_time,
+                                      agent.unreachable_time};
+  return agent.summary;
 }
 
-v1::FrameworkSummary MasterCore::FrameworkSummaryOf(const Framework& framework) const {
-  const std::string& id = framework.info.id().value();
-  v1::FrameworkSummary result;
-  v1::FrameworkSummary* summary = &result;
-  *summary->mutable_info() = framework.info;
-  summary->set_connected(framework.connected);
-  summary->set_active(framework.connected);
-  summary->set_registered_time(UnixSeconds(framework.registered_time));
+v1::FrameworkSummary MasterCore::FrameworkBase(const Framework& framework) const {
+  v1::FrameworkSummary summary;
+  *summary.mutable_info() = framework.info;
+  summary.set_connected(framework.connected);
+  summary.set_active(framework.connected);
+  summary.set_registered_time(UnixSeconds(framework.registered_time));
   if (framework.reregistered_time != absl::Time())
-    summary->set_reregistered_time(UnixSeconds(framework.reregistered_time));
+    summary.set_reregistered_time(UnixSeconds(framework.reregistered_time));
   if (!framework.connected) {
-    summary->set_unregistered_time(UnixSeconds(framework.unregistered_time));
+    summary.set_unregistered_time(UnixSeconds(framework.unregistered_time));
     absl::Duration timeout = framework.info.failover_timeout() > 0
                                  ? absl::Seconds(framework.info.failover_timeout())
                                  : options_.framework_failover_timeout_default;
-    summary->set_failover_deadline(UnixSeconds(framework.unregistered_time + timeout));
+    summary.set_failover_deadline(UnixSeconds(framework.unregistered_time + timeout));
   }
-  Resources allocated;
-  uint32_t active = 0;
-  for (const v1::Task* task : const_cast<TaskBook&>(tasks_).ActiveOfFramework(id)) {
-    if (IsTerminalState(task->state())) continue;
-    ++active;
-    if (auto r = Resources::FromProto(task->resources()); r.ok()) allocated += *r;
-  }
-  Resources offered;
-  for (const auto& offer : framework.offers) offered += offers_.at(offer)->view.resources;
-  *summary->mutable_allocated() = allocated.ToProto();
-  *summary->mutable_offered() = offered.ToProto();
-  summary->set_active_tasks(active);
-  summary->set_completed_tasks(static_cast<uint32_t>(tasks_.CompletedOf(id).size()));
-  for (const auto& role : framework.suppressed_roles) summary->add_suppressed_roles(role);
-  return result;
+  summary.set_completed_tasks(
+      static_cast<uint32_t>(tasks_.CompletedOf(framework.info.id().value()).size()));
+  for (const auto& role : framework.suppressed_roles) summary.add_suppressed_roles(role);
+  return summary;
 }
 
-v1::GetAgentsResponse MasterCore::GetAgents(const v1::GetAgentsRequest& request) const {
-  v1::GetAgentsResponse response;
+// One agent's or framework's full summary (Watch events): the views of a
+// snapshot of just it.
+v1::AgentSummary MasterCore::AgentSummaryOf(Agent& agent) {
+  StateSnapshot snapshot;
+  snapshot.agents.push_back(AgentBase(agent));
+  snapshot.tasks = tasks_.PublishOnAgent(agent.info.id().value());
+  for (const auto& offer : agent.offers) snapshot.offers.push_back(offers_.at(offer)->offer);
+  return AgentsView(snapshot).agents(0);
+}
+
+v1::FrameworkSummary MasterCore::FrameworkSummaryOf(const Framework& framework) {
+  StateSnapshot snapshot;
+  snapshot.frameworks.push_back(FrameworkBase(framework));
+  snapshot.tasks = tasks_.PublishOfFramework(framework.info.id().value());
+  for (const auto& offer : framework.offers) snapshot.offers.push_back(offers_.at(offer)->offer);
+  return FrameworksView(snapshot).frameworks(0);
+}
+
+// Everything, for GetState, GetRoles and /state: the loop's share is a
+// summary per agent and framework, a copy per offer and a pointer per task.
+std::shared_ptr<const StateSnapshot> MasterCore::SnapshotState(
+    std::vector<v1::MasterInfo> masters) {
+  auto snapshot = std::make_shared<StateSnapshot>();
+  snapshot->master = master_info();
+  snapshot->masters = std::move(masters);
+  snapshot->agents.reserve(agents_.size());
+  for (auto& [id, agent] : agents_) snapshot->agents.push_back(AgentBase(*agent));
+  for (const auto& [id, framework] : frameworks_)
+    snapshot->frameworks.push_back(FrameworkBase(*framework));
+  snapshot->tasks = tasks_.PublishActive();
+  snapshot->completed_tasks = tasks_.PublishCompleted();
+  snapshot->offers.reserve(offers_.size());
+  for (const auto& [id, offer] : offers_) snapshot->offers.push_back(offer->offer);
+  snapshot->dominant_shares = allocation_->DominantShares();
+  FillRolePolicy(&snapshot->role_policy);
+  return snapshot;
+}
+
+// One page of agents with their tasks and offers: O(page).
+std::shared_ptr<const StateSnapshot> MasterCore::SnapshotAgents(
+    const v1::GetAgentsRequest& request) {
+  auto snapshot = std::make_shared<StateSnapshot>();
   const uint32_t limit = PageLimit(request.page());
   auto it = request.page().after().empty() ? agents_.begin()
                                            : agents_.upper_bound(request.page().after());
   for (; it != agents_.end(); ++it) {
-    if (static_cast<uint32_t>(response.agents_size()) == limit) {
-      response.mutable_page()->set_next_after(response.agents().rbegin()->info().id().value());
+    if (static_cast<uint32_t>(snapshot->agents.size()) == limit) {
+      snapshot->page.set_next_after(snapshot->agents.back()->info().id().value());
       break;
     }
-    *response.add_agents() = AgentSummaryOf(*it->second);
+    Agent& agent = *it->second;
+    snapshot->agents.push_back(AgentBase(agent));
+    for (auto& task : tasks_.PublishOnAgent(it->first)) snapshot->tasks.push_back(std::move(task));
+    for (const auto& offer : agent.offers) snapshot->offers.push_back(offers_.at(offer)->offer);
   }
-  response.mutable_page()->set_total(agents_.size());
-  return response;
+  snapshot->page.set_total(agents_.size());
+  return snapshot;
 }
 
-v1::GetFrameworksResponse MasterCore::GetFrameworks(const v1::GetFrameworksRequest& request) const {
-  v1::GetFrameworksResponse response;
+// One page of frameworks with their tasks and offers: O(page).
+std::shared_ptr<const StateSnapshot> MasterCore::SnapshotFrameworks(
+    const v1::GetFrameworksRequest& request) {
+  auto snapshot = std::make_shared<StateSnapshot>();
   const uint32_t limit = PageLimit(request.page());
   auto it = request.page().after().empty() ? frameworks_.begin()
                                            : frameworks_.upper_bound(request.page().after());
   for (; it != frameworks_.end(); ++it) {
-    if (static_cast<uint32_t>(response.frameworks_size()) == limit) {
-      response.mutable_page()->set_next_after(response.frameworks().rbegin()->info().id().value());
+    if (static_cast<uint32_t>(snapshot->frameworks.size()) == limit) {
+      snapshot->page.set_next_after(snapshot->frameworks.back().info().id().value());
       break;
     }
-    *response.add_frameworks() = FrameworkSummaryOf(*it->second);
+    const Framework& framework = *it->second;
+    snapshot->frameworks.push_back(FrameworkBase(framework));
+    for (auto& task : tasks_.PublishOfFramework(it->first))
+      snapshot->tasks.push_back(std::move(task));
+    for (const auto& offer : framework.offers) snapshot->offers.push_back(offers_.at(offer)->offer);
   }
-  response.mutable_page()->set_total(frameworks_.size());
+  snapshot->page.set_total(frameworks_.size());
   if (request.include_completed()) {
-    for (const auto& summary : completed_frameworks_)
-      *response.add_completed_frameworks() = summary;
+    snapshot->completed_frameworks.assign(completed_frameworks_.begin(),
+                                          completed_frameworks_.end());
   }
-  return response;
+  return snapshot;
 }
 
-absl::StatusOr<v1::GetTasksResponse> MasterCore::GetTasks(
-    const v1::GetTasksRequest& request) const {
-  for (int i = 0; i < request.states_size(); ++i) {
-    if (!v1::TaskState_IsValid(request.states(i)) ||
-        request.states(i) == v1::TASK_STATE_UNSPECIFIED) {
-      return InvalidField(IndexedField("states", i), "not a task state");
-    }
-  }
-  std::set<int> states(request.states().begin(), request.states().end());
-  auto matches = [&](const v1::Task& task) {
-    if (!request.framework_id().value().empty() &&
-        task.framework_id().value() != request.framework_id().value())
-      return false;
-    if (!request.agent_id().value().empty() &&
-        task.agent_id().value() != request.agent_id().value())
-      return false;
-    if (!request.task_id().value().empty() && task.task_id().value() != request.task_id().value())
-      return false;
-    return states.empty() || states.count(task.state()) > 0;
-  };
-  // Ordered by "<framework id>/<task id>", the paging key.
-  std::vector<std::pair<std::string, const v1::Task*>> selected;
-  for (const v1::Task* task : tasks_.AllActive()) {
-    if (matches(*task))
-      selected.emplace_back(
-          absl::StrCat(task->framework_id().value(), "/", task->task_id().value()), task);
+// The candidates of the request's narrowest filter (one task, an agent's,
+// a framework's, or all): TasksView filters, sorts and pages them.
+std::shared_ptr<const StateSnapshot> MasterCore::SnapshotTasks(const v1::GetTasksRequest& request) {
+  auto snapshot = std::make_shared<StateSnapshot>();
+  const std::string& framework_id = request.framework_id().value();
+  const std::string& agent_id = request.agent_id().value();
+  if (!framework_id.empty() && !request.task_id().value().empty()) {
+    snapshot->tasks = tasks_.PublishTask(framework_id, request.task_id().value());
+  } else if (!agent_id.empty()) {
+    snapshot->tasks = tasks_.PublishOnAgent(agent_id);
+  } else if (!framework_id.empty()) {
+    snapshot->tasks = tasks_.PublishOfFramework(framework_id);
+  } else {
+    snapshot->tasks = tasks_.PublishActive();
   }
   if (request.include_completed()) {
-    for (const auto& framework_id : tasks_.FrameworksWithHistory()) {
-      for (const auto& task : tasks_.CompletedOf(framework_id)) {
-        if (matches(task))
-          selected.emplace_back(
-              absl::StrCat(framework_id, "/", task.task_id().value(), "#",
-                           absl::ToInt64Nanoseconds(absl::Seconds(task.status().timestamp()))),
-              &task);
-      }
+    if (!framework_id.empty()) {
+      const auto& history = tasks_.CompletedOf(framework_id);
+      snapshot->completed_tasks.assign(history.begin(), history.end());
+    } else {
+      snapshot->completed_tasks = tasks_.PublishCompleted();
     }
   }
-  std::sort(selected.begin(), selected.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  v1::GetTasksResponse response;
-  const uint32_t limit = PageLimit(request.page());
-  for (const auto& [key, task] : selected) {
-    if (!request.page().after().empty() && key <= request.page().after()) continue;
-    if (static_cast<uint32_t>(response.tasks_size()) == limit) {
-      break;
-    }
-    *response.add_tasks() = *task;
-    response.mutable_page()->set_next_after(key);
-  }
-  if (static_cast<uint32_t>(response.tasks_size()) < limit)
-    response.mutable_page()->clear_next_after();
-  response.mutable_page()->set_total(selected.size());
-  return response;
+  return snapshot;
 }
 
-v1::GetOffersResponse MasterCore::GetOffers(const v1::GetOffersRequest& request) const {
-  v1::GetOffersResponse response;
+std::shared_ptr<const StateSnapshot> MasterCore::SnapshotOffers(
+    const v1::GetOffersRequest& request) {
+  auto snapshot = std::make_shared<StateSnapshot>();
   for (const auto& [id, offer] : offers_) {
     if (!request.framework_id().value().empty() &&
         offer->view.framework_id != request.framework_id().value())
       continue;
     if (!request.agent_id().value().empty() && offer->view.agent_id != request.agent_id().value())
       continue;
-    *response.add_offers() = offer->offer;
+    snapshot->offers.push_back(offer->offer);
   }
-  return response;
+  return snapshot;
 }
 
-v1::GetRolesResponse MasterCore::GetRoles() const {
-  std::map<std::string, v1::RoleSummary> roles;
-  for (const auto& [id, framework] : frameworks_) {
-    for (const auto& role : framework->info.roles()) {
-      v1::RoleSummary& summary = roles[role];
-      summary.set_name(role);
-      summary.set_weight(1);
-      summary.add_frameworks()->set_value(id);
-    }
-  }
-  FillRolePolicy(&roles);
-  std::map<std::string, Resources> allocated;
-  for (const v1::Task* task : tasks_.AllActive()) {
-    if (IsTerminalState(task->state())) continue;
-    if (auto r = Resources::FromProto(task->resources()); r.ok()) allocated[task->role()] += *r;
-  }
-  std::map<std::string, Resources> offered;
-  for (const auto& [id, offer] : offers_)
-    offered[offer->offer.allocation_role()] += offer->view.resources;
-  const std::map<std::string, double> shares = allocation_->DominantShares();
-  v1::GetRolesResponse response;
-  for (auto& [name, summary] : roles) {
-    *summary.mutable_allocated() = allocated[name].ToProto();
-    *summary.mutable_offered() = offered[name].ToProto();
-    double share = 0;
-    for (const auto& framework : summary.frameworks()) {
-      auto it = shares.find(framework.value());
-      if (it != shares.end()) share = std::max(share, it->second);
-    }
-    summary.set_dominant_share(share);
-    *response.add_roles() = summary;
-  }
-  return response;
+v1::MasterState MasterCore::BuildState() { return StateView(*SnapshotState()); }
+
+v1::GetAgentsResponse MasterCore::GetAgents(const v1::GetAgentsRequest& request) {
+  return AgentsView(*SnapshotAgents(request));
 }
 
-v1::MasterState MasterCore::BuildState() const {
-  v1::MasterState state;
-  *state.mutable_master() = master_info();
-  v1::GetAgentsRequest agents_request;
-  agents_request.mutable_page()->set_limit(kMaxPage);
-  *state.mutable_agents() = GetAgents(agents_request).agents();
-  v1::GetFrameworksRequest frameworks_request;
-  frameworks_request.mutable_page()->set_limit(kMaxPage);
-  *state.mutable_frameworks() = GetFrameworks(frameworks_request).frameworks();
-  for (const v1::Task* task : tasks_.AllActive()) *state.add_tasks() = *task;
-  for (const auto& framework_id : tasks_.FrameworksWithHistory()) {
-    for (const auto& task : tasks_.CompletedOf(framework_id)) *state.add_completed_tasks() = task;
-  }
-  for (const auto& [id, offer] : offers_) *state.add_offers() = offer->offer;
-  *state.mutable_roles() = GetRoles().roles();
-  return state;
+v1::GetFrameworksResponse MasterCore::GetFrameworks(const v1::GetFrameworksRequest& request) {
+  return FrameworksView(*SnapshotFrameworks(request));
 }
 
-MasterMetrics MasterCore::Metrics() const {
+absl::StatusOr<v1::GetTasksResponse> MasterCore::GetTasks(const v1::GetTasksRequest& request) {
+  return TasksView(*SnapshotTasks(request), request);
+}
+
+v1::GetOffersResponse MasterCore::GetOffers(const v1::GetOffersRequest& request) {
+  return OffersView(*SnapshotOffers(request));
+}
+
+v1::GetRolesResponse MasterCore::GetRoles() { return RolesView(*SnapshotState()); }
+
+MasterMetrics MasterCore::Metrics() {
   MasterMetrics metrics;
   metrics.counters = counters_;
   for (const auto& [id, agent] : agents_) {
@@ -274,7 +245,7 @@ MasterMetrics MasterCore::Metrics() const {
     }
   }
   metrics.offers_outstanding = offers_.size();
-  metrics.roles = GetRoles();
+  metrics.state = SnapshotState();
   metrics.watch_subscribers = watchers_.size();
   metrics.watch_subscribers_dropped = watchers_.dropped();
   metrics.tasks_by_state = tasks_.CountByState();

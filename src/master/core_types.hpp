@@ -35,6 +35,23 @@ struct MasterCore::Framework {
   std::set<std::string> offers;
 };
 
+// What an agent's summary depends on besides its tasks and offers. Its info
+// only changes on an admission (which also sets the connection, the stream
+// and a time) or a recovery (a new Agent), so those stand for it. A field
+// that AgentBase (core_state.cpp) reads must be here too.
+struct AgentSummaryKey {
+  v1::AgentSummary::Status status = v1::AgentSummary::STATUS_UNSPECIFIED;
+  Resources total;
+  std::string version;
+  const void* sink = nullptr;
+  uint64_t connection = 0;
+  bool reachable = false;
+  bool recovered = false;
+  absl::Time registered_time;
+  absl::Time reregistered_time;
+  absl::Time unreachable_time;
+};
+
 struct MasterCore::Agent {
   v1::AgentInfo info;
   Resources total;
@@ -65,6 +82,10 @@ struct MasterCore::Agent {
   bool draining = false;
   double drain_grace_seconds = 0;
   bool drain_mark_gone = false;
+  // MasterCore::AgentBase's last result and the fields it was built from
+  // (core_state.cpp): state queries share it instead of rebuilding it.
+  std::shared_ptr<const v1::AgentSummary> summary;
+  AgentSummaryKey summary_key;
 };
 
 struct MasterCore::Offer {

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "common/asio_event_loop.hpp"
 #include "common/metrics.hpp"
+#include "master/state_snapshot.hpp"
 #include "common/process_metrics.hpp"
 #include "common/task_state.hpp"
 #include "google/protobuf/util/json_util.h"
@@ -186,7 +187,7 @@ std::string RenderMetrics(const MasterMetrics& m) {
     out.Counter("agora_master_messages_received_total", "Messages received, by kind.", count,
                 {{"kind", kind}});
   }
-  RenderRoles(&out, m.roles);
+  if (m.state != nullptr) RenderRoles(&out, RolesView(*m.state));
   return out.text();
 }
 
@@ -234,16 +235,16 @@ std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, con
     return HttpResponse{200, std::string(MetricsText::kContentType), std::move(body)};
   };
   routes["/state"] = [loop, slot, text] {
-    struct StateView {
+    // The snapshot is taken on the loop; the state is built and rendered
+    // here, on the HTTP thread (state_snapshot.hpp).
+    struct Captured {
       absl::Status refusal;
-      v1::MasterState state;
+      std::shared_ptr<const StateSnapshot> snapshot;
     };
-    auto v = FromLoop<StateView>(loop, [slot] {
-      StateView view;
-      if (MasterCore* core = slot->Serving(&view.refusal)) {
-        view.state = core->BuildState();
-        for (v1::MasterInfo& info : slot->Masters()) *view.state.add_masters() = std::move(info);
-      }
+    auto v = FromLoop<Captured>(loop, [slot] {
+      Captured view;
+      if (MasterCore* core = slot->Serving(&view.refusal))
+        view.snapshot = core->SnapshotState(slot->Masters());
       return view;
     });
     if (!v) return Unavailable();
@@ -251,7 +252,8 @@ std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, con
     std::string json;
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
-    auto status = google::protobuf::util::MessageToJsonString(v->state, &json, options);
+    auto status =
+        google::protobuf::util::MessageToJsonString(StateView(*v->snapshot), &json, options);
     if (!status.ok()) return text(500, std::string(status.message()));
     json.push_back('\n');
     return HttpResponse{200, "application/json", std::move(json)};

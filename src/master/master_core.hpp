@@ -41,6 +41,7 @@
 #include "master/allocation.hpp"
 #include "master/master_options.hpp"
 #include "master/registry.hpp"
+#include "master/state_snapshot.hpp"
 #include "master/task_book.hpp"
 #include "master/update_dedup.hpp"
 #include "master/watch_hub.hpp"
@@ -126,8 +127,9 @@ struct MasterMetrics {
   size_t frameworks_connected = 0;
   size_t frameworks_disconnected = 0;
   size_t offers_outstanding = 0;
-  // Per role: allocated resources and quota, as GetRoles reports them.
-  v1::GetRolesResponse roles;
+  // What the per-role figures (GetRoles: allocated, offered, quota) are
+  // computed from, off the loop (RolesView).
+  std::shared_ptr<const StateSnapshot> state;
   std::map<v1::TaskState, size_t> tasks_by_state;
   size_t tasks_completed = 0;
 };
@@ -192,14 +194,27 @@ class MasterCore {
   void OnAgentDisconnected(uint64_t connection);
 
   // --- Operator API (loop thread). ---
-  v1::MasterState BuildState() const;
-  v1::GetAgentsResponse GetAgents(const v1::GetAgentsRequest& request) const;
-  v1::GetFrameworksResponse GetFrameworks(const v1::GetFrameworksRequest& request) const;
-  absl::StatusOr<v1::GetTasksResponse> GetTasks(const v1::GetTasksRequest& request) const;
-  v1::GetOffersResponse GetOffers(const v1::GetOffersRequest& request) const;
-  v1::GetRolesResponse GetRoles() const;
+  // Snapshots for the state queries (state_snapshot.hpp): captured here in
+  // O(what the query lists) plus a pointer per task, turned into responses
+  // off the loop by the views there. SnapshotState: everything (GetState,
+  // GetRoles, /state); the others: a page of agents or frameworks with their
+  // tasks and offers, the candidate tasks of GetTasks' narrowest filter, the
+  // matching offers. `masters` goes into the snapshot as it is.
+  std::shared_ptr<const StateSnapshot> SnapshotState(std::vector<v1::MasterInfo> masters = {});
+  std::shared_ptr<const StateSnapshot> SnapshotAgents(const v1::GetAgentsRequest& request);
+  std::shared_ptr<const StateSnapshot> SnapshotFrameworks(const v1::GetFrameworksRequest& request);
+  std::shared_ptr<const StateSnapshot> SnapshotTasks(const v1::GetTasksRequest& request);
+  std::shared_ptr<const StateSnapshot> SnapshotOffers(const v1::GetOffersRequest& request);
+  // Snapshot and view in one go, on the loop (tests and tools).
+  v1::MasterState BuildState();
+  v1::GetAgentsResponse GetAgents(const v1::GetAgentsRequest& request);
+  v1::GetFrameworksResponse GetFrameworks(const v1::GetFrameworksRequest& request);
+  absl::StatusOr<v1::GetTasksResponse> GetTasks(const v1::GetTasksRequest& request);
+  v1::GetOffersResponse GetOffers(const v1::GetOffersRequest& request);
+  v1::GetRolesResponse GetRoles();
   absl::Status TeardownFramework(const std::string& framework_id);
-  MasterMetrics Metrics() const;
+  // Non-const: captures a StateSnapshot (tasks published copy-on-write).
+  MasterMetrics Metrics();
   MasterHealth Health() const;
 
   // --- Operator writes (loop thread). ---
@@ -317,8 +332,8 @@ class MasterCore {
   void SendKill(const v1::Task& task, double grace, bool cap);
 
   // core_state.cpp
-  v1::AgentSummary AgentSummaryOf(const Agent& agent) const;
-  v1::FrameworkSummary FrameworkSummaryOf(const Framework& framework) const;
+  v1::AgentSummary AgentSummaryOf(Agent& agent);
+  v1::FrameworkSummary FrameworkSummaryOf(const Framework& framework);
 
   // core_watch.cpp: publish to Watch subscribers (cheap when none listens).
   // `status` null: TASK_ADDED, else TASK_UPDATED.
@@ -328,6 +343,11 @@ class MasterCore {
   void PublishAgent(const std::string& agent_id, v1::WatchEvent::Type type);
   // FRAMEWORK_ADDED / _UPDATED with its summary, _REMOVED with its id.
   void PublishFramework(const std::string& framework_id, v1::WatchEvent::Type type);
+  // core_state.cpp: an agent's or framework's summary without the figures
+  // computed from tasks and offers (see StateSnapshot); the agent's is
+  // cached in the agent until a field it shows changes.
+  std::shared_ptr<const v1::AgentSummary> AgentBase(Agent& agent) const;
+  v1::FrameworkSummary FrameworkBase(const Framework& framework) const;
 
   // core_recovery.cpp
   // Applies `operations` to the registry; `committed` runs once they are

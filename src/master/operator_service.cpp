@@ -86,50 +86,66 @@ OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
               for (const auto& [name, value] : flags) (*response->mutable_flags())[name] = value;
               return absl::OkStatus();
             }));
-  Serve("GetState", OnCore<v1::GetStateRequest, v1::MasterState>(
-                        kService, "GetState", loop_, slot_,
-                        [slot = slot_](MasterCore* core, const auto&, v1::MasterState* response) {
-                          *response = core->BuildState();
-                          for (v1::MasterInfo& info : slot->Masters())
-                            *response->add_masters() = std::move(info);
+  // State queries: a snapshot is captured on the loop (cheap, see
+  // state_snapshot.hpp); the response is built and serialized on the pool.
+  Serve("GetState", FromSnapshot<v1::GetStateRequest, v1::MasterState>(
+                        "GetState",
+                        [slot = slot_](MasterCore* core, const auto&) {
+                          return core->SnapshotState(slot->Masters());
+                        },
+                        [](const StateSnapshot& snapshot, const auto&, v1::MasterState* response) {
+                          *response = StateView(snapshot);
                           return absl::OkStatus();
                         }));
-  Serve("GetAgents", OnCore<v1::GetAgentsRequest, v1::GetAgentsResponse>(
-                         kService, "GetAgents", loop_, slot_,
-                         [](MasterCore* core, const v1::GetAgentsRequest& request,
-                            v1::GetAgentsResponse* response) {
-                           *response = core->GetAgents(request);
-                           return absl::OkStatus();
-                         }));
-  Serve("GetFrameworks", OnCore<v1::GetFrameworksRequest, v1::GetFrameworksResponse>(
-                             kService, "GetFrameworks", loop_, slot_,
-                             [](MasterCore* core, const v1::GetFrameworksRequest& request,
-                                v1::GetFrameworksResponse* response) {
-                               *response = core->GetFrameworks(request);
-                               return absl::OkStatus();
-                             }));
-  Serve("GetTasks", OnCore<v1::GetTasksRequest, v1::GetTasksResponse>(
-                        kService, "GetTasks", loop_, slot_,
-                        [](MasterCore* core, const v1::GetTasksRequest& request,
+  Serve("GetAgents",
+        FromSnapshot<v1::GetAgentsRequest, v1::GetAgentsResponse>(
+            "GetAgents",
+            [](MasterCore* core, const v1::GetAgentsRequest& request) {
+              return core->SnapshotAgents(request);
+            },
+            [](const StateSnapshot& snapshot, const auto&, v1::GetAgentsResponse* response) {
+              *response = AgentsView(snapshot);
+              return absl::OkStatus();
+            }));
+  Serve("GetFrameworks",
+        FromSnapshot<v1::GetFrameworksRequest, v1::GetFrameworksResponse>(
+            "GetFrameworks",
+            [](MasterCore* core, const v1::GetFrameworksRequest& request) {
+              return core->SnapshotFrameworks(request);
+            },
+            [](const StateSnapshot& snapshot, const auto&, v1::GetFrameworksResponse* response) {
+              *response = FrameworksView(snapshot);
+              return absl::OkStatus();
+            }));
+  Serve("GetTasks", FromSnapshot<v1::GetTasksRequest, v1::GetTasksResponse>(
+                        "GetTasks",
+                        [](MasterCore* core, const v1::GetTasksRequest& request) {
+                          return core->SnapshotTasks(request);
+                        },
+                        [](const StateSnapshot& snapshot, const v1::GetTasksRequest& request,
                            v1::GetTasksResponse* response) {
-                          auto tasks = core->GetTasks(request);
+                          auto tasks = TasksView(snapshot, request);
                           if (!tasks.ok()) return tasks.status();
                           *response = std::move(*tasks);
                           return absl::OkStatus();
                         }));
-  Serve("GetOffers", OnCore<v1::GetOffersRequest, v1::GetOffersResponse>(
-                         kService, "GetOffers", loop_, slot_,
-                         [](MasterCore* core, const v1::GetOffersRequest& request,
-                            v1::GetOffersResponse* response) {
-                           *response = core->GetOffers(request);
-                           return absl::OkStatus();
-                         }));
-  Serve("GetRoles", OnCore<v1::GetRolesRequest, v1::GetRolesResponse>(
-                        kService, "GetRoles", loop_, slot_,
-                        [](MasterCore* core, const auto&, v1::GetRolesResponse* response) {
-                          *response = core->GetRoles();
-                          return absl::OkStatus();
-                        }));
+  Serve("GetOffers",
+        FromSnapshot<v1::GetOffersRequest, v1::GetOffersResponse>(
+            "GetOffers",
+            [](MasterCore* core, const v1::GetOffersRequest& request) {
+              return core->SnapshotOffers(request);
+            },
+            [](const StateSnapshot& snapshot, const auto&, v1::GetOffersResponse* response) {
+              *response = OffersView(snapshot);
+              return absl::OkStatus();
+            }));
+  Serve("GetRoles",
+        FromSnapshot<v1::GetRolesRequest, v1::GetRolesResponse>(
+            "GetRoles", [](MasterCore* core, const auto&) { return core->SnapshotState(); },
+            [](const StateSnapshot& snapshot, const auto&, v1::GetRolesResponse* response) {
+              *response = RolesView(snapshot);
+              return absl::OkStatus();
+            }));
   Serve("TeardownFramework", OnCore<v1::TeardownFrameworkRequest, v1::TeardownFrameworkResponse>(
                                  kService, "TeardownFramework", loop_, slot_,
                                  [](MasterCore* core, const v1::TeardownFrameworkRequest& request,
@@ -187,6 +203,24 @@ OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
                      [this](grpc::CallbackServerContext*, const v1::WatchRequest& request) {
                        return StartWatch(request);
                      }));
+}
+
+template <typename Request, typename Response, typename Capture, typename Build>
+grpc::internal::MethodHandler* OperatorService::FromSnapshot(const char* method, Capture capture,
+                                                             Build build) {
+  return NewParsingUnaryHandler<Request, Response>(
+      MethodPath(kService, method),
+      [loop = loop_, slot = slot_, pool = &queries_, capture, build](
+          const Request& request, Response* response, UnaryDone done) {
+        loop->Post([=, &request]() {
+          absl::Status refusal;
+          MasterCore* core = slot->Serving(&refusal);
+          if (core == nullptr) return done(refusal);
+          std::shared_ptr<const StateSnapshot> snapshot = capture(core, request);
+          // `done` serializes the response: on the pool too.
+          pool->Post([=, &request] { done(build(*snapshot, request, response)); });
+        });
+      });
 }
 
 void OperatorService::Serve(const char* method, grpc::internal::MethodHandler* handler) {

@@ -19,6 +19,7 @@
 #include "common/event_loop.hpp"
 #include "common/raw_methods.hpp"
 #include "master/core_slot.hpp"
+#include "master/query_pool.hpp"
 
 namespace agora::master {
 
@@ -63,11 +64,18 @@ class OperatorService : public v1::MasterOperator::CallbackService {
  private:
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(const v1::WatchRequest& request);
   void Serve(const char* method, grpc::internal::MethodHandler* handler);
+  // A state query (operator_service.cpp): `capture(core, request)` takes a
+  // StateSnapshot on the loop; `build(snapshot, request, response)` makes
+  // the response on the query pool, where it is serialized too.
+  template <typename Request, typename Response, typename Capture, typename Build>
+  grpc::internal::MethodHandler* FromSnapshot(const char* method, Capture capture, Build build);
 
   EventLoop* loop_;
   CoreSlot* slot_;
   std::map<std::string, std::string> flags_;
   size_t watch_queue_;
+  // Builds and serializes the state queries' responses off the loop.
+  QueryPool queries_{2};
 };
 
 }  // namespace agora::master

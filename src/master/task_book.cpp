@@ -12,19 +12,34 @@ v1::Task& TaskBook::Add(v1::Task task) {
   if (task.info().has_executor())
     with_executor_[Key{task.agent_id().value(), key.first}].insert(key);
   ++by_agent_count_;
-  v1::Task& added = active_.emplace(key, std::move(task)).first->second;
+  Entry entry{std::make_shared<v1::Task>(std::move(task)), false};
+  v1::Task& added = *active_.emplace(key, std::move(entry)).first->second.task;
   if (observer_) observer_(added, nullptr);
   return added;
 }
 
+v1::Task* TaskBook::Mutable(Entry& entry) {
+  if (entry.shared) {
+    // A snapshot may be reading the published copy on another thread.
+    entry.task = std::make_shared<v1::Task>(*entry.task);
+    entry.shared = false;
+  }
+  return entry.task.get();
+}
+
+TaskBook::Shared TaskBook::Share(Entry& entry) {
+  entry.shared = true;
+  return entry.task;
+}
+
 v1::Task* TaskBook::Find(const std::string& framework_id, const std::string& task_id) {
   auto it = active_.find(Key{framework_id, task_id});
-  return it == active_.end() ? nullptr : &it->second;
+  return it == active_.end() ? nullptr : Mutable(it->second);
 }
 
 const v1::Task* TaskBook::Find(const std::string& framework_id, const std::string& task_id) const {
   auto it = active_.find(Key{framework_id, task_id});
-  return it == active_.end() ? nullptr : &it->second;
+  return it == active_.end() ? nullptr : it->second.task.get();
 }
 
 const v1::Task* TaskBook::FindCompleted(const std::string& framework_id,
@@ -32,7 +47,7 @@ const v1::Task* TaskBook::FindCompleted(const std::string& framework_id,
   auto it = completed_.find(framework_id);
   if (it == completed_.end()) return nullptr;
   for (auto task = it->second.rbegin(); task != it->second.rend(); ++task) {
-    if (task->task_id().value() == task_id) return &*task;
+    if ((*task)->task_id().value() == task_id) return task->get();
   }
   return nullptr;
 }
@@ -83,7 +98,8 @@ bool TaskBook::Acknowledge(const std::string& framework_id, const std::string& t
 void TaskBook::Complete(const std::string& framework_id, const std::string& task_id) {
   auto it = active_.find(Key{framework_id, task_id});
   if (it == active_.end()) return;
-  auto agent = by_agent_.find(it->second.agent_id().value());
+  const v1::Task& record = *it->second.task;
+  auto agent = by_agent_.find(record.agent_id().value());
   if (agent != by_agent_.end()) {
     agent->second.erase(it->first);
     if (agent->second.empty()) by_agent_.erase(agent);
@@ -93,20 +109,21 @@ void TaskBook::Complete(const std::string& framework_id, const std::string& task
     framework->second.erase(task_id);
     if (framework->second.empty()) by_framework_.erase(framework);
   }
-  auto executors = with_executor_.find(Key{it->second.agent_id().value(), framework_id});
+  auto executors = with_executor_.find(Key{record.agent_id().value(), framework_id});
   if (executors != with_executor_.end()) {
     executors->second.erase(it->first);
     if (executors->second.empty()) with_executor_.erase(executors);
   }
   --by_agent_count_;
-  v1::Task task = std::move(it->second);
+  // Completed tasks never change, so a shared one moves as it is.
+  Shared task = std::move(it->second.task);
   active_.erase(it);
   PushCompleted(std::move(task));
 }
 
-void TaskBook::PushCompleted(v1::Task task) {
+void TaskBook::PushCompleted(Shared task) {
   if (max_completed_ == 0) return;
-  auto& history = completed_[task.framework_id().value()];
+  auto& history = completed_[task->framework_id().value()];
   history.push_back(std::move(task));
   while (history.size() > max_completed_) history.pop_front();
 }
@@ -123,7 +140,45 @@ std::vector<v1::Task*> TaskBook::ActiveOnAgent(const std::string& agent_id) {
   std::vector<v1::Task*> tasks;
   auto it = by_agent_.find(agent_id);
   if (it == by_agent_.end()) return tasks;
-  for (const auto& key : it->second) tasks.push_back(&active_.at(key));
+  for (const auto& key : it->second) tasks.push_back(Mutable(active_.at(key)));
+  return tasks;
+}
+
+std::vector<TaskBook::Shared> TaskBook::PublishActive() {
+  std::vector<Shared> tasks;
+  tasks.reserve(active_.size());
+  for (auto& [key, entry] : active_) tasks.push_back(Share(entry));
+  return tasks;
+}
+
+std::vector<TaskBook::Shared> TaskBook::PublishOfFramework(const std::string& framework_id) {
+  std::vector<Shared> tasks;
+  auto it = by_framework_.find(framework_id);
+  if (it == by_framework_.end()) return tasks;
+  for (const auto& task_id : it->second)
+    tasks.push_back(Share(active_.at(Key{framework_id, task_id})));
+  return tasks;
+}
+
+std::vector<TaskBook::Shared> TaskBook::PublishOnAgent(const std::string& agent_id) {
+  std::vector<Shared> tasks;
+  auto it = by_agent_.find(agent_id);
+  if (it == by_agent_.end()) return tasks;
+  for (const auto& key : it->second) tasks.push_back(Share(active_.at(key)));
+  return tasks;
+}
+
+std::vector<TaskBook::Shared> TaskBook::PublishTask(const std::string& framework_id,
+                                                    const std::string& task_id) {
+  auto it = active_.find(Key{framework_id, task_id});
+  if (it == active_.end()) return {};
+  return {Share(it->second)};
+}
+
+std::vector<TaskBook::Shared> TaskBook::PublishCompleted() const {
+  std::vector<Shared> tasks;
+  for (const auto& [framework_id, history] : completed_)
+    tasks.insert(tasks.end(), history.begin(), history.end());
   return tasks;
 }
 
@@ -133,7 +188,7 @@ std::set<std::string> TaskBook::LiveExecutorsOn(const std::string& agent_id,
   auto it = with_executor_.find(Key{agent_id, framework_id});
   if (it == with_executor_.end()) return executors;
   for (const Key& key : it->second) {
-    const v1::Task& task = active_.at(key);
+    const v1::Task& task = *active_.at(key).task;
     if (!IsTerminalState(task.state())) executors.insert(task.executor_id().value());
   }
   return executors;
@@ -142,12 +197,12 @@ std::set<std::string> TaskBook::LiveExecutorsOn(const std::string& agent_id,
 std::vector<const v1::Task*> TaskBook::AllActive() const {
   std::vector<const v1::Task*> tasks;
   tasks.reserve(active_.size());
-  for (const auto& [key, task] : active_) tasks.push_back(&task);
+  for (const auto& [key, entry] : active_) tasks.push_back(entry.task.get());
   return tasks;
 }
 
-const std::deque<v1::Task>& TaskBook::CompletedOf(const std::string& framework_id) const {
-  static const std::deque<v1::Task> kEmpty;
+const std::deque<TaskBook::Shared>& TaskBook::CompletedOf(const std::string& framework_id) const {
+  static const std::deque<Shared> kEmpty;
   auto it = completed_.find(framework_id);
   return it == completed_.end() ? kEmpty : it->second;
 }
@@ -162,7 +217,7 @@ void TaskBook::ForgetFramework(const std::string& framework_id) { completed_.era
 
 std::map<v1::TaskState, size_t> TaskBook::CountByState() const {
   std::map<v1::TaskState, size_t> counts;
-  for (const auto& [key, task] : active_) ++counts[task.state()];
+  for (const auto& [key, entry] : active_) ++counts[entry.task->state()];
   return counts;
 }
 

@@ -7,7 +7,17 @@
 // Terminal means its resources are free: Update() reports the moment a task
 // becomes terminal exactly once, so the caller recovers them exactly once.
 //
-// Not thread-safe: owned by the master core on its loop.
+// Copy-on-write for state queries: each task lives behind a shared_ptr.
+// Publish*() hands out `shared_ptr<const Task>`s for a snapshot that other
+// threads read (state_snapshot.hpp) and marks those tasks shared; the book
+// never changes a shared task again: the next mutable access (Find,
+// ActiveOfFramework, ActiveOnAgent, Update...) replaces it with a private
+// copy first. Completed tasks are immutable and always shareable. So a
+// snapshot costs one pointer per task on the loop, and a task is copied at
+// most once per snapshot, and only if it changes.
+//
+// Not thread-safe: owned by the master core on its loop. The published
+// tasks are immutable and may be read (and released) on any thread.
 #ifndef AGORA_MASTER_TASK_BOOK_HPP_
 #define AGORA_MASTER_TASK_BOOK_HPP_
 
@@ -15,6 +25,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -68,16 +79,28 @@ class TaskBook {
   // Moves an active task to the history (whatever its state).
   void Complete(const std::string& framework_id, const std::string& task_id);
 
-  // Active tasks (pointers valid until the next mutation).
+  // Active tasks (pointers valid until the next mutation or Publish).
   std::vector<v1::Task*> ActiveOfFramework(const std::string& framework_id);
   std::vector<v1::Task*> ActiveOnAgent(const std::string& agent_id);
   std::vector<const v1::Task*> AllActive() const;
+
+  // Shared, immutable views for a snapshot (see the class comment): every
+  // active task (ordered by framework id, task id), those of one framework,
+  // those on one agent, or the one task (none if unknown). One pointer copy
+  // each.
+  using Shared = std::shared_ptr<const v1::Task>;
+  std::vector<Shared> PublishActive();
+  std::vector<Shared> PublishOfFramework(const std::string& framework_id);
+  std::vector<Shared> PublishOnAgent(const std::string& agent_id);
+  std::vector<Shared> PublishTask(const std::string& framework_id, const std::string& task_id);
+  // Every completed task, framework by framework, oldest first.
+  std::vector<Shared> PublishCompleted() const;
   // Executor ids of `framework_id`'s non-terminal tasks on `agent_id` that
   // run under an executor of the framework's own (what an offer lists in
   // executor_ids). O(such tasks): command tasks are not indexed.
   std::set<std::string> LiveExecutorsOn(const std::string& agent_id,
                                         const std::string& framework_id) const;
-  const std::deque<v1::Task>& CompletedOf(const std::string& framework_id) const;
+  const std::deque<Shared>& CompletedOf(const std::string& framework_id) const;
   // The latest life of `task_id` in the framework's completed history, or
   // null (never known, or already dropped from the bounded history).
   const v1::Task* FindCompleted(const std::string& framework_id, const std::string& task_id) const;
@@ -92,16 +115,24 @@ class TaskBook {
 
  private:
   using Key = std::pair<std::string, std::string>;  // (framework id, task id)
+  struct Entry {
+    std::shared_ptr<v1::Task> task;
+    // Handed to a snapshot: copy before changing.
+    bool shared = false;
+  };
 
-  void PushCompleted(v1::Task task);
+  // The entry's task, made private first if it is shared.
+  static v1::Task* Mutable(Entry& entry);
+  static Shared Share(Entry& entry);
+  void PushCompleted(Shared task);
 
   size_t max_completed_;
-  std::map<Key, v1::Task> active_;
+  std::map<Key, Entry> active_;
   std::map<std::string, std::set<Key>> by_agent_;
   std::map<std::string, std::set<std::string>> by_framework_;
   // Active tasks with an ExecutorInfo, by (agent id, framework id).
   std::map<Key, std::set<Key>> with_executor_;
-  std::map<std::string, std::deque<v1::Task>> completed_;
+  std::map<std::string, std::deque<Shared>> completed_;
   size_t by_agent_count_ = 0;
   Observer observer_;
 };

@@ -66,7 +66,7 @@ TEST(TaskBookTest, AcknowledgedTerminalTaskMovesToBoundedHistory) {
   }
   EXPECT_EQ(book.active_count(), 0u);
   ASSERT_EQ(book.CompletedOf("f").size(), 2u);
-  EXPECT_EQ(book.CompletedOf("f").front().task_id().value(), "t2");
+  EXPECT_EQ(book.CompletedOf("f").front()->task_id().value(), "t2");
 }
 
 TEST(TaskBookTest, AcknowledgingANonTerminalUpdateKeepsTheTask) {
@@ -123,4 +123,27 @@ TEST(TaskBookTest, RelaunchingATerminalIdReplacesIt) {
 }
 
 }  // namespace
+TEST(TaskBookTest, PublishedTasksNeverChangeAfterwards) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t1", "a"));
+  book.Add(MakeTask("f", "t2", "a"));
+  std::vector<TaskBook::Shared> snapshot = book.PublishActive();
+  ASSERT_EQ(snapshot.size(), 2u);
+  book.Update("f", Status("t1", v1::TASK_RUNNING, "u1"));
+  book.Find("f", "t2")->set_role("changed");
+  EXPECT_EQ(snapshot[0]->state(), v1::TASK_STAGING);
+  EXPECT_EQ(snapshot[1]->role(), "");
+  EXPECT_EQ(book.Find("f", "t1")->state(), v1::TASK_RUNNING);
+  EXPECT_EQ(book.Find("f", "t2")->role(), "changed");
+  // A task that did not change since is shared, not copied, by the next one.
+  std::vector<TaskBook::Shared> next = book.PublishOnAgent("a");
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_NE(next[0].get(), snapshot[0].get());
+  EXPECT_EQ(book.PublishTask("f", "t1").front().get(), next[0].get());
+  EXPECT_TRUE(book.PublishTask("f", "unknown").empty());
+  book.Complete("f", "t1");
+  ASSERT_EQ(book.PublishCompleted().size(), 1u);
+  EXPECT_EQ(book.PublishCompleted().front().get(), next[0].get());
+}
+
 }  // namespace agora::master
