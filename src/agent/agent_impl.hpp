@@ -47,6 +47,7 @@
 #include "agent/agent.hpp"
 #include "agent/command_task.hpp"
 #include "agent/executor_service.hpp"
+#include "agent/isolator.hpp"
 #include "agent/launch_queue.hpp"
 #include "agent/launcher.hpp"
 #include "agent/master_link.hpp"
@@ -244,6 +245,16 @@ class AgentImpl : public ExecutorHandler {
   void RecoverCommandTask(const Key& key);
   void KillAllExecutorsNow();
 
+  // agent_isolation.cpp: cgroups isolation of command tasks.
+  // Creates isolator_ per --isolation (auto falls back to posix with one
+  // log line saying why); an error only for --isolation=cgroups.
+  absl::Status SetUpIsolation();
+  // The limits of a command task's container, from its task's resources.
+  ContainerLimits CommandTaskLimits(const Key& key) const;
+  // After recovery: removes the empty cgroups of containers the agent no
+  // longer knows (a busy one may belong to another agent on the host).
+  void RemoveOrphanCgroups();
+
   // agent_persistence.cpp. Runs `write` and calls `done` on the loop, in
   // order with the key's other writes. While the agent cannot checkpoint,
   // writes are held in memory (in order) and `done` gets UNAVAILABLE; the
@@ -313,6 +324,9 @@ class AgentImpl : public ExecutorHandler {
   AsioEventLoop loop_;
   std::unique_ptr<MasterDetector> detector_;
   std::unique_ptr<Launcher> launcher_;
+  // Cgroups isolation (see isolator.hpp); null under posix isolation. Used
+  // only from io_ (it blocks on /sys/fs/cgroup); stateless, so shared.
+  std::unique_ptr<const CgroupsIsolator> isolator_;
   // Blocking work (fsync, spawn, kill), keyed by executor so that one
   // executor's checkpoints and updates stay in order.
   std::unique_ptr<WorkPool> io_;
