@@ -1,0 +1,122 @@
+// The pure parts of cgroups isolation: limits arithmetic, /proc/self/cgroup
+// parsing, layout detection on a fake /sys/fs/cgroup, file parsing and the
+// memory-limitation message.
+#include "agent/cgroups.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "agent/isolator.hpp"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace agora::agent {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class FakeCgroupRoot : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/agora-cgroups-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    root_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  void Touch(const std::string& relative, const std::string& text = "") {
+    std::filesystem::path path = root_ + "/" + relative;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+  }
+  std::string root_;
+};
+
+TEST(CgroupsMathTest, CpuSharesAre1024PerCpuAndAtLeastTwo) {
+  EXPECT_EQ(CpuShares(1), 1024u);
+  EXPECT_EQ(CpuShares(0.5), 512u);
+  EXPECT_EQ(CpuShares(2.25), 2304u);
+  EXPECT_EQ(CpuShares(0), 2u);
+  EXPECT_EQ(CpuShares(0.001), 2u);
+}
+
+TEST(CgroupsMathTest, CpuWeightFollowsTheKernelsSharesConversion) {
+  EXPECT_EQ(CpuWeight(0), 1u);
+  EXPECT_EQ(CpuWeight(1), 39u);
+  EXPECT_EQ(CpuWeight(256), 10000u);
+  EXPECT_EQ(CpuWeight(1000), 10000u);  // capped
+}
+
+TEST(CgroupsMathTest, CfsQuotaIsCpusTimesPeriodAtLeastOneMillisecond) {
+  EXPECT_EQ(CfsQuotaUs(0.5, 100000), 50000);
+  EXPECT_EQ(CfsQuotaUs(4, 100000), 400000);
+  EXPECT_EQ(CfsQuotaUs(0.001, 100000), 1000);
+  EXPECT_EQ(MemoryLimitBytes(64), 64u << 20);
+}
+
+TEST(CgroupsParseTest, ProcCgroupNamesEachCoMountedControllerAndTheV2Path) {
+  auto paths = ParseProcCgroup(
+      "12:cpu,cpuacct:/a\n4:memory:/process_api/c2\n1:name=systemd:/\n0::/user.slice\nbad\n");
+  EXPECT_EQ(paths["cpu"], "/a");
+  EXPECT_EQ(paths["cpuacct"], "/a");
+  EXPECT_EQ(paths["memory"], "/process_api/c2");
+  EXPECT_EQ(paths[""], "/user.slice");
+}
+
+TEST(CgroupsParseTest, FlatKeyedFilesValuesAndPids) {
+  auto stat = ParseFlatKeyed("cache 4096\nrss 1048576\nbroken\nhierarchical x\n");
+  EXPECT_EQ(stat.size(), 2u);
+  EXPECT_EQ(stat["rss"], 1048576u);
+  EXPECT_EQ(ParseFlatKeyed("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")["oom_kill"], 3u);
+  EXPECT_EQ(*ParseCgroupValue("67108864\n"), 67108864u);
+  EXPECT_EQ(*ParseCgroupValue("max\n"), UINT64_MAX);
+  auto bad = ParseCgroupValue("lots");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("'lots'"));
+  EXPECT_THAT(ParsePids("12\n\n345\nx\n"), ElementsAre(12, 345));
+}
+
+TEST_F(FakeCgroupRoot, V1LayoutNestsContainersUnderTheAgentsOwnCgroups) {
+  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
+    Touch(std::string(controller) + "/cgroup.procs");
+  Touch("unified/cgroup.controllers", "");  // cgroup2 with no controllers
+  auto layout = DetectCgroups(root_, "4:memory:/jail/x\n2:cpu,cpuacct:/\n0::/\n", "agora");
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  EXPECT_EQ(layout->version, CgroupsVersion::kV1);
+  EXPECT_THAT(ContainerCgroupDirs(*layout, "c1"),
+              ElementsAre(root_ + "/cpu/agora/c1", root_ + "/cpuacct/agora/c1",
+                          root_ + "/memory/jail/x/agora/c1", root_ + "/pids/agora/c1",
+                          root_ + "/freezer/agora/c1"));
+}
+
+TEST_F(FakeCgroupRoot, V2IsChosenWhenItsControllersAreAvailable) {
+  Touch("cgroup.controllers", "cpuset cpu io memory pids\n");
+  auto layout = DetectCgroups(root_, "0::/system.slice/agora-agent.service\n", "agora");
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  EXPECT_EQ(layout->version, CgroupsVersion::kV2);
+  EXPECT_THAT(ContainerCgroupDirs(*layout, "c1"),
+              ElementsAre(root_ + "/system.slice/agora-agent.service/agora/c1"));
+}
+
+TEST_F(FakeCgroupRoot, MissingHierarchyIsNamedWithTheV2Reason) {
+  Touch("unified/cgroup.controllers", "io\n");
+  Touch("cpu/cgroup.procs");
+  auto layout = DetectCgroups(root_, "", "agora");
+  ASSERT_FALSE(layout.ok());
+  EXPECT_EQ(layout.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(layout.status().message()),
+              HasSubstr("lacks controllers cpu,memory,pids"));
+  EXPECT_THAT(std::string(layout.status().message()),
+              HasSubstr("no cgroup v1 'cpuacct' hierarchy"));
+}
+
+TEST(MemoryLimitationTest, MessageNamesTheLimitAndThePeak) {
+  EXPECT_EQ(DescribeMemoryLimitation({64u << 20, (64u << 20) - (1u << 19), 1}),
+            "Memory limit exceeded: the task used 63.5 MiB (its peak) of its 64.0 MiB limit "
+            "and the kernel killed 1 process");
+}
+
+}  // namespace
+}  // namespace agora::agent
