@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -141,6 +143,43 @@ TEST_F(IsolationTest, DaemonThatLeftTheSessionIsKilledWithItsTaskThroughTheCgrou
   ASSERT_GT(daemon, 0);
   EXPECT_TRUE(Eventually([&] { return !Alive(daemon); }))
       << "the daemon pid=" << daemon << " outlived its task";
+}
+
+TEST_F(IsolationTest, RestartedAgentKeepsASurvivingTasksCgroupAndRemovesOrphanedOnes) {
+  AgentOptions options = CgroupsOptions();
+  StartAgent(options);
+  ASSERT_TRUE(
+      master_.Send(RunWith("survivor", "echo $$ > pid; exec sleep 1000", "cpus:0.1;mem:64")));
+  ASSERT_TRUE(WaitForState("survivor", v1::TASK_RUNNING));
+  pid_t pid = SandboxPid("survivor", "pid");
+  ASSERT_GT(pid, 0);
+  std::map<std::string, std::string> dirs = CgroupDirsOf(pid);
+  // A container cgroup no agent knows, as a crashed agent may leave behind.
+  std::vector<std::string> orphans;
+  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"}) {
+    std::string orphan =
+        std::filesystem::path(dirs[controller]).parent_path().string() + "/orphan-of-a-test";
+    ASSERT_EQ(mkdir(orphan.c_str(), 0755), 0) << orphan << ": " << strerror(errno);
+    orphans.push_back(orphan);
+  }
+
+  agent_->Stop();  // As a crash would: the shim and the task keep running.
+  agent_.reset();
+  StartAgent(options);
+  EXPECT_TRUE(Eventually([&] {
+    for (const std::string& orphan : orphans)
+      if (Exists(orphan)) return false;
+    return true;
+  })) << orphans[0]
+      << " was not removed";
+  ASSERT_TRUE(Alive(pid));
+  EXPECT_EQ(CgroupDirsOf(pid)["memory"], dirs["memory"]);
+
+  ASSERT_TRUE(master_.Send(KillMessage("survivor")));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("survivor");
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().state(), v1::TASK_KILLED);
+  EXPECT_TRUE(Eventually([&] { return !Exists(dirs["memory"]) && !Exists(dirs["freezer"]); }));
 }
 
 TEST_F(IsolationTest, PosixIsolationRunsTasksOutsideAnyAgentCgroup) {
