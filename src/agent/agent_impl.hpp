@@ -255,6 +255,15 @@ class AgentImpl : public ExecutorHandler {
   // longer knows (a busy one may belong to another agent on the host).
   void RemoveOrphanCgroups();
 
+ public:
+  // The isolator of command task containers, or null under posix
+  // isolation. Its methods block on /sys/fs/cgroup: call them off the loop
+  // (e.g. CgroupsIsolator::Usage for GetContainers and /metrics).
+  const CgroupsIsolator* isolator() const { return isolator_.get(); }
+  // "cgroups-v1", "cgroups-v2" or "posix": for metrics and `agora agents`.
+  std::string IsolationMode() const;
+
+ private:
   // agent_persistence.cpp. Runs `write` and calls `done` on the loop, in
   // order with the key's other writes. While the agent cannot checkpoint,
   // writes are held in memory (in order) and `done` gets UNAVAILABLE; the

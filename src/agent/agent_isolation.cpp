@@ -43,6 +43,11 @@ absl::Status AgentImpl::SetUpIsolation() {
   return absl::OkStatus();
 }
 
+std::string AgentImpl::IsolationMode() const {
+  if (isolator_ == nullptr) return "posix";
+  return isolator_->layout().version == CgroupsVersion::kV2 ? "cgroups-v2" : "cgroups-v1";
+}
+
 ContainerLimits AgentImpl::CommandTaskLimits(const Key& key) const {
   ContainerLimits limits;
   auto task = tasks_.find(key);

@@ -182,6 +182,50 @@ TEST_F(IsolationTest, RestartedAgentKeepsASurvivingTasksCgroupAndRemovesOrphaned
   EXPECT_TRUE(Eventually([&] { return !Exists(dirs["memory"]) && !Exists(dirs["freezer"]); }));
 }
 
+TEST_F(IsolationTest, UsageOfARunningContainerComesFromItsCgroup) {
+  StartAgent(CgroupsOptions());
+  ASSERT_TRUE(master_.Send(RunWith(
+      "busy", "echo $$ > pid; i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; exec sleep 1000",
+      "cpus:0.5;mem:64")));
+  ASSERT_TRUE(WaitForState("busy", v1::TASK_RUNNING));
+  pid_t pid = SandboxPid("busy", "pid");
+  ASSERT_GT(pid, 0);
+  std::string container_id = std::filesystem::path(CgroupDirsOf(pid)["memory"]).filename().string();
+  auto isolator = CgroupsIsolator::Create(IsolatorOptions{});
+  ASSERT_TRUE(isolator.ok()) << isolator.status();
+  // The loop's cpu time shows once it is done (the task execs sleep).
+  ASSERT_TRUE(Eventually(
+      [&] { return ReadWholeFile("/proc/" + std::to_string(pid) + "/comm") == "sleep\n"; }));
+  auto usage = (*isolator)->Usage(container_id);
+  ASSERT_TRUE(usage.ok()) << usage.status();
+  EXPECT_EQ(usage->memory_limit_bytes, 64u << 20);
+  EXPECT_GT(usage->memory_bytes, 0u);
+  EXPECT_GT(usage->cpu_seconds, 0.0);
+  EXPECT_GE(usage->pids, 2u);  // the shim and the task
+  EXPECT_EQ(usage->oom_kills, 0u);
+  EXPECT_EQ((*isolator)->Usage("no-such-container").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(master_.Send(KillMessage("busy")));
+  WaitForTerminal("busy");
+}
+
+TEST_F(AgentClusterTest, AutoIsolationFallsBackToPosixWhereCgroupsAreMissing) {
+  AgentOptions options = Options();
+  options.cgroups_mount_root = dir_ + "/no-cgroups-here";
+  options.isolation = AgentOptions::Isolation::kCgroups;
+  auto refused = Agent::Start(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("--isolation=cgroups"));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("no-cgroups-here"));
+
+  options.isolation = AgentOptions::Isolation::kAuto;
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunCommand("plain", "true")));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("plain");
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().state(), v1::TASK_FINISHED);
+}
+
 TEST_F(IsolationTest, PosixIsolationRunsTasksOutsideAnyAgentCgroup) {
   AgentOptions options = Options();
   options.isolation = AgentOptions::Isolation::kPosix;
