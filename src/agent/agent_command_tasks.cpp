@@ -186,6 +186,7 @@ void AgentImpl::OnCommandTaskEnded(const Key& key, const CommandEnd& end, int ki
     // A shutdown (framework removed, agent draining) says why it killed.
     if (end.state == v1::TASK_KILLED && executor.phase == ExecutorRecord::Phase::kTerminating)
       reason = executor.exit_reason;
+    if (reason == v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY) memory_limitations_++;
     SendCommandUpdate(key, end.state, reason, end.message, end.wait_status);
   }
   executors_exited_++;

@@ -391,6 +391,7 @@ class AgentImpl : public ExecutorHandler {
   uint64_t launches_refused_ = 0;
   uint64_t launches_dropped_queue_full_ = 0;
   uint64_t session_processes_killed_ = 0;
+  uint64_t memory_limitations_ = 0;  // REASON_CONTAINER_LIMITATION_MEMORY reported
 
   // The update journal (agent_journal.cpp): status update records with
   // group commit. Opened after the checkpoints are read, before Recover.

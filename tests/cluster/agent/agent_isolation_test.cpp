@@ -14,6 +14,7 @@
 #include "agent_cluster_fixture.hpp"
 #include "common/resources.hpp"
 #include "gmock/gmock.h"
+#include "tests/support/http_get.hpp"
 
 namespace agora::agent {
 namespace {
@@ -107,6 +108,19 @@ TEST_F(IsolationTest, MemoryHogFailsWithTheMemoryReasonAndAnotherTaskIsUnaffecte
   EXPECT_EQ(calm.back().state(), v1::TASK_FINISHED) << calm.back().message();
   EXPECT_EQ(ReadWholeFile(dir_ + "/work/sandboxes/fw-1/calm/stdout"), "calm\n");
   EXPECT_TRUE(agent_->registered());
+}
+
+TEST_F(IsolationTest, MetricsSayTheIsolationModeAndCountMemoryLimitations) {
+  AgentOptions options = CgroupsOptions();
+  options.http_port = 0;
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunWith("hog", "exec tail /dev/zero", "cpus:0.1;mem:32")));
+  std::vector<v1::TaskStatus> hog = WaitForTerminal("hog");
+  ASSERT_FALSE(hog.empty());
+  EXPECT_EQ(hog.back().reason(), v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY);
+  std::string metrics = testing::HttpGet(agent_->http_port(), "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("agora_agent_isolation{mode=\"cgroups-v"));
+  EXPECT_THAT(metrics, HasSubstr("agora_agent_container_memory_limitations_total 1"));
 }
 
 TEST_F(IsolationTest, ForkBombIsStoppedByThePidsLimitAndKilled) {
