@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "agent/isolator.hpp"
 #include "gmock/gmock.h"
@@ -110,6 +111,72 @@ TEST_F(FakeCgroupRoot, MissingHierarchyIsNamedWithTheV2Reason) {
               HasSubstr("lacks controllers cpu,memory,pids"));
   EXPECT_THAT(std::string(layout.status().message()),
               HasSubstr("no cgroup v1 'cpuacct' hierarchy"));
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+TEST_F(FakeCgroupRoot, V2IsolatorDelegatesControllersAndWritesWeightMaxAndNoSwap) {
+  Touch("cgroup.controllers", "cpu memory pids\n");
+  Touch("agent/cgroup.subtree_control");
+  Touch("agent/agora/cgroup.subtree_control");
+  for (const char* file : {"cpu.weight", "cpu.max", "memory.max", "memory.swap.max", "pids.max"})
+    Touch(std::string("agent/agora/c1/") + file);
+  IsolatorOptions options;
+  options.mount_root = root_;
+  options.proc_self_cgroup = "0::/agent\n";
+  options.enable_cfs = true;
+  options.pids_max = 100;
+  auto isolator = CgroupsIsolator::Create(options);
+  ASSERT_TRUE(isolator.ok()) << isolator.status();
+  EXPECT_EQ(Read(root_ + "/agent/cgroup.subtree_control"), "+cpu +memory +pids");
+  auto dirs = (*isolator)->Prepare("c1", ContainerLimits{2, 128});
+  ASSERT_TRUE(dirs.ok()) << dirs.status();
+  std::string dir = root_ + "/agent/agora/c1";
+  EXPECT_THAT(*dirs, ElementsAre(dir));
+  EXPECT_EQ(Read(dir + "/cpu.weight"), "79");
+  EXPECT_EQ(Read(dir + "/cpu.max"), "200000 100000");
+  EXPECT_EQ(Read(dir + "/memory.max"), "134217728");
+  EXPECT_EQ(Read(dir + "/memory.swap.max"), "0");
+  EXPECT_EQ(Read(dir + "/pids.max"), "100");
+}
+
+TEST_F(FakeCgroupRoot, V1IsolatorWritesSharesMemoryWithoutSwapAndPids) {
+  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
+    Touch(std::string(controller) + "/cgroup.procs");
+  for (const char* file : {"cpu/agora/c1/cpu.shares", "memory/agora/c1/memory.limit_in_bytes",
+                           "memory/agora/c1/memory.memsw.limit_in_bytes", "pids/agora/c1/pids.max"})
+    Touch(file);
+  IsolatorOptions options;
+  options.mount_root = root_;
+  options.proc_self_cgroup = "0::/\n";
+  options.pids_max = 0;  // no limit: pids.max is left alone
+  auto isolator = CgroupsIsolator::Create(options);
+  ASSERT_TRUE(isolator.ok()) << isolator.status();
+  ASSERT_TRUE((*isolator)->Prepare("c1", ContainerLimits{0.25, 64}).ok());
+  EXPECT_EQ(Read(root_ + "/cpu/agora/c1/cpu.shares"), "256");
+  EXPECT_EQ(Read(root_ + "/memory/agora/c1/memory.limit_in_bytes"), "67108864");
+  EXPECT_EQ(Read(root_ + "/memory/agora/c1/memory.memsw.limit_in_bytes"), "67108864");
+  EXPECT_EQ(Read(root_ + "/pids/agora/c1/pids.max"), "");
+  EXPECT_THAT((*isolator)->Containers(), ElementsAre("c1"));
+}
+
+TEST_F(FakeCgroupRoot, PrepareNamesTheFileItCannotWrite) {
+  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
+    Touch(std::string(controller) + "/cgroup.procs");
+  IsolatorOptions options;
+  options.mount_root = root_;
+  options.proc_self_cgroup = "0::/\n";
+  auto isolator = CgroupsIsolator::Create(options);
+  ASSERT_TRUE(isolator.ok()) << isolator.status();
+  auto dirs = (*isolator)->Prepare("c1", ContainerLimits{1, 64});
+  ASSERT_FALSE(dirs.ok());
+  EXPECT_THAT(std::string(dirs.status().message()),
+              HasSubstr("cannot open " + root_ + "/cpu/agora/c1/cpu.shares"));
 }
 
 TEST(MemoryLimitationTest, MessageNamesTheLimitAndThePeak) {
