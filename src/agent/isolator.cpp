@@ -101,7 +101,10 @@ absl::StatusOr<std::vector<std::string>> CgroupsIsolator::Prepare(
     const std::string& container_id, const ContainerLimits& limits) const {
   std::vector<std::string> dirs = ContainerCgroupDirs(layout_, container_id);
   for (const std::string& dir : dirs) {
-    if (auto made = MakeDir(dir); !made.ok()) return made;
+    // The bases exist (Create made them): one mkdir per controller.
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create cgroup ", dir, ": ", strerror(errno)));
   }
   bool v2 = layout_.version == CgroupsVersion::kV2;
   std::vector<std::pair<std::string, std::string>> writes;
@@ -227,8 +230,14 @@ absl::StatusOr<ContainerUsage> CgroupsIsolator::Usage(const std::string& contain
 
 std::optional<MemoryLimitation> CgroupsIsolator::MemoryLimitationOf(
     const std::string& container_id) const {
+  // The OOM count alone first: the common case reads one file.
+  bool v2 = layout_.version == CgroupsVersion::kV2;
+  std::string memory = Dir("memory", container_id);
+  uint64_t oom_kills = v2 ? ReadKey(memory + "/memory.events", "oom_kill")
+                          : ReadKey(memory + "/memory.oom_control", "oom_kill");
+  if (oom_kills == 0) return std::nullopt;
   auto usage = Usage(container_id);
-  if (!usage.ok() || usage->oom_kills == 0) return std::nullopt;
+  if (!usage.ok()) return std::nullopt;
   return MemoryLimitation{usage->memory_limit_bytes, usage->memory_peak_bytes, usage->oom_kills};
 }
 
