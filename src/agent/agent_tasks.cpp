@@ -285,7 +285,10 @@ void AgentImpl::LaunchExecutor(const Key& key) {
             for (const std::string& dir : *cgroups) spec.argv.push_back("--cgroup=" + dir);
           }
           // RUNNING is reported once the task's process exists.
-          return StartShim(*launcher, spec, kShimReadyWait, &started);
+          auto shim = StartShim(*launcher, spec, kShimReadyWait, &started);
+          // No shim, no OnShimExited to remove the cgroups.
+          if (!shim.ok() && isolator != nullptr) isolator->Destroy(container_id).IgnoreError();
+          return shim;
         }();
         bool hold = written.ok();  // The pid record below must reach the disk.
         uint64_t start_ticks = 0;
