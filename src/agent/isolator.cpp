@@ -56,6 +56,32 @@ std::string Mib(uint64_t bytes) {
   return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
 }
 
+// Enables cpu, memory and pids for the containers below `base` (in `base`
+// and in its parent, the agent's own cgroup). cgroup v2 allows controllers
+// in a cgroup's subtree only while it holds no process itself: when the
+// agent's own cgroup refuses (EBUSY: the agent runs in it, e.g. a systemd
+// service with Delegate=yes), the agent moves itself into a leaf
+// `<own>/agent` first.
+absl::Status DelegateV2Controllers(const std::string& base) {
+  const std::string controllers = "+cpu +memory +pids";
+  std::string own = std::filesystem::path(base).parent_path();
+  absl::Status enabled = WriteCgroupFile(own + "/cgroup.subtree_control", controllers);
+  if (!enabled.ok()) {
+    std::string leaf = own + "/agent";
+    if (mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) return enabled;
+    auto pids = ReadCgroupFile(own + "/cgroup.procs");
+    if (!pids.ok()) return enabled;
+    for (int pid : ParsePids(*pids)) {
+      if (auto moved = WriteCgroupFile(leaf + "/cgroup.procs", std::to_string(pid)); !moved.ok())
+        return absl::FailedPreconditionError(absl::StrCat(
+            enabled.message(), "; moving the agent out of its own cgroup: ", moved.message()));
+    }
+    enabled = WriteCgroupFile(own + "/cgroup.subtree_control", controllers);
+    if (!enabled.ok()) return enabled;
+  }
+  return WriteCgroupFile(base + "/cgroup.subtree_control", controllers);
+}
+
 }  // namespace
 
 std::string DescribeMemoryLimitation(const MemoryLimitation& limitation) {
@@ -76,12 +102,7 @@ absl::StatusOr<std::unique_ptr<CgroupsIsolator>> CgroupsIsolator::Create(Isolato
   if (!layout.ok()) return layout.status();
   if (layout->version == CgroupsVersion::kV2) {
     if (auto made = MakeDir(layout->v2_base); !made.ok()) return made;
-    // Containers below the base need the controllers delegated to them.
-    std::string parent = std::filesystem::path(layout->v2_base).parent_path();
-    for (const std::string& dir : {parent, layout->v2_base}) {
-      auto enabled = WriteCgroupFile(dir + "/cgroup.subtree_control", "+cpu +memory +pids");
-      if (!enabled.ok()) return enabled;
-    }
+    if (auto delegated = DelegateV2Controllers(layout->v2_base); !delegated.ok()) return delegated;
   } else {
     for (const auto& [controller, base] : layout->v1_bases) {
       if (auto made = MakeDir(base); !made.ok()) return made;
@@ -121,7 +142,9 @@ absl::StatusOr<std::vector<std::string>> CgroupsIsolator::Prepare(
     if (limits.mem_mib > 0) {
       writes.push_back(
           {file("memory", "memory.max"), std::to_string(MemoryLimitBytes(limits.mem_mib))});
-      writes.push_back({file("memory", "memory.swap.max"), "0"});
+      // Absent without swap accounting (then there is no swap to turn off).
+      std::string swap = file("memory", "memory.swap.max");
+      if (access(swap.c_str(), F_OK) == 0) writes.push_back({swap, "0"});
     }
     if (options_.pids_max > 0)
       writes.push_back({file("pids", "pids.max"), std::to_string(options_.pids_max)});

@@ -145,6 +145,24 @@ TEST_F(FakeCgroupRoot, V2IsolatorDelegatesControllersAndWritesWeightMaxAndNoSwap
   EXPECT_EQ(Read(dir + "/pids.max"), "100");
 }
 
+TEST_F(FakeCgroupRoot, V2IsolatorMovesTheAgentToALeafWhenItsCgroupRefusesControllers) {
+  Touch("cgroup.controllers", "cpu memory pids\n");
+  // A directory where the file should be: writes to it fail, as EBUSY would.
+  std::filesystem::create_directories(root_ + "/svc/cgroup.subtree_control");
+  Touch("svc/cgroup.procs", "4242\n");
+  Touch("svc/agora/cgroup.subtree_control");
+  Touch("svc/agent/cgroup.procs");
+  IsolatorOptions options;
+  options.mount_root = root_;
+  options.proc_self_cgroup = "0::/svc\n";
+  auto isolator = CgroupsIsolator::Create(options);
+  // The processes of the agent's cgroup were moved to the leaf, then the
+  // controllers asked for again (a fake root cannot grant them).
+  EXPECT_EQ(Read(root_ + "/svc/agent/cgroup.procs"), "4242");
+  ASSERT_FALSE(isolator.ok());
+  EXPECT_THAT(std::string(isolator.status().message()), HasSubstr("svc/cgroup.subtree_control"));
+}
+
 TEST_F(FakeCgroupRoot, V1IsolatorWritesSharesMemoryWithoutSwapAndPids) {
   for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
     Touch(std::string(controller) + "/cgroup.procs");
