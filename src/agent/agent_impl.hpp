@@ -246,6 +246,16 @@ class AgentImpl : public ExecutorHandler {
   void KillAllExecutorsNow();
 
   // agent_isolation.cpp: cgroups isolation of command tasks.
+  // The cgroups of one command task's container, for the launch (on io_).
+  struct CommandCgroups {
+    const CgroupsIsolator* isolator = nullptr;  // null: posix isolation
+    std::string container_id;
+    ContainerLimits limits;
+    // Creates them and adds the shim's --cgroup flags to `spec`; OK and
+    // nothing done under posix isolation. FAILED_PRECONDITION names why.
+    absl::Status Prepare(LaunchSpec* spec) const;
+    void Destroy() const;
+  };
   // Creates isolator_ per --isolation (auto falls back to posix with one
   // log line saying why); an error only for --isolation=cgroups.
   absl::Status SetUpIsolation();

@@ -48,6 +48,24 @@ std::string AgentImpl::IsolationMode() const {
   return isolator_->layout().version == CgroupsVersion::kV2 ? "cgroups-v2" : "cgroups-v1";
 }
 
+absl::Status AgentImpl::CommandCgroups::Prepare(LaunchSpec* spec) const {
+  if (isolator == nullptr) return absl::OkStatus();
+  auto dirs = isolator->Prepare(container_id, limits);
+  if (!dirs.ok()) {
+    Destroy();
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the task's cgroups: ", dirs.status().message()));
+  }
+  for (const std::string& dir : *dirs) spec->argv.push_back("--cgroup=" + dir);
+  return absl::OkStatus();
+}
+
+void AgentImpl::CommandCgroups::Destroy() const {
+  if (isolator == nullptr) return;
+  if (absl::Status removed = isolator->Destroy(container_id); !removed.ok())
+    LOG(WARNING) << "container_id=" << container_id << ": " << removed;
+}
+
 ContainerLimits AgentImpl::CommandTaskLimits(const Key& key) const {
   ContainerLimits limits;
   auto task = tasks_.find(key);

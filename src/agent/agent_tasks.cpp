@@ -251,67 +251,57 @@ void AgentImpl::LaunchExecutor(const Key& key) {
 
   Launcher* launcher = launcher_.get();
   // Command tasks run in their own cgroups, created before the shim starts.
-  const CgroupsIsolator* isolator = executor.builtin ? isolator_.get() : nullptr;
-  ContainerLimits limits = isolator != nullptr ? CommandTaskLimits(key) : ContainerLimits{};
-  std::string container_id = executor.container_id;
+  CommandCgroups cgroups{
+      executor.builtin ? isolator_.get() : nullptr, executor.container_id,
+      executor.builtin && isolator_ ? CommandTaskLimits(key) : ContainerLimits{}};
   internal::ExecutorCheckpoint checkpoint;
   *checkpoint.mutable_info() = executor.info;
   checkpoint.mutable_container_id()->set_value(executor.container_id);
   checkpoint.set_sandbox(executor.sandbox);
   checkpoint.set_builtin(executor.builtin);
   std::string checkpoint_path = ExecutorCheckpointPath(options_.work_dir, key.first, key.second);
-  bool posted = io_->Post(
-      IoKey(key.first, key.second), [this, launcher, key, spec = std::move(spec), checkpoint,
-                                     checkpoint_path, isolator, limits, container_id]() mutable {
-        // Runs after the task checkpoints (same key). The executor file is
-        // written before the spawn (pid 0), so a restarted agent knows the
-        // executor may exist even if it stopped before recording its pid;
-        // if it cannot be written, nothing is spawned: the agent cannot
-        // checkpoint and the launch is refused (never run what could not be
-        // made durable).
-        absl::Status written = WriteMessage(checkpoint_path, checkpoint);
-        bool started = true;  // Executors report their own start.
-        absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
-          if (!written.ok()) return absl::UnavailableError(written.message());
-          if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
-          if (!checkpoint.builtin()) return launcher->Launch(spec);
-          if (isolator != nullptr) {
-            auto cgroups = isolator->Prepare(container_id, limits);
-            if (!cgroups.ok()) {
-              isolator->Destroy(container_id).IgnoreError();
-              return absl::FailedPreconditionError(
-                  absl::StrCat("cannot create the task's cgroups: ", cgroups.status().message()));
-            }
-            for (const std::string& dir : *cgroups) spec.argv.push_back("--cgroup=" + dir);
-          }
-          // RUNNING is reported once the task's process exists.
-          auto shim = StartShim(*launcher, spec, kShimReadyWait, &started);
-          // No shim, no OnShimExited to remove the cgroups.
-          if (!shim.ok() && isolator != nullptr) isolator->Destroy(container_id).IgnoreError();
-          return shim;
-        }();
-        bool hold = written.ok();  // The pid record below must reach the disk.
-        uint64_t start_ticks = 0;
-        if (pid.ok()) {
-          // Where to find the executor after an agent restart.
-          // Read even if it already exited (a zombie until reaped).
-          ProcessStat stat;
-          if (ReadProcessStat(*pid, &stat)) start_ticks = stat.start_ticks;
-          checkpoint.set_pid(*pid);
-          checkpoint.set_pid_start_ticks(start_ticks);
-          // A shim records its own pid and start time in its status file
-          // within a millisecond of its start, where a restarted agent looks
-          // when the checkpoint has none: one file write per task saved.
-          if (!checkpoint.builtin()) written = WriteMessage(checkpoint_path, checkpoint);
-        }
-        CheckpointWrite write{
-            IoKey(key.first, key.second), checkpoint_path,
-            [checkpoint_path, checkpoint] { return WriteMessage(checkpoint_path, checkpoint); },
-            hold};
-        loop_.Post([this, key, pid, start_ticks, write, written, started] {
-          OnExecutorLaunched(key, pid, start_ticks, write, written, started);
-        });
-      });
+  bool posted = io_->Post(IoKey(key.first, key.second), [this, launcher, key,
+                                                         spec = std::move(spec), checkpoint,
+                                                         checkpoint_path, cgroups]() mutable {
+    // Runs after the task checkpoints (same key). The executor file is
+    // written before the spawn (pid 0), so a restarted agent knows the
+    // executor may exist even if it stopped before recording its pid;
+    // if it cannot be written, nothing is spawned: the agent cannot
+    // checkpoint and the launch is refused (never run what could not be
+    // made durable).
+    absl::Status written = WriteMessage(checkpoint_path, checkpoint);
+    bool started = true;  // Executors report their own start.
+    absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
+      if (!written.ok()) return absl::UnavailableError(written.message());
+      if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
+      if (!checkpoint.builtin()) return launcher->Launch(spec);
+      if (auto joined = cgroups.Prepare(&spec); !joined.ok()) return joined;
+      // RUNNING is reported once the task's process exists.
+      absl::StatusOr<pid_t> shim = StartShim(*launcher, spec, kShimReadyWait, &started);
+      if (!shim.ok()) cgroups.Destroy();  // No shim, no OnShimExited to remove them.
+      return shim;
+    }();
+    bool hold = written.ok();  // The pid record below must reach the disk.
+    uint64_t start_ticks = 0;
+    if (pid.ok()) {
+      // Where to find the executor after an agent restart.
+      // Read even if it already exited (a zombie until reaped).
+      ProcessStat stat;
+      if (ReadProcessStat(*pid, &stat)) start_ticks = stat.start_ticks;
+      checkpoint.set_pid(*pid);
+      checkpoint.set_pid_start_ticks(start_ticks);
+      // A shim records its own pid and start time in its status file
+      // within a millisecond of its start, where a restarted agent looks
+      // when the checkpoint has none: one file write per task saved.
+      if (!checkpoint.builtin()) written = WriteMessage(checkpoint_path, checkpoint);
+    }
+    CheckpointWrite write{
+        IoKey(key.first, key.second), checkpoint_path,
+        [checkpoint_path, checkpoint] { return WriteMessage(checkpoint_path, checkpoint); }, hold};
+    loop_.Post([this, key, pid, start_ticks, write, written, started] {
+      OnExecutorLaunched(key, pid, start_ticks, write, written, started);
+    });
+  });
   if (!posted) LOG(WARNING) << "Agent stopping; executor_id=" << key.second << " not launched";
 }
 
