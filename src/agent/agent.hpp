@@ -120,6 +120,25 @@ struct AgentOptions {
   uint64_t journal_segment_bytes = 8ull << 20;
   // Heartbeat interval used until the master announces its own.
   absl::Duration heartbeat_interval = absl::Seconds(5);
+  // How command tasks are isolated (see docs/agent.md "Isolation").
+  enum class Isolation {
+    // cgroups when the host's are usable and writable, else posix (said
+    // once at start-up with the reason).
+    kAuto,
+    // Process sessions only: no limits, kill by session.
+    kPosix,
+    // One cgroup per container; the agent refuses to start without them.
+    kCgroups,
+  };
+  Isolation isolation = Isolation::kAuto;
+  // cgroups: a hard cpu cap (CFS quota = cpus x 100 ms per 100 ms) besides
+  // the proportional shares.
+  bool cgroups_enable_cfs = false;
+  // cgroups: the most processes (and threads) one container may have; 0 =
+  // no limit.
+  int64_t cgroups_pids_max = 4096;
+  // cgroups: where the cgroup hierarchies are mounted (tests only).
+  std::string cgroups_mount_root = "/sys/fs/cgroup";
 
   // Effective flag values the operator API's GetFlags reports; filled by
   // agora-agent's main. Empty: ToFlags() is reported instead.

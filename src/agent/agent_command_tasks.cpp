@@ -8,6 +8,11 @@
 // session after the grace period). The task outlives an agent restart: the
 // restarted agent adopts the shim (pid and start time checkpointed), or
 // reads the status file of a task that ended while it was down.
+//
+// Under cgroups isolation (agent_isolation.cpp) the task's container cgroup
+// holds its whole tree whatever sessions it makes: the kill escalates to it,
+// its OOM verdict decides a failed task's reason, and it is removed once the
+// task ended.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -97,10 +102,15 @@ void AgentImpl::KillCommandTask(const Key& key, absl::Duration grace) {
     if (it == executors_.end() || it->second.exited) return;
     it->second.kill_timer = 0;
     LOG(WARNING) << "task_id=" << key.second
-                 << " outlived its kill grace period; killing its session";
+                 << " outlived its kill grace period; killing its session"
+                 << (isolator_ != nullptr ? " and its cgroup" : "");
     // The shim is spared: it records how its task ended, then exits.
-    io_->Post(IoKey(key.first, key.second),
-              [pid, start_ticks] { KillSession(pid, start_ticks, /*spare=*/pid); });
+    const CgroupsIsolator* isolator = isolator_.get();
+    std::string container_id = it->second.container_id;
+    io_->Post(IoKey(key.first, key.second), [pid, start_ticks, isolator, container_id] {
+      KillSession(pid, start_ticks, /*spare=*/pid);
+      if (isolator != nullptr) isolator->Kill(container_id, /*spare=*/pid);
+    });
   });
 }
 
@@ -121,9 +131,20 @@ void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
   bool clean =
       wait_status && WIFEXITED(*wait_status) && WEXITSTATUS(*wait_status) == shim::kShimRecorded;
   // Queued behind the task's checkpoint writes (same key).
-  auto work = [this, key, pid, start_ticks, end, sandbox, clean]() mutable {
+  const CgroupsIsolator* isolator = executor.builtin ? isolator_.get() : nullptr;
+  std::string container_id = executor.container_id;
+  auto work = [this, key, pid, start_ticks, end, sandbox, clean, isolator, container_id]() mutable {
     int killed = 0;
     if (pid > 0 && !clean) killed = KillSession(pid, start_ticks);
+    // Read before the cgroup goes; whatever left the session (setsid after
+    // a double fork) is still in the cgroup and dies here.
+    std::optional<MemoryLimitation> memory;
+    if (isolator != nullptr && !container_id.empty()) {
+      memory = isolator->MemoryLimitationOf(container_id);
+      killed += isolator->Kill(container_id);
+      if (absl::Status removed = isolator->Destroy(container_id); !removed.ok())
+        LOG(WARNING) << "task_id=" << key.second << ": " << removed;
+    }
     if (pid <= 0) {
       // The shim's pid was never recorded: find what runs by its sandbox.
       bool found = false;
@@ -135,6 +156,11 @@ void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
     if (result.state == v1::TASK_FAILED) {
       end.stderr_tail = ReadFileTail(sandbox + "/stderr", kStderrTailBytes);
       result = DescribeCommandEnd(end);
+    }
+    if (memory && result.state != v1::TASK_KILLED && result.state != v1::TASK_DROPPED) {
+      result.state = v1::TASK_FAILED;
+      result.reason = v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY;
+      result.message = DescribeMemoryLimitation(*memory);
     }
     loop_.Post([this, key, result, killed] { OnCommandTaskEnded(key, result, killed); });
   };
@@ -160,6 +186,7 @@ void AgentImpl::OnCommandTaskEnded(const Key& key, const CommandEnd& end, int ki
     // A shutdown (framework removed, agent draining) says why it killed.
     if (end.state == v1::TASK_KILLED && executor.phase == ExecutorRecord::Phase::kTerminating)
       reason = executor.exit_reason;
+    if (reason == v1::TaskStatus::REASON_CONTAINER_LIMITATION_MEMORY) memory_limitations_++;
     SendCommandUpdate(key, end.state, reason, end.message, end.wait_status);
   }
   executors_exited_++;

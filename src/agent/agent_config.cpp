@@ -93,6 +93,8 @@ absl::Status AgentOptions::Validate() const {
   if (max_queued_launches < 0)
     return FlagError("max_queued_launches",
                      absl::StrCat(max_queued_launches, " must not be negative"));
+  if (cgroups_pids_max < 0)
+    return FlagError("cgroups_pids_max", absl::StrCat(cgroups_pids_max, " must not be negative"));
   if (executor_shutdown_grace_period < absl::ZeroDuration())
     return FlagError("executor_shutdown_grace_period", "must not be negative");
   if (registration_backoff_min <= absl::ZeroDuration() ||

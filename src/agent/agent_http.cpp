@@ -111,6 +111,11 @@ std::string AgentImpl::RenderMetrics() {
                     "Tasks dropped (TASK_DROPPED) because the launch queue was full "
                     "(--max_queued_launches)",
                     static_cast<double>(launches_dropped_queue_full_));
+    metrics.Gauge("agora_agent_isolation", "1 for the isolation command tasks run under", 1,
+                  {{"mode", IsolationMode()}});
+    metrics.Counter("agora_agent_container_memory_limitations_total",
+                    "Command tasks failed because the kernel OOM-killed in their container",
+                    static_cast<double>(memory_limitations_));
     metrics.Gauge("agora_agent_executors", "Executors known to the agent",
                   static_cast<double>(executors_.size()));
     std::map<v1::TaskState, int> by_state;

@@ -138,6 +138,7 @@ absl::Status AgentImpl::Init() {
   detector_ = std::move(*detector);
 
   launcher_ = std::make_unique<PosixLauncher>();
+  if (auto status = SetUpIsolation(); !status.ok()) return status;
   io_ = std::make_unique<WorkPool>("agent-io", 8);
   updates_ = std::make_unique<StatusUpdateManager>(
       &loop_, options_.status_update_retry_min, options_.status_update_retry_max,

@@ -49,6 +49,7 @@
 #include "agent/command_task.hpp"
 #include "agent/completed_tasks.hpp"
 #include "agent/executor_service.hpp"
+#include "agent/isolator.hpp"
 #include "agent/launch_queue.hpp"
 #include "agent/launcher.hpp"
 #include "agent/master_link.hpp"
@@ -255,6 +256,35 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   void RecoverCommandTask(const Key& key);
   void KillAllExecutorsNow();
 
+  // agent_isolation.cpp: cgroups isolation of command tasks.
+  // The cgroups of one command task's container, for the launch (on io_).
+  struct CommandCgroups {
+    const CgroupsIsolator* isolator = nullptr;  // null: posix isolation
+    std::string container_id;
+    ContainerLimits limits;
+    // Creates them and adds the shim's --cgroup flags to `spec`; OK and
+    // nothing done under posix isolation. FAILED_PRECONDITION names why.
+    absl::Status Prepare(LaunchSpec* spec) const;
+    void Destroy() const;
+  };
+  // Creates isolator_ per --isolation (auto falls back to posix with one
+  // log line saying why); an error only for --isolation=cgroups.
+  absl::Status SetUpIsolation();
+  // The limits of a command task's container, from its task's resources.
+  ContainerLimits CommandTaskLimits(const Key& key) const;
+  // After recovery: removes the empty cgroups of containers the agent no
+  // longer knows (a busy one may belong to another agent on the host).
+  void RemoveOrphanCgroups();
+
+ public:
+  // The isolator of command task containers, or null under posix
+  // isolation. Its methods block on /sys/fs/cgroup: call them off the loop
+  // (e.g. CgroupsIsolator::Usage for GetContainers and /metrics).
+  const CgroupsIsolator* isolator() const { return isolator_.get(); }
+  // "cgroups-v1", "cgroups-v2" or "posix": for metrics and `agora agents`.
+  std::string IsolationMode() const;
+
+ private:
   // agent_persistence.cpp. Runs `write` and calls `done` on the loop, in
   // order with the key's other writes. While the agent cannot checkpoint,
   // writes are held in memory (in order) and `done` gets UNAVAILABLE; the
@@ -324,6 +354,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   AsioEventLoop loop_;
   std::unique_ptr<MasterDetector> detector_;
   std::unique_ptr<Launcher> launcher_;
+  // Cgroups isolation (see isolator.hpp); null under posix isolation. Used
+  // only from io_ (it blocks on /sys/fs/cgroup); stateless, so shared.
+  std::unique_ptr<const CgroupsIsolator> isolator_;
   // Blocking work (fsync, spawn, kill), keyed by executor so that one
   // executor's checkpoints and updates stay in order.
   std::unique_ptr<WorkPool> io_;
@@ -385,6 +418,7 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   uint64_t launches_refused_ = 0;
   uint64_t launches_dropped_queue_full_ = 0;
   uint64_t session_processes_killed_ = 0;
+  uint64_t memory_limitations_ = 0;  // REASON_CONTAINER_LIMITATION_MEMORY reported
 
   // The update journal (agent_journal.cpp): status update records with
   // group commit. Opened after the checkpoints are read, before Recover.

@@ -161,9 +161,10 @@ std::vector<LiveContainer> AgentImpl::OperatorContainers() {
     status.mutable_framework_id()->set_value(key.first);
     status.mutable_executor_id()->set_value(key.second);
     status.set_pid(executor.pid);
-    // The isolation issue fills in cgroups; until then the container is the
-    // executor's session and nothing confines it.
-    status.set_isolation("none");
+    // Command tasks run in cgroups when the agent isolates; custom
+    // executors (and every container under posix isolation) are confined by
+    // nothing but their session. Usage still comes from /proc.
+    status.set_isolation(executor.builtin && isolator_ != nullptr ? IsolationMode() : "none");
     status.mutable_statistics()->set_cpus_limit(limits.cpus());
     status.mutable_statistics()->set_mem_limit_bytes(
         static_cast<uint64_t>(limits.mem() * 1024 * 1024));

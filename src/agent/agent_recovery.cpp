@@ -161,6 +161,7 @@ void AgentImpl::Recover(CheckpointedState state) {
       OnRecoveredExecutorGone(key, false);
   }
   for (const Key& key : builtin) RecoverCommandTask(key);
+  RemoveOrphanCgroups();
   // Finished and acknowledged tasks of executors that are gone.
   std::vector<Key> task_keys;
   for (const auto& [task_key, record] : tasks_) task_keys.push_back(task_key);

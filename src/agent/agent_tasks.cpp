@@ -250,6 +250,10 @@ void AgentImpl::LaunchExecutor(const Key& key) {
       executor.builtin ? ShimLaunchSpec(key, executor) : ExecutorLaunchSpec(key, executor);
 
   Launcher* launcher = launcher_.get();
+  // Command tasks run in their own cgroups, created before the shim starts.
+  CommandCgroups cgroups{
+      executor.builtin ? isolator_.get() : nullptr, executor.container_id,
+      executor.builtin && isolator_ ? CommandTaskLimits(key) : ContainerLimits{}};
   internal::ExecutorCheckpoint checkpoint;
   *checkpoint.mutable_info() = executor.info;
   checkpoint.mutable_container_id()->set_value(executor.container_id);
@@ -258,7 +262,7 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   std::string checkpoint_path = ExecutorCheckpointPath(options_.work_dir, key.first, key.second);
   bool posted = io_->Post(IoKey(key.first, key.second), [this, launcher, key,
                                                          spec = std::move(spec), checkpoint,
-                                                         checkpoint_path]() mutable {
+                                                         checkpoint_path, cgroups]() mutable {
     // Runs after the task checkpoints (same key). The executor file is
     // written before the spawn (pid 0), so a restarted agent knows the
     // executor may exist even if it stopped before recording its pid;
@@ -271,8 +275,11 @@ void AgentImpl::LaunchExecutor(const Key& key) {
       if (!written.ok()) return absl::UnavailableError(written.message());
       if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
       if (!checkpoint.builtin()) return launcher->Launch(spec);
+      if (auto joined = cgroups.Prepare(&spec); !joined.ok()) return joined;
       // RUNNING is reported once the task's process exists.
-      return StartShim(*launcher, spec, kShimReadyWait, &started);
+      absl::StatusOr<pid_t> shim = StartShim(*launcher, spec, kShimReadyWait, &started);
+      if (!shim.ok()) cgroups.Destroy();  // No shim, no OnShimExited to remove them.
+      return shim;
     }();
     bool hold = written.ok();  // The pid record below must reach the disk.
     uint64_t start_ticks = 0;

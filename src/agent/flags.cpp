@@ -32,6 +32,16 @@ DEFINE_string(command_executor, "builtin",
               "How command tasks run: 'builtin' (the agent is their executor and starts each "
               "through agora-shim: no executor process, no RPCs) or 'process' (one "
               "--executor_path process per task, the reference executor).");
+DEFINE_string(isolation, "auto",
+              "How command tasks are isolated: 'cgroups' (one cgroup per task: cpu shares, "
+              "memory and pids limits, whole-tree kill), 'posix' (process sessions only) or "
+              "'auto' (cgroups when writable, else posix).");
+DEFINE_bool(cgroups_enable_cfs, false,
+            "With cgroups isolation, cap each task's cpu at its 'cpus' (CFS quota) besides "
+            "its proportional shares.");
+DEFINE_int64(cgroups_pids_max, 4096,
+             "With cgroups isolation, the most processes and threads one task may have "
+             "(0 = no limit).");
 DEFINE_string(shim_path, "", "Path of agora-shim (default: agora-shim beside this binary).");
 DEFINE_string(executor_path, "",
               "Path of the command executor for --command_executor=process (default: "
@@ -88,6 +98,18 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
     return InvalidField("--command_executor", absl::StrCat("'", FLAGS_command_executor,
                                                            "' is not 'builtin' or 'process'"));
   }
+  if (FLAGS_isolation == "auto") {
+    options.isolation = AgentOptions::Isolation::kAuto;
+  } else if (FLAGS_isolation == "posix") {
+    options.isolation = AgentOptions::Isolation::kPosix;
+  } else if (FLAGS_isolation == "cgroups") {
+    options.isolation = AgentOptions::Isolation::kCgroups;
+  } else {
+    return InvalidField(
+        "--isolation", absl::StrCat("'", FLAGS_isolation, "' is not 'auto', 'posix' or 'cgroups'"));
+  }
+  options.cgroups_enable_cfs = FLAGS_cgroups_enable_cfs;
+  options.cgroups_pids_max = FLAGS_cgroups_pids_max;
   auto registration =
       ParseDurationFlag("executor_registration_timeout", FLAGS_executor_registration_timeout);
   if (!registration.ok()) return registration.status();

@@ -32,22 +32,12 @@ const std::set<std::string>& GflagsOwnFlags() {
 const std::set<std::string>& OtherProgramsVariables() {
   static const auto* names = new std::set<std::string>{
       "AGORA_MASTER",  // The CLI's master (the agent's --master uses it too).
-      "AGORA_AGENT_ENDPOINT",
-      "AGORA_AGENT_ID",
-      "AGORA_CHECKPOINT",
-      "AGORA_EXECUTOR_ID",
-      "AGORA_FRAMEWORK_ID",
-      "AGORA_SANDBOX",
-      "AGORA_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
-      "AGORA_RECOVERY_TIMEOUT",
-      "AGORA_BUILD_DIR",
-      "AGORA_LIBFUZZER",
-      "AGORA_FUZZ_STRICT",
-      "AGORA_CONFORMANCE_KEEP",
-      "AGORA_CONFORMANCE_STRICT",
+      "AGORA_AGENT_ENDPOINT", "AGORA_AGENT_ID", "AGORA_CHECKPOINT", "AGORA_EXECUTOR_ID",
+      "AGORA_FRAMEWORK_ID", "AGORA_SANDBOX", "AGORA_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
+      "AGORA_RECOVERY_TIMEOUT", "AGORA_BUILD_DIR", "AGORA_LIBFUZZER", "AGORA_FUZZ_STRICT",
+      "AGORA_CONFORMANCE_KEEP", "AGORA_CONFORMANCE_STRICT",
       // The packages' /etc/default/agora-* command lines (systemd units).
-      "AGORA_MASTER_FLAGS",
-      "AGORA_AGENT_FLAGS"};
+      "AGORA_MASTER_FLAGS", "AGORA_AGENT_FLAGS"};
   return *names;
 }
 

@@ -25,10 +25,10 @@ v1::MasterInfo MasterCore::master_info() const {
 std::shared_ptr<const v1::AgentSummary> MasterCore::AgentBase(Agent& agent) const {
   const AgentSummaryKey& key = agent.summary_key;
   const v1::AgentSummary::Status status = AgentStatus(agent);
-  if (agent.summary != nullptr && key.status == status && key.total == agent.total && key.version == agent.version &&
-      key.sink == agent.sink.get() && key.connection == agent.connection &&
-      key.reachable == agent.reachable && key.recovered == agent.recovered &&
-      key.registered_time == agent.registered_time &&
+  if (agent.summary != nullptr && key.status == status && key.total == agent.total &&
+      key.version == agent.version && key.sink == agent.sink.get() &&
+      key.connection == agent.connection && key.reachable == agent.reachable &&
+      key.recovered == agent.recovered && key.registered_time == agent.registered_time &&
       key.reregistered_time == agent.reregistered_time &&
       key.unreachable_time == agent.unreachable_time) {
     return agent.summary;

@@ -7,10 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "common/asio_event_loop.hpp"
 #include "common/metrics.hpp"
-#include "master/state_snapshot.hpp"
 #include "common/process_metrics.hpp"
 #include "common/task_state.hpp"
 #include "google/protobuf/util/json_util.h"
+#include "master/state_snapshot.hpp"
 
 namespace agora::master {
 namespace {
@@ -141,9 +141,10 @@ std::string RenderMetrics(const MasterMetrics& m) {
             m.offers_outstanding);
   out.Gauge("agora_master_watch_subscribers", "Operator Watch streams open now.",
             m.watch_subscribers);
-  out.Counter("agora_master_watch_subscribers_dropped_total",
-              "Watch streams closed because they fell --max_watch_queue events behind or went away.",
-              m.watch_subscribers_dropped);
+  out.Counter(
+      "agora_master_watch_subscribers_dropped_total",
+      "Watch streams closed because they fell --max_watch_queue events behind or went away.",
+      m.watch_subscribers_dropped);
   const MasterCounters& c = m.counters;
   out.Counter("agora_master_offers_sent_total", "Offers sent to frameworks.", c.offers_sent);
   out.Counter("agora_master_offers_rescinded_total", "Offers rescinded.", c.offers_rescinded);

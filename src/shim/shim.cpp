@@ -206,6 +206,24 @@ bool DescendantsRemain() {
   }
 }
 
+// Writes the shim's pid into each cgroup's cgroup.procs (the task it then
+// spawns inherits them); false with `*error` naming the cgroup and reason.
+bool JoinCgroups(const ShimOptions& options, std::string* error) {
+  std::string pid = std::to_string(getpid());
+  for (const std::string& dir : options.cgroups) {
+    std::string procs = dir + "/cgroup.procs";
+    int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    if (!ok) {
+      *error = "cannot join cgroup " + dir + ": " + std::strerror(saved);
+      return false;
+    }
+  }
+  return true;
+}
+
 // Opens /dev/null on any of descriptors 0-2 the shim was started without, so
 // the task's files never land on them (and stderr messages go somewhere).
 void FillStandardDescriptors() {
@@ -240,6 +258,8 @@ int RunShim(const ShimOptions& options) {
   if (!ReadProcessStamp(getpid(), &status.shim, &error)) {
     return RecordError(options, writer, status, "cannot read the shim's own start time: " + error);
   }
+
+  if (!JoinCgroups(options, &error)) return RecordError(options, writer, status, error);
 
   pid_t pid = 0;
   {

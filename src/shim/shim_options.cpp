@@ -8,7 +8,7 @@ namespace agora::shim {
 const char kShimUsage[] =
     "usage: agora-shim --sandbox=DIR --command=CMD [--env=NAME=VALUE]...\n"
     "                  [--stdout=PATH] [--stderr=PATH] [--status=PATH] [--shell=PATH]\n"
-    "                  [--ready_fd=N]\n"
+    "                  [--ready_fd=N] [--cgroup=DIR]...\n"
     "Runs `SHELL -c CMD` in DIR (in its own process group, in the shim's session),\n"
     "waits for it and records its\n"
     "start and exit in the status file (default DIR/.agora-status).\n";
@@ -45,6 +45,12 @@ bool ParseShimArgs(int argc, const char* const* argv, ShimOptions* options, std:
       parsed.status_path = value;
     } else if (name == "shell") {
       parsed.shell = value;
+    } else if (name == "cgroup") {
+      if (value.empty()) {
+        *error = "--cgroup must not be empty";
+        return false;
+      }
+      parsed.cgroups.push_back(value);
     } else if (name == "ready_fd") {
       char* end = nullptr;
       long fd = std::strtol(value.c_str(), &end, 10);

@@ -2,7 +2,7 @@
 //
 //   agora-shim --sandbox=DIR --command=CMD [--env=NAME=VALUE]...
 //              [--stdout=PATH] [--stderr=PATH] [--status=PATH] [--shell=PATH]
-//              [--ready_fd=N]
+//              [--ready_fd=N] [--cgroup=DIR]...
 //
 // Every flag takes its value after '='; the value may contain anything,
 // including '=' and spaces (the agent passes argv directly, no shell).
@@ -32,6 +32,10 @@ struct ShimOptions {
   // to this descriptor and closes it ("E" after an `error` record), so its
   // starter can wait until the task's process exists.
   int ready_fd = -1;
+  // Cgroup directories the shim joins (writes its pid into DIR/cgroup.procs)
+  // before it starts the task, so the task's first instruction runs inside
+  // them. Failing to join one is a launch failure.
+  std::vector<std::string> cgroups;
 };
 
 // The usage text printed on a command-line error.

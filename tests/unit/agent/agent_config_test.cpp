@@ -63,6 +63,9 @@ TEST(AgentOptionsTest, RejectsBadValuesNamingTheFlag) {
   options.max_queued_launches = -1;
   expect_field(options, "--max_queued_launches");
   options = ValidOptions();
+  options.cgroups_pids_max = -1;
+  expect_field(options, "--cgroups_pids_max");
+  options = ValidOptions();
   options.port = 70000;
   expect_field(options, "--port");
   options = ValidOptions();

@@ -36,6 +36,18 @@ TEST(ShimOptionsTest, FillsDefaultsFromTheSandbox) {
   EXPECT_TRUE(options.env.empty());
 }
 
+TEST(ShimOptionsTest, CgroupFlagRepeatsInOrderAndMustNotBeEmpty) {
+  ShimOptions options;
+  std::string error;
+  ASSERT_TRUE(
+      Parse({"--sandbox=/s", "--command=true", "--cgroup=/cg/memory/a", "--cgroup=/cg/pids/a"},
+            &options, &error))
+      << error;
+  EXPECT_THAT(options.cgroups, ElementsAre("/cg/memory/a", "/cg/pids/a"));
+  EXPECT_EQ(ParseError({"--sandbox=/s", "--command=true", "--cgroup="}),
+            "--cgroup must not be empty");
+}
+
 TEST(ShimOptionsTest, TakesEveryFlag) {
   ShimOptions options;
   std::string error;

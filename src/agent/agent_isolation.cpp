@@ -1,0 +1,98 @@
+// AgentImpl: cgroups isolation of command tasks. The agent creates a task's
+// cgroups before it spawns the task's shim (the shim joins them before it
+// execs the task, see LaunchExecutor), kills the whole tree by cgroup
+// (KillCommandTask, OnShimExited), reads the OOM verdict when the task ends
+// and removes the cgroups (OnShimExited). Here: choosing the isolation at
+// start-up, the limits of a task, and the clean-up after recovery.
+#include "absl/strings/str_cat.h"
+#include "agent/agent_impl.hpp"
+#include "common/resources.hpp"
+#include "glog/logging.h"
+
+namespace agora::agent {
+
+absl::Status AgentImpl::SetUpIsolation() {
+  if (options_.isolation == AgentOptions::Isolation::kPosix) {
+    LOG(INFO) << "Isolation: posix (--isolation=posix): command tasks run in their own session, "
+                 "without resource limits";
+    return absl::OkStatus();
+  }
+  IsolatorOptions isolator_options;
+  isolator_options.mount_root = options_.cgroups_mount_root;
+  isolator_options.enable_cfs = options_.cgroups_enable_cfs;
+  isolator_options.pids_max = static_cast<uint64_t>(options_.cgroups_pids_max);
+  auto isolator = CgroupsIsolator::Create(isolator_options);
+  if (!isolator.ok()) {
+    if (options_.isolation == AgentOptions::Isolation::kCgroups) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--isolation=cgroups: cgroups are not usable: ", isolator.status().message()));
+    }
+    LOG(WARNING) << "Isolation: posix, because cgroups are not usable here ("
+                 << isolator.status().message()
+                 << "): command tasks run without resource limits and are killed by session";
+    return absl::OkStatus();
+  }
+  const CgroupsLayout& layout = (*isolator)->layout();
+  LOG(INFO) << "Isolation: cgroups "
+            << (layout.version == CgroupsVersion::kV2
+                    ? absl::StrCat("v2 under ", layout.v2_base)
+                    : absl::StrCat("v1 under ", layout.v1_bases.at("memory"), " (memory)"))
+            << ", pids max " << options_.cgroups_pids_max
+            << (options_.cgroups_enable_cfs ? ", cpu capped (CFS)" : "");
+  isolator_ = std::move(*isolator);
+  return absl::OkStatus();
+}
+
+std::string AgentImpl::IsolationMode() const {
+  if (isolator_ == nullptr) return "posix";
+  return isolator_->layout().version == CgroupsVersion::kV2 ? "cgroups-v2" : "cgroups-v1";
+}
+
+absl::Status AgentImpl::CommandCgroups::Prepare(LaunchSpec* spec) const {
+  if (isolator == nullptr) return absl::OkStatus();
+  auto dirs = isolator->Prepare(container_id, limits);
+  if (!dirs.ok()) {
+    Destroy();
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create the task's cgroups: ", dirs.status().message()));
+  }
+  for (const std::string& dir : *dirs) spec->argv.push_back("--cgroup=" + dir);
+  return absl::OkStatus();
+}
+
+void AgentImpl::CommandCgroups::Destroy() const {
+  if (isolator == nullptr) return;
+  if (absl::Status removed = isolator->Destroy(container_id); !removed.ok())
+    LOG(WARNING) << "container_id=" << container_id << ": " << removed;
+}
+
+ContainerLimits AgentImpl::CommandTaskLimits(const Key& key) const {
+  ContainerLimits limits;
+  auto task = tasks_.find(key);
+  if (task == tasks_.end()) return limits;
+  auto resources = Resources::FromProto(task->second.task.resources());
+  if (!resources.ok()) return limits;
+  limits.cpus = resources->Scalar("cpus");
+  limits.mem_mib = resources->Scalar("mem");
+  return limits;
+}
+
+void AgentImpl::RemoveOrphanCgroups() {
+  if (isolator_ == nullptr) return;
+  std::set<std::string> known;
+  for (const auto& [key, executor] : executors_) known.insert(executor.container_id);
+  const CgroupsIsolator* isolator = isolator_.get();
+  io_->Post("cgroups-recovery", [isolator, known] {
+    for (const std::string& id : isolator->Containers()) {
+      if (known.count(id) != 0 || isolator->HasProcesses(id)) continue;
+      absl::Status removed = isolator->Destroy(id);
+      if (removed.ok()) {
+        LOG(INFO) << "Removed the cgroup of container_id=" << id << ", which no longer exists";
+      } else {
+        LOG(WARNING) << removed;
+      }
+    }
+  });
+}
+
+}  // namespace agora::agent

@@ -1,0 +1,123 @@
+// CgroupsIsolator: one cgroup per container (see cgroups.hpp for the
+// layout) with the container's limits -- cpu shares/weight from `cpus`, an
+// optional CFS cap, a memory limit from `mem` with swap off, a pids limit --
+// the whole-tree kill by cgroup, the OOM verdict read when a container ends,
+// and per-container usage.
+//
+// The agent owns one (none under posix isolation) and calls it only from its
+// blocking work queue: every method touches /sys/fs/cgroup. The isolator
+// keeps no per-container state (everything is in the cgroup filesystem), so
+// it is thread-safe and survives agent restarts by construction: a restarted
+// agent re-attaches to a surviving container by its id.
+#ifndef AGORA_AGENT_ISOLATOR_HPP_
+#define AGORA_AGENT_ISOLATOR_HPP_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/cgroups.hpp"
+
+namespace agora::agent {
+
+struct IsolatorOptions {
+  // Normally /sys/fs/cgroup; tests pass a temp dir shaped like it.
+  std::string mount_root = "/sys/fs/cgroup";
+  // /proc/self/cgroup's text; empty: read it.
+  std::string proc_self_cgroup;
+  // Below the agent's own cgroup in each hierarchy.
+  std::string subdir = "agora";
+  // Hard cpu cap (CFS quota = cpus x period) besides the shares.
+  bool enable_cfs = false;
+  int64_t cfs_period_us = 100000;
+  // pids.max of each container (0 = no limit).
+  uint64_t pids_max = 4096;
+};
+
+// A container's limits, from its resources.
+struct ContainerLimits {
+  double cpus = 0;     // 0: the minimum shares.
+  double mem_mib = 0;  // 0: no memory limit.
+};
+
+// What a container's cgroup says about it.
+struct ContainerUsage {
+  double cpu_seconds = 0;           // user + system
+  uint64_t memory_bytes = 0;        // current usage (v1 usage_in_bytes, v2 memory.current)
+  uint64_t rss_bytes = 0;           // memory.stat rss (v1) / anon (v2)
+  uint64_t memory_limit_bytes = 0;  // UINT64_MAX-ish values mean none
+  uint64_t memory_peak_bytes = 0;   // v1 max_usage_in_bytes, v2 memory.peak (0 if absent)
+  uint64_t oom_kills = 0;           // processes the kernel's OOM killer killed in it
+  uint64_t pids = 0;                // pids.current
+};
+
+// The memory verdict of an ended container: set when the kernel killed a
+// process of it for going over its limit.
+struct MemoryLimitation {
+  uint64_t limit_bytes = 0;
+  uint64_t peak_bytes = 0;
+  uint64_t oom_kills = 0;
+};
+
+// The message a framework sees: "Memory limit exceeded: the task used 64.0
+// MiB (its peak) of its 64.0 MiB limit and the kernel killed 1 process".
+std::string DescribeMemoryLimitation(const MemoryLimitation& limitation);
+
+class CgroupsIsolator {
+ public:
+  // Detects the layout and checks that its base directories can be created
+  // and written (creating them). FAILED_PRECONDITION says why not: the agent
+  // then falls back to posix isolation (auto) or refuses to start (cgroups).
+  static absl::StatusOr<std::unique_ptr<CgroupsIsolator>> Create(IsolatorOptions options);
+
+  const CgroupsLayout& layout() const { return layout_; }
+
+  // Creates the container's cgroups with `limits` applied; returns the
+  // directories a process must join (the shim's --cgroup flags). An existing
+  // cgroup of the same id is reused. Errors name the file and the reason.
+  absl::StatusOr<std::vector<std::string>> Prepare(const std::string& container_id,
+                                                   const ContainerLimits& limits) const;
+
+  // Kills every process in the container's cgroup except `spare` (0: none)
+  // and waits until none but `spare` is left: cgroup.kill (v2, no spare),
+  // else freeze, SIGKILL each pid, thaw, repeated while any remain. Returns
+  // how many processes were signalled; 0 for a container with no cgroup.
+  int Kill(const std::string& container_id, pid_t spare = 0) const;
+
+  // Usage of a container; NOT_FOUND if it has no cgroup.
+  absl::StatusOr<ContainerUsage> Usage(const std::string& container_id) const;
+
+  // Set if the kernel OOM-killed a process of the container. Read it before
+  // Destroy.
+  std::optional<MemoryLimitation> MemoryLimitationOf(const std::string& container_id) const;
+
+  // Removes the container's cgroups (rmdir, retried for a while when the
+  // kernel still reports them busy). OK if they do not exist.
+  absl::Status Destroy(const std::string& container_id) const;
+
+  // Ids of the container cgroups that exist (for recovery).
+  std::vector<std::string> Containers() const;
+
+  // Whether a container's cgroup holds any process.
+  bool HasProcesses(const std::string& container_id) const;
+
+ private:
+  CgroupsIsolator(IsolatorOptions options, CgroupsLayout layout)
+      : options_(std::move(options)), layout_(std::move(layout)) {}
+
+  std::string Dir(const std::string& controller, const std::string& container_id) const;
+  std::vector<int> Pids(const std::string& container_id) const;
+  absl::Status SetFreezer(const std::string& container_id, bool frozen) const;
+
+  IsolatorOptions options_;
+  CgroupsLayout layout_;
+};
+
+}  // namespace agora::agent
+
+#endif  // AGORA_AGENT_ISOLATOR_HPP_
