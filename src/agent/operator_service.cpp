@@ -9,25 +9,13 @@
 #include "agent/sandbox_files.hpp"
 #include "common/ids.hpp"
 #include "common/raw_methods.hpp"
+#include "common/unary_calls.hpp"
 #include "common/validation.hpp"
 
 namespace agora::agent {
 namespace {
 
 constexpr char kService[] = "agora.v1.AgentOperator";
-
-std::string MethodPath(const char* method) { return absl::StrCat("/", kService, "/", method); }
-
-// A parsing unary handler that runs `fn(request, response)` (returning
-// absl::Status) on `loop`.
-template <typename Request, typename Response, typename Fn>
-grpc::internal::MethodHandler* OnLoop(const char* method, EventLoop* loop, Fn fn) {
-  return NewParsingUnaryHandler<Request, Response>(
-      MethodPath(method), [loop, fn](const Request& request, Response* response, UnaryDone done) {
-        loop->Post(
-            [fn, &request, response, done = std::move(done)] { done(fn(request, response)); });
-      });
-}
 
 }  // namespace
 
@@ -52,7 +40,7 @@ template <typename Request, typename Response>
 grpc::internal::MethodHandler* AgentOperatorService::InSandbox(const char* method,
                                                                SandboxIo<Request, Response> io) {
   return NewParsingUnaryHandler<Request, Response>(
-      MethodPath(method),
+      MethodPath(kService, method),
       [this, method, io](const Request& request, Response* response, UnaryDone done) {
         if (absl::Status valid = ValidateSandboxRequest(
                 request.framework_id(), request.executor_id(), request.task_id(), request.path());
@@ -88,32 +76,34 @@ AgentOperatorService::AgentOperatorService(EventLoop* loop, AgentOperatorHandler
       io_("agent-files", io_threads),
       max_pending_io_(max_pending_io) {
   AgentOperatorHandler* h = handler_;
-  Serve("GetHealth", OnLoop<v1::GetHealthRequest, v1::GetHealthResponse>(
-                         "GetHealth", loop_, [h](const auto&, v1::GetHealthResponse* response) {
-                           *response = h->OperatorHealth();
-                           return absl::OkStatus();
-                         }));
-  Serve("GetVersion",
-        NewParsingUnaryHandler<v1::GetVersionRequest, v1::VersionInfo>(
-            MethodPath("GetVersion"), [](const auto&, v1::VersionInfo* response, UnaryDone done) {
-              response->set_version(AGORA_VERSION_STRING);
-              done(absl::OkStatus());
+  Serve("GetHealth",
+        OnLoop<v1::GetHealthRequest, v1::GetHealthResponse>(
+            kService, "GetHealth", loop_, [h](const auto&, v1::GetHealthResponse* response) {
+              *response = h->OperatorHealth();
+              return absl::OkStatus();
             }));
+  Serve("GetVersion", NewParsingUnaryHandler<v1::GetVersionRequest, v1::VersionInfo>(
+                          MethodPath(kService, "GetVersion"),
+                          [](const auto&, v1::VersionInfo* response, UnaryDone done) {
+                            response->set_version(AGORA_VERSION_STRING);
+                            done(absl::OkStatus());
+                          }));
   Serve("GetFlags", NewParsingUnaryHandler<v1::GetFlagsRequest, v1::GetFlagsResponse>(
-                        MethodPath("GetFlags"),
+                        MethodPath(kService, "GetFlags"),
                         [this](const auto&, v1::GetFlagsResponse* response, UnaryDone done) {
                           for (const auto& [name, value] : flags_)
                             (*response->mutable_flags())[name] = value;
                           done(absl::OkStatus());
                         }));
-  Serve("GetAgentState", OnLoop<v1::GetAgentStateRequest, v1::AgentState>(
-                             "GetAgentState", loop_, [h](const auto&, v1::AgentState* response) {
-                               *response = h->OperatorState();
-                               return absl::OkStatus();
-                             }));
+  Serve("GetAgentState",
+        OnLoop<v1::GetAgentStateRequest, v1::AgentState>(
+            kService, "GetAgentState", loop_, [h](const auto&, v1::AgentState* response) {
+              *response = h->OperatorState();
+              return absl::OkStatus();
+            }));
   Serve("GetContainers",
         NewParsingUnaryHandler<v1::GetContainersRequest, v1::GetContainersResponse>(
-            MethodPath("GetContainers"),
+            MethodPath(kService, "GetContainers"),
             [this](const auto&, v1::GetContainersResponse* response, UnaryDone done) {
               loop_->Post([this, response, done = std::move(done)] {
                 std::vector<LiveContainer> live = handler_->OperatorContainers();
@@ -156,7 +146,7 @@ absl::Status AgentOperatorService::RunOffLoop(const char* method, std::function<
   if (pending_io_.fetch_add(1) >= max_pending_io_) {
     pending_io_.fetch_sub(1);
     return absl::ResourceExhaustedError(
-        absl::StrCat(MethodPath(method), ": ", max_pending_io_,
+        absl::StrCat(MethodPath(kService, method), ": ", max_pending_io_,
                      " file and /proc requests are already queued on this agent; retry later"));
   }
   std::string key = std::to_string(next_key_.fetch_add(1));
@@ -166,7 +156,8 @@ absl::Status AgentOperatorService::RunOffLoop(const char* method, std::function<
   });
   if (!posted) {
     pending_io_.fetch_sub(1);
-    return absl::UnavailableError(absl::StrCat(MethodPath(method), ": the agent is stopping"));
+    return absl::UnavailableError(
+        absl::StrCat(MethodPath(kService, method), ": the agent is stopping"));
   }
   return absl::OkStatus();
 }

@@ -13,6 +13,7 @@
 #include "agent/checkpoint.hpp"
 #include "agent_cluster_fixture.hpp"
 #include "tests/support/http_get.hpp"
+#include "tests/support/process_scan.hpp"
 
 namespace agora::agent {
 namespace {
@@ -167,8 +168,18 @@ TEST_F(AgentFaultTest, GarbledAgentIdFileRefusesToStartInsteadOfRegisteringAsANe
             absl::string_view::npos)
       << refused.status();
   EXPECT_NE(refused.status().message().find("--recover=cleanup"), absl::string_view::npos);
-  std::lock_guard<std::mutex> lock(master_.mu());
-  EXPECT_EQ(master_.registrations().size(), registrations) << "no new identity registered";
+  {
+    std::lock_guard<std::mutex> lock(master_.mu());
+    EXPECT_EQ(master_.registrations().size(), registrations) << "no new identity registered";
+  }
+  // The remedy the error names starts the agent afresh and kills what the
+  // old one left running (else the task's executor would outlive the test).
+  AgentOptions cleanup = Options();
+  cleanup.recover = RecoverMode::kCleanup;
+  StartAgent(cleanup);
+  EXPECT_TRUE(Eventually([&] {
+    return testing::ProcessesWithEnvironmentPrefix("AGORA_SANDBOX", dir_ + "/work").empty();
+  }));
 }
 
 TEST_F(AgentFaultTest, TornLastUpdateRecordIsTruncatedAndTheTaskKeepsRunning) {
