@@ -190,6 +190,7 @@ absl::Status AgentImpl::Init() {
     detector_->SetOnChange([this] { loop_.Post([this] { OnLeaderChanged(); }); });
     Connect();
     heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
+    StartSandboxGc();
   });
   return absl::OkStatus();
 }
@@ -216,6 +217,8 @@ void AgentImpl::Stop() {
         registered_ = false;
         registered_public_ = false;
         if (heartbeat_timer_ != 0) loop_.Cancel(heartbeat_timer_);
+        if (gc_timer_ != 0) loop_.Cancel(gc_timer_);
+        gc_timer_ = 0;
         link = link_;
         if (link_) link_->Close();
       });

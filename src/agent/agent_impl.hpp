@@ -16,7 +16,8 @@
 // /metrics).
 // agent_command_tasks.cpp (the built-in command executor: command tasks run
 // through agora-shim, their updates and kills), agent_operator.cpp (what
-// the operator API reads on the loop: state, containers, sandboxes).
+// the operator API reads on the loop: state, containers, sandboxes),
+// agent_gc.cpp (garbage collection of finished sandboxes).
 //
 // Invariants: every task in `tasks_` is either non-terminal or has updates
 // waiting in `updates_` (terminal tasks are dropped once fully
@@ -56,6 +57,7 @@
 #include "agent/operator_service.hpp"
 #include "agent/reaper.hpp"
 #include "agent/recovery_state.hpp"
+#include "agent/sandbox_dirs.hpp"
 #include "agent/status_update_manager.hpp"
 #include "agent/update_journal.hpp"
 #include "agent/work_queue.hpp"
@@ -285,6 +287,34 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   std::string IsolationMode() const;
 
  private:
+  // agent_gc.cpp: garbage collection of finished sandboxes.
+  struct GcEntry {
+    absl::Time finished = absl::InfinitePast();  // From its marker.
+    uint64_t bytes = 0;
+    // A removal runs off the loop.
+    bool removing = false;
+    // Finished again (a new run of its executor id) while being removed.
+    std::optional<std::pair<absl::Time, uint64_t>> refinished;
+  };
+  // True while the agent tracks the executor `key` or any of its tasks:
+  // its sandbox is never collected.
+  bool SandboxInUse(const Key& key) const;
+  // After recovery: scans work_dir/sandboxes off the loop and arms the GC
+  // timer.
+  void StartSandboxGc();
+  void OnSandboxesScanned(std::vector<ScannedSandbox> found);
+  // Writes the finished marker of executor `key`'s sandbox (off the loop),
+  // then reports it to OnSandboxFinished.
+  void MarkSandboxFinished(const Key& key, absl::Time finished);
+  void OnSandboxFinished(const Key& key, absl::Time finished, uint64_t bytes);
+  // Runs OnGcTimer at `at` unless it already runs sooner.
+  void ArmGcTimer(absl::Time at);
+  void OnGcTimer();
+  // Runs the policy on the finished sandboxes not in use and starts the
+  // removals it decides.
+  void CollectSandboxes(const std::optional<DiskSpace>& disk);
+  void OnSandboxRemoved(const Key& key, bool for_space, const absl::Status& status);
+
   // agent_persistence.cpp. Runs `write` and calls `done` on the loop, in
   // order with the key's other writes. While the agent cannot checkpoint,
   // writes are held in memory (in order) and `done` gets UNAVAILABLE; the
@@ -419,6 +449,13 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   uint64_t launches_dropped_queue_full_ = 0;
   uint64_t session_processes_killed_ = 0;
   uint64_t memory_limitations_ = 0;  // REASON_CONTAINER_LIMITATION_MEMORY reported
+  // Sandbox GC (agent_gc.cpp), loop-owned: finished sandboxes by
+  // executor, the timer and what was removed.
+  std::map<Key, GcEntry> gc_finished_;
+  TimerId gc_timer_ = 0;
+  absl::Time gc_timer_at_ = absl::InfiniteFuture();
+  uint64_t sandboxes_removed_ = 0;
+  uint64_t sandboxes_removed_for_space_ = 0;
 
   // The update journal (agent_journal.cpp): status update records with
   // group commit. Opened after the checkpoints are read, before Recover.
