@@ -13,6 +13,7 @@
 // executor id, and re-check the marker there. A sandbox whose executor or
 // any task the agent tracks -- including ones recovered after a restart and
 // not yet reconciled -- is never given to the policy.
+#include <set>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -23,14 +24,15 @@
 
 namespace agora::agent {
 
-bool AgentImpl::SandboxInUse(const Key& key) const {
-  if (executors_.count(key) != 0 || tasks_.count(key) != 0) return true;
-  // Tasks of a custom executor: keyed by task id within the framework.
-  for (auto it = tasks_.lower_bound(Key(key.first, "")); it != tasks_.end(); ++it) {
-    if (it->first.first != key.first) break;
-    if (it->second.task.executor_id().value() == key.second) return true;
+std::set<AgentImpl::Key> AgentImpl::ExecutorsInUse() const {
+  // O(executors + tasks), once per collection or scan (not per sandbox).
+  std::set<Key> in_use;
+  for (const auto& [key, executor] : executors_) in_use.insert(key);
+  for (const auto& [key, task] : tasks_) {
+    in_use.emplace(key.first, task.task.executor_id().value());
+    in_use.insert(key);  // A command task: its executor id is its task id.
   }
-  return false;
+  return in_use;
 }
 
 void AgentImpl::StartSandboxGc() {
@@ -50,9 +52,10 @@ void AgentImpl::OnSandboxesScanned(std::vector<ScannedSandbox> found) {
   if (stopping_) return;
   size_t finished = 0, unmarked = 0, unknown_live = 0;
   absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  std::set<Key> in_use = ExecutorsInUse();
   for (ScannedSandbox& sandbox : found) {
     Key key(sandbox.framework_id, sandbox.executor_id);
-    if (SandboxInUse(key)) continue;  // Marked when the agent forgets it.
+    if (in_use.count(key) != 0) continue;  // Marked when the agent forgets it.
     if (sandbox.live) {
       unknown_live++;
       LOG(WARNING) << "Sandbox " << sandbox.path
@@ -94,8 +97,8 @@ void AgentImpl::MarkSandboxFinished(const Key& key, absl::Time finished) {
 void AgentImpl::OnSandboxFinished(const Key& key, absl::Time finished, uint64_t bytes) {
   DCHECK(loop_.IsInLoopThread());
   // Launched again since: the new run removed the marker and writes its
-  // own when it is forgotten.
-  if (stopping_ || SandboxInUse(key)) return;
+  // own when it is forgotten. (Its tasks are checked when GC runs.)
+  if (stopping_ || executors_.count(key) != 0) return;
   GcEntry& entry = gc_finished_[key];
   if (entry.removing) {  // Taken up once the removal in flight reports.
     entry.refinished = std::make_pair(finished, bytes);
@@ -108,6 +111,9 @@ void AgentImpl::OnSandboxFinished(const Key& key, absl::Time finished, uint64_t 
 
 void AgentImpl::ArmGcTimer(absl::Time at) {
   if (stopping_) return;
+  // At most one collection per second (or per --disk_watch_interval if
+  // shorter): each one is O(finished sandboxes + tasks) on the loop.
+  at = std::max(at, gc_last_run_ + std::min(options_.disk_watch_interval, absl::Seconds(1)));
   if (gc_timer_ != 0) {
     if (gc_timer_at_ <= at) return;
     loop_.Cancel(gc_timer_);
@@ -122,6 +128,7 @@ void AgentImpl::OnGcTimer() {
   gc_timer_ = 0;
   gc_timer_at_ = absl::InfiniteFuture();
   if (stopping_) return;
+  gc_last_run_ = loop_.Now();
   if (options_.gc_disk_headroom <= 0 || gc_finished_.empty()) {
     CollectSandboxes(std::nullopt);
     return;
@@ -148,12 +155,14 @@ void AgentImpl::CollectSandboxes(const std::optional<DiskSpace>& disk) {
   absl::Time now = loop_.Now();
   std::vector<FinishedSandbox> candidates;
   std::map<std::string, Key> keys;
+  std::set<Key> in_use;
+  if (!gc_finished_.empty()) in_use = ExecutorsInUse();
   for (auto it = gc_finished_.begin(); it != gc_finished_.end();) {
     if (it->second.removing) {
       ++it;
       continue;
     }
-    if (SandboxInUse(it->first)) {  // Its executor id runs again.
+    if (in_use.count(it->first) != 0) {  // Its executor id runs again.
       it = gc_finished_.erase(it);
       continue;
     }

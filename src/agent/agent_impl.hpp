@@ -296,9 +296,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
     // Finished again (a new run of its executor id) while being removed.
     std::optional<std::pair<absl::Time, uint64_t>> refinished;
   };
-  // True while the agent tracks the executor `key` or any of its tasks:
-  // its sandbox is never collected.
-  bool SandboxInUse(const Key& key) const;
+  // The executors the agent tracks, by themselves or through any of their
+  // tasks: their sandboxes are never collected.
+  std::set<Key> ExecutorsInUse() const;
   // After recovery: scans work_dir/sandboxes off the loop and arms the GC
   // timer.
   void StartSandboxGc();
@@ -454,6 +454,7 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   std::map<Key, GcEntry> gc_finished_;
   TimerId gc_timer_ = 0;
   absl::Time gc_timer_at_ = absl::InfiniteFuture();
+  absl::Time gc_last_run_ = absl::InfinitePast();
   uint64_t sandboxes_removed_ = 0;
   uint64_t sandboxes_removed_for_space_ = 0;
 

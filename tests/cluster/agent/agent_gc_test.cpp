@@ -73,8 +73,8 @@ TEST_F(AgentGcTest, FinishedSandboxIsRemovedAfterTheDelayWhileRunningOnesStay) {
   ASSERT_GT(SandboxPid("sleeper", "pid"), 0);
   // Finished, then launched again under the same id (the same sandbox)
   // before its delay is over: the new run's sandbox is never collected.
-  RunToFinishedSandbox("reused", "echo first");
-  RunToFinishedSandbox("done", "echo done");
+  ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("reused", "echo first"));
+  ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("done", "echo done"));
   EXPECT_EQ(ReadWholeFile(Sandbox("done") + "/stdout"), "done\n");
   ASSERT_TRUE(master_.Send(RunCommand("reused", "echo $$ > pid; exec sleep 100")));
   ASSERT_GT(SandboxPid("reused", "pid"), 0);
@@ -122,8 +122,8 @@ TEST_F(AgentGcTest, BelowTheDiskHeadroomTheOldestFinishedSandboxGoesFirst) {
     return DiskSpace{500'000, 1'000'000};
   };
   StartAgent(options);
-  RunToFinishedSandbox("oldest", "echo old");
-  RunToFinishedSandbox("newer", "echo new");
+  ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("oldest", "echo old"));
+  ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("newer", "echo new"));
   ASSERT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_pending_gc") == 2; }));
   EXPECT_EQ(Metric("agora_agent_sandboxes_removed_total"), 0);
 
@@ -145,7 +145,7 @@ TEST_F(AgentGcTest, ASandboxThatFinishedBeforeARestartIsRemovedAfterIt) {
   ASSERT_TRUE(WaitForState("running", v1::TASK_RUNNING));
   pid_t running = SandboxPid("running", "pid");
   ASSERT_GT(running, 0);
-  RunToFinishedSandbox("before", "echo before");
+  ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("before", "echo before"));
   agent_->Stop();  // As a crash would: the running task keeps running.
   agent_.reset();
   // Left by an agent without GC: no marker, no checkpoint.
