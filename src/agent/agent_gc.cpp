@@ -43,7 +43,7 @@ void AgentImpl::StartSandboxGc() {
     loop_.Post(
         [this, found = std::move(found)]() mutable { OnSandboxesScanned(std::move(found)); });
   };
-  if (!io_->Post("sandbox-gc", std::move(scan))) return;
+  if (!gc_io_->Post(std::move(scan))) return;
   ArmGcTimer(loop_.Now() + options_.disk_watch_interval);
 }
 
@@ -146,7 +146,7 @@ void AgentImpl::OnGcTimer() {
       CollectSandboxes(*space);
     });
   };
-  if (!io_->Post("sandbox-gc", std::move(measure))) return;
+  if (!gc_io_->Post(std::move(measure))) return;
 }
 
 void AgentImpl::CollectSandboxes(const std::optional<DiskSpace>& disk) {

@@ -390,6 +390,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   // Blocking work (fsync, spawn, kill), keyed by executor so that one
   // executor's checkpoints and updates stay in order.
   std::unique_ptr<WorkPool> io_;
+  // Sandbox GC's scans and disk measurements (they may take long on a big
+  // work dir: kept off io_, where checkpoint writes would wait behind them).
+  std::unique_ptr<WorkQueue> gc_io_;
   std::unique_ptr<Reaper> reaper_;
   std::unique_ptr<StatusUpdateManager> updates_;
   std::unique_ptr<ExecutorService> executor_service_;

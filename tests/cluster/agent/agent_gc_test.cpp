@@ -67,7 +67,7 @@ class AgentGcTest : public AgentClusterTest {
 };
 
 TEST_F(AgentGcTest, FinishedSandboxIsRemovedAfterTheDelayWhileRunningOnesStay) {
-  StartAgent(GcOptions(absl::Seconds(2)));
+  StartAgent(GcOptions(absl::Seconds(3)));
   ASSERT_TRUE(master_.Send(RunCommand("sleeper", "echo $$ > pid; exec sleep 100")));
   ASSERT_TRUE(WaitForState("sleeper", v1::TASK_RUNNING));
   ASSERT_GT(SandboxPid("sleeper", "pid"), 0);
