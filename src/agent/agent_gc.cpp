@@ -81,8 +81,11 @@ void AgentImpl::OnSandboxesScanned(std::vector<ScannedSandbox> found) {
   LOG(INFO) << "Sandbox GC: " << finished << " finished sandbox(es) found, " << unmarked
             << " unmarked one(s) marked finished now, " << unknown_live
             << " with unknown running processes kept; removing after "
-            << absl::FormatDuration(options_.gc_delay) << " (--gc_delay), sooner below "
-            << options_.gc_disk_headroom << " free (--gc_disk_headroom)";
+            << absl::FormatDuration(options_.gc_delay) << " (--gc_delay), "
+            << (options_.gc_disk_headroom > 0
+                    ? absl::StrCat("sooner while less than ", options_.gc_disk_headroom * 100,
+                                   "% of the disk is free (--gc_disk_headroom)")
+                    : std::string("never sooner (--gc_disk_headroom=0)"));
 }
 
 void AgentImpl::MarkSandboxFinished(const Key& key, absl::Time finished) {
