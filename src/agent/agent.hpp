@@ -17,6 +17,7 @@
 #define AGORA_AGENT_AGENT_HPP_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agent/sandbox_gc.hpp"
 
 namespace agora::agent {
 
@@ -139,6 +141,23 @@ struct AgentOptions {
   int64_t cgroups_pids_max = 4096;
   // cgroups: where the cgroup hierarchies are mounted (tests only).
   std::string cgroups_mount_root = "/sys/fs/cgroup";
+
+  // Sandbox garbage collection (see docs/agent.md "Sandbox garbage
+  // collection"). A finished sandbox (its executor and every task ended and
+  // acknowledged) is removed this long after it finished (>= 0).
+  absl::Duration gc_delay = absl::Hours(24);
+  // While the work_dir's filesystem has less than this fraction free
+  // ([0, 1]; 0 = never), the oldest finished sandboxes are removed sooner,
+  // until the fraction is free again.
+  double gc_disk_headroom = 0.1;
+  // How often the free space is measured (> 0).
+  absl::Duration disk_watch_interval = absl::Minutes(1);
+  // A sandbox finished less than this long ago is never removed for disk
+  // space (>= 0; not a flag).
+  absl::Duration gc_min_age = absl::Minutes(1);
+  // Measures the work_dir's filesystem, off the loop; empty: statvfs.
+  // Tests inject a full disk here.
+  std::function<absl::StatusOr<DiskSpace>(const std::string& work_dir)> disk_space;
 
   // Effective flag values the operator API's GetFlags reports; filled by
   // agora-agent's main. Empty: ToFlags() is reported instead.

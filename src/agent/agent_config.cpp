@@ -108,6 +108,13 @@ absl::Status AgentOptions::Validate() const {
     return FlagError("checkpoint_retry_interval", "must be positive");
   if (heartbeat_interval <= absl::ZeroDuration())
     return FlagError("heartbeat_interval", "must be positive");
+  if (gc_delay < absl::ZeroDuration()) return FlagError("gc_delay", "must not be negative");
+  if (!(gc_disk_headroom >= 0 && gc_disk_headroom <= 1))
+    return FlagError("gc_disk_headroom",
+                     absl::StrCat(gc_disk_headroom, " is not a fraction in [0, 1]"));
+  if (disk_watch_interval <= absl::ZeroDuration())
+    return FlagError("disk_watch_interval", "must be positive");
+  if (gc_min_age < absl::ZeroDuration()) return FlagError("gc_min_age", "must not be negative");
   return absl::OkStatus();
 }
 

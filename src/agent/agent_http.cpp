@@ -116,6 +116,16 @@ std::string AgentImpl::RenderMetrics() {
     metrics.Counter("agora_agent_container_memory_limitations_total",
                     "Command tasks failed because the kernel OOM-killed in their container",
                     static_cast<double>(memory_limitations_));
+    metrics.Counter("agora_agent_sandboxes_removed_total",
+                    "Finished sandboxes removed by garbage collection",
+                    static_cast<double>(sandboxes_removed_));
+    metrics.Counter("agora_agent_sandboxes_removed_for_disk_space_total",
+                    "Finished sandboxes removed before --gc_delay because the work_dir's "
+                    "filesystem had less free space than --gc_disk_headroom",
+                    static_cast<double>(sandboxes_removed_for_space_));
+    metrics.Gauge("agora_agent_sandboxes_pending_gc",
+                  "Finished sandboxes waiting for garbage collection",
+                  static_cast<double>(gc_finished_.size()));
     metrics.Gauge("agora_agent_executors", "Executors known to the agent",
                   static_cast<double>(executors_.size()));
     std::map<v1::TaskState, int> by_state;

@@ -140,6 +140,7 @@ absl::Status AgentImpl::Init() {
   launcher_ = std::make_unique<PosixLauncher>();
   if (auto status = SetUpIsolation(); !status.ok()) return status;
   io_ = std::make_unique<WorkPool>("agent-io", 8);
+  gc_io_ = std::make_unique<WorkQueue>("agent-gc");
   updates_ = std::make_unique<StatusUpdateManager>(
       &loop_, options_.status_update_retry_min, options_.status_update_retry_max,
       [this](const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
@@ -190,6 +191,7 @@ absl::Status AgentImpl::Init() {
     detector_->SetOnChange([this] { loop_.Post([this] { OnLeaderChanged(); }); });
     Connect();
     heartbeat_timer_ = loop_.RunAfter(heartbeat_interval_, [this] { OnHeartbeatTimer(); });
+    StartSandboxGc();
   });
   return absl::OkStatus();
 }
@@ -216,6 +218,8 @@ void AgentImpl::Stop() {
         registered_ = false;
         registered_public_ = false;
         if (heartbeat_timer_ != 0) loop_.Cancel(heartbeat_timer_);
+        if (gc_timer_ != 0) loop_.Cancel(gc_timer_);
+        gc_timer_ = 0;
         link = link_;
         if (link_) link_->Close();
       });
@@ -223,6 +227,7 @@ void AgentImpl::Stop() {
     // Finish pending checkpoint writes (their replies post to the loop).
     if (http_) http_->Stop();
     if (io_) io_->Stop();
+    if (gc_io_) gc_io_->Stop();
     if (journal_) journal_->Stop();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     if (link) {

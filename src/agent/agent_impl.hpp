@@ -16,7 +16,8 @@
 // /metrics).
 // agent_command_tasks.cpp (the built-in command executor: command tasks run
 // through agora-shim, their updates and kills), agent_operator.cpp (what
-// the operator API reads on the loop: state, containers, sandboxes).
+// the operator API reads on the loop: state, containers, sandboxes),
+// agent_gc.cpp (garbage collection of finished sandboxes).
 //
 // Invariants: every task in `tasks_` is either non-terminal or has updates
 // waiting in `updates_` (terminal tasks are dropped once fully
@@ -56,6 +57,7 @@
 #include "agent/operator_service.hpp"
 #include "agent/reaper.hpp"
 #include "agent/recovery_state.hpp"
+#include "agent/sandbox_dirs.hpp"
 #include "agent/status_update_manager.hpp"
 #include "agent/update_journal.hpp"
 #include "agent/work_queue.hpp"
@@ -285,6 +287,34 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   std::string IsolationMode() const;
 
  private:
+  // agent_gc.cpp: garbage collection of finished sandboxes.
+  struct GcEntry {
+    absl::Time finished = absl::InfinitePast();  // From its marker.
+    uint64_t bytes = 0;
+    // A removal runs off the loop.
+    bool removing = false;
+    // Finished again (a new run of its executor id) while being removed.
+    std::optional<std::pair<absl::Time, uint64_t>> refinished;
+  };
+  // The executors the agent tracks, by themselves or through any of their
+  // tasks: their sandboxes are never collected.
+  std::set<Key> ExecutorsInUse() const;
+  // After recovery: scans work_dir/sandboxes off the loop and arms the GC
+  // timer.
+  void StartSandboxGc();
+  void OnSandboxesScanned(std::vector<ScannedSandbox> found);
+  // Writes the finished marker of executor `key`'s sandbox (off the loop),
+  // then reports it to OnSandboxFinished.
+  void MarkSandboxFinished(const Key& key, absl::Time finished);
+  void OnSandboxFinished(const Key& key, absl::Time finished, uint64_t bytes);
+  // Runs OnGcTimer at `at` unless it already runs sooner.
+  void ArmGcTimer(absl::Time at);
+  void OnGcTimer();
+  // Runs the policy on the finished sandboxes not in use and starts the
+  // removals it decides.
+  void CollectSandboxes(const std::optional<DiskSpace>& disk);
+  void OnSandboxRemoved(const Key& key, bool for_space, const absl::Status& status);
+
   // agent_persistence.cpp. Runs `write` and calls `done` on the loop, in
   // order with the key's other writes. While the agent cannot checkpoint,
   // writes are held in memory (in order) and `done` gets UNAVAILABLE; the
@@ -360,6 +390,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   // Blocking work (fsync, spawn, kill), keyed by executor so that one
   // executor's checkpoints and updates stay in order.
   std::unique_ptr<WorkPool> io_;
+  // Sandbox GC's scans and disk measurements (they may take long on a big
+  // work dir: kept off io_, where checkpoint writes would wait behind them).
+  std::unique_ptr<WorkQueue> gc_io_;
   std::unique_ptr<Reaper> reaper_;
   std::unique_ptr<StatusUpdateManager> updates_;
   std::unique_ptr<ExecutorService> executor_service_;
@@ -419,6 +452,14 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   uint64_t launches_dropped_queue_full_ = 0;
   uint64_t session_processes_killed_ = 0;
   uint64_t memory_limitations_ = 0;  // REASON_CONTAINER_LIMITATION_MEMORY reported
+  // Sandbox GC (agent_gc.cpp), loop-owned: finished sandboxes by
+  // executor, the timer and what was removed.
+  std::map<Key, GcEntry> gc_finished_;
+  TimerId gc_timer_ = 0;
+  absl::Time gc_timer_at_ = absl::InfiniteFuture();
+  absl::Time gc_last_run_ = absl::InfinitePast();
+  uint64_t sandboxes_removed_ = 0;
+  uint64_t sandboxes_removed_for_space_ = 0;
 
   // The update journal (agent_journal.cpp): status update records with
   // group commit. Opened after the checkpoints are read, before Recover.

@@ -44,6 +44,9 @@ std::map<std::string, std::string> AgentOptions::ToFlags() const {
       {"status_update_retry_min", seconds(status_update_retry_min)},
       {"status_update_retry_max", seconds(status_update_retry_max)},
       {"heartbeat_interval", seconds(heartbeat_interval)},
+      {"gc_delay", seconds(gc_delay)},
+      {"gc_disk_headroom", absl::StrCat(gc_disk_headroom)},
+      {"disk_watch_interval", seconds(disk_watch_interval)},
   };
 }
 

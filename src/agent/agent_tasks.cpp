@@ -5,6 +5,7 @@
 #include "agent/agent_impl.hpp"
 #include "agent/checkpoint.hpp"
 #include "agent/process_tree.hpp"
+#include "agent/sandbox_dirs.hpp"
 #include "common/ids.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
@@ -273,7 +274,8 @@ void AgentImpl::LaunchExecutor(const Key& key) {
     bool started = true;  // Executors report their own start.
     absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
       if (!written.ok()) return absl::UnavailableError(written.message());
-      if (auto status = MakeDirs(spec.working_dir); !status.ok()) return status;
+      // Also clears the finished marker of an earlier run (sandbox GC).
+      if (auto status = PrepareSandbox(spec.working_dir); !status.ok()) return status;
       if (!checkpoint.builtin()) return launcher->Launch(spec);
       if (auto joined = cgroups.Prepare(&spec); !joined.ok()) return joined;
       // RUNNING is reported once the task's process exists.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "agent/checkpoint.hpp"
+#include "agent/sandbox_dirs.hpp"
 #include "common/ids.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
@@ -354,8 +355,13 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
                   task_id](const absl::Status& status) {
     if (status.ok() && journal_) journal_->Release(framework_id, executor_id, task_id);
   };
+  // Sandbox GC counts from here (to the microsecond: the marker's text
+  // reads back to the same time).
+  absl::Time forgotten = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  Key executor_key(task_key.first, executor_id);
+  std::string sandbox = SandboxPath(options_.work_dir, task_key.first, executor_id);
   Persist({IoKey(task_key.first, executor_id), task_dir,
-           [task_dir, task_id, trash] {
+           [this, task_dir, task_id, trash, executor_key, sandbox, forgotten] {
              std::error_code ignored;
              // One rename takes the task out of the layout at once: recovery
              // never sees a half-removed task directory (meta/trash is
@@ -365,7 +371,15 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
                std::filesystem::remove_all(trash, ignored);
              if (::rmdir((task_dir + "/tasks").c_str()) == 0 || errno == ENOENT) {
                std::filesystem::remove(task_dir + "/executor", ignored);
-               ::rmdir(task_dir.c_str());
+               // The executor's last checkpoint is gone: its sandbox is
+               // finished (no marker if it has none).
+               if ((::rmdir(task_dir.c_str()) == 0 || errno == ENOENT) &&
+                   WriteFinishedMarker(sandbox, forgotten).ok()) {
+                 uint64_t bytes = DiskBytes(sandbox);
+                 loop_.Post([this, executor_key, forgotten, bytes] {
+                   OnSandboxFinished(executor_key, forgotten, bytes);
+                 });
+               }
              }
              return absl::OkStatus();  // Garbage left behind costs nothing.
            }},

@@ -71,6 +71,17 @@ DEFINE_string(status_update_retry_min, "10s",
 DEFINE_string(status_update_retry_max, "10m",
               "The longest wait between status update retries (a duration; >= "
               "--status_update_retry_min).");
+DEFINE_string(gc_delay, "1days",
+              "Duration (e.g. 1days, 12h, 30m; a bare number is seconds) after which a "
+              "finished sandbox (its executor and every task ended and acknowledged) is "
+              "removed; >= 0.");
+DEFINE_double(gc_disk_headroom, 0.1,
+              "Fraction of --work_dir's filesystem to keep free (0..1): below it the oldest "
+              "finished sandboxes are removed before --gc_delay (never one finished less than "
+              "a minute ago, never a running one); 0 disables it.");
+DEFINE_string(disk_watch_interval, "1mins",
+              "How often (a duration; > 0) the free space of --work_dir's filesystem is "
+              "measured for --gc_disk_headroom.");
 
 namespace agora::agent {
 
@@ -134,6 +145,13 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
   auto retry_max = ParseDurationFlag("status_update_retry_max", FLAGS_status_update_retry_max);
   if (!retry_max.ok()) return retry_max.status();
   options.status_update_retry_max = *retry_max;
+  auto gc_delay = ParseDurationFlag("gc_delay", FLAGS_gc_delay);
+  if (!gc_delay.ok()) return gc_delay.status();
+  options.gc_delay = *gc_delay;
+  options.gc_disk_headroom = FLAGS_gc_disk_headroom;
+  auto disk_watch = ParseDurationFlag("disk_watch_interval", FLAGS_disk_watch_interval);
+  if (!disk_watch.ok()) return disk_watch.status();
+  options.disk_watch_interval = *disk_watch;
   if (auto status = options.Validate(); !status.ok()) return status;
   // What GetFlags reports: every flag of the binary as it is now.
   std::vector<gflags::CommandLineFlagInfo> all;

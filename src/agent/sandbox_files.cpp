@@ -53,7 +53,8 @@ absl::StatusOr<std::string> ResolveInSandbox(const std::string& sandbox, const s
   absl::StatusOr<std::string> root = RealPath(sandbox);
   if (!root.ok()) {
     return absl::NotFoundError(
-        absl::StrCat("the sandbox ", sandbox, " no longer exists (", root.status().message(), ")"));
+        absl::StrCat("the sandbox ", sandbox, " no longer exists (", root.status().message(),
+                     "; finished sandboxes are garbage collected after --gc_delay)"));
   }
   if (path.empty()) return *root;
   auto inside = [&root](const std::string& real) {

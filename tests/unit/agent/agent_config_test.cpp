@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/validation.hpp"
 #include "gtest/gtest.h"
@@ -115,6 +116,30 @@ TEST(AgentOptionsTest, StatusUpdateRetriesStartAtTenSecondsAndAreBoundedByMax) {
   options = ValidOptions();
   options.status_update_retry_min = absl::ZeroDuration();
   EXPECT_EQ(ViolatedField(options.Validate()).value_or(""), "--status_update_retry_min");
+}
+
+TEST(AgentOptionsTest, SandboxGcDefaultsToADayAndATenthOfTheDiskAndChecksItsFlags) {
+  AgentOptions options = ValidOptions();
+  EXPECT_EQ(options.gc_delay, absl::Hours(24));
+  EXPECT_DOUBLE_EQ(options.gc_disk_headroom, 0.1);
+  EXPECT_EQ(options.disk_watch_interval, absl::Minutes(1));
+  options.gc_delay = absl::ZeroDuration();  // Remove at once.
+  options.gc_disk_headroom = 0;             // Age only.
+  EXPECT_TRUE(options.Validate().ok());
+  options.gc_disk_headroom = 1;
+  EXPECT_TRUE(options.Validate().ok());
+  options.gc_disk_headroom = 1.5;
+  EXPECT_EQ(ViolatedField(options.Validate()).value_or(""), "--gc_disk_headroom");
+  options.gc_disk_headroom = -0.1;
+  EXPECT_EQ(ViolatedField(options.Validate()).value_or(""), "--gc_disk_headroom");
+  options.gc_disk_headroom = std::nan("");
+  EXPECT_EQ(ViolatedField(options.Validate()).value_or(""), "--gc_disk_headroom");
+  options = ValidOptions();
+  options.gc_delay = -absl::Seconds(1);
+  EXPECT_EQ(ViolatedField(options.Validate()).value_or(""), "--gc_delay");
+  options = ValidOptions();
+  options.disk_watch_interval = absl::ZeroDuration();
+  EXPECT_EQ(ViolatedField(options.Validate()).value_or(""), "--disk_watch_interval");
 }
 
 TEST(AttributesTest, ParsesTextScalarRangesAndSets) {
