@@ -150,7 +150,8 @@ bool OpenTaskFiles(const ShimOptions& options, TaskFiles* files, TaskLogs* logs,
   task.sandbox = open(options.sandbox.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (task.sandbox < 0) return fail("cannot enter sandbox " + options.sandbox);
   if (options.switch_user && fchown(task.sandbox, options.uid, options.gid) != 0)
-    return fail("cannot give sandbox " + options.sandbox + " to uid " + std::to_string(options.uid));
+    return fail("cannot give sandbox " + options.sandbox + " to uid " +
+                std::to_string(options.uid));
   task.in = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (task.in < 0) return fail("cannot open /dev/null");
   if (options.log_max_size > 0) {
@@ -160,8 +161,11 @@ bool OpenTaskFiles(const ShimOptions& options, TaskFiles* files, TaskLogs* logs,
                          error)) {
       return false;
     }
-    // The shim's own stderr is the task's (the agent starts it that way):
-    // its complaints follow the current file across rotations.
+    // The shim's own stdout and stderr are the task's files (the agent
+    // starts it that way): they follow the current files across rotations,
+    // so the shim's complaints land in `stderr` and no rotated-away file
+    // stays open (and on disk).
+    if (SameFile(STDOUT_FILENO, options.stdout_path)) logs->out->MirrorOnto(STDOUT_FILENO);
     if (SameFile(STDERR_FILENO, options.stderr_path)) logs->err->MirrorOnto(STDERR_FILENO);
     return true;
   }

@@ -136,8 +136,7 @@ ssize_t LogCopier::ReadOnce(Stream& stream, bool* open) {
     return 0;
   }
   std::string error;
-  if (!stream.log->Write(buffer_.data(), static_cast<size_t>(n), &error) &&
-      first_error_.empty()) {
+  if (!stream.log->Write(buffer_.data(), static_cast<size_t>(n), &error) && first_error_.empty()) {
     first_error_ = error;
   }
   return n;

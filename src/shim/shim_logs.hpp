@@ -27,8 +27,8 @@ class RotatingLog {
  public:
   // `max_size` > 0, `max_files` >= 1. New files are chowned to `uid`:`gid`
   // when `uid` >= 0 (the task's user under --switch_user).
-  RotatingLog(std::string path, uint64_t max_size, int max_files, uid_t uid = -1,
-              gid_t gid = -1);
+  RotatingLog(std::string path, uint64_t max_size, int max_files,
+              uid_t uid = static_cast<uid_t>(-1), gid_t gid = static_cast<gid_t>(-1));
   ~RotatingLog();
   RotatingLog(const RotatingLog&) = delete;
   RotatingLog& operator=(const RotatingLog&) = delete;
@@ -43,7 +43,8 @@ class RotatingLog {
   bool Write(const char* data, size_t size, std::string* error);
 
   // Keeps descriptor `fd` a duplicate of the current file across rotations
-  // (the shim's own stderr, so its complaints land in the current `stderr`).
+  // (the shim's own stdout/stderr: its complaints land in the current file,
+  // and a rotated-away file is not kept open).
   void MirrorOnto(int fd) { mirror_fd_ = fd; }
 
   const std::string& path() const { return path_; }

@@ -155,8 +155,8 @@ bool ForkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid
   const std::string reason = std::strerror(failure.error);
   switch (failure.step) {
     case 1:
-      *error = "cannot set the supplementary groups of uid " + std::to_string(options.uid) +
-               ": " + reason;
+      *error = "cannot set the supplementary groups of uid " + std::to_string(options.uid) + ": " +
+               reason;
       break;
     case 2:
       *error = "cannot switch to gid " + std::to_string(options.gid) + ": " + reason;

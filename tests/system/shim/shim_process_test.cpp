@@ -311,8 +311,9 @@ uint64_t StreamBytesOnDisk(const std::string& path, int* files) {
 
 TEST_F(ShimProcessTest, RotatedOutputStaysUnderTheCapAndKeepsTheLastLines) {
   // 200 MB through a 1 MiB x 3 cap (as good as 1 GB: the cap is what counts).
-  ShimStatus status = Run("yes hello | head -n 34952533; echo THE-END; yes oops | head -c 5000000 >&2",
-                          {"--log_max_size=1048576", "--log_max_files=3"});
+  ShimStatus status =
+      Run("yes hello | head -n 34952533; echo THE-END; yes oops | head -c 5000000 >&2",
+          {"--log_max_size=1048576", "--log_max_files=3"});
   EXPECT_EQ(DescribeShimStatus(status), "exited 0");
   int files = 0;
   EXPECT_LE(StreamBytesOnDisk(sandbox_ + "/stdout", &files), 3u << 20);
@@ -328,9 +329,8 @@ TEST_F(ShimProcessTest, RotatedOutputStaysUnderTheCapAndKeepsTheLastLines) {
 }
 
 TEST_F(ShimProcessTest, RotatedOutputIsCompleteWhenTheShimRecordsTheEnd) {
-  ShimStatus status =
-      Run("echo out $AGORA_X; echo err >&2; pwd; printf 'no newline'",
-          {"--env=AGORA_X=x", "--log_max_size=1048576", "--log_max_files=2"});
+  ShimStatus status = Run("echo out $AGORA_X; echo err >&2; pwd; printf 'no newline'",
+                          {"--env=AGORA_X=x", "--log_max_size=1048576", "--log_max_files=2"});
   EXPECT_EQ(DescribeShimStatus(status), "exited 0");
   EXPECT_EQ(ReadFile(sandbox_ + "/stdout"), "out x\n" + sandbox_ + "\nno newline");
   EXPECT_EQ(ReadFile(sandbox_ + "/stderr"), "err\n");

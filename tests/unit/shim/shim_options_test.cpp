@@ -81,8 +81,8 @@ TEST(ShimOptionsTest, LogRotationAndUserFlags) {
   EXPECT_EQ(options.gid, 65534u);
   EXPECT_THAT(options.groups, ElementsAre(65534u, 4u));
 
-  ASSERT_TRUE(
-      Parse({"--sandbox=/s", "--command=true", "--uid=0", "--gid=0", "--groups="}, &options, &error))
+  ASSERT_TRUE(Parse({"--sandbox=/s", "--command=true", "--uid=0", "--gid=0", "--groups="}, &options,
+                    &error))
       << error;
   EXPECT_TRUE(options.switch_user);
   EXPECT_TRUE(options.groups.empty());
