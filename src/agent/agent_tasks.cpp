@@ -254,8 +254,8 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   // --switch_user: the user is looked up (blocking) with the spawn.
   std::optional<std::string> user_name =
       executor.builtin ? CommandTaskUser(key) : std::optional<std::string>();
-  v1::CommandInfo command =
-      executor.builtin ? tasks_.at(key).task.info().command() : v1::CommandInfo();
+  v1::CommandInfo command;  // For the user's environment.
+  if (user_name) command = tasks_.at(key).task.info().command();
   bool allow_root = options_.allow_root_tasks;
   // Command tasks run in their own cgroups, created before the shim starts.
   CommandCgroups cgroups{
