@@ -141,6 +141,18 @@ struct AgentOptions {
   int64_t cgroups_pids_max = 4096;
   // cgroups: where the cgroup hierarchies are mounted (tests only).
   std::string cgroups_mount_root = "/sys/fs/cgroup";
+  // Command tasks' stdout and stderr: agora-shim copies them from pipes into
+  // `stdout`/`stderr`, rotated at this many bytes (to stdout.1, ...), keeping
+  // at most container_log_max_files files (>= 1) per stream. 0: the task
+  // writes its files directly, unbounded. See docs/agent.md "Task logs".
+  int64_t container_log_max_size = 10 << 20;
+  int container_log_max_files = 5;
+  // Command tasks run as CommandInfo.user, else FrameworkInfo.user (refused
+  // with TASK_FAILED if the user does not exist here); false: as the
+  // agent's own user.
+  bool switch_user = false;
+  // With switch_user: tasks may run as root (uid 0); otherwise refused.
+  bool allow_root_tasks = false;
 
   // Sandbox garbage collection (see docs/agent.md "Sandbox garbage
   // collection"). A finished sandbox (its executor and every task ended and

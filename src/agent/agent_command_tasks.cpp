@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "agent/process_tree.hpp"
+#include "agent/task_user.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 #include "shim/shim.hpp"
@@ -47,10 +48,22 @@ LaunchSpec AgentImpl::ShimLaunchSpec(const Key& key, const ExecutorRecord& execu
   for (const auto& var : task.command().environment().variables())
     spec.env.push_back(var.name() + "=" + var.value());
   spec.working_dir = executor.sandbox;
+  if (options_.container_log_max_size > 0) {
+    // The shim owns the task's output pipes and rotates the files.
+    spec.argv.push_back(absl::StrCat("--log_max_size=", options_.container_log_max_size));
+    spec.argv.push_back(absl::StrCat("--log_max_files=", options_.container_log_max_files));
+  }
   // The shim's own complaints (it opens the task's files itself).
   spec.stdout_path = executor.sandbox + "/stdout";
   spec.stderr_path = executor.sandbox + "/stderr";
   return spec;
+}
+
+std::optional<std::string> AgentImpl::CommandTaskUser(const Key& key) const {
+  if (!options_.switch_user) return std::nullopt;
+  auto framework = frameworks_.find(key.first);
+  return TaskUserName(tasks_.at(key).task.info().command(),
+                      framework != frameworks_.end() ? framework->second : v1::FrameworkInfo());
 }
 
 void AgentImpl::SendCommandUpdate(const Key& key, v1::TaskState state,

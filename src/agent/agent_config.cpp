@@ -95,6 +95,12 @@ absl::Status AgentOptions::Validate() const {
                      absl::StrCat(max_queued_launches, " must not be negative"));
   if (cgroups_pids_max < 0)
     return FlagError("cgroups_pids_max", absl::StrCat(cgroups_pids_max, " must not be negative"));
+  if (container_log_max_size < 0)
+    return FlagError("container_log_max_size",
+                     absl::StrCat(container_log_max_size, " must not be negative"));
+  if (container_log_max_files < 1 || container_log_max_files > 1000)
+    return FlagError("container_log_max_files",
+                     absl::StrCat(container_log_max_files, " is not in [1, 1000]"));
   if (executor_shutdown_grace_period < absl::ZeroDuration())
     return FlagError("executor_shutdown_grace_period", "must not be negative");
   if (registration_backoff_min <= absl::ZeroDuration() ||

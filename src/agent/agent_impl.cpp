@@ -252,6 +252,8 @@ void AgentImpl::Shutdown() {
     RunOnLoopAndWait(loop_, [this] { KillAllExecutorsNow(); });
   }
   Stop();
+  // Nothing of this agent runs any more: leave no empty cgroups behind.
+  if (isolator_ != nullptr) isolator_->RemoveEmpty();
 }
 
 void AgentImpl::Connect() {

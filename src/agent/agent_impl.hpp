@@ -239,6 +239,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   // agent_command_tasks.cpp: the built-in command executor.
   LaunchSpec ExecutorLaunchSpec(const Key& key, const ExecutorRecord& executor) const;
   LaunchSpec ShimLaunchSpec(const Key& key, const ExecutorRecord& executor) const;
+  // --switch_user: the name of the user command task `key` runs as
+  // (looked up off the loop when it is spawned); nullopt without the flag.
+  std::optional<std::string> CommandTaskUser(const Key& key) const;
   // An update of a command task, reported as its executor (source
   // EXECUTOR), with the command's wait status when known.
   void SendCommandUpdate(const Key& key, v1::TaskState state, v1::TaskStatus::Reason reason,

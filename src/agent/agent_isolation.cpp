@@ -11,6 +11,20 @@
 
 namespace agora::agent {
 
+namespace {
+
+// The cgroup directory (below the agent's own cgroup in each hierarchy) of
+// the agent with `work_dir`: "agora-<FNV-1a of work_dir>". One per agent,
+// stable across its restarts, so agents sharing a host (or a test process)
+// never touch each other's containers, orphan clean-up included.
+std::string AgentCgroupSubdir(const std::string& work_dir) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : work_dir) hash = (hash ^ c) * 1099511628211ull;
+  return absl::StrCat("agora-", absl::Hex(hash, absl::kZeroPad16));
+}
+
+}  // namespace
+
 absl::Status AgentImpl::SetUpIsolation() {
   if (options_.isolation == AgentOptions::Isolation::kPosix) {
     LOG(INFO) << "Isolation: posix (--isolation=posix): command tasks run in their own session, "
@@ -19,6 +33,7 @@ absl::Status AgentImpl::SetUpIsolation() {
   }
   IsolatorOptions isolator_options;
   isolator_options.mount_root = options_.cgroups_mount_root;
+  isolator_options.subdir = AgentCgroupSubdir(options_.work_dir);
   isolator_options.enable_cfs = options_.cgroups_enable_cfs;
   isolator_options.pids_max = static_cast<uint64_t>(options_.cgroups_pids_max);
   auto isolator = CgroupsIsolator::Create(isolator_options);

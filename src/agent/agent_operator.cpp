@@ -47,6 +47,10 @@ std::map<std::string, std::string> AgentOptions::ToFlags() const {
       {"gc_delay", seconds(gc_delay)},
       {"gc_disk_headroom", absl::StrCat(gc_disk_headroom)},
       {"disk_watch_interval", seconds(disk_watch_interval)},
+      {"container_log_max_size", absl::StrCat(container_log_max_size)},
+      {"container_log_max_files", absl::StrCat(container_log_max_files)},
+      {"switch_user", switch_user ? "true" : "false"},
+      {"allow_root_tasks", allow_root_tasks ? "true" : "false"},
   };
 }
 

@@ -6,6 +6,7 @@
 #include "agent/checkpoint.hpp"
 #include "agent/process_tree.hpp"
 #include "agent/sandbox_dirs.hpp"
+#include "agent/task_user.hpp"
 #include "common/ids.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
@@ -251,6 +252,12 @@ void AgentImpl::LaunchExecutor(const Key& key) {
       executor.builtin ? ShimLaunchSpec(key, executor) : ExecutorLaunchSpec(key, executor);
 
   Launcher* launcher = launcher_.get();
+  // --switch_user: the user is looked up (blocking) with the spawn.
+  std::optional<std::string> user_name =
+      executor.builtin ? CommandTaskUser(key) : std::optional<std::string>();
+  v1::CommandInfo command;  // For the user's environment.
+  if (user_name) command = tasks_.at(key).task.info().command();
+  bool allow_root = options_.allow_root_tasks;
   // Command tasks run in their own cgroups, created before the shim starts.
   CommandCgroups cgroups{
       executor.builtin ? isolator_.get() : nullptr, executor.container_id,
@@ -263,7 +270,8 @@ void AgentImpl::LaunchExecutor(const Key& key) {
   std::string checkpoint_path = ExecutorCheckpointPath(options_.work_dir, key.first, key.second);
   bool posted = io_->Post(IoKey(key.first, key.second), [this, launcher, key,
                                                          spec = std::move(spec), checkpoint,
-                                                         checkpoint_path, cgroups]() mutable {
+                                                         checkpoint_path, cgroups, user_name,
+                                                         command, allow_root]() mutable {
     // Runs after the task checkpoints (same key). The executor file is
     // written before the spawn (pid 0), so a restarted agent knows the
     // executor may exist even if it stopped before recording its pid;
@@ -277,6 +285,11 @@ void AgentImpl::LaunchExecutor(const Key& key) {
       // Also clears the finished marker of an earlier run (sandbox GC).
       if (auto status = PrepareSandbox(spec.working_dir); !status.ok()) return status;
       if (!checkpoint.builtin()) return launcher->Launch(spec);
+      if (user_name) {
+        absl::StatusOr<TaskUser> user = LookUpTaskUser(*user_name, allow_root);
+        if (!user.ok()) return user.status();
+        ApplyTaskUser(*user, command, &spec);
+      }
       if (auto joined = cgroups.Prepare(&spec); !joined.ok()) return joined;
       // RUNNING is reported once the task's process exists.
       absl::StatusOr<pid_t> shim = StartShim(*launcher, spec, kShimReadyWait, &started);

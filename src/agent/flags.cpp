@@ -42,6 +42,18 @@ DEFINE_bool(cgroups_enable_cfs, false,
 DEFINE_int64(cgroups_pids_max, 4096,
              "With cgroups isolation, the most processes and threads one task may have "
              "(0 = no limit).");
+DEFINE_string(container_log_max_size, "10MiB",
+              "Command tasks' stdout and stderr are rotated at this size (e.g. 10MiB, 500KB; "
+              "stdout -> stdout.1 -> ...) by their agora-shim; '0' lets tasks write their files "
+              "directly, unbounded.");
+DEFINE_int32(container_log_max_files, 5,
+             "Files kept per stream of a command task (stdout and stdout.1 .. stdout.N-1), in "
+             "[1, 1000]: at most container_log_max_size x this many bytes each.");
+DEFINE_bool(switch_user, false,
+            "Run command tasks as their CommandInfo.user, else their framework's user (a task "
+            "whose user does not exist here fails); false: as the agent's own user.");
+DEFINE_bool(allow_root_tasks, false,
+            "With --switch_user, allow tasks to run as root (uid 0); otherwise they fail.");
 DEFINE_string(shim_path, "", "Path of agora-shim (default: agora-shim beside this binary).");
 DEFINE_string(executor_path, "",
               "Path of the command executor for --command_executor=process (default: "
@@ -121,6 +133,12 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
   }
   options.cgroups_enable_cfs = FLAGS_cgroups_enable_cfs;
   options.cgroups_pids_max = FLAGS_cgroups_pids_max;
+  auto log_max_size = ParseSizeValue("--container_log_max_size", FLAGS_container_log_max_size);
+  if (!log_max_size.ok()) return log_max_size.status();
+  options.container_log_max_size = *log_max_size;
+  options.container_log_max_files = FLAGS_container_log_max_files;
+  options.switch_user = FLAGS_switch_user;
+  options.allow_root_tasks = FLAGS_allow_root_tasks;
   auto registration =
       ParseDurationFlag("executor_registration_timeout", FLAGS_executor_registration_timeout);
   if (!registration.ok()) return registration.status();

@@ -302,4 +302,15 @@ bool CgroupsIsolator::HasProcesses(const std::string& container_id) const {
   return !Pids(container_id).empty();
 }
 
+void CgroupsIsolator::RemoveEmpty() const {
+  for (const std::string& id : Containers()) {
+    if (!HasProcesses(id)) Destroy(id).IgnoreError();
+  }
+  if (layout_.version == CgroupsVersion::kV2) {
+    rmdir(layout_.v2_base.c_str());
+  } else {
+    for (const auto& [controller, base] : layout_.v1_bases) rmdir(base.c_str());
+  }
+}
+
 }  // namespace agora::agent

@@ -102,6 +102,9 @@ class CgroupsIsolator {
 
   // Ids of the container cgroups that exist (for recovery).
   std::vector<std::string> Containers() const;
+  // Removes the empty container cgroups and then this agent's directory in
+  // each hierarchy if it is empty (at a clean shutdown; best effort).
+  void RemoveEmpty() const;
 
   // Whether a container's cgroup holds any process.
   bool HasProcesses(const std::string& container_id) const;

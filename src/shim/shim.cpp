@@ -1,22 +1,24 @@
 #include "shim/shim.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "shim/shim_io.hpp"
+#include "shim/shim_logs.hpp"
+#include "shim/shim_spawn.hpp"
 #include "shim/shim_status.hpp"
-
-extern char** environ;
 
 namespace agora::shim {
 namespace {
@@ -56,6 +58,33 @@ void SetUpSignals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
+// With rotation on, the shim waits in poll() on the task's pipes and on
+// this self-pipe, which the SIGCHLD handler writes to: a child's exit wakes
+// the loop even while the pipes are quiet.
+int g_child_wakeup[2] = {-1, -1};
+
+void OnChild(int) {
+  int saved_errno = errno;
+  char byte = 0;
+  ssize_t ignored = write(g_child_wakeup[1], &byte, 1);  // non-blocking; full is fine
+  (void)ignored;
+  errno = saved_errno;
+}
+
+// Installs OnChild; false with `*error` if the self-pipe cannot be made.
+bool WatchChildren(std::string* error) {
+  if (pipe2(g_child_wakeup, O_CLOEXEC | O_NONBLOCK) != 0) {
+    *error = std::string("cannot make the shim's wake-up pipe: ") + std::strerror(errno);
+    return false;
+  }
+  struct sigaction action {};
+  action.sa_handler = OnChild;
+  action.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGCHLD, &action, nullptr);
+  return true;
+}
+
 void SetTaskPid(pid_t pid) {
   sigset_t forwarded = ForwardedSignals();
   sigprocmask(SIG_BLOCK, &forwarded, nullptr);
@@ -63,91 +92,92 @@ void SetTaskPid(pid_t pid) {
   if (pid > 0) sigprocmask(SIG_UNBLOCK, &forwarded, nullptr);
 }
 
-// The shim's environment with `additions` ("NAME=VALUE") added or replacing.
-std::vector<std::string> TaskEnvironment(const std::vector<std::string>& additions) {
-  std::vector<std::string> result;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string current = *entry;
-    std::string name = current.substr(0, current.find('='));
-    bool replaced = false;
-    for (const std::string& addition : additions) {
-      if (addition.compare(0, name.size() + 1, name + "=") == 0) replaced = true;
-    }
-    if (!replaced) result.push_back(std::move(current));
-  }
-  result.insert(result.end(), additions.begin(), additions.end());
-  return result;
-}
+// With rotation on: the task's stdout and stderr logs and the copier that
+// fills them from the task's pipes. Lives until the shim exits.
+struct TaskLogs {
+  std::unique_ptr<RotatingLog> out;
+  std::unique_ptr<RotatingLog> err;
+  LogCopier copier;
+};
 
-// File descriptors the task gets as its working directory, stdin, stdout and
-// stderr. Closed on destruction (the task has its own copies by then).
+// The task's working directory, stdin, stdout and stderr as the shim opens
+// them; closed on destruction (the task has its own copies by then). With
+// rotation on, `out` and `err` are the write ends of pipes whose read ends
+// are in TaskLogs::copier.
 struct TaskFiles {
-  int sandbox = -1;
-  int null = -1;
-  int out = -1;
-  int err = -1;
+  TaskDescriptors task;
   ~TaskFiles() {
-    for (int fd : {sandbox, null, out, err}) {
+    for (int fd : {task.sandbox, task.in, task.out, task.err}) {
       if (fd >= 0) close(fd);
     }
   }
 };
 
-bool OpenTaskFiles(const ShimOptions& options, TaskFiles* files, std::string* error) {
+// True if descriptor `fd` is the file at `path`.
+bool SameFile(int fd, const std::string& path) {
+  struct stat a {};
+  struct stat b {};
+  return fstat(fd, &a) == 0 && stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+// Opens a rotating log for `path` and a pipe the task writes into (its
+// write end in `*task_fd`, the read end added to `copier`).
+bool OpenRotatingLog(const ShimOptions& options, const std::string& path,
+                     std::unique_ptr<RotatingLog>* log, int* task_fd, LogCopier* copier,
+                     std::string* error) {
+  uid_t uid = options.switch_user ? options.uid : static_cast<uid_t>(-1);
+  gid_t gid = options.switch_user ? options.gid : static_cast<gid_t>(-1);
+  *log = std::make_unique<RotatingLog>(path, options.log_max_size, options.log_max_files, uid, gid);
+  if (!(*log)->Open(error)) return false;
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) {
+    *error = std::string("cannot make a pipe for ") + path + ": " + std::strerror(errno);
+    return false;
+  }
+  *task_fd = ends[1];
+  copier->Add(ends[0], log->get());
+  return true;
+}
+
+bool OpenTaskFiles(const ShimOptions& options, TaskFiles* files, TaskLogs* logs,
+                   std::string* error) {
   auto fail = [&](const std::string& what) {
     *error = what + ": " + std::strerror(errno);
     return false;
   };
-  files->sandbox = open(options.sandbox.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (files->sandbox < 0) return fail("cannot enter sandbox " + options.sandbox);
-  files->null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (files->null < 0) return fail("cannot open /dev/null");
+  TaskDescriptors& task = files->task;
+  task.sandbox = open(options.sandbox.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (task.sandbox < 0) return fail("cannot enter sandbox " + options.sandbox);
+  if (options.switch_user && fchown(task.sandbox, options.uid, options.gid) != 0)
+    return fail("cannot give sandbox " + options.sandbox + " to uid " +
+                std::to_string(options.uid));
+  task.in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (task.in < 0) return fail("cannot open /dev/null");
+  if (options.log_max_size > 0) {
+    if (!OpenRotatingLog(options, options.stdout_path, &logs->out, &task.out, &logs->copier,
+                         error) ||
+        !OpenRotatingLog(options, options.stderr_path, &logs->err, &task.err, &logs->copier,
+                         error)) {
+      return false;
+    }
+    // The shim's own stdout and stderr are the task's files (the agent
+    // starts it that way): they follow the current files across rotations,
+    // so the shim's complaints land in `stderr` and no rotated-away file
+    // stays open (and on disk).
+    if (SameFile(STDOUT_FILENO, options.stdout_path)) logs->out->MirrorOnto(STDOUT_FILENO);
+    if (SameFile(STDERR_FILENO, options.stderr_path)) logs->err->MirrorOnto(STDERR_FILENO);
+    return true;
+  }
   const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
-  files->out = open(options.stdout_path.c_str(), flags, 0644);
-  if (files->out < 0) return fail("cannot open stdout file " + options.stdout_path);
-  files->err = open(options.stderr_path.c_str(), flags, 0644);
-  if (files->err < 0) return fail("cannot open stderr file " + options.stderr_path);
+  task.out = open(options.stdout_path.c_str(), flags, 0644);
+  if (task.out < 0) return fail("cannot open stdout file " + options.stdout_path);
+  task.err = open(options.stderr_path.c_str(), flags, 0644);
+  if (task.err < 0) return fail("cannot open stderr file " + options.stderr_path);
+  if (options.switch_user && (fchown(task.out, options.uid, options.gid) != 0 ||
+                              fchown(task.err, options.uid, options.gid) != 0))
+    return fail("cannot give the task's output files to uid " + std::to_string(options.uid));
   return true;
-}
-
-// posix_spawns `shell -c command` as the leader of a new process group in the
-// shim's session; returns 0 or an errno.
-int SpawnTask(const ShimOptions& options, const TaskFiles& files, pid_t* pid) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  // The descriptors are all above 2 (see RunShim), so no dup2 overwrites a
-  // descriptor a later action still needs.
-  posix_spawn_file_actions_addfchdir_np(&actions, files.sandbox);
-  posix_spawn_file_actions_adddup2(&actions, files.null, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, files.out, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, files.err, STDERR_FILENO);
-
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setflags(&attributes,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attributes, 0);
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigmask(&attributes, &empty);
-  sigset_t defaults = ForwardedSignals();
-  sigaddset(&defaults, SIGHUP);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-
-  std::vector<std::string> environment = TaskEnvironment(options.env);
-  std::vector<char*> envp;
-  for (std::string& entry : environment) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  std::string shell = options.shell;
-  std::string dash_c = "-c";
-  std::string command = options.command;
-  char* argv[] = {shell.data(), dash_c.data(), command.data(), nullptr};
-
-  int rc = posix_spawn(pid, options.shell.c_str(), &actions, &attributes, argv, envp.data());
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc;
 }
 
 // Writes `status` to the status file; on failure reports on stderr.
@@ -189,6 +219,33 @@ int WaitForTask(pid_t pid) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return status;
+}
+
+// Copies the task's pipes into its logs until the task exits (or both
+// pipes are closed), then reaps it like WaitForTask and returns its wait
+// status. The pipes may stay open after the task's exit (descendants hold
+// them): the caller drains what the task left in them.
+int CopyLogsUntilExit(pid_t pid, LogCopier* copier) {
+  while (true) {
+    std::vector<int> pipes = copier->OpenPipes();
+    if (pipes.empty()) break;
+    // Checked before each poll: an exit after this check writes to the
+    // wake-up pipe, so poll cannot miss it.
+    siginfo_t info{};
+    if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) break;
+    std::vector<pollfd> fds = {{g_child_wakeup[0], POLLIN, 0}};
+    for (int fd : pipes) fds.push_back({fd, POLLIN, 0});
+    if (poll(fds.data(), fds.size(), -1) < 0) continue;  // EINTR: a forwarded signal
+    if (fds[0].revents != 0) {
+      char bytes[64];
+      while (read(g_child_wakeup[0], bytes, sizeof(bytes)) > 0) {
+      }
+    }
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents != 0) copier->Pump(fds[i].fd);
+    }
+  }
+  return WaitForTask(pid);
 }
 
 // Reaps the descendants orphaned onto the shim (its subreaper role) that
@@ -262,14 +319,15 @@ int RunShim(const ShimOptions& options) {
   if (!JoinCgroups(options, &error)) return RecordError(options, writer, status, error);
 
   pid_t pid = 0;
+  TaskLogs logs;
   {
     TaskFiles files;
-    if (!OpenTaskFiles(options, &files, &error)) return RecordError(options, writer, status, error);
-    int rc = SpawnTask(options, files, &pid);
-    if (rc != 0) {
-      return RecordError(options, writer, status,
-                         "cannot run " + options.shell + ": " + std::strerror(rc));
-    }
+    if (!OpenTaskFiles(options, &files, &logs, &error))
+      return RecordError(options, writer, status, error);
+    bool copying = !logs.copier.OpenPipes().empty();
+    if (copying && !WatchChildren(&error)) return RecordError(options, writer, status, error);
+    if (!SpawnTask(options, files.task, &pid, &error))
+      return RecordError(options, writer, status, error);
   }
 
   ProcessStamp task;
@@ -292,7 +350,15 @@ int RunShim(const ShimOptions& options) {
 
   SignalReady(options, 'S');
   SetTaskPid(pid);  // delivers any SIGTERM/SIGINT that arrived meanwhile
-  int wait_status = WaitForTask(pid);
+  int wait_status =
+      logs.copier.OpenPipes().empty() ? WaitForTask(pid) : CopyLogsUntilExit(pid, &logs.copier);
+  // Whatever the task wrote is in the logs before its end is recorded (the
+  // agent reports the end once the shim exits).
+  logs.copier.DrainAfterExit();
+  if (!logs.copier.first_error().empty()) {
+    std::fprintf(stderr, "agora-shim: output of the task was dropped: %s\n",
+                 logs.copier.first_error().c_str());
+  }
   if (WIFSIGNALED(wait_status)) {
     status.state = ShimState::kSignaled;
     status.code = WTERMSIG(wait_status);

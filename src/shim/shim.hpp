@@ -7,6 +7,18 @@
 // Runs on the shim's only thread. SIGTERM and SIGINT sent to the shim are
 // forwarded to the task's whole process group (kill(-pid)); everything else
 // about killing (grace periods, SIGKILL of the session) is the agent's policy.
+//
+// Output: with --log_max_size the task writes into two pipes and the shim,
+// in its wait loop (poll on the pipes and a SIGCHLD self-pipe), copies them
+// into size-capped, rotated `stdout`/`stderr` (shim_logs.hpp). After the
+// task exits the shim reads what it left in the pipes, then records its end;
+// descendants that still hold the pipes are leftovers (the agent kills
+// them), not a reason to wait. Without --log_max_size the task writes the
+// files directly. If the shim itself is SIGKILLed, the task's next write
+// gets SIGPIPE.
+//
+// --uid/--gid: the shim stays root (it joins the cgroups, opens and chowns
+// the sandbox and log files); only the task's process drops to the user.
 #ifndef AGORA_SHIM_SHIM_HPP_
 #define AGORA_SHIM_SHIM_HPP_
 

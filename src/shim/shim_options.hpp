@@ -3,12 +3,17 @@
 //   agora-shim --sandbox=DIR --command=CMD [--env=NAME=VALUE]...
 //              [--stdout=PATH] [--stderr=PATH] [--status=PATH] [--shell=PATH]
 //              [--ready_fd=N] [--cgroup=DIR]...
+//              [--log_max_size=BYTES] [--log_max_files=N]
+//              [--uid=N --gid=N [--groups=N,N,...]]
 //
 // Every flag takes its value after '='; the value may contain anything,
 // including '=' and spaces (the agent passes argv directly, no shell).
 #ifndef AGORA_SHIM_SHIM_OPTIONS_HPP_
 #define AGORA_SHIM_SHIM_OPTIONS_HPP_
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -36,6 +41,21 @@ struct ShimOptions {
   // before it starts the task, so the task's first instruction runs inside
   // them. Failing to join one is a launch failure.
   std::vector<std::string> cgroups;
+  // Size-capped logs (see shim_logs.hpp): with log_max_size > 0 the task
+  // writes into pipes and the shim copies them into stdout_path and
+  // stderr_path, rotating each at log_max_size bytes and keeping
+  // log_max_files files (>= 1) per stream. 0: the task writes the files
+  // directly, unbounded.
+  uint64_t log_max_size = 0;
+  int log_max_files = 5;
+  // When set (--uid and --gid come together): the task runs as this user.
+  // The shim (root) joins the cgroups, opens the sandbox and the log files,
+  // gives them to uid:gid, then the task's process calls setgroups(groups),
+  // setgid, setuid before it execs. Its HOME/USER/LOGNAME come in --env.
+  bool switch_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
 };
 
 // The usage text printed on a command-line error.

@@ -71,7 +71,7 @@ TEST_F(IsolationTest, TaskRunsInItsOwnCgroupsWithItsLimitsWhichAreRemovedWhenItE
   ASSERT_GT(pid, 0);
   std::map<std::string, std::string> dirs = CgroupDirsOf(pid);
   for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"}) {
-    EXPECT_THAT(dirs[controller], HasSubstr("/agora/")) << controller;
+    EXPECT_THAT(dirs[controller], HasSubstr("/agora-")) << controller;
   }
   EXPECT_EQ(ReadWholeFile(dirs["memory"] + "/memory.limit_in_bytes"), "67108864\n");
   if (Exists(dirs["memory"] + "/memory.memsw.limit_in_bytes"))
@@ -86,7 +86,7 @@ TEST_F(IsolationTest, TaskRunsInItsOwnCgroupsWithItsLimitsWhichAreRemovedWhenItE
   EXPECT_EQ(updates.back().state(), v1::TASK_KILLED);
   EXPECT_TRUE(Eventually([&] {
     for (const auto& [controller, dir] : dirs)
-      if (dir.find("/agora/") != std::string::npos && Exists(dir)) return false;
+      if (dir.find("/agora-") != std::string::npos && Exists(dir)) return false;
     return true;
   })) << "the task's cgroups were not removed, e.g. "
       << dirs["memory"];
@@ -204,8 +204,11 @@ TEST_F(IsolationTest, UsageOfARunningContainerComesFromItsCgroup) {
   ASSERT_TRUE(WaitForState("busy", v1::TASK_RUNNING));
   pid_t pid = SandboxPid("busy", "pid");
   ASSERT_GT(pid, 0);
-  std::string container_id = std::filesystem::path(CgroupDirsOf(pid)["memory"]).filename().string();
-  auto isolator = CgroupsIsolator::Create(IsolatorOptions{});
+  std::filesystem::path memory_dir = CgroupDirsOf(pid)["memory"];
+  std::string container_id = memory_dir.filename().string();
+  IsolatorOptions isolator_options;
+  isolator_options.subdir = memory_dir.parent_path().filename().string();  // The agent's.
+  auto isolator = CgroupsIsolator::Create(isolator_options);
   ASSERT_TRUE(isolator.ok()) << isolator.status();
   // The loop's cpu time shows once it is done (the task execs sleep).
   ASSERT_TRUE(Eventually(
@@ -252,7 +255,7 @@ TEST_F(IsolationTest, PosixIsolationRunsTasksOutsideAnyAgentCgroup) {
   std::vector<v1::TaskStatus> updates = WaitForTerminal("plain");
   ASSERT_FALSE(updates.empty());
   EXPECT_EQ(updates.back().state(), v1::TASK_FINISHED);
-  EXPECT_THAT(memory, ::testing::Not(HasSubstr("/agora/")));
+  EXPECT_THAT(memory, ::testing::Not(HasSubstr("/agora-")));
 }
 
 }  // namespace

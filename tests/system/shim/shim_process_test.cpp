@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -291,6 +292,92 @@ TEST_F(ShimProcessTest, ShimKilledMidTaskLeavesOnlyTheStartedRecord) {
   ShimStatus status = Status();
   EXPECT_EQ(status.state, ShimState::kStarted);
   EXPECT_EQ(*status.task, task);
+}
+
+// Bytes of `path` and its rotated files path.1, path.2, ...
+uint64_t StreamBytesOnDisk(const std::string& path, int* files) {
+  uint64_t total = 0;
+  *files = 0;
+  std::error_code error;
+  for (int i = 0;; ++i) {
+    std::string name = i == 0 ? path : path + "." + std::to_string(i);
+    uintmax_t size = std::filesystem::file_size(name, error);
+    if (error) break;
+    total += size;
+    ++*files;
+  }
+  return total;
+}
+
+TEST_F(ShimProcessTest, RotatedOutputStaysUnderTheCapAndKeepsTheLastLines) {
+  // 200 MB through a 1 MiB x 3 cap (as good as 1 GB: the cap is what counts).
+  ShimStatus status =
+      Run("yes hello | head -n 34952533; echo THE-END; yes oops | head -c 5000000 >&2",
+          {"--log_max_size=1048576", "--log_max_files=3"});
+  EXPECT_EQ(DescribeShimStatus(status), "exited 0");
+  int files = 0;
+  EXPECT_LE(StreamBytesOnDisk(sandbox_ + "/stdout", &files), 3u << 20);
+  EXPECT_EQ(files, 3);
+  EXPECT_LE(StreamBytesOnDisk(sandbox_ + "/stderr", &files), 3u << 20);
+  EXPECT_EQ(files, 3);
+  std::string out = ReadFile(sandbox_ + "/stdout");
+  ASSERT_GE(out.size(), 14u);
+  EXPECT_EQ(out.substr(out.size() - 14), "hello\nTHE-END\n");
+  // Rotation cuts after whole lines: every file starts with one.
+  EXPECT_EQ(ReadFile(sandbox_ + "/stdout.2").substr(0, 6), "hello\n");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stderr").substr(0, 5), "oops\n");
+}
+
+TEST_F(ShimProcessTest, RotatedOutputIsCompleteWhenTheShimRecordsTheEnd) {
+  ShimStatus status = Run("echo out $AGORA_X; echo err >&2; pwd; printf 'no newline'",
+                          {"--env=AGORA_X=x", "--log_max_size=1048576", "--log_max_files=2"});
+  EXPECT_EQ(DescribeShimStatus(status), "exited 0");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stdout"), "out x\n" + sandbox_ + "\nno newline");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stderr"), "err\n");
+}
+
+TEST_F(ShimProcessTest, ADescendantHoldingTheLogPipeDoesNotDelayTheEnd) {
+  // The double-forked sleep keeps the pipe open: the shim records the end
+  // with what the task wrote and reports the leftover.
+  auto started = Clock::now();
+  StartShim({"--sandbox=" + sandbox_, "--command=(sleep 30 &); echo last", "--log_max_size=4096",
+             "--log_max_files=2"});
+  EXPECT_EQ(WaitShim(), kShimRecordedLeftovers);
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));
+  EXPECT_EQ(DescribeShimStatus(Status()), "exited 0");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stdout"), "last\n");
+  ASSERT_TRUE(Status().task.has_value());
+  kill(-Status().task->pid, SIGKILL);
+}
+
+TEST_F(ShimProcessTest, SigtermStillReachesATaskWhoseOutputIsCopied) {
+  StartShim({"--sandbox=" + sandbox_, "--command=echo up; exec sleep 30", "--log_max_size=4096"});
+  WaitStarted();
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(sandbox_ + "/stdout") == "up\n"; }));
+  ASSERT_EQ(kill(shim_pid_, SIGTERM), 0);
+  EXPECT_EQ(WaitShim(), kShimRecorded);
+  EXPECT_EQ(DescribeShimStatus(Status()), "signaled 15");
+}
+
+TEST_F(ShimProcessTest, RunsTheTaskAsAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  for (bool rotated : {false, true}) {
+    std::vector<std::string> flags = {"--uid=65534", "--gid=65534", "--groups=65534",
+                                      "--env=HOME=/nonexistent"};
+    if (rotated) flags.push_back("--log_max_size=4096");
+    std::filesystem::remove(sandbox_ + "/stdout");
+    ShimStatus status = Run("id -u; id -g; id -G; echo $HOME; touch mine", flags);
+    EXPECT_EQ(DescribeShimStatus(status), "exited 0");
+    EXPECT_EQ(ReadFile(sandbox_ + "/stdout"), "65534\n65534\n65534\n/nonexistent\n");
+    struct stat info {};
+    ASSERT_EQ(stat((sandbox_ + "/mine").c_str(), &info), 0);
+    EXPECT_EQ(info.st_uid, 65534u);
+    ASSERT_EQ(stat((sandbox_ + "/stdout").c_str(), &info), 0);
+    EXPECT_EQ(info.st_uid, 65534u) << "rotated=" << rotated;
+    ASSERT_EQ(stat(sandbox_.c_str(), &info), 0);
+    EXPECT_EQ(info.st_uid, 65534u);
+    std::filesystem::remove(sandbox_ + "/mine");
+  }
 }
 
 TEST_F(ShimProcessTest, BadCommandLineExitsTwoAndStartsNothing) {

@@ -67,6 +67,12 @@ TEST(AgentOptionsTest, RejectsBadValuesNamingTheFlag) {
   options.cgroups_pids_max = -1;
   expect_field(options, "--cgroups_pids_max");
   options = ValidOptions();
+  options.container_log_max_size = -1;
+  expect_field(options, "--container_log_max_size");
+  options = ValidOptions();
+  options.container_log_max_files = 0;
+  expect_field(options, "--container_log_max_files");
+  options = ValidOptions();
   options.port = 70000;
   expect_field(options, "--port");
   options = ValidOptions();

@@ -63,6 +63,46 @@ TEST(ShimOptionsTest, TakesEveryFlag) {
   EXPECT_EQ(options.shell, "/bin/bash");
 }
 
+TEST(ShimOptionsTest, LogRotationAndUserFlags) {
+  ShimOptions options;
+  std::string error;
+  ASSERT_TRUE(Parse({"--sandbox=/s", "--command=true"}, &options, &error)) << error;
+  EXPECT_EQ(options.log_max_size, 0u);
+  EXPECT_FALSE(options.switch_user);
+
+  ASSERT_TRUE(Parse({"--sandbox=/s", "--command=true", "--log_max_size=1048576",
+                     "--log_max_files=3", "--uid=65534", "--gid=65534", "--groups=65534,4"},
+                    &options, &error))
+      << error;
+  EXPECT_EQ(options.log_max_size, 1048576u);
+  EXPECT_EQ(options.log_max_files, 3);
+  EXPECT_TRUE(options.switch_user);
+  EXPECT_EQ(options.uid, 65534u);
+  EXPECT_EQ(options.gid, 65534u);
+  EXPECT_THAT(options.groups, ElementsAre(65534u, 4u));
+
+  ASSERT_TRUE(Parse({"--sandbox=/s", "--command=true", "--uid=0", "--gid=0", "--groups="}, &options,
+                    &error))
+      << error;
+  EXPECT_TRUE(options.switch_user);
+  EXPECT_TRUE(options.groups.empty());
+}
+
+TEST(ShimOptionsTest, RejectsBadLogAndUserFlags) {
+  EXPECT_EQ(ParseError({"--sandbox=/s", "--command=true", "--log_max_size=1MiB"}),
+            "--log_max_size: '1MiB' is not a number of bytes");
+  EXPECT_EQ(ParseError({"--sandbox=/s", "--command=true", "--log_max_size=-1"}),
+            "--log_max_size: '-1' is not a number of bytes");
+  EXPECT_EQ(ParseError({"--sandbox=/s", "--command=true", "--log_max_files=0"}),
+            "--log_max_files: '0' is not a number in [1, 1000]");
+  EXPECT_EQ(ParseError({"--sandbox=/s", "--command=true", "--uid=nobody", "--gid=1"}),
+            "--uid: 'nobody' is not a numeric id");
+  EXPECT_EQ(ParseError({"--sandbox=/s", "--command=true", "--uid=1"}),
+            "--uid and --gid must be given together");
+  EXPECT_EQ(ParseError({"--sandbox=/s", "--command=true", "--uid=1", "--gid=1", "--groups=1,,2"}),
+            "--groups: '' is not a numeric id");
+}
+
 TEST(ShimOptionsTest, RejectsBadCommandLinesNamingTheFlag) {
   EXPECT_EQ(ParseError({"--command=true"}), "--sandbox is required");
   EXPECT_EQ(ParseError({"--sandbox=/s"}), "--command is required");
