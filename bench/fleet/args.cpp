@@ -26,20 +26,20 @@ void BenchArgs::Int(const std::string& name, int* value, const std::string& help
 }
 
 void BenchArgs::Double(const std::string& name, double* value, const std::string& help) {
-  Add(name, Flag{false, help, absl::StrFormat("%g", *value), [name, value](const std::string& text) {
-                   if (!absl::SimpleAtod(text, value))
-                     return Bad(name, absl::StrCat("'", text, "' is not a number"));
-                   return absl::OkStatus();
-                 }});
+  Add(name,
+      Flag{false, help, absl::StrFormat("%g", *value), [name, value](const std::string& text) {
+             if (!absl::SimpleAtod(text, value))
+               return Bad(name, absl::StrCat("'", text, "' is not a number"));
+             return absl::OkStatus();
+           }});
 }
 
 void BenchArgs::Bool(const std::string& name, bool* value, const std::string& help) {
-  Add(name,
-      Flag{true, help, *value ? "true" : "false", [name, value](const std::string& text) {
-             if (!absl::SimpleAtob(text, value))
-               return Bad(name, absl::StrCat("'", text, "' is not true or false"));
-             return absl::OkStatus();
-           }});
+  Add(name, Flag{true, help, *value ? "true" : "false", [name, value](const std::string& text) {
+                   if (!absl::SimpleAtob(text, value))
+                     return Bad(name, absl::StrCat("'", text, "' is not true or false"));
+                   return absl::OkStatus();
+                 }});
 }
 
 void BenchArgs::String(const std::string& name, std::string* value, const std::string& help) {
@@ -49,8 +49,7 @@ void BenchArgs::String(const std::string& name, std::string* value, const std::s
                  }});
 }
 
-void BenchArgs::Duration(const std::string& name, absl::Duration* value,
-                         const std::string& help) {
+void BenchArgs::Duration(const std::string& name, absl::Duration* value, const std::string& help) {
   Add(name, Flag{false, help, FormatDurationValue(*value), [name, value](const std::string& text) {
                    auto parsed = ParseDurationValue(name, text);
                    if (!parsed.ok()) return Bad(name, std::string(parsed.status().message()));

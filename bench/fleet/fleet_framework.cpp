@@ -55,8 +55,7 @@ void FleetFramework::registered(SchedulerDriver*, const v1::FrameworkID&, const 
   subscribed_ = true;
 }
 
-void FleetFramework::resourceOffers(SchedulerDriver* driver,
-                                    const std::vector<v1::Offer>& offers) {
+void FleetFramework::resourceOffers(SchedulerDriver* driver, const std::vector<v1::Offer>& offers) {
   const absl::Time now = absl::Now();
   offers_ += static_cast<int64_t>(offers.size());
   for (const v1::Offer& offer : offers) {

@@ -46,8 +46,9 @@ const char* LoadName(FleetLoad load) { return load == FleetLoad::kPack ? "pack" 
 std::string FleetResultJson(const std::string& workload, const FleetRunOptions& o,
                             const FleetRunResult& r) {
   return absl::StrCat(
-      "{", absl::StrFormat(R"("workload":"%s","cores":%d,)", workload,
-                           static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN))),
+      "{",
+      absl::StrFormat(R"("workload":"%s","cores":%d,)", workload,
+                      static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN))),
       absl::StrFormat(
           R"("agents":%d,"agents_registered":%d,"register_s":%.2f,"frameworks":%d,"roles":%d,)",
           o.agents, r.agents_registered, r.register_seconds, o.frameworks, o.roles),
@@ -86,10 +87,9 @@ std::string FleetResultText(const std::string& workload, const FleetRunOptions& 
   absl::StrAppendFormat(&out, "  agents registered: %d in %.2f s; window %.1f s after %s warm-up\n",
                         r.agents_registered, r.register_seconds, r.window_seconds,
                         absl::FormatDuration(o.warmup));
-  absl::StrAppendFormat(&out,
-                        "  RUNNING acknowledged: %d = %.1f tasks/s (worst second %d, best %d)\n",
-                        r.window.running_acked, r.running_per_second, r.worst_second,
-                        r.best_second);
+  absl::StrAppendFormat(
+      &out, "  RUNNING acknowledged: %d = %.1f tasks/s (worst second %d, best %d)\n",
+      r.window.running_acked, r.running_per_second, r.worst_second, r.best_second);
   absl::StrAppendFormat(&out,
                         "  window counts: launched %d, at agents %d, FINISHED %d, failed %d; "
                         "offers %d; framework errors %d\n",

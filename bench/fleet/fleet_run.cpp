@@ -142,19 +142,22 @@ absl::StatusOr<FleetRunResult> RunFleet(const FleetRunOptions& options) {
   const std::vector<pid_t> self_pids = {::getpid()};
   std::unique_ptr<testing::Subprocess> perf;
   if (!options.perf_output.empty()) {
+    // posix_spawn does not search PATH: the shell finds perf.
     auto spawned = testing::Subprocess::Spawn(
-        {"perf", "record", "-g", "-o", options.perf_output, "-p",
-         std::to_string(result.master_pid), "--", "sleep",
+        {"/bin/sh", "-c", "exec \"$0\" \"$@\"", "perf", "record", "-g", "-o", options.perf_output,
+         "-p", std::to_string(result.master_pid), "--", "sleep",
          std::to_string(absl::ToInt64Seconds(options.duration))},
         options.work_dir + "/perf.log");
-    if (spawned.ok()) perf = std::move(*spawned);
+    if (!spawned.ok()) return spawned.status();
+    perf = std::move(*spawned);
   }
   const std::string metrics_before = testing::HttpGet(master.http_port, "/metrics");
   const CpuSample master_before = SampleCpu(master_pids), self_before = SampleCpu(self_pids);
   LoopProbes probes;
   probes.Start(master.address(), options.probe_interval);
   recorder.Open(absl::Now());
-  status = WaitWhileAlive(cluster.get(), [] { return false; }, options.duration, "");
+  status = WaitWhileAlive(
+      cluster.get(), [] { return false; }, options.duration, "");
   if (status.code() != absl::StatusCode::kDeadlineExceeded) return status;
   recorder.Close(absl::Now());
   probes.Stop();
@@ -186,19 +189,20 @@ absl::StatusOr<FleetRunResult> RunFleet(const FleetRunOptions& options) {
   result.probe_unexpected = probes.unexpected();
   const std::string lag = "agora_master_event_loop_lag_seconds";
   const std::string cycle = "agora_master_allocation_cycle_seconds";
-  result.loop_lag = HistogramDelta(ScrapeHistogram(metrics_before, lag),
-                                   ScrapeHistogram(metrics_after, lag));
-  result.allocation_cycle = HistogramDelta(ScrapeHistogram(metrics_before, cycle),
-                                           ScrapeHistogram(metrics_after, cycle));
+  result.loop_lag =
+      HistogramDelta(ScrapeHistogram(metrics_before, lag), ScrapeHistogram(metrics_after, lag));
+  result.allocation_cycle =
+      HistogramDelta(ScrapeHistogram(metrics_before, cycle), ScrapeHistogram(metrics_after, cycle));
   for (const auto& framework : frameworks) {
     result.offers += framework->offers();
     result.framework_errors += framework->errors();
   }
 
+  // Before the teardown, whose kills are not part of the run.
+  result.total = recorder.total_counts();
   // Tear down: the frameworks first (the master kills their tasks), then
   // the fleet, then the master (with the cluster).
   for (auto& framework : frameworks) framework->Stop();
-  result.total = recorder.total_counts();
   (*host)->Stop();
   return result;
 }

@@ -16,8 +16,7 @@ namespace agora::bench {
 namespace {
 
 float SinceMs(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<float, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
+  return std::chrono::duration<float, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
@@ -38,6 +37,7 @@ void LoopProbes::Run(std::string address, absl::Duration interval) {
   auto scheduler_stub = v1::Scheduler::NewStub(channel);
   v1::AcceptRequest accept;
   accept.mutable_header()->mutable_framework_id()->set_value("agora-bench-loop-probe");
+  accept.mutable_header()->set_stream_id("agora-bench-loop-probe");
   accept.add_offer_ids()->set_value("agora-bench-loop-probe");
   auto next = std::chrono::steady_clock::now();
   const auto period = absl::ToChronoNanoseconds(interval);

@@ -34,11 +34,11 @@ struct LatencySummary {
 LatencySummary Summarize(std::vector<float> samples_ms);
 
 struct StageCounts {
-  int64_t launched = 0;        // Tasks handed to launchTasks.
-  int64_t arrived = 0;         // Tasks that reached a simulated agent.
-  int64_t running_acked = 0;   // TASK_RUNNING seen and acknowledged.
-  int64_t finished = 0;        // TASK_FINISHED seen and acknowledged.
-  int64_t failed = 0;          // Any other terminal state.
+  int64_t launched = 0;                     // Tasks handed to launchTasks.
+  int64_t arrived = 0;                      // Tasks that reached a simulated agent.
+  int64_t running_acked = 0;                // TASK_RUNNING seen and acknowledged.
+  int64_t finished = 0;                     // TASK_FINISHED seen and acknowledged.
+  int64_t failed = 0;                       // Any other terminal state.
   std::map<std::string, int64_t> failures;  // Terminal state name -> tasks.
 };
 

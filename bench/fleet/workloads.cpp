@@ -44,8 +44,9 @@ void Register(BenchArgs* args, CommonFlags* f) {
   args->Bool("json", &f->json, "Print one JSON object instead of the report.");
   args->String("master_binary", &o.master_binary, "agora-master to run (default: beside this).");
   args->String("bench_dir", &f->bench_dir, "Work dir (default: a fresh one under /tmp).");
-  args->String("perf", &o.perf_output, "Record `perf record -g` of the master over the window "
-                                       "into this file.");
+  args->String("perf", &o.perf_output,
+               "Record `perf record -g` of the master over the window "
+               "into this file.");
 }
 
 // Parses, applies --quick and --load, runs and prints.
