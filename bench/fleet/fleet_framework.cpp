@@ -75,6 +75,13 @@ void FleetFramework::resourceOffers(SchedulerDriver* driver, const std::vector<v
 }
 
 void FleetFramework::Drain(SchedulerDriver* driver) {
+  // An offer held this long would soon expire (the master's --offer_timeout,
+  // 60 s): it goes back for a second instead.
+  const absl::Time too_old = absl::Now() - absl::Seconds(30);
+  while (!held_.empty() && held_.front().received < too_old) {
+    driver->declineOffer(held_.front().offer.id(), Refuse(1));
+    held_.pop_front();
+  }
   while (!held_.empty()) {
     const int batch = std::min(held_.front().fit, options_.tasks_per_offer);
     if (options_.window - static_cast<int>(unstarted_.size()) < batch) return;

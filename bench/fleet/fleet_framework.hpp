@@ -6,7 +6,8 @@
 // offers, at most `tasks_per_offer` per offer, keeping at most `window`
 // tasks launched but not yet RUNNING (a closed loop: the master is kept
 // busy without an unbounded backlog). Offers it cannot use yet are held
-// and used as RUNNING updates free the window. Task durations are the
+// (for 30 s at most, then declined for 1 s) and used as RUNNING updates
+// free the window. Task durations are the
 // simulated agents' (SimAgentOptions::task_duration).
 // kDecline (B-loop's allocation-cycle load): declines every offer with a
 // `refuse` filter, so the allocator keeps cycling over every agent.
@@ -39,7 +40,7 @@ struct FleetFrameworkOptions {
   double task_cpus = 0.1;
   double task_mem = 128;
   int tasks_per_offer = 100;
-  int window = 2000;
+  int window = 200;
   // kDecline: refuse_seconds of every decline.
   double refuse_seconds = 1;
 };

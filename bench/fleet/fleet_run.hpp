@@ -32,7 +32,7 @@ struct FleetRunOptions {
   double task_mem = 128;
   absl::Duration task_duration = absl::Seconds(5);
   int tasks_per_offer = 100;
-  int window = 2000;  // Per framework.
+  int window = 200;  // Per framework.
   double refuse_seconds = 1;
   absl::Duration warmup = absl::Seconds(10);
   absl::Duration duration = absl::Seconds(60);
