@@ -33,8 +33,7 @@ Struct ParseJson(const std::string& output) {
 }
 
 double Number(const Struct& json, const std::string& object, const std::string& field) {
-  const Struct& inner =
-      object.empty() ? json : json.fields().at(object).struct_value();
+  const Struct& inner = object.empty() ? json : json.fields().at(object).struct_value();
   auto it = inner.fields().find(field);
   EXPECT_NE(it, inner.fields().end()) << object << "." << field;
   return it == inner.fields().end() ? -1 : it->second.number_value();
@@ -42,10 +41,10 @@ double Number(const Struct& json, const std::string& object, const std::string& 
 
 TEST(FleetBenchTest, ThroughputRunsTasksToRunningAndAcknowledgesThem) {
   testing::TempDir dir;
-  testing::CommandResult run = RunBench(
-      {"throughput", "--agents=20", "--frameworks=2", "--roles=2", "--warmup=3s",
-       "--duration=5s", "--task_duration=1s", "--tasks_per_offer=20", "--window=200", "--json",
-       "--bench_dir=" + dir.path()});
+  testing::CommandResult run =
+      RunBench({"throughput", "--agents=20", "--frameworks=2", "--roles=2", "--warmup=3s",
+                "--duration=5s", "--task_duration=1s", "--tasks_per_offer=20", "--window=200",
+                "--json", "--bench_dir=" + dir.path()});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   Struct json = ParseJson(run.output);
   EXPECT_EQ(Number(json, "", "agents_registered"), 20);

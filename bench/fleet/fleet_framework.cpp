@@ -44,9 +44,13 @@ void FleetFramework::Start(const std::string& master) {
   driver_->start();
 }
 
+void FleetFramework::RequestStop() {
+  if (driver_ != nullptr) driver_->stop(/*failover=*/false);
+}
+
 void FleetFramework::Stop() {
   if (driver_ == nullptr) return;
-  driver_->stop(/*failover=*/false);
+  RequestStop();
   driver_->join();
   driver_.reset();
 }

@@ -53,7 +53,10 @@ class FleetFramework : public Scheduler {
 
   // Subscribes to `master` (a MasterDetector spec).
   void Start(const std::string& master);
-  // Tears the framework down (the master kills its tasks) and joins.
+  // Starts tearing the framework down (the master kills its tasks); does
+  // not wait, so many frameworks can go at once.
+  void RequestStop();
+  // RequestStop, then waits for the driver to finish.
   void Stop();
 
   bool subscribed() const { return subscribed_; }

@@ -202,6 +202,7 @@ absl::StatusOr<FleetRunResult> RunFleet(const FleetRunOptions& options) {
   result.total = recorder.total_counts();
   // Tear down: the frameworks first (the master kills their tasks), then
   // the fleet, then the master (with the cluster).
+  for (auto& framework : frameworks) framework->RequestStop();
   for (auto& framework : frameworks) framework->Stop();
   (*host)->Stop();
   return result;
