@@ -95,6 +95,7 @@ void SimAgent::Connect() {
       },
       [this, generation](const absl::Status& status) { OnClosed(generation, status); });
   last_heard_ = loop_->Now();
+  last_master_heartbeat_ = absl::InfinitePast();
   times_.connected = loop_->Now();
   link_->Send(BuildRegistration());
 }
@@ -196,8 +197,13 @@ void SimAgent::OnMessage(uint64_t generation, const internal::MasterMessage& mes
       if (!framework.id().value().empty()) frameworks_[framework.id().value()] = framework;
       break;
     }
+    case MasterMessage::HEARTBEAT:
+      if (options_.on_master_heartbeat && last_master_heartbeat_ != absl::InfinitePast())
+        options_.on_master_heartbeat(last_heard_ - last_master_heartbeat_);
+      last_master_heartbeat_ = last_heard_;
+      break;
     default:
-      break;  // HEARTBEAT, FRAMEWORK_MESSAGE: nothing to simulate.
+      break;  // FRAMEWORK_MESSAGE: nothing to simulate.
   }
 }
 

@@ -53,6 +53,13 @@ struct SimAgentOptions {
   // Status update retry schedule (the real agent's defaults).
   absl::Duration update_retry_min = absl::Seconds(10);
   absl::Duration update_retry_max = absl::Minutes(10);
+  // Benchmark hooks, run on the host's loop: keep them cheap and safe
+  // against the threads that read what they record. Unset: not called.
+  // A task of a RUN_TASKS message reached the agent.
+  std::function<void(const std::string& task_id)> on_task_arrived;
+  // A HEARTBEAT from the master arrived `gap` after the previous one on the
+  // same stream (the master's interval plus its loop's lateness).
+  std::function<void(absl::Duration gap)> on_master_heartbeat;
 };
 
 // When things happened to one agent; InfinitePast for "never".
@@ -156,6 +163,7 @@ class SimAgent {
   absl::Duration heartbeat_interval_;
   uint32_t max_missed_heartbeats_ = 3;
   absl::Time last_heard_ = absl::InfinitePast();
+  absl::Time last_master_heartbeat_ = absl::InfinitePast();  // On this stream.
   size_t reconnects_ = 0;
   SimAgentTimes times_;
 };

@@ -21,6 +21,7 @@ void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
   for (const v1::TaskInfo& info : run.tasks()) {
     Key key(framework_id, info.task_id().value());
     if (key.second.empty() || tasks_.count(key) != 0) continue;
+    if (options_.on_task_arrived) options_.on_task_arrived(key.second);
     TaskRecord& record = tasks_[key];
     v1::Task& task = record.task;
     task.set_name(info.name());
