@@ -83,6 +83,15 @@ TEST_F(IsolationTest, TaskRunsInItsOwnCgroupsWithItsLimitsWhichAreRemovedWhenItE
   EXPECT_EQ(ReadWholeFile(dirs["pids"] + "/pids.max"), "77\n");
   EXPECT_EQ(ReadWholeFile(dirs["cpu"] + "/cpu.shares"), "512\n");
   EXPECT_EQ(ReadWholeFile(dirs["cpu"] + "/cpu.cfs_quota_us"), "50000\n");
+  // The shim (the task's parent) shares the task's cgroups but cpu: the
+  // task's share is not the shim's.
+  std::string stat = ReadWholeFile("/proc/" + std::to_string(pid) + "/stat");
+  pid_t shim = std::atoi(stat.substr(stat.rfind(')') + 4).c_str());
+  ASSERT_GT(shim, 1);
+  std::map<std::string, std::string> shim_dirs = CgroupDirsOf(shim);
+  EXPECT_EQ(shim_dirs["memory"], dirs["memory"]);
+  EXPECT_EQ(shim_dirs["freezer"], dirs["freezer"]);
+  EXPECT_THAT(shim_dirs["cpu"], ::testing::Not(HasSubstr("/agora-")));
 
   ASSERT_TRUE(master_.Send(KillMessage("limited")));
   std::vector<v1::TaskStatus> updates = WaitForTerminal("limited");
