@@ -55,9 +55,19 @@ absl::Status LaunchCluster::CheckAlive() {
 
 LaunchCluster::~LaunchCluster() {
   if (agent_ != nullptr) {
-    // Executors run in sessions of their own: kill them (and their tasks)
-    // explicitly, or they would outlive the benchmark.
-    for (pid_t pid : Descendants(agent_->pid())) ::kill(pid, SIGKILL);
+    // SIGUSR1: the agent shuts down with its executors and removes its
+    // empty cgroups (a killed agent would leave its agora-<hash> directory,
+    // and with cgroups isolation the batch of containers it had not removed
+    // yet, in every hierarchy).
+    if (agent_->Running()) {
+      agent_->Signal(SIGUSR1);
+      (void)agent_->Wait(absl::Seconds(20));
+    }
+    // Executors run in sessions of their own: kill what is left of them
+    // (and their tasks) explicitly, or they would outlive the benchmark.
+    if (agent_->Running()) {
+      for (pid_t pid : Descendants(agent_->pid())) ::kill(pid, SIGKILL);
+    }
     agent_->Signal(SIGKILL);
     (void)agent_->Wait(absl::Seconds(10));
   }

@@ -141,6 +141,9 @@ struct AgentOptions {
   int64_t cgroups_pids_max = 4096;
   // cgroups: where the cgroup hierarchies are mounted (tests only).
   std::string cgroups_mount_root = "/sys/fs/cgroup";
+  // cgroups: how long an ended task's cgroups wait for others to be
+  // removed in one batch, off the launch path (tests only).
+  absl::Duration cgroups_removal_delay = absl::Milliseconds(100);
   // Command tasks' stdout and stderr: agora-shim copies them from pipes into
   // `stdout`/`stderr`, rotated at this many bytes (to stdout.1, ...), keeping
   // at most container_log_max_files files (>= 1) per stream. 0: the task

@@ -145,8 +145,10 @@ void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
       wait_status && WIFEXITED(*wait_status) && WEXITSTATUS(*wait_status) == shim::kShimRecorded;
   // Queued behind the task's checkpoint writes (same key).
   const CgroupsIsolator* isolator = executor.builtin ? isolator_.get() : nullptr;
+  CgroupsRemover* remover = cgroups_remover_.get();
   std::string container_id = executor.container_id;
-  auto work = [this, key, pid, start_ticks, end, sandbox, clean, isolator, container_id]() mutable {
+  auto work = [this, key, pid, start_ticks, end, sandbox, clean, isolator, remover,
+               container_id]() mutable {
     int killed = 0;
     if (pid > 0 && !clean) killed = KillSession(pid, start_ticks);
     // Read before the cgroup goes; whatever left the session (setsid after
@@ -155,8 +157,9 @@ void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
     if (isolator != nullptr && !container_id.empty()) {
       memory = isolator->MemoryLimitationOf(container_id);
       killed += isolator->Kill(container_id);
-      if (absl::Status removed = isolator->Destroy(container_id); !removed.ok())
-        LOG(WARNING) << "task_id=" << key.second << ": " << removed;
+      // Empty now; removed in the background (a stopping agent leaves it
+      // to the orphan sweep of its next start).
+      remover->Remove(container_id);
     }
     if (pid <= 0) {
       // The shim's pid was never recorded: find what runs by its sandbox.

@@ -228,6 +228,8 @@ void AgentImpl::Stop() {
     if (http_) http_->Stop();
     if (io_) io_->Stop();
     if (gc_io_) gc_io_->Stop();
+    // Pending removals are left to Shutdown's RemoveEmpty or the next start.
+    if (cgroups_remover_) cgroups_remover_->Stop();
     if (journal_) journal_->Stop();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     if (link) {

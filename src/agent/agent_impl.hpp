@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "agent/agent.hpp"
+#include "agent/cgroups_remover.hpp"
 #include "agent/command_task.hpp"
 #include "agent/completed_tasks.hpp"
 #include "agent/executor_service.hpp"
@@ -390,6 +391,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   // Cgroups isolation (see isolator.hpp); null under posix isolation. Used
   // only from io_ (it blocks on /sys/fs/cgroup); stateless, so shared.
   std::unique_ptr<const CgroupsIsolator> isolator_;
+  // Removes ended containers' cgroups in batches on its own thread (null
+  // under posix isolation); after isolator_, so it stops first.
+  std::unique_ptr<CgroupsRemover> cgroups_remover_;
   // Blocking work (fsync, spawn, kill), keyed by executor so that one
   // executor's checkpoints and updates stay in order.
   std::unique_ptr<WorkPool> io_;

@@ -55,6 +55,8 @@ absl::Status AgentImpl::SetUpIsolation() {
             << ", pids max " << options_.cgroups_pids_max
             << (options_.cgroups_enable_cfs ? ", cpu capped (CFS)" : "");
   isolator_ = std::move(*isolator);
+  cgroups_remover_ =
+      std::make_unique<CgroupsRemover>(isolator_.get(), options_.cgroups_removal_delay);
   return absl::OkStatus();
 }
 

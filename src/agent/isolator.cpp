@@ -93,6 +93,12 @@ std::string DescribeMemoryLimitation(const MemoryLimitation& limitation) {
 }
 
 absl::StatusOr<std::unique_ptr<CgroupsIsolator>> CgroupsIsolator::Create(IsolatorOptions options) {
+  if (options.subdir.empty() || options.subdir.find('/') != std::string::npos ||
+      options.subdir == "." || options.subdir == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("IsolatorOptions.subdir: '", options.subdir,
+                     "' is not a directory name (the agent's own directory below its cgroup)"));
+  }
   if (options.proc_self_cgroup.empty()) {
     auto text = ReadCgroupFile("/proc/self/cgroup");
     if (!text.ok()) return absl::FailedPreconditionError(text.status().message());
@@ -264,21 +270,31 @@ std::optional<MemoryLimitation> CgroupsIsolator::MemoryLimitationOf(
   return MemoryLimitation{usage->memory_limit_bytes, usage->memory_peak_bytes, usage->oom_kills};
 }
 
-absl::Status CgroupsIsolator::Destroy(const std::string& container_id) const {
+absl::Status CgroupsIsolator::RemoveOnce(const std::string& container_id) const {
   std::vector<std::string> dirs = ContainerCgroupDirs(layout_, container_id);
   std::set<std::string> unique(dirs.begin(), dirs.end());
+  absl::Status result = absl::OkStatus();
   for (const std::string& dir : unique) {
-    absl::Time deadline = absl::Now() + kSettleTimeout;
-    while (rmdir(dir.c_str()) != 0) {
-      if (errno == ENOENT) break;
-      // EBUSY while the kernel still releases the last (just killed) task.
-      if (errno != EBUSY || absl::Now() >= deadline)
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot remove cgroup ", dir, ": ", strerror(errno)));
-      Pause();
-    }
+    if (rmdir(dir.c_str()) == 0 || errno == ENOENT) continue;
+    // EBUSY while the kernel still releases the last (just killed) task:
+    // worth another try; anything else is not.
+    int error = errno;
+    std::string message = absl::StrCat("cannot remove cgroup ", dir, ": ", strerror(error));
+    absl::Status failed =
+        error == EBUSY ? absl::UnavailableError(message) : absl::FailedPreconditionError(message);
+    // The other hierarchies are still tried: each rmdir stands alone.
+    if (result.ok() || absl::IsUnavailable(result)) result = failed;
   }
-  return absl::OkStatus();
+  return result;
+}
+
+absl::Status CgroupsIsolator::Destroy(const std::string& container_id) const {
+  absl::Time deadline = absl::Now() + kSettleTimeout;
+  while (true) {
+    absl::Status removed = RemoveOnce(container_id);
+    if (!absl::IsUnavailable(removed) || absl::Now() >= deadline) return removed;
+    Pause();
+  }
 }
 
 std::vector<std::string> CgroupsIsolator::Containers() const {

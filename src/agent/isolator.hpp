@@ -30,8 +30,10 @@ struct IsolatorOptions {
   std::string mount_root = "/sys/fs/cgroup";
   // /proc/self/cgroup's text; empty: read it.
   std::string proc_self_cgroup;
-  // Below the agent's own cgroup in each hierarchy.
-  std::string subdir = "agora";
+  // Below the agent's own cgroup in each hierarchy; required (the agent
+  // passes "agora-<hash of its work_dir>", tests a name of their own), so
+  // that no two users of the isolator share, and clean up, one directory.
+  std::string subdir;
   // Hard cpu cap (CFS quota = cpus x period) besides the shares.
   bool enable_cfs = false;
   int64_t cfs_period_us = 100000;
@@ -71,7 +73,8 @@ std::string DescribeMemoryLimitation(const MemoryLimitation& limitation);
 class CgroupsIsolator {
  public:
   // Detects the layout and checks that its base directories can be created
-  // and written (creating them). FAILED_PRECONDITION says why not: the agent
+  // and written (creating them). INVALID_ARGUMENT when `options.subdir` is
+  // empty or not one path component; FAILED_PRECONDITION says why not: the agent
   // then falls back to posix isolation (auto) or refuses to start (cgroups).
   static absl::StatusOr<std::unique_ptr<CgroupsIsolator>> Create(IsolatorOptions options);
 
@@ -99,6 +102,10 @@ class CgroupsIsolator {
   // Removes the container's cgroups (rmdir, retried for a while when the
   // kernel still reports them busy). OK if they do not exist.
   absl::Status Destroy(const std::string& container_id) const;
+  // One attempt of Destroy that never waits: OK once none is left,
+  // UNAVAILABLE while the kernel reports one busy (try again later),
+  // FAILED_PRECONDITION for any other reason. Errors name the directory.
+  absl::Status RemoveOnce(const std::string& container_id) const;
 
   // Ids of the container cgroups that exist (for recovery).
   std::vector<std::string> Containers() const;

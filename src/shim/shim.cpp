@@ -263,22 +263,45 @@ bool DescendantsRemain() {
   }
 }
 
-// Writes the shim's pid into each cgroup's cgroup.procs (the task it then
-// spawns inherits them); false with `*error` naming the cgroup and reason.
-bool JoinCgroups(const ShimOptions& options, std::string* error) {
+// Writes this process's pid into `dir`/cgroup.procs; false with `*error`
+// naming the cgroup and reason.
+bool JoinCgroup(const std::string& dir, std::string* error) {
   std::string pid = std::to_string(getpid());
+  std::string procs = dir + "/cgroup.procs";
+  int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+  bool ok = fd >= 0 && write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+  int saved = errno;
+  if (fd >= 0) close(fd);
+  if (!ok) *error = "cannot join cgroup " + dir + ": " + std::strerror(saved);
+  return ok;
+}
+
+// Joins each of the task's cgroups but a v1 cpu one (it has cpu.shares),
+// which is returned in `*cpu_dir`: the shim enters that one only for the
+// spawn (SpawnInCpuCgroup). The task's cpu share (e.g. 0.05 cpu) is the
+// task's: the shim, which copies the task's output and records its end,
+// running at that weight was starved whenever the host was busy, which held
+// the agent's launch slots (docs/benchmarks.md, "With cgroups isolation").
+bool JoinCgroups(const ShimOptions& options, std::string* cpu_dir, std::string* error) {
   for (const std::string& dir : options.cgroups) {
-    std::string procs = dir + "/cgroup.procs";
-    int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
-    int saved = errno;
-    if (fd >= 0) close(fd);
-    if (!ok) {
-      *error = "cannot join cgroup " + dir + ": " + std::strerror(saved);
-      return false;
+    if (cpu_dir->empty() && access((dir + "/cpu.shares").c_str(), F_OK) == 0) {
+      *cpu_dir = dir;
+      continue;
     }
+    if (!JoinCgroup(dir, error)) return false;
   }
   return true;
+}
+
+// Takes the shim back to the agent's own cgroup of the hierarchy of
+// `cpu_dir` (two levels up: <agent's cgroup>/<agent's subdir>/<container>)
+// once the task, spawned inside `cpu_dir`, holds its place there. Failing
+// only leaves the shim at the task's weight.
+void LeaveCpuCgroup(const std::string& cpu_dir) {
+  std::string own = cpu_dir.substr(0, cpu_dir.rfind('/'));
+  own = own.substr(0, own.rfind('/'));
+  std::string error;
+  if (!JoinCgroup(own, &error)) std::fprintf(stderr, "agora-shim: %s\n", error.c_str());
 }
 
 // Opens /dev/null on any of descriptors 0-2 the shim was started without, so
@@ -316,7 +339,8 @@ int RunShim(const ShimOptions& options) {
     return RecordError(options, writer, status, "cannot read the shim's own start time: " + error);
   }
 
-  if (!JoinCgroups(options, &error)) return RecordError(options, writer, status, error);
+  std::string cpu_dir;
+  if (!JoinCgroups(options, &cpu_dir, &error)) return RecordError(options, writer, status, error);
 
   pid_t pid = 0;
   TaskLogs logs;
@@ -326,8 +350,11 @@ int RunShim(const ShimOptions& options) {
       return RecordError(options, writer, status, error);
     bool copying = !logs.copier.OpenPipes().empty();
     if (copying && !WatchChildren(&error)) return RecordError(options, writer, status, error);
-    if (!SpawnTask(options, files.task, &pid, &error))
+    if (!cpu_dir.empty() && !JoinCgroup(cpu_dir, &error))
       return RecordError(options, writer, status, error);
+    bool spawned = SpawnTask(options, files.task, &pid, &error);
+    if (!cpu_dir.empty()) LeaveCpuCgroup(cpu_dir);
+    if (!spawned) return RecordError(options, writer, status, error);
   }
 
   ProcessStamp task;

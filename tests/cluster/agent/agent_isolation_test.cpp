@@ -26,8 +26,12 @@ class IsolationTest : public AgentClusterTest {
  protected:
   void SetUp() override {
     AgentClusterTest::SetUp();
-    auto isolator = CgroupsIsolator::Create(IsolatorOptions{});
+    // A probe of its own, removed at once: it leaves nothing behind.
+    IsolatorOptions probe;
+    probe.subdir = "agora-isolation-test-probe";
+    auto isolator = CgroupsIsolator::Create(probe);
     if (!isolator.ok()) GTEST_SKIP() << "cgroups not usable here: " << isolator.status();
+    (*isolator)->RemoveEmpty();
   }
 
   AgentOptions CgroupsOptions() {
@@ -79,6 +83,15 @@ TEST_F(IsolationTest, TaskRunsInItsOwnCgroupsWithItsLimitsWhichAreRemovedWhenItE
   EXPECT_EQ(ReadWholeFile(dirs["pids"] + "/pids.max"), "77\n");
   EXPECT_EQ(ReadWholeFile(dirs["cpu"] + "/cpu.shares"), "512\n");
   EXPECT_EQ(ReadWholeFile(dirs["cpu"] + "/cpu.cfs_quota_us"), "50000\n");
+  // The shim (the task's parent) shares the task's cgroups but cpu: the
+  // task's share is not the shim's.
+  std::string stat = ReadWholeFile("/proc/" + std::to_string(pid) + "/stat");
+  pid_t shim = std::atoi(stat.substr(stat.rfind(')') + 4).c_str());
+  ASSERT_GT(shim, 1);
+  std::map<std::string, std::string> shim_dirs = CgroupDirsOf(shim);
+  EXPECT_EQ(shim_dirs["memory"], dirs["memory"]);
+  EXPECT_EQ(shim_dirs["freezer"], dirs["freezer"]);
+  EXPECT_THAT(shim_dirs["cpu"], ::testing::Not(HasSubstr("/agora-")));
 
   ASSERT_TRUE(master_.Send(KillMessage("limited")));
   std::vector<v1::TaskStatus> updates = WaitForTerminal("limited");
@@ -194,6 +207,38 @@ TEST_F(IsolationTest, RestartedAgentKeepsASurvivingTasksCgroupAndRemovesOrphaned
   ASSERT_FALSE(updates.empty());
   EXPECT_EQ(updates.back().state(), v1::TASK_KILLED);
   EXPECT_TRUE(Eventually([&] { return !Exists(dirs["memory"]) && !Exists(dirs["freezer"]); }));
+}
+
+TEST_F(IsolationTest, CgroupsWhoseRemovalWasPendingWhenTheAgentStoppedAreRemovedAtItsNextStart) {
+  AgentOptions options = CgroupsOptions();
+  // The ended task's cgroups are still queued for removal when the agent
+  // stops (as they would be after a crash).
+  options.cgroups_removal_delay = absl::Hours(1);
+  StartAgent(options);
+  ASSERT_TRUE(master_.Send(RunWith("short", "cat /proc/$$/cgroup > cgroups", "cpus:0.1;mem:64")));
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("short");
+  ASSERT_FALSE(updates.empty());
+  EXPECT_EQ(updates.back().state(), v1::TASK_FINISHED) << updates.back().message();
+  std::map<std::string, std::string> dirs;
+  for (const auto& [controller, path] :
+       ParseProcCgroup(ReadWholeFile(dir_ + "/work/sandboxes/fw-1/short/cgroups"))) {
+    if (path.find("/agora-") != std::string::npos)
+      dirs[controller] = "/sys/fs/cgroup/" + controller + path;
+  }
+  ASSERT_EQ(dirs.size(), 5u) << "the task ran outside its cgroups";
+  for (const auto& [controller, dir] : dirs) EXPECT_TRUE(Exists(dir)) << dir;
+
+  agent_->Stop();  // Not Shutdown: no clean-up on the way out.
+  agent_.reset();
+  for (const auto& [controller, dir] : dirs) EXPECT_TRUE(Exists(dir)) << dir;
+  options.cgroups_removal_delay = AgentOptions().cgroups_removal_delay;
+  StartAgent(options);
+  EXPECT_TRUE(Eventually([&] {
+    for (const auto& [controller, dir] : dirs)
+      if (Exists(dir)) return false;
+    return true;
+  })) << dirs["memory"]
+      << " was left behind";
 }
 
 TEST_F(IsolationTest, UsageOfARunningContainerComesFromItsCgroup) {

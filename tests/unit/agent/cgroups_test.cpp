@@ -128,6 +128,7 @@ TEST_F(FakeCgroupRoot, V2IsolatorDelegatesControllersAndWritesWeightMaxAndNoSwap
     Touch(std::string("agent/agora/c1/") + file);
   IsolatorOptions options;
   options.mount_root = root_;
+  options.subdir = "agora";
   options.proc_self_cgroup = "0::/agent\n";
   options.enable_cfs = true;
   options.pids_max = 100;
@@ -154,6 +155,7 @@ TEST_F(FakeCgroupRoot, V2IsolatorMovesTheAgentToALeafWhenItsCgroupRefusesControl
   Touch("svc/agent/cgroup.procs");
   IsolatorOptions options;
   options.mount_root = root_;
+  options.subdir = "agora";
   options.proc_self_cgroup = "0::/svc\n";
   auto isolator = CgroupsIsolator::Create(options);
   // The processes of the agent's cgroup were moved to the leaf, then the
@@ -171,6 +173,7 @@ TEST_F(FakeCgroupRoot, V1IsolatorWritesSharesMemoryWithoutSwapAndPids) {
     Touch(file);
   IsolatorOptions options;
   options.mount_root = root_;
+  options.subdir = "agora";
   options.proc_self_cgroup = "0::/\n";
   options.pids_max = 0;  // no limit: pids.max is left alone
   auto isolator = CgroupsIsolator::Create(options);
@@ -188,6 +191,7 @@ TEST_F(FakeCgroupRoot, PrepareNamesTheFileItCannotWrite) {
     Touch(std::string(controller) + "/cgroup.procs");
   IsolatorOptions options;
   options.mount_root = root_;
+  options.subdir = "agora";
   options.proc_self_cgroup = "0::/\n";
   auto isolator = CgroupsIsolator::Create(options);
   ASSERT_TRUE(isolator.ok()) << isolator.status();
@@ -195,6 +199,23 @@ TEST_F(FakeCgroupRoot, PrepareNamesTheFileItCannotWrite) {
   ASSERT_FALSE(dirs.ok());
   EXPECT_THAT(std::string(dirs.status().message()),
               HasSubstr("cannot open " + root_ + "/cpu/agora/c1/cpu.shares"));
+}
+
+TEST_F(FakeCgroupRoot, IsolatorRefusesAMissingOrNestedSubdir) {
+  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
+    Touch(std::string(controller) + "/cgroup.procs");
+  IsolatorOptions options;
+  options.mount_root = root_;
+  options.proc_self_cgroup = "0::/\n";
+  for (const char* subdir : {"", "a/b", ".."}) {
+    options.subdir = subdir;
+    auto isolator = CgroupsIsolator::Create(options);
+    ASSERT_FALSE(isolator.ok()) << subdir;
+    EXPECT_EQ(isolator.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(isolator.status().message()), HasSubstr("IsolatorOptions.subdir"));
+  }
+  // Nothing was created for them.
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/cpu/a"));
 }
 
 TEST(MemoryLimitationTest, MessageNamesTheLimitAndThePeak) {
