@@ -76,7 +76,8 @@ TEST_F(MasterDurabilityTest, MasterThatCannotBindItsPortWritesNoRegistry) {
   auto refused = Master::Start(options);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("cannot listen"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "other" / "registry" / "registry.pb"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "other" / "registry" / "log"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "other" / "registry" / "snapshot.pb"));
 }
 
 TEST_F(MasterDurabilityTest, ReadyAndHealthyOnceRecovered) {
@@ -117,7 +118,7 @@ TEST_F(MasterDurabilityTest, UnwritableRegistryStepsTheMasterDownThroughTheHook)
     ASSERT_TRUE(
         stepped_down.wait_for(lock, std::chrono::seconds(10), [&] { return !reasons.empty(); }));
     EXPECT_EQ(reasons.size(), 1u);
-    EXPECT_NE(reasons[0].find("registry.pb"), std::string::npos) << reasons[0];
+    EXPECT_NE(reasons[0].find("registry/log"), std::string::npos) << reasons[0];
   }
   for (const auto& message : agent.messages.All()) {
     EXPECT_NE(message.type(), internal::MasterMessage::REGISTERED);  // Never admitted.
