@@ -24,15 +24,6 @@ absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::Status FsyncPath(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return ErrnoError("fsync", path);
-  return absl::OkStatus();
-}
-
 const std::string& AgentId(const internal::AgentRecord& r) { return r.info().id().value(); }
 const std::string& FrameworkId(const internal::FrameworkRecord& r) { return r.info().id().value(); }
 const std::string& QuotaRole(const v1::QuotaConfig& q) { return q.role(); }
@@ -153,7 +144,7 @@ absl::Status AtomicWriteFile(const std::string& path, const std::string& bytes) 
   if (::close(fd) != 0) return ErrnoError("close", tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename", tmp);
   std::string dir = std::filesystem::path(path).parent_path().string();
-  return FsyncPath(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
+  return FsyncDir(dir.empty() ? "." : dir);
 }
 
 LocalRegistry::LocalRegistry(EventLoop* loop, std::string work_dir)

@@ -70,6 +70,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return buffer.str();
 }
 
+}  // namespace
+
 absl::Status FsyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoError("open", dir);
@@ -78,6 +80,8 @@ absl::Status FsyncDir(const std::string& dir) {
   if (rc != 0) return ErrnoError("fsync", dir);
   return absl::OkStatus();
 }
+
+namespace {
 
 absl::Status Corrupt(const std::string& path, size_t offset, absl::string_view what) {
   return absl::DataLossError(
