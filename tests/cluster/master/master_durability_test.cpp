@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -127,6 +128,23 @@ TEST_F(MasterDurabilityTest, UnwritableRegistryStepsTheMasterDownThroughTheHook)
   EXPECT_NE(health.find("503"), std::string::npos) << health;
   EXPECT_NE(health.find("registry"), std::string::npos) << health;
   EXPECT_NE(agora::testing::HttpGet(master->http_port(), "/ready").find("503"), std::string::npos);
+}
+
+// The local registry's writes are counted on /metrics: the start-up epoch
+// bump and an admission are at least one fdatasync each.
+TEST_F(MasterDurabilityTest, RegistryFsyncsAndBytesAreOnMetrics) {
+  auto master = StartMaster();
+  ASSERT_NE(master, nullptr);
+  FakeAgentClient agent(master->address());
+  ASSERT_FALSE(agent.Register(Res("cpus:1;mem:64")).empty());
+  const std::string metrics = agora::testing::HttpGet(master->http_port(), "/metrics");
+  for (const char* name :
+       {"agora_master_registry_fsyncs_total ", "agora_master_registry_bytes_written_total "}) {
+    size_t at = metrics.find(std::string("\n") + name);
+    ASSERT_NE(at, std::string::npos) << name << " missing";
+    const double value = std::stod(metrics.substr(at + 1 + std::strlen(name)));
+    EXPECT_GE(value, 2) << name;
+  }
 }
 
 // Through a real restart on the same work dir (LocalRegistry on disk): the
