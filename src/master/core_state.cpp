@@ -251,6 +251,7 @@ MasterMetrics MasterCore::Metrics() {
   metrics.tasks_by_state = tasks_.CountByState();
   for (const auto& framework_id : tasks_.FrameworksWithHistory())
     metrics.tasks_completed += tasks_.CompletedOf(framework_id).size();
+  metrics.registry_writes = registry_->write_stats();
   return metrics;
 }
 

@@ -184,6 +184,13 @@ std::string RenderMetrics(const MasterMetrics& m) {
   out.Histogram("agora_master_registry_write_seconds",
                 "Time from a registry change to its commit (batched writes included).",
                 c.registry_write_seconds);
+  out.Counter("agora_master_registry_fsyncs_total",
+              "fsync/fdatasync calls of the local registry (one per group-commit batch, plus "
+              "compactions); 0 with --registry=zk.",
+              m.registry_writes.fsyncs);
+  out.Counter("agora_master_registry_bytes_written_total",
+              "Bytes the local registry wrote (log records and snapshots).",
+              m.registry_writes.bytes);
   for (const auto& [kind, count] : c.messages) {
     out.Counter("agora_master_messages_received_total", "Messages received, by kind.", count,
                 {{"kind", kind}});

@@ -132,6 +132,8 @@ struct MasterMetrics {
   std::shared_ptr<const StateSnapshot> state;
   std::map<v1::TaskState, size_t> tasks_by_state;
   size_t tasks_completed = 0;
+  // What the registry wrote so far (fsyncs, bytes).
+  Registry::WriteStats registry_writes;
 };
 
 class MasterCore {

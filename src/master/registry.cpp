@@ -7,11 +7,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "master/registry_log.hpp"
 
 namespace agora::master {
 namespace {
@@ -19,62 +18,71 @@ namespace {
 // Bound of Registry.removed_frameworks.
 constexpr int kMaxRemovedFrameworks = 1000;
 
+using Index = std::unordered_map<std::string, int>;
+
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-absl::Status FsyncPath(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open", path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return ErrnoError("fsync", path);
-  return absl::OkStatus();
+const std::string& AgentId(const internal::AgentRecord& r) { return r.info().id().value(); }
+const std::string& FrameworkId(const internal::FrameworkRecord& r) { return r.info().id().value(); }
+const std::string& QuotaRole(const v1::QuotaConfig& q) { return q.role(); }
+const std::string& WeightRole(const v1::WeightInfo& w) { return w.role(); }
+
+// The position of the record named `id`, by `index` if there is one, else
+// by a scan; -1 if there is none.
+template <typename Record, typename IdOf>
+int Find(const google::protobuf::RepeatedPtrField<Record>& records, const Index* index,
+         const std::string& id, IdOf id_of) {
+  if (index != nullptr) {
+    auto it = index->find(id);
+    return it == index->end() ? -1 : it->second;
+  }
+  for (int i = 0; i < records.size(); ++i) {
+    if (id_of(records.Get(i)) == id) return i;
+  }
+  return -1;
 }
 
-}  // namespace
+// Replaces the record with the same id as `record`, or appends it.
+template <typename Record, typename IdOf>
+void Put(google::protobuf::RepeatedPtrField<Record>* records, Index* index, const Record& record,
+         IdOf id_of) {
+  const std::string& id = id_of(record);
+  int i = Find(*records, index, id, id_of);
+  if (i >= 0) {
+    *records->Mutable(i) = record;
+    return;
+  }
+  if (index != nullptr) (*index)[id] = records->size();
+  *records->Add() = record;
+}
 
-void ApplyOperation(const internal::Operation& op, internal::Registry* registry) {
+// Removes the record named `id` (if any), keeping the others in order.
+template <typename Record, typename IdOf>
+void Remove(google::protobuf::RepeatedPtrField<Record>* records, Index* index,
+            const std::string& id, IdOf id_of) {
+  int i = Find(*records, index, id, id_of);
+  if (i < 0) return;
+  records->DeleteSubrange(i, 1);
+  if (index == nullptr) return;
+  index->erase(id);
+  for (int j = i; j < records->size(); ++j) (*index)[id_of(records->Get(j))] = j;
+}
+
+// ApplyOperation with optional indexes of agents and frameworks.
+void Apply(const internal::Operation& op, internal::Registry* registry, Index* agents,
+           Index* frameworks) {
   using internal::Operation;
   switch (op.type()) {
-    case Operation::PUT_AGENT: {
-      for (auto& agent : *registry->mutable_agents()) {
-        if (agent.info().id().value() == op.agent().info().id().value()) {
-          agent = op.agent();
-          return;
-        }
-      }
-      *registry->add_agents() = op.agent();
-      return;
-    }
-    case Operation::REMOVE_AGENT: {
-      auto* agents = registry->mutable_agents();
-      for (int i = 0; i < agents->size(); ++i) {
-        if (agents->Get(i).info().id().value() == op.agent_id().value()) {
-          agents->DeleteSubrange(i, 1);
-          return;
-        }
-      }
-      return;
-    }
-    case Operation::PUT_FRAMEWORK: {
-      for (auto& framework : *registry->mutable_frameworks()) {
-        if (framework.info().id().value() == op.framework().info().id().value()) {
-          framework = op.framework();
-          return;
-        }
-      }
-      *registry->add_frameworks() = op.framework();
-      return;
-    }
+    case Operation::PUT_AGENT:
+      return Put(registry->mutable_agents(), agents, op.agent(), AgentId);
+    case Operation::REMOVE_AGENT:
+      return Remove(registry->mutable_agents(), agents, op.agent_id().value(), AgentId);
+    case Operation::PUT_FRAMEWORK:
+      return Put(registry->mutable_frameworks(), frameworks, op.framework(), FrameworkId);
     case Operation::REMOVE_FRAMEWORK: {
-      auto* frameworks = registry->mutable_frameworks();
-      for (int i = 0; i < frameworks->size(); ++i) {
-        if (frameworks->Get(i).info().id().value() == op.framework_id().value()) {
-          frameworks->DeleteSubrange(i, 1);
-          break;
-        }
-      }
+      Remove(registry->mutable_frameworks(), frameworks, op.framework_id().value(), FrameworkId);
       *registry->add_removed_frameworks() = op.framework_id();
       auto* removed = registry->mutable_removed_frameworks();
       if (removed->size() > kMaxRemovedFrameworks) {
@@ -82,42 +90,35 @@ void ApplyOperation(const internal::Operation& op, internal::Registry* registry)
       }
       return;
     }
-    case Operation::PUT_QUOTA: {
-      for (auto& quota : *registry->mutable_quotas()) {
-        if (quota.role() == op.quota().role()) {
-          quota = op.quota();
-          return;
-        }
-      }
-      *registry->add_quotas() = op.quota();
-      return;
-    }
-    case Operation::REMOVE_QUOTA: {
-      auto* quotas = registry->mutable_quotas();
-      for (int i = 0; i < quotas->size(); ++i) {
-        if (quotas->Get(i).role() == op.role()) {
-          quotas->DeleteSubrange(i, 1);
-          return;
-        }
-      }
-      return;
-    }
-    case Operation::PUT_WEIGHT: {
-      for (auto& weight : *registry->mutable_weights()) {
-        if (weight.role() == op.weight().role()) {
-          weight = op.weight();
-          return;
-        }
-      }
-      *registry->add_weights() = op.weight();
-      return;
-    }
+    case Operation::PUT_QUOTA:
+      return Put(registry->mutable_quotas(), nullptr, op.quota(), QuotaRole);
+    case Operation::REMOVE_QUOTA:
+      return Remove(registry->mutable_quotas(), nullptr, op.role(), QuotaRole);
+    case Operation::PUT_WEIGHT:
+      return Put(registry->mutable_weights(), nullptr, op.weight(), WeightRole);
     case Operation::BUMP_EPOCH:
       registry->set_epoch(registry->epoch() + 1);
       return;
     default:
       LOG(WARNING) << "Ignoring registry operation of unknown type " << op.type();
   }
+}
+
+}  // namespace
+
+void ApplyOperation(const internal::Operation& op, internal::Registry* registry) {
+  Apply(op, registry, nullptr, nullptr);
+}
+
+IndexedRegistry::IndexedRegistry(internal::Registry registry) : registry_(std::move(registry)) {
+  for (int i = 0; i < registry_.agents_size(); ++i) agents_[AgentId(registry_.agents(i))] = i;
+  for (int i = 0; i < registry_.frameworks_size(); ++i) {
+    frameworks_[FrameworkId(registry_.frameworks(i))] = i;
+  }
+}
+
+void IndexedRegistry::Apply(const internal::Operation& operation) {
+  master::Apply(operation, &registry_, &agents_, &frameworks_);
 }
 
 absl::Status AtomicWriteFile(const std::string& path, const std::string& bytes) {
@@ -143,13 +144,16 @@ absl::Status AtomicWriteFile(const std::string& path, const std::string& bytes) 
   if (::close(fd) != 0) return ErrnoError("close", tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename", tmp);
   std::string dir = std::filesystem::path(path).parent_path().string();
-  return FsyncPath(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
+  return FsyncDir(dir.empty() ? "." : dir);
 }
 
 LocalRegistry::LocalRegistry(EventLoop* loop, std::string work_dir)
+    : LocalRegistry(loop, std::move(work_dir), Options()) {}
+
+LocalRegistry::LocalRegistry(EventLoop* loop, std::string work_dir, Options options)
     : loop_(loop),
       dir_(work_dir + "/registry"),
-      path_(dir_ + "/registry.pb"),
+      options_(options),
       writer_([this] { WriterMain(); }) {}
 
 LocalRegistry::~LocalRegistry() {
@@ -162,60 +166,95 @@ LocalRegistry::~LocalRegistry() {
 }
 
 absl::StatusOr<internal::Registry> LocalRegistry::Recover() {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return absl::InternalError(absl::StrCat("create ", dir_, ": ", ec.message()));
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) {
-    LOG(INFO) << "No registry at " << path_ << "; starting empty";
-    state_.Clear();
-    return state_;
-  }
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  internal::Registry loaded;
-  if (!loaded.ParseFromString(buffer.str())) {
-    return absl::DataLossError(absl::StrCat("registry file ", path_, " is corrupt"));
-  }
-  state_ = loaded;
-  LOG(INFO) << "Recovered registry from " << path_ << ": agents=" << state_.agents_size()
-            << " frameworks=" << state_.frameworks_size() << " epoch=" << state_.epoch();
-  return state_;
+  auto loaded = LoadRegistryDir(dir_);
+  if (!loaded.ok()) return loaded.status();
+  state_ = loaded->state;
+  const internal::Registry& state = state_.registry();
+  LOG(INFO) << "Recovered registry from " << dir_ << ": agents=" << state.agents_size()
+            << " frameworks=" << state.frameworks_size() << " epoch=" << state.epoch()
+            << " sequence=" << loaded->sequence << " log_records=" << loaded->log_records;
+  RegistryLogWriter::Options writer_options;
+  writer_options.compact_min_records = options_.compact_min_records;
+  writer_options.compact_ratio = options_.compact_ratio;
+  auto log = std::make_unique<RegistryLogWriter>(dir_, std::move(*loaded), writer_options);
+  std::lock_guard<std::mutex> lock(mutex_);
+  log_ = std::move(log);
+  return state;
 }
 
 void LocalRegistry::Apply(std::vector<internal::Operation> operations, Callback done) {
-  for (const auto& op : operations) ApplyOperation(op, &state_);
-  std::string bytes = state_.SerializeAsString();
+  for (const auto& op : operations) state_.Apply(op);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_bytes_ = std::move(bytes);
-    has_pending_ = true;
-    pending_callbacks_.push_back(std::move(done));
+    ++applies_;
+    queue_.push_back({std::move(operations), std::move(done)});
   }
   cv_.notify_all();
 }
 
 void LocalRegistry::Flush() {
   std::unique_lock<std::mutex> lock(mutex_);
-  cv_.wait(lock, [this] { return (!has_pending_ && !writing_) || stopping_; });
+  cv_.wait(lock, [this] { return (queue_.empty() && !writing_) || stopping_; });
+}
+
+LocalRegistry::Stats LocalRegistry::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Stats stats;
+  stats.applies = applies_;
+  if (log_ == nullptr) return stats;
+  const RegistryLogWriter::Stats& written = log_->stats();
+  stats.batches = written.batches.load();
+  stats.fsyncs = written.fsyncs.load();
+  stats.bytes = written.bytes.load();
+  stats.compactions = written.compactions.load();
+  return stats;
+}
+
+Registry::WriteStats LocalRegistry::write_stats() const {
+  Stats all = stats();
+  return {all.fsyncs, all.bytes};
 }
 
 void LocalRegistry::WriterMain() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    cv_.wait(lock, [this] { return has_pending_ || stopping_; });
-    if (!has_pending_) return;  // Stopping with nothing left to write.
-    // Coalesce: everything applied so far goes out in one write.
-    std::string bytes = std::move(pending_bytes_);
-    std::vector<Callback> callbacks = std::move(pending_callbacks_);
-    pending_callbacks_.clear();
-    has_pending_ = false;
+    cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) return;  // Stopping with nothing left to write.
+    // Group commit: everything queued so far is one log record.
+    std::vector<Pending> batch;
+    batch.swap(queue_);
     writing_ = true;
+    RegistryLogWriter* log = log_.get();
     lock.unlock();
-    absl::Status status = AtomicWriteFile(path_, bytes);
-    if (!status.ok()) LOG(ERROR) << "Registry write failed: " << status;
-    for (auto& callback : callbacks) {
-      if (callback) loop_->Post([callback = std::move(callback), status] { callback(status); });
+    std::vector<internal::Operation> operations;
+    for (Pending& pending : batch) {
+      for (auto& op : pending.operations) operations.push_back(std::move(op));
+    }
+    absl::Status status = failed_;
+    if (status.ok()) {
+      status = log != nullptr ? log->Append(operations)
+                              : absl::FailedPreconditionError(
+                                    absl::StrCat("registry ", dir_, ": Apply() before Recover()"));
+      if (!status.ok()) {
+        LOG(ERROR) << "Registry write failed (every later write fails too): " << status;
+        failed_ = status;
+      }
+    }
+    std::vector<Callback> callbacks;
+    for (Pending& pending : batch) {
+      if (pending.done) callbacks.push_back(std::move(pending.done));
+    }
+    if (!callbacks.empty()) {
+      loop_->Post([callbacks = std::move(callbacks), status] {
+        for (const auto& callback : callbacks) callback(status);
+      });
+    }
+    // After the callbacks: a compaction delays only the next batch. It loses
+    // nothing if it fails (the log still holds every record).
+    if (status.ok() && log->CompactionDue()) {
+      if (auto compacted = log->Compact(); !compacted.ok()) {
+        LOG(WARNING) << "Registry compaction failed (the log keeps growing): " << compacted;
+      }
     }
     lock.lock();
     writing_ = false;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -76,7 +77,8 @@ TEST_F(MasterDurabilityTest, MasterThatCannotBindItsPortWritesNoRegistry) {
   auto refused = Master::Start(options);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("cannot listen"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "other" / "registry" / "registry.pb"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "other" / "registry" / "log"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "other" / "registry" / "snapshot.pb"));
 }
 
 TEST_F(MasterDurabilityTest, ReadyAndHealthyOnceRecovered) {
@@ -117,7 +119,7 @@ TEST_F(MasterDurabilityTest, UnwritableRegistryStepsTheMasterDownThroughTheHook)
     ASSERT_TRUE(
         stepped_down.wait_for(lock, std::chrono::seconds(10), [&] { return !reasons.empty(); }));
     EXPECT_EQ(reasons.size(), 1u);
-    EXPECT_NE(reasons[0].find("registry.pb"), std::string::npos) << reasons[0];
+    EXPECT_NE(reasons[0].find("registry/log"), std::string::npos) << reasons[0];
   }
   for (const auto& message : agent.messages.All()) {
     EXPECT_NE(message.type(), internal::MasterMessage::REGISTERED);  // Never admitted.
@@ -126,6 +128,23 @@ TEST_F(MasterDurabilityTest, UnwritableRegistryStepsTheMasterDownThroughTheHook)
   EXPECT_NE(health.find("503"), std::string::npos) << health;
   EXPECT_NE(health.find("registry"), std::string::npos) << health;
   EXPECT_NE(agora::testing::HttpGet(master->http_port(), "/ready").find("503"), std::string::npos);
+}
+
+// The local registry's writes are counted on /metrics: the start-up epoch
+// bump and an admission are at least one fdatasync each.
+TEST_F(MasterDurabilityTest, RegistryFsyncsAndBytesAreOnMetrics) {
+  auto master = StartMaster();
+  ASSERT_NE(master, nullptr);
+  FakeAgentClient agent(master->address());
+  ASSERT_FALSE(agent.Register(Res("cpus:1;mem:64")).empty());
+  const std::string metrics = agora::testing::HttpGet(master->http_port(), "/metrics");
+  for (const char* name :
+       {"agora_master_registry_fsyncs_total ", "agora_master_registry_bytes_written_total "}) {
+    size_t at = metrics.find(std::string("\n") + name);
+    ASSERT_NE(at, std::string::npos) << name << " missing";
+    const double value = std::stod(metrics.substr(at + 1 + std::strlen(name)));
+    EXPECT_GE(value, 2) << name;
+  }
 }
 
 // Through a real restart on the same work dir (LocalRegistry on disk): the
