@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Renders allocator_bench JSON output as the "## Allocator" section of
-docs/benchmarks.md, replacing that section (up to the next "## " heading)
-and leaving every other section untouched."""
+docs/benchmarks.md. With DOC.md "-" the section is printed to stdout;
+otherwise it replaces that section of DOC.md (up to the next "## " heading)
+and leaves every other section untouched."""
 
 import json
 import os
@@ -165,9 +166,13 @@ def splice(doc_path, section):
 
 def main():
     if len(sys.argv) != 4:
-        sys.exit("usage: render_allocator_results.py RESULTS.json DOC.md quick|full")
+        sys.exit("usage: render_allocator_results.py RESULTS.json DOC.md|- quick|full")
     context, runs = load(sys.argv[1])
-    splice(sys.argv[2], render(context, runs, sys.argv[3]))
+    section = render(context, runs, sys.argv[3])
+    if sys.argv[2] == "-":
+        sys.stdout.write(section)
+    else:
+        splice(sys.argv[2], section)
 
 
 if __name__ == "__main__":
