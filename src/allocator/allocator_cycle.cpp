@@ -149,12 +149,22 @@ bool Allocator::OfferTo(Index agent, Index framework, Index role, Stage stage,
   if (a.has_gpus && options_.filter_gpu_resources && !fw.gpu_capable) {
     return false;
   }
-  Resources candidate = Candidate(a, role, stage);
-  if (!fw.revocable_capable) candidate = candidate.NonRevocable();
-  if (!MeetsMinimum(candidate) || Filtered(a, framework, candidate)) {
-    return false;
+  Resources candidate;
+  if (WholeFreeIsCandidate(a, fw, role, stage)) {
+    // The common case: decide on the free pool in place and move it out, so
+    // walking past filtered frameworks copies nothing.
+    if (!MeetsMinimum(a.free) || Filtered(a, framework, a.free)) return false;
+    candidate = std::move(a.free);
+    a.free = Resources();
+    Account(agent, framework, role, candidate);
+  } else {
+    candidate = Candidate(a, role, stage);
+    if (!fw.revocable_capable) candidate = candidate.NonRevocable();
+    if (!MeetsMinimum(candidate) || Filtered(a, framework, candidate)) {
+      return false;
+    }
+    Assign(agent, framework, role, candidate);
   }
-  Assign(agent, framework, role, candidate);
   for (PendingOutput& p : *pending) {
     if (p.framework == framework && p.role == role) {
       p.resources += candidate;
@@ -163,6 +173,12 @@ bool Allocator::OfferTo(Index agent, Index framework, Index role, Stage stage,
   }
   pending->push_back({framework, role, std::move(candidate)});
   return true;
+}
+
+bool Allocator::WholeFreeIsCandidate(const AgentState& agent, const FrameworkState& fw, Index role,
+                                     Stage stage) const {
+  return stage == Stage::kFair && required_headroom_.IsZero() && !LimitedChain(role) &&
+         !HasReservations(agent.free) && (fw.revocable_capable || !HasRevocable(agent.free));
 }
 
 // What the agent's free resources can give `role` now: everything reserved
@@ -229,6 +245,13 @@ bool Allocator::LimitedChain(Index role) const {
 bool Allocator::HasReservations(const Resources& resources) {
   for (const ResourceEntry& entry : resources) {
     if (entry.reserved()) return true;
+  }
+  return false;
+}
+
+bool Allocator::HasRevocable(const Resources& resources) {
+  for (const ResourceEntry& entry : resources) {
+    if (entry.revocable) return true;
   }
   return false;
 }

@@ -89,4 +89,14 @@ Quantities ToQuantities(const Resources& resources, ScalarIndex* index, CountWha
   return out;
 }
 
+void ToQuantities(const Resources& resources, ScalarIndex* index, Quantities* all,
+                  Quantities* unreserved) {
+  for (const ResourceEntry& entry : resources) {
+    if (entry.type != ResourceEntry::Type::kScalar) continue;
+    const int n = index->IndexOf(entry.name);
+    all->Add(n, entry.scalar_milli);
+    if (!entry.reserved() && !entry.revocable) unreserved->Add(n, entry.scalar_milli);
+  }
+}
+
 }  // namespace agora::allocator

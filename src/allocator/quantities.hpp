@@ -71,6 +71,10 @@ enum class CountWhat { kAll, kUnreservedNonRevocable };
 // by `what`.
 Quantities ToQuantities(const Resources& resources, ScalarIndex* index,
                         CountWhat what = CountWhat::kAll);
+// Both views in one pass: adds every scalar to `all` and the unreserved
+// non-revocable ones to `unreserved`.
+void ToQuantities(const Resources& resources, ScalarIndex* index, Quantities* all,
+                  Quantities* unreserved);
 
 }  // namespace agora::allocator
 
