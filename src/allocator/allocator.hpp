@@ -137,7 +137,13 @@ class Allocator {
   };
   using ExpiryHeap =
       std::priority_queue<FilterExpiry, std::vector<FilterExpiry>, std::greater<FilterExpiry>>;
-  struct PendingOutput;
+  // An allocation of the agent being visited, turned into an Allocation
+  // once the visit ends.
+  struct PendingOutput {
+    Index framework;
+    Index role;
+    Resources resources;
+  };
 
   // allocator_roles.cpp: role tree, ordering, accounting.
   Index RoleIndex(absl::string_view name);
@@ -234,6 +240,8 @@ class Allocator {
   bool deferring_ = false;
   std::vector<std::pair<Index, Index>> deferred_frameworks_;  // (fw, role)
   std::vector<Index> deferred_roles_;
+  // Scratch of AllocateAgent, kept to reuse its capacity.
+  std::vector<PendingOutput> pending_;
   ExpiryHeap expiries_;
   std::mt19937_64 rng_;
   AllocatorMetrics counters_;

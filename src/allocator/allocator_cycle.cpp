@@ -8,12 +8,6 @@
 
 namespace agora::allocator {
 
-struct Allocator::PendingOutput {
-  Index framework;
-  Index role;
-  Resources resources;
-};
-
 bool Allocator::HasPendingWork() const { return all_agents_dirty_ || !dirty_agents_.empty(); }
 
 std::optional<absl::Time> Allocator::NextFilterExpiry() const {
@@ -79,7 +73,9 @@ std::vector<Allocation> Allocator::Allocate(absl::Time now) {
     keys_stale_ = false;
   }
   std::vector<Allocation> out;
-  for (Index agent : AgentsToVisit()) AllocateAgent(agent, &out);
+  const std::vector<Index> visit = AgentsToVisit();
+  out.reserve(visit.size());
+  for (Index agent : visit) AllocateAgent(agent, &out);
   counters_.agents_visited += counters_.last_cycle_agents_visited;
   counters_.candidates_examined += counters_.last_cycle_candidates_examined;
   counters_.allocations_made += out.size();
@@ -89,7 +85,8 @@ std::vector<Allocation> Allocator::Allocate(absl::Time now) {
 void Allocator::AllocateAgent(Index agent, std::vector<Allocation>* out) {
   AgentState& a = *agents_[agent];
   counters_.last_cycle_agents_visited++;
-  std::vector<PendingOutput> pending;
+  std::vector<PendingOutput>& pending = pending_;  // reused: no allocation per visit
+  pending.clear();
   deferring_ = true;
 
   // Stage 1: unmet guarantees, neediest role first.
