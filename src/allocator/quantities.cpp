@@ -95,6 +95,8 @@ Quantities ToQuantities(const Resources& resources, ScalarIndex* index, CountWha
 
 void ToQuantities(const Resources& resources, ScalarIndex* index, Quantities* all,
                   Quantities* unreserved) {
+  all->Reserve(index->size());
+  unreserved->Reserve(index->size());
   for (const ResourceEntry& entry : resources) {
     if (entry.type != ResourceEntry::Type::kScalar) continue;
     const int n = index->IndexOf(entry.name);

@@ -53,6 +53,10 @@ class Quantities {
   Quantities& operator-=(const Quantities& that);
   bool IsZero() const;
   void Clear() { values_.clear(); }
+  // Grows to `size` entries (zeros), so later Adds below it never resize.
+  void Reserve(int size) {
+    if (size > static_cast<int>(values_.size())) values_.resize(size, 0);
+  }
   int size() const { return static_cast<int>(values_.size()); }
 
   // Converts back to unreserved scalar Resources (names from `index`).
