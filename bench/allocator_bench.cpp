@@ -63,6 +63,7 @@ void RunDeclineFamily(benchmark::State& state, int suppress_mode) {
     double first = Seconds([&] { offers = allocator->Allocate(At(0)); });
     double offers_made = static_cast<double>(offers.size());
     CycleStats cycles;
+    CycleStats cpu;
     const int rounds = std::min(2 * frameworks, max_rounds);
     for (int r = 1; r <= rounds; ++r) {
       DeclineAll(allocator.get(), offers, At(r));
@@ -72,7 +73,8 @@ void RunDeclineFamily(benchmark::State& state, int suppress_mode) {
           Ok(allocator->SuppressRoles(FrameworkName(suppressed), {}));
         }
       }
-      cycles.Add(Seconds([&] { offers = allocator->Allocate(At(r)); }));
+      cycles.Add(
+          Seconds([&] { cpu.Add(CpuSeconds([&] { offers = allocator->Allocate(At(r)); })); }));
       offers_made += offers.size();
     }
     AllocatorMetrics metrics = allocator->Metrics();
@@ -82,6 +84,8 @@ void RunDeclineFamily(benchmark::State& state, int suppress_mode) {
     state.counters["first_cycle_ms"] = first * 1000;
     state.counters["cycle_mean_ms"] = cycles.Mean();
     state.counters["cycle_max_ms"] = cycles.Max();
+    state.counters["cycle_min_ms"] = cycles.Min();
+    state.counters["cycle_cpu_mean_ms"] = cpu.Mean();
     state.counters["rounds"] = rounds;
     state.counters["offers"] = offers_made;
     state.counters["filters"] = static_cast<double>(metrics.filters_active);

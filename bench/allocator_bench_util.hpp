@@ -6,6 +6,7 @@
 #define AGORA_BENCH_ALLOCATOR_BENCH_UTIL_HPP_
 
 #include <malloc.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,6 +35,19 @@ double Seconds(Fn&& fn) {
   auto start = std::chrono::steady_clock::now();
   fn();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// CPU seconds this thread spent in `fn`: unlike wall time it does not grow
+// while other processes hold the cores (cache sharing still shows), so it is
+// the figure to compare on a loaded machine.
+template <typename Fn>
+double CpuSeconds(Fn&& fn) {
+  timespec start{}, end{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+  fn();
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
+  return static_cast<double>(end.tv_sec - start.tv_sec) +
+         static_cast<double>(end.tv_nsec - start.tv_nsec) * 1e-9;
 }
 
 inline size_t HeapBytes() { return mallinfo2().uordblks; }
@@ -70,6 +84,7 @@ struct CycleStats {
     return ms.empty() ? 0 : sum / ms.size();
   }
   double Max() const { return ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()); }
+  double Min() const { return ms.empty() ? 0 : *std::min_element(ms.begin(), ms.end()); }
 };
 
 }  // namespace agora::allocator::bench

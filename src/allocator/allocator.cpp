@@ -94,6 +94,16 @@ void Allocator::MarkDirty(Index agent) {
 
 void Allocator::Assign(Index agent, Index framework, Index role, const Resources& resources) {
   AgentState& a = *agents_[agent];
+  if (resources == a.free) {
+    a.free = Resources();  // the common whole-agent offer: skip the diff
+  } else {
+    a.free -= resources;
+  }
+  Account(agent, framework, role, resources);
+}
+
+void Allocator::Account(Index agent, Index framework, Index role, const Resources& resources) {
+  AgentState& a = *agents_[agent];
   FrameworkState& fw = *frameworks_[framework];
   Membership* m = fw.Find(role);
   if (m == nullptr) {
@@ -103,11 +113,6 @@ void Allocator::Assign(Index agent, Index framework, Index role, const Resources
     fw.memberships.back().subscribed = false;
     m = &fw.memberships.back();
   }
-  if (resources == a.free) {
-    a.free = Resources();  // the common whole-agent offer: skip the diff
-  } else {
-    a.free -= resources;
-  }
   Resources& held = a.allocated[AllocationKey(framework, role)];
   if (held.empty()) {
     held = resources;
@@ -115,8 +120,8 @@ void Allocator::Assign(Index agent, Index framework, Index role, const Resources
     held += resources;
   }
   fw.agents_with_allocations.insert(agent);
-  Quantities all = ToQuantities(resources, &scalars_);
-  Quantities unreserved = ToQuantities(resources, &scalars_, CountWhat::kUnreservedNonRevocable);
+  Quantities all, unreserved;
+  ToQuantities(resources, &scalars_, &all, &unreserved);
   m->allocated += all;
   RekeyFramework(framework, m);
   ChargeRole(role, all, unreserved, +1);
@@ -138,8 +143,8 @@ void Allocator::Release(Index agent, Index framework, Index role, const Resource
     }
     if (!holds_more) fw.agents_with_allocations.erase(agent);
   }
-  Quantities all = ToQuantities(resources, &scalars_);
-  Quantities unreserved = ToQuantities(resources, &scalars_, CountWhat::kUnreservedNonRevocable);
+  Quantities all, unreserved;
+  ToQuantities(resources, &scalars_, &all, &unreserved);
   Membership* m = fw.Find(role);
   m->allocated -= all;
   RekeyFramework(framework, m);

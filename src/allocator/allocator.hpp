@@ -137,7 +137,13 @@ class Allocator {
   };
   using ExpiryHeap =
       std::priority_queue<FilterExpiry, std::vector<FilterExpiry>, std::greater<FilterExpiry>>;
-  struct PendingOutput;
+  // An allocation of the agent being visited, turned into an Allocation
+  // once the visit ends.
+  struct PendingOutput {
+    Index framework;
+    Index role;
+    Resources resources;
+  };
 
   // allocator_roles.cpp: role tree, ordering, accounting.
   Index RoleIndex(absl::string_view name);
@@ -167,6 +173,9 @@ class Allocator {
   Index FrameworkIndex(absl::string_view id, bool create_placeholder);
   // Moves `resources` (contained in the agent's free) to (framework, role).
   void Assign(Index agent, Index framework, Index role, const Resources& resources);
+  // The bookkeeping half of Assign: `resources` already left the agent's
+  // free pool.
+  void Account(Index agent, Index framework, Index role, const Resources& resources);
   // Moves `resources` (contained in the allocation) back to free; with
   // `to_free` false they vanish (the agent is being removed).
   void Release(Index agent, Index framework, Index role, const Resources& resources, bool to_free);
@@ -190,9 +199,14 @@ class Allocator {
   bool OfferTo(Index agent, Index framework, Index role, Stage stage,
                std::vector<PendingOutput>* pending);
   Resources Candidate(const AgentState& agent, Index role, Stage stage) const;
+  // True if the candidate for (framework, role) is the agent's whole free
+  // pool, unchanged: nothing to cap, exclude or strip.
+  bool WholeFreeIsCandidate(const AgentState& agent, const FrameworkState& fw, Index role,
+                            Stage stage) const;
   bool MeetsMinimum(const Resources& resources) const;
   bool LimitedChain(Index role) const;
   static bool HasReservations(const Resources& resources);
+  static bool HasRevocable(const Resources& resources);
   bool Filtered(const AgentState& agent, Index framework, const Resources& candidate) const;
   std::vector<Index> AgentsToVisit();
 
@@ -226,6 +240,8 @@ class Allocator {
   bool deferring_ = false;
   std::vector<std::pair<Index, Index>> deferred_frameworks_;  // (fw, role)
   std::vector<Index> deferred_roles_;
+  // Scratch of AllocateAgent, kept to reuse its capacity.
+  std::vector<PendingOutput> pending_;
   ExpiryHeap expiries_;
   std::mt19937_64 rng_;
   AllocatorMetrics counters_;

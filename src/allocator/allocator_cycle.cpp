@@ -8,12 +8,6 @@
 
 namespace agora::allocator {
 
-struct Allocator::PendingOutput {
-  Index framework;
-  Index role;
-  Resources resources;
-};
-
 bool Allocator::HasPendingWork() const { return all_agents_dirty_ || !dirty_agents_.empty(); }
 
 std::optional<absl::Time> Allocator::NextFilterExpiry() const {
@@ -79,7 +73,9 @@ std::vector<Allocation> Allocator::Allocate(absl::Time now) {
     keys_stale_ = false;
   }
   std::vector<Allocation> out;
-  for (Index agent : AgentsToVisit()) AllocateAgent(agent, &out);
+  const std::vector<Index> visit = AgentsToVisit();
+  out.reserve(visit.size());
+  for (Index agent : visit) AllocateAgent(agent, &out);
   counters_.agents_visited += counters_.last_cycle_agents_visited;
   counters_.candidates_examined += counters_.last_cycle_candidates_examined;
   counters_.allocations_made += out.size();
@@ -89,7 +85,8 @@ std::vector<Allocation> Allocator::Allocate(absl::Time now) {
 void Allocator::AllocateAgent(Index agent, std::vector<Allocation>* out) {
   AgentState& a = *agents_[agent];
   counters_.last_cycle_agents_visited++;
-  std::vector<PendingOutput> pending;
+  std::vector<PendingOutput>& pending = pending_;  // reused: no allocation per visit
+  pending.clear();
   deferring_ = true;
 
   // Stage 1: unmet guarantees, neediest role first.
@@ -149,12 +146,22 @@ bool Allocator::OfferTo(Index agent, Index framework, Index role, Stage stage,
   if (a.has_gpus && options_.filter_gpu_resources && !fw.gpu_capable) {
     return false;
   }
-  Resources candidate = Candidate(a, role, stage);
-  if (!fw.revocable_capable) candidate = candidate.NonRevocable();
-  if (!MeetsMinimum(candidate) || Filtered(a, framework, candidate)) {
-    return false;
+  Resources candidate;
+  if (WholeFreeIsCandidate(a, fw, role, stage)) {
+    // The common case: decide on the free pool in place and move it out, so
+    // walking past filtered frameworks copies nothing.
+    if (!MeetsMinimum(a.free) || Filtered(a, framework, a.free)) return false;
+    candidate = std::move(a.free);
+    a.free = Resources();
+    Account(agent, framework, role, candidate);
+  } else {
+    candidate = Candidate(a, role, stage);
+    if (!fw.revocable_capable) candidate = candidate.NonRevocable();
+    if (!MeetsMinimum(candidate) || Filtered(a, framework, candidate)) {
+      return false;
+    }
+    Assign(agent, framework, role, candidate);
   }
-  Assign(agent, framework, role, candidate);
   for (PendingOutput& p : *pending) {
     if (p.framework == framework && p.role == role) {
       p.resources += candidate;
@@ -163,6 +170,12 @@ bool Allocator::OfferTo(Index agent, Index framework, Index role, Stage stage,
   }
   pending->push_back({framework, role, std::move(candidate)});
   return true;
+}
+
+bool Allocator::WholeFreeIsCandidate(const AgentState& agent, const FrameworkState& fw, Index role,
+                                     Stage stage) const {
+  return stage == Stage::kFair && required_headroom_.IsZero() && !LimitedChain(role) &&
+         !HasReservations(agent.free) && (fw.revocable_capable || !HasRevocable(agent.free));
 }
 
 // What the agent's free resources can give `role` now: everything reserved
@@ -229,6 +242,13 @@ bool Allocator::LimitedChain(Index role) const {
 bool Allocator::HasReservations(const Resources& resources) {
   for (const ResourceEntry& entry : resources) {
     if (entry.reserved()) return true;
+  }
+  return false;
+}
+
+bool Allocator::HasRevocable(const Resources& resources) {
+  for (const ResourceEntry& entry : resources) {
+    if (entry.revocable) return true;
   }
   return false;
 }

@@ -131,8 +131,7 @@ void Allocator::RekeyFramework(Index framework, Membership* m) {
   if (key == m->key) return;
   if (m->in_order) {
     Order& order = roles_[m->role]->frameworks;
-    order.erase({m->key, framework});
-    order.insert({key, framework});
+    MoveKey(&order, m->key, key, framework);
   }
   m->key = key;
 }
@@ -146,8 +145,7 @@ void Allocator::RekeyRoleChain(Index role) {
   RoleState& own = *roles_[role];
   double own_key = DrfKey(own.own_allocated, own.weight);
   if (own.own_in_order && own_key != own.own_key) {
-    own.order.erase({own.own_key, role});
-    own.order.insert({own_key, role});
+    MoveKey(&own.order, own.own_key, own_key, role);
   }
   own.own_key = own_key;
   for (Index r = role; roles_[r]->parent != kNoIndex; r = roles_[r]->parent) {
@@ -156,12 +154,10 @@ void Allocator::RekeyRoleChain(Index role) {
     if (key == node.key) continue;
     if (node.in_parent_order) {
       Order& order = roles_[node.parent]->order;
-      order.erase({node.key, r});
-      order.insert({key, r});
+      MoveKey(&order, node.key, key, r);
     }
     if (node.in_quota_order) {
-      quota_order_.erase({node.quota_key, r});
-      quota_order_.insert({key, r});
+      MoveKey(&quota_order_, node.quota_key, key, r);
       node.quota_key = key;
     }
     node.key = key;

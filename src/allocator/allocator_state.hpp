@@ -26,6 +26,18 @@ constexpr Index kNoIndex = UINT32_MAX;
 // An ordered set of (sort key, index): the sorter of one tree level.
 using Order = std::set<std::pair<double, Index>>;
 
+// Moves `index` from key `from` to key `to` in `order`, reusing its tree
+// node (one search, no allocation); inserts it if it was not there.
+inline void MoveKey(Order* order, double from, double to, Index index) {
+  auto node = order->extract({from, index});
+  if (node.empty()) {
+    order->insert({to, index});
+    return;
+  }
+  node.value() = {to, index};
+  order->insert(std::move(node));
+}
+
 // Key of an allocation on an agent: (framework, role).
 inline uint64_t AllocationKey(Index framework, Index role) {
   return (static_cast<uint64_t>(framework) << 32) | role;

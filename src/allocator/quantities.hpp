@@ -53,6 +53,10 @@ class Quantities {
   Quantities& operator-=(const Quantities& that);
   bool IsZero() const;
   void Clear() { values_.clear(); }
+  // Grows to `size` entries (zeros), so later Adds below it never resize.
+  void Reserve(int size) {
+    if (size > static_cast<int>(values_.size())) values_.resize(size, 0);
+  }
   int size() const { return static_cast<int>(values_.size()); }
 
   // Converts back to unreserved scalar Resources (names from `index`).
@@ -71,6 +75,10 @@ enum class CountWhat { kAll, kUnreservedNonRevocable };
 // by `what`.
 Quantities ToQuantities(const Resources& resources, ScalarIndex* index,
                         CountWhat what = CountWhat::kAll);
+// Both views in one pass: adds every scalar to `all` and the unreserved
+// non-revocable ones to `unreserved`.
+void ToQuantities(const Resources& resources, ScalarIndex* index, Quantities* all,
+                  Quantities* unreserved);
 
 }  // namespace agora::allocator
 

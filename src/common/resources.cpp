@@ -51,6 +51,26 @@ bool RangesInclude(const std::vector<ValueRange>& a, const std::vector<ValueRang
 
 }  // namespace
 
+const Resources::Entries& Resources::EmptyEntries() {
+  static const Entries* const empty = new Entries();
+  return *empty;
+}
+
+Resources::Entries& Resources::Mutable() {
+  if (entries_ == nullptr) {
+    entries_ = std::make_shared<Entries>();
+  } else if (entries_.use_count() > 1) {
+    // Another value shares the entries: they stay as they are for it. Only
+    // this value's owner can raise the count, so 1 means private.
+    entries_ = std::make_shared<Entries>(*entries_);
+  }
+  return *entries_;
+}
+
+void Resources::DropIfEmpty() {
+  if (entries_ != nullptr && entries_->empty()) entries_.reset();
+}
+
 Resources Resources::FromScalar(absl::string_view name, double value) {
   ResourceEntry entry;
   entry.name = std::string(name);
@@ -76,9 +96,10 @@ Resources Resources::FromRanges(absl::string_view name, std::vector<ValueRange> 
 
 void Resources::Add(const ResourceEntry& entry) {
   if (entry.empty()) return;
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), entry, ResourceEntry::IdentityLess);
-  if (it == entries_.end() || !ResourceEntry::SameIdentity(*it, entry)) {
-    entries_.insert(it, entry);
+  Entries& entries = Mutable();
+  auto it = std::lower_bound(entries.begin(), entries.end(), entry, ResourceEntry::IdentityLess);
+  if (it == entries.end() || !ResourceEntry::SameIdentity(*it, entry)) {
+    entries.insert(it, entry);
     return;
   }
   switch (entry.type) {
@@ -102,10 +123,15 @@ void Resources::Add(const ResourceEntry& entry) {
 
 void Resources::Subtract(const ResourceEntry& entry) {
   if (entry.empty()) return;
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), entry, ResourceEntry::IdentityLess);
-  if (it == entries_.end() || !ResourceEntry::SameIdentity(*it, entry)) {
+  // Find before unsharing: subtracting what is not held changes nothing.
+  const Entries& view = entries();
+  auto found = std::lower_bound(view.begin(), view.end(), entry, ResourceEntry::IdentityLess);
+  if (found == view.end() || !ResourceEntry::SameIdentity(*found, entry)) {
     return;
   }
+  const auto offset = found - view.begin();
+  Entries& entries = Mutable();
+  auto it = entries.begin() + offset;
   switch (entry.type) {
     case ResourceEntry::Type::kScalar:
       it->scalar_milli = std::max<int64_t>(0, it->scalar_milli - entry.scalar_milli);
@@ -121,13 +147,17 @@ void Resources::Subtract(const ResourceEntry& entry) {
       break;
     }
   }
-  if (it->empty()) entries_.erase(it);
+  if (it->empty()) {
+    entries.erase(it);
+    DropIfEmpty();
+  }
 }
 
 bool Resources::Contains(const ResourceEntry& that) const {
   if (that.empty()) return true;
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), that, ResourceEntry::IdentityLess);
-  if (it == entries_.end() || !ResourceEntry::SameIdentity(*it, that)) {
+  const Entries& entries = this->entries();
+  auto it = std::lower_bound(entries.begin(), entries.end(), that, ResourceEntry::IdentityLess);
+  if (it == entries.end() || !ResourceEntry::SameIdentity(*it, that)) {
     return false;
   }
   switch (that.type) {
@@ -142,25 +172,34 @@ bool Resources::Contains(const ResourceEntry& that) const {
 }
 
 bool Resources::Contains(const Resources& that) const {
-  for (const ResourceEntry& entry : that.entries_) {
+  if (entries_ == that.entries_) return true;  // the same shared entries
+  for (const ResourceEntry& entry : that) {
     if (!Contains(entry)) return false;
   }
   return true;
 }
 
 Resources& Resources::operator+=(const Resources& that) {
-  for (const ResourceEntry& entry : that.entries_) Add(entry);
+  if (empty()) {
+    entries_ = that.entries_;  // share: `that` is already normalized
+    return *this;
+  }
+  for (const ResourceEntry& entry : that) Add(entry);
   return *this;
 }
 
 Resources& Resources::operator-=(const Resources& that) {
-  for (const ResourceEntry& entry : that.entries_) Subtract(entry);
+  if (!empty() && entries_ == that.entries_) {
+    entries_.reset();  // x - x is empty
+    return *this;
+  }
+  for (const ResourceEntry& entry : that) Subtract(entry);
   return *this;
 }
 
 int64_t Resources::ScalarMilli(absl::string_view name) const {
   int64_t total = 0;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : *this) {
     if (entry.type == ResourceEntry::Type::kScalar && entry.name == name) {
       total += entry.scalar_milli;
     }
@@ -174,7 +213,7 @@ double Resources::Scalar(absl::string_view name) const {
 
 std::vector<ValueRange> Resources::Ranges(absl::string_view name) const {
   std::vector<ValueRange> out;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : *this) {
     if (entry.type == ResourceEntry::Type::kRanges && entry.name == name) {
       out.insert(out.end(), entry.ranges.begin(), entry.ranges.end());
     }
@@ -185,7 +224,7 @@ std::vector<ValueRange> Resources::Ranges(absl::string_view name) const {
 
 std::vector<std::string> Resources::Set(absl::string_view name) const {
   std::vector<std::string> out;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : *this) {
     if (entry.type == ResourceEntry::Type::kSet && entry.name == name) {
       out.insert(out.end(), entry.set.begin(), entry.set.end());
     }
@@ -197,10 +236,12 @@ std::vector<std::string> Resources::Set(absl::string_view name) const {
 
 template <typename Predicate>
 Resources Resources::Filter(Predicate keep) const {
+  const Entries& entries = this->entries();
+  if (std::all_of(entries.begin(), entries.end(), keep)) return *this;  // shares
   Resources out;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : entries) {
     // Filtering preserves order and identity uniqueness.
-    if (keep(entry)) out.entries_.push_back(entry);
+    if (keep(entry)) out.Mutable().push_back(entry);
   }
   return out;
 }
@@ -211,7 +252,7 @@ Resources Resources::Unreserved() const {
 
 std::map<std::string, Resources> Resources::Reserved() const {
   std::map<std::string, Resources> out;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : *this) {
     if (entry.reserved()) out[entry.role()].Add(entry);
   }
   return out;
@@ -238,7 +279,7 @@ Resources Resources::NonRevocable() const {
 
 Resources Resources::ScalarQuantities() const {
   Resources out;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : *this) {
     if (entry.type != ResourceEntry::Type::kScalar) continue;
     ResourceEntry stripped;
     stripped.name = entry.name;
@@ -257,7 +298,7 @@ absl::StatusOr<Resources> Resources::PushReservation(const Reservation& reservat
     return absl::InvalidArgumentError("cannot reserve for role '*'");
   }
   Resources out;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : *this) {
     if (entry.reserved() && !IsStrictSubrole(reservation.role, entry.role())) {
       return absl::InvalidArgumentError(absl::StrCat(
           "cannot reserve ", entry.name, " for role '", reservation.role, "': it is reserved for '",
@@ -272,7 +313,7 @@ absl::StatusOr<Resources> Resources::PushReservation(const Reservation& reservat
 
 absl::StatusOr<Resources> Resources::PopReservation() const {
   Resources out;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : *this) {
     if (!entry.reserved()) {
       return absl::InvalidArgumentError(
           absl::StrCat("cannot unreserve ", entry.name, ": it is unreserved"));

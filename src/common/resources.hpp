@@ -16,13 +16,17 @@
 // entry (scalars never go negative, ranges and sets subtract what overlaps).
 // Callers that must not over-subtract check `Contains` first.
 //
-// Thread-compatible value type: no shared state, cheap to move.
+// Thread-compatible value type, cheap to copy and to move: copies share one
+// immutable entry vector (reference-counted, copy-on-write), so handing the
+// same resources to an offer, an allocation map and a filter costs no deep
+// copy. A mutation of a shared value first takes a private copy.
 
 #ifndef AGORA_COMMON_RESOURCES_HPP_
 #define AGORA_COMMON_RESOURCES_HPP_
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -73,10 +77,10 @@ class Resources {
   // `name{REV}:value`; those forms are for humans and are not parsed back.
   std::string ToString() const;
 
-  bool empty() const { return entries_.empty(); }
-  size_t size() const { return entries_.size(); }
-  const_iterator begin() const { return entries_.begin(); }
-  const_iterator end() const { return entries_.end(); }
+  bool empty() const { return entries_ == nullptr; }
+  size_t size() const { return entries().size(); }
+  const_iterator begin() const { return entries().begin(); }
+  const_iterator end() const { return entries().end(); }
 
   // True if every entry of `that` is held here: same identity and at least
   // the scalar amount / a superset of the ranges or set.
@@ -94,7 +98,7 @@ class Resources {
   friend Resources operator+(Resources a, const Resources& b) { return a += b; }
   friend Resources operator-(Resources a, const Resources& b) { return a -= b; }
   friend bool operator==(const Resources& a, const Resources& b) {
-    return a.entries_ == b.entries_;
+    return a.entries_ == b.entries_ || a.entries() == b.entries();
   }
   friend bool operator!=(const Resources& a, const Resources& b) { return !(a == b); }
 
@@ -146,12 +150,23 @@ class Resources {
   static constexpr absl::string_view kPorts = "ports";
 
  private:
+  using Entries = std::vector<ResourceEntry>;
+
   template <typename Predicate>
   Resources Filter(Predicate keep) const;
 
+  const Entries& entries() const { return entries_ ? *entries_ : EmptyEntries(); }
+  static const Entries& EmptyEntries();
+  // The entries for writing: unshared (copied first if another value shares
+  // them) and allocated. Callers restore the invariants below, and call
+  // DropIfEmpty() after removing entries.
+  Entries& Mutable();
+  void DropIfEmpty();
+
   // Sorted by ResourceEntry::IdentityLess; no two entries share an identity;
-  // no entry is empty.
-  std::vector<ResourceEntry> entries_;
+  // no entry is empty. Null when there are no entries (never an empty
+  // vector), and never mutated while shared.
+  std::shared_ptr<Entries> entries_;
 };
 
 std::ostream& operator<<(std::ostream& out, const Resources& resources);

@@ -153,8 +153,8 @@ absl::StatusOr<Resources> Resources::FromProto(
 
 google::protobuf::RepeatedPtrField<v1::Resource> Resources::ToProto() const {
   google::protobuf::RepeatedPtrField<v1::Resource> out;
-  out.Reserve(static_cast<int>(entries_.size()));
-  for (const ResourceEntry& entry : entries_) {
+  out.Reserve(static_cast<int>(size()));
+  for (const ResourceEntry& entry : *this) {
     v1::Resource* proto = out.Add();
     proto->set_name(entry.name);
     switch (entry.type) {

@@ -194,7 +194,7 @@ absl::StatusOr<Resources> Resources::Parse(absl::string_view text) {
 
 std::string Resources::ToString() const {
   std::string out;
-  for (const ResourceEntry& entry : entries_) {
+  for (const ResourceEntry& entry : *this) {
     if (!out.empty()) out.push_back(';');
     out.append(entry.name);
     if (entry.reserved()) {
