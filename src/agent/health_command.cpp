@@ -83,6 +83,7 @@ HealthCommandRunner::~HealthCommandRunner() {
 
 void HealthCommandRunner::Run(HealthCommand command, absl::Duration timeout, ProbeDone done) {
   DCHECK(loop_.IsInLoopThread());
+  std::string what = command.what;
   bool posted = spawner_.Post([this, alive = alive_, command = std::move(command), timeout,
                                done = std::move(done)]() mutable {
     if (!*alive) return;
@@ -96,7 +97,7 @@ void HealthCommandRunner::Run(HealthCommand command, absl::Duration timeout, Pro
       }
     });
   });
-  if (!posted) LOG(WARNING) << "Agent stopping; health check " << command.what << " not run";
+  if (!posted) LOG(WARNING) << "Agent stopping; health check " << what << " not run";
 }
 
 void HealthCommandRunner::OnSpawned(absl::StatusOr<pid_t> pid, std::string what,
