@@ -3,6 +3,8 @@
 // healthy flag reported only on change, the kill after consecutive
 // failures, a timed-out check's process killed; and the kill policy's grace
 // overridden per kill call.
+#include <pwd.h>
+
 #include "agent_cluster_fixture.hpp"
 #include "gmock/gmock.h"
 
@@ -172,6 +174,33 @@ TEST_F(HealthCheckTest, TimedOutCommandCheckIsAFailureAndItsProcessIsKilled) {
   pid_t sleeper = SandboxPid("slow", "check.pid");
   ASSERT_GT(sleeper, 0);
   EXPECT_TRUE(Eventually([&] { return !Alive(sleeper); }));
+}
+
+TEST_F(HealthCheckTest, CommandCheckRunsAsTheTasksUserInItsSandboxWithItsEnvironment) {
+  if (geteuid() != 0) GTEST_SKIP() << "--switch_user needs an agent running as root";
+  if (getpwnam("nobody") == nullptr) GTEST_SKIP() << "no user 'nobody' here";
+  AgentOptions options = Options();
+  options.switch_user = true;
+  StartAgent(options);
+  MasterMessage run = RunCommand("as-nobody", "sleep 100");
+  v1::TaskInfo* task = run.mutable_run_tasks()->mutable_tasks(0);
+  task->mutable_command()->set_user("nobody");
+  auto* var = task->mutable_command()->mutable_environment()->add_variables();
+  var->set_name("GREETING");
+  var->set_value("hello");
+  v1::HealthCheck* check = task->mutable_health_check();
+  check->set_type(v1::HealthCheck::COMMAND);
+  check->mutable_command()->set_shell(true);
+  // Healthy only as nobody, in the sandbox, with the task's variable.
+  check->mutable_command()->set_value(
+      "test \"$(id -un)\" = nobody && test \"$PWD\" = \"$AGORA_SANDBOX\" && "
+      "test \"$GREETING\" = hello");
+  FastTiming(check, 1);
+  check->set_grace_period_seconds(10);
+  ASSERT_TRUE(master_.Send(run));
+  ASSERT_TRUE(WaitForHealth("as-nobody", true));
+  ASSERT_TRUE(master_.Send(KillMessage("as-nobody")));
+  EXPECT_EQ(WaitForTerminal("as-nobody").back().state(), v1::TASK_KILLED);
 }
 
 TEST_F(HealthCheckTest, KillCallGraceOverridesTheTasksKillPolicy) {
