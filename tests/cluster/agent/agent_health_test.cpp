@@ -203,6 +203,42 @@ TEST_F(HealthCheckTest, CommandCheckRunsAsTheTasksUserInItsSandboxWithItsEnviron
   EXPECT_EQ(WaitForTerminal("as-nobody").back().state(), v1::TASK_KILLED);
 }
 
+TEST_F(HealthCheckTest, ChecksResumeAfterAnAgentRestartWithoutReportingHealthyAgain) {
+  AgentOptions options = Options();
+  StartAgent(options);
+  int port = FreePort();
+  MasterMessage run = RunCommand("survivor", "touch ready; " + HttpServer(port));
+  v1::HealthCheck* check = run.mutable_run_tasks()->mutable_tasks(0)->mutable_health_check();
+  check->set_type(v1::HealthCheck::HTTP);
+  check->mutable_http()->set_port(port);
+  check->mutable_http()->set_path("/ready");
+  FastTiming(check, 1000);
+  check->set_grace_period_seconds(10);
+  ASSERT_TRUE(master_.Send(run));
+  ASSERT_TRUE(WaitForHealth("survivor", true));
+
+  agent_->Stop();  // As a crash would: the task keeps running.
+  agent_.reset();
+  // http.server logs every request on stderr.
+  auto requests = [&] {
+    std::string log = ReadWholeFile(Sandbox("survivor") + "/stderr");
+    size_t count = 0;
+    for (size_t at = log.find("GET /ready"); at != std::string::npos;
+         at = log.find("GET /ready", at + 1))
+      count++;
+    return count;
+  };
+  size_t before = requests();
+  StartAgent(options);
+  ASSERT_TRUE(Eventually([&] { return requests() >= before + 3; }));
+  EXPECT_EQ(HealthUpdates("survivor").size(), 1u);
+
+  ASSERT_EQ(::unlink((Sandbox("survivor") + "/ready").c_str()), 0);
+  ASSERT_TRUE(WaitForHealth("survivor", false));
+  ASSERT_TRUE(master_.Send(KillMessage("survivor")));
+  EXPECT_EQ(WaitForTerminal("survivor").back().state(), v1::TASK_KILLED);
+}
+
 TEST_F(HealthCheckTest, KillCallGraceOverridesTheTasksKillPolicy) {
   StartAgent(Options());
   MasterMessage run = RunCommand("stubborn", "trap '' TERM; while true; do sleep 0.1; done");
