@@ -8,13 +8,13 @@ _agora() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$w" in -*) continue ;; esac
-    case "${COMP_WORDS[i-1]}" in --master|--framework|--agent|--state|--guarantee|--limit|--grace|--types|--tail|--command|--name|--cpus|--mem|--instances|--role|--timeout) continue ;; esac
+    case "${COMP_WORDS[i-1]}" in --master|--framework|--agent|--state|--guarantee|--limit|--grace|--types|--tail|--command|--name|--cpus|--mem|--instances|--role|--timeout|--health-cmd|--health-tcp|--health-http) continue ;; esac
     if [[ -z "$cmd" ]]; then cmd="$w"
     elif [[ "$cmd" != *" "* ]]; then
       case "$cmd" in quota|weights) cmd="$cmd $w" ;; esac
     fi
   done
-  case "$prev" in --master|--framework|--agent|--state|--guarantee|--limit|--grace|--types|--tail|--command|--name|--cpus|--mem|--instances|--role|--timeout) return 0 ;; esac
+  case "$prev" in --master|--framework|--agent|--state|--guarantee|--limit|--grace|--types|--tail|--command|--name|--cpus|--mem|--instances|--role|--timeout|--health-cmd|--health-tcp|--health-http) return 0 ;; esac
   case "$cmd" in
     "") COMPREPLY=($(compgen -W "cluster agents agent frameworks framework tasks task offers roles quota weights drain deactivate reactivate mark-gone teardown kill watch logs run completion --master --help" -- "$cur")); return 0 ;;
     quota) COMPREPLY=($(compgen -W "get set remove --help" -- "$cur")); return 0 ;;
@@ -41,7 +41,7 @@ _agora() {
     "kill") opts="--framework --grace --master --help" ;;
     "watch") opts="--types --json --master --help" ;;
     "logs") opts="--stderr -f --follow --tail --master --help" ;;
-    "run") opts="--command --name --cpus --mem --instances --role --timeout --master --help" ;;
+    "run") opts="--command --name --cpus --mem --instances --role --timeout --health-cmd --health-tcp --health-http --master --help" ;;
     "completion") opts="--master --help" ;;
     *) return 0 ;;
   esac

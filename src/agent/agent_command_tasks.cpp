@@ -89,12 +89,14 @@ void AgentImpl::OnCommandTaskStarted(const Key& key, bool started) {
   OnLaunchSlotFreed(key);
   if (!started) return;  // The shim's exit reports why (TASK_FAILED).
   SendCommandUpdate(key, v1::TASK_RUNNING, v1::TaskStatus::REASON_UNSPECIFIED, "", std::nullopt);
+  StartHealthChecks(key);
 }
 
 void AgentImpl::KillCommandTask(const Key& key, absl::Duration grace) {
   ExecutorRecord& executor = executors_.at(key);
   if (executor.exited || executor.kill_requested) return;
   executor.kill_requested = true;
+  if (executor.health) executor.health->Stop();
   if (executor.pid <= 0) {
     // Not started yet (queued or being spawned): nothing runs to be asked.
     executor.exit_state = v1::TASK_KILLED;
@@ -132,11 +134,13 @@ void AgentImpl::OnShimExited(const Key& key, std::optional<int> wait_status) {
   executor.exited = true;
   if (executor.kill_timer != 0) loop_.Cancel(executor.kill_timer);
   executor.kill_timer = 0;
+  if (executor.health) executor.health->Stop();
   OnLaunchSlotFreed(key);
   pid_t pid = executor.pid;
   uint64_t start_ticks = executor.start_ticks;
   ShimEnd end;
   end.kill_requested = executor.kill_requested;
+  end.health_failure = executor.health_failure;
   end.shim_wait_status = wait_status;
   std::string sandbox = executor.sandbox;
   // A shim that exited normally saw every process of its task gone (it is
@@ -239,6 +243,7 @@ void AgentImpl::RecoverCommandTask(const Key& key) {
     // Started just before the agent stopped, RUNNING not yet recorded.
     SendCommandUpdate(key, v1::TASK_RUNNING, v1::TaskStatus::REASON_UNSPECIFIED, "", std::nullopt);
   }
+  StartHealthChecks(key);
 }
 
 }  // namespace agora::agent

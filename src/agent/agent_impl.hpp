@@ -51,6 +51,8 @@
 #include "agent/command_task.hpp"
 #include "agent/completed_tasks.hpp"
 #include "agent/executor_service.hpp"
+#include "agent/health_checker.hpp"
+#include "agent/health_command.hpp"
 #include "agent/isolator.hpp"
 #include "agent/launch_queue.hpp"
 #include "agent/launcher.hpp"
@@ -152,6 +154,11 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
     // Built-in: SIGTERM was sent; the kill policy's grace timer runs.
     bool kill_requested = false;
     TimerId kill_timer = 0;
+    // Built-in with a health check: its checker while the task runs
+    // (agent_health_checks.cpp), and why the checks killed it (its terminal
+    // update is then TASK_FAILED with REASON_TASK_HEALTH_CHECK_FAILED).
+    std::shared_ptr<HealthChecker> health;
+    std::string health_failure;
   };
 
   explicit AgentImpl(AgentOptions options);
@@ -261,6 +268,16 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   // that is gone is reported from its status file.
   void RecoverCommandTask(const Key& key);
   void KillAllExecutorsNow();
+
+  // agent_health_checks.cpp: health checks of command tasks.
+  // Starts the task's checker if it has a health check (RUNNING, or
+  // recovered running: the health it last reported is kept).
+  void StartHealthChecks(const Key& key);
+  // Runs one check of task `key` (TCP/HTTP on the loop, COMMAND through
+  // health_commands_).
+  void RunHealthCheck(const Key& key, absl::Duration timeout, ProbeDone done);
+  // A TASK_RUNNING update with the new health, or the kill of the task.
+  void OnHealthDecision(const Key& key, const HealthDecision& decision);
 
   // agent_isolation.cpp: cgroups isolation of command tasks.
   // The cgroups of one command task's container, for the launch (on io_).
@@ -388,6 +405,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   AsioEventLoop loop_;
   std::unique_ptr<MasterDetector> detector_;
   std::unique_ptr<Launcher> launcher_;
+  // COMMAND health checks (created at the first one). Declared after
+  // loop_ and launcher_: destroyed before them, after Stop().
+  std::unique_ptr<HealthCommandRunner> health_commands_;
   // Cgroups isolation (see isolator.hpp); null under posix isolation. Used
   // only from io_ (it blocks on /sys/fs/cgroup); stateless, so shared.
   std::unique_ptr<const CgroupsIsolator> isolator_;

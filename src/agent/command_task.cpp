@@ -52,6 +52,18 @@ std::string WithTail(std::string message, const std::string& tail) {
 
 CommandEnd DescribeCommandEnd(const ShimEnd& end) {
   CommandEnd result;
+  if (end.kill_requested && !end.health_failure.empty()) {
+    // Killed for failing its health checks: however it died, it failed.
+    ShimEnd killed = end;
+    killed.health_failure.clear();
+    result = DescribeCommandEnd(killed);
+    if (result.state == v1::TASK_KILLED) {
+      result.state = v1::TASK_FAILED;
+      result.reason = v1::TaskStatus::REASON_TASK_HEALTH_CHECK_FAILED;
+      result.message = end.health_failure;
+    }
+    return result;
+  }
   const shim::ShimStatus& status = end.record.status;
   bool recorded = end.record.outcome == shim::ShimStatusRead::kOk;
   if (recorded && status.state == shim::ShimState::kExited) {

@@ -36,8 +36,12 @@ struct CommandEnd {
 // What the shim recorded, what the agent knows and did.
 struct ShimEnd {
   shim::ShimStatusRead record;
-  // The framework (or a shutdown) asked for the task to die.
+  // The framework (or a shutdown, or its health checks) asked for the task
+  // to die.
   bool kill_requested = false;
+  // Set when the kill came from the task's health checks: why ("Health
+  // check failed 3 times in a row: ...").
+  std::string health_failure;
   // The shim's own wait status, when the agent reaped it (nullopt for a shim
   // adopted after an agent restart).
   std::optional<int> shim_wait_status;
@@ -49,13 +53,15 @@ struct ShimEnd {
   bool no_shim_found = false;
 };
 
-// TASK_FINISHED for exit 0; TASK_KILLED for any end after a kill request;
-// TASK_FAILED otherwise: a non-zero exit ("Command exited with status 127:
-// sh: 1: nosuch: not found" -- the stderr tail appended), a signal, a
-// command that could not be started (REASON_CONTAINER_LAUNCH_FAILED), or a
-// shim that ended without recording the task's end
-// (REASON_COMMAND_EXECUTOR_FAILED, naming what is known); TASK_DROPPED
-// (REASON_AGENT_RESTARTED) when no shim was ever started.
+// TASK_FINISHED for exit 0; TASK_KILLED for any end after a kill request
+// (but TASK_FAILED with REASON_TASK_HEALTH_CHECK_FAILED and the checks'
+// message when the task's health checks asked for the kill); TASK_FAILED
+// otherwise: a non-zero exit ("Command exited with status 127: sh: 1:
+// nosuch: not found" -- the stderr tail appended), a signal, a command that
+// could not be started (REASON_CONTAINER_LAUNCH_FAILED), or a shim that
+// ended without recording the task's end (REASON_COMMAND_EXECUTOR_FAILED,
+// naming what is known); TASK_DROPPED (REASON_AGENT_RESTARTED) when no shim
+// was ever started.
 CommandEnd DescribeCommandEnd(const ShimEnd& end);
 
 // The grace period of a kill: the policy's, else 3 s.

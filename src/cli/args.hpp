@@ -35,6 +35,12 @@ struct RunOptions {
   std::string role = "*";
   // Seconds before giving up (0: wait forever).
   double timeout_seconds = 0;
+  // At most one health check per task (agent defaults for its timing):
+  // --health-cmd CMD, --health-tcp PORT, --health-http PORT[/PATH].
+  std::string health_cmd;
+  int health_tcp_port = 0;
+  int health_http_port = 0;
+  std::string health_http_path;
 };
 
 // Options of `agora logs TASK`.

@@ -51,6 +51,11 @@ const std::vector<FlagSpec> kFlags = {
     {"--instances", "K", "Number of tasks, 1-100000 (default: 1)"},
     {"--role", "ROLE", "Role to run under (default: *)"},
     {"--timeout", "SECONDS", "Give up (and tear down) after this long; 0 = never (default: 0)"},
+    {"--health-cmd", "CMD",
+     "Health check: a shell command in the task's sandbox, exit 0 = healthy"},
+    {"--health-tcp", "PORT", "Health check: a TCP connect to 127.0.0.1:PORT"},
+    {"--health-http", "PORT[/PATH]",
+     "Health check: GET http://127.0.0.1:PORT/PATH, 200-399 = healthy"},
 };
 
 const std::vector<CommandSpec> kSpecs = {
@@ -260,7 +265,8 @@ const std::vector<CommandSpec> kSpecs = {
      "",
      0,
      0,
-     {"--command", "--name", "--cpus", "--mem", "--instances", "--role", "--timeout"},
+     {"--command", "--name", "--cpus", "--mem", "--instances", "--role", "--timeout",
+      "--health-cmd", "--health-tcp", "--health-http"},
      "Run a shell command as K tasks and wait for them to finish",
      "Registers a one-shot framework, launches the command as INSTANCES tasks on\n"
      "offered resources, prints every task state change (task, state, agent,\n"

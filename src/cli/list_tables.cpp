@@ -26,13 +26,20 @@ std::string UsedOfTotal(const google::protobuf::RepeatedPtrField<v1::Resource>& 
 
 std::string OrDash(const std::string& value) { return value.empty() ? "-" : value; }
 
+// "RUNNING", or "RUNNING (healthy)" for a task whose health check reported.
+std::string StateWithHealth(const v1::Task& task) {
+  std::string state(ShortStateName(task.state()));
+  if (task.status().has_healthy() && !IsTerminalState(task.state()))
+    absl::StrAppend(&state, task.status().healthy() ? " (healthy)" : " (unhealthy)");
+  return state;
+}
+
 }  // namespace
 
 Table TasksTable(const v1::GetTasksResponse& response) {
   Table table{{"ID", "NAME", "STATE", "FRAMEWORK", "AGENT", "CPUS", "MEM"}, {}, 2};
   for (const v1::Task& task : response.tasks()) {
-    table.rows.push_back({task.task_id().value(), OrDash(task.name()),
-                          std::string(ShortStateName(task.state())),
+    table.rows.push_back({task.task_id().value(), OrDash(task.name()), StateWithHealth(task),
                           OrDash(task.framework_id().value()), OrDash(task.agent_id().value()),
                           FormatScalar(ScalarNamed(task.resources(), "cpus")),
                           FormatScalar(ScalarNamed(task.resources(), "mem"))});

@@ -167,6 +167,23 @@ absl::Status ApplyOption(const std::string& name, const std::string& value, CliO
     if (!number.has_value() || *number < 0)
       return Bad(name, value, "is not a number of seconds >= 0");
     run.timeout_seconds = *number;
+  } else if (name == "--health-cmd" || name == "--health-tcp" || name == "--health-http") {
+    if (!run.health_cmd.empty() || run.health_tcp_port != 0 || run.health_http_port != 0)
+      return Bad(name, value, "is a second health check; a task has at most one");
+    std::string port = value.substr(0, value.find('/'));
+    int number = 0;
+    if (name == "--health-cmd") {
+      if (value.empty()) return Bad(name, value, "must not be empty");
+      run.health_cmd = value;
+    } else if (!absl::SimpleAtoi(port, &number) || number < 1 || number > 65535) {
+      return Bad(name, value, "does not start with a port in [1, 65535]");
+    } else if (name == "--health-tcp") {
+      if (port != value) return Bad(name, value, "is not a port");
+      run.health_tcp_port = number;
+    } else {
+      run.health_http_port = number;
+      run.health_http_path = port == value ? "/" : value.substr(port.size());
+    }
   } else {
     return absl::InvalidArgumentError(absl::StrCat("unknown option '", name, "'"));
   }

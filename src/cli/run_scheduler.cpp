@@ -94,6 +94,22 @@ v1::TaskInfo RunScheduler::MakeTask(const std::string& task_id, const v1::Offer&
   *task.add_resources() = Scalar("mem", options_.mem);
   task.mutable_command()->set_shell(true);
   task.mutable_command()->set_value(options_.command);
+  v1::HealthCheck* check = nullptr;
+  if (!options_.health_cmd.empty() || options_.health_tcp_port != 0 ||
+      options_.health_http_port != 0)
+    check = task.mutable_health_check();
+  if (!options_.health_cmd.empty()) {
+    check->set_type(v1::HealthCheck::COMMAND);
+    check->mutable_command()->set_shell(true);
+    check->mutable_command()->set_value(options_.health_cmd);
+  } else if (options_.health_tcp_port != 0) {
+    check->set_type(v1::HealthCheck::TCP);
+    check->mutable_tcp()->set_port(options_.health_tcp_port);
+  } else if (options_.health_http_port != 0) {
+    check->set_type(v1::HealthCheck::HTTP);
+    check->mutable_http()->set_port(options_.health_http_port);
+    check->mutable_http()->set_path(options_.health_http_path);
+  }
   return task;
 }
 

@@ -139,6 +139,8 @@ std::string TaskText(const v1::Task& task, const TableStyle& style) {
       {"Resources", FormatResources(task.resources())},
       {"Command", OrDash(command)},
   };
+  if (task.status().has_healthy() && !IsTerminalState(task.state()))
+    fields.push_back({"Health", task.status().healthy() ? "healthy" : "unhealthy"});
   if (!task.status().message().empty()) fields.push_back({"Message", task.status().message()});
   Table history{{"TIME", "STATE", "SOURCE", "REASON", "MESSAGE"}, {}, 1};
   for (const v1::TaskStatus& status : task.statuses()) {

@@ -38,7 +38,87 @@ absl::StatusOr<Resources> TaskResources(const v1::TaskInfo& task, const std::str
   return resources;
 }
 
+absl::Status ValidatePort(uint32_t port, const std::string& field) {
+  if (port < 1 || port > 65535) {
+    return InvalidField(field, absl::StrCat("must be a port in [1, 65535] (got ", port, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// The sub-messages of a health check other than the one of its type.
+absl::Status OnlyTypeSubMessage(const v1::HealthCheck& check, const std::string& field) {
+  struct SubMessage {
+    const char* name;
+    bool set;
+    v1::HealthCheck::Type type;
+  };
+  for (const SubMessage& sub :
+       {SubMessage{"command", check.has_command(), v1::HealthCheck::COMMAND},
+        SubMessage{"http", check.has_http(), v1::HealthCheck::HTTP},
+        SubMessage{"tcp", check.has_tcp(), v1::HealthCheck::TCP}}) {
+    if (sub.set && sub.type != check.type()) {
+      return InvalidField(
+          SubField(field, sub.name),
+          absl::StrCat("set, but type is ", v1::HealthCheck::Type_Name(check.type()),
+                       "; set only the sub-message of the check's type"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateHttpCheck(const v1::HealthCheck::HTTPCheckInfo& http,
+                               const std::string& field) {
+  if (!http.scheme().empty() && http.scheme() != "http") {
+    return InvalidField(SubField(field, "scheme"),
+                        http.scheme() == "https"
+                            ? "https is not supported: the agent's HTTP health checks speak "
+                              "plain HTTP (use \"http\" or a TCP check)"
+                            : "must be \"http\" (or empty)");
+  }
+  if (auto s = ValidatePort(http.port(), SubField(field, "port")); !s.ok()) return s;
+  if (!http.path().empty() && http.path()[0] != '/')
+    return InvalidField(SubField(field, "path"), "must start with '/'");
+  for (char c : http.path()) {
+    if (c <= ' ' || c == 0x7f) {
+      return InvalidField(SubField(field, "path"),
+                          "must not contain spaces or control characters (escape them)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status ValidateHealthCheck(const v1::HealthCheck& check, const std::string& field) {
+  switch (check.type()) {
+    case v1::HealthCheck::COMMAND:
+      if (!check.has_command())
+        return InvalidField(SubField(field, "command"), "required for a COMMAND check");
+      if (auto s = ValidateCommand(check.command(), SubField(field, "command")); !s.ok()) return s;
+      break;
+    case v1::HealthCheck::HTTP:
+      if (!check.has_http())
+        return InvalidField(SubField(field, "http"), "required for an HTTP check");
+      if (auto s = ValidateHttpCheck(check.http(), SubField(field, "http")); !s.ok()) return s;
+      break;
+    case v1::HealthCheck::TCP:
+      if (!check.has_tcp()) return InvalidField(SubField(field, "tcp"), "required for a TCP check");
+      if (auto s = ValidatePort(check.tcp().port(), SubField(field, "tcp.port")); !s.ok()) return s;
+      break;
+    default:
+      return InvalidField(SubField(field, "type"), "must be COMMAND, HTTP or TCP");
+  }
+  if (auto s = OnlyTypeSubMessage(check, field); !s.ok()) return s;
+  // Zero means "the default" for each of them (see common.proto).
+  for (const auto& [name, value] :
+       {std::pair<const char*, double>{"delay_seconds", check.delay_seconds()},
+        {"interval_seconds", check.interval_seconds()},
+        {"timeout_seconds", check.timeout_seconds()},
+        {"grace_period_seconds", check.grace_period_seconds()}}) {
+    if (auto s = ValidateNonNegative(SubField(field, name), value); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateTaskInfo(const v1::TaskInfo& task, const std::string& field) {
   if (auto s = ValidateText(SubField(field, "name"), task.name(), 255, true); !s.ok()) return s;
@@ -59,6 +139,19 @@ absl::Status ValidateTaskInfo(const v1::TaskInfo& task, const std::string& field
   }
   if (!task.has_command() && !task.has_executor()) {
     return InvalidField(SubField(field, "command"), "required (or set executor)");
+  }
+  if (auto s = ValidateNonNegative(SubField(field, "kill_policy.grace_period_seconds"),
+                                   task.kill_policy().grace_period_seconds());
+      !s.ok())
+    return s;
+  if (task.has_health_check()) {
+    const std::string check = SubField(field, "health_check");
+    if (task.has_executor()) {
+      return InvalidField(check,
+                          "only command tasks get health checks from the agent; custom executors "
+                          "run their own health checks");
+    }
+    if (auto s = ValidateHealthCheck(task.health_check(), check); !s.ok()) return s;
   }
   if (task.has_command()) return ValidateCommand(task.command(), SubField(field, "command"));
   const std::string executor = SubField(field, "executor");

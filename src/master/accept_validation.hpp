@@ -65,8 +65,18 @@ using OfferLookup = std::function<const OfferView*(const std::string& offer_id)>
 // True if the framework has a live (non-terminal) task with this id.
 using LiveTaskCheck = std::function<bool(const std::string& task_id)>;
 
-// Structural validation of one TaskInfo, field names under `field`.
+// Structural validation of one TaskInfo, field names under `field`. A
+// health_check is refused on a task with a custom executor (custom
+// executors run their own checks) and validated by ValidateHealthCheck; the
+// kill policy's grace period must be non-negative.
 absl::Status ValidateTaskInfo(const v1::TaskInfo& task, const std::string& field);
+
+// A command task's health check: type COMMAND, HTTP or TCP with the matching
+// sub-message (and no other), a non-empty command, ports in [1, 65535], an
+// HTTP path starting with '/' (no spaces or control characters), scheme
+// "http" or empty ("https" is refused: no TLS in the agent's checks), and
+// non-negative durations (zero means the default).
+absl::Status ValidateHealthCheck(const v1::HealthCheck& check, const std::string& field);
 
 // Structural validation of the request (no state needed).
 absl::Status ValidateAcceptShape(const v1::AcceptRequest& request);

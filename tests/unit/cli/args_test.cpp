@@ -37,6 +37,22 @@ TEST(CliArgsTest, RunWithEveryOption) {
   EXPECT_DOUBLE_EQ(r.options.run.timeout_seconds, 30);
 }
 
+TEST(CliArgsTest, RunWithAHealthCheck) {
+  ParseResult http = Parse({"run", "--command", "serve", "--health-http", "8080/health"});
+  ASSERT_TRUE(http.proceed) << http.text;
+  EXPECT_EQ(http.options.run.health_http_port, 8080);
+  EXPECT_EQ(http.options.run.health_http_path, "/health");
+  ParseResult root = Parse({"run", "--command", "serve", "--health-http", "8080"});
+  ASSERT_TRUE(root.proceed) << root.text;
+  EXPECT_EQ(root.options.run.health_http_path, "/");
+  ParseResult tcp = Parse({"run", "--command", "serve", "--health-tcp", "9000"});
+  ASSERT_TRUE(tcp.proceed) << tcp.text;
+  EXPECT_EQ(tcp.options.run.health_tcp_port, 9000);
+  ParseResult cmd = Parse({"run", "--command", "serve", "--health-cmd", "test -f ready"});
+  ASSERT_TRUE(cmd.proceed) << cmd.text;
+  EXPECT_EQ(cmd.options.run.health_cmd, "test -f ready");
+}
+
 TEST(CliArgsTest, RunDefaults) {
   ParseResult r = Parse({"run", "--command", "true"});
   ASSERT_TRUE(r.proceed) << r.text;
@@ -225,6 +241,11 @@ TEST(CliArgsTest, BadArgumentsNameTheProblemAndExitTwo) {
   ExpectError({"run", "--command", "x", "--instances", "2.5"}, "--instances: '2.5'");
   ExpectError({"run", "--command", "x", "--role", "a//b"}, "--role");
   ExpectError({"run", "--command", "x", "--timeout", "-1"}, "--timeout: '-1'");
+  ExpectError({"run", "--command", "x", "--health-tcp", "0"}, "--health-tcp: '0'");
+  ExpectError({"run", "--command", "x", "--health-tcp", "80/x"}, "--health-tcp: '80/x' is not");
+  ExpectError({"run", "--command", "x", "--health-http", "web/"}, "--health-http: 'web/'");
+  ExpectError({"run", "--command", "x", "--health-tcp", "80", "--health-cmd", "true"},
+              "at most one");
   ExpectError({"run", "--command", "x", "--name", ""}, "--name");
   ExpectError({"run", "--command", "x", "--json"}, "option '--json' is not valid for 'run'");
   ExpectError({"tasks", "--cpus", "1"}, "option '--cpus' is only valid for 'run'");

@@ -58,6 +58,17 @@ TEST(ShowViewsTest, TaskShowsFieldsAndStatusHistoryOldestFirst) {
       << text;
 }
 
+TEST(ShowViewsTest, RunningTaskShowsItsHealth) {
+  v1::Task task;
+  task.mutable_task_id()->set_value("web");
+  task.set_state(v1::TASK_RUNNING);
+  v1::TaskStatus running = Status(v1::TASK_RUNNING, 1700000000, "");
+  running.set_has_healthy(true);
+  running.set_healthy(true);
+  *task.mutable_status() = running;
+  EXPECT_TRUE(absl::StrContains(TaskText(task, {}), "Health:     healthy\n")) << TaskText(task, {});
+}
+
 TEST(ShowViewsTest, AgentShowsStatusResourcesAndItsTasks) {
   v1::AgentSummary agent;
   agent.mutable_info()->mutable_id()->set_value("ag-1");

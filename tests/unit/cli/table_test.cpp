@@ -67,6 +67,18 @@ TEST(TableTest, TasksTableShowsShortStatesAndResources) {
             "job-0  job job-0  FINISHED  fw-1       agent-1  0.1   32\n");
 }
 
+TEST(TableTest, TasksTableShowsTheHealthOfARunningTask) {
+  v1::GetTasksResponse response;
+  v1::Task* task = response.add_tasks();
+  task->mutable_task_id()->set_value("web");
+  task->set_state(v1::TASK_RUNNING);
+  task->mutable_status()->set_has_healthy(true);
+  task->mutable_status()->set_healthy(false);
+  EXPECT_EQ(FormatTable(TasksTable(response)),
+            "ID   NAME  STATE                FRAMEWORK  AGENT  CPUS  MEM\n"
+            "web  -     RUNNING (unhealthy)  -          -      0     0\n");
+}
+
 TEST(TableTest, AgentsTableShowsAllocatedOfTotal) {
   v1::GetAgentsResponse response;
   v1::AgentSummary* agent = response.add_agents();

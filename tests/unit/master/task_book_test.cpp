@@ -56,6 +56,26 @@ TEST(TaskBookTest, LateNonTerminalUpdateDoesNotReviveATask) {
   EXPECT_EQ(book.Find("f", "t")->state(), v1::TASK_FAILED);
 }
 
+TEST(TaskBookTest, KeepsTheHealthOfTheLatestStatusForGetTasks) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t", "a"));
+  book.Update("f", Status("t", v1::TASK_RUNNING, "u1"));
+  EXPECT_FALSE(book.Find("f", "t")->status().has_healthy());
+  v1::TaskStatus healthy = Status("t", v1::TASK_RUNNING, "u2");
+  healthy.set_has_healthy(true);
+  healthy.set_healthy(true);
+  book.Update("f", healthy);
+  v1::TaskStatus unhealthy = Status("t", v1::TASK_RUNNING, "u3");
+  unhealthy.set_has_healthy(true);
+  unhealthy.set_healthy(false);
+  book.Update("f", unhealthy);
+  const v1::Task* task = book.Find("f", "t");
+  EXPECT_EQ(task->state(), v1::TASK_RUNNING);
+  EXPECT_TRUE(task->status().has_healthy());
+  EXPECT_FALSE(task->status().healthy());
+  EXPECT_EQ(task->statuses_size(), 3);
+}
+
 TEST(TaskBookTest, AcknowledgedTerminalTaskMovesToBoundedHistory) {
   TaskBook book(2);
   for (const char* id : {"t1", "t2", "t3"}) {
