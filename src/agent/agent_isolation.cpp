@@ -4,6 +4,10 @@
 // (KillCommandTask, OnShimExited), reads the OOM verdict when the task ends
 // and removes the cgroups (OnShimExited). Here: choosing the isolation at
 // start-up, the limits of a task, and the clean-up after recovery.
+#include <set>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "common/resources.hpp"
@@ -98,10 +102,18 @@ void AgentImpl::RemoveOrphanCgroups() {
   if (isolator_ == nullptr) return;
   std::set<std::string> known;
   for (const auto& [key, executor] : executors_) known.insert(executor.container_id);
+  // Listed here, on the loop, before any launch after recovery can create a
+  // cgroup: the I/O thread runs later and must never see (and remove) a new
+  // container's cgroup before its shim joined it.
+  std::vector<std::string> orphans;
+  for (const std::string& id : isolator_->Containers()) {
+    if (known.count(id) == 0) orphans.push_back(id);
+  }
+  if (orphans.empty()) return;
   const CgroupsIsolator* isolator = isolator_.get();
-  io_->Post("cgroups-recovery", [isolator, known] {
-    for (const std::string& id : isolator->Containers()) {
-      if (known.count(id) != 0 || isolator->HasProcesses(id)) continue;
+  io_->Post("cgroups-recovery", [isolator, orphans] {
+    for (const std::string& id : orphans) {
+      if (isolator->HasProcesses(id)) continue;
       absl::Status removed = isolator->Destroy(id);
       if (removed.ok()) {
         LOG(INFO) << "Removed the cgroup of container_id=" << id << ", which no longer exists";
