@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -137,21 +138,36 @@ void Measure(const std::string& address, pid_t master, ScaleReport* report) {
   };
   memory(&report->before_agents);
 
-  sim::SimAgentHostOptions host_options;
-  host_options.master = address;
-  host_options.agents = options.agents;
-  host_options.channels_per_master = 16;
-  auto host = sim::SimAgentHost::Create(host_options);
-  if (!host.ok()) {
-    report->error = absl::StrCat("simulated agents: ", host.status().message());
-    return;
-  }
+  // The agents come up in waves: each wave registers before the next
+  // starts, so agents waiting on a slow registry do not time out and
+  // reconnect (which would add their registrations again).
+  std::vector<std::unique_ptr<sim::SimAgentHost>> hosts;
   auto start = absl::Now();
-  (*host)->Start();
-  (*host)->WaitUntil([&](const sim::SimFleetSummary& s) { return s.registered == options.agents; },
-                     timeout);
+  const absl::Time deadline = start + timeout;
+  for (int first = 0; first < options.agents; first += options.wave) {
+    sim::SimAgentHostOptions host_options;
+    host_options.master = address;
+    host_options.agents = std::min(options.wave, options.agents - first);
+    host_options.channels_per_master = 4;
+    host_options.hostname_prefix = absl::StrCat("sim-", first, "-");
+    host_options.seed = static_cast<uint32_t>(first + 1);
+    auto host = sim::SimAgentHost::Create(host_options);
+    if (!host.ok()) {
+      report->error = absl::StrCat("simulated agents: ", host.status().message());
+      return;
+    }
+    (*host)->Start();
+    const int wanted = host_options.agents;
+    (*host)->WaitUntil([&](const sim::SimFleetSummary& s) { return s.registered == wanted; },
+                       std::max(absl::ZeroDuration(), deadline - absl::Now()));
+    const int registered = (*host)->Summary().registered;
+    report->agents_registered += registered;
+    hosts.push_back(std::move(*host));
+    std::cerr << "agents registered: " << report->agents_registered << " after "
+              << absl::FormatDuration(absl::Now() - start) << std::endl;
+    if (registered != wanted) break;
+  }
   report->agents_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  report->agents_registered = (*host)->Summary().registered;
   memory(&report->after_agents);
   if (report->agents_registered != options.agents) {
     report->error = absl::StrCat("only ", report->agents_registered, " of ", options.agents,
@@ -212,7 +228,7 @@ void Measure(const std::string& address, pid_t master, ScaleReport* report) {
   }
   report->health_loaded = probe.Stop(&report->probe_failures);
   for (auto& framework : frameworks) framework->Stop();
-  (*host)->Stop();
+  for (auto& host : hosts) host->Stop();
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 // (GetHealth) waits while GetState runs back to back: the loop's stall.
 //
 //   agora-bench-scale [--agents=10000] [--frameworks=100] [--tasks=100000]
-//                     [--state_calls=20] [--timeout=900] [--work_dir=DIR]
+//                     [--wave=500] [--state_calls=20] [--timeout=900] [--work_dir=DIR]
 //                     [--master_binary=PATH] [--quick] [--json]
 //
 // `--quick` is 1,000 agents, 10 frameworks, 10,000 tasks unless given.
@@ -27,6 +27,8 @@ struct ScaleOptions {
   int agents = 10000;
   int frameworks = 100;
   int tasks = 100000;
+  // Agents started at once; the next wave starts when they registered.
+  int wave = 500;
   // GetState calls timed (back to back) while the loop is probed.
   int state_calls = 20;
   // Seconds each stage (agents registered, tasks running) may take.

@@ -54,6 +54,8 @@ absl::StatusOr<ScaleOptions> ParseScaleArgs(const std::vector<std::string>& args
       status = ParseCount(name, value, &options.tasks);
     } else if (name == "state_calls") {
       status = ParseCount(name, value, &options.state_calls);
+    } else if (name == "wave") {
+      status = ParseCount(name, value, &options.wave);
     } else if (name == "timeout") {
       status = ParseCount(name, value, &options.timeout_seconds);
     } else if (name == "work_dir") {
