@@ -31,9 +31,9 @@ struct ScaleReport {
   double load_before = 0, load_after = 0;
   MemorySample before_agents, after_agents, after_tasks;
   double agents_seconds = 0, tasks_seconds = 0;
-  int agents_registered = 0;   // As the simulated agents saw it.
-  int tasks_running = 0;       // As the frameworks saw it.
-  int state_agents = 0;        // As GetState reported them.
+  int agents_registered = 0;  // As the simulated agents saw it.
+  int tasks_running = 0;      // As the frameworks saw it.
+  int state_agents = 0;       // As GetState reported them.
   int state_tasks_running = 0;
   int tasks_terminal = 0;
   Millis get_state;
@@ -85,8 +85,8 @@ std::string Json(const ScaleReport& r) {
       "\"master_cpu_seconds\":%.2f,\"bench_cpu_seconds\":%.2f,\"load_before\":%.2f,"
       "\"load_after\":%.2f,\"error\":\"%s\"}",
       agents, r.options.frameworks, tasks, r.agents_registered, r.tasks_running, r.tasks_terminal,
-      r.state_agents, r.state_tasks_running, r.agents_seconds, r.tasks_seconds,
-      r.before_agents.rss, r.after_agents.rss, r.after_tasks.rss, r.after_tasks.peak,
+      r.state_agents, r.state_tasks_running, r.agents_seconds, r.tasks_seconds, r.before_agents.rss,
+      r.after_agents.rss, r.after_tasks.rss, r.after_tasks.peak,
       PerUnit(r.after_agents.rss - r.before_agents.rss, agents),
       PerUnit(r.after_tasks.rss - r.after_agents.rss, tasks),
       static_cast<int>(r.get_state.values.size()), r.get_state.Percentile(0.5), r.get_state.Max(),

@@ -66,8 +66,7 @@ void ScaleFramework::reregistered(SchedulerDriver*, const v1::MasterInfo& master
   LOG(WARNING) << "Framework " << name_ << " re-registered with " << master.address();
 }
 
-void ScaleFramework::resourceOffers(SchedulerDriver* driver,
-                                    const std::vector<v1::Offer>& offers) {
+void ScaleFramework::resourceOffers(SchedulerDriver* driver, const std::vector<v1::Offer>& offers) {
   static const auto kTaskResources =
       Resources::Parse(absl::StrCat("cpus:", kTaskCpus, ";mem:", kTaskMem))->ToProto();
   v1::Filters long_refusal;

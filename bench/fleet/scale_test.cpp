@@ -1,12 +1,13 @@
 // The scale benchmark end to end on a small fleet (the real agora-master
 // and agora-bench-scale binaries): the counts it reports agree with each
 // other and with GetState; bad arguments are refused naming the flag.
+#include "fleet/scale.hpp"
+
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "fleet/scale.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace agora::bench {
@@ -26,12 +27,12 @@ double Field(const std::string& json, const std::string& key) {
 
 TEST(BenchScaleTest, SmallFleetReportsConsistentCounts) {
   testing::TempDir dir;
-  auto result = testing::RunCommand(
-      {testing::BinaryPath("agora-bench-scale"), "--agents", "50", "--tasks=200",
-       "--frameworks=2", "--state_calls=3", "--timeout=60",
-       absl::StrCat("--master_binary=", testing::BinaryPath("agora-master")),
-       absl::StrCat("--work_dir=", dir.path()), "--json"},
-      absl::Seconds(90));
+  auto result =
+      testing::RunCommand({testing::BinaryPath("agora-bench-scale"), "--agents", "50",
+                           "--tasks=200", "--frameworks=2", "--state_calls=3", "--timeout=60",
+                           absl::StrCat("--master_binary=", testing::BinaryPath("agora-master")),
+                           absl::StrCat("--work_dir=", dir.path()), "--json"},
+                          absl::Seconds(90));
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->exit_code, 0) << result->output;
   const std::string& json = result->output;
