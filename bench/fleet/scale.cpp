@@ -73,7 +73,8 @@ std::string Escaped(const std::string& text) {
 std::string Json(const ScaleReport& r) {
   const int agents = r.options.agents, tasks = r.options.tasks;
   return absl::StrFormat(
-      "{\"agents\":%d,\"frameworks\":%d,\"tasks\":%d,\"agents_registered\":%d,"
+      "{\"heartbeat_seconds\":%d,\"wave\":%d,\"agents\":%d,\"frameworks\":%d,\"tasks\":%d,\"agents_"
+      "registered\":%d,"
       "\"tasks_running\":%d,\"tasks_terminal\":%d,\"state_agents\":%d,"
       "\"state_tasks_running\":%d,\"agents_seconds\":%.3f,\"tasks_seconds\":%.3f,"
       "\"rss_before_agents_bytes\":%d,\"rss_after_agents_bytes\":%d,"
@@ -84,10 +85,10 @@ std::string Json(const ScaleReport& r) {
       "\"probe_loaded_p99_ms\":%.3f,\"probe_loaded_max_ms\":%.3f,\"probe_failures\":%d,"
       "\"master_cpu_seconds\":%.2f,\"bench_cpu_seconds\":%.2f,\"load_before\":%.2f,"
       "\"load_after\":%.2f,\"error\":\"%s\"}",
-      agents, r.options.frameworks, tasks, r.agents_registered, r.tasks_running, r.tasks_terminal,
-      r.state_agents, r.state_tasks_running, r.agents_seconds, r.tasks_seconds, r.before_agents.rss,
-      r.after_agents.rss, r.after_tasks.rss, r.after_tasks.peak,
-      PerUnit(r.after_agents.rss - r.before_agents.rss, agents),
+      r.options.heartbeat_seconds, r.options.wave, agents, r.options.frameworks, tasks,
+      r.agents_registered, r.tasks_running, r.tasks_terminal, r.state_agents, r.state_tasks_running,
+      r.agents_seconds, r.tasks_seconds, r.before_agents.rss, r.after_agents.rss, r.after_tasks.rss,
+      r.after_tasks.peak, PerUnit(r.after_agents.rss - r.before_agents.rss, agents),
       PerUnit(r.after_tasks.rss - r.after_agents.rss, tasks),
       static_cast<int>(r.get_state.values.size()), r.get_state.Percentile(0.5), r.get_state.Max(),
       r.state_bytes, r.health_idle.Percentile(0.5), r.health_idle.Max(),
@@ -99,8 +100,11 @@ std::string Json(const ScaleReport& r) {
 std::string Text(const ScaleReport& r) {
   const int agents = r.options.agents, tasks = r.options.tasks;
   std::ostringstream out;
-  out << absl::StrFormat("B-scale: %d agents, %d frameworks, %d tasks (load %.2f -> %.2f)\n",
-                         agents, r.options.frameworks, tasks, r.load_before, r.load_after);
+  out << absl::StrFormat(
+      "B-scale: %d agents, %d frameworks, %d tasks (load %.2f -> %.2f; heartbeat %d s, waves of "
+      "%d agents)\n",
+      agents, r.options.frameworks, tasks, r.load_before, r.load_after, r.options.heartbeat_seconds,
+      r.options.wave);
   out << absl::StrFormat("  agents registered %d in %.1f s; tasks RUNNING %d in %.1f s\n",
                          r.agents_registered, r.agents_seconds, r.tasks_running, r.tasks_seconds);
   out << absl::StrFormat("  GetState sees %d agents, %d RUNNING tasks\n", r.state_agents,
@@ -258,7 +262,9 @@ int RunScale(int argc, char** argv) {
   auto master = testing::Subprocess::Spawn(
       {options->master_binary.empty() ? DefaultMasterBinary() : options->master_binary,
        absl::StrCat("--work_dir=", dir, "/master"), absl::StrCat("--port=", port),
-       absl::StrCat("--http_port=", http_port), "--max_message_bytes=1GiB", "--logtostderr=1"},
+       absl::StrCat("--http_port=", http_port), "--max_message_bytes=1GiB",
+       absl::StrCat("--agent_heartbeat_interval=", options->heartbeat_seconds, "s"),
+       "--logtostderr=1"},
       dir + "/master.log");
   if (!master.ok()) {
     std::cerr << "agora-bench scale: agora-master: " << master.status().message() << std::endl;

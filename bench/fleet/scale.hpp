@@ -6,7 +6,8 @@
 // (GetHealth) waits while GetState runs back to back: the loop's stall.
 //
 //   agora-bench-scale [--agents=10000] [--frameworks=100] [--tasks=100000]
-//                     [--wave=500] [--state_calls=20] [--timeout=900] [--work_dir=DIR]
+//                     [--wave=500] [--heartbeat=5] [--state_calls=20] [--timeout=900]
+//                     [--work_dir=DIR]
 //                     [--master_binary=PATH] [--quick] [--json]
 //
 // `--quick` is 1,000 agents, 10 frameworks, 10,000 tasks unless given.
@@ -29,6 +30,10 @@ struct ScaleOptions {
   int tasks = 100000;
   // Agents started at once; the next wave starts when they registered.
   int wave = 500;
+  // The master's --agent_heartbeat_interval, in seconds (its default: 5).
+  // The simulated agents reconnect after three silent intervals, so a
+  // master whose loop is saturated (a registration storm) sheds them at 5.
+  int heartbeat_seconds = 5;
   // GetState calls timed (back to back) while the loop is probed.
   int state_calls = 20;
   // Seconds each stage (agents registered, tasks running) may take.

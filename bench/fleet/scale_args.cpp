@@ -54,6 +54,8 @@ absl::StatusOr<ScaleOptions> ParseScaleArgs(const std::vector<std::string>& args
       status = ParseCount(name, value, &options.tasks);
     } else if (name == "state_calls") {
       status = ParseCount(name, value, &options.state_calls);
+    } else if (name == "heartbeat") {
+      status = ParseCount(name, value, &options.heartbeat_seconds);
     } else if (name == "wave") {
       status = ParseCount(name, value, &options.wave);
     } else if (name == "timeout") {

@@ -32,15 +32,15 @@ struct Sums {
 
 Sums SumUp(const StateSnapshot& snapshot) {
   Sums sums;
-  for (const TaskBook::Shared& task : snapshot.tasks) {
-    if (IsTerminalState(task->state())) continue;
+  ForEachActiveTask(snapshot, [&sums](const TaskBook::Shared& task) {
+    if (IsTerminalState(task->state())) return;
     auto r = Resources::FromProto(task->resources());
     for (Use* use : {&sums.agent[task->agent_id().value()],
                      &sums.framework[task->framework_id().value()], &sums.role[task->role()]}) {
       ++use->tasks;
       if (r.ok()) use->resources += *r;
     }
-  }
+  });
   for (const v1::Offer& offer : snapshot.offers) {
     auto r = Resources::FromProto(offer.resources());
     if (!r.ok()) continue;
@@ -104,7 +104,29 @@ void AddRoles(const StateSnapshot& snapshot, Sums& sums,
   }
 }
 
+// The snapshot's active tasks in (framework id, task id) order: `tasks` is
+// in that order; per-agent lists are merged by sorting (off the loop).
+std::vector<const v1::Task*> OrderedActiveTasks(const StateSnapshot& snapshot) {
+  std::vector<const v1::Task*> ordered;
+  ordered.reserve(ActiveTaskCount(snapshot));
+  ForEachActiveTask(snapshot,
+                    [&ordered](const TaskBook::Shared& task) { ordered.push_back(task.get()); });
+  if (!snapshot.task_chunks.empty()) {
+    std::sort(ordered.begin(), ordered.end(), [](const v1::Task* a, const v1::Task* b) {
+      const int framework = a->framework_id().value().compare(b->framework_id().value());
+      return framework != 0 ? framework < 0 : a->task_id().value() < b->task_id().value();
+    });
+  }
+  return ordered;
+}
+
 }  // namespace
+
+size_t ActiveTaskCount(const StateSnapshot& snapshot) {
+  size_t count = snapshot.tasks.size();
+  for (const TaskBook::Chunk& chunk : snapshot.task_chunks) count += chunk->size();
+  return count;
+}
 
 uint32_t PageLimit(const v1::PageRequest& page) {
   if (page.limit() == 0) return kDefaultPage;
@@ -152,11 +174,11 @@ absl::StatusOr<v1::GetTasksResponse> TasksView(const StateSnapshot& snapshot,
   // Ordered by "<framework id>/<task id>" (completed lives: "#<nanos>"), the
   // paging key.
   std::vector<std::pair<std::string, const v1::Task*>> selected;
-  for (const TaskBook::Shared& task : snapshot.tasks) {
+  ForEachActiveTask(snapshot, [&](const TaskBook::Shared& task) {
     if (matches(*task))
       selected.emplace_back(
           absl::StrCat(task->framework_id().value(), "/", task->task_id().value()), task.get());
-  }
+  });
   for (const TaskBook::Shared& task : snapshot.completed_tasks) {
     if (matches(*task))
       selected.emplace_back(
@@ -199,8 +221,9 @@ v1::MasterState StateView(const StateSnapshot& snapshot) {
   Sums sums = SumUp(snapshot);
   AddAgents(snapshot, sums, state.mutable_agents());
   AddFrameworks(snapshot, sums, state.mutable_frameworks());
-  state.mutable_tasks()->Reserve(static_cast<int>(snapshot.tasks.size()));
-  for (const TaskBook::Shared& task : snapshot.tasks) *state.add_tasks() = *task;
+  const std::vector<const v1::Task*> tasks = OrderedActiveTasks(snapshot);
+  state.mutable_tasks()->Reserve(static_cast<int>(tasks.size()));
+  for (const v1::Task* task : tasks) *state.add_tasks() = *task;
   for (const TaskBook::Shared& task : snapshot.completed_tasks)
     *state.add_completed_tasks() = *task;
   for (const v1::Offer& offer : snapshot.offers) *state.add_offers() = offer;
