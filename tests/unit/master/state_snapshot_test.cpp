@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/resources.hpp"
+#include "master/http_endpoints.hpp"
 #include "tests/support/master_harness.hpp"
 
 namespace agora::master {
@@ -52,6 +53,22 @@ TEST(StateSnapshotTest, GetStateListsTasksOfAllAgentsInTaskOrder) {
     EXPECT_EQ(state.tasks(i).task_id().value(), absl::StrCat("t", i));
     EXPECT_EQ(state.tasks(i).state(), i == 2 ? v1::TASK_RUNNING : v1::TASK_STAGING) << i;
   }
+}
+
+// /metrics counts tasks by state from the snapshot Metrics() captured (off
+// the loop), as the task book holds them.
+TEST(StateSnapshotTest, MetricsCountTasksByStateFromTheSnapshot) {
+  MasterHarness h;
+  auto scheduler = h.Subscribe(MasterHarness::FrameworkInfo("snap"));
+  auto a = h.RegisterAgent("host-a");
+  auto b = h.RegisterAgent("host-b");
+  h.Launch(scheduler, a, "t1");
+  h.Launch(scheduler, b, "t2");
+  h.SendUpdate(b, scheduler.framework_id, "t2", v1::TASK_RUNNING, "u1");
+  const std::string text = RenderMetrics(h.core().Metrics());
+  EXPECT_NE(text.find("agora_master_tasks{state=\"STAGING\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("agora_master_tasks{state=\"RUNNING\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("agora_master_tasks{state=\"FINISHED\"} 0"), std::string::npos) << text;
 }
 
 TEST(StateSnapshotTest, AgentSummaryFollowsTheAgentAfterBeingCached) {
