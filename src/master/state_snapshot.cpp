@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/resources.hpp"
 #include "common/task_state.hpp"
@@ -105,18 +106,28 @@ void AddRoles(const StateSnapshot& snapshot, Sums& sums,
 }
 
 // The snapshot's active tasks in (framework id, task id) order: `tasks` is
-// in that order; per-agent lists are merged by sorting (off the loop).
+// in that order; per-agent lists are merged by sorting (off the loop) on
+// keys gathered once, so comparisons do not chase each task's sub-messages.
 std::vector<const v1::Task*> OrderedActiveTasks(const StateSnapshot& snapshot) {
-  std::vector<const v1::Task*> ordered;
-  ordered.reserve(ActiveTaskCount(snapshot));
-  ForEachActiveTask(snapshot,
-                    [&ordered](const TaskBook::Shared& task) { ordered.push_back(task.get()); });
+  struct Keyed {
+    absl::string_view framework_id;
+    absl::string_view task_id;
+    const v1::Task* task;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(ActiveTaskCount(snapshot));
+  ForEachActiveTask(snapshot, [&keyed](const TaskBook::Shared& task) {
+    keyed.push_back({task->framework_id().value(), task->task_id().value(), task.get()});
+  });
   if (!snapshot.task_chunks.empty()) {
-    std::sort(ordered.begin(), ordered.end(), [](const v1::Task* a, const v1::Task* b) {
-      const int framework = a->framework_id().value().compare(b->framework_id().value());
-      return framework != 0 ? framework < 0 : a->task_id().value() < b->task_id().value();
+    std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+      const int framework = a.framework_id.compare(b.framework_id);
+      return framework != 0 ? framework < 0 : a.task_id < b.task_id;
     });
   }
+  std::vector<const v1::Task*> ordered;
+  ordered.reserve(keyed.size());
+  for (const Keyed& entry : keyed) ordered.push_back(entry.task);
   return ordered;
 }
 
