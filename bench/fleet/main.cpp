@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "fleet/scale.hpp"
 #include "fleet/workloads.hpp"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
@@ -31,8 +32,10 @@ constexpr Workload kWorkloads[] = {
      "B-loop: the master's event-loop stall (probes every 10 ms, its lag metric) under the "
      "throughput load, an idle fleet or declining frameworks",
      agora::bench::RunLoop},
-    // B-scale (`scale`, bench/fleet/scale.{hpp,cpp}: RunScale) is wired in
-    // here when it is merged.
+    {"scale",
+     "B-scale: master RSS, GetState time and the loop's stall with 10,000 agents, 100 frameworks "
+     "and 100,000 tasks",
+     agora::bench::RunScale},
 };
 
 void PrintWorkloads(FILE* out) {

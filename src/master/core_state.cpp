@@ -97,7 +97,8 @@ v1::FrameworkSummary MasterCore::FrameworkSummaryOf(const Framework& framework) 
 }
 
 // Everything, for GetState, GetRoles and /state: the loop's share is a
-// summary per agent and framework, a copy per offer and a pointer per task.
+// summary per agent and framework, a copy per offer, and a list of tasks
+// per agent (rebuilt only for agents whose tasks changed).
 std::shared_ptr<const StateSnapshot> MasterCore::SnapshotState(
     std::vector<v1::MasterInfo> masters) {
   auto snapshot = std::make_shared<StateSnapshot>();
@@ -107,7 +108,7 @@ std::shared_ptr<const StateSnapshot> MasterCore::SnapshotState(
   for (auto& [id, agent] : agents_) snapshot->agents.push_back(AgentBase(*agent));
   for (const auto& [id, framework] : frameworks_)
     snapshot->frameworks.push_back(FrameworkBase(*framework));
-  snapshot->tasks = tasks_.PublishActive();
+  snapshot->task_chunks = tasks_.PublishActiveChunks();
   snapshot->completed_tasks = tasks_.PublishCompleted();
   snapshot->offers.reserve(offers_.size());
   for (const auto& [id, offer] : offers_) snapshot->offers.push_back(offer->offer);
@@ -176,7 +177,7 @@ std::shared_ptr<const StateSnapshot> MasterCore::SnapshotTasks(const v1::GetTask
   } else if (!framework_id.empty()) {
     snapshot->tasks = tasks_.PublishOfFramework(framework_id);
   } else {
-    snapshot->tasks = tasks_.PublishActive();
+    snapshot->task_chunks = tasks_.PublishActiveChunks();
   }
   if (request.include_completed()) {
     if (!framework_id.empty()) {
@@ -248,7 +249,8 @@ MasterMetrics MasterCore::Metrics() {
   metrics.state = SnapshotState();
   metrics.watch_subscribers = watchers_.size();
   metrics.watch_subscribers_dropped = watchers_.dropped();
-  metrics.tasks_by_state = tasks_.CountByState();
+  // tasks_by_state is counted from `state` by the renderer, off the loop
+  // (a walk over every task would cost O(tasks) here).
   for (const auto& framework_id : tasks_.FrameworksWithHistory())
     metrics.tasks_completed += tasks_.CompletedOf(framework_id).size();
   metrics.registry_writes = registry_->write_stats();

@@ -128,11 +128,17 @@ std::string RenderMetrics(const MasterMetrics& m) {
             "disconnected = inactive: within their failover timeout).",
             m.frameworks_connected, {{"state", "connected"}});
   out.Gauge("agora_master_frameworks", "", m.frameworks_disconnected, {{"state", "disconnected"}});
+  // Counted here, off the loop, from the snapshot the core captured.
+  std::map<v1::TaskState, size_t> tasks_by_state = m.tasks_by_state;
+  if (m.state != nullptr) {
+    ForEachActiveTask(*m.state,
+                      [&](const TaskBook::Shared& task) { ++tasks_by_state[task->state()]; });
+  }
   for (int s = v1::TASK_STAGING; s <= v1::TASK_UNKNOWN; ++s) {
     auto state = static_cast<v1::TaskState>(s);
-    auto it = m.tasks_by_state.find(state);
+    auto it = tasks_by_state.find(state);
     out.Gauge("agora_master_tasks", "Active tasks (incl. unacknowledged terminal ones) by state.",
-              it == m.tasks_by_state.end() ? 0 : it->second,
+              it == tasks_by_state.end() ? 0 : it->second,
               {{"state", std::string(ShortStateName(state))}});
   }
   out.Gauge("agora_master_tasks_completed", "Terminal tasks kept in the completed history.",

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/resources.hpp"
 #include "common/task_state.hpp"
@@ -32,15 +33,15 @@ struct Sums {
 
 Sums SumUp(const StateSnapshot& snapshot) {
   Sums sums;
-  for (const TaskBook::Shared& task : snapshot.tasks) {
-    if (IsTerminalState(task->state())) continue;
+  ForEachActiveTask(snapshot, [&sums](const TaskBook::Shared& task) {
+    if (IsTerminalState(task->state())) return;
     auto r = Resources::FromProto(task->resources());
     for (Use* use : {&sums.agent[task->agent_id().value()],
                      &sums.framework[task->framework_id().value()], &sums.role[task->role()]}) {
       ++use->tasks;
       if (r.ok()) use->resources += *r;
     }
-  }
+  });
   for (const v1::Offer& offer : snapshot.offers) {
     auto r = Resources::FromProto(offer.resources());
     if (!r.ok()) continue;
@@ -104,7 +105,39 @@ void AddRoles(const StateSnapshot& snapshot, Sums& sums,
   }
 }
 
+// The snapshot's active tasks in (framework id, task id) order: `tasks` is
+// in that order; per-agent lists are merged by sorting (off the loop) on
+// keys gathered once, so comparisons do not chase each task's sub-messages.
+std::vector<const v1::Task*> OrderedActiveTasks(const StateSnapshot& snapshot) {
+  struct Keyed {
+    absl::string_view framework_id;
+    absl::string_view task_id;
+    const v1::Task* task;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(ActiveTaskCount(snapshot));
+  ForEachActiveTask(snapshot, [&keyed](const TaskBook::Shared& task) {
+    keyed.push_back({task->framework_id().value(), task->task_id().value(), task.get()});
+  });
+  if (!snapshot.task_chunks.empty()) {
+    std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+      const int framework = a.framework_id.compare(b.framework_id);
+      return framework != 0 ? framework < 0 : a.task_id < b.task_id;
+    });
+  }
+  std::vector<const v1::Task*> ordered;
+  ordered.reserve(keyed.size());
+  for (const Keyed& entry : keyed) ordered.push_back(entry.task);
+  return ordered;
+}
+
 }  // namespace
+
+size_t ActiveTaskCount(const StateSnapshot& snapshot) {
+  size_t count = snapshot.tasks.size();
+  for (const TaskBook::Chunk& chunk : snapshot.task_chunks) count += chunk->size();
+  return count;
+}
 
 uint32_t PageLimit(const v1::PageRequest& page) {
   if (page.limit() == 0) return kDefaultPage;
@@ -152,11 +185,11 @@ absl::StatusOr<v1::GetTasksResponse> TasksView(const StateSnapshot& snapshot,
   // Ordered by "<framework id>/<task id>" (completed lives: "#<nanos>"), the
   // paging key.
   std::vector<std::pair<std::string, const v1::Task*>> selected;
-  for (const TaskBook::Shared& task : snapshot.tasks) {
+  ForEachActiveTask(snapshot, [&](const TaskBook::Shared& task) {
     if (matches(*task))
       selected.emplace_back(
           absl::StrCat(task->framework_id().value(), "/", task->task_id().value()), task.get());
-  }
+  });
   for (const TaskBook::Shared& task : snapshot.completed_tasks) {
     if (matches(*task))
       selected.emplace_back(
@@ -199,8 +232,9 @@ v1::MasterState StateView(const StateSnapshot& snapshot) {
   Sums sums = SumUp(snapshot);
   AddAgents(snapshot, sums, state.mutable_agents());
   AddFrameworks(snapshot, sums, state.mutable_frameworks());
-  state.mutable_tasks()->Reserve(static_cast<int>(snapshot.tasks.size()));
-  for (const TaskBook::Shared& task : snapshot.tasks) *state.add_tasks() = *task;
+  const std::vector<const v1::Task*> tasks = OrderedActiveTasks(snapshot);
+  state.mutable_tasks()->Reserve(static_cast<int>(tasks.size()));
+  for (const v1::Task* task : tasks) *state.add_tasks() = *task;
   for (const TaskBook::Shared& task : snapshot.completed_tasks)
     *state.add_completed_tasks() = *task;
   for (const v1::Offer& offer : snapshot.offers) *state.add_offers() = offer;

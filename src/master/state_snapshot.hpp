@@ -6,9 +6,11 @@
 // Why: a GetState of 5,000 agents and 50,000 tasks takes about a second to
 // build and serialize; on the loop that second stalls every scheduler call
 // and agent message. So MasterCore::Snapshot*() (loop thread) captures only
-// what the query needs: small per-agent and per-framework records, and one
-// shared pointer per task (TaskBook publishes tasks copy-on-write, so the
-// loop never changes a task a snapshot holds). The views below then run on
+// what the query needs: small per-agent and per-framework records, and
+// shared pointers to tasks (TaskBook publishes tasks copy-on-write, so the
+// loop never changes a task a snapshot holds): one per task for the
+// filtered queries, one per agent for a full snapshot (TaskBook's per-agent
+// lists, rebuilt only for agents whose tasks changed). The views below then run on
 // any thread (a query worker, an HTTP thread): they copy tasks into the
 // response, sum resources, filter, sort and page, and the response is
 // serialized there too.
@@ -47,6 +49,10 @@ struct StateSnapshot {
   // GetTasks the candidates of its narrowest filter, for GetAgents and
   // GetFrameworks those of the listed agents or frameworks.
   std::vector<TaskBook::Shared> tasks;
+  // More active tasks, one list per agent (full snapshots): together with
+  // `tasks` they are the snapshot's active tasks; ForEachActiveTask()
+  // visits both. Views that list tasks order them themselves.
+  std::vector<TaskBook::Chunk> task_chunks;
   std::vector<TaskBook::Shared> completed_tasks;
   std::vector<v1::Offer> offers;
   // Per framework id (GetRoles and GetState).
@@ -55,6 +61,18 @@ struct StateSnapshot {
   // quota); roles of frameworks without either weigh 1.
   std::map<std::string, v1::RoleSummary> role_policy;
 };
+
+// Calls `fn(const TaskBook::Shared&)` for every active task of `snapshot`:
+// `tasks`, then each of `task_chunks`.
+template <typename Fn>
+void ForEachActiveTask(const StateSnapshot& snapshot, Fn&& fn) {
+  for (const TaskBook::Shared& task : snapshot.tasks) fn(task);
+  for (const TaskBook::Chunk& chunk : snapshot.task_chunks)
+    for (const TaskBook::Shared& task : *chunk) fn(task);
+}
+
+// How many active tasks `snapshot` holds.
+size_t ActiveTaskCount(const StateSnapshot& snapshot);
 
 // What the views below build; each fills `*response`.
 v1::MasterState StateView(const StateSnapshot& snapshot);

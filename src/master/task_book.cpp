@@ -7,7 +7,9 @@ namespace agora::master {
 v1::Task& TaskBook::Add(v1::Task task) {
   Key key{task.framework_id().value(), task.task_id().value()};
   if (active_.count(key)) Complete(key.first, key.second);
-  by_agent_[task.agent_id().value()].insert(key);
+  AgentTasks& on_agent = by_agent_[task.agent_id().value()];
+  on_agent.keys.insert(key);
+  on_agent.published.reset();
   by_framework_[key.first].insert(key.second);
   if (task.info().has_executor())
     with_executor_[Key{task.agent_id().value(), key.first}].insert(key);
@@ -20,7 +22,10 @@ v1::Task& TaskBook::Add(v1::Task task) {
 
 v1::Task* TaskBook::Mutable(Entry& entry) {
   if (entry.shared) {
-    // A snapshot may be reading the published copy on another thread.
+    // A snapshot may be reading the published copy on another thread; the
+    // agent's published list holds that copy, so it is stale now.
+    auto agent = by_agent_.find(entry.task->agent_id().value());
+    if (agent != by_agent_.end()) agent->second.published.reset();
     entry.task = std::make_shared<v1::Task>(*entry.task);
     entry.shared = false;
   }
@@ -101,8 +106,9 @@ void TaskBook::Complete(const std::string& framework_id, const std::string& task
   const v1::Task& record = *it->second.task;
   auto agent = by_agent_.find(record.agent_id().value());
   if (agent != by_agent_.end()) {
-    agent->second.erase(it->first);
-    if (agent->second.empty()) by_agent_.erase(agent);
+    agent->second.keys.erase(it->first);
+    agent->second.published.reset();
+    if (agent->second.keys.empty()) by_agent_.erase(agent);
   }
   auto framework = by_framework_.find(framework_id);
   if (framework != by_framework_.end()) {
@@ -140,7 +146,7 @@ std::vector<v1::Task*> TaskBook::ActiveOnAgent(const std::string& agent_id) {
   std::vector<v1::Task*> tasks;
   auto it = by_agent_.find(agent_id);
   if (it == by_agent_.end()) return tasks;
-  for (const auto& key : it->second) tasks.push_back(Mutable(active_.at(key)));
+  for (const auto& key : it->second.keys) tasks.push_back(Mutable(active_.at(key)));
   return tasks;
 }
 
@@ -164,8 +170,23 @@ std::vector<TaskBook::Shared> TaskBook::PublishOnAgent(const std::string& agent_
   std::vector<Shared> tasks;
   auto it = by_agent_.find(agent_id);
   if (it == by_agent_.end()) return tasks;
-  for (const auto& key : it->second) tasks.push_back(Share(active_.at(key)));
+  for (const auto& key : it->second.keys) tasks.push_back(Share(active_.at(key)));
   return tasks;
+}
+
+std::vector<TaskBook::Chunk> TaskBook::PublishActiveChunks() {
+  std::vector<Chunk> chunks;
+  chunks.reserve(by_agent_.size());
+  for (auto& [agent_id, on_agent] : by_agent_) {
+    if (on_agent.published == nullptr) {
+      auto list = std::make_shared<std::vector<Shared>>();
+      list->reserve(on_agent.keys.size());
+      for (const Key& key : on_agent.keys) list->push_back(Share(active_.at(key)));
+      on_agent.published = std::move(list);
+    }
+    chunks.push_back(on_agent.published);
+  }
+  return chunks;
 }
 
 std::vector<TaskBook::Shared> TaskBook::PublishTask(const std::string& framework_id,

@@ -16,6 +16,13 @@
 // snapshot costs one pointer per task on the loop, and a task is copied at
 // most once per snapshot, and only if it changes.
 //
+// Incremental publication of every active task (GetState, /state): the
+// book keeps, per agent, the published list of its tasks (a Chunk) until
+// one of them changes (added, completed, or made private by a mutable
+// access). PublishActiveChunks() rebuilds only the agents whose list is
+// stale, so a full snapshot costs O(agents + tasks on changed agents) on
+// the loop instead of O(tasks).
+//
 // Not thread-safe: owned by the master core on its loop. The published
 // tasks are immutable and may be read (and released) on any thread.
 #ifndef AGORA_MASTER_TASK_BOOK_HPP_
@@ -93,6 +100,11 @@ class TaskBook {
   std::vector<Shared> PublishOfFramework(const std::string& framework_id);
   std::vector<Shared> PublishOnAgent(const std::string& agent_id);
   std::vector<Shared> PublishTask(const std::string& framework_id, const std::string& task_id);
+  // Every active task, as one immutable list per agent with tasks (in agent
+  // id order; each list in (framework id, task id) order). Lists of agents
+  // whose tasks did not change since the last call are the same objects.
+  using Chunk = std::shared_ptr<const std::vector<Shared>>;
+  std::vector<Chunk> PublishActiveChunks();
   // Every completed task, framework by framework, oldest first.
   std::vector<Shared> PublishCompleted() const;
   // Executor ids of `framework_id`'s non-terminal tasks on `agent_id` that
@@ -121,14 +133,21 @@ class TaskBook {
     bool shared = false;
   };
 
-  // The entry's task, made private first if it is shared.
-  static v1::Task* Mutable(Entry& entry);
+  // Active tasks on one agent, and their published list (null when stale).
+  struct AgentTasks {
+    std::set<Key> keys;
+    Chunk published;
+  };
+
+  // The entry's task, made private first if it is shared (which makes its
+  // agent's published list stale).
+  v1::Task* Mutable(Entry& entry);
   static Shared Share(Entry& entry);
   void PushCompleted(Shared task);
 
   size_t max_completed_;
   std::map<Key, Entry> active_;
-  std::map<std::string, std::set<Key>> by_agent_;
+  std::map<std::string, AgentTasks> by_agent_;
   std::map<std::string, std::set<std::string>> by_framework_;
   // Active tasks with an ExecutorInfo, by (agent id, framework id).
   std::map<Key, std::set<Key>> with_executor_;

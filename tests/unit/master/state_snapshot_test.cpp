@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/resources.hpp"
+#include "master/http_endpoints.hpp"
 #include "tests/support/master_harness.hpp"
 
 namespace agora::master {
@@ -29,6 +31,44 @@ TEST(StateSnapshotTest, ACapturedStateDoesNotChangeWhenTheTaskDoes) {
   EXPECT_EQ(now.tasks(0).state(), v1::TASK_RUNNING);
   // The earlier view is still intact after the master's change.
   EXPECT_EQ(StateView(*before).tasks(0).state(), v1::TASK_STAGING);
+}
+
+// A full snapshot holds tasks as per-agent lists; GetState still lists them
+// in (framework id, task id) order, and a change on one agent shows.
+TEST(StateSnapshotTest, GetStateListsTasksOfAllAgentsInTaskOrder) {
+  MasterHarness h;
+  auto scheduler = h.Subscribe(MasterHarness::FrameworkInfo("snap"));
+  // Agents in id order carry tasks out of id order.
+  const std::vector<std::string> task_ids = {"t3", "t1", "t0", "t2"};
+  std::vector<MasterHarness::AgentConn> agents;
+  for (size_t i = 0; i < task_ids.size(); ++i)
+    agents.push_back(h.RegisterAgent(absl::StrCat("host-", i)));
+  for (size_t i = 0; i < task_ids.size(); ++i) h.Launch(scheduler, agents[i], task_ids[i]);
+  (void)h.core().BuildState();
+  h.SendUpdate(agents[3], scheduler.framework_id, "t2", v1::TASK_RUNNING, "u1");
+
+  v1::MasterState state = h.core().BuildState();
+  ASSERT_EQ(state.tasks_size(), 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(state.tasks(i).task_id().value(), absl::StrCat("t", i));
+    EXPECT_EQ(state.tasks(i).state(), i == 2 ? v1::TASK_RUNNING : v1::TASK_STAGING) << i;
+  }
+}
+
+// /metrics counts tasks by state from the snapshot Metrics() captured (off
+// the loop), as the task book holds them.
+TEST(StateSnapshotTest, MetricsCountTasksByStateFromTheSnapshot) {
+  MasterHarness h;
+  auto scheduler = h.Subscribe(MasterHarness::FrameworkInfo("snap"));
+  auto a = h.RegisterAgent("host-a");
+  auto b = h.RegisterAgent("host-b");
+  h.Launch(scheduler, a, "t1");
+  h.Launch(scheduler, b, "t2");
+  h.SendUpdate(b, scheduler.framework_id, "t2", v1::TASK_RUNNING, "u1");
+  const std::string text = RenderMetrics(h.core().Metrics());
+  EXPECT_NE(text.find("agora_master_tasks{state=\"STAGING\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("agora_master_tasks{state=\"RUNNING\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("agora_master_tasks{state=\"FINISHED\"} 0"), std::string::npos) << text;
 }
 
 TEST(StateSnapshotTest, AgentSummaryFollowsTheAgentAfterBeingCached) {
