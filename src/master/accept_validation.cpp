@@ -250,7 +250,8 @@ absl::StatusOr<AcceptPlan> PlanAccept(const v1::AcceptRequest& request,
       v1::TaskInfo task = launch.task_infos(t);
       const std::string field =
           IndexedField(SubField(IndexedField("operations", i), "launch.task_infos"), t);
-      RejectedTask rejected{task};
+      RejectedTask rejected;
+      rejected.task = task;
       if (!stale.empty()) {
         rejected.state = v1::TASK_DROPPED;
         rejected.reason = v1::TaskStatus::REASON_INVALID_OFFERS;
