@@ -4,12 +4,57 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
+#include "agent/container_stats.hpp"
 #include "common/metrics.hpp"
 #include "common/process_metrics.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 
 namespace agora::agent {
+namespace {
+
+// One series per live container and figure, labelled by its ids (a command
+// task's executor id is its task id) and where the figures come from. Each
+// family's samples stay together, as the text format requires.
+void AddContainerMetrics(const std::vector<v1::ContainerStatus>& containers, MetricsText* metrics) {
+  auto labels = [](const v1::ContainerStatus& c) -> MetricsText::Labels {
+    return {{"container_id", c.container_id().value()},
+            {"framework_id", c.framework_id().value()},
+            {"executor_id", c.executor_id().value()},
+            {"source", c.statistics_source()}};
+  };
+  for (const v1::ContainerStatus& c : containers) {
+    metrics->Counter("agora_agent_container_cpu_seconds_total",
+                     "CPU time (user + system) used by a live container",
+                     c.statistics().cpus_total_time_secs(), labels(c));
+  }
+  for (const v1::ContainerStatus& c : containers) {
+    metrics->Gauge("agora_agent_container_memory_rss_bytes",
+                   "Resident anonymous memory of a live container",
+                   static_cast<double>(c.statistics().mem_rss_bytes()), labels(c));
+  }
+  for (const v1::ContainerStatus& c : containers) {
+    if (c.statistics_source() != "cgroup") continue;  // /proc has no such figure.
+    metrics->Gauge("agora_agent_container_memory_current_bytes",
+                   "Memory charged to a live container's cgroup, page cache included",
+                   static_cast<double>(c.statistics().mem_current_bytes()), labels(c));
+  }
+  for (const v1::ContainerStatus& c : containers) {
+    metrics->Gauge("agora_agent_container_memory_limit_bytes",
+                   "Memory limit of a live container (its cgroup's, else its resources' mem)",
+                   static_cast<double>(c.statistics().mem_limit_bytes()), labels(c));
+  }
+  for (const v1::ContainerStatus& c : containers) {
+    metrics->Gauge("agora_agent_container_cpus_limit", "CPUs of a live container's resources",
+                   c.statistics().cpus_limit(), labels(c));
+  }
+  for (const v1::ContainerStatus& c : containers) {
+    metrics->Gauge("agora_agent_container_processes", "Processes in a live container",
+                   c.statistics().processes(), labels(c));
+  }
+}
+
+}  // namespace
 
 absl::Status AgentImpl::StartHttp() {
   if (options_.http_port < 0) return absl::OkStatus();
@@ -60,8 +105,11 @@ absl::Status AgentImpl::StartHttp() {
 }
 
 std::string AgentImpl::RenderMetrics() {
-  auto result = std::make_shared<std::promise<std::string>>();
-  std::future<std::string> future = result->get_future();
+  // The loop's text and its live containers, whose usage is read here
+  // (cgroup and /proc files are I/O: never on the loop).
+  using Snapshot = std::pair<std::string, std::vector<LiveContainer>>;
+  auto result = std::make_shared<std::promise<Snapshot>>();
+  std::future<Snapshot> future = result->get_future();
   loop_.Post([this, result] {
     MetricsText metrics;
     metrics.Gauge("agora_agent_registered", "1 while registered with the master",
@@ -167,7 +215,7 @@ std::string AgentImpl::RenderMetrics() {
                     "subscribed; running; terminating: shutting down or being reaped)",
                     by_phase[phase], {{"phase", name}});
     }
-    result->set_value(metrics.text());
+    result->set_value(Snapshot(metrics.text(), OperatorContainers()));
   });
   // The loop and the process are measured here, off the loop, so they are
   // reported even when the loop is too busy to answer.
@@ -187,7 +235,10 @@ std::string AgentImpl::RenderMetrics() {
   if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) {
     return "# agent loop busy or stopping\n" + outside.text();
   }
-  return future.get() + outside.text();
+  Snapshot snapshot = future.get();
+  MetricsText containers;
+  AddContainerMetrics(ContainerStatistics(snapshot.second), &containers);
+  return snapshot.first + containers.text() + outside.text();
 }
 
 }  // namespace agora::agent

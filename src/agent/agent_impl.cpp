@@ -149,6 +149,7 @@ absl::Status AgentImpl::Init() {
   info_.set_hostname(hostname);
   *info_.mutable_resources() = resources->ToProto();
   *info_.mutable_attributes() = *attributes;
+  info_.set_isolation(IsolationMode());  // Told to the master at (re)registration.
 
   loop_.Start();
   loop_started_ = true;

@@ -168,10 +168,12 @@ std::vector<LiveContainer> AgentImpl::OperatorContainers() {
     status.mutable_framework_id()->set_value(key.first);
     status.mutable_executor_id()->set_value(key.second);
     status.set_pid(executor.pid);
-    // Command tasks run in cgroups when the agent isolates; custom
-    // executors (and every container under posix isolation) are confined by
-    // nothing but their session. Usage still comes from /proc.
-    status.set_isolation(executor.builtin && isolator_ != nullptr ? IsolationMode() : "none");
+    // Command tasks run in cgroups when the agent isolates: their usage is
+    // read from the cgroup. Custom executors (and every container under
+    // posix isolation) are confined by nothing but their session: /proc.
+    bool in_cgroup = executor.builtin && isolator_ != nullptr;
+    status.set_isolation(in_cgroup ? IsolationMode() : "none");
+    if (in_cgroup) container.isolator = isolator_.get();
     status.mutable_statistics()->set_cpus_limit(limits.cpus());
     status.mutable_statistics()->set_mem_limit_bytes(
         static_cast<uint64_t>(limits.mem() * 1024 * 1024));

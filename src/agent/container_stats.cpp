@@ -77,4 +77,51 @@ std::map<pid_t, v1::ResourceStatistics> SessionStatistics(
   return statistics;
 }
 
+void FillFromCgroup(const ContainerUsage& usage, v1::ResourceStatistics* statistics) {
+  // Anything above 2^62 bytes is no limit (v1 writes 0x7FFFFFFFFFFFF000).
+  constexpr uint64_t kNoLimit = uint64_t{1} << 62;
+  statistics->set_timestamp(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  statistics->clear_cpus_user_time_secs();
+  statistics->clear_cpus_system_time_secs();
+  statistics->set_cpus_total_time_secs(usage.cpu_seconds);
+  statistics->set_mem_rss_bytes(usage.rss_bytes);
+  statistics->set_mem_current_bytes(usage.memory_bytes);
+  statistics->set_mem_peak_bytes(usage.memory_peak_bytes);
+  if (usage.memory_limit_bytes > 0 && usage.memory_limit_bytes < kNoLimit)
+    statistics->set_mem_limit_bytes(usage.memory_limit_bytes);
+  statistics->set_processes(static_cast<uint32_t>(usage.pids));
+}
+
+std::vector<v1::ContainerStatus> ContainerStatistics(const std::vector<LiveContainer>& live) {
+  std::vector<v1::ContainerStatus> out;
+  out.reserve(live.size());
+  std::map<pid_t, uint64_t> sessions;  // The containers /proc has to answer for.
+  for (const LiveContainer& container : live) {
+    out.push_back(container.status);
+    v1::ContainerStatus& status = out.back();
+    if (container.isolator != nullptr) {
+      absl::StatusOr<ContainerUsage> usage =
+          container.isolator->Usage(container.status.container_id().value());
+      if (usage.ok()) {
+        FillFromCgroup(*usage, status.mutable_statistics());
+        status.set_statistics_source("cgroup");
+        continue;
+      }
+    }
+    status.set_statistics_source("proc");
+    sessions[container.status.pid()] = container.start_ticks;
+  }
+  std::map<pid_t, v1::ResourceStatistics> statistics = SessionStatistics(sessions);
+  for (v1::ContainerStatus& status : out) {
+    if (status.statistics_source() != "proc") continue;
+    v1::ResourceStatistics limits = status.statistics();
+    v1::ResourceStatistics* stats = status.mutable_statistics();
+    *stats = statistics[status.pid()];
+    stats->set_cpus_total_time_secs(stats->cpus_user_time_secs() + stats->cpus_system_time_secs());
+    stats->set_cpus_limit(limits.cpus_limit());
+    stats->set_mem_limit_bytes(limits.mem_limit_bytes());
+  }
+  return out;
+}
+
 }  // namespace agora::agent

@@ -1,11 +1,12 @@
-// Container statistics from /proc: the CPU time, resident memory and
-// process count of executors' sessions (an executor or a command task's
+// Container statistics: from the container's cgroup when it has one
+// (CgroupsIsolator::Usage), else from /proc -- the CPU time, resident memory
+// and process count of executors' sessions (an executor or a command task's
 // shim leads its own session, and everything it starts stays in it).
 //
-// Isolation "none": no cgroup accounts for a container yet, so the numbers
-// are sums over the session's live processes (CPU time includes what their
-// reaped children used). The parser is pure; SessionStatistics scans /proc
-// once for all sessions and is blocking: call it off the event loop.
+// Without a cgroup the numbers are sums over the session's live processes
+// (CPU time includes what their reaped children used). The parsers are
+// pure; SessionStatistics and ContainerStatistics read /proc and
+// /sys/fs/cgroup and are blocking: call them off the event loop.
 #ifndef AGORA_AGENT_CONTAINER_STATS_HPP_
 #define AGORA_AGENT_CONTAINER_STATS_HPP_
 
@@ -14,10 +15,27 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "agent/isolator.hpp"
 #include "agora/v1/agent.pb.h"
 
 namespace agora::agent {
+
+// A live container as the loop knows it; its statistics are read later,
+// off the loop.
+struct LiveContainer {
+  // Ids, pid, isolation and the limits (statistics.cpus_limit,
+  // mem_limit_bytes) from the resources of the executor and its tasks.
+  v1::ContainerStatus status;
+  // The session leader's start time: guards the /proc scan against a
+  // recycled pid (see SessionMembers).
+  uint64_t start_ticks = 0;
+  // Set when the container runs in a cgroup (status.container_id names
+  // it). Owned by the agent, which outlives every reader (the operator
+  // service and the HTTP server are stopped first).
+  const CgroupsIsolator* isolator = nullptr;
+};
 
 // What one /proc/PID/stat line says about a process, in clock ticks and
 // pages.
@@ -39,6 +57,17 @@ bool ParseProcessUsage(const std::string& stat_line, ProcessUsage* usage);
 // since the epoch). A session that is gone gives zeros and no processes.
 std::map<pid_t, v1::ResourceStatistics> SessionStatistics(
     const std::map<pid_t, uint64_t>& sessions);
+
+// Overwrites the usage fields of `statistics` with a cgroup's figures. The
+// cgroup's memory limit replaces the resources' one unless it is "none"
+// (v1 reports a page-rounded INT64_MAX, v2 "max" which reads as 0).
+void FillFromCgroup(const ContainerUsage& usage, v1::ResourceStatistics* statistics);
+
+// The status of each of `live`, in order, with its statistics: from its
+// cgroup when it has one that still exists (statistics_source "cgroup"),
+// else from /proc ("proc"). Limits from the resources are kept where the
+// source has none. Blocking.
+std::vector<v1::ContainerStatus> ContainerStatistics(const std::vector<LiveContainer>& live);
 
 }  // namespace agora::agent
 

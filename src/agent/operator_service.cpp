@@ -108,18 +108,8 @@ AgentOperatorService::AgentOperatorService(EventLoop* loop, AgentOperatorHandler
               loop_->Post([this, response, done = std::move(done)] {
                 std::vector<LiveContainer> live = handler_->OperatorContainers();
                 absl::Status queued = RunOffLoop("GetContainers", [live, response, done] {
-                  std::map<pid_t, uint64_t> sessions;
-                  for (const LiveContainer& container : live)
-                    sessions[container.status.pid()] = container.start_ticks;
-                  std::map<pid_t, v1::ResourceStatistics> statistics = SessionStatistics(sessions);
-                  for (const LiveContainer& container : live) {
-                    v1::ContainerStatus* status = response->add_containers();
-                    *status = container.status;
-                    v1::ResourceStatistics* out = status->mutable_statistics();
-                    *out = statistics[container.status.pid()];
-                    out->set_cpus_limit(container.status.statistics().cpus_limit());
-                    out->set_mem_limit_bytes(container.status.statistics().mem_limit_bytes());
-                  }
+                  for (v1::ContainerStatus& status : ContainerStatistics(live))
+                    *response->add_containers() = std::move(status);
                   done(absl::OkStatus());
                 });
                 if (!queued.ok()) done(queued);

@@ -25,22 +25,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/container_stats.hpp"
 #include "agent/work_queue.hpp"
 #include "agora/v1/agent.grpc.pb.h"
 #include "common/event_loop.hpp"
 
 namespace agora::agent {
-
-// A live container as the loop knows it; its statistics are read later,
-// off the loop.
-struct LiveContainer {
-  // Ids, pid, isolation and the limits (statistics.cpus_limit,
-  // mem_limit_bytes) from the resources of the executor and its tasks.
-  v1::ContainerStatus status;
-  // The session leader's start time: guards the /proc scan against a
-  // recycled pid (see SessionMembers).
-  uint64_t start_ticks = 0;
-};
 
 // Implemented by the agent; every method runs on the agent's loop.
 class AgentOperatorHandler {

@@ -48,17 +48,18 @@ Table TasksTable(const v1::GetTasksResponse& response) {
 }
 
 Table AgentsTable(const v1::GetAgentsResponse& response) {
-  Table table{{"ID", "HOSTNAME", "ADDRESS", "STATUS", "CPUS", "MEM", "TASKS"}, {}, 3};
+  Table table{{"ID", "HOSTNAME", "ADDRESS", "STATUS", "ISOLATION", "CPUS", "MEM", "TASKS"}, {}, 3};
   for (const v1::AgentSummary& agent : response.agents()) {
     std::string status = v1::AgentSummary::Status_Name(agent.status());
     // An admitted agent whose stream is down (its heartbeats are not yet
     // missed): say so rather than ACTIVE.
     if (agent.status() == v1::AgentSummary::ACTIVE && !agent.connected()) status = "DISCONNECTED";
     const auto& total = agent.total().empty() ? agent.info().resources() : agent.total();
-    table.rows.push_back(
-        {OrDash(agent.info().id().value()), OrDash(agent.info().hostname()),
-         OrDash(agent.info().address()), status, UsedOfTotal(agent.allocated(), total, "cpus"),
-         UsedOfTotal(agent.allocated(), total, "mem"), absl::StrCat(agent.active_tasks())});
+    table.rows.push_back({OrDash(agent.info().id().value()), OrDash(agent.info().hostname()),
+                          OrDash(agent.info().address()), status, OrDash(agent.info().isolation()),
+                          UsedOfTotal(agent.allocated(), total, "cpus"),
+                          UsedOfTotal(agent.allocated(), total, "mem"),
+                          absl::StrCat(agent.active_tasks())});
   }
   return table;
 }

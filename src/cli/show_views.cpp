@@ -76,6 +76,7 @@ std::string AgentText(const v1::AgentSummary& agent, const v1::GetTasksResponse&
       {"Hostname", OrDash(agent.info().hostname())},
       {"Address", OrDash(agent.info().address())},
       {"Status", AgentStatus(agent)},
+      {"Isolation", OrDash(agent.info().isolation())},
       {"Version", OrDash(agent.version())},
       {"Registered", FormatTimestamp(agent.registered_time())},
       {"Re-registered", FormatTimestamp(agent.reregistered_time())},

@@ -106,11 +106,21 @@ TEST_F(CliCommandsTest, ClusterAgentsAndAgentShowTheAgent) {
   CommandResult agents = cluster_.Cli({"agents"});
   EXPECT_TRUE(Contains(agents.output, agent_id_)) << agents.output;
   EXPECT_TRUE(Contains(agents.output, "ACTIVE")) << agents.output;
+  EXPECT_TRUE(Contains(agents.output, "ISOLATION")) << agents.output;
+  // The agent says how it isolates at registration (auto: cgroups where
+  // writable, else posix).
+  auto listed = ParseJson<v1::GetAgentsResponse>(cluster_.Cli({"agents", "--json"}));
+  ASSERT_EQ(listed.agents_size(), 1);
+  const std::string isolation = listed.agents(0).info().isolation();
+  EXPECT_TRUE(isolation == "posix" || isolation == "cgroups-v1" || isolation == "cgroups-v2")
+      << isolation;
+  EXPECT_TRUE(Contains(agents.output, isolation)) << agents.output;
 
   CommandResult agent = cluster_.Cli({"agent", agent_id_});
   ASSERT_EQ(agent.exit_code, 0) << agent.output;
   EXPECT_TRUE(Contains(agent.output, "Agent:          " + agent_id_)) << agent.output;
   EXPECT_TRUE(Contains(agent.output, "Status:         ACTIVE")) << agent.output;
+  EXPECT_TRUE(Contains(agent.output, "Isolation:      " + isolation)) << agent.output;
   EXPECT_TRUE(Contains(agent.output, "Total:          cpus:4 disk:1024 mem:2048")) << agent.output;
   auto summary = ParseJson<v1::AgentSummary>(cluster_.Cli({"agent", agent_id_, "--json"}));
   EXPECT_EQ(summary.info().id().value(), agent_id_);

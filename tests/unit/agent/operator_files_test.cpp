@@ -104,6 +104,33 @@ TEST(ContainerStatsTest, ParsesProcStatAfterTheLastParenthesis) {
   EXPECT_FALSE(ParseProcessUsage("no parenthesis", &usage));
 }
 
+TEST(ContainerStatsTest, CgroupFiguresReplaceUsageAndKeepTheResourcesLimitWhenNoneIsSet) {
+  v1::ResourceStatistics statistics;
+  statistics.set_cpus_limit(0.5);
+  statistics.set_mem_limit_bytes(64u << 20);
+  ContainerUsage usage;
+  usage.cpu_seconds = 1.25;
+  usage.memory_bytes = 5u << 20;
+  usage.rss_bytes = 3u << 20;
+  usage.memory_peak_bytes = 6u << 20;
+  usage.pids = 4;
+  usage.memory_limit_bytes = 0x7FFFFFFFFFFFF000;  // v1's "no limit".
+  FillFromCgroup(usage, &statistics);
+  EXPECT_DOUBLE_EQ(statistics.cpus_total_time_secs(), 1.25);
+  EXPECT_EQ(statistics.cpus_user_time_secs(), 0);  // Not split by the cgroup.
+  EXPECT_EQ(statistics.mem_current_bytes(), 5u << 20);
+  EXPECT_EQ(statistics.mem_rss_bytes(), 3u << 20);
+  EXPECT_EQ(statistics.mem_peak_bytes(), 6u << 20);
+  EXPECT_EQ(statistics.processes(), 4u);
+  EXPECT_EQ(statistics.mem_limit_bytes(), 64u << 20);
+  EXPECT_DOUBLE_EQ(statistics.cpus_limit(), 0.5);
+  EXPECT_GT(statistics.timestamp(), 0);
+
+  usage.memory_limit_bytes = 32u << 20;
+  FillFromCgroup(usage, &statistics);
+  EXPECT_EQ(statistics.mem_limit_bytes(), 32u << 20);
+}
+
 TEST(ContainerStatsTest, SumsThisProcessSessionAndZerosAGoneOne) {
   const pid_t session = ::getsid(0);
   if (session <= 1) GTEST_SKIP() << "the test runs in session " << session;

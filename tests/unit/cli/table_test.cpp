@@ -85,6 +85,7 @@ TEST(TableTest, AgentsTableShowsAllocatedOfTotal) {
   agent->mutable_info()->mutable_id()->set_value("a1");
   agent->mutable_info()->set_hostname("host");
   agent->mutable_info()->set_address("127.0.0.1:5051");
+  agent->mutable_info()->set_isolation("cgroups-v1");
   agent->set_status(v1::AgentSummary::ACTIVE);
   agent->set_connected(true);
   *agent->add_total() = Scalar("cpus", 4);
@@ -94,7 +95,7 @@ TEST(TableTest, AgentsTableShowsAllocatedOfTotal) {
   Table table = AgentsTable(response);
   ASSERT_EQ(table.rows.size(), 1u);
   EXPECT_EQ(table.rows[0], (std::vector<std::string>{"a1", "host", "127.0.0.1:5051", "ACTIVE",
-                                                     "1.5/4", "0/1024", "2"}));
+                                                     "cgroups-v1", "1.5/4", "0/1024", "2"}));
 }
 
 TEST(TableTest, AgentsTableSaysRecoveringAndDisconnected) {
