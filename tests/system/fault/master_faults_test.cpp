@@ -108,11 +108,17 @@ TEST_F(MasterFaultTest, MasterThatCannotWriteItsRegistryExitsWithAClearError) {
   } unmount{work_dir};
   ASSERT_TRUE(cluster_.StartMaster().ok()) << AllLogs();
   FillFileSystem(work_dir + "/filler");
-  // Admitting an agent needs a registry write.
-  auto agent = cluster_.Spawn({BinaryPath("agora-agent"), "--master=" + cluster_.master_address(),
-                               "--port=0", "--http_port=-1", "--work_dir=" + dir_.path() + "/agent",
-                               "--logtostderr", absl::StrCat("--resources=", kAgentResources)},
-                              "agent.log");
+  // Admitting an agent needs a registry write. The registry appends to a log
+  // whose last page may still have room for a small record, so this agent's
+  // record is made larger than a page: 2,000 separate port ranges.
+  std::string ports;
+  for (int i = 0; i < 2000; ++i)
+    absl::StrAppend(&ports, i == 0 ? "" : ",", 20000 + 2 * i, "-", 20000 + 2 * i);
+  auto agent = cluster_.Spawn(
+      {BinaryPath("agora-agent"), "--master=" + cluster_.master_address(), "--port=0",
+       "--http_port=-1", "--work_dir=" + dir_.path() + "/agent", "--logtostderr",
+       absl::StrCat("--resources=cpus:4;mem:4096;ports:[", ports, "]")},
+      "agent.log");
   ASSERT_TRUE(agent.ok());
   auto status = cluster_.master()->Wait(absl::Seconds(60));
   ASSERT_TRUE(status.ok()) << "the master kept serving without a durable registry\n" << AllLogs();
