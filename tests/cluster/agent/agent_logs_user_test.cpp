@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 class TaskLogsTest : public AgentClusterTest {
  protected:
   std::string Sandbox(const std::string& task_id) {
-    return dir_ + "/work/sandboxes/fw-1/" + task_id;
+    return dir_ + "/work/sandboxes/fw-1/" + task_id + "/latest";  // The newest run.
   }
 
   // Bytes of `path` and its rotated files; `*files` counts them.
