@@ -156,6 +156,8 @@ TEST_F(AgentGcTest, ASandboxThatFinishedBeforeARestartIsRemovedAfterIt) {
   pid_t running = SandboxPid("running", "pid");
   ASSERT_GT(running, 0);
   ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("before", "echo before"));
+  const std::string running_run = RunSandbox("running");
+  ASSERT_FALSE(running_run.empty());
   agent_->Stop();  // As a crash would: the running task keeps running.
   agent_.reset();
   // Left by an agent without GC: no marker, no checkpoint.
@@ -166,9 +168,16 @@ TEST_F(AgentGcTest, ASandboxThatFinishedBeforeARestartIsRemovedAfterIt) {
   ASSERT_TRUE(Eventually([&] { return !fs::exists(Sandbox("before")); }));
   ASSERT_TRUE(Eventually([&] { return !fs::exists(dir_ + "/work/sandboxes/fw-old"); }));
   EXPECT_TRUE(Alive(running));
-  EXPECT_TRUE(fs::exists(Sandbox("running") + "/pid"));
+  // Recovered in its run (from the executor's checkpoint), not a new one.
+  EXPECT_EQ(RunSandbox("running"), running_run);
+  EXPECT_TRUE(fs::exists(running_run + "/pid"));
   EXPECT_FALSE(fs::exists(Sandbox("running") + "/.agora-finished"));
   EXPECT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_removed_total") == 2; }));
+  // Once the recovered task ends, its run is collected like any other.
+  ASSERT_TRUE(master_.Send(KillMessage("running")));
+  ASSERT_TRUE(WaitForState("running", v1::TASK_KILLED));
+  ASSERT_TRUE(Eventually([&] { return !fs::exists(running_run); }));
+  EXPECT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_removed_total") == 3; }));
 }
 
 TEST_F(AgentGcTest, AnOldLayoutSandboxIsReadableAndCollectedAfterAnUpgrade) {
