@@ -1,13 +1,14 @@
 // AgentImpl: garbage collection of finished sandboxes.
 //
-// A sandbox is finished once the agent forgets its executor: the executor
-// ended and every one of its tasks is terminal and acknowledged (the last
-// task's checkpoint removal then writes `<sandbox>/.agora-finished` with the
-// time, see MaybeForgetTask). The loop keeps the finished sandboxes it knows
-// in `gc_finished_`; at start-up a scan of work_dir/sandboxes (off the loop)
-// adds those finished before the restart, and marks the unmarked ones the
-// agent does not know as finished now. A timer runs the policy
-// (sandbox_gc.hpp) when the oldest becomes due and every
+// A sandbox is one run of an executor (sandbox_dirs.hpp). It is finished
+// once the agent forgets its executor: the executor ended and every one of
+// its tasks is terminal and acknowledged (the last task's checkpoint
+// removal then writes `<sandbox>/.agora-finished` with the time, see
+// MaybeForgetTask). A new run of the same executor id has its own
+// directory: the old run is still collected. The loop keeps the finished
+// sandboxes it knows, by path, in `gc_finished_`; at start-up a scan of work_dir/sandboxes (off the
+// loop) adds those finished before the restart, and marks the unmarked ones the agent does not know
+// as finished now. A timer runs the policy (sandbox_gc.hpp) when the oldest becomes due and every
 // --disk_watch_interval (measuring the disk off the loop first); removals
 // run on the executor's I/O key, in order with a new launch of the same
 // executor id, and re-check the marker there. A sandbox whose executor or
@@ -24,13 +25,22 @@
 
 namespace agora::agent {
 
-std::set<AgentImpl::Key> AgentImpl::ExecutorsInUse() const {
+std::set<std::string> AgentImpl::SandboxesInUse() const {
   // O(executors + tasks), once per collection or scan (not per sandbox).
-  std::set<Key> in_use;
-  for (const auto& [key, executor] : executors_) in_use.insert(key);
+  // Each executor's and task's run, and the executor directory itself (an
+  // old-layout sandbox holding the runs of an executor id in use).
+  std::set<std::string> in_use;
+  auto add = [&](const std::string& framework_id, const std::string& executor_id) {
+    in_use.insert(SandboxPath(options_.work_dir, framework_id, executor_id));
+  };
+  for (const auto& [key, executor] : executors_) {
+    add(key.first, key.second);
+    if (!executor.sandbox.empty()) in_use.insert(executor.sandbox);
+  }
   for (const auto& [key, task] : tasks_) {
-    in_use.emplace(key.first, task.task.executor_id().value());
-    in_use.insert(key);  // A command task: its executor id is its task id.
+    add(key.first, task.task.executor_id().value());
+    add(key.first, key.second);  // A command task: its executor id is its task id.
+    if (!task.sandbox.empty()) in_use.insert(task.sandbox);
   }
   return in_use;
 }
@@ -52,10 +62,10 @@ void AgentImpl::OnSandboxesScanned(std::vector<ScannedSandbox> found) {
   if (stopping_) return;
   size_t finished = 0, unmarked = 0, unknown_live = 0;
   absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
-  std::set<Key> in_use = ExecutorsInUse();
+  std::set<std::string> in_use = SandboxesInUse();
   for (ScannedSandbox& sandbox : found) {
     Key key(sandbox.framework_id, sandbox.executor_id);
-    if (in_use.count(key) != 0) continue;  // Marked when the agent forgets it.
+    if (in_use.count(sandbox.path) != 0) continue;  // Marked when the agent forgets it.
     if (sandbox.live) {
       unknown_live++;
       LOG(WARNING) << "Sandbox " << sandbox.path
@@ -65,7 +75,8 @@ void AgentImpl::OnSandboxesScanned(std::vector<ScannedSandbox> found) {
     if (sandbox.finished) {
       finished++;
       // A newer finish already reported (the executor ran again) wins.
-      GcEntry& entry = gc_finished_[key];
+      GcEntry& entry = gc_finished_[sandbox.path];
+      entry.key = key;
       if (entry.finished == absl::InfinitePast()) {
         entry.finished = *sandbox.finished;
         entry.bytes = sandbox.bytes;
@@ -76,7 +87,7 @@ void AgentImpl::OnSandboxesScanned(std::vector<ScannedSandbox> found) {
     // Unmarked and unknown: finished before the agent could mark it (or
     // before this agent had GC). Its delay counts from now.
     unmarked++;
-    MarkSandboxFinished(key, now);
+    MarkSandboxFinished(key, sandbox.path, now);
   }
   LOG(INFO) << "Sandbox GC: " << finished << " finished sandbox(es) found, " << unmarked
             << " unmarked one(s) marked finished now, " << unknown_live
@@ -88,21 +99,29 @@ void AgentImpl::OnSandboxesScanned(std::vector<ScannedSandbox> found) {
                     : std::string("never sooner (--gc_disk_headroom=0)"));
 }
 
-void AgentImpl::MarkSandboxFinished(const Key& key, absl::Time finished) {
-  std::string sandbox = SandboxPath(options_.work_dir, key.first, key.second);
+void AgentImpl::MarkSandboxFinished(const Key& key, const std::string& sandbox,
+                                    absl::Time finished) {
   io_->Post(IoKey(key.first, key.second), [this, key, sandbox, finished] {
     if (!WriteFinishedMarker(sandbox, finished).ok()) return;  // No sandbox: nothing to collect.
     uint64_t bytes = DiskBytes(sandbox);
-    loop_.Post([this, key, finished, bytes] { OnSandboxFinished(key, finished, bytes); });
+    loop_.Post([this, key, sandbox, finished, bytes] {
+      OnSandboxFinished(key, sandbox, finished, bytes);
+    });
   });
 }
 
-void AgentImpl::OnSandboxFinished(const Key& key, absl::Time finished, uint64_t bytes) {
+void AgentImpl::OnSandboxFinished(const Key& key, const std::string& sandbox, absl::Time finished,
+                                  uint64_t bytes) {
   DCHECK(loop_.IsInLoopThread());
-  // Launched again since: the new run removed the marker and writes its
-  // own when it is forgotten. (Its tasks are checked when GC runs.)
-  if (stopping_ || executors_.count(key) != 0) return;
-  GcEntry& entry = gc_finished_[key];
+  // Launched again since in the same directory (an old-layout sandbox): the
+  // new run removed the marker. (Its tasks are checked when GC runs.)
+  auto executor = executors_.find(key);
+  if (stopping_ || (executor != executors_.end() &&
+                    (executor->second.sandbox == sandbox ||
+                     sandbox == SandboxPath(options_.work_dir, key.first, key.second))))
+    return;
+  GcEntry& entry = gc_finished_[sandbox];
+  entry.key = key;
   if (entry.removing) {  // Taken up once the removal in flight reports.
     entry.refinished = std::make_pair(finished, bytes);
     return;
@@ -157,21 +176,18 @@ void AgentImpl::CollectSandboxes(const std::optional<DiskSpace>& disk) {
   if (stopping_) return;
   absl::Time now = loop_.Now();
   std::vector<FinishedSandbox> candidates;
-  std::map<std::string, Key> keys;
-  std::set<Key> in_use;
-  if (!gc_finished_.empty()) in_use = ExecutorsInUse();
+  std::set<std::string> in_use;
+  if (!gc_finished_.empty()) in_use = SandboxesInUse();
   for (auto it = gc_finished_.begin(); it != gc_finished_.end();) {
     if (it->second.removing) {
       ++it;
       continue;
     }
-    if (in_use.count(it->first) != 0) {  // Its executor id runs again.
+    if (in_use.count(it->first) != 0) {  // Its directory is in use again.
       it = gc_finished_.erase(it);
       continue;
     }
-    std::string path = SandboxPath(options_.work_dir, it->first.first, it->first.second);
-    candidates.push_back({path, it->second.finished, it->second.bytes});
-    keys.emplace(path, it->first);
+    candidates.push_back({it->first, it->second.finished, it->second.bytes});
     ++it;
   }
   SandboxGcPolicy policy{options_.gc_delay, options_.gc_disk_headroom, options_.gc_min_age};
@@ -186,26 +202,27 @@ void AgentImpl::CollectSandboxes(const std::optional<DiskSpace>& disk) {
   }
   for (size_t i = 0; i < decision.remove.size(); ++i) {
     const std::string& path = decision.remove[i];
-    Key key = keys.at(path);
-    GcEntry& entry = gc_finished_.at(key);
+    GcEntry& entry = gc_finished_.at(path);
+    Key key = entry.key;
     entry.removing = true;
     absl::Time finished = entry.finished;
     bool for_space = now - finished < options_.gc_delay;
     VLOG(1) << "Removing sandbox " << path << " (finished "
             << absl::FormatTime(absl::RFC3339_sec, finished, absl::UTCTimeZone())
             << (for_space ? ", for disk space)" : ")");
-    auto work = [this, key, path, finished, for_space] {
-      absl::Status removed = RemoveFinishedSandbox(path, finished);
-      loop_.Post([this, key, for_space, removed] { OnSandboxRemoved(key, for_space, removed); });
+    auto work = [this, path, finished, for_space, sandboxes = options_.work_dir + "/sandboxes"] {
+      absl::Status removed = RemoveFinishedSandbox(sandboxes, path, finished);
+      loop_.Post([this, path, for_space, removed] { OnSandboxRemoved(path, for_space, removed); });
     };
     if (!io_->Post(IoKey(key.first, key.second), std::move(work))) return;
   }
   ArmGcTimer(std::min(decision.next_due, now + options_.disk_watch_interval));
 }
 
-void AgentImpl::OnSandboxRemoved(const Key& key, bool for_space, const absl::Status& status) {
+void AgentImpl::OnSandboxRemoved(const std::string& sandbox, bool for_space,
+                                 const absl::Status& status) {
   DCHECK(loop_.IsInLoopThread());
-  auto it = gc_finished_.find(key);
+  auto it = gc_finished_.find(sandbox);
   if (it != gc_finished_.end()) {
     if (it->second.refinished) {  // Ran and finished again meanwhile.
       GcEntry& entry = it->second;
@@ -228,7 +245,7 @@ void AgentImpl::OnSandboxRemoved(const Key& key, bool for_space, const absl::Sta
     return;
   }
   // Gone already, or in use again: nothing to do.
-  VLOG(1) << "Sandbox GC skipped executor_id=" << key.second << ": " << status.message();
+  VLOG(1) << "Sandbox GC skipped " << sandbox << ": " << status.message();
 }
 
 }  // namespace agora::agent

@@ -111,6 +111,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
     // Uuids the framework acknowledged (re-sent updates are not forwarded
     // again).
     std::set<std::string> acked_uuids;
+    // The run directory of its executor's launch (empty until that
+    // executor launches; stays after the executor is gone).
+    std::string sandbox;
   };
 
   struct ExecutorRecord {
@@ -310,6 +313,7 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
  private:
   // agent_gc.cpp: garbage collection of finished sandboxes.
   struct GcEntry {
+    Key key;                                     // Its executor.
     absl::Time finished = absl::InfinitePast();  // From its marker.
     uint64_t bytes = 0;
     // A removal runs off the loop.
@@ -319,22 +323,23 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   };
   // The executors the agent tracks, by themselves or through any of their
   // tasks: their sandboxes are never collected.
-  std::set<Key> ExecutorsInUse() const;
+  std::set<std::string> SandboxesInUse() const;
   // After recovery: scans work_dir/sandboxes off the loop and arms the GC
   // timer.
   void StartSandboxGc();
   void OnSandboxesScanned(std::vector<ScannedSandbox> found);
   // Writes the finished marker of executor `key`'s sandbox (off the loop),
   // then reports it to OnSandboxFinished.
-  void MarkSandboxFinished(const Key& key, absl::Time finished);
-  void OnSandboxFinished(const Key& key, absl::Time finished, uint64_t bytes);
+  void MarkSandboxFinished(const Key& key, const std::string& sandbox, absl::Time finished);
+  void OnSandboxFinished(const Key& key, const std::string& sandbox, absl::Time finished,
+                         uint64_t bytes);
   // Runs OnGcTimer at `at` unless it already runs sooner.
   void ArmGcTimer(absl::Time at);
   void OnGcTimer();
   // Runs the policy on the finished sandboxes not in use and starts the
   // removals it decides.
   void CollectSandboxes(const std::optional<DiskSpace>& disk);
-  void OnSandboxRemoved(const Key& key, bool for_space, const absl::Status& status);
+  void OnSandboxRemoved(const std::string& sandbox, bool for_space, const absl::Status& status);
 
   // agent_persistence.cpp. Runs `write` and calls `done` on the loop, in
   // order with the key's other writes. While the agent cannot checkpoint,
@@ -481,7 +486,7 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   uint64_t memory_limitations_ = 0;  // REASON_CONTAINER_LIMITATION_MEMORY reported
   // Sandbox GC (agent_gc.cpp), loop-owned: finished sandboxes by
   // executor, the timer and what was removed.
-  std::map<Key, GcEntry> gc_finished_;
+  std::map<std::string, GcEntry> gc_finished_;  // By sandbox path.
   TimerId gc_timer_ = 0;
   absl::Time gc_timer_at_ = absl::InfiniteFuture();
   absl::Time gc_last_run_ = absl::InfinitePast();

@@ -1,9 +1,12 @@
 // AgentImpl: what the operator API (operator_service.cpp) reads on the
 // loop -- health, the agent's state, its live containers, and which sandbox
 // a file request names (live tasks, then the completed-task history).
+#include <sys/stat.h>
+
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
 #include "agent/checkpoint.hpp"
+#include "agent/sandbox_dirs.hpp"
 #include "common/resources.hpp"
 #include "common/task_state.hpp"
 #include "common/validation.hpp"
@@ -129,7 +132,9 @@ v1::AgentState AgentImpl::OperatorState() {
         executors.count(executor_key) != 0
             ? executors[executor_key]
             : gone_executor(executor_key,
-                            SandboxPath(options_.work_dir, key.first, executor_key.second));
+                            !record.sandbox.empty()
+                                ? record.sandbox
+                                : SandboxPath(options_.work_dir, key.first, executor_key.second));
     if (IsTerminalState(task.state())) {
       *out.add_completed_tasks() = std::move(task);
     } else {
@@ -187,20 +192,28 @@ absl::StatusOr<std::string> AgentImpl::OperatorSandbox(const std::string& framew
                                                        const std::string& executor_id,
                                                        const std::string& task_id) {
   DCHECK(loop_.IsInLoopThread());
-  auto sandbox_of = [this](const Key& executor_key) {
+  // Not launched yet, or forgotten (e.g. before a restart): its newest run
+  // may still be on disk (`latest`; an old-layout sandbox is the executor
+  // directory itself); reading it answers NOT_FOUND if it is not.
+  auto newest_run = [this](const Key& executor_key) {
+    std::string executor_dir =
+        SandboxPath(options_.work_dir, executor_key.first, executor_key.second);
+    struct stat st;
+    std::string latest = LatestRunPath(executor_dir);
+    return ::lstat(latest.c_str(), &st) == 0 ? latest : executor_dir;
+  };
+  auto sandbox_of = [this, &newest_run](const Key& executor_key) {
     auto executor = executors_.find(executor_key);
     if (executor != executors_.end() && !executor->second.sandbox.empty())
       return executor->second.sandbox;
-    return SandboxPath(options_.work_dir, executor_key.first, executor_key.second);
+    return newest_run(executor_key);
   };
   if (task_id.empty()) {
     Key key(framework_id, executor_id);
     if (executors_.count(key) != 0) return sandbox_of(key);
     if (const auto* completed = completed_.FindExecutor(framework_id, executor_id))
       return completed->sandbox;
-    // Forgotten (e.g. before a restart): the sandbox may still be on disk;
-    // reading it answers NOT_FOUND if it is not.
-    return SandboxPath(options_.work_dir, framework_id, executor_id);
+    return newest_run(key);
   }
   const TaskRecord* live = nullptr;
   std::set<std::string> frameworks;  // Task ids are unique per framework only.
@@ -217,6 +230,7 @@ absl::StatusOr<std::string> AgentImpl::OperatorSandbox(const std::string& framew
         absl::StrCat("task '", task_id, "' exists in several frameworks on this agent; name one"));
   }
   if (live != nullptr) {
+    if (!live->sandbox.empty()) return live->sandbox;
     return sandbox_of(Key(live->task.framework_id().value(), live->task.executor_id().value()));
   }
   if (completed != nullptr) return completed->sandbox;

@@ -87,6 +87,11 @@ void AgentImpl::Recover(CheckpointedState state) {
     executor.sandbox = !checkpoint.sandbox().empty()
                            ? checkpoint.sandbox()
                            : SandboxPath(options_.work_dir, framework_id, executor_id);
+    // The run its tasks ran in (none if the executor never launched).
+    if (recovered.have_checkpoint) {
+      for (const std::string& task_id : executor.task_ids)
+        tasks_[Key(framework_id, task_id)].sandbox = executor.sandbox;
+    }
     executor.container_id = checkpoint.container_id().value();
     executor.recovered = true;
     executor.pid = checkpoint.pid();

@@ -99,6 +99,7 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     TaskRecord record;
     record.task = NewTask(framework_id, executor_id, task);
     record.task.mutable_agent_id()->set_value(agent_id_);
+    record.sandbox = executor.sandbox;  // Empty until the executor launches.
     CheckpointTask(record.task);
     tasks_[task_key] = std::move(record);
     executor.task_ids.insert(task_id);
@@ -246,8 +247,14 @@ LaunchSpec AgentImpl::ExecutorLaunchSpec(const Key& key, const ExecutorRecord& e
 
 void AgentImpl::LaunchExecutor(const Key& key) {
   ExecutorRecord& executor = executors_.at(key);
-  executor.sandbox = SandboxPath(options_.work_dir, key.first, key.second);
+  // Each launch gets its own run directory, named by its container id.
   executor.container_id = RandomHexId();
+  executor.sandbox =
+      RunSandboxPath(SandboxPath(options_.work_dir, key.first, key.second), executor.container_id);
+  for (const std::string& task_id : executor.task_ids) {
+    auto task = tasks_.find(Key(key.first, task_id));
+    if (task != tasks_.end()) task->second.sandbox = executor.sandbox;
+  }
   LaunchSpec spec =
       executor.builtin ? ShimLaunchSpec(key, executor) : ExecutorLaunchSpec(key, executor);
 

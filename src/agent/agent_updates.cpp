@@ -344,7 +344,11 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
   std::string task_id = task_key.second;
   std::string executor_id = it->second.task.executor_id().value();
   // Still listed and readable (`agora logs`) through the operator API.
-  completed_.Add(it->second.task, SandboxPath(options_.work_dir, task_key.first, executor_id));
+  // The run it ran in; a task whose executor never launched has none.
+  std::string sandbox = it->second.sandbox;
+  completed_.Add(
+      it->second.task,
+      !sandbox.empty() ? sandbox : SandboxPath(options_.work_dir, task_key.first, executor_id));
   tasks_.erase(it);
   std::string trash = absl::StrCat(options_.work_dir, "/meta/trash/", RandomHexId());
   // Through Persist so that it runs after any write of this task still held
@@ -359,7 +363,6 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
   // reads back to the same time).
   absl::Time forgotten = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
   Key executor_key(task_key.first, executor_id);
-  std::string sandbox = SandboxPath(options_.work_dir, task_key.first, executor_id);
   Persist({IoKey(task_key.first, executor_id), task_dir,
            [this, task_dir, task_id, trash, executor_key, sandbox, forgotten] {
              std::error_code ignored;
@@ -373,11 +376,11 @@ void AgentImpl::MaybeForgetTask(const Key& task_key) {
                std::filesystem::remove(task_dir + "/executor", ignored);
                // The executor's last checkpoint is gone: its sandbox is
                // finished (no marker if it has none).
-               if ((::rmdir(task_dir.c_str()) == 0 || errno == ENOENT) &&
+               if ((::rmdir(task_dir.c_str()) == 0 || errno == ENOENT) && !sandbox.empty() &&
                    WriteFinishedMarker(sandbox, forgotten).ok()) {
                  uint64_t bytes = DiskBytes(sandbox);
-                 loop_.Post([this, executor_key, forgotten, bytes] {
-                   OnSandboxFinished(executor_key, forgotten, bytes);
+                 loop_.Post([this, executor_key, sandbox, forgotten, bytes] {
+                   OnSandboxFinished(executor_key, sandbox, forgotten, bytes);
                  });
                }
              }

@@ -11,7 +11,7 @@
 //   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/updates
 //       (legacy: written by agents before the update journal; still read)
 //   <work_dir>/meta/journal/segment-<sequence>                update_journal.hpp
-//   <work_dir>/sandboxes/<fid>/<eid>/{stdout,stderr}
+//   <work_dir>/sandboxes/<fid>/<eid>/<run>/{stdout,stderr}  (and <eid>/latest -> <run>)
 #ifndef AGORA_AGENT_CHECKPOINT_HPP_
 #define AGORA_AGENT_CHECKPOINT_HPP_
 
@@ -82,6 +82,8 @@ absl::Status TruncateFile(const std::string& path, size_t size);
 std::string AgentCheckpointPath(const std::string& work_dir);
 std::string TaskUpdatesPath(const std::string& work_dir, const std::string& framework_id,
                             const std::string& executor_id, const std::string& task_id);
+// The executor's directory under sandboxes/: each launch's run directory
+// is inside it (RunSandboxPath, sandbox_dirs.hpp).
 std::string SandboxPath(const std::string& work_dir, const std::string& framework_id,
                         const std::string& executor_id);
 std::string FrameworkCheckpointPath(const std::string& work_dir, const std::string& framework_id);

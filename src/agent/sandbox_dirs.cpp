@@ -22,6 +22,21 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
+std::string Parent(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// An old-layout sandbox: the executor directory is itself the run.
+bool IsOldLayoutSandbox(const std::string& executor_dir) {
+  return Exists(executor_dir + "/stdout") || Exists(executor_dir + "/stderr") ||
+         Exists(executor_dir + kFinishedMarker);
+}
+
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -88,12 +103,27 @@ std::optional<absl::Time> ReadFinishedMarker(const std::string& sandbox) {
   return finished;
 }
 
+std::string RunSandboxPath(const std::string& executor_dir, const std::string& run_id) {
+  return absl::StrCat(executor_dir, "/", run_id);
+}
+
+std::string LatestRunPath(const std::string& executor_dir) { return executor_dir + "/latest"; }
+
 absl::Status PrepareSandbox(const std::string& sandbox) {
   absl::Status made = MakeDirs(sandbox);
   if (!made.ok()) made = MakeDirs(sandbox);
   if (!made.ok()) return made;
-  if (::unlink((sandbox + kFinishedMarker).c_str()) != 0 && errno != ENOENT)
-    return Errno("unlink", sandbox + kFinishedMarker);
+  const std::string executor_dir = Parent(sandbox);
+  for (const std::string& marker : {sandbox + kFinishedMarker, executor_dir + kFinishedMarker}) {
+    if (::unlink(marker.c_str()) != 0 && errno != ENOENT) return Errno("unlink", marker);
+  }
+  // Replaced in one rename: readers never see it missing.
+  const std::string latest = LatestRunPath(executor_dir);
+  const std::string temporary = latest + ".new";
+  ::unlink(temporary.c_str());
+  if (::symlink(Basename(sandbox).c_str(), temporary.c_str()) != 0)
+    return Errno("symlink", temporary);
+  if (::rename(temporary.c_str(), latest.c_str()) != 0) return Errno("rename", latest);
   return absl::OkStatus();
 }
 
@@ -125,20 +155,29 @@ std::vector<ScannedSandbox> ScanSandboxes(const std::string& sandboxes_dir) {
   for (const std::string& framework_id : Subdirectories(sandboxes_dir)) {
     const std::string framework_dir = absl::StrCat(sandboxes_dir, "/", framework_id);
     for (const std::string& executor_id : Subdirectories(framework_dir)) {
-      ScannedSandbox sandbox;
-      sandbox.framework_id = framework_id;
-      sandbox.executor_id = executor_id;
-      sandbox.path = absl::StrCat(framework_dir, "/", executor_id);
-      sandbox.finished = ReadFinishedMarker(sandbox.path);
-      sandbox.bytes = DiskBytes(sandbox.path);
-      sandbox.live = live.count(sandbox.path) != 0;
-      found.push_back(std::move(sandbox));
+      const std::string executor_dir = absl::StrCat(framework_dir, "/", executor_id);
+      std::vector<std::string> paths;
+      if (IsOldLayoutSandbox(executor_dir)) paths.push_back(executor_dir);
+      for (const std::string& run_id : Subdirectories(executor_dir))
+        paths.push_back(RunSandboxPath(executor_dir, run_id));
+      for (std::string& path : paths) {
+        ScannedSandbox sandbox;
+        sandbox.framework_id = framework_id;
+        sandbox.executor_id = executor_id;
+        sandbox.path = std::move(path);
+        sandbox.finished = ReadFinishedMarker(sandbox.path);
+        // An old-layout sandbox's size includes its runs (an estimate).
+        sandbox.bytes = DiskBytes(sandbox.path);
+        sandbox.live = live.count(sandbox.path) != 0;
+        found.push_back(std::move(sandbox));
+      }
     }
   }
   return found;
 }
 
-absl::Status RemoveFinishedSandbox(const std::string& sandbox, absl::Time finished) {
+absl::Status RemoveFinishedSandbox(const std::string& sandboxes_dir, const std::string& sandbox,
+                                   absl::Time finished) {
   if (!IsDirectory(sandbox))
     return absl::NotFoundError(absl::StrCat("sandbox ", sandbox, " is already gone"));
   std::optional<absl::Time> marked = ReadFinishedMarker(sandbox);
@@ -150,9 +189,15 @@ absl::Status RemoveFinishedSandbox(const std::string& sandbox, absl::Time finish
   std::filesystem::remove_all(sandbox, error);
   if (error)
     return absl::InternalError(absl::StrCat("cannot remove ", sandbox, ": ", error.message()));
-  // Succeeds only once the framework's last sandbox is gone.
-  std::string framework_dir = sandbox.substr(0, sandbox.rfind('/'));
-  ::rmdir(framework_dir.c_str());
+  const std::string latest = LatestRunPath(Parent(sandbox));
+  char target[4096];
+  ssize_t length = ::readlink(latest.c_str(), target, sizeof(target) - 1);
+  if (length > 0 && std::string(target, length) == Basename(sandbox)) ::unlink(latest.c_str());
+  // Each succeeds only once the executor's last run, then the framework's
+  // last executor, is gone.
+  for (std::string dir = Parent(sandbox);
+       absl::StartsWith(dir, sandboxes_dir + "/") && ::rmdir(dir.c_str()) == 0; dir = Parent(dir)) {
+  }
   return absl::OkStatus();
 }
 

@@ -1,5 +1,12 @@
 // The agent's sandboxes on disk, as sandbox garbage collection needs them:
-// the finished marker, sizes, the start-up scan and removal. Blocking (file
+// the run layout, the finished marker, sizes, the start-up scan and removal.
+//
+// Layout: `<work_dir>/sandboxes/<framework>/<executor>/<run>/`, one run
+// directory per launch of an executor id (the run id is the launch's
+// container id), with `<executor>/latest` a symlink to the newest run. A
+// sandbox below means one run. Work dirs of agents before runs hold
+// `<framework>/<executor>/` as the sandbox itself (stdout, stderr, marker
+// directly in it): such a directory is scanned and collected as one run. Blocking (file
 // system, /proc): call off the event loop, on the executor's I/O key for
 // anything that touches one sandbox (so it stays in order with its launch).
 //
@@ -36,9 +43,19 @@ absl::Status WriteFinishedMarker(const std::string& sandbox, absl::Time finished
 // parse.
 std::optional<absl::Time> ReadFinishedMarker(const std::string& sandbox);
 
+// The run directory `<executor_dir>/<run_id>` of a new launch.
+std::string RunSandboxPath(const std::string& executor_dir, const std::string& run_id);
+
+// `<executor_dir>/latest`: the newest run (a symlink; absent in work dirs
+// of agents before runs).
+std::string LatestRunPath(const std::string& executor_dir);
+
 // Creates `sandbox` (mkdir -p) for a new run and removes a marker left by
-// an earlier run of the same executor id. Retries once: GC may remove the
-// empty framework directory between two of mkdir -p's steps.
+// an earlier run in the same directory, or by an old-layout sandbox in its
+// parent (the executor directory: that old run must not be collected with
+// the new run inside it). Points the parent's `latest` at it. Retries
+// once: GC may remove the empty framework directory between two of mkdir
+// -p's steps.
 absl::Status PrepareSandbox(const std::string& sandbox);
 
 // Bytes the files under `path` occupy on disk (st_blocks x 512); 0 if it
@@ -59,14 +76,19 @@ struct ScannedSandbox {
   bool live = false;
 };
 
-// Every `<sandboxes_dir>/<framework>/<executor>` directory.
+// Every run `<sandboxes_dir>/<framework>/<executor>/<run>` directory, and
+// every old-layout `<framework>/<executor>` directory (one holding stdout,
+// stderr or a finished marker directly). `latest` symlinks are skipped.
 std::vector<ScannedSandbox> ScanSandboxes(const std::string& sandboxes_dir);
 
 // Removes `sandbox` only if its marker still says `finished` (a sandbox
-// reused by a new run of its executor id, or already gone, is left alone:
-// FAILED_PRECONDITION / NOT_FOUND), then its framework directory if that is
-// now empty. INTERNAL names the path that could not be removed.
-absl::Status RemoveFinishedSandbox(const std::string& sandbox, absl::Time finished);
+// reused by a new run, or already gone, is left alone: FAILED_PRECONDITION /
+// NOT_FOUND), then the `latest` symlink if it points at it, then the
+// directories between it and `sandboxes_dir` (its executor's and
+// framework's) that are now empty. INTERNAL names the path that could not
+// be removed.
+absl::Status RemoveFinishedSandbox(const std::string& sandboxes_dir, const std::string& sandbox,
+                                   absl::Time finished);
 
 }  // namespace agora::agent
 

@@ -173,9 +173,18 @@ class AgentClusterTest : public ::testing::Test {
     });
   }
 
+  // The run directory of the newest launch of a command task's executor
+  // (`<executor>/<run>`, through its `latest` symlink; "" if none).
+  std::string RunSandbox(const std::string& task_id) {
+    std::string executor_dir = dir_ + "/work/sandboxes/fw-1/" + task_id;
+    std::error_code error;
+    std::filesystem::path run = std::filesystem::read_symlink(executor_dir + "/latest", error);
+    return error ? std::string() : executor_dir + "/" + run.string();
+  }
+
   // The pid a task wrote into `file` of its sandbox (0 if none yet).
   pid_t SandboxPid(const std::string& task_id, const std::string& file) {
-    std::string path = dir_ + "/work/sandboxes/fw-1/" + task_id + "/" + file;
+    std::string path = dir_ + "/work/sandboxes/fw-1/" + task_id + "/latest/" + file;
     Eventually([&] { return ReadWholeFile(path).find('\n') != std::string::npos; });
     return static_cast<pid_t>(std::atoi(ReadWholeFile(path).c_str()));
   }

@@ -75,13 +75,13 @@ TEST_F(AgentClusterTest, EchoHelloFinishesWithOutputInSandbox) {
   std::vector<v1::TaskStatus> updates = WaitForTerminal("echo-1");
   EXPECT_EQ(States(updates), (std::vector<v1::TaskState>{v1::TASK_RUNNING, v1::TASK_FINISHED}))
       << "executor stderr:\n"
-      << ReadWholeFile(dir_ + "/work/sandboxes/fw-1/echo-1/stderr");
+      << ReadWholeFile(dir_ + "/work/sandboxes/fw-1/echo-1/latest/stderr");
   for (const auto& update : updates) {
     EXPECT_EQ(update.uuid().size(), 16u);
     EXPECT_EQ(update.agent_id().value(), "agent-1");
     EXPECT_EQ(update.executor_id().value(), "echo-1");
   }
-  std::string out = ReadWholeFile(dir_ + "/work/sandboxes/fw-1/echo-1/stdout");
+  std::string out = ReadWholeFile(dir_ + "/work/sandboxes/fw-1/echo-1/latest/stdout");
   EXPECT_NE(out.find("hello"), std::string::npos) << out;
   // Finished, acknowledged and exited: its checkpoints are collected.
   EXPECT_TRUE(Eventually([&] {
@@ -118,7 +118,7 @@ TEST_F(AgentClusterTest, KillStopsTheProcessAndReportsKilled) {
       if (update.state() == v1::TASK_RUNNING) return true;
     return false;
   }));
-  std::string pid_file = dir_ + "/work/sandboxes/fw-1/sleeper/pid";
+  std::string pid_file = dir_ + "/work/sandboxes/fw-1/sleeper/latest/pid";
   ASSERT_TRUE(Eventually([&] { return !ReadWholeFile(pid_file).empty(); }));
   pid_t pid = std::atoi(ReadWholeFile(pid_file).c_str());
   ASSERT_GT(pid, 0);
@@ -179,7 +179,7 @@ TEST_F(AgentClusterTest, TaskSurvivesAgentRestartAndIsKilledAfterwards) {
       if (update.state() == v1::TASK_RUNNING) return true;
     return false;
   }));
-  std::string pid_file = dir_ + "/work/sandboxes/fw-1/survivor/pid";
+  std::string pid_file = dir_ + "/work/sandboxes/fw-1/survivor/latest/pid";
   ASSERT_TRUE(Eventually([&] { return !ReadWholeFile(pid_file).empty(); }));
   pid_t pid = std::atoi(ReadWholeFile(pid_file).c_str());
 
@@ -264,7 +264,7 @@ TEST_F(AgentClusterTest, KillBeforeSubscriptionReportsKilledDirectly) {
   options.command_executor = AgentOptions::CommandExecutor::kProcess;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("early", "true")));
-  std::string sandbox = dir_ + "/work/sandboxes/fw-1/early";
+  std::string sandbox = dir_ + "/work/sandboxes/fw-1/early/latest";
   ASSERT_TRUE(Eventually([&] { return access((sandbox + "/stdout").c_str(), F_OK) == 0; }));
   MasterMessage kill_message;
   kill_message.set_type(MasterMessage::KILL_TASK);
@@ -291,7 +291,7 @@ TEST_F(AgentClusterTest, ShutdownExecutorKillsItsTask) {
       if (update.state() == v1::TASK_RUNNING) return true;
     return false;
   }));
-  std::string pid_file = dir_ + "/work/sandboxes/fw-1/victim/pid";
+  std::string pid_file = dir_ + "/work/sandboxes/fw-1/victim/latest/pid";
   ASSERT_TRUE(Eventually([&] { return !ReadWholeFile(pid_file).empty(); }));
   pid_t pid = std::atoi(ReadWholeFile(pid_file).c_str());
   MasterMessage shutdown;

@@ -20,7 +20,7 @@ using ::testing::HasSubstr;
 class CommandTaskTest : public AgentClusterTest {
  protected:
   std::string Sandbox(const std::string& task_id) {
-    return dir_ + "/work/sandboxes/fw-1/" + task_id;
+    return dir_ + "/work/sandboxes/fw-1/" + task_id + "/latest";  // The newest run.
   }
 };
 
@@ -133,13 +133,14 @@ TEST_F(CommandTaskTest, SandboxThatCannotBeCreatedFailsTheTaskAndTheAgentKeepsSe
   StartAgent(Options());
   // A file where the task's sandbox directory must go.
   std::filesystem::create_directories(dir_ + "/work/sandboxes/fw-1");
-  std::ofstream(Sandbox("blocked")) << "in the way";
+  const std::string blocked = dir_ + "/work/sandboxes/fw-1/blocked";  // Its executor's directory.
+  std::ofstream(blocked) << "in the way";
   ASSERT_TRUE(master_.Send(RunCommand("blocked", "true")));
   std::vector<v1::TaskStatus> updates = WaitForTerminal("blocked");
   ASSERT_FALSE(updates.empty());
   EXPECT_EQ(updates.back().state(), v1::TASK_FAILED);
   EXPECT_EQ(updates.back().reason(), v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
-  EXPECT_THAT(updates.back().message(), HasSubstr(Sandbox("blocked")));
+  EXPECT_THAT(updates.back().message(), HasSubstr(blocked));
 
   ASSERT_TRUE(master_.Send(RunCommand("after", "true")));
   EXPECT_EQ(WaitForTerminal("after").back().state(), v1::TASK_FINISHED);

@@ -395,7 +395,7 @@ TEST_F(AgentFaultTest, LaunchOnAnUnwritableWorkDirIsRefusedAndNothingRuns) {
     EXPECT_EQ(updates[0].reason(), v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED);
     EXPECT_NE(updates[0].message().find(frameworks), std::string::npos) << updates[0].message();
   }
-  EXPECT_FALSE(std::filesystem::exists(dir_ + "/work/sandboxes/fw-1/full/ran"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/work/sandboxes/fw-1/full/latest/ran"));
   EXPECT_FALSE(agent_->durable());
   std::filesystem::remove(frameworks);
   ASSERT_TRUE(Eventually([&] { return agent_->durable(); }));

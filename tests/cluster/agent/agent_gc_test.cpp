@@ -1,8 +1,10 @@
 // Sandbox garbage collection with a real agent, real agora-shim and task
-// processes and real files: finished sandboxes removed after --gc_delay,
-// running ones (and a relaunched executor id's) kept, the oldest removed
-// first under an injected full disk, and a sandbox that finished before an
-// agent restart removed after it.
+// processes and real files: finished runs removed after --gc_delay,
+// running ones (and a relaunched executor id's new run) kept while its
+// finished first run is collected, the oldest removed first under an
+// injected full disk, a sandbox that finished before an agent restart
+// removed after it, and an old-layout sandbox (before runs) still readable
+// and collected after an upgrade.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -34,7 +36,7 @@ class AgentGcTest : public AgentClusterTest {
   }
 
   std::string Sandbox(const std::string& task_id) {
-    return dir_ + "/work/sandboxes/fw-1/" + task_id;
+    return dir_ + "/work/sandboxes/fw-1/" + task_id + "/latest";  // The newest run.
   }
 
   double Metric(const std::string& series) {
@@ -71,21 +73,29 @@ TEST_F(AgentGcTest, FinishedSandboxIsRemovedAfterTheDelayWhileRunningOnesStay) {
   ASSERT_TRUE(master_.Send(RunCommand("sleeper", "echo $$ > pid; exec sleep 100")));
   ASSERT_TRUE(WaitForState("sleeper", v1::TASK_RUNNING));
   ASSERT_GT(SandboxPid("sleeper", "pid"), 0);
-  // Finished, then launched again under the same id (the same sandbox)
-  // before its delay is over: the new run's sandbox is never collected.
+  // Finished, then launched again under the same id before its delay is
+  // over: the new run gets its own directory (both readable); the first
+  // run is collected, the new one never while it runs.
   ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("reused", "echo first"));
+  const std::string first_run = RunSandbox("reused");
+  ASSERT_FALSE(first_run.empty());
   ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("done", "echo done"));
   EXPECT_EQ(ReadWholeFile(Sandbox("done") + "/stdout"), "done\n");
   ASSERT_TRUE(master_.Send(RunCommand("reused", "echo $$ > pid; exec sleep 100")));
   ASSERT_GT(SandboxPid("reused", "pid"), 0);
-  EXPECT_FALSE(fs::exists(Sandbox("reused") + "/.agora-finished"));
+  const std::string second_run = RunSandbox("reused");
+  EXPECT_NE(second_run, first_run);
+  EXPECT_EQ(second_run.substr(0, second_run.rfind('/')), first_run.substr(0, first_run.rfind('/')));
+  EXPECT_EQ(ReadWholeFile(first_run + "/stdout"), "first\n");
+  EXPECT_FALSE(fs::exists(second_run + "/.agora-finished"));
 
-  // "reused"'s first run finished before "done": it was due first.
   ASSERT_TRUE(Eventually([&] { return !fs::exists(Sandbox("done")); }));
+  ASSERT_TRUE(Eventually([&] { return !fs::exists(first_run); }));
   EXPECT_TRUE(fs::exists(Sandbox("sleeper") + "/pid"));
-  EXPECT_TRUE(fs::exists(Sandbox("reused") + "/pid"));
+  EXPECT_TRUE(fs::exists(second_run + "/pid"));
+  EXPECT_EQ(RunSandbox("reused"), second_run);
   EXPECT_TRUE(Alive(SandboxPid("reused", "pid")));
-  EXPECT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_removed_total") == 1; }));
+  EXPECT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_removed_total") == 2; }));
 
   // `agora logs` of the collected task: the agent says where it went.
   absl::StatusOr<v1::ReadFileResponse> logs = ReadTaskFile("done", "stdout");
@@ -102,7 +112,7 @@ TEST_F(AgentGcTest, FinishedSandboxIsRemovedAfterTheDelayWhileRunningOnesStay) {
   ASSERT_TRUE(Eventually([&] { return !fs::exists(dir_ + "/work/sandboxes/fw-1"); }));
   EXPECT_TRUE(fs::exists(dir_ + "/work/sandboxes"));
   EXPECT_TRUE(Eventually([&] {
-    return Metric("agora_agent_sandboxes_removed_total") == 3 &&
+    return Metric("agora_agent_sandboxes_removed_total") == 4 &&
            Metric("agora_agent_sandboxes_pending_gc") == 0;
   }));
 }
@@ -146,6 +156,8 @@ TEST_F(AgentGcTest, ASandboxThatFinishedBeforeARestartIsRemovedAfterIt) {
   pid_t running = SandboxPid("running", "pid");
   ASSERT_GT(running, 0);
   ASSERT_NO_FATAL_FAILURE(RunToFinishedSandbox("before", "echo before"));
+  const std::string running_run = RunSandbox("running");
+  ASSERT_FALSE(running_run.empty());
   agent_->Stop();  // As a crash would: the running task keeps running.
   agent_.reset();
   // Left by an agent without GC: no marker, no checkpoint.
@@ -156,9 +168,47 @@ TEST_F(AgentGcTest, ASandboxThatFinishedBeforeARestartIsRemovedAfterIt) {
   ASSERT_TRUE(Eventually([&] { return !fs::exists(Sandbox("before")); }));
   ASSERT_TRUE(Eventually([&] { return !fs::exists(dir_ + "/work/sandboxes/fw-old"); }));
   EXPECT_TRUE(Alive(running));
-  EXPECT_TRUE(fs::exists(Sandbox("running") + "/pid"));
+  // Recovered in its run (from the executor's checkpoint), not a new one.
+  EXPECT_EQ(RunSandbox("running"), running_run);
+  EXPECT_TRUE(fs::exists(running_run + "/pid"));
   EXPECT_FALSE(fs::exists(Sandbox("running") + "/.agora-finished"));
   EXPECT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_removed_total") == 2; }));
+  // Once the recovered task ends, its run is collected like any other.
+  ASSERT_TRUE(master_.Send(KillMessage("running")));
+  ASSERT_TRUE(WaitForState("running", v1::TASK_KILLED));
+  ASSERT_TRUE(Eventually([&] { return !fs::exists(running_run); }));
+  EXPECT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_removed_total") == 3; }));
+}
+
+TEST_F(AgentGcTest, AnOldLayoutSandboxIsReadableAndCollectedAfterAnUpgrade) {
+  // Left by an agent before runs: the executor directory is the sandbox,
+  // finished (marked) an hour ago.
+  const std::string old = dir_ + "/work/sandboxes/fw-1/ex-old";
+  fs::create_directories(old);
+  std::ofstream(old + "/stdout") << "old\n";
+  std::ofstream(old + "/.agora-finished") << "2026-01-01T00:00:00Z\n";
+  StartAgent(GcOptions(absl::Hours(1) * 24 * 365 * 100));
+  ASSERT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_pending_gc") == 1; }));
+
+  auto channel = grpc::CreateChannel(agent_->address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::AgentOperator::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::ReadFileRequest request;
+  request.mutable_framework_id()->set_value("fw-1");
+  request.mutable_executor_id()->set_value("ex-old");
+  request.set_path("stdout");
+  v1::ReadFileResponse response;
+  absl::Status status = FromGrpcStatus(stub->ReadFile(&context, request, &response));
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(response.data(), "old\n");
+  agent_->Stop();
+  agent_.reset();
+
+  StartAgent(GcOptions(absl::Milliseconds(500)));
+  ASSERT_TRUE(Eventually([&] { return !fs::exists(dir_ + "/work/sandboxes/fw-1"); }));
+  EXPECT_TRUE(fs::exists(dir_ + "/work/sandboxes"));
+  EXPECT_TRUE(Eventually([&] { return Metric("agora_agent_sandboxes_removed_total") == 1; }));
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ void FastTiming(v1::HealthCheck* check, uint32_t failures) {
 class HealthCheckTest : public AgentClusterTest {
  protected:
   std::string Sandbox(const std::string& task_id) {
-    return dir_ + "/work/sandboxes/fw-1/" + task_id;
+    return dir_ + "/work/sandboxes/fw-1/" + task_id + "/latest";  // The newest run.
   }
 
   // The RUNNING updates of `task_id` that carry a health verdict.

@@ -119,7 +119,7 @@ TEST_F(IsolationTest, MemoryHogFailsWithTheMemoryReasonAndAnotherTaskIsUnaffecte
   std::vector<v1::TaskStatus> calm = WaitForTerminal("calm");
   ASSERT_FALSE(calm.empty());
   EXPECT_EQ(calm.back().state(), v1::TASK_FINISHED) << calm.back().message();
-  EXPECT_EQ(ReadWholeFile(dir_ + "/work/sandboxes/fw-1/calm/stdout"), "calm\n");
+  EXPECT_EQ(ReadWholeFile(dir_ + "/work/sandboxes/fw-1/calm/latest/stdout"), "calm\n");
   EXPECT_TRUE(agent_->registered());
 }
 
@@ -147,9 +147,9 @@ TEST_F(IsolationTest, ForkBombIsStoppedByThePidsLimitAndKilled) {
   std::vector<v1::TaskStatus> updates = WaitForTerminal("bomb");
   ASSERT_FALSE(updates.empty());
   EXPECT_EQ(updates.back().state(), v1::TASK_FAILED) << updates.back().message();
-  EXPECT_THAT(ReadWholeFile(dir_ + "/work/sandboxes/fw-1/bomb/stderr"), HasSubstr("fork"));
+  EXPECT_THAT(ReadWholeFile(dir_ + "/work/sandboxes/fw-1/bomb/latest/stderr"), HasSubstr("fork"));
   // None of the sleepers it did start survives its end.
-  std::string sandbox = dir_ + "/work/sandboxes/fw-1/bomb";
+  std::string sandbox = RunSandbox("bomb");  // AGORA_SANDBOX is the run directory.
   EXPECT_TRUE(Eventually(
       [&] { return ProcessesWithEnvironment("AGORA_SANDBOX", sandbox, /*exact=*/true).empty(); }));
 }
@@ -221,7 +221,7 @@ TEST_F(IsolationTest, CgroupsWhoseRemovalWasPendingWhenTheAgentStoppedAreRemoved
   EXPECT_EQ(updates.back().state(), v1::TASK_FINISHED) << updates.back().message();
   std::map<std::string, std::string> dirs;
   for (const auto& [controller, path] :
-       ParseProcCgroup(ReadWholeFile(dir_ + "/work/sandboxes/fw-1/short/cgroups"))) {
+       ParseProcCgroup(ReadWholeFile(dir_ + "/work/sandboxes/fw-1/short/latest/cgroups"))) {
     if (path.find("/agora-") != std::string::npos)
       dirs[controller] = "/sys/fs/cgroup/" + controller + path;
   }

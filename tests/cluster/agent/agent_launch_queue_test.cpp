@@ -86,7 +86,7 @@ TEST_F(LaunchQueueClusterTest, KillOfAQueuedTaskReportsKilledAndStartsNothing) {
   options.command_executor = AgentOptions::CommandExecutor::kProcess;  // Never subscribes.
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("holder", "true")));
-  ASSERT_TRUE(Eventually([&] { return Exists(Sandbox("holder") + "/stdout"); }));
+  ASSERT_TRUE(Eventually([&] { return Exists(Sandbox("holder") + "/latest/stdout"); }));
   ASSERT_TRUE(master_.Send(RunCommand("waiting", "true")));
   ASSERT_TRUE(Eventually([&] { return Metric("agora_agent_launches_queued") == 1; }));
   {
@@ -187,7 +187,7 @@ TEST_F(LaunchQueueClusterTest, QueuedLaunchIsDroppedAfterAnAgentRestartAndNeverR
   options.command_executor = AgentOptions::CommandExecutor::kProcess;
   StartAgent(options);
   ASSERT_TRUE(master_.Send(RunCommand("holder", "true")));
-  ASSERT_TRUE(Eventually([&] { return Exists(Sandbox("holder") + "/stdout"); }));
+  ASSERT_TRUE(Eventually([&] { return Exists(Sandbox("holder") + "/latest/stdout"); }));
   ASSERT_TRUE(master_.Send(RunCommand("queued", "true")));
   // The queued task is checkpointed (so the restart knows of it).
   ASSERT_TRUE(Eventually(

@@ -121,7 +121,8 @@ TEST_F(AgentOperatorTest, StateListsTheAgentItsRunningAndCompletedTasks) {
   ASSERT_NE(runner, nullptr) << state.DebugString();
   EXPECT_EQ(runner->status(), v1::ExecutorState::RUNNING);
   EXPECT_GT(runner->pid(), 0);
-  EXPECT_EQ(runner->sandbox(), dir_ + "/work/sandboxes/fw-1/runner");
+  EXPECT_EQ(runner->sandbox(), RunSandbox("runner"));
+  EXPECT_THAT(runner->sandbox(), HasSubstr("/work/sandboxes/fw-1/runner/"));
   EXPECT_FALSE(runner->container_id().value().empty());
   ASSERT_EQ(runner->tasks_size(), 1);
   EXPECT_EQ(runner->tasks(0).task_id().value(), "runner");
@@ -130,7 +131,8 @@ TEST_F(AgentOperatorTest, StateListsTheAgentItsRunningAndCompletedTasks) {
 
   const v1::ExecutorState* done = FindExecutor(state, "done");
   ASSERT_NE(done, nullptr);
-  EXPECT_EQ(done->sandbox(), dir_ + "/work/sandboxes/fw-1/done");
+  EXPECT_EQ(done->sandbox(), RunSandbox("done"));
+  EXPECT_THAT(done->sandbox(), HasSubstr("/work/sandboxes/fw-1/done/"));
   EXPECT_EQ(done->tasks_size(), 0);
   ASSERT_EQ(done->completed_tasks_size(), 1);
   EXPECT_EQ(done->completed_tasks(0).state(), v1::TASK_FINISHED);
@@ -146,7 +148,7 @@ TEST_F(AgentOperatorTest, ContainersOfRunningTasksCarryProcStatisticsUnderPosix)
       "busy", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo warm > warm; sleep 60")));
   ASSERT_TRUE(WaitForState("busy", v1::TASK_RUNNING));
   ASSERT_TRUE(Eventually(
-      [&] { return ReadWholeFile(dir_ + "/work/sandboxes/fw-1/busy/warm") == "warm\n"; }));
+      [&] { return ReadWholeFile(dir_ + "/work/sandboxes/fw-1/busy/latest/warm") == "warm\n"; }));
 
   grpc::ClientContext context;
   SetDeadline(&context);

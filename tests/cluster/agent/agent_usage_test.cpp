@@ -67,7 +67,7 @@ TEST_F(ContainerUsageTest, GetContainersReportsTheCgroupsUsageAndTheTasksMemoryL
       "used", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo warm > warm; sleep 600")));
   ASSERT_TRUE(WaitForState("used", v1::TASK_RUNNING));
   ASSERT_TRUE(Eventually(
-      [&] { return ReadWholeFile(dir_ + "/work/sandboxes/fw-1/used/warm") == "warm\n"; }));
+      [&] { return ReadWholeFile(dir_ + "/work/sandboxes/fw-1/used/latest/warm") == "warm\n"; }));
 
   v1::GetContainersResponse response = Containers();
   ASSERT_EQ(response.containers_size(), 1);
