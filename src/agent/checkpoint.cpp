@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/durable_file.hpp"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -21,37 +22,11 @@ namespace {
 // at 16 MiB): a longer length prefix is garbage, not a torn append.
 constexpr uint32_t kMaxRecordBytes = 16u << 20;
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
 std::string Dirname(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
-}
-
-absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("write", path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open", dir);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return ErrnoError("fsync", dir);
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -79,20 +54,8 @@ absl::Status MakeDirs(const std::string& path) {
 }
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& data) {
-  std::string dir = Dirname(path);
-  if (auto status = MakeDirs(dir); !status.ok()) return status;
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("open", tmp);
-  absl::Status status = WriteAll(fd, data, tmp);
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError("fsync", tmp);
-  ::close(fd);
-  if (!status.ok()) {
-    ::unlink(tmp.c_str());
-    return status;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename", tmp);
-  return FsyncDir(dir);
+  if (auto status = MakeDirs(Dirname(path)); !status.ok()) return status;
+  return AtomicWriteFile(path, data);
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {

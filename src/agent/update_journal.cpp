@@ -14,16 +14,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/durable_file.hpp"
 #include "glog/logging.h"
 
 namespace agora::agent {
 namespace {
 
 constexpr absl::string_view kSegmentPrefix = "segment-";
-
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
 
 // The sequence of a segment's file name, or 0 if `name` is not one.
 uint64_t SegmentSequence(const std::string& name) {
@@ -216,11 +213,7 @@ absl::Status UpdateJournal::OpenSegment() {
   if (::fstat(fd_, &st) != 0) return ErrnoError("fstat", path);
   good_bytes_ = static_cast<uint64_t>(st.st_size);
   // The new name must be durable before any record in it counts as such.
-  int dir = ::open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return ErrnoError("open", options_.dir);
-  int rc = ::fsync(dir);
-  ::close(dir);
-  if (rc != 0) return ErrnoError("fsync", options_.dir);
+  if (auto status = FsyncDir(options_.dir); !status.ok()) return status;
   std::lock_guard<std::mutex> lock(mu_);
   stats_.syncs++;
   return absl::OkStatus();
@@ -246,16 +239,9 @@ absl::Status UpdateJournal::WriteBatch(const std::deque<Entry>& batch) {
     AppendDelimited(entry.record, &data);
     sync = sync || entry.sync;
   }
-  size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::pwrite(fd_, data.data() + written, data.size() - written,
-                         static_cast<off_t>(good_bytes_ + written));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      cut_back_ = true;
-      return ErrnoError("write", path);
-    }
-    written += static_cast<size_t>(n);
+  if (auto status = PwriteAll(fd_, data, good_bytes_, path); !status.ok()) {
+    cut_back_ = true;
+    return status;
   }
   if (sync) {
     if (::fdatasync(fd_) != 0) {

@@ -20,10 +20,6 @@ constexpr int kMaxRemovedFrameworks = 1000;
 
 using Index = std::unordered_map<std::string, int>;
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
 const std::string& AgentId(const internal::AgentRecord& r) { return r.info().id().value(); }
 const std::string& FrameworkId(const internal::FrameworkRecord& r) { return r.info().id().value(); }
 const std::string& QuotaRole(const v1::QuotaConfig& q) { return q.role(); }
@@ -119,32 +115,6 @@ IndexedRegistry::IndexedRegistry(internal::Registry registry) : registry_(std::m
 
 void IndexedRegistry::Apply(const internal::Operation& operation) {
   master::Apply(operation, &registry_, &agents_, &frameworks_);
-}
-
-absl::Status AtomicWriteFile(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("open", tmp);
-  size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      auto status = ErrnoError("write", tmp);
-      ::close(fd);
-      return status;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    auto status = ErrnoError("fsync", tmp);
-    ::close(fd);
-    return status;
-  }
-  if (::close(fd) != 0) return ErrnoError("close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoError("rename", tmp);
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  return FsyncDir(dir.empty() ? "." : dir);
 }
 
 LocalRegistry::LocalRegistry(EventLoop* loop, std::string work_dir)

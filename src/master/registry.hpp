@@ -36,6 +36,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "agora/internal/registry.pb.h"
+#include "common/durable_file.hpp"
 #include "common/event_loop.hpp"
 
 namespace agora::master {
@@ -87,9 +88,6 @@ class IndexedRegistry {
   std::unordered_map<std::string, int> agents_;      // Id -> position.
   std::unordered_map<std::string, int> frameworks_;  // Id -> position.
 };
-
-// Writes `bytes` to `path` atomically: `path`.tmp, fsync, rename, fsync dir.
-absl::Status AtomicWriteFile(const std::string& path, const std::string& bytes);
 
 class LocalRegistry : public Registry {
  public:

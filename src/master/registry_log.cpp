@@ -25,10 +25,6 @@ constexpr absl::string_view kRemedy =
     "<work_dir>/registry from a backup, or move it aside to start with an empty registry (every "
     "agent and framework then registers anew)";
 
-absl::Status ErrnoError(absl::string_view what, const std::string& path) {
-  return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
 std::array<uint32_t, 256> MakeCrcTable() {
   std::array<uint32_t, 256> table{};
   for (uint32_t i = 0; i < 256; ++i) {
@@ -69,19 +65,6 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   if (in.bad()) return ErrnoError("read", path);
   return buffer.str();
 }
-
-}  // namespace
-
-absl::Status FsyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open", dir);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return ErrnoError("fsync", dir);
-  return absl::OkStatus();
-}
-
-namespace {
 
 absl::Status Corrupt(const std::string& path, size_t offset, absl::string_view what) {
   return absl::DataLossError(
@@ -279,16 +262,9 @@ absl::Status RegistryLogWriter::Append(const std::vector<internal::Operation>& o
   for (const auto& op : operations) *record.add_operations() = op;
   std::string data;
   AppendLogRecord(record, &data);
-  size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::pwrite(fd_, data.data() + written, data.size() - written,
-                         static_cast<off_t>(good_bytes_ + written));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      cut_back_ = true;
-      return ErrnoError("write", path_);
-    }
-    written += static_cast<size_t>(n);
+  if (auto status = PwriteAll(fd_, data, good_bytes_, path_); !status.ok()) {
+    cut_back_ = true;
+    return status;
   }
   stats_.bytes += data.size();
   stats_.fsyncs++;

@@ -79,10 +79,6 @@ struct LoadedRegistry {
 // (I/O) or DATA_LOSS, each naming the file, the offset and the remedy.
 absl::StatusOr<LoadedRegistry> LoadRegistryDir(const std::string& dir);
 
-// fsync of directory `dir`, so that names created or renamed in it are
-// durable. INTERNAL naming `dir` on failure.
-absl::Status FsyncDir(const std::string& dir);
-
 // Paths within a registry directory.
 std::string SnapshotPath(const std::string& dir);
 std::string LogPath(const std::string& dir);
