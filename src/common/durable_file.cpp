@@ -30,8 +30,8 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
 absl::Status PwriteAll(int fd, absl::string_view data, uint64_t offset, const std::string& path) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError("write", path);
