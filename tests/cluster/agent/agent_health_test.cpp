@@ -5,6 +5,8 @@
 // overridden per kill call.
 #include <pwd.h>
 
+#include <filesystem>
+
 #include "agent_cluster_fixture.hpp"
 #include "gmock/gmock.h"
 
@@ -241,10 +243,14 @@ TEST_F(HealthCheckTest, ChecksResumeAfterAnAgentRestartWithoutReportingHealthyAg
 
 TEST_F(HealthCheckTest, KillCallGraceOverridesTheTasksKillPolicy) {
   StartAgent(Options());
-  MasterMessage run = RunCommand("stubborn", "trap '' TERM; while true; do sleep 0.1; done");
+  MasterMessage run =
+      RunCommand("stubborn", "trap '' TERM; touch trapped; while true; do sleep 0.1; done");
   run.mutable_run_tasks()->mutable_tasks(0)->mutable_kill_policy()->set_grace_period_seconds(60);
   ASSERT_TRUE(master_.Send(run));
   ASSERT_TRUE(WaitForState("stubborn", v1::TASK_RUNNING));
+  // RUNNING comes once the shell exists, maybe before it ignores SIGTERM.
+  ASSERT_TRUE(
+      Eventually([&] { return std::filesystem::exists(Sandbox("stubborn") + "/trapped"); }));
   MasterMessage kill = KillMessage("stubborn");
   kill.mutable_kill_task()->mutable_kill_policy()->set_grace_period_seconds(0.3);
   absl::Time killed_at = absl::Now();

@@ -25,8 +25,12 @@ class ContainerUsageTest : public AgentClusterTest {
  protected:
   void SetUp() override {
     AgentClusterTest::SetUp();
-    auto isolator = CgroupsIsolator::Create(IsolatorOptions{});
+    // A probe of its own, removed at once: it leaves nothing behind.
+    IsolatorOptions probe;
+    probe.subdir = "agora-usage-test-probe";
+    auto isolator = CgroupsIsolator::Create(probe);
     if (!isolator.ok()) GTEST_SKIP() << "cgroups not usable here: " << isolator.status();
+    (*isolator)->RemoveEmpty();
   }
 
   void StartCgroupsAgent() {
