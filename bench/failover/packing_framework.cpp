@@ -6,19 +6,13 @@
 #include "common/resources.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
+#include "offer_fit.hpp"
 
 namespace agora::bench {
 namespace {
 
 constexpr double kTaskCpus = 0.1;
 constexpr double kTaskMem = 128;
-
-double Scalar(const v1::Offer& offer, const std::string& name) {
-  double total = 0;
-  for (const v1::Resource& resource : offer.resources())
-    if (resource.name() == name) total += resource.scalar();
-  return total;
-}
 
 }  // namespace
 
@@ -89,8 +83,7 @@ void PackingFramework::resourceOffers(SchedulerDriver* driver,
   for (const v1::Offer& offer : offers) {
     const std::string& agent = offer.agent_id().value();
     int wanted = tasks_per_agent_ - launched_per_agent_[agent];
-    int fit = static_cast<int>(
-        std::min(Scalar(offer, "cpus") / kTaskCpus + 1e-9, Scalar(offer, "mem") / kTaskMem + 1e-9));
+    int fit = TasksThatFit(offer, kTaskCpus, kTaskMem);
     int count = std::min(wanted, fit);
     if (count <= 0) {
       driver->declineOffer(offer.id(), long_refusal);

@@ -6,16 +6,10 @@
 #include "common/resources.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
+#include "offer_fit.hpp"
 
 namespace agora::bench {
 namespace {
-
-double Scalar(const v1::Offer& offer, const std::string& name) {
-  double total = 0;
-  for (const v1::Resource& resource : offer.resources())
-    if (resource.name() == name) total += resource.scalar();
-  return total;
-}
 
 v1::Filters Refuse(double seconds) {
   v1::Filters filters;
@@ -67,8 +61,7 @@ void FleetFramework::resourceOffers(SchedulerDriver* driver, const std::vector<v
       driver->declineOffer(offer.id(), Refuse(options_.refuse_seconds));
       continue;
     }
-    int fit = static_cast<int>(std::min(Scalar(offer, "cpus") / options_.task_cpus + 1e-9,
-                                        Scalar(offer, "mem") / options_.task_mem + 1e-9));
+    int fit = TasksThatFit(offer, options_.task_cpus, options_.task_mem);
     if (fit <= 0) {
       driver->declineOffer(offer.id(), Refuse(1));
       continue;

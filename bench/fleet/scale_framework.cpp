@@ -6,19 +6,13 @@
 #include "common/resources.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
+#include "offer_fit.hpp"
 
 namespace agora::bench {
 namespace {
 
 constexpr double kTaskCpus = 0.1;
 constexpr double kTaskMem = 128;
-
-double Scalar(const v1::Offer& offer, const std::string& name) {
-  double total = 0;
-  for (const v1::Resource& resource : offer.resources())
-    if (resource.name() == name) total += resource.scalar();
-  return total;
-}
 
 }  // namespace
 
@@ -74,8 +68,7 @@ void ScaleFramework::resourceOffers(SchedulerDriver* driver, const std::vector<v
   for (const v1::Offer& offer : offers) {
     const std::string& agent = offer.agent_id().value();
     const int wanted = std::min(quota_ - launched_, per_agent_ - launched_per_agent_[agent]);
-    const int fit = static_cast<int>(
-        std::min(Scalar(offer, "cpus") / kTaskCpus + 1e-9, Scalar(offer, "mem") / kTaskMem + 1e-9));
+    const int fit = TasksThatFit(offer, kTaskCpus, kTaskMem);
     const int count = std::min(wanted, fit);
     if (count <= 0) {
       driver->declineOffer(offer.id(), long_refusal);

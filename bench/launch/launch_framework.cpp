@@ -6,19 +6,13 @@
 #include "common/resources.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
+#include "offer_fit.hpp"
 
 namespace agora::bench {
 namespace {
 
 constexpr double kTaskCpus = 0.05;
 constexpr double kTaskMem = 16;
-
-double Scalar(const v1::Offer& offer, const std::string& name) {
-  double total = 0;
-  for (const v1::Resource& resource : offer.resources())
-    if (resource.name() == name) total += resource.scalar();
-  return total;
-}
 
 // Refusing for 0 s would bounce a useless offer between master and
 // framework as fast as they can; a short refusal keeps that off the figures.
@@ -66,8 +60,7 @@ std::map<std::string, TaskTimes> LaunchFramework::times() {
 int LaunchFramework::LaunchOn(SchedulerDriver* driver, const v1::Offer& offer, int count) {
   static const auto kTaskResources =
       Resources::Parse(absl::StrCat("cpus:", kTaskCpus, ";mem:", kTaskMem))->ToProto();
-  int fit = static_cast<int>(
-      std::min(Scalar(offer, "cpus") / kTaskCpus + 1e-9, Scalar(offer, "mem") / kTaskMem + 1e-9));
+  int fit = TasksThatFit(offer, kTaskCpus, kTaskMem);
   count = std::min({count, fit, tasks_ - launched_});
   if (count <= 0) {
     driver->declineOffer(offer.id(), Refuse(0.2));
