@@ -196,6 +196,7 @@ void LocalRegistry::WriterMain() {
     writing_ = true;
     RegistryLogWriter* log = log_.get();
     lock.unlock();
+    if (options_.before_write) options_.before_write();
     std::vector<internal::Operation> operations;
     for (Pending& pending : batch) {
       for (auto& op : pending.operations) operations.push_back(std::move(op));

@@ -95,6 +95,9 @@ class LocalRegistry : public Registry {
   struct Options {
     uint64_t compact_min_records = 1000;
     double compact_ratio = 2.0;
+    // Tests: runs on the writer thread before each group commit (a test
+    // holds it to queue a storm behind one write, deterministically).
+    std::function<void()> before_write;
   };
   // What the writer did so far. Any thread.
   struct Stats {
