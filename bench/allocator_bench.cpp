@@ -62,6 +62,8 @@ void RunDeclineFamily(benchmark::State& state, int suppress_mode) {
     std::vector<Allocation> offers;
     double first = Seconds([&] { offers = allocator->Allocate(At(0)); });
     double offers_made = static_cast<double>(offers.size());
+    uint64_t digest = 14695981039346656037ull;
+    if (DigestWanted()) DigestAllocations(offers, &digest);
     CycleStats cycles;
     CycleStats cpu;
     const int rounds = std::min(2 * frameworks, max_rounds);
@@ -76,6 +78,7 @@ void RunDeclineFamily(benchmark::State& state, int suppress_mode) {
       cycles.Add(
           Seconds([&] { cpu.Add(CpuSeconds([&] { offers = allocator->Allocate(At(r)); })); }));
       offers_made += offers.size();
+      if (DigestWanted()) DigestAllocations(offers, &digest);
     }
     AllocatorMetrics metrics = allocator->Metrics();
     state.SetIterationTime(cycles.Mean() / 1000);
@@ -89,6 +92,9 @@ void RunDeclineFamily(benchmark::State& state, int suppress_mode) {
     state.counters["rounds"] = rounds;
     state.counters["offers"] = offers_made;
     state.counters["filters"] = static_cast<double>(metrics.filters_active);
+    state.counters["candidates_per_cycle"] =
+        static_cast<double>(metrics.candidates_examined) / (rounds + 1);
+    if (DigestWanted()) state.counters["digest"] = DigestCounter(digest);
     state.counters["bytes_per_agent"] = static_cast<double>(heap_agents - heap_frameworks) / agents;
     state.counters["bytes_per_framework"] =
         static_cast<double>(heap_frameworks - heap_start) / frameworks;

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,35 @@ double CpuSeconds(Fn&& fn) {
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
   return static_cast<double>(end.tv_sec - start.tv_sec) +
          static_cast<double>(end.tv_nsec - start.tv_nsec) * 1e-9;
+}
+
+// With AGORA_BENCH_DIGEST=1 in the environment the decline benchmarks fold
+// every allocation (framework, agent, role, resources) into a digest and
+// report it, so two builds can be checked for identical allocation results.
+// Off by default: printing 10k offers per round costs more than the cycle.
+inline bool DigestWanted() {
+  static const bool wanted = [] {
+    const char* value = std::getenv("AGORA_BENCH_DIGEST");
+    return value != nullptr && std::string(value) == "1";
+  }();
+  return wanted;
+}
+
+// FNV-1a over the allocations, in order, folded to 32 bits so that the
+// digest is exact in a benchmark counter (a double).
+inline void DigestAllocations(const std::vector<Allocation>& allocations, uint64_t* digest) {
+  for (const Allocation& a : allocations) {
+    const std::string text =
+        a.framework_id + "@" + a.agent_id + "/" + a.role + "=" + a.resources.ToString() + "\n";
+    for (char c : text) {
+      *digest ^= static_cast<unsigned char>(c);
+      *digest *= 1099511628211ull;
+    }
+  }
+}
+
+inline double DigestCounter(uint64_t digest) {
+  return static_cast<double>(static_cast<uint32_t>(digest ^ (digest >> 32)));
 }
 
 inline size_t HeapBytes() { return mallinfo2().uordblks; }
