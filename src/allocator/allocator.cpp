@@ -92,17 +92,38 @@ void Allocator::MarkDirty(Index agent) {
   dirty_agents_.push_back(agent);
 }
 
+void Allocator::RefreshFreeViews(AgentState* agent) {
+  agent->free_all.Clear();
+  agent->free_unreserved.Clear();
+  ToQuantities(agent->free, &scalars_, &agent->free_all, &agent->free_unreserved);
+  agent->free_reserved = false;
+  agent->free_revocable = false;
+  for (const ResourceEntry& entry : agent->free) {
+    agent->free_reserved |= entry.reserved();
+    agent->free_revocable |= entry.revocable;
+  }
+}
+
 void Allocator::Assign(Index agent, Index framework, Index role, const Resources& resources) {
+  Quantities all, unreserved;
+  ToQuantities(resources, &scalars_, &all, &unreserved);
+  Assign(agent, framework, role, resources, all, unreserved);
+}
+
+void Allocator::Assign(Index agent, Index framework, Index role, const Resources& resources,
+                       const Quantities& all, const Quantities& unreserved) {
   AgentState& a = *agents_[agent];
   if (resources == a.free) {
     a.free = Resources();  // the common whole-agent offer: skip the diff
   } else {
     a.free -= resources;
   }
-  Account(agent, framework, role, resources);
+  RefreshFreeViews(&a);
+  Account(agent, framework, role, resources, all, unreserved);
 }
 
-void Allocator::Account(Index agent, Index framework, Index role, const Resources& resources) {
+void Allocator::Account(Index agent, Index framework, Index role, const Resources& resources,
+                        const Quantities& all, const Quantities& unreserved) {
   AgentState& a = *agents_[agent];
   FrameworkState& fw = *frameworks_[framework];
   Membership* m = fw.Find(role);
@@ -120,8 +141,6 @@ void Allocator::Account(Index agent, Index framework, Index role, const Resource
     held += resources;
   }
   fw.agents_with_allocations.insert(agent);
-  Quantities all, unreserved;
-  ToQuantities(resources, &scalars_, &all, &unreserved);
   m->allocated += all;
   RekeyFramework(framework, m);
   ChargeRole(role, all, unreserved, +1);
@@ -151,6 +170,13 @@ void Allocator::Release(Index agent, Index framework, Index role, const Resource
   ChargeRole(role, all, unreserved, -1);
   if (!to_free) return;
   a.free += resources;
+  // Scalars add exactly: the views follow without a walk of the free pool.
+  a.free_all += all;
+  a.free_unreserved += unreserved;
+  for (const ResourceEntry& entry : resources) {
+    a.free_reserved |= entry.reserved();
+    a.free_revocable |= entry.revocable;
+  }
   if (AgentAllocatable(a)) available_headroom_ += unreserved;
   MarkDirty(agent);
 }
@@ -176,13 +202,10 @@ void Allocator::SetAgentTotal(Index agent, const Resources& total) {
   Resources allocated;
   for (const auto& [key, resources] : a.allocated) allocated += resources;
   const bool allocatable = AgentAllocatable(a);
-  if (allocatable) {
-    available_headroom_ -= ToQuantities(a.free, &scalars_, CountWhat::kUnreservedNonRevocable);
-  }
+  if (allocatable) available_headroom_ -= a.free_unreserved;
   a.free = total - allocated;
-  if (allocatable) {
-    available_headroom_ += ToQuantities(a.free, &scalars_, CountWhat::kUnreservedNonRevocable);
-  }
+  RefreshFreeViews(&a);
+  if (allocatable) available_headroom_ += a.free_unreserved;
   RecomputeInverseTotal();
   MarkDirty(agent);
 }
@@ -191,12 +214,11 @@ void Allocator::SetAgentAllocatable(Index agent, bool allocatable_before) {
   AgentState& a = *agents_[agent];
   const bool allocatable = AgentAllocatable(a);
   if (allocatable == allocatable_before) return;
-  Quantities free = ToQuantities(a.free, &scalars_, CountWhat::kUnreservedNonRevocable);
   if (allocatable) {
-    available_headroom_ += free;
+    available_headroom_ += a.free_unreserved;
     MarkDirty(agent);
   } else {
-    available_headroom_ -= free;
+    available_headroom_ -= a.free_unreserved;
   }
 }
 
@@ -252,9 +274,7 @@ absl::Status Allocator::RemoveAgent(absl::string_view agent_id) {
   for (const auto& [role, reserved] : a->reserved_by_role) {
     ChargeReservations(role, reserved, -1);
   }
-  if (AgentAllocatable(*a)) {
-    available_headroom_ -= ToQuantities(a->free, &scalars_, CountWhat::kUnreservedNonRevocable);
-  }
+  if (AgentAllocatable(*a)) available_headroom_ -= a->free_unreserved;
   pool_total_ -= a->total_quantities;
   agent_index_.erase(a->id);
   agents_[index].reset();

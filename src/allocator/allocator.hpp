@@ -137,6 +137,11 @@ class Allocator {
   };
   using ExpiryHeap =
       std::priority_queue<FilterExpiry, std::vector<FilterExpiry>, std::greater<FilterExpiry>>;
+  // One level of the stage-2 walk down the role tree.
+  struct WalkLevel {
+    Index role;
+    Order::const_iterator next;
+  };
   // An allocation of the agent being visited, turned into an Allocation
   // once the visit ends.
   struct PendingOutput {
@@ -173,9 +178,17 @@ class Allocator {
   Index FrameworkIndex(absl::string_view id, bool create_placeholder);
   // Moves `resources` (contained in the agent's free) to (framework, role).
   void Assign(Index agent, Index framework, Index role, const Resources& resources);
+  // The same with the scalar quantities of `resources` already computed
+  // (all, and the unreserved non-revocable part; see ToQuantities).
+  void Assign(Index agent, Index framework, Index role, const Resources& resources,
+              const Quantities& all, const Quantities& unreserved);
   // The bookkeeping half of Assign: `resources` already left the agent's
   // free pool.
-  void Account(Index agent, Index framework, Index role, const Resources& resources);
+  void Account(Index agent, Index framework, Index role, const Resources& resources,
+               const Quantities& all, const Quantities& unreserved);
+  // Recomputes the views of the agent's free pool (AgentState::free_all and
+  // the rest) after `free` changed other than by Release or an offer.
+  void RefreshFreeViews(AgentState* agent);
   // Moves `resources` (contained in the allocation) back to free; with
   // `to_free` false they vanish (the agent is being removed).
   void Release(Index agent, Index framework, Index role, const Resources& resources, bool to_free);
@@ -203,10 +216,13 @@ class Allocator {
   // pool, unchanged: nothing to cap, exclude or strip.
   bool WholeFreeIsCandidate(const AgentState& agent, const FrameworkState& fw, Index role,
                             Stage stage) const;
-  bool MeetsMinimum(const Resources& resources) const;
+  // True if `resources` (with scalar quantities `scalars`) is non-empty and
+  // satisfies one of the minimum-allocatable alternatives.
+  bool MeetsMinimum(const Resources& resources, const Quantities& scalars) const;
+  bool FreeMeetsMinimum(const AgentState& agent) const {
+    return MeetsMinimum(agent.free, agent.free_all);
+  }
   bool LimitedChain(Index role) const;
-  static bool HasReservations(const Resources& resources);
-  static bool HasRevocable(const Resources& resources);
   bool Filtered(const AgentState& agent, Index framework, const Resources& candidate) const;
   std::vector<Index> AgentsToVisit();
 
@@ -242,6 +258,7 @@ class Allocator {
   std::vector<Index> deferred_roles_;
   // Scratch of AllocateAgent, kept to reuse its capacity.
   std::vector<PendingOutput> pending_;
+  std::vector<WalkLevel> walk_;
   ExpiryHeap expiries_;
   std::mt19937_64 rng_;
   AllocatorMetrics counters_;

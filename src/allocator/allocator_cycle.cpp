@@ -91,21 +91,20 @@ void Allocator::AllocateAgent(Index agent, std::vector<Allocation>* out) {
 
   // Stage 1: unmet guarantees, neediest role first.
   for (const auto& [key, role] : quota_order_) {
-    if (!MeetsMinimum(a.free)) break;
+    if (!FreeMeetsMinimum(a)) break;
     for (const auto& [fw_key, framework] : roles_[role]->frameworks) {
       OfferTo(agent, framework, role, Stage::kQuota, &pending);
     }
   }
 
   // Stage 2: hierarchical DRF over the roles with eligible frameworks.
-  // An explicit stack replaces recursion; each level walks its order.
-  struct Level {
-    Index role;
-    Order::const_iterator next;
-  };
-  std::vector<Level> stack = {{0, roles_[0]->order.begin()}};
-  while (!stack.empty() && MeetsMinimum(a.free)) {
-    Level& level = stack.back();
+  // An explicit stack replaces recursion; each level walks its order. The
+  // stack is a member so that its capacity is reused across visits.
+  std::vector<WalkLevel>& stack = walk_;
+  stack.clear();
+  stack.push_back({0, roles_[0]->order.begin()});
+  while (!stack.empty() && FreeMeetsMinimum(a)) {
+    WalkLevel& level = stack.back();
     const RoleState& node = *roles_[level.role];
     if (level.next == node.order.end()) {
       stack.pop_back();
@@ -118,12 +117,12 @@ void Allocator::AllocateAgent(Index agent, std::vector<Allocation>* out) {
     }
     for (const auto& [fw_key, framework] : node.frameworks) {
       OfferTo(agent, framework, child, Stage::kFair, &pending);
-      if (a.free.empty()) break;
+      if (!FreeMeetsMinimum(a)) break;  // no candidate (a subset) can meet it
     }
   }
 
   // Saturated roles can still receive resources reserved to them.
-  if (!saturated_roles_.empty() && HasReservations(a.free)) {
+  if (!saturated_roles_.empty() && a.free_reserved) {
     for (Index role : saturated_roles_) {
       for (const auto& [fw_key, framework] : roles_[role]->frameworks) {
         OfferTo(agent, framework, role, Stage::kFair, &pending);
@@ -133,8 +132,11 @@ void Allocator::AllocateAgent(Index agent, std::vector<Allocation>* out) {
 
   FlushDeferredRekeys();
   for (PendingOutput& p : pending) {
-    out->push_back(Allocation{frameworks_[p.framework]->id, a.id, roles_[p.role]->name,
-                              std::move(p.resources)});
+    Allocation& allocation = out->emplace_back();
+    allocation.framework_id = frameworks_[p.framework]->id;
+    allocation.agent_id = a.id;
+    allocation.role = roles_[p.role]->name;
+    allocation.resources = std::move(p.resources);
   }
 }
 
@@ -150,17 +152,25 @@ bool Allocator::OfferTo(Index agent, Index framework, Index role, Stage stage,
   if (WholeFreeIsCandidate(a, fw, role, stage)) {
     // The common case: decide on the free pool in place and move it out, so
     // walking past filtered frameworks copies nothing.
-    if (!MeetsMinimum(a.free) || Filtered(a, framework, a.free)) return false;
+    if (!FreeMeetsMinimum(a) || Filtered(a, framework, a.free)) return false;
     candidate = std::move(a.free);
     a.free = Resources();
-    Account(agent, framework, role, candidate);
+    const Quantities all = std::move(a.free_all);
+    const Quantities unreserved = std::move(a.free_unreserved);
+    a.free_all.Clear();
+    a.free_unreserved.Clear();
+    a.free_reserved = false;
+    a.free_revocable = false;
+    Account(agent, framework, role, candidate, all, unreserved);
   } else {
     candidate = Candidate(a, role, stage);
     if (!fw.revocable_capable) candidate = candidate.NonRevocable();
-    if (!MeetsMinimum(candidate) || Filtered(a, framework, candidate)) {
+    Quantities all, unreserved;
+    ToQuantities(candidate, &scalars_, &all, &unreserved);
+    if (!MeetsMinimum(candidate, all) || Filtered(a, framework, candidate)) {
       return false;
     }
-    Assign(agent, framework, role, candidate);
+    Assign(agent, framework, role, candidate, all, unreserved);
   }
   for (PendingOutput& p : *pending) {
     if (p.framework == framework && p.role == role) {
@@ -175,7 +185,7 @@ bool Allocator::OfferTo(Index agent, Index framework, Index role, Stage stage,
 bool Allocator::WholeFreeIsCandidate(const AgentState& agent, const FrameworkState& fw, Index role,
                                      Stage stage) const {
   return stage == Stage::kFair && required_headroom_.IsZero() && !LimitedChain(role) &&
-         !HasReservations(agent.free) && (fw.revocable_capable || !HasRevocable(agent.free));
+         !agent.free_reserved && (fw.revocable_capable || !agent.free_revocable);
 }
 
 // What the agent's free resources can give `role` now: everything reserved
@@ -186,7 +196,7 @@ bool Allocator::WholeFreeIsCandidate(const AgentState& agent, const FrameworkSta
 Resources Allocator::Candidate(const AgentState& agent, Index role, Stage stage) const {
   const RoleState& node = *roles_[role];
   if (stage == Stage::kFair && required_headroom_.IsZero() && !LimitedChain(role) &&
-      !HasReservations(agent.free)) {
+      !agent.free_reserved) {
     return agent.free;  // the common case: nothing to cap or exclude
   }
   Resources out;
@@ -239,27 +249,13 @@ bool Allocator::LimitedChain(Index role) const {
   return false;
 }
 
-bool Allocator::HasReservations(const Resources& resources) {
-  for (const ResourceEntry& entry : resources) {
-    if (entry.reserved()) return true;
-  }
-  return false;
-}
-
-bool Allocator::HasRevocable(const Resources& resources) {
-  for (const ResourceEntry& entry : resources) {
-    if (entry.revocable) return true;
-  }
-  return false;
-}
-
-bool Allocator::MeetsMinimum(const Resources& resources) const {
+bool Allocator::MeetsMinimum(const Resources& resources, const Quantities& scalars) const {
   if (resources.empty()) return false;
   if (min_allocatable_.empty()) return true;
   for (const auto& alternative : min_allocatable_) {
     bool satisfied = true;
     for (const auto& [n, milli] : alternative) {
-      if (resources.ScalarMilli(scalars_.NameOf(n)) < milli) {
+      if (scalars.Get(n) < milli) {
         satisfied = false;
         break;
       }

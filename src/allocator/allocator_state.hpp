@@ -54,6 +54,15 @@ struct AgentState {
   Resources total;
   // total minus every allocation on the agent.
   Resources free;
+  // Views of `free`, kept in step with it by every change (see
+  // Allocator::RefreshFreeViews): its scalar quantities, all of them and the
+  // unreserved non-revocable part, and whether it holds reserved or
+  // revocable entries. The cycle reads these instead of walking `free` for
+  // every candidate.
+  Quantities free_all;
+  Quantities free_unreserved;
+  bool free_reserved = false;
+  bool free_revocable = false;
   Quantities total_quantities;
   // Reservation quantities by role index (count towards quota).
   std::vector<std::pair<Index, Quantities>> reserved_by_role;
