@@ -36,13 +36,13 @@ Allocator::Allocator(AllocatorOptions options) : options_(std::move(options)), r
 
 void Allocator::RecomputeInverseTotal() {
   inverse_total_.assign(scalars_.size(), 0.0);
-  excluded_.assign(scalars_.size(), false);
   for (int i = 0; i < scalars_.size(); ++i) {
     int64_t total = pool_total_.Get(i);
     inverse_total_[i] = total > 0 ? 1.0 / static_cast<double>(total) : 0.0;
   }
+  // Excluded scalars count 0 towards every share.
   for (const std::string& name : options_.fair_sharing_excluded_resource_names) {
-    excluded_[scalars_.Find(name)] = true;
+    inverse_total_[scalars_.Find(name)] = 0.0;
   }
   keys_stale_ = true;
 }

@@ -229,7 +229,6 @@ class Allocator {
   AllocatorOptions options_;
   ScalarIndex scalars_;
   std::vector<std::vector<std::pair<int, int64_t>>> min_allocatable_;
-  std::vector<bool> excluded_;  // by scalar index
 
   std::vector<std::unique_ptr<AgentState>> agents_;
   std::vector<std::unique_ptr<FrameworkState>> frameworks_;
@@ -239,7 +238,9 @@ class Allocator {
   absl::flat_hash_map<std::string, Index> role_index_;
 
   Quantities pool_total_;
-  std::vector<double> inverse_total_;  // 1 / pool_total_ per scalar, or 0
+  // 1 / pool_total_ per scalar; 0 for an empty total and for the scalars
+  // excluded from fair sharing.
+  std::vector<double> inverse_total_;
   // Unreserved non-revocable free resources of allocatable agents, and the
   // part of them held back for unmet guarantees.
   Quantities available_headroom_;

@@ -110,7 +110,7 @@ void Allocator::AllocateAgent(Index agent, std::vector<Allocation>* out) {
       stack.pop_back();
       continue;
     }
-    Index child = (level.next++)->second;
+    Index child = (level.next++)->index;
     if (child != level.role) {
       stack.push_back({child, roles_[child]->order.begin()});
       continue;

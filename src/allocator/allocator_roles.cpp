@@ -28,11 +28,13 @@ Index Allocator::RoleIndex(absl::string_view name) {
 }
 
 double Allocator::ShareOf(const Quantities& allocated) const {
+  // Excluded scalars have an inverse total of 0: they add 0 to the max.
   double share = 0;
-  const int n = std::min<int>(allocated.size(), inverse_total_.size());
-  for (int i = 0; i < n; ++i) {
-    if (excluded_[i]) continue;
-    share = std::max(share, allocated.Get(i) * inverse_total_[i]);
+  const size_t n = std::min<size_t>(allocated.size(), inverse_total_.size());
+  const int64_t* values = allocated.data();
+  const double* inverse = inverse_total_.data();
+  for (size_t i = 0; i < n; ++i) {
+    share = std::max(share, static_cast<double>(values[i]) * inverse[i]);
   }
   return share;
 }
@@ -231,7 +233,9 @@ void Allocator::ChargeRole(Index role, const Quantities& all, const Quantities& 
   } else {
     own.own_allocated -= all;
   }
-  for (Index r = role; r != kNoIndex; r = roles_[r]->parent) {
+  // The root (0) is left out: nothing reads its totals (it has no key, no
+  // quota and no metrics).
+  for (Index r = role; r != 0; r = roles_[r]->parent) {
     RoleState& node = *roles_[r];
     if (sign > 0) {
       node.subtree_allocated += all;
@@ -248,7 +252,7 @@ void Allocator::ChargeRole(Index role, const Quantities& all, const Quantities& 
 }
 
 void Allocator::ChargeReservations(Index role, const Quantities& reserved, int sign) {
-  for (Index r = role; r != kNoIndex; r = roles_[r]->parent) {
+  for (Index r = role; r != 0; r = roles_[r]->parent) {
     RoleState& node = *roles_[r];
     if (sign > 0) {
       node.subtree_consumed += reserved;

@@ -6,6 +6,7 @@
 #define AGORA_ALLOCATOR_ALLOCATOR_STATE_HPP_
 
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
@@ -23,18 +24,40 @@ namespace agora::allocator {
 using Index = uint32_t;
 constexpr Index kNoIndex = UINT32_MAX;
 
-// An ordered set of (sort key, index): the sorter of one tree level.
-using Order = std::set<std::pair<double, Index>>;
+// One member of an Order: ordered by key, then index. `key` is mutable so
+// that MoveKey can change it in place when the member keeps its position
+// (then the set's order, all that its tree depends on, is unchanged).
+struct Ranked {
+  mutable double key;
+  Index index;
 
-// Moves `index` from key `from` to key `to` in `order`, reusing its tree
-// node (one search, no allocation); inserts it if it was not there.
+  friend bool operator<(const Ranked& a, const Ranked& b) {
+    return a.key < b.key || (!(b.key < a.key) && a.index < b.index);
+  }
+};
+
+// An ordered set of (sort key, index): the sorter of one tree level.
+using Order = std::set<Ranked>;
+
+// Moves `index` from key `from` to key `to` in `order`: in place when it
+// stays between its neighbours (a sorter of one or a few members, or a small
+// change), else by reusing its tree node (no allocation); inserts it if it
+// was not there.
 inline void MoveKey(Order* order, double from, double to, Index index) {
-  auto node = order->extract({from, index});
-  if (node.empty()) {
+  auto it = order->find({from, index});
+  if (it == order->end()) {
     order->insert({to, index});
     return;
   }
-  node.value() = {to, index};
+  const Ranked moved{to, index};
+  const bool after_previous = it == order->begin() || *std::prev(it) < moved;
+  const bool before_next = std::next(it) == order->end() || moved < *std::next(it);
+  if (after_previous && before_next) {
+    it->key = to;
+    return;
+  }
+  auto node = order->extract(it);
+  node.value().key = to;
   order->insert(std::move(node));
 }
 

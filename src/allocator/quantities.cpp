@@ -37,26 +37,6 @@ void Quantities::Set(int index, int64_t milli) {
   values_[index] = milli;
 }
 
-// The loops use raw pointers: indexing an InlinedVector re-checks where its
-// storage lives on every access, which doubled the cost of these hot loops.
-Quantities& Quantities::operator+=(const Quantities& that) {
-  const size_t n = that.values_.size();
-  if (n > values_.size()) values_.resize(n, 0);
-  int64_t* out = values_.data();
-  const int64_t* in = that.values_.data();
-  for (size_t i = 0; i < n; ++i) out[i] += in[i];
-  return *this;
-}
-
-Quantities& Quantities::operator-=(const Quantities& that) {
-  const size_t n = that.values_.size();
-  if (n > values_.size()) values_.resize(n, 0);
-  int64_t* out = values_.data();
-  const int64_t* in = that.values_.data();
-  for (size_t i = 0; i < n; ++i) out[i] -= in[i];
-  return *this;
-}
-
 bool Quantities::IsZero() const {
   return std::all_of(values_.begin(), values_.end(), [](int64_t v) { return v == 0; });
 }

@@ -49,8 +49,26 @@ class Quantities {
   }
   void Add(int index, int64_t milli);
   void Set(int index, int64_t milli);
-  Quantities& operator+=(const Quantities& that);
-  Quantities& operator-=(const Quantities& that);
+  // Inline: the allocator adds and subtracts quantities several times per
+  // offer. The loops use raw pointers (indexing an InlinedVector re-checks
+  // where its storage lives on every access).
+  Quantities& operator+=(const Quantities& that) {
+    const size_t n = that.values_.size();
+    if (n > values_.size()) values_.resize(n, 0);
+    int64_t* out = values_.data();
+    const int64_t* in = that.values_.data();
+    for (size_t i = 0; i < n; ++i) out[i] += in[i];
+    return *this;
+  }
+  Quantities& operator-=(const Quantities& that) {
+    const size_t n = that.values_.size();
+    if (n > values_.size()) values_.resize(n, 0);
+    int64_t* out = values_.data();
+    const int64_t* in = that.values_.data();
+    for (size_t i = 0; i < n; ++i) out[i] -= in[i];
+    return *this;
+  }
+  const int64_t* data() const { return values_.data(); }
   bool IsZero() const;
   void Clear() { values_.clear(); }
   // Grows to `size` entries (zeros), so later Adds below it never resize.
