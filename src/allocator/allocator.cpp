@@ -102,6 +102,7 @@ void Allocator::RefreshFreeViews(AgentState* agent) {
     agent->free_reserved |= entry.reserved();
     agent->free_revocable |= entry.revocable;
   }
+  agent->free_meets_minimum = MeetsMinimum(agent->free, agent->free_all);
 }
 
 void Allocator::Assign(Index agent, Index framework, Index role, const Resources& resources) {
@@ -177,6 +178,7 @@ void Allocator::Release(Index agent, Index framework, Index role, const Resource
     a.free_reserved |= entry.reserved();
     a.free_revocable |= entry.revocable;
   }
+  a.free_meets_minimum = MeetsMinimum(a.free, a.free_all);
   if (AgentAllocatable(a)) available_headroom_ += unreserved;
   MarkDirty(agent);
 }

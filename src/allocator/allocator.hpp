@@ -219,9 +219,7 @@ class Allocator {
   // True if `resources` (with scalar quantities `scalars`) is non-empty and
   // satisfies one of the minimum-allocatable alternatives.
   bool MeetsMinimum(const Resources& resources, const Quantities& scalars) const;
-  bool FreeMeetsMinimum(const AgentState& agent) const {
-    return MeetsMinimum(agent.free, agent.free_all);
-  }
+  bool FreeMeetsMinimum(const AgentState& agent) const { return agent.free_meets_minimum; }
   bool LimitedChain(Index role) const;
   bool Filtered(const AgentState& agent, Index framework, const Resources& candidate) const;
   std::vector<Index> AgentsToVisit();

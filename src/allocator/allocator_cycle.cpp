@@ -161,6 +161,7 @@ bool Allocator::OfferTo(Index agent, Index framework, Index role, Stage stage,
     a.free_unreserved.Clear();
     a.free_reserved = false;
     a.free_revocable = false;
+    a.free_meets_minimum = false;
     Account(agent, framework, role, candidate, all, unreserved);
   } else {
     candidate = Candidate(a, role, stage);

@@ -59,9 +59,9 @@ void Allocator::SetEligible(Index framework, Membership* m, bool eligible) {
   CHECK(!deferring_) << "eligibility changes outside of a cycle only";
   RoleState& role = *roles_[m->role];
   if (eligible) {
-    role.frameworks.insert({m->key, framework});
+    m->position = role.frameworks.insert({m->key, framework}).first;
   } else {
-    role.frameworks.erase({m->key, framework});
+    role.frameworks.erase(m->position);
   }
   m->in_order = eligible;
   UpdateOwnLeaf(m->role);
@@ -132,8 +132,7 @@ void Allocator::RekeyFramework(Index framework, Membership* m) {
   double key = DrfKey(m->allocated, 1.0);
   if (key == m->key) return;
   if (m->in_order) {
-    Order& order = roles_[m->role]->frameworks;
-    MoveKey(&order, m->key, key, framework);
+    m->position = MoveKeyAt(&roles_[m->role]->frameworks, m->position, key);
   }
   m->key = key;
 }
@@ -220,7 +219,7 @@ void Allocator::RekeyAll() {
     if (!frameworks_[f]) continue;
     for (Membership& m : frameworks_[f]->memberships) {
       m.key = random ? uniform(rng_) : DrfKey(m.allocated, 1.0);
-      if (m.in_order) roles_[m.role]->frameworks.insert({m.key, Index(f)});
+      if (m.in_order) m.position = roles_[m.role]->frameworks.insert({m.key, Index(f)}).first;
     }
   }
 }

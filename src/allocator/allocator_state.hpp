@@ -43,22 +43,29 @@ using Order = std::set<Ranked>;
 // stays between its neighbours (a sorter of one or a few members, or a small
 // change), else by reusing its tree node (no allocation); inserts it if it
 // was not there.
+// The same for a member whose position `it` is known (no search for it).
+// Returns its position afterwards: the same node, so an iterator kept
+// elsewhere stays valid either way.
+inline Order::iterator MoveKeyAt(Order* order, Order::iterator it, double to) {
+  const Ranked moved{to, it->index};
+  const bool after_previous = it == order->begin() || *std::prev(it) < moved;
+  const bool before_next = std::next(it) == order->end() || moved < *std::next(it);
+  if (after_previous && before_next) {
+    it->key = to;
+    return it;
+  }
+  auto node = order->extract(it);
+  node.value().key = to;
+  return order->insert(std::move(node)).position;
+}
+
 inline void MoveKey(Order* order, double from, double to, Index index) {
   auto it = order->find({from, index});
   if (it == order->end()) {
     order->insert({to, index});
     return;
   }
-  const Ranked moved{to, index};
-  const bool after_previous = it == order->begin() || *std::prev(it) < moved;
-  const bool before_next = std::next(it) == order->end() || moved < *std::next(it);
-  if (after_previous && before_next) {
-    it->key = to;
-    return;
-  }
-  auto node = order->extract(it);
-  node.value().key = to;
-  order->insert(std::move(node));
+  MoveKeyAt(order, it, to);
 }
 
 // Key of an allocation on an agent: (framework, role).
@@ -86,6 +93,8 @@ struct AgentState {
   Quantities free_unreserved;
   bool free_reserved = false;
   bool free_revocable = false;
+  // `free` is non-empty and meets a minimum-allocatable alternative.
+  bool free_meets_minimum = false;
   Quantities total_quantities;
   // Reservation quantities by role index (count towards quota).
   std::vector<std::pair<Index, Quantities>> reserved_by_role;
@@ -106,6 +115,8 @@ struct Membership {
   Quantities allocated;
   double key = 0;
   bool in_order = false;
+  // The framework's member of the role's `frameworks` order, while in_order.
+  Order::iterator position;
   bool suppressed = false;
   // False once the framework left the role but still holds resources in it.
   bool subscribed = true;
