@@ -60,6 +60,10 @@ inline Order::iterator MoveKeyAt(Order* order, Order::iterator it, double to) {
 }
 
 inline void MoveKey(Order* order, double from, double to, Index index) {
+  if (order->size() == 1 && order->begin()->index == index) {
+    order->begin()->key = to;  // a sorter of one (a role alone at its level)
+    return;
+  }
   auto it = order->find({from, index});
   if (it == order->end()) {
     order->insert({to, index});
