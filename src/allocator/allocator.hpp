@@ -123,6 +123,11 @@ class Allocator {
   std::optional<absl::Time> NextFilterExpiry() const;
 
   AllocatorMetrics Metrics() const;
+  // Recomputes the state kept in step incrementally for speed (each agent's
+  // free-pool views, each framework's position in its role's order) and
+  // returns INTERNAL naming the first record that differs. For tests:
+  // O(agents + frameworks).
+  absl::Status CheckDerivedState() const;
   // The agent's unallocated resources (for state endpoints and tests).
   absl::StatusOr<Resources> AgentFree(absl::string_view agent_id) const;
 

@@ -42,6 +42,39 @@ AllocatorMetrics Allocator::Metrics() const {
   return m;
 }
 
+absl::Status Allocator::CheckDerivedState() const {
+  ScalarIndex names = scalars_;  // ToQuantities may register names
+  for (const auto& agent : agents_) {
+    if (!agent) continue;
+    Quantities all, unreserved;
+    ToQuantities(agent->free, &names, &all, &unreserved);
+    bool reserved = false, revocable = false;
+    for (const ResourceEntry& entry : agent->free) {
+      reserved |= entry.reserved();
+      revocable |= entry.revocable;
+    }
+    if (!(all == agent->free_all) || !(unreserved == agent->free_unreserved) ||
+        reserved != agent->free_reserved || revocable != agent->free_revocable ||
+        MeetsMinimum(agent->free, all) != agent->free_meets_minimum) {
+      return absl::InternalError(absl::StrCat("agent '", agent->id,
+                                              "': the views of its free pool ",
+                                              agent->free.ToString(), " are out of step with it"));
+    }
+  }
+  for (size_t f = 0; f < frameworks_.size(); ++f) {
+    if (!frameworks_[f]) continue;
+    for (const Membership& m : frameworks_[f]->memberships) {
+      if (!m.in_order) continue;
+      if (m.position->index != f || m.position->key != m.key) {
+        return absl::InternalError(absl::StrCat("framework '", frameworks_[f]->id,
+                                                "': its position in the order of role '",
+                                                roles_[m.role]->name, "' is stale"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Resources> Allocator::AgentFree(absl::string_view agent_id) const {
   auto it = agent_index_.find(agent_id);
   if (it == agent_index_.end()) {

@@ -140,6 +140,8 @@ class Simulation {
     }
     ASSERT_LE(ops_x_unreserved.cpus(), 3);
     ASSERT_LE(eng_unreserved.cpus(), 20);
+    absl::Status derived = allocator_->CheckDerivedState();
+    ASSERT_TRUE(derived.ok()) << derived;
   }
 
   const std::vector<std::string>& log() const { return log_; }
