@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.hpp"
 #include "common/validation.hpp"
@@ -175,7 +176,10 @@ absl::Status ValidateAcceptShape(const v1::AcceptRequest& request) {
   if (auto s = ValidateNonNegative("filters.refuse_seconds", request.filters().refuse_seconds());
       !s.ok())
     return s;
-  std::set<std::string> task_ids;
+  // Views into the request: an accept carries up to a hundred tasks, and
+  // field names are built only for the one refused (a task that passes
+  // ValidateTaskInfo under an empty field name passes under any).
+  absl::flat_hash_set<absl::string_view> task_ids;
   for (int i = 0; i < request.operations_size(); ++i) {
     const auto& op = request.operations(i);
     const std::string field = IndexedField("operations", i);
@@ -194,11 +198,11 @@ absl::Status ValidateAcceptShape(const v1::AcceptRequest& request) {
     }
     for (int t = 0; t < op.launch().task_infos_size(); ++t) {
       const auto& task = op.launch().task_infos(t);
-      const std::string task_field = IndexedField(SubField(field, "launch.task_infos"), t);
-      if (auto s = ValidateTaskInfo(task, task_field); !s.ok()) return s;
+      auto task_field = [&] { return IndexedField(SubField(field, "launch.task_infos"), t); };
+      if (!ValidateTaskInfo(task, "").ok()) return ValidateTaskInfo(task, task_field());
       if (!task_ids.insert(task.task_id().value()).second) {
         return InvalidField(
-            SubField(task_field, "task_id"),
+            SubField(task_field(), "task_id"),
             absl::StrCat("task id ", task.task_id().value(), " is used twice in this request"));
       }
     }
@@ -248,29 +252,34 @@ absl::StatusOr<AcceptPlan> PlanAccept(const v1::AcceptRequest& request,
     const auto& launch = request.operations(i).launch();
     for (int t = 0; t < launch.task_infos_size(); ++t) {
       v1::TaskInfo task = launch.task_infos(t);
-      const std::string field =
-          IndexedField(SubField(IndexedField("operations", i), "launch.task_infos"), t);
+      // Built only for a rejected task (most are launched).
+      auto field = [&] {
+        return IndexedField(SubField(IndexedField("operations", i), "launch.task_infos"), t);
+      };
       RejectedTask rejected;
-      rejected.task = task;
       if (!stale.empty()) {
         rejected.state = v1::TASK_DROPPED;
         rejected.reason = v1::TaskStatus::REASON_INVALID_OFFERS;
         rejected.message =
             absl::StrCat("offer ", stale, " is no longer valid (rescinded, expired or used)");
+        rejected.task = std::move(task);
         plan.rejected.push_back(std::move(rejected));
         continue;
       }
       if (is_live_task(task.task_id().value())) {
-        rejected.message = absl::StrCat(field, ".task_id: task ", task.task_id().value(),
+        rejected.message = absl::StrCat(field(), ".task_id: task ", task.task_id().value(),
                                         " is already running in this framework");
+        rejected.task = std::move(task);
         plan.rejected.push_back(std::move(rejected));
         continue;
       }
-      Resources needed = *TaskResources(task, field);  // Validated by the shape check.
+      // Validated by the shape check: the field name would only name an error.
+      Resources needed = *TaskResources(task, "");
       if (!remaining.Contains(needed)) {
         rejected.message =
-            absl::StrCat(field, ".resources: ", needed.ToString(),
+            absl::StrCat(field(), ".resources: ", needed.ToString(),
                          " exceed what the offers still hold (", remaining.ToString(), ")");
+        rejected.task = std::move(task);
         plan.rejected.push_back(std::move(rejected));
         continue;
       }

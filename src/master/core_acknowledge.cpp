@@ -23,8 +23,22 @@ absl::Status ValidateIdField(const std::string& field, const std::string& value)
   return InvalidField(field, reason);
 }
 
-// `prefix` names the entry ("" for the single form, "acknowledgements[i]."
-// for a list entry) in the FieldViolation.
+// The prefix that names an entry in a FieldViolation: "" for the single
+// form (index -1), "acknowledgements[i]." for a list entry. Built only for
+// an entry that is refused: a call carries up to kMaxAcknowledgementsPerCall.
+std::string EntryPrefix(int index) {
+  return index < 0 ? std::string() : IndexedField("acknowledgements", index) + ".";
+}
+
+// True for an entry ValidateAcknowledgement accepts (without building any
+// field name).
+bool IsValidAcknowledgement(const v1::AgentID& agent_id, const v1::TaskID& task_id,
+                            const std::string& uuid) {
+  return ValidateId("", agent_id.value()).ok() && ValidateId("", task_id.value()).ok() &&
+         !uuid.empty();
+}
+
+// `prefix` names the entry (EntryPrefix) in the FieldViolation.
 absl::Status ValidateAcknowledgement(const std::string& prefix, const v1::AgentID& agent_id,
                                      const v1::TaskID& task_id, const std::string& uuid) {
   if (auto s = ValidateIdField(prefix + "agent_id", agent_id.value()); !s.ok()) return s;
@@ -51,15 +65,15 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
                         absl::StrCat("at most ", kMaxAcknowledgementsPerCall, " per call, got ",
                                      request.acknowledgements_size()));
   }
-  if (single) {
-    auto s = ValidateAcknowledgement("", request.agent_id(), request.task_id(), request.uuid());
-    if (!s.ok()) return s;
+  if (single && !IsValidAcknowledgement(request.agent_id(), request.task_id(), request.uuid())) {
+    return ValidateAcknowledgement(EntryPrefix(-1), request.agent_id(), request.task_id(),
+                                   request.uuid());
   }
   for (int i = 0; i < request.acknowledgements_size(); ++i) {
     const auto& ack = request.acknowledgements(i);
-    auto s = ValidateAcknowledgement(IndexedField("acknowledgements", i) + ".", ack.agent_id(),
-                                     ack.task_id(), ack.uuid());
-    if (!s.ok()) return s;
+    if (!IsValidAcknowledgement(ack.agent_id(), ack.task_id(), ack.uuid())) {
+      return ValidateAcknowledgement(EntryPrefix(i), ack.agent_id(), ack.task_id(), ack.uuid());
+    }
   }
   // Entries naming an agent or task the master does not know are skipped;
   // the others are applied (an acknowledgement is idempotent, so there is
@@ -67,9 +81,9 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
   // skipped entry so the scheduler learns of its mistake.
   const std::string& framework_id = request.header().framework_id().value();
   absl::Status first_unknown;
-  auto apply = [&](const std::string& prefix, const v1::AgentID& agent_id,
-                   const v1::TaskID& task_id, const std::string& uuid) {
-    absl::Status known = CheckAcknowledged(prefix, framework_id, agent_id, task_id);
+  auto apply = [&](int index, const v1::AgentID& agent_id, const v1::TaskID& task_id,
+                   const std::string& uuid) {
+    absl::Status known = CheckAcknowledged(index, framework_id, agent_id, task_id);
     if (!known.ok()) {
       ++counters_.acknowledgements_unknown;
       VLOG(1) << "Ignoring an acknowledgement framework_id=" << framework_id << ": " << known;
@@ -78,25 +92,24 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
     }
     ApplyAcknowledgement(framework_id, agent_id, task_id, uuid);
   };
-  if (single) apply("", request.agent_id(), request.task_id(), request.uuid());
+  if (single) apply(-1, request.agent_id(), request.task_id(), request.uuid());
   for (int i = 0; i < request.acknowledgements_size(); ++i) {
     const auto& ack = request.acknowledgements(i);
-    apply(IndexedField("acknowledgements", i) + ".", ack.agent_id(), ack.task_id(), ack.uuid());
+    apply(i, ack.agent_id(), ack.task_id(), ack.uuid());
   }
   return first_unknown;
 }
 
-absl::Status MasterCore::CheckAcknowledged(const std::string& prefix,
-                                           const std::string& framework_id,
+absl::Status MasterCore::CheckAcknowledged(int index, const std::string& framework_id,
                                            const v1::AgentID& agent_id,
                                            const v1::TaskID& task_id) const {
   if (gone_agents_.count(agent_id.value())) {
     return FieldError(
-        absl::StatusCode::kNotFound, prefix + "agent_id",
+        absl::StatusCode::kNotFound, EntryPrefix(index) + "agent_id",
         absl::StrCat("agent ", agent_id.value(), " is gone; its updates need no acknowledgement"));
   }
   if (!agents_.count(agent_id.value())) {
-    return FieldError(absl::StatusCode::kNotFound, prefix + "agent_id",
+    return FieldError(absl::StatusCode::kNotFound, EntryPrefix(index) + "agent_id",
                       absl::StrCat("agent ", agent_id.value(), " is not known"));
   }
   // Known: active, or an update of it went out (or was acknowledged)
@@ -107,7 +120,7 @@ absl::Status MasterCore::CheckAcknowledged(const std::string& prefix,
       tasks_.FindCompleted(framework_id, task) != nullptr) {
     return absl::OkStatus();
   }
-  return FieldError(absl::StatusCode::kNotFound, prefix + "task_id",
+  return FieldError(absl::StatusCode::kNotFound, EntryPrefix(index) + "task_id",
                     absl::StrCat("task ", task, " of framework ", framework_id, " is not known"));
 }
 

@@ -158,10 +158,15 @@ void MasterCore::HandleStatusUpdate(Agent* agent,
     LOG(WARNING) << "Ignoring malformed status update from agent_id=" << agent->info.id().value();
     return;
   }
-  v1::TaskStatus status = update.status();
+  // The status is copied once, into the event that forwards it (the book
+  // keeps its own copies); `status` is not used once the event is sent.
+  v1::Event event;
+  event.set_type(v1::Event::UPDATE);
+  v1::TaskStatus& status = *event.mutable_update()->mutable_status();
+  status = update.status();
   *status.mutable_agent_id() = agent->info.id();
   const std::string agent_id = agent->info.id().value();
-  const std::string& task_id = status.task_id().value();
+  const std::string& task_id = update.status().task_id().value();
   auto framework = frameworks_.find(framework_id);
   if (framework == frameworks_.end()) {
     // Removed for good: nobody will acknowledge, so the master does (the
@@ -202,14 +207,13 @@ void MasterCore::HandleStatusUpdate(Agent* agent,
   }
   VLOG(1) << "Status update task_id=" << task_id << " state=" << ShortStateName(status.state())
           << " framework_id=" << framework_id;
-  SendUpdate(framework_id, status);
   if (live_stream != 0) {
     ++counters_.status_updates_forwarded;
     dedup_.OnForwarded(framework_id, task_id, status.uuid(), live_stream);
   }
-  if (result.known && status.uuid().empty() && IsTerminalState(status.state())) {
-    tasks_.Complete(framework_id, task_id);
-  }
+  const bool complete = result.known && status.uuid().empty() && IsTerminalState(status.state());
+  SendToFramework(framework_id, std::move(event));
+  if (complete) tasks_.Complete(framework_id, task_id);
 }
 
 void MasterCore::OnAgentHeartbeatTick(const std::string& agent_id) {

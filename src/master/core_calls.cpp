@@ -84,7 +84,7 @@ absl::Status MasterCore::Accept(const v1::AcceptRequest& request) {
   }
   internal::MasterMessage command_tasks;
   std::map<std::string, internal::MasterMessage> executor_tasks;
-  for (const auto& info : plan->launches) {
+  for (auto& info : plan->launches) {
     v1::Task& task = tasks_.Add(TaskFromInfo(info, framework_id, role));
     *task.mutable_status() =
         MasterStatus(task, v1::TASK_STAGING, v1::TaskStatus::REASON_UNSPECIFIED, "launched");
@@ -97,15 +97,21 @@ absl::Status MasterCore::Accept(const v1::AcceptRequest& request) {
       if (executor->type() == v1::ExecutorInfo::TYPE_UNSPECIFIED)
         executor->set_type(v1::ExecutorInfo::CUSTOM);
     }
-    message->set_type(internal::MasterMessage::RUN_TASKS);
-    *message->mutable_run_tasks()->mutable_framework_info() = (*caller)->info;
-    *message->mutable_run_tasks()->add_tasks() = info;
     ++counters_.tasks_launched;
     VLOG(1) << "Launching task_id=" << info.task_id().value() << " framework_id=" << framework_id
             << " agent_id=" << plan->agent_id;
+    message->set_type(internal::MasterMessage::RUN_TASKS);
+    *message->mutable_run_tasks()->add_tasks() = std::move(info);  // The book holds a copy.
   }
-  if (command_tasks.run_tasks().tasks_size() > 0) SendToAgent(plan->agent_id, command_tasks);
-  for (auto& [executor_id, message] : executor_tasks) SendToAgent(plan->agent_id, message);
+  // The framework's info goes once into each message (not once per task).
+  if (command_tasks.run_tasks().tasks_size() > 0) {
+    *command_tasks.mutable_run_tasks()->mutable_framework_info() = (*caller)->info;
+    SendToAgent(plan->agent_id, std::move(command_tasks));
+  }
+  for (auto& [executor_id, message] : executor_tasks) {
+    *message.mutable_run_tasks()->mutable_framework_info() = (*caller)->info;
+    SendToAgent(plan->agent_id, std::move(message));
+  }
   RequestAllocation();
   return absl::OkStatus();
 }

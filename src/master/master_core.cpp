@@ -50,7 +50,11 @@ void MasterCore::Shutdown() {
                              "down); watch the leader again"));
 }
 
-void MasterCore::CountMessage(const std::string& kind) { ++counters_.messages[kind]; }
+void MasterCore::CountMessage(absl::string_view kind) {
+  auto it = counters_.messages.find(kind);
+  if (it == counters_.messages.end()) it = counters_.messages.emplace(std::string(kind), 0).first;
+  ++it->second;
+}
 
 // ---------------------------------------------------------------------------
 // Allocation: prompt after every change (coalesced through one posted run),

@@ -68,7 +68,9 @@ class AgentSink {
 
 // Counters exported on /metrics. Loop-owned; copied out for rendering.
 struct MasterCounters {
-  std::map<std::string, uint64_t> messages;  // Per message kind received.
+  // Per message kind received (searched with a string_view: no string is
+  // built per message).
+  std::map<std::string, uint64_t, std::less<>> messages;
   uint64_t offers_sent = 0;
   uint64_t offers_rescinded = 0;
   uint64_t offers_declined = 0;
@@ -279,7 +281,7 @@ class MasterCore {
   void RemoveOffer(const std::string& offer_id, bool rescind, std::optional<absl::Duration> refuse);
   void RescindOffersOfAgent(const std::string& agent_id);
   void RescindOffersOfFramework(const std::string& framework_id);
-  void CountMessage(const std::string& kind);
+  void CountMessage(absl::string_view kind);
   v1::TaskStatus MasterStatus(const v1::Task& task, v1::TaskState state,
                               v1::TaskStatus::Reason reason, const std::string& message) const;
   void SendToFramework(const std::string& framework_id, v1::Event event);
@@ -391,9 +393,11 @@ class MasterCore {
   void HandleStatusUpdate(Agent* agent, const internal::AgentMessage::StatusUpdate& update);
   void RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
                             const v1::TaskID& task_id, const std::string& uuid);
-  // NOT_FOUND (FieldViolation `prefix` + agent_id / task_id) if the agent or
-  // the framework's task of an acknowledgement is unknown (see Acknowledge).
-  absl::Status CheckAcknowledged(const std::string& prefix, const std::string& framework_id,
+  // NOT_FOUND (FieldViolation agent_id / task_id, prefixed with
+  // "acknowledgements[index]." unless `index` is -1, the single form) if the
+  // agent or the framework's task of an acknowledgement is unknown (see
+  // Acknowledge).
+  absl::Status CheckAcknowledged(int index, const std::string& framework_id,
                                  const v1::AgentID& agent_id, const v1::TaskID& task_id) const;
   // Applies one validated acknowledgement of the framework's update.
   void ApplyAcknowledgement(const std::string& framework_id, const v1::AgentID& agent_id,

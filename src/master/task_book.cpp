@@ -15,7 +15,7 @@ v1::Task& TaskBook::Add(v1::Task task) {
     with_executor_[Key{task.agent_id().value(), key.first}].insert(key);
   ++by_agent_count_;
   Entry entry{std::make_shared<v1::Task>(std::move(task)), false};
-  v1::Task& added = *active_.emplace(key, std::move(entry)).first->second.task;
+  v1::Task& added = *active_.emplace(std::move(key), std::move(entry)).first->second.task;
   if (observer_) observer_(added, nullptr);
   return added;
 }
@@ -38,12 +38,12 @@ TaskBook::Shared TaskBook::Share(Entry& entry) {
 }
 
 v1::Task* TaskBook::Find(const std::string& framework_id, const std::string& task_id) {
-  auto it = active_.find(Key{framework_id, task_id});
+  auto it = active_.find(TaskKeyRef(framework_id, task_id));
   return it == active_.end() ? nullptr : Mutable(it->second);
 }
 
 const v1::Task* TaskBook::Find(const std::string& framework_id, const std::string& task_id) const {
-  auto it = active_.find(Key{framework_id, task_id});
+  auto it = active_.find(TaskKeyRef(framework_id, task_id));
   return it == active_.end() ? nullptr : it->second.task.get();
 }
 
@@ -101,7 +101,7 @@ bool TaskBook::Acknowledge(const std::string& framework_id, const std::string& t
 }
 
 void TaskBook::Complete(const std::string& framework_id, const std::string& task_id) {
-  auto it = active_.find(Key{framework_id, task_id});
+  auto it = active_.find(TaskKeyRef(framework_id, task_id));
   if (it == active_.end()) return;
   const v1::Task& record = *it->second.task;
   auto agent = by_agent_.find(record.agent_id().value());
@@ -115,10 +115,12 @@ void TaskBook::Complete(const std::string& framework_id, const std::string& task
     framework->second.erase(task_id);
     if (framework->second.empty()) by_framework_.erase(framework);
   }
-  auto executors = with_executor_.find(Key{record.agent_id().value(), framework_id});
-  if (executors != with_executor_.end()) {
-    executors->second.erase(it->first);
-    if (executors->second.empty()) with_executor_.erase(executors);
+  if (record.info().has_executor()) {  // Only those are indexed (see Add).
+    auto executors = with_executor_.find(Key{record.agent_id().value(), framework_id});
+    if (executors != with_executor_.end()) {
+      executors->second.erase(it->first);
+      if (executors->second.empty()) with_executor_.erase(executors);
+    }
   }
   --by_agent_count_;
   // Completed tasks never change, so a shared one moves as it is.
@@ -151,9 +153,13 @@ std::vector<v1::Task*> TaskBook::ActiveOnAgent(const std::string& agent_id) {
 }
 
 std::vector<TaskBook::Shared> TaskBook::PublishActive() {
+  // In (framework id, task id) order: by_framework_ holds that order.
   std::vector<Shared> tasks;
   tasks.reserve(active_.size());
-  for (auto& [key, entry] : active_) tasks.push_back(Share(entry));
+  for (const auto& [framework_id, task_ids] : by_framework_) {
+    for (const auto& task_id : task_ids)
+      tasks.push_back(Share(active_.find(TaskKeyRef(framework_id, task_id))->second));
+  }
   return tasks;
 }
 
@@ -162,7 +168,7 @@ std::vector<TaskBook::Shared> TaskBook::PublishOfFramework(const std::string& fr
   auto it = by_framework_.find(framework_id);
   if (it == by_framework_.end()) return tasks;
   for (const auto& task_id : it->second)
-    tasks.push_back(Share(active_.at(Key{framework_id, task_id})));
+    tasks.push_back(Share(active_.find(TaskKeyRef(framework_id, task_id))->second));
   return tasks;
 }
 
@@ -191,7 +197,7 @@ std::vector<TaskBook::Chunk> TaskBook::PublishActiveChunks() {
 
 std::vector<TaskBook::Shared> TaskBook::PublishTask(const std::string& framework_id,
                                                     const std::string& task_id) {
-  auto it = active_.find(Key{framework_id, task_id});
+  auto it = active_.find(TaskKeyRef(framework_id, task_id));
   if (it == active_.end()) return {};
   return {Share(it->second)};
 }
@@ -206,6 +212,7 @@ std::vector<TaskBook::Shared> TaskBook::PublishCompleted() const {
 std::set<std::string> TaskBook::LiveExecutorsOn(const std::string& agent_id,
                                                 const std::string& framework_id) const {
   std::set<std::string> executors;
+  if (with_executor_.empty()) return executors;  // Asked per offer: no key built.
   auto it = with_executor_.find(Key{agent_id, framework_id});
   if (it == with_executor_.end()) return executors;
   for (const Key& key : it->second) {
@@ -218,7 +225,10 @@ std::set<std::string> TaskBook::LiveExecutorsOn(const std::string& agent_id,
 std::vector<const v1::Task*> TaskBook::AllActive() const {
   std::vector<const v1::Task*> tasks;
   tasks.reserve(active_.size());
-  for (const auto& [key, entry] : active_) tasks.push_back(entry.task.get());
+  for (const auto& [framework_id, task_ids] : by_framework_) {
+    for (const auto& task_id : task_ids)
+      tasks.push_back(active_.find(TaskKeyRef(framework_id, task_id))->second.task.get());
+  }
   return tasks;
 }
 

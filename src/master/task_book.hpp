@@ -23,6 +23,11 @@
 // stale, so a full snapshot costs O(agents + tasks on changed agents) on
 // the loop instead of O(tasks).
 //
+// Lookups by (framework id, task id) run several times per task on the
+// status update path: active tasks sit in a hash map searched with string
+// views (task_key.hpp), so a lookup builds no strings; the ordered indices
+// (per agent, per framework) give the orders the Publish*() calls promise.
+//
 // Not thread-safe: owned by the master core on its loop. The published
 // tasks are immutable and may be read (and released) on any thread.
 #ifndef AGORA_MASTER_TASK_BOOK_HPP_
@@ -38,7 +43,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "agora/v1/common.pb.h"
+#include "master/task_key.hpp"
 
 namespace agora::master {
 
@@ -126,7 +133,7 @@ class TaskBook {
   std::map<v1::TaskState, size_t> CountByState() const;
 
  private:
-  using Key = std::pair<std::string, std::string>;  // (framework id, task id)
+  using Key = TaskKey;
   struct Entry {
     std::shared_ptr<v1::Task> task;
     // Handed to a snapshot: copy before changing.
@@ -146,7 +153,7 @@ class TaskBook {
   void PushCompleted(Shared task);
 
   size_t max_completed_;
-  std::map<Key, Entry> active_;
+  absl::flat_hash_map<Key, Entry, TaskKeyHash, TaskKeyEq> active_;
   std::map<std::string, AgentTasks> by_agent_;
   std::map<std::string, std::set<std::string>> by_framework_;
   // Active tasks with an ExecutorInfo, by (agent id, framework id).

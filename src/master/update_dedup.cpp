@@ -9,7 +9,7 @@ UpdateDedup::Decision UpdateDedup::OnAgentUpdate(const std::string& framework_id
                                                  const std::string& uuid,
                                                  uint64_t live_stream) const {
   if (uuid.empty()) return Decision::kForward;
-  auto it = records_.find(Key{framework_id, task_id});
+  auto it = records_.find(TaskKeyRef(framework_id, task_id));
   if (it == records_.end()) return Decision::kForward;
   const Record& record = it->second;
   if (std::find(record.acked.begin(), record.acked.end(), uuid) != record.acked.end()) {
@@ -24,40 +24,60 @@ UpdateDedup::Decision UpdateDedup::OnAgentUpdate(const std::string& framework_id
 void UpdateDedup::OnForwarded(const std::string& framework_id, const std::string& task_id,
                               const std::string& uuid, uint64_t stream) {
   if (uuid.empty()) return;
-  Record& record = Touch(Key{framework_id, task_id});
+  Record& record = Touch(framework_id, task_id);
   record.forwarded_uuid = uuid;
   record.forwarded_stream = stream;
 }
 
 bool UpdateDedup::OnAcknowledged(const std::string& framework_id, const std::string& task_id,
                                  const std::string& uuid) {
-  Record& record = Touch(Key{framework_id, task_id});
+  Record& record = Touch(framework_id, task_id);
   if (std::find(record.acked.begin(), record.acked.end(), uuid) != record.acked.end()) {
     return false;
   }
+  if (record.acked.size() >= kMaxAckedPerTask) record.acked.erase(record.acked.begin());
   record.acked.push_back(uuid);
-  while (record.acked.size() > kMaxAckedPerTask) record.acked.pop_front();
   return true;
 }
 
 void UpdateDedup::ForgetFramework(const std::string& framework_id) {
-  auto it = records_.lower_bound(Key{framework_id, ""});
-  while (it != records_.end() && it->first.first == framework_id) {
-    order_.erase(it->second.age);
-    it = records_.erase(it);
+  // O(records); frameworks are removed rarely.
+  std::vector<Record*> doomed;
+  for (auto& [key, record] : records_) {
+    if (key.first == framework_id) doomed.push_back(&record);
   }
+  for (Record* record : doomed) Erase(record);
 }
 
-UpdateDedup::Record& UpdateDedup::Touch(const Key& key) {
-  auto [it, inserted] = records_.try_emplace(key);
-  if (!inserted) order_.erase(it->second.age);
-  order_.push_back(key);
-  it->second.age = std::prev(order_.end());
-  while (records_.size() > max_tasks_) {
-    records_.erase(order_.front());
-    order_.pop_front();
+UpdateDedup::Record& UpdateDedup::Touch(const std::string& framework_id,
+                                        const std::string& task_id) {
+  auto it = records_.find(TaskKeyRef(framework_id, task_id));
+  if (it == records_.end()) {
+    it = records_.emplace(TaskKey(framework_id, task_id), Record()).first;
+    it->second.key = &it->first;
+  } else {
+    Unlink(&it->second);
   }
-  return records_.at(key);
+  Record* record = &it->second;
+  // Newest last.
+  record->older = newest_;
+  record->newer = nullptr;
+  if (newest_ != nullptr) newest_->newer = record;
+  newest_ = record;
+  if (oldest_ == nullptr) oldest_ = record;
+  while (records_.size() > max_tasks_ && oldest_ != record) Erase(oldest_);
+  return *record;
+}
+
+void UpdateDedup::Unlink(Record* record) {
+  (record->older != nullptr ? record->older->newer : oldest_) = record->newer;
+  (record->newer != nullptr ? record->newer->older : newest_) = record->older;
+  record->older = record->newer = nullptr;
+}
+
+void UpdateDedup::Erase(Record* record) {
+  Unlink(record);
+  records_.erase(records_.find(*record->key));
 }
 
 }  // namespace agora::master

@@ -13,7 +13,13 @@
 // master's own and always forwarded.
 //
 // Memory is bounded: records of a removed framework are forgotten, and at
-// most `max_tasks` task records are kept (the oldest go first).
+// most `max_tasks` task records are kept (the least recently touched go
+// first).
+//
+// It is consulted two or three times per status update, so records sit in a
+// hash map searched with string views (task_key.hpp) and the recency order
+// is a list threaded through the records: touching a record allocates
+// nothing once it exists.
 //
 // Not thread-safe: owned by MasterCore on its loop.
 #ifndef AGORA_MASTER_UPDATE_DEDUP_HPP_
@@ -21,11 +27,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <list>
-#include <map>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "absl/container/node_hash_map.h"
+#include "master/task_key.hpp"
 
 namespace agora::master {
 
@@ -39,7 +46,11 @@ class UpdateDedup {
     kReacknowledge,  // The framework acknowledged it: relay the ack to the agent.
   };
 
+  // `max_tasks` >= 1.
   explicit UpdateDedup(size_t max_tasks = 100000) : max_tasks_(max_tasks) {}
+  // The recency list points into the records.
+  UpdateDedup(const UpdateDedup&) = delete;
+  UpdateDedup& operator=(const UpdateDedup&) = delete;
 
   // What to do with an update from an agent. `live_stream` is the token of
   // the framework's current subscription, 0 while it has none.
@@ -54,7 +65,7 @@ class UpdateDedup {
   // True if an update of the task was forwarded or acknowledged and its
   // record is still kept.
   bool Knows(const std::string& framework_id, const std::string& task_id) const {
-    return records_.count(Key{framework_id, task_id}) > 0;
+    return records_.find(TaskKeyRef(framework_id, task_id)) != records_.end();
   }
   // Forgets everything about a framework (removed for good).
   void ForgetFramework(const std::string& framework_id);
@@ -62,19 +73,27 @@ class UpdateDedup {
   size_t size() const { return records_.size(); }
 
  private:
-  using Key = std::pair<std::string, std::string>;  // (framework id, task id)
   struct Record {
     std::string forwarded_uuid;
     uint64_t forwarded_stream = 0;
-    std::deque<std::string> acked;  // Oldest first.
-    std::list<Key>::iterator age;   // Position in order_.
+    std::vector<std::string> acked;  // Oldest first, at most kMaxAckedPerTask.
+    // The recency list: the record's key (in records_, whose nodes never
+    // move) and its neighbours.
+    const TaskKey* key = nullptr;
+    Record* older = nullptr;
+    Record* newer = nullptr;
   };
 
-  Record& Touch(const Key& key);
+  // The task's record, created if need be, made the most recent; evicts the
+  // least recent ones beyond max_tasks_.
+  Record& Touch(const std::string& framework_id, const std::string& task_id);
+  void Unlink(Record* record);
+  void Erase(Record* record);
 
   size_t max_tasks_;
-  std::map<Key, Record> records_;
-  std::list<Key> order_;  // Least recently touched first.
+  absl::node_hash_map<TaskKey, Record, TaskKeyHash, TaskKeyEq> records_;
+  Record* oldest_ = nullptr;
+  Record* newest_ = nullptr;
 };
 
 }  // namespace agora::master

@@ -53,6 +53,30 @@ TEST(UpdateDedupTest, MemoryIsBoundedPerTaskAndOverall) {
   EXPECT_EQ(dedup.size(), 0u);
 }
 
+TEST(UpdateDedupTest, EvictsTheLeastRecentlyTouchedTaskAndForgetsOnlyTheRemovedFramework) {
+  UpdateDedup dedup(/*max_tasks=*/3);
+  dedup.OnAcknowledged("f", "t1", "a");
+  dedup.OnForwarded("f", "t2", "b", 7);
+  dedup.OnAcknowledged("g", "t1", "c");
+  dedup.OnForwarded("f", "t1", "d", 7);  // t1 of f is now the most recent.
+  dedup.OnAcknowledged("g", "t2", "e");  // Evicts t2 of f, the least recent.
+  EXPECT_EQ(dedup.size(), 3u);
+  EXPECT_TRUE(dedup.Knows("f", "t1"));
+  EXPECT_FALSE(dedup.Knows("f", "t2"));
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t1", "a", 7), Decision::kReacknowledge);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t1", "d", 7), Decision::kDrop);
+  dedup.ForgetFramework("f");
+  EXPECT_EQ(dedup.size(), 2u);
+  EXPECT_EQ(dedup.OnAgentUpdate("g", "t1", "c", 7), Decision::kReacknowledge);
+  // The recency list survived the removal: new records evict g's in order.
+  dedup.OnAcknowledged("h", "t1", "x");
+  dedup.OnAcknowledged("h", "t2", "y");
+  EXPECT_FALSE(dedup.Knows("g", "t1"));
+  EXPECT_TRUE(dedup.Knows("g", "t2"));
+  EXPECT_TRUE(dedup.Knows("h", "t1"));
+  EXPECT_TRUE(dedup.Knows("h", "t2"));
+}
+
 class MasterDedupTest : public ::testing::Test {
  protected:
   void SetUp() override {
