@@ -164,6 +164,7 @@ std::string AgentImpl::RenderMetrics() {
     metrics.Counter("agora_agent_container_memory_limitations_total",
                     "Command tasks failed because the kernel OOM-killed in their container",
                     static_cast<double>(memory_limitations_));
+    AddHealthMetrics(&metrics);
     metrics.Counter("agora_agent_sandboxes_removed_total",
                     "Finished sandboxes removed by garbage collection",
                     static_cast<double>(sandboxes_removed_));
