@@ -96,7 +96,7 @@ bool AgentImpl::HandleExecutorFailure(const Key& key, const v1::TaskStatus& stat
   std::string container_id = it->second.container_id;
   auto work = [this, key, status, reply, isolator, container_id] {
     std::optional<MemoryLimitation> memory = isolator->MemoryLimitationOf(container_id);
-    loop_.Post([this, key, status, reply, memory]() mutable {
+    loop_.Post([this, key, status = v1::TaskStatus(status), reply, memory]() mutable {
       auto it = executors_.find(key);
       if (memory && it != executors_.end() && memory->oom_kills > it->second.oom_kills_reported) {
         it->second.oom_kills_reported = memory->oom_kills;

@@ -73,9 +73,11 @@ absl::Status UpdateCgroupLimits(const CgroupsLayout& layout, const std::string& 
       std::string limit = memory_dir + "/memory.limit_in_bytes";
       std::string memsw = memory_dir + "/memory.memsw.limit_in_bytes";
       // The kernel keeps limit <= memsw at every step.
-      auto current = ReadCgroupFile(limit);
-      auto value = current.ok() ? ParseCgroupValue(*current) : absl::StatusOr<uint64_t>(0);
-      bool growing = value.ok() && bytes > *value;
+      uint64_t current = 0;
+      if (auto text = ReadCgroupFile(limit); text.ok()) {
+        if (auto value = ParseCgroupValue(*text); value.ok()) current = *value;
+      }
+      bool growing = bytes > current;
       bool has_memsw = access(memsw.c_str(), F_OK) == 0;
       if (growing && has_memsw) writes.push_back({memsw, std::to_string(bytes)});
       writes.push_back({limit, std::to_string(bytes)});

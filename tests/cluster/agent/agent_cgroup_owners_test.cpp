@@ -56,19 +56,7 @@ class CgroupLitterTest : public AgentClusterTest {
 };
 
 TEST_F(CgroupLitterTest, ADeadAgentsEmptyDirectoryIsRemovedAtTheNextStartALiveOnesIsNot) {
-  // A dead agent: it claimed and recorded its directories, then died
-  // (SIGKILL releases its lock just like this).
-  std::string dead_subdir = "agora-litter-test-dead-" + std::to_string(getpid());
-  std::vector<std::string> dead = MakeAgentDirs(dead_subdir);
-  {
-    auto claimed = CgroupOwnership::Claim(owners_, dead_subdir, dir_ + "/dead-work");
-    ASSERT_TRUE(claimed.ok()) << claimed.status();
-    ASSERT_TRUE((*claimed)->Record(dead).ok());
-  }
-  // Directories nobody claimed (an agent older than the owner files).
-  std::string unowned_subdir = "agora-litter-test-unowned-" + std::to_string(getpid());
-  std::vector<std::string> unowned = MakeAgentDirs(unowned_subdir);
-  // A live agent, with no container yet.
+  // A live agent, with no container.
   AgentOptions live_options = Options();
   live_options.isolation = AgentOptions::Isolation::kCgroups;
   live_options.cgroups_owners_dir = owners_;
@@ -83,6 +71,19 @@ TEST_F(CgroupLitterTest, ADeadAgentsEmptyDirectoryIsRemovedAtTheNextStartALiveOn
     for (std::string line; std::getline(lines, line);) live_dirs.push_back(line);
   }
   ASSERT_TRUE(AllExist(live_dirs)) << "the live agent recorded no directories";
+  // Then an agent dies (had it died before the live one started, the live
+  // one's start would have swept it): it claimed and recorded its
+  // directories, and its lock is free (as SIGKILL leaves it).
+  std::string dead_subdir = "agora-litter-test-dead-" + std::to_string(getpid());
+  std::vector<std::string> dead = MakeAgentDirs(dead_subdir);
+  {
+    auto claimed = CgroupOwnership::Claim(owners_, dead_subdir, dir_ + "/dead-work");
+    ASSERT_TRUE(claimed.ok()) << claimed.status();
+    ASSERT_TRUE((*claimed)->Record(dead).ok());
+  }
+  // Directories nobody claimed (an agent older than the owner files).
+  std::string unowned_subdir = "agora-litter-test-unowned-" + std::to_string(getpid());
+  std::vector<std::string> unowned = MakeAgentDirs(unowned_subdir);
   ASSERT_TRUE(AllExist(dead));
 
   // The next agent to start sweeps.
@@ -96,6 +97,10 @@ TEST_F(CgroupLitterTest, ADeadAgentsEmptyDirectoryIsRemovedAtTheNextStartALiveOn
   EXPECT_TRUE(AllExist(unowned)) << "directories nobody claimed were touched";
   (*live)->Shutdown();
   EXPECT_FALSE(AnyExists(live_dirs)) << "a clean shutdown removes the agent's own directories";
+  for (const auto& entry : std::filesystem::directory_iterator(owners_)) {
+    EXPECT_NE(ReadWholeFile(entry.path()).rfind(live_options.work_dir + "\n", 0), 0u)
+        << "the stopped agent's owner file " << entry.path() << " is left behind";
+  }
 
   for (const std::string& dir : unowned) rmdir(dir.c_str());
 }

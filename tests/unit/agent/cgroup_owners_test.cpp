@@ -105,8 +105,8 @@ TEST(ExecutorContainerLimitsTest, LimitsAreTheExecutorsPlusItsTasks) {
   auto resource = [](const char* name, double value) {
     v1::Resource r;
     r.set_name(name);
-    r.set_type(v1::Value::SCALAR);
-    r.mutable_scalar()->set_value(value);
+    r.set_type(v1::Resource::SCALAR);
+    r.set_scalar(value);
     return r;
   };
   google::protobuf::RepeatedPtrField<v1::Resource> executor, first, second;
