@@ -5,14 +5,17 @@
 // the whole tree dies at shutdown, its output goes through the shim and
 // --switch_user runs it as the framework's user. Skipped (saying why) where
 // this machine's cgroups are not writable.
+#include <grpcpp/grpcpp.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <map>
 
 #include "agent/cgroups.hpp"
 #include "agent/isolator.hpp"
 #include "agent_cluster_fixture.hpp"
+#include "agora/v1/agent.grpc.pb.h"
 #include "common/resources.hpp"
 #include "gmock/gmock.h"
 
@@ -63,6 +66,18 @@ class ExecutorContainerTest : public AgentClusterTest {
     return message;
   }
 
+  // The agent's GetContainers answer.
+  v1::GetContainersResponse Containers() {
+    auto stub = v1::AgentOperator::NewStub(
+        grpc::CreateChannel(agent_->address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::GetContainersResponse response;
+    grpc::Status status = stub->GetContainers(&context, v1::GetContainersRequest(), &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+
   std::string ExecutorSandbox() { return dir_ + "/work/sandboxes/fw-1/exec-1/latest"; }
 
   // The `controller` (v1) cgroup directory of live process `pid`.
@@ -103,6 +118,14 @@ TEST_F(ExecutorContainerTest, LimitsFollowTheTasksAndShutdownKillsTheWholeTree) 
   EXPECT_TRUE(Eventually([&] {
     return ReadWholeFile(memory + "/memory.limit_in_bytes") == Bytes(224);
   })) << ReadWholeFile(memory + "/memory.limit_in_bytes");
+  // Its usage comes from its cgroup, with the grown limit.
+  v1::GetContainersResponse containers = Containers();
+  ASSERT_EQ(containers.containers_size(), 1);
+  EXPECT_EQ(containers.containers(0).executor_id().value(), "exec-1");
+  EXPECT_THAT(containers.containers(0).isolation(), HasSubstr("cgroups-v"));
+  EXPECT_EQ(containers.containers(0).statistics_source(), "cgroup");
+  EXPECT_EQ(containers.containers(0).statistics().mem_limit_bytes(), 224u * 1024 * 1024);
+  EXPECT_GE(containers.containers(0).statistics().processes(), 3u);  // shim, sleep, setsid sleep
   std::string cpu = CgroupOf(pid, "cpu");
   EXPECT_TRUE(Eventually([&] { return ReadWholeFile(cpu + "/cpu.shares") == "614\n"; }))
       << ReadWholeFile(cpu + "/cpu.shares");
