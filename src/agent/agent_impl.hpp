@@ -17,7 +17,10 @@
 // agent_command_tasks.cpp (the built-in command executor: command tasks run
 // through agora-shim, their updates and kills), agent_operator.cpp (what
 // the operator API reads on the loop: state, containers, sandboxes),
-// agent_gc.cpp (garbage collection of finished sandboxes).
+// agent_gc.cpp (garbage collection of finished sandboxes),
+// agent_executor_containers.cpp (custom executors through agora-shim, in
+// cgroups), agent_cgroup_owners.cpp (this agent's claim on its cgroup
+// directories, the sweep of dead agents').
 //
 // Invariants: every task in `tasks_` is either non-terminal or has updates
 // waiting in `updates_` (terminal tasks are dropped once fully
