@@ -144,6 +144,11 @@ struct AgentOptions {
   // cgroups: how long an ended task's cgroups wait for others to be
   // removed in one batch, off the launch path (tests only).
   absl::Duration cgroups_removal_delay = absl::Milliseconds(100);
+  // cgroups: where each agent records (and locks, while it lives) the owner
+  // of its agora-<hash> cgroup directories, so that an agent at start
+  // removes the empty directories of dead agents (cgroup_owners.hpp; tests
+  // only: every agent on a host must use the same).
+  std::string cgroups_owners_dir = "/run/agora/cgroups";
   // Command tasks' stdout and stderr: agora-shim copies them from pipes into
   // `stdout`/`stderr`, rotated at this many bytes (to stdout.1, ...), keeping
   // at most container_log_max_files files (>= 1) per stream. 0: the task

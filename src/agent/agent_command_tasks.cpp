@@ -232,7 +232,11 @@ void AgentImpl::RecoverCommandTask(const Key& key) {
   LOG(INFO) << "Recovered task_id=" << key.second << " framework_id=" << key.first
             << " (built-in command executor, shim pid=" << executor.pid << ", "
             << (alive ? "running" : "gone") << ")";
+  // Its health checks had asked for its kill (checkpointed): it still ends
+  // TASK_FAILED with their reason, and a live one is killed again.
+  bool health_kill = !executor.health_failure.empty();
   if (!alive) {
+    executor.kill_requested = executor.kill_requested || health_kill;
     OnShimExited(key, std::nullopt);
     return;
   }
@@ -242,6 +246,13 @@ void AgentImpl::RecoverCommandTask(const Key& key) {
       !task->second.terminal_reported) {
     // Started just before the agent stopped, RUNNING not yet recorded.
     SendCommandUpdate(key, v1::TASK_RUNNING, v1::TaskStatus::REASON_UNSPECIFIED, "", std::nullopt);
+  }
+  if (health_kill) {
+    LOG(WARNING) << "Killing task_id=" << key.second
+                 << " again after the restart: " << executor.health_failure;
+    KillCommandTask(key, KillGrace(task != tasks_.end() ? task->second.task.info().kill_policy()
+                                                        : v1::KillPolicy()));
+    return;
   }
   StartHealthChecks(key);
 }

@@ -158,9 +158,15 @@ void AgentImpl::KillExecutorTree(ExecutorRecord& executor, int signal) {
   }
   pid_t pid = executor.pid;
   Launcher* launcher = launcher_.get();
-  if (!io_->Post(IoKey(executor.framework_id, executor.info.executor_id().value()),
-                 [launcher, pid, signal] { launcher->KillTree(pid, signal); }))
+  // In a cgroup, SIGKILL reaches what left the session too.
+  const CgroupsIsolator* isolator =
+      executor.in_cgroup && signal == SIGKILL ? isolator_.get() : nullptr;
+  std::string container_id = executor.container_id;
+  auto kill = [launcher, pid, signal, isolator, container_id] {
     launcher->KillTree(pid, signal);
+    if (isolator != nullptr) isolator->Kill(container_id);
+  };
+  if (!io_->Post(IoKey(executor.framework_id, executor.info.executor_id().value()), kill)) kill();
 }
 
 void AgentImpl::KillAllExecutorsNow() {
@@ -174,6 +180,8 @@ void AgentImpl::KillAllExecutorsNow() {
     executor.exit_state = v1::TASK_KILLED;
     executor.exit_message = "The agent shut down";
     if (executor.pid > 0 && !executor.exited) launcher_->KillTree(executor.pid, SIGKILL);
+    if (executor.in_cgroup && isolator_ != nullptr && !executor.exited)
+      isolator_->Kill(executor.container_id);
   }
 }
 
@@ -243,12 +251,20 @@ void AgentImpl::OnChildExited(pid_t pid, int wait_status) {
   // Queued behind the executor's pending checkpoint writes (same key), so
   // the updates it sent before dying are applied first.
   uint64_t start_ticks = executor.start_ticks;
-  auto work = [this, key, pid, start_ticks, wait_status] {
+  const CgroupsIsolator* isolator = executor.in_cgroup ? isolator_.get() : nullptr;
+  CgroupsRemover* remover = cgroups_remover_.get();
+  std::string container_id = executor.container_id;
+  std::string sandbox = executor.sandbox;
+  auto work = [this, key, pid, start_ticks, wait_status, isolator, remover, container_id, sandbox] {
     // Our own child was just reaped, so its session id cannot have been
     // recycled yet; a recovered one carries its checkpointed start time.
     int killed = KillSession(pid, start_ticks);
-    loop_.Post(
-        [this, key, wait_status, killed] { OnExecutorTreeKilled(key, wait_status, killed); });
+    // `pid` was the executor's shim: the executor's own end is in its
+    // record; what left the session is still in the cgroup and dies here.
+    ExecutorContainerEnd end = EndExecutorContainer(isolator, remover, container_id, sandbox);
+    loop_.Post([this, key, wait_status, killed, end] {
+      OnExecutorContainerEnded(key, wait_status, killed, end);
+    });
   };
   if (!io_->Post(IoKey(key.first, key.second), std::move(work)))
     OnExecutorTreeKilled(key, wait_status, 0);

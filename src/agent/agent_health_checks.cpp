@@ -8,10 +8,55 @@
 // REASON_TASK_HEALTH_CHECK_FAILED (DescribeCommandEnd).
 #include "absl/strings/str_cat.h"
 #include "agent/agent_impl.hpp"
+#include "agent/checkpoint.hpp"
 #include "agent/health_probes.hpp"
+#include "common/metrics.hpp"
+#include "common/task_state.hpp"
 #include "glog/logging.h"
 
 namespace agora::agent {
+namespace {
+
+constexpr const char* kCheckTypes[] = {"command", "tcp", "http"};
+
+// The `type` label of the health metrics.
+std::string HealthCheckTypeLabel(v1::HealthCheck::Type type) {
+  switch (type) {
+    case v1::HealthCheck::COMMAND:
+      return "command";
+    case v1::HealthCheck::TCP:
+      return "tcp";
+    case v1::HealthCheck::HTTP:
+      return "http";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+void AgentImpl::AddHealthMetrics(MetricsText* metrics) const {
+  for (const char* type : kCheckTypes) {
+    auto count = [type](const std::map<std::string, uint64_t>& counts) {
+      auto it = counts.find(type);
+      return static_cast<double>(it == counts.end() ? 0 : it->second);
+    };
+    metrics->Counter("agora_agent_health_checks_total",
+                     "Health checks of command tasks run, by type of check",
+                     count(health_checks_run_), {{"type", type}});
+    metrics->Counter("agora_agent_health_checks_failed_total",
+                     "Health checks of command tasks that failed (timed out included), by type",
+                     count(health_checks_failed_), {{"type", type}});
+  }
+  int unhealthy = 0;
+  for (const auto& [key, task] : tasks_) {
+    const v1::TaskStatus& status = task.task.status();
+    if (!IsTerminalState(task.task.state()) && status.has_healthy() && !status.healthy())
+      unhealthy++;
+  }
+  metrics->Gauge("agora_agent_tasks_unhealthy",
+                 "Running tasks whose latest health verdict is unhealthy", unhealthy);
+}
 
 void AgentImpl::StartHealthChecks(const Key& key) {
   auto task = tasks_.find(key);
@@ -44,6 +89,13 @@ void AgentImpl::RunHealthCheck(const Key& key, absl::Duration timeout, ProbeDone
   auto executor = executors_.find(key);
   if (task == tasks_.end() || executor == executors_.end()) return;
   const v1::HealthCheck& check = task->second.task.info().health_check();
+  // Counted for /metrics when the result comes (on the loop).
+  done = [this, type = HealthCheckTypeLabel(check.type()),
+          done = std::move(done)](HealthResult result) {
+    health_checks_run_[type]++;
+    if (!result.ok) health_checks_failed_[type]++;
+    done(std::move(result));
+  };
   switch (check.type()) {
     case v1::HealthCheck::TCP:
       ProbeTcp(loop_.io_context(), check.tcp().port(), timeout, std::move(done));
@@ -83,6 +135,12 @@ void AgentImpl::OnHealthDecision(const Key& key, const HealthDecision& decision)
   if (decision.kill) {
     LOG(WARNING) << "Killing task_id=" << key.second << ": " << decision.message;
     executor->second.health_failure = decision.message;
+    // Checkpointed before the kill starts (same key: the SIGTERM is queued
+    // behind the write), so a restarted agent still knows why it killed.
+    std::string path = TaskHealthFailurePath(options_.work_dir, key.first, key.second, key.second);
+    std::string message = decision.message;
+    Persist({IoKey(key.first, key.second), path,
+             [path, message] { return WriteFileAtomically(path, message); }});
     KillCommandTask(key, KillGrace(task->second.task.info().kill_policy()));
     return;
   }

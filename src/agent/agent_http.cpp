@@ -162,8 +162,9 @@ std::string AgentImpl::RenderMetrics() {
     metrics.Gauge("agora_agent_isolation", "1 for the isolation command tasks run under", 1,
                   {{"mode", IsolationMode()}});
     metrics.Counter("agora_agent_container_memory_limitations_total",
-                    "Command tasks failed because the kernel OOM-killed in their container",
+                    "Tasks failed because the kernel OOM-killed in their container",
                     static_cast<double>(memory_limitations_));
+    AddHealthMetrics(&metrics);
     metrics.Counter("agora_agent_sandboxes_removed_total",
                     "Finished sandboxes removed by garbage collection",
                     static_cast<double>(sandboxes_removed_));

@@ -244,7 +244,9 @@ void AgentImpl::Stop() {
     // Closes a ZooKeeper session at once; nothing on the loop needs it now.
     detector_.reset();
     if (link) link->ReleaseIfDone();
-    // Last: a restarted agent may take the work dir once we are done with it.
+    // Last: a restarted agent may take the work dir (and its cgroup
+    // directories) once we are done with it.
+    cgroup_ownership_.reset();
     lock_.reset();
     LOG(INFO) << "Agent " << (address_.empty() ? options_.work_dir : address_) << " stopped";
   });
@@ -255,8 +257,12 @@ void AgentImpl::Shutdown() {
     RunOnLoopAndWait(loop_, [this] { KillAllExecutorsNow(); });
   }
   Stop();
-  // Nothing of this agent runs any more: leave no empty cgroups behind.
-  if (isolator_ != nullptr) isolator_->RemoveEmpty();
+  // Nothing of this agent runs any more: leave no empty cgroups behind
+  // (and then no owner file naming them).
+  if (isolator_ != nullptr) {
+    isolator_->RemoveEmpty();
+    SweepDeadCgroupOwners(options_.cgroups_owners_dir, "", options_.work_dir);
+  }
 }
 
 void AgentImpl::Connect() {

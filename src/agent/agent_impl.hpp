@@ -17,7 +17,10 @@
 // agent_command_tasks.cpp (the built-in command executor: command tasks run
 // through agora-shim, their updates and kills), agent_operator.cpp (what
 // the operator API reads on the loop: state, containers, sandboxes),
-// agent_gc.cpp (garbage collection of finished sandboxes).
+// agent_gc.cpp (garbage collection of finished sandboxes),
+// agent_executor_containers.cpp (custom executors through agora-shim, in
+// cgroups), agent_cgroup_owners.cpp (this agent's claim on its cgroup
+// directories, the sweep of dead agents').
 //
 // Invariants: every task in `tasks_` is either non-terminal or has updates
 // waiting in `updates_` (terminal tasks are dropped once fully
@@ -47,6 +50,7 @@
 #include <vector>
 
 #include "agent/agent.hpp"
+#include "agent/cgroup_owners.hpp"
 #include "agent/cgroups_remover.hpp"
 #include "agent/command_task.hpp"
 #include "agent/completed_tasks.hpp"
@@ -68,6 +72,7 @@
 #include "common/asio_event_loop.hpp"
 #include "common/http_server.hpp"
 #include "common/master_detector.hpp"
+#include "common/metrics.hpp"
 #include "common/work_dir_lock.hpp"
 
 namespace agora::agent {
@@ -162,6 +167,22 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
     // update is then TASK_FAILED with REASON_TASK_HEALTH_CHECK_FAILED).
     std::shared_ptr<HealthChecker> health;
     std::string health_failure;
+    // A custom executor (or agora-executor) started in its own cgroups
+    // (agent_executor_containers.cpp): `pid` is its agora-shim, `limits`
+    // what was last written to the cgroups, `oom_kills_reported` the
+    // kernel's OOM kills already blamed on one of its tasks.
+    bool in_cgroup = false;
+    ContainerLimits limits;
+    uint64_t oom_kills_reported = 0;
+  };
+
+  // How a custom executor's container ended (read off the loop once its
+  // shim exited): see EndExecutorContainer.
+  struct ExecutorContainerEnd {
+    int killed = 0;                  // processes left in its cgroup
+    std::optional<int> wait_status;  // the executor's own, from its shim's record
+    std::string launch_error;        // the shim could not start the executor
+    std::optional<MemoryLimitation> memory;
   };
 
   explicit AgentImpl(AgentOptions options);
@@ -273,6 +294,8 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   void KillAllExecutorsNow();
 
   // agent_health_checks.cpp: health checks of command tasks.
+  // /metrics: checks run and failed by type, tasks reported unhealthy.
+  void AddHealthMetrics(MetricsText* metrics) const;
   // Starts the task's checker if it has a health check (RUNNING, or
   // recovered running: the health it last reported is kept).
   void StartHealthChecks(const Key& key);
@@ -281,6 +304,36 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   void RunHealthCheck(const Key& key, absl::Duration timeout, ProbeDone done);
   // A TASK_RUNNING update with the new health, or the kill of the task.
   void OnHealthDecision(const Key& key, const HealthDecision& decision);
+
+  // agent_executor_containers.cpp: custom executors (and agora-executor)
+  // started through agora-shim, in cgroups under cgroups isolation.
+  // The shim's launch spec of executor `key` (the executor's own command,
+  // environment, sandbox and log rotation).
+  LaunchSpec ExecutorShimSpec(const Key& key, const ExecutorRecord& executor) const;
+  // --switch_user: the user executor `key` runs as (its command's user,
+  // else its framework's); nullopt without the flag.
+  std::optional<std::string> ExecutorUser(const Key& key) const;
+  // The executor's resources plus those of its live tasks.
+  ContainerLimits ExecutorLimits(const Key& key) const;
+  // Writes ExecutorLimits into the executor's cgroups (off the loop) when
+  // they changed: a task joined or left.
+  void UpdateExecutorLimits(const Key& key);
+  // A TASK_FAILED from an executor in a cgroup: if the kernel OOM-killed a
+  // process of the container since the last such update, the update is
+  // rewritten with REASON_CONTAINER_LIMITATION_MEMORY (read off the loop)
+  // before HandleUpdate. False: not such an update, the caller handles it.
+  bool HandleExecutorFailure(const Key& key, const v1::TaskStatus& status, const ReplyFn& reply);
+  // Off the loop, after the executor's shim exited: kills what is left in
+  // its cgroup, reads its OOM verdict and its shim's record, queues the
+  // cgroup's removal (a null isolator: the record only).
+  static ExecutorContainerEnd EndExecutorContainer(const CgroupsIsolator* isolator,
+                                                   CgroupsRemover* remover,
+                                                   const std::string& container_id,
+                                                   const std::string& sandbox);
+  // On the loop: what the container's end says about the executor's
+  // unfinished tasks (memory limit, launch failure), then their reports.
+  void OnExecutorContainerEnded(const Key& key, int wait_status, int killed,
+                                const ExecutorContainerEnd& end);
 
   // agent_isolation.cpp: cgroups isolation of command tasks.
   // The cgroups of one command task's container, for the launch (on io_).
@@ -301,6 +354,12 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   // After recovery: removes the empty cgroups of containers the agent no
   // longer knows (a busy one may belong to another agent on the host).
   void RemoveOrphanCgroups();
+  // agent_cgroup_owners.cpp. Before the isolator creates `subdir`: claims
+  // it (cgroup_owners.hpp); a failure only disables the sweep.
+  void ClaimCgroupDirectory(const std::string& subdir);
+  // Once the isolator exists: records its directories in the claim, then
+  // removes the empty directories of dead agents on the host.
+  void SweepDeadAgentCgroups(const std::string& subdir);
 
  public:
   // The isolator of command task containers, or null under posix
@@ -419,6 +478,8 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   // Removes ended containers' cgroups in batches on its own thread (null
   // under posix isolation); after isolator_, so it stops first.
   std::unique_ptr<CgroupsRemover> cgroups_remover_;
+  // The lock on this agent's cgroup directories (null: not claimed).
+  std::unique_ptr<CgroupOwnership> cgroup_ownership_;
   // Blocking work (fsync, spawn, kill), keyed by executor so that one
   // executor's checkpoints and updates stay in order.
   std::unique_ptr<WorkPool> io_;
@@ -484,6 +545,9 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   uint64_t launches_dropped_queue_full_ = 0;
   uint64_t session_processes_killed_ = 0;
   uint64_t memory_limitations_ = 0;  // REASON_CONTAINER_LIMITATION_MEMORY reported
+  // Health checks run and failed, by type ("command", "tcp", "http").
+  std::map<std::string, uint64_t> health_checks_run_;
+  std::map<std::string, uint64_t> health_checks_failed_;
   // Sandbox GC (agent_gc.cpp), loop-owned: finished sandboxes by
   // executor, the timer and what was removed.
   std::map<std::string, GcEntry> gc_finished_;  // By sandbox path.

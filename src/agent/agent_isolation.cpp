@@ -40,6 +40,7 @@ absl::Status AgentImpl::SetUpIsolation() {
   isolator_options.subdir = AgentCgroupSubdir(options_.work_dir);
   isolator_options.enable_cfs = options_.cgroups_enable_cfs;
   isolator_options.pids_max = static_cast<uint64_t>(options_.cgroups_pids_max);
+  ClaimCgroupDirectory(isolator_options.subdir);
   auto isolator = CgroupsIsolator::Create(isolator_options);
   if (!isolator.ok()) {
     if (options_.isolation == AgentOptions::Isolation::kCgroups) {
@@ -59,6 +60,7 @@ absl::Status AgentImpl::SetUpIsolation() {
             << ", pids max " << options_.cgroups_pids_max
             << (options_.cgroups_enable_cfs ? ", cpu capped (CFS)" : "");
   isolator_ = std::move(*isolator);
+  SweepDeadAgentCgroups(isolator_options.subdir);
   cgroups_remover_ =
       std::make_unique<CgroupsRemover>(isolator_.get(), options_.cgroups_removal_delay);
   return absl::OkStatus();

@@ -173,10 +173,10 @@ std::vector<LiveContainer> AgentImpl::OperatorContainers() {
     status.mutable_framework_id()->set_value(key.first);
     status.mutable_executor_id()->set_value(key.second);
     status.set_pid(executor.pid);
-    // Command tasks run in cgroups when the agent isolates: their usage is
-    // read from the cgroup. Custom executors (and every container under
-    // posix isolation) are confined by nothing but their session: /proc.
-    bool in_cgroup = executor.builtin && isolator_ != nullptr;
+    // Containers run in cgroups when the agent isolates: their usage is
+    // read from the cgroup. Under posix isolation a container is confined by
+    // nothing but its session: /proc.
+    bool in_cgroup = (executor.builtin || executor.in_cgroup) && isolator_ != nullptr;
     status.set_isolation(in_cgroup ? IsolationMode() : "none");
     if (in_cgroup) container.isolator = isolator_.get();
     status.mutable_statistics()->set_cpus_limit(limits.cpus());

@@ -74,6 +74,8 @@ void AgentImpl::Recover(CheckpointedState state) {
           ReplayUpdates(task.log, &record.task, &record.terminal_reported, &record.acked_uuids);
       tasks_[Key(framework_id, task_id)] = std::move(record);
       executor.task_ids.insert(task_id);
+      // The health checks of a command task had asked for its kill.
+      if (!task.health_failure.empty()) executor.health_failure = task.health_failure;
       for (const v1::TaskStatus& update : pending) updates_->Update(id, update);
       recovered_tasks++;
     }
@@ -93,6 +95,10 @@ void AgentImpl::Recover(CheckpointedState state) {
         tasks_[Key(framework_id, task_id)].sandbox = executor.sandbox;
     }
     executor.container_id = checkpoint.container_id().value();
+    // Started through agora-shim in its cgroups (an executor an older agent
+    // started has none: the cgroup operations then find nothing to do).
+    executor.in_cgroup = !executor.builtin && isolator_ != nullptr;
+    if (executor.in_cgroup) executor.limits = ExecutorLimits(key);
     executor.recovered = true;
     executor.pid = checkpoint.pid();
     executor.start_ticks = checkpoint.pid_start_ticks();
@@ -151,8 +157,12 @@ void AgentImpl::Recover(CheckpointedState state) {
     // are reported (the start-time guard skips a recycled session id).
     pid_t pid = executor.pid;
     uint64_t start_ticks = executor.start_ticks;
-    auto work = [this, key, pid, start_ticks] {
+    const CgroupsIsolator* isolator = executor.in_cgroup ? isolator_.get() : nullptr;
+    CgroupsRemover* remover = cgroups_remover_.get();
+    std::string container_id = executor.container_id;
+    auto work = [this, key, pid, start_ticks, isolator, remover, container_id] {
       int killed = KillSession(pid, start_ticks);
+      killed += EndExecutorContainer(isolator, remover, container_id, "").killed;
       loop_.Post([this, key, killed] {
         if (killed > 0) {
           session_processes_killed_ += static_cast<uint64_t>(killed);

@@ -114,7 +114,10 @@ void AgentImpl::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     } else {
       executor.queued.push_back(task);
     }
-    if (!created) continue;
+    if (!created) {
+      UpdateExecutorLimits(key);  // A task joined a running executor's container.
+      continue;
+    }
     if (admission == LaunchQueue::Admission::kStartNow) {
       LaunchExecutor(key);
     } else {
@@ -255,20 +258,29 @@ void AgentImpl::LaunchExecutor(const Key& key) {
     auto task = tasks_.find(Key(key.first, task_id));
     if (task != tasks_.end()) task->second.sandbox = executor.sandbox;
   }
+  // Every container starts through agora-shim: a command task's shim runs
+  // the task's command, another executor's its executor
+  // (agent_executor_containers.cpp).
   LaunchSpec spec =
-      executor.builtin ? ShimLaunchSpec(key, executor) : ExecutorLaunchSpec(key, executor);
+      executor.builtin ? ShimLaunchSpec(key, executor) : ExecutorShimSpec(key, executor);
 
   Launcher* launcher = launcher_.get();
   // --switch_user: the user is looked up (blocking) with the spawn.
   std::optional<std::string> user_name =
-      executor.builtin ? CommandTaskUser(key) : std::optional<std::string>();
+      executor.builtin ? CommandTaskUser(key) : ExecutorUser(key);
   v1::CommandInfo command;  // For the user's environment.
-  if (user_name) command = tasks_.at(key).task.info().command();
+  if (user_name)
+    command = executor.builtin ? tasks_.at(key).task.info().command() : executor.info.command();
   bool allow_root = options_.allow_root_tasks;
-  // Command tasks run in their own cgroups, created before the shim starts.
-  CommandCgroups cgroups{
-      executor.builtin ? isolator_.get() : nullptr, executor.container_id,
-      executor.builtin && isolator_ ? CommandTaskLimits(key) : ContainerLimits{}};
+  // Containers run in their own cgroups, created before the shim starts:
+  // a command task's limits are its task's, an executor's its own plus its
+  // tasks' (rewritten as tasks join and leave).
+  executor.in_cgroup = !executor.builtin && isolator_ != nullptr;
+  if (executor.in_cgroup) executor.limits = ExecutorLimits(key);
+  CommandCgroups cgroups{isolator_.get(), executor.container_id,
+                         !isolator_           ? ContainerLimits{}
+                         : executor.in_cgroup ? executor.limits
+                                              : CommandTaskLimits(key)};
   internal::ExecutorCheckpoint checkpoint;
   *checkpoint.mutable_info() = executor.info;
   checkpoint.mutable_container_id()->set_value(executor.container_id);
@@ -286,19 +298,19 @@ void AgentImpl::LaunchExecutor(const Key& key) {
     // checkpoint and the launch is refused (never run what could not be
     // made durable).
     absl::Status written = WriteMessage(checkpoint_path, checkpoint);
-    bool started = true;  // Executors report their own start.
+    bool started = false;
     absl::StatusOr<pid_t> pid = [&]() -> absl::StatusOr<pid_t> {
       if (!written.ok()) return absl::UnavailableError(written.message());
       // Also clears the finished marker of an earlier run (sandbox GC).
       if (auto status = PrepareSandbox(spec.working_dir); !status.ok()) return status;
-      if (!checkpoint.builtin()) return launcher->Launch(spec);
       if (user_name) {
         absl::StatusOr<TaskUser> user = LookUpTaskUser(*user_name, allow_root);
         if (!user.ok()) return user.status();
         ApplyTaskUser(*user, command, &spec);
       }
       if (auto joined = cgroups.Prepare(&spec); !joined.ok()) return joined;
-      // RUNNING is reported once the task's process exists.
+      // RUNNING is reported once the task's process exists (an executor
+      // reports its own start).
       absl::StatusOr<pid_t> shim = StartShim(*launcher, spec, kShimReadyWait, &started);
       if (!shim.ok()) cgroups.Destroy();  // No shim, no OnShimExited to remove them.
       return shim;

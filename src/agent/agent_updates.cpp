@@ -178,6 +178,8 @@ void AgentImpl::OnExecutorUpdate(const v1::ExecutorUpdateRequest& request, Reply
   if (status.timestamp() <= 0) status.set_timestamp(NowSeconds(loop_.Now()));
   VLOG(1) << "Update " << ShortStateName(status.state()) << " task_id=" << task_id
           << " uuid=" << BytesToHex(status.uuid());
+  // A failure in a cgroup may be the kernel's OOM kill: checked first.
+  if (HandleExecutorFailure(Key(framework_id, executor_id), status, reply)) return;
   HandleUpdate(framework_id, executor_id, std::move(status), std::move(reply));
 }
 
@@ -243,6 +245,8 @@ void AgentImpl::ApplyUpdate(const std::string& framework_id, const std::string& 
     *task.add_statuses() = status;
     if (task.statuses_size() > kMaxStatusesPerTask)
       task.mutable_statuses()->DeleteSubrange(0, task.statuses_size() - kMaxStatusesPerTask);
+    // A task left its executor's container: it shrinks.
+    if (IsTerminalState(status.state())) UpdateExecutorLimits(Key(framework_id, executor_id));
   }
   v1::FrameworkID id;
   id.set_value(framework_id);

@@ -208,6 +208,12 @@ std::string TaskCheckpointPath(const std::string& work_dir, const std::string& f
                       "/tasks/", task_id, "/task");
 }
 
+std::string TaskHealthFailurePath(const std::string& work_dir, const std::string& framework_id,
+                                  const std::string& executor_id, const std::string& task_id) {
+  return absl::StrCat(work_dir, "/meta/frameworks/", framework_id, "/executors/", executor_id,
+                      "/tasks/", task_id, "/health_failure");
+}
+
 absl::Status WriteMessage(const std::string& path, const google::protobuf::MessageLite& message) {
   return WriteFileAtomically(path, message.SerializeAsString());
 }

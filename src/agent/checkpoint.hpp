@@ -8,6 +8,7 @@
 //   <work_dir>/meta/frameworks/<fid>/framework                FrameworkCheckpoint
 //   <work_dir>/meta/frameworks/<fid>/executors/<eid>/executor ExecutorCheckpoint
 //   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/task
+//   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/health_failure
 //   <work_dir>/meta/frameworks/<fid>/executors/<eid>/tasks/<tid>/updates
 //       (legacy: written by agents before the update journal; still read)
 //   <work_dir>/meta/journal/segment-<sequence>                update_journal.hpp
@@ -91,6 +92,11 @@ std::string ExecutorCheckpointPath(const std::string& work_dir, const std::strin
                                    const std::string& executor_id);
 std::string TaskCheckpointPath(const std::string& work_dir, const std::string& framework_id,
                                const std::string& executor_id, const std::string& task_id);
+// Next to the task file: the message of a health-check kill in progress
+// (plain text, written before the kill starts), so that a restarted agent
+// still reports the task TASK_FAILED REASON_TASK_HEALTH_CHECK_FAILED.
+std::string TaskHealthFailurePath(const std::string& work_dir, const std::string& framework_id,
+                                  const std::string& executor_id, const std::string& task_id);
 
 // Writes `message` atomically to `path` (see WriteFileAtomically).
 absl::Status WriteMessage(const std::string& path, const google::protobuf::MessageLite& message);

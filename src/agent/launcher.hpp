@@ -2,8 +2,11 @@
 //
 // The containerizer seam: PosixLauncher spawns with posix_spawn in a new
 // session (POSIX_SPAWN_SETSID, never a bare fork from the agent) with
-// stdout/stderr appended to sandbox files and no other descriptor inherited; a cgroups launcher can
-// replace it later. Thread-safe; Launch blocks briefly (call it off the event loop).
+// stdout/stderr appended to sandbox files and no other descriptor
+// inherited. The agent spawns only agora-shim through it (command tasks and
+// executors alike); the shim joins the container's cgroups, drops to the
+// task's user and rotates the output. Thread-safe; Launch blocks briefly
+// (call it off the event loop).
 #ifndef AGORA_AGENT_LAUNCHER_HPP_
 #define AGORA_AGENT_LAUNCHER_HPP_
 

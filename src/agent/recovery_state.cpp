@@ -109,6 +109,9 @@ absl::Status LoadTask(const std::string& work_dir, const std::string& framework_
     if (absl::IsDataLoss(log.status())) return Corrupt(log_path, log.status().message());
     return log.status();
   }
+  auto health_failure =
+      ReadFile(TaskHealthFailurePath(work_dir, framework_id, executor_id, task_id));
+  if (health_failure.ok()) recovered.health_failure = *std::move(health_failure);
   executor->tasks.push_back(std::move(recovered));
   return absl::OkStatus();
 }

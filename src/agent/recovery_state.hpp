@@ -37,6 +37,8 @@ struct RecoveredTask {
   // The task's update records (empty if it has none yet): its legacy
   // per-task log, then its journal records; torn tails removed.
   std::vector<internal::StatusUpdateRecord> log;
+  // A health-check kill was in progress: its message (TaskHealthFailurePath).
+  std::string health_failure;
 };
 
 struct RecoveredExecutor {

@@ -6,9 +6,12 @@
 #include <pwd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "agent_cluster_fixture.hpp"
 #include "gmock/gmock.h"
+#include "tests/support/http_get.hpp"
+#include "tests/support/subprocess.hpp"
 
 namespace agora::agent {
 namespace {
@@ -239,6 +242,77 @@ TEST_F(HealthCheckTest, ChecksResumeAfterAnAgentRestartWithoutReportingHealthyAg
   ASSERT_TRUE(WaitForHealth("survivor", false));
   ASSERT_TRUE(master_.Send(KillMessage("survivor")));
   EXPECT_EQ(WaitForTerminal("survivor").back().state(), v1::TASK_KILLED);
+}
+
+TEST_F(HealthCheckTest, AHealthKillInProgressKeepsItsReasonAcrossAnAgentRestart) {
+  AgentOptions options = Options();
+  StartAgent(options);
+  // Ignores SIGTERM; its check fails once it does, which starts the kill.
+  MasterMessage run =
+      RunCommand("stubborn", "trap '' TERM; touch trapped; while true; do sleep 0.1; done");
+  v1::TaskInfo* task = run.mutable_run_tasks()->mutable_tasks(0);
+  task->mutable_kill_policy()->set_grace_period_seconds(2);
+  v1::HealthCheck* check = task->mutable_health_check();
+  check->set_type(v1::HealthCheck::COMMAND);
+  check->mutable_command()->set_shell(true);
+  check->mutable_command()->set_value("! test -f trapped");
+  FastTiming(check, 1);
+  ASSERT_TRUE(master_.Send(run));
+  // The kill's reason is checkpointed before the kill starts.
+  const std::string failure =
+      dir_ + "/work/meta/frameworks/fw-1/executors/stubborn/tasks/stubborn/health_failure";
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(failure); }));
+
+  agent_->Stop();  // As a crash would, inside the kill's grace period.
+  agent_.reset();
+  StartAgent(options);
+  std::vector<v1::TaskStatus> updates = WaitForTerminal("stubborn");
+  ASSERT_FALSE(updates.empty());
+  const v1::TaskStatus& last = updates.back();
+  EXPECT_EQ(last.state(), v1::TASK_FAILED);
+  EXPECT_EQ(last.reason(), v1::TaskStatus::REASON_TASK_HEALTH_CHECK_FAILED);
+  EXPECT_THAT(last.message(), HasSubstr("Health check failed"));
+  EXPECT_THAT(last.message(), HasSubstr("command '! test -f trapped' exited with status 1"));
+}
+
+TEST_F(HealthCheckTest, HealthMetricsCountChecksByTypeAndUnhealthyTasks) {
+  AgentOptions options = Options();
+  options.http_port = 0;
+  StartAgent(options);
+  MasterMessage run = RunCommand("sickly", "sleep 100");
+  v1::HealthCheck* check = run.mutable_run_tasks()->mutable_tasks(0)->mutable_health_check();
+  check->set_type(v1::HealthCheck::COMMAND);
+  check->mutable_command()->set_shell(true);
+  check->mutable_command()->set_value("exit 1");
+  FastTiming(check, 1000);
+  ASSERT_TRUE(master_.Send(run));
+  ASSERT_TRUE(WaitForHealth("sickly", false));
+  std::string metrics;
+  ASSERT_TRUE(Eventually([&] {
+    metrics = testing::HttpGet(agent_->http_port(), "/metrics");
+    return metrics.find("agora_agent_tasks_unhealthy 1") != std::string::npos;
+  })) << metrics;
+  EXPECT_THAT(metrics, HasSubstr("agora_agent_health_checks_total{type=\"tcp\"} 0"));
+  EXPECT_THAT(metrics, HasSubstr("agora_agent_health_checks_failed_total{type=\"http\"} 0"));
+  EXPECT_THAT(metrics,
+              ::testing::Not(HasSubstr("agora_agent_health_checks_total{type=\"command\"} 0")));
+  EXPECT_THAT(
+      metrics,
+      ::testing::Not(HasSubstr("agora_agent_health_checks_failed_total{type=\"command\"} 0")));
+  for (const char* promtool : {"/usr/bin/promtool", "/usr/local/bin/promtool"}) {
+    if (::access(promtool, X_OK) != 0) continue;
+    std::string path = dir_ + "/agent.prom";
+    std::ofstream(path) << metrics.substr(metrics.find("\r\n\r\n") + 4);
+    auto check = agora::testing::RunCommand(
+        {"/bin/sh", "-c", absl::StrCat(promtool, " check metrics < ", path, " 2>&1")},
+        absl::Seconds(60));
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_EQ(check->exit_code, 0) << check->output;
+    EXPECT_EQ(check->output, "") << check->output;
+    break;
+  }
+  ASSERT_TRUE(master_.Send(KillMessage("sickly")));
+  EXPECT_EQ(WaitForTerminal("sickly").back().state(), v1::TASK_KILLED);
 }
 
 TEST_F(HealthCheckTest, KillCallGraceOverridesTheTasksKillPolicy) {

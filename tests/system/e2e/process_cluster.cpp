@@ -10,6 +10,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agent/cgroup_owners.hpp"
 #include "agora/v1/master.pb.h"
 #include "gtest/gtest.h"
 #include "tests/support/process_scan.hpp"
@@ -46,6 +48,18 @@ ProcessCluster::~ProcessCluster() {
   // restarted: nothing a test started outlives it.
   for (pid_t pid : ProcessesWithEnvironmentPrefix("AGORA_SANDBOX", dir_ + "/")) {
     ::kill(pid, SIGKILL);
+  }
+  // Their agora-<hash> cgroup directories: an agent killed with SIGKILL
+  // cannot remove them, and its work dir is never started again. Retried
+  // while the kernel still releases the processes just killed.
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  for (size_t index = 0; index < agent_specs_.size(); ++index) {
+    while (!agent::SweepDeadCgroupOwners(agent::kDefaultCgroupOwnersDir, "", agent_work_dir(index),
+                                         /*remove_empty_containers=*/true)
+                .kept.empty() &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
   }
 }
 
