@@ -91,7 +91,10 @@ TEST_F(AgentFaultTest, ExecutorKilledLeavesNoTaskProcessBehind) {
   ASSERT_TRUE(framework_->WaitTasksIn("TASK_RUNNING", 1)) << AllLogs();
   pid_t executor = ExecutorPid("orphan-0");
   ASSERT_GT(executor, 0) << AllLogs();
-  ASSERT_EQ(LiveProcessesWith("sleep 3001").size(), 1u);
+  // RUNNING comes once the task's shell runs; `sleep` is exec'd just after.
+  ASSERT_TRUE(
+      WaitFor([] { return LiveProcessesWith("sleep 3001").size() == 1u; }, absl::Seconds(30)))
+      << AllLogs();
 
   ::kill(executor, SIGKILL);
   ASSERT_TRUE(framework_->WaitTasksIn("TASK_FAILED", 1)) << AllLogs();
@@ -127,8 +130,14 @@ TEST_F(AgentFaultTest, RestartedAgentServesHttpWhileOldTasksRun) {
   // nothing itself); the executor's own descriptors are its business, but
   // none of them may be the agent's listening sockets (checked below: the
   // restarted agent binds its ports again).
-  std::vector<pid_t> tasks = LiveProcessesWith("sleep 3003");
-  ASSERT_EQ(tasks.size(), 1u);
+  std::vector<pid_t> tasks;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        tasks = LiveProcessesWith("sleep 3003");
+        return tasks.size() == 1u;
+      },
+      absl::Seconds(30)))
+      << AllLogs();
   for (int fd : OpenDescriptors(tasks[0])) EXPECT_LE(fd, 2) << "task inherited fd " << fd;
   std::set<std::string> listening = ListeningSockets(cluster_.agent_http_port(0));
   ASSERT_FALSE(listening.empty());
