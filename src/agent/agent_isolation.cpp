@@ -40,6 +40,7 @@ absl::Status AgentImpl::SetUpIsolation() {
   isolator_options.subdir = AgentCgroupSubdir(options_.work_dir);
   isolator_options.enable_cfs = options_.cgroups_enable_cfs;
   isolator_options.pids_max = static_cast<uint64_t>(options_.cgroups_pids_max);
+  isolator_options.pool_size = static_cast<size_t>(options_.cgroups_pool_size);
   auto isolator = CgroupsIsolator::Create(isolator_options);
   if (!isolator.ok()) {
     if (options_.isolation == AgentOptions::Isolation::kCgroups) {
@@ -57,7 +58,10 @@ absl::Status AgentImpl::SetUpIsolation() {
                     ? absl::StrCat("v2 under ", layout.v2_base)
                     : absl::StrCat("v1 under ", layout.v1_bases.at("memory"), " (memory)"))
             << ", pids max " << options_.cgroups_pids_max
-            << (options_.cgroups_enable_cfs ? ", cpu capped (CFS)" : "");
+            << (options_.cgroups_enable_cfs ? ", cpu capped (CFS)" : "")
+            << ((*isolator)->pool() != nullptr
+                    ? absl::StrCat(", a pool of ", options_.cgroups_pool_size, " ready cgroups")
+                    : "");
   isolator_ = std::move(*isolator);
   cgroups_remover_ =
       std::make_unique<CgroupsRemover>(isolator_.get(), options_.cgroups_removal_delay);

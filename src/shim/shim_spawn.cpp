@@ -88,9 +88,82 @@ bool PosixSpawnTask(const ShimOptions& options, const TaskDescriptors& fds, pid_
 // What failed in the child of ForkTask, sent to the parent through a
 // close-on-exec pipe (nothing arrives when the exec succeeds).
 struct ChildFailure {
-  int step = 0;  // 0 descriptors, 1 setgroups, 2 setgid, 3 setuid, 4 exec
+  int step = 0;  // 0 descriptors, 1 setgroups, 2 setgid, 3 setuid, 4 exec, 5 cgroup
   int error = 0;
 };
+
+// The error text of a failed child step.
+std::string DescribeFailure(const ShimOptions& options, const ChildFailure& failure) {
+  const std::string reason = std::strerror(failure.error);
+  switch (failure.step) {
+    case 1:
+      return "cannot set the supplementary groups of uid " + std::to_string(options.uid) + ": " +
+             reason;
+    case 2:
+      return "cannot switch to gid " + std::to_string(options.gid) + ": " + reason;
+    case 3:
+      return "cannot switch to uid " + std::to_string(options.uid) + ": " + reason;
+    case 4:
+      return "cannot run " + options.shell + ": " + reason;
+    case 5:
+      return "cannot join the task's cpu cgroup: " + reason;
+    default:
+      return "cannot set up the task's directory and descriptors: " + reason;
+  }
+}
+
+// Writes the calling process into the open cgroup.procs `fd` ("0": itself);
+// true when there is none.
+bool JoinCgroupFd(int fd) { return fd < 0 || write(fd, "0", 1) == 1; }
+
+// The task started with vfork, for a task that joins a cgroup before its
+// exec. The child shares the shim's memory until it execs (the shim waits):
+// it makes system calls only and reports a failure through `*failure`. All
+// signals stay blocked across vfork, so no handler of the shim runs in the
+// child; the child resets those handlers (its own table) before it
+// unblocks them.
+bool VforkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid,
+               std::string* error) {
+  TaskArguments arguments(options);
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  volatile ChildFailure failure{-1, 0};
+  pid_t child = vfork();
+  if (child == 0) {
+    int step = 0;
+    for (int signo : kResetSignals) signal(signo, SIG_DFL);
+    if (!JoinCgroupFd(fds.cgroup_procs)) {
+      step = 5;
+    } else if (setpgid(0, 0) != 0 || fchdir(fds.sandbox) != 0 || dup2(fds.in, STDIN_FILENO) < 0 ||
+               dup2(fds.out, STDOUT_FILENO) < 0 || dup2(fds.err, STDERR_FILENO) < 0) {
+      step = 0;
+    } else {
+      sigset_t empty;
+      sigemptyset(&empty);
+      sigprocmask(SIG_SETMASK, &empty, nullptr);
+      execve(options.shell.c_str(), arguments.argv, arguments.envp.data());
+      step = 4;
+    }
+    failure.error = errno;
+    failure.step = step;
+    _exit(127);
+  }
+  int vfork_error = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (child < 0) {
+    *error = std::string("cannot start the task: ") + std::strerror(vfork_error);
+    return false;
+  }
+  if (failure.step < 0) {
+    *pid = child;
+    return true;
+  }
+  while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  *error = DescribeFailure(options, ChildFailure{failure.step, failure.error});
+  return false;
+}
 
 [[noreturn]] void ChildFail(int report_fd, int step) {
   ChildFailure failure{step, errno};
@@ -106,6 +179,7 @@ struct ChildFailure {
   sigset_t empty;
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, &empty, nullptr);
+  if (!JoinCgroupFd(fds.cgroup_procs)) ChildFail(report_fd, 5);
   setpgid(0, 0);
   if (fchdir(fds.sandbox) != 0 || dup2(fds.in, STDIN_FILENO) < 0 ||
       dup2(fds.out, STDOUT_FILENO) < 0 || dup2(fds.err, STDERR_FILENO) < 0) {
@@ -152,24 +226,7 @@ bool ForkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid
   }
   while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
   }
-  const std::string reason = std::strerror(failure.error);
-  switch (failure.step) {
-    case 1:
-      *error = "cannot set the supplementary groups of uid " + std::to_string(options.uid) + ": " +
-               reason;
-      break;
-    case 2:
-      *error = "cannot switch to gid " + std::to_string(options.gid) + ": " + reason;
-      break;
-    case 3:
-      *error = "cannot switch to uid " + std::to_string(options.uid) + ": " + reason;
-      break;
-    case 4:
-      *error = "cannot run " + options.shell + ": " + reason;
-      break;
-    default:
-      *error = "cannot set up the task's directory and descriptors: " + reason;
-  }
+  *error = DescribeFailure(options, failure);
   return false;
 }
 
@@ -178,6 +235,7 @@ bool ForkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid
 bool SpawnTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid,
                std::string* error) {
   if (options.switch_user) return ForkTask(options, fds, pid, error);
+  if (fds.cgroup_procs >= 0) return VforkTask(options, fds, pid, error);
   return PosixSpawnTask(options, fds, pid, error);
 }
 
