@@ -50,7 +50,7 @@ class CgroupsPool {
   // Whether the pool wants another entry.
   bool HasRoom() const;
   size_t ready() const;
-  // Entries taken, made (by FillPool) and recycled so far.
+  // Entries taken and recycled so far.
   uint64_t taken() const;
   uint64_t recycled() const;
   void CountRecycled();

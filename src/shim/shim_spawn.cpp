@@ -116,55 +116,6 @@ std::string DescribeFailure(const ShimOptions& options, const ChildFailure& fail
 // true when there is none.
 bool JoinCgroupFd(int fd) { return fd < 0 || write(fd, "0", 1) == 1; }
 
-// The task started with vfork, for a task that joins a cgroup before its
-// exec. The child shares the shim's memory until it execs (the shim waits):
-// it makes system calls only and reports a failure through `*failure`. All
-// signals stay blocked across vfork, so no handler of the shim runs in the
-// child; the child resets those handlers (its own table) before it
-// unblocks them.
-bool VforkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid,
-               std::string* error) {
-  TaskArguments arguments(options);
-  sigset_t all, saved;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &saved);
-  volatile ChildFailure failure{-1, 0};
-  pid_t child = vfork();
-  if (child == 0) {
-    int step = 0;
-    for (int signo : kResetSignals) signal(signo, SIG_DFL);
-    if (!JoinCgroupFd(fds.cgroup_procs)) {
-      step = 5;
-    } else if (setpgid(0, 0) != 0 || fchdir(fds.sandbox) != 0 || dup2(fds.in, STDIN_FILENO) < 0 ||
-               dup2(fds.out, STDOUT_FILENO) < 0 || dup2(fds.err, STDERR_FILENO) < 0) {
-      step = 0;
-    } else {
-      sigset_t empty;
-      sigemptyset(&empty);
-      sigprocmask(SIG_SETMASK, &empty, nullptr);
-      execve(options.shell.c_str(), arguments.argv, arguments.envp.data());
-      step = 4;
-    }
-    failure.error = errno;
-    failure.step = step;
-    _exit(127);
-  }
-  int vfork_error = errno;
-  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  if (child < 0) {
-    *error = std::string("cannot start the task: ") + std::strerror(vfork_error);
-    return false;
-  }
-  if (failure.step < 0) {
-    *pid = child;
-    return true;
-  }
-  while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  *error = DescribeFailure(options, ChildFailure{failure.step, failure.error});
-  return false;
-}
-
 [[noreturn]] void ChildFail(int report_fd, int step) {
   ChildFailure failure{step, errno};
   ssize_t ignored = write(report_fd, &failure, sizeof(failure));
@@ -172,23 +123,27 @@ bool VforkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pi
   _exit(127);
 }
 
-// The child's side: only system calls between fork and exec.
+// The child's side: only system calls between fork and exec (after a vfork
+// the child shares the shim's memory until it execs).
 [[noreturn]] void BecomeTask(const ShimOptions& options, const TaskDescriptors& fds,
                              TaskArguments& arguments, int report_fd) {
   for (int signo : kResetSignals) signal(signo, SIG_DFL);
   sigset_t empty;
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, &empty, nullptr);
+  // Before setuid: joining needs the shim's privileges.
   if (!JoinCgroupFd(fds.cgroup_procs)) ChildFail(report_fd, 5);
   setpgid(0, 0);
   if (fchdir(fds.sandbox) != 0 || dup2(fds.in, STDIN_FILENO) < 0 ||
       dup2(fds.out, STDOUT_FILENO) < 0 || dup2(fds.err, STDERR_FILENO) < 0) {
     ChildFail(report_fd, 0);
   }
-  // Groups first: setgroups and setgid need the privileges setuid drops.
-  if (setgroups(options.groups.size(), options.groups.data()) != 0) ChildFail(report_fd, 1);
-  if (setgid(options.gid) != 0) ChildFail(report_fd, 2);
-  if (setuid(options.uid) != 0) ChildFail(report_fd, 3);
+  if (options.switch_user) {
+    // Groups first: setgroups and setgid need the privileges setuid drops.
+    if (setgroups(options.groups.size(), options.groups.data()) != 0) ChildFail(report_fd, 1);
+    if (setgid(options.gid) != 0) ChildFail(report_fd, 2);
+    if (setuid(options.uid) != 0) ChildFail(report_fd, 3);
+  }
   execve(options.shell.c_str(), arguments.argv, arguments.envp.data());
   ChildFail(report_fd, 4);
 }
@@ -201,9 +156,19 @@ bool ForkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid
     *error = std::string("cannot make a pipe to start the task: ") + std::strerror(errno);
     return false;
   }
-  pid_t child = fork();
+  // No handler of the shim may run in the child (after a vfork it would
+  // run on the shim's memory): every signal stays blocked until the child
+  // has reset the handlers it inherited.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  // vfork (posix_spawn's speed) unless the child changes its user, which
+  // must not happen in a process sharing the shim's memory.
+  pid_t child = options.switch_user ? fork() : vfork();
+  int fork_error = errno;
+  if (child != 0) pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (child < 0) {
-    *error = std::string("cannot fork the task: ") + std::strerror(errno);
+    *error = std::string("cannot fork the task: ") + std::strerror(fork_error);
     close(report[0]);
     close(report[1]);
     return false;
@@ -234,8 +199,7 @@ bool ForkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid
 
 bool SpawnTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid,
                std::string* error) {
-  if (options.switch_user) return ForkTask(options, fds, pid, error);
-  if (fds.cgroup_procs >= 0) return VforkTask(options, fds, pid, error);
+  if (options.switch_user || fds.cgroup_procs >= 0) return ForkTask(options, fds, pid, error);
   return PosixSpawnTask(options, fds, pid, error);
 }
 

@@ -2,6 +2,7 @@
 // pool_size > 0): a recycled cgroup handed to a launch, and an agent's pool
 // at its stop and after a kill. Skipped (saying why) where cgroups v1 are
 // not writable.
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>

@@ -43,9 +43,9 @@ TEST(CgroupsPoolTest, TakesTheLatestEntryAndWakesTheRefillerAtHalf) {
   EXPECT_EQ(pool.Take(), "pool-4");
   EXPECT_EQ(pool.taken(), 3u);
   EXPECT_THAT(pool.TakeAll(), ElementsAre("pool-0", "pool-1"));
-  EXPECT_EQ(pool.Take(), std::nullopt);
+  EXPECT_FALSE(pool.Take().has_value());
   pool.SetWaker({});
-  EXPECT_EQ(pool.Take(), std::nullopt);
+  EXPECT_FALSE(pool.Take().has_value());
   EXPECT_EQ(wakes, 3);  // the empty Take before SetWaker({}) woke; the one after not
 }
 
