@@ -233,7 +233,12 @@ void AgentImpl::Stop() {
     if (cgroups_remover_) cgroups_remover_->Stop();
     // Unused ready cgroups go with the agent (a killed agent's are swept by
     // the next start).
-    if (isolator_ != nullptr) isolator_->EmptyPool();
+    if (isolator_ != nullptr && isolator_->pool() != nullptr) {
+      const CgroupsPool& pool = *isolator_->pool();
+      LOG(INFO) << "Cgroup pool: " << pool.taken() << " taken, " << pool.missed()
+                << " launches found it empty, " << pool.recycled() << " recycled";
+      isolator_->EmptyPool();
+    }
     if (journal_) journal_->Stop();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     if (link) {

@@ -18,6 +18,7 @@ bool CgroupsPool::IsEntryName(const std::string& name) {
 std::optional<std::string> CgroupsPool::Take() {
   std::lock_guard<std::mutex> lock(mu_);
   if (ready_.empty()) {
+    missed_++;
     if (wake_) wake_();
     return std::nullopt;
   }
@@ -57,6 +58,11 @@ uint64_t CgroupsPool::taken() const {
 uint64_t CgroupsPool::recycled() const {
   std::lock_guard<std::mutex> lock(mu_);
   return recycled_;
+}
+
+uint64_t CgroupsPool::missed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return missed_;
 }
 
 void CgroupsPool::CountRecycled() {

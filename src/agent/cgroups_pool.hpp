@@ -50,9 +50,10 @@ class CgroupsPool {
   // Whether the pool wants another entry.
   bool HasRoom() const;
   size_t ready() const;
-  // Entries taken and recycled so far.
+  // Entries taken and recycled so far, and Takes that found none ready.
   uint64_t taken() const;
   uint64_t recycled() const;
+  uint64_t missed() const;
   void CountRecycled();
 
   // Empties the pool, returning the names (for their removal).
@@ -71,6 +72,7 @@ class CgroupsPool {
   uint64_t next_ = 0;
   uint64_t taken_ = 0;
   uint64_t recycled_ = 0;
+  uint64_t missed_ = 0;
   std::function<void()> wake_;
 };
 
