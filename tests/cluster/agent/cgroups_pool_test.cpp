@@ -39,10 +39,10 @@ double ProcessCpuSeconds() {
   return now.tv_sec + now.tv_nsec / 1e9;
 }
 
-// Runs a child in `dirs` that burns 0.1 s of CPU and touches 24 MiB, and
+// Runs a child in `dirs` that burns 0.1 s of CPU and touches `mib` MiB, and
 // waits for it (system calls only in the child: the test process has
 // threads).
-void RunBusyChildIn(const std::vector<std::string>& dirs) {
+void RunBusyChildIn(const std::vector<std::string>& dirs, size_t mib) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -54,7 +54,7 @@ void RunBusyChildIn(const std::vector<std::string>& dirs) {
     double start = ProcessCpuSeconds();
     while (ProcessCpuSeconds() - start < 0.1) {
     }
-    size_t size = 24 << 20;
+    size_t size = mib << 20;
     void* memory = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) _exit(3);
     memset(memory, 1, size);
@@ -96,7 +96,7 @@ TEST_F(RealCgroupsPoolTest, ARecycledCgroupCarriesOnlyTheNewTasksLimitsAndUsage)
   auto first = isolator_->Prepare("task-a", ContainerLimits{2, 64});
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(Read("cpu", "task-a", "cpu.shares"), "2048\n");
-  RunBusyChildIn(*first);
+  RunBusyChildIn(*first, 24);
   auto used = isolator_->Usage("task-a");
   ASSERT_TRUE(used.ok()) << used.status();
   EXPECT_GT(used->cpu_seconds, 0.05);
@@ -120,7 +120,7 @@ TEST_F(RealCgroupsPoolTest, ARecycledCgroupCarriesOnlyTheNewTasksLimitsAndUsage)
   EXPECT_EQ(fresh->memory_peak_bytes, 0u);
   EXPECT_EQ(fresh->oom_kills, 0u);
   EXPECT_EQ(fresh->pids, 0u);
-  RunBusyChildIn(*second);
+  RunBusyChildIn(*second, 8);  // within its 16 MiB
   EXPECT_GT(isolator_->Usage("task-b")->cpu_seconds, 0.05);
 }
 
