@@ -88,6 +88,10 @@ TEST_F(IsolationTest, TaskRunsInItsOwnCgroupsWithItsLimitsWhichAreRemovedWhenItE
   }
   EXPECT_EQ(ReadWholeFile(dirs["pids"] + "/pids.max"), "77\n");
   EXPECT_EQ(ReadWholeFile(dirs["cpu"] + "/cpu.shares"), "512\n");
+  // All the agent's containers together weigh as its 2 cpus.
+  EXPECT_EQ(
+      ReadWholeFile(std::filesystem::path(dirs["cpu"]).parent_path().string() + "/cpu.shares"),
+      "2048\n");
   EXPECT_EQ(ReadWholeFile(dirs["cpu"] + "/cpu.cfs_quota_us"), "50000\n");
   // The shim (the task's parent) shares the task's cgroups but cpu: the
   // task's share is not the shim's.
