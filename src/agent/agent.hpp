@@ -139,6 +139,10 @@ struct AgentOptions {
   // cgroups: the most processes (and threads) one container may have; 0 =
   // no limit.
   int64_t cgroups_pids_max = 4096;
+  // cgroups v1: container cgroups kept ready ahead of launches (made, and
+  // recycled from ended tasks, in the background); 0 = none, each launch
+  // creates its cgroups.
+  int64_t cgroups_pool_size = 32;
   // cgroups: where the cgroup hierarchies are mounted (tests only).
   std::string cgroups_mount_root = "/sys/fs/cgroup";
   // cgroups: how long an ended task's cgroups wait for others to be

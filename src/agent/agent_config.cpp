@@ -95,6 +95,9 @@ absl::Status AgentOptions::Validate() const {
                      absl::StrCat(max_queued_launches, " must not be negative"));
   if (cgroups_pids_max < 0)
     return FlagError("cgroups_pids_max", absl::StrCat(cgroups_pids_max, " must not be negative"));
+  if (cgroups_pool_size < 0 || cgroups_pool_size > 4096)
+    return FlagError("cgroups_pool_size",
+                     absl::StrCat(cgroups_pool_size, " is not between 0 and 4096"));
   if (container_log_max_size < 0)
     return FlagError("container_log_max_size",
                      absl::StrCat(container_log_max_size, " must not be negative"));

@@ -231,6 +231,14 @@ void AgentImpl::Stop() {
     if (gc_io_) gc_io_->Stop();
     // Pending removals are left to Shutdown's RemoveEmpty or the next start.
     if (cgroups_remover_) cgroups_remover_->Stop();
+    // Unused ready cgroups go with the agent (a killed agent's are swept by
+    // the next start).
+    if (isolator_ != nullptr && isolator_->pool() != nullptr) {
+      const CgroupsPool& pool = *isolator_->pool();
+      LOG(INFO) << "Cgroup pool: " << pool.taken() << " taken, " << pool.missed()
+                << " launches found it empty, " << pool.recycled() << " recycled";
+      isolator_->EmptyPool();
+    }
     if (journal_) journal_->Stop();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     if (link) {

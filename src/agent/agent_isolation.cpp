@@ -4,11 +4,13 @@
 // (KillCommandTask, OnShimExited), reads the OOM verdict when the task ends
 // and removes the cgroups (OnShimExited). Here: choosing the isolation at
 // start-up, the limits of a task, and the clean-up after recovery.
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "agent/agent_config.hpp"
 #include "agent/agent_impl.hpp"
 #include "common/resources.hpp"
 #include "glog/logging.h"
@@ -27,6 +29,20 @@ std::string AgentCgroupSubdir(const std::string& work_dir) {
   return absl::StrCat("agora-", absl::Hex(hash, absl::kZeroPad16));
 }
 
+// Gives the agent's directory -- all its containers together -- the cpu
+// weight of `cpus` processes (v1 cpu.shares 1024 per cpu, at most 262144;
+// v2 cpu.weight by the kernel's conversion). At the kernel's default (1024)
+// all of them weighed as one process against the host's others: on a busy
+// host every task waited behind them (docs/benchmarks.md, "With cgroups
+// isolation", round 2); posix tasks weigh one process each.
+absl::Status WeighContainers(const CgroupsLayout& layout, double cpus) {
+  if (cpus <= 0) return absl::OkStatus();
+  if (layout.version == CgroupsVersion::kV2)
+    return WriteCgroupFile(layout.v2_base + "/cpu.weight", std::to_string(CpuWeight(cpus)));
+  return WriteCgroupFile(layout.v1_bases.at("cpu") + "/cpu.shares",
+                         std::to_string(std::min<uint64_t>(CpuShares(cpus), 262144)));
+}
+
 }  // namespace
 
 absl::Status AgentImpl::SetUpIsolation() {
@@ -41,6 +57,7 @@ absl::Status AgentImpl::SetUpIsolation() {
   isolator_options.enable_cfs = options_.cgroups_enable_cfs;
   isolator_options.pids_max = static_cast<uint64_t>(options_.cgroups_pids_max);
   ClaimCgroupDirectory(isolator_options.subdir);
+  isolator_options.pool_size = static_cast<size_t>(options_.cgroups_pool_size);
   auto isolator = CgroupsIsolator::Create(isolator_options);
   if (!isolator.ok()) {
     if (options_.isolation == AgentOptions::Isolation::kCgroups) {
@@ -53,12 +70,21 @@ absl::Status AgentImpl::SetUpIsolation() {
     return absl::OkStatus();
   }
   const CgroupsLayout& layout = (*isolator)->layout();
+  // Init checked the resources already.
+  auto resources = AgentResources(options_.resources, DetectMachine(options_.work_dir));
+  if (resources.ok()) {
+    if (absl::Status weighed = WeighContainers(layout, resources->Scalar("cpus")); !weighed.ok())
+      LOG(WARNING) << "Containers keep the default cpu weight: " << weighed;
+  }
   LOG(INFO) << "Isolation: cgroups "
             << (layout.version == CgroupsVersion::kV2
                     ? absl::StrCat("v2 under ", layout.v2_base)
                     : absl::StrCat("v1 under ", layout.v1_bases.at("memory"), " (memory)"))
             << ", pids max " << options_.cgroups_pids_max
-            << (options_.cgroups_enable_cfs ? ", cpu capped (CFS)" : "");
+            << (options_.cgroups_enable_cfs ? ", cpu capped (CFS)" : "")
+            << ((*isolator)->pool() != nullptr
+                    ? absl::StrCat(", a pool of ", options_.cgroups_pool_size, " ready cgroups")
+                    : "");
   isolator_ = std::move(*isolator);
   SweepDeadAgentCgroups(isolator_options.subdir);
   cgroups_remover_ =

@@ -1,6 +1,8 @@
 #include "agent/cgroups.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -83,6 +85,10 @@ absl::StatusOr<CgroupsLayout> DetectCgroups(const std::string& mount_root,
       return absl::FailedPreconditionError(
           absl::StrCat(v2_problem, "no cgroup v1 '", controller, "' hierarchy at ", mount));
     }
+    // Co-mounted controllers (cpu and cpuacct as symlinks to
+    // "cpu,cpuacct") resolve to one hierarchy: one directory per container.
+    char resolved[PATH_MAX];
+    if (realpath(mount.c_str(), resolved) != nullptr) mount = resolved;
     auto path = own.find(controller);
     layout.v1_bases[controller] = Join(mount, path != own.end() ? path->second : "", subdir);
   }
@@ -93,9 +99,19 @@ std::vector<std::string> ContainerCgroupDirs(const CgroupsLayout& layout,
                                              const std::string& container_id) {
   if (layout.version == CgroupsVersion::kV2) return {layout.v2_base + "/" + container_id};
   std::vector<std::string> dirs;
-  for (const char* controller : kV1Controllers)
-    dirs.push_back(layout.v1_bases.at(controller) + "/" + container_id);
+  for (const std::string& base : V1Hierarchies(layout)) dirs.push_back(base + "/" + container_id);
   return dirs;
+}
+
+std::vector<std::string> V1Hierarchies(const CgroupsLayout& layout) {
+  std::vector<std::string> bases;
+  for (const char* controller : kV1Controllers) {
+    auto base = layout.v1_bases.find(controller);
+    if (base == layout.v1_bases.end()) continue;
+    if (std::find(bases.begin(), bases.end(), base->second) == bases.end())
+      bases.push_back(base->second);
+  }
+  return bases;
 }
 
 uint64_t CpuShares(double cpus) {

@@ -49,16 +49,21 @@ std::map<std::string, std::string> ParseProcCgroup(const std::string& text);
 // (`mount_root` itself when it has cgroup.controllers, else
 // `mount_root`/unified) lists cpu, memory and pids in cgroup.controllers;
 // else v1 when every controller of kV1Controllers has a directory with a
-// cgroup.procs file. FAILED_PRECONDITION says what is missing. Reads files
+// cgroup.procs file (symlinks resolved, so co-mounted controllers get the
+// same base). FAILED_PRECONDITION says what is missing. Reads files
 // only; whether the directories are writable is the isolator's question.
 absl::StatusOr<CgroupsLayout> DetectCgroups(const std::string& mount_root,
                                             const std::string& proc_self_cgroup,
                                             const std::string& subdir);
 
-// The directories of one container: one per v1 controller (kV1Controllers
-// order) or the single v2 directory.
+// The directories of one container: one per v1 hierarchy (kV1Controllers
+// order; co-mounted controllers such as "cpu,cpuacct" share one) or the
+// single v2 directory.
 std::vector<std::string> ContainerCgroupDirs(const CgroupsLayout& layout,
                                              const std::string& container_id);
+// The distinct v1 bases (directories holding the container cgroups), one per
+// hierarchy, in kV1Controllers order; empty for v2.
+std::vector<std::string> V1Hierarchies(const CgroupsLayout& layout);
 
 // cpu.shares for `cpus`: 1024 per cpu, at least 2.
 uint64_t CpuShares(double cpus);

@@ -22,6 +22,15 @@ std::chrono::nanoseconds ToChrono(absl::Duration duration) {
 CgroupsRemover::CgroupsRemover(const CgroupsIsolator* isolator, absl::Duration delay,
                                absl::Duration busy_timeout)
     : isolator_(isolator), delay_(delay), busy_timeout_(busy_timeout) {
+  if (CgroupsPool* pool = isolator_->pool(); pool != nullptr) {
+    refill_ = true;  // Fill the pool at start.
+    // Runs under the pool's lock (see CgroupsPool::SetWaker); takes only mu_.
+    pool->SetWaker([this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      refill_ = true;
+      cv_.notify_one();
+    });
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -36,6 +45,8 @@ bool CgroupsRemover::Remove(const std::string& container_id) {
 }
 
 void CgroupsRemover::Stop() {
+  // Once this returns no launch wakes this object any more.
+  if (CgroupsPool* pool = isolator_->pool(); pool != nullptr) pool->SetWaker({});
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -54,22 +65,41 @@ uint64_t CgroupsRemover::removed() const {
   return removed_;
 }
 
+void CgroupsRemover::FillPool() {
+  CgroupsPool* pool = isolator_->pool();
+  if (pool == nullptr) return;
+  // Full at start; later only up to half with new cgroups: ended
+  // containers, recycled, fill the rest (a recycle is cheaper than an rmdir
+  // now and a mkdir later).
+  size_t target = filled_ ? (pool->capacity() + 1) / 2 : pool->capacity();
+  filled_ = true;
+  while (pool->ready() < target) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+    }
+    if (!isolator_->FillPool()) return;
+  }
+}
+
 void CgroupsRemover::Run() {
   pthread_setname_np(pthread_self(), "agent-cgroups");
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+    cv_.wait(lock, [this] { return stop_ || refill_ || !pending_.empty(); });
     if (stop_) return;
-    // Let the batch fill: the tasks of a burst end together.
-    cv_.wait_for(lock, ToChrono(delay_), [this] { return stop_; });
+    // Let the batch fill: the tasks of a burst end together. A pool running
+    // low cannot wait: its ended containers are recycled now.
+    if (!refill_) cv_.wait_for(lock, ToChrono(delay_), [this] { return stop_ || refill_; });
     if (stop_) return;
+    refill_ = false;
     std::vector<std::pair<std::string, absl::Time>> batch(pending_.begin(), pending_.end());
     lock.unlock();
     std::vector<std::string> done;
     uint64_t removed_now = 0;
     bool busy = false;
     for (const auto& [container_id, queued] : batch) {
-      absl::Status removed = isolator_->RemoveOnce(container_id);
+      absl::Status removed = isolator_->Release(container_id);
       if (absl::IsUnavailable(removed) && absl::Now() - queued < busy_timeout_) {
         busy = true;  // Tried again on the next pass.
         continue;
@@ -82,6 +112,7 @@ void CgroupsRemover::Run() {
       }
       done.push_back(container_id);
     }
+    FillPool();
     lock.lock();
     for (const std::string& container_id : done) pending_.erase(container_id);
     removed_ += removed_now;

@@ -15,6 +15,15 @@
 // Stop() removes nothing more: what is still pending then is left to that
 // sweep as well (a stopping agent must not wait on the kernel; a crashed
 // one could not).
+//
+// With the isolator's pool (CgroupsIsolator::pool()) the same thread keeps
+// the pool filled: an ended container goes through CgroupsIsolator::Release
+// (recycled into the pool while it has room, else removed), and after each
+// pass -- or at once when a launch leaves the pool at or below half -- new
+// entries are made (CgroupsIsolator::FillPool) until the pool is full at
+// start, half full later (recycled containers fill the rest). A refill
+// request cuts the batching delay short, so ended containers are recycled
+// before new cgroups are made.
 #ifndef AGORA_AGENT_CGROUPS_REMOVER_HPP_
 #define AGORA_AGENT_CGROUPS_REMOVER_HPP_
 
@@ -49,11 +58,13 @@ class CgroupsRemover {
 
   // Containers whose removal is queued or being retried.
   size_t pending() const;
-  // Cgroups removed so far (containers).
+  // Cgroups removed or recycled so far (containers).
   uint64_t removed() const;
 
  private:
   void Run();
+  // Makes pool entries until the pool is full or Stop() is called.
+  void FillPool();
 
   const CgroupsIsolator* isolator_;
   const absl::Duration delay_;
@@ -64,6 +75,10 @@ class CgroupsRemover {
   std::map<std::string, absl::Time> pending_;
   uint64_t removed_ = 0;
   bool stop_ = false;
+  // A launch left the pool at or below half.
+  bool refill_ = false;
+  // Only on the thread: whether the pool was filled once.
+  bool filled_ = false;
   std::thread thread_;
 };
 

@@ -42,6 +42,9 @@ DEFINE_bool(cgroups_enable_cfs, false,
 DEFINE_int64(cgroups_pids_max, 4096,
              "With cgroups isolation, the most processes and threads one task may have "
              "(0 = no limit).");
+DEFINE_int64(cgroups_pool_size, 32,
+             "With cgroups v1 isolation, container cgroups kept ready ahead of launches (made "
+             "and recycled from ended tasks in the background; 0 = none).");
 DEFINE_string(container_log_max_size, "10MiB",
               "Command tasks' stdout and stderr are rotated at this size (e.g. 10MiB, 500KB; "
               "stdout -> stdout.1 -> ...) by their agora-shim; '0' lets tasks write their files "
@@ -133,6 +136,7 @@ absl::StatusOr<AgentOptions> AgentOptionsFromFlags() {
   }
   options.cgroups_enable_cfs = FLAGS_cgroups_enable_cfs;
   options.cgroups_pids_max = FLAGS_cgroups_pids_max;
+  options.cgroups_pool_size = FLAGS_cgroups_pool_size;
   auto log_max_size = ParseSizeValue("--container_log_max_size", FLAGS_container_log_max_size);
   if (!log_max_size.ok()) return log_max_size.status();
   options.container_log_max_size = *log_max_size;

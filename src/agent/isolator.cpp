@@ -21,6 +21,9 @@ namespace {
 // Kernel limits at or above this mean "no limit" (v1 reports
 // 9223372036854771712, v2 "max").
 constexpr uint64_t kNoLimit = uint64_t{1} << 62;
+// A new cgroup's cpu.shares (v1) and cpu.weight (v2).
+constexpr uint64_t kDefaultCpuShares = 1024;
+constexpr uint64_t kDefaultCpuWeight = 100;
 // How long Kill and Destroy wait for the kernel to empty and release a cgroup.
 constexpr absl::Duration kSettleTimeout = absl::Seconds(5);
 
@@ -114,8 +117,23 @@ absl::StatusOr<std::unique_ptr<CgroupsIsolator>> CgroupsIsolator::Create(Isolato
       if (auto made = MakeDir(base); !made.ok()) return made;
     }
   }
-  return std::unique_ptr<CgroupsIsolator>(
-      new CgroupsIsolator(std::move(options), *std::move(layout)));
+  auto isolator =
+      std::unique_ptr<CgroupsIsolator>(new CgroupsIsolator(std::move(options), *std::move(layout)));
+  // Entries a killed agent left behind (with or without a pool now).
+  isolator->EmptyPool();
+  return isolator;
+}
+
+CgroupsIsolator::CgroupsIsolator(IsolatorOptions options, CgroupsLayout layout)
+    : options_(std::move(options)), layout_(std::move(layout)) {
+  std::string swaps = options_.proc_swaps;
+  if (swaps.empty()) swaps = ReadCgroupFile("/proc/swaps").value_or("");
+  // A header line, then one line per swap device.
+  size_t newline = swaps.find('\n');
+  swap_ = newline != std::string::npos &&
+          swaps.find_first_not_of(" \t\n", newline) != std::string::npos;
+  if (options_.pool_size > 0 && layout_.version == CgroupsVersion::kV1)
+    pool_ = std::make_unique<CgroupsPool>(options_.pool_size);
 }
 
 std::string CgroupsIsolator::Dir(const std::string& controller,
@@ -127,11 +145,21 @@ std::string CgroupsIsolator::Dir(const std::string& controller,
 absl::StatusOr<std::vector<std::string>> CgroupsIsolator::Prepare(
     const std::string& container_id, const ContainerLimits& limits) const {
   std::vector<std::string> dirs = ContainerCgroupDirs(layout_, container_id);
-  for (const std::string& dir : dirs) {
-    // The bases exist (Create made them): one mkdir per controller.
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot create cgroup ", dir, ": ", strerror(errno)));
+  // A pool entry has the pool's fixed settings (pids.max, CFS period) and
+  // the kernel's defaults for the rest, as has a directory made here: only
+  // what differs is written. A reused directory gets everything.
+  bool pooled = TakeFromPool(container_id);
+  bool fresh = pooled;
+  if (!pooled) {
+    fresh = true;
+    for (const std::string& dir : dirs) {
+      // The bases exist (Create made them): one mkdir per hierarchy.
+      if (mkdir(dir.c_str(), 0755) == 0) continue;
+      if (errno != EEXIST)
+        return absl::FailedPreconditionError(
+            absl::StrCat("cannot create cgroup ", dir, ": ", strerror(errno)));
+      fresh = false;
+    }
   }
   bool v2 = layout_.version == CgroupsVersion::kV2;
   std::vector<std::pair<std::string, std::string>> writes;
@@ -139,7 +167,8 @@ absl::StatusOr<std::vector<std::string>> CgroupsIsolator::Prepare(
     return Dir(controller, container_id) + "/" + name;
   };
   if (v2) {
-    writes.push_back({file("cpu", "cpu.weight"), std::to_string(CpuWeight(limits.cpus))});
+    if (uint64_t weight = CpuWeight(limits.cpus); !fresh || weight != kDefaultCpuWeight)
+      writes.push_back({file("cpu", "cpu.weight"), std::to_string(weight)});
     if (options_.enable_cfs && limits.cpus > 0) {
       writes.push_back(
           {file("cpu", "cpu.max"), absl::StrCat(CfsQuotaUs(limits.cpus, options_.cfs_period_us),
@@ -155,20 +184,24 @@ absl::StatusOr<std::vector<std::string>> CgroupsIsolator::Prepare(
     if (options_.pids_max > 0)
       writes.push_back({file("pids", "pids.max"), std::to_string(options_.pids_max)});
   } else {
-    writes.push_back({file("cpu", "cpu.shares"), std::to_string(CpuShares(limits.cpus))});
+    if (uint64_t shares = CpuShares(limits.cpus); !fresh || shares != kDefaultCpuShares)
+      writes.push_back({file("cpu", "cpu.shares"), std::to_string(shares)});
     if (options_.enable_cfs && limits.cpus > 0) {
-      writes.push_back({file("cpu", "cpu.cfs_period_us"), std::to_string(options_.cfs_period_us)});
+      if (!pooled)
+        writes.push_back(
+            {file("cpu", "cpu.cfs_period_us"), std::to_string(options_.cfs_period_us)});
       writes.push_back({file("cpu", "cpu.cfs_quota_us"),
                         std::to_string(CfsQuotaUs(limits.cpus, options_.cfs_period_us))});
     }
     if (limits.mem_mib > 0) {
       std::string bytes = std::to_string(MemoryLimitBytes(limits.mem_mib));
       writes.push_back({file("memory", "memory.limit_in_bytes"), bytes});
-      // memsw (memory + swap) equal to the limit: no swap for the container.
+      // memsw (memory + swap) equal to the limit: no swap for the
+      // container. Without a swap device there is nothing to turn off.
       std::string memsw = file("memory", "memory.memsw.limit_in_bytes");
-      if (access(memsw.c_str(), F_OK) == 0) writes.push_back({memsw, bytes});
+      if (swap_ && access(memsw.c_str(), F_OK) == 0) writes.push_back({memsw, bytes});
     }
-    if (options_.pids_max > 0)
+    if (options_.pids_max > 0 && !pooled)
       writes.push_back({file("pids", "pids.max"), std::to_string(options_.pids_max)});
   }
   for (const auto& [path, value] : writes) {
@@ -308,7 +341,8 @@ std::vector<std::string> CgroupsIsolator::Containers() const {
   for (const std::string& base : bases) {
     std::error_code error;
     for (const auto& entry : std::filesystem::directory_iterator(base, error)) {
-      if (entry.is_directory(error)) ids.insert(entry.path().filename());
+      std::string name = entry.path().filename();
+      if (entry.is_directory(error) && !CgroupsPool::IsEntryName(name)) ids.insert(name);
     }
   }
   return {ids.begin(), ids.end()};
@@ -319,6 +353,7 @@ bool CgroupsIsolator::HasProcesses(const std::string& container_id) const {
 }
 
 void CgroupsIsolator::RemoveEmpty() const {
+  EmptyPool();
   for (const std::string& id : Containers()) {
     if (!HasProcesses(id)) Destroy(id).IgnoreError();
   }

@@ -9,6 +9,14 @@
 // keeps no per-container state (everything is in the cgroup filesystem), so
 // it is thread-safe and survives agent restarts by construction: a restarted
 // agent re-attaches to a surviving container by its id.
+//
+// With `pool_size` > 0 (cgroups v1 only: v2 cannot rename a cgroup) it keeps
+// a CgroupsPool of ready cgroups: Prepare renames one to the container's id
+// instead of creating it, Release recycles an ended container's cgroups into
+// the pool instead of removing them, FillPool tops the pool up (the agent's
+// CgroupsRemover thread calls both). Pool entries are not containers
+// (Containers() omits them); stale ones are removed by Create, all of them by
+// EmptyPool and RemoveEmpty.
 #ifndef AGORA_AGENT_ISOLATOR_HPP_
 #define AGORA_AGENT_ISOLATOR_HPP_
 
@@ -22,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/cgroups.hpp"
+#include "agent/cgroups_pool.hpp"
 
 namespace agora::agent {
 
@@ -39,6 +48,11 @@ struct IsolatorOptions {
   int64_t cfs_period_us = 100000;
   // pids.max of each container (0 = no limit).
   uint64_t pids_max = 4096;
+  // Ready container cgroups kept ahead of launches (cgroups v1; 0 = none).
+  size_t pool_size = 0;
+  // /proc/swaps' text; empty: read it. Without a swap device the memsw
+  // limit (no swap for the container) is not written: nothing can swap.
+  std::string proc_swaps;
 };
 
 // A container's limits, from its resources.
@@ -80,9 +94,12 @@ class CgroupsIsolator {
 
   const CgroupsLayout& layout() const { return layout_; }
 
-  // Creates the container's cgroups with `limits` applied; returns the
-  // directories a process must join (the shim's --cgroup flags). An existing
-  // cgroup of the same id is reused. Errors name the file and the reason.
+  // Creates the container's cgroups with `limits` applied -- a pool entry
+  // renamed to `container_id` when one is ready, else new directories --
+  // and returns the directories a process must join (the shim's --cgroup
+  // flags). Only values that differ from the kernel's defaults are written.
+  // An existing cgroup of the same id is reused (every limit written).
+  // Errors name the file and the reason.
   absl::StatusOr<std::vector<std::string>> Prepare(const std::string& container_id,
                                                    const ContainerLimits& limits) const;
 
@@ -116,16 +133,42 @@ class CgroupsIsolator {
   // Whether a container's cgroup holds any process.
   bool HasProcesses(const std::string& container_id) const;
 
+  // The pool of ready cgroups, or null without one (isolator_pool.cpp).
+  CgroupsPool* pool() const { return pool_.get(); }
+  // Makes one pool entry if the pool has room: true when it made one.
+  // Failures are logged (Prepare then creates cgroups the slow way).
+  bool FillPool() const;
+  // Ends a container whose processes are gone (after Kill): while the pool
+  // has room its cgroups are recycled into it -- cpu and cpuacct reset
+  // (shares, CFS quota, usage), pids and freezer as they are (no process
+  // left, thawed), and a new memory cgroup (v1 can reset neither the OOM
+  // kill count nor, cheaply, the memory charged) -- else removed. Same
+  // result contract as RemoveOnce.
+  absl::Status Release(const std::string& container_id) const;
+  // Removes every pool entry (ready or stale) in every hierarchy.
+  void EmptyPool() const;
+
  private:
-  CgroupsIsolator(IsolatorOptions options, CgroupsLayout layout)
-      : options_(std::move(options)), layout_(std::move(layout)) {}
+  CgroupsIsolator(IsolatorOptions options, CgroupsLayout layout);
 
   std::string Dir(const std::string& controller, const std::string& container_id) const;
   std::vector<int> Pids(const std::string& container_id) const;
   absl::Status SetFreezer(const std::string& container_id, bool frozen) const;
+  // isolator_pool.cpp: a ready entry renamed to `container_id`, if any.
+  bool TakeFromPool(const std::string& container_id) const;
+  // Renames `from` to `to` in every v1 hierarchy; errors name the path.
+  absl::Status Rename(const std::string& from, const std::string& to) const;
+  // Resets an ended container's cpu and cpuacct cgroups to a fresh
+  // cgroup's state; UNAVAILABLE while a process is still counted.
+  absl::Status Reset(const std::string& container_id) const;
+  // rmdir of `name` in every hierarchy, best effort.
+  void RemoveNamed(const std::string& name) const;
 
   IsolatorOptions options_;
   CgroupsLayout layout_;
+  // Whether the host has a swap device (see IsolatorOptions::proc_swaps).
+  bool swap_ = false;
+  std::unique_ptr<CgroupsPool> pool_;
 };
 
 }  // namespace agora::agent

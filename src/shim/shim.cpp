@@ -277,31 +277,27 @@ bool JoinCgroup(const std::string& dir, std::string* error) {
 }
 
 // Joins each of the task's cgroups but a v1 cpu one (it has cpu.shares),
-// which is returned in `*cpu_dir`: the shim enters that one only for the
-// spawn (SpawnInCpuCgroup). The task's cpu share (e.g. 0.05 cpu) is the
-// task's: the shim, which copies the task's output and records its end,
-// running at that weight was starved whenever the host was busy, which held
-// the agent's launch slots (docs/benchmarks.md, "With cgroups isolation").
-bool JoinCgroups(const ShimOptions& options, std::string* cpu_dir, std::string* error) {
+// whose cgroup.procs is opened into `*cpu_procs` instead: the task joins
+// that one itself between its fork and its exec (SpawnTask), so every
+// hierarchy sees one move per launch and the shim never enters the cpu
+// cgroup. The task's cpu share (e.g. 0.05 cpu) is the task's: the shim,
+// which copies the task's output and records its end, running at that
+// weight was starved whenever the host was busy, which held the agent's
+// launch slots (docs/benchmarks.md, "With cgroups isolation").
+bool JoinCgroups(const ShimOptions& options, int* cpu_procs, std::string* error) {
   for (const std::string& dir : options.cgroups) {
-    if (cpu_dir->empty() && access((dir + "/cpu.shares").c_str(), F_OK) == 0) {
-      *cpu_dir = dir;
+    if (*cpu_procs < 0 && access((dir + "/cpu.shares").c_str(), F_OK) == 0) {
+      std::string procs = dir + "/cgroup.procs";
+      *cpu_procs = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (*cpu_procs < 0) {
+        *error = "cannot join cgroup " + dir + ": " + std::strerror(errno);
+        return false;
+      }
       continue;
     }
     if (!JoinCgroup(dir, error)) return false;
   }
   return true;
-}
-
-// Takes the shim back to the agent's own cgroup of the hierarchy of
-// `cpu_dir` (two levels up: <agent's cgroup>/<agent's subdir>/<container>)
-// once the task, spawned inside `cpu_dir`, holds its place there. Failing
-// only leaves the shim at the task's weight.
-void LeaveCpuCgroup(const std::string& cpu_dir) {
-  std::string own = cpu_dir.substr(0, cpu_dir.rfind('/'));
-  own = own.substr(0, own.rfind('/'));
-  std::string error;
-  if (!JoinCgroup(own, &error)) std::fprintf(stderr, "agora-shim: %s\n", error.c_str());
 }
 
 // Opens /dev/null on any of descriptors 0-2 the shim was started without, so
@@ -339,8 +335,8 @@ int RunShim(const ShimOptions& options) {
     return RecordError(options, writer, status, "cannot read the shim's own start time: " + error);
   }
 
-  std::string cpu_dir;
-  if (!JoinCgroups(options, &cpu_dir, &error)) return RecordError(options, writer, status, error);
+  int cpu_procs = -1;
+  if (!JoinCgroups(options, &cpu_procs, &error)) return RecordError(options, writer, status, error);
 
   pid_t pid = 0;
   TaskLogs logs;
@@ -350,10 +346,9 @@ int RunShim(const ShimOptions& options) {
       return RecordError(options, writer, status, error);
     bool copying = !logs.copier.OpenPipes().empty();
     if (copying && !WatchChildren(&error)) return RecordError(options, writer, status, error);
-    if (!cpu_dir.empty() && !JoinCgroup(cpu_dir, &error))
-      return RecordError(options, writer, status, error);
+    files.task.cgroup_procs = cpu_procs;
     bool spawned = SpawnTask(options, files.task, &pid, &error);
-    if (!cpu_dir.empty()) LeaveCpuCgroup(cpu_dir);
+    if (cpu_procs >= 0) close(cpu_procs);
     if (!spawned) return RecordError(options, writer, status, error);
   }
 

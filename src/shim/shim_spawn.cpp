@@ -88,9 +88,33 @@ bool PosixSpawnTask(const ShimOptions& options, const TaskDescriptors& fds, pid_
 // What failed in the child of ForkTask, sent to the parent through a
 // close-on-exec pipe (nothing arrives when the exec succeeds).
 struct ChildFailure {
-  int step = 0;  // 0 descriptors, 1 setgroups, 2 setgid, 3 setuid, 4 exec
+  int step = 0;  // 0 descriptors, 1 setgroups, 2 setgid, 3 setuid, 4 exec, 5 cgroup
   int error = 0;
 };
+
+// The error text of a failed child step.
+std::string DescribeFailure(const ShimOptions& options, const ChildFailure& failure) {
+  const std::string reason = std::strerror(failure.error);
+  switch (failure.step) {
+    case 1:
+      return "cannot set the supplementary groups of uid " + std::to_string(options.uid) + ": " +
+             reason;
+    case 2:
+      return "cannot switch to gid " + std::to_string(options.gid) + ": " + reason;
+    case 3:
+      return "cannot switch to uid " + std::to_string(options.uid) + ": " + reason;
+    case 4:
+      return "cannot run " + options.shell + ": " + reason;
+    case 5:
+      return "cannot join the task's cpu cgroup: " + reason;
+    default:
+      return "cannot set up the task's directory and descriptors: " + reason;
+  }
+}
+
+// Writes the calling process into the open cgroup.procs `fd` ("0": itself);
+// true when there is none.
+bool JoinCgroupFd(int fd) { return fd < 0 || write(fd, "0", 1) == 1; }
 
 [[noreturn]] void ChildFail(int report_fd, int step) {
   ChildFailure failure{step, errno};
@@ -99,22 +123,27 @@ struct ChildFailure {
   _exit(127);
 }
 
-// The child's side: only system calls between fork and exec.
+// The child's side: only system calls between fork and exec (after a vfork
+// the child shares the shim's memory until it execs).
 [[noreturn]] void BecomeTask(const ShimOptions& options, const TaskDescriptors& fds,
                              TaskArguments& arguments, int report_fd) {
   for (int signo : kResetSignals) signal(signo, SIG_DFL);
   sigset_t empty;
   sigemptyset(&empty);
   sigprocmask(SIG_SETMASK, &empty, nullptr);
+  // Before setuid: joining needs the shim's privileges.
+  if (!JoinCgroupFd(fds.cgroup_procs)) ChildFail(report_fd, 5);
   setpgid(0, 0);
   if (fchdir(fds.sandbox) != 0 || dup2(fds.in, STDIN_FILENO) < 0 ||
       dup2(fds.out, STDOUT_FILENO) < 0 || dup2(fds.err, STDERR_FILENO) < 0) {
     ChildFail(report_fd, 0);
   }
-  // Groups first: setgroups and setgid need the privileges setuid drops.
-  if (setgroups(options.groups.size(), options.groups.data()) != 0) ChildFail(report_fd, 1);
-  if (setgid(options.gid) != 0) ChildFail(report_fd, 2);
-  if (setuid(options.uid) != 0) ChildFail(report_fd, 3);
+  if (options.switch_user) {
+    // Groups first: setgroups and setgid need the privileges setuid drops.
+    if (setgroups(options.groups.size(), options.groups.data()) != 0) ChildFail(report_fd, 1);
+    if (setgid(options.gid) != 0) ChildFail(report_fd, 2);
+    if (setuid(options.uid) != 0) ChildFail(report_fd, 3);
+  }
   execve(options.shell.c_str(), arguments.argv, arguments.envp.data());
   ChildFail(report_fd, 4);
 }
@@ -127,9 +156,19 @@ bool ForkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid
     *error = std::string("cannot make a pipe to start the task: ") + std::strerror(errno);
     return false;
   }
-  pid_t child = fork();
+  // No handler of the shim may run in the child (after a vfork it would
+  // run on the shim's memory): every signal stays blocked until the child
+  // has reset the handlers it inherited.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  // vfork (posix_spawn's speed) unless the child changes its user, which
+  // must not happen in a process sharing the shim's memory.
+  pid_t child = options.switch_user ? fork() : vfork();
+  int fork_error = errno;
+  if (child != 0) pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (child < 0) {
-    *error = std::string("cannot fork the task: ") + std::strerror(errno);
+    *error = std::string("cannot fork the task: ") + std::strerror(fork_error);
     close(report[0]);
     close(report[1]);
     return false;
@@ -152,24 +191,7 @@ bool ForkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid
   }
   while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
   }
-  const std::string reason = std::strerror(failure.error);
-  switch (failure.step) {
-    case 1:
-      *error = "cannot set the supplementary groups of uid " + std::to_string(options.uid) + ": " +
-               reason;
-      break;
-    case 2:
-      *error = "cannot switch to gid " + std::to_string(options.gid) + ": " + reason;
-      break;
-    case 3:
-      *error = "cannot switch to uid " + std::to_string(options.uid) + ": " + reason;
-      break;
-    case 4:
-      *error = "cannot run " + options.shell + ": " + reason;
-      break;
-    default:
-      *error = "cannot set up the task's directory and descriptors: " + reason;
-  }
+  *error = DescribeFailure(options, failure);
   return false;
 }
 
@@ -177,7 +199,7 @@ bool ForkTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid
 
 bool SpawnTask(const ShimOptions& options, const TaskDescriptors& fds, pid_t* pid,
                std::string* error) {
-  if (options.switch_user) return ForkTask(options, fds, pid, error);
+  if (options.switch_user || fds.cgroup_procs >= 0) return ForkTask(options, fds, pid, error);
   return PosixSpawnTask(options, fds, pid, error);
 }
 

@@ -78,10 +78,20 @@ TEST_F(IsolationTest, TaskRunsInItsOwnCgroupsWithItsLimitsWhichAreRemovedWhenItE
     EXPECT_THAT(dirs[controller], HasSubstr("/agora-")) << controller;
   }
   EXPECT_EQ(ReadWholeFile(dirs["memory"] + "/memory.limit_in_bytes"), "67108864\n");
-  if (Exists(dirs["memory"] + "/memory.memsw.limit_in_bytes"))
+  // No swap for the task: memsw equals the limit where there is swap to
+  // turn off (a swap device and swap accounting).
+  std::string swaps = ReadWholeFile("/proc/swaps");
+  bool swap = swaps.find('\n') != std::string::npos &&
+              swaps.find_first_not_of(" \t\n", swaps.find('\n')) != std::string::npos;
+  if (swap && Exists(dirs["memory"] + "/memory.memsw.limit_in_bytes")) {
     EXPECT_EQ(ReadWholeFile(dirs["memory"] + "/memory.memsw.limit_in_bytes"), "67108864\n");
+  }
   EXPECT_EQ(ReadWholeFile(dirs["pids"] + "/pids.max"), "77\n");
   EXPECT_EQ(ReadWholeFile(dirs["cpu"] + "/cpu.shares"), "512\n");
+  // All the agent's containers together weigh as its 2 cpus.
+  EXPECT_EQ(
+      ReadWholeFile(std::filesystem::path(dirs["cpu"]).parent_path().string() + "/cpu.shares"),
+      "2048\n");
   EXPECT_EQ(ReadWholeFile(dirs["cpu"] + "/cpu.cfs_quota_us"), "50000\n");
   // The shim (the task's parent) shares the task's cgroups but cpu: the
   // task's share is not the shim's.

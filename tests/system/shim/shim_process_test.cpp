@@ -272,6 +272,34 @@ TEST_F(ShimProcessTest, SpawnErrorsAreErrorRecords) {
   EXPECT_THAT(bad_stdout.message, HasSubstr("cannot open stdout file " + dir_ + "/missing/stdout"));
 }
 
+// Plain directories stand in for cgroups: cgroup.procs is a file that
+// records what was written into it.
+TEST_F(ShimProcessTest, TheTaskJoinsTheCpuCgroupItselfAndTheShimTheOthers) {
+  std::string cpu = dir_ + "/cpu", memory = dir_ + "/memory";
+  std::filesystem::create_directories(cpu);
+  std::filesystem::create_directories(memory);
+  for (const std::string& file :
+       {cpu + "/cpu.shares", cpu + "/cgroup.procs", memory + "/cgroup.procs"})
+    std::ofstream(file).flush();
+  ShimStatus status = Run("true", {"--cgroup=" + cpu, "--cgroup=" + memory});
+  EXPECT_EQ(DescribeShimStatus(status), "exited 0") << status.message;
+  // The task wrote "0" (itself) once; the shim never joined the cpu cgroup.
+  EXPECT_EQ(ReadFile(cpu + "/cgroup.procs"), "0");
+  EXPECT_EQ(ReadFile(memory + "/cgroup.procs"), std::to_string(status.shim.pid));
+
+  ShimStatus missing_shell = Run("true", {"--cgroup=" + cpu, "--shell=" + dir_ + "/no-sh"});
+  EXPECT_EQ(missing_shell.state, ShimState::kError);
+  EXPECT_EQ(missing_shell.message, "cannot run " + dir_ + "/no-sh: No such file or directory");
+
+  // The task cannot write itself into the cpu cgroup: nothing runs.
+  std::filesystem::remove(cpu + "/cgroup.procs");
+  std::filesystem::create_symlink("/dev/full", cpu + "/cgroup.procs");
+  ShimStatus refused = Run("touch ran", {"--cgroup=" + cpu});
+  EXPECT_EQ(refused.state, ShimState::kError);
+  EXPECT_EQ(refused.message, "cannot join the task's cpu cgroup: No space left on device");
+  EXPECT_FALSE(std::filesystem::exists(sandbox_ + "/ran"));
+}
+
 TEST_F(ShimProcessTest, UnwritableStatusFileFailsTheShimAndStopsTheTask) {
   std::string status_path = dir_ + "/missing/status";
   StartShim({"--sandbox=" + sandbox_, "--command=echo $$ > task.pid; exec sleep 30",

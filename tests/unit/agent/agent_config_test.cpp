@@ -67,6 +67,11 @@ TEST(AgentOptionsTest, RejectsBadValuesNamingTheFlag) {
   options.cgroups_pids_max = -1;
   expect_field(options, "--cgroups_pids_max");
   options = ValidOptions();
+  options.cgroups_pool_size = -1;
+  expect_field(options, "--cgroups_pool_size");
+  options.cgroups_pool_size = 5000;
+  expect_field(options, "--cgroups_pool_size");
+  options = ValidOptions();
   options.container_log_max_size = -1;
   expect_field(options, "--container_log_max_size");
   options = ValidOptions();

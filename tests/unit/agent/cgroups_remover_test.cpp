@@ -91,6 +91,29 @@ TEST_F(CgroupsRemoverTest, AContainerThatCannotBeRemovedIsDroppedNotRetriedForev
   EXPECT_FALSE(std::filesystem::exists(Dir("cpu", "stuck")));
 }
 
+TEST_F(CgroupsRemoverTest, FillsThePoolAtStartAndRefillsItToHalfWhenLaunchesDrainIt) {
+  IsolatorOptions options;
+  options.mount_root = root_;
+  options.proc_self_cgroup = "0::/\n";
+  options.subdir = "agora-pool";
+  options.pids_max = 0;  // A fake cgroup has no pids.max to write.
+  options.pool_size = 4;
+  auto isolator = CgroupsIsolator::Create(options);
+  ASSERT_TRUE(isolator.ok()) << isolator.status();
+  CgroupsPool* pool = (*isolator)->pool();
+  ASSERT_NE(pool, nullptr);
+  CgroupsRemover remover(isolator->get(), absl::Hours(1));  // No batch would end by itself.
+  ASSERT_TRUE(Eventually([&] { return pool->ready() == 4; }));
+  // Three launches leave one ready entry: at or below half, the thread
+  // makes new ones up to half at once (ended containers fill the rest).
+  for (const char* id : {"c1", "c2", "c3"})
+    ASSERT_TRUE((*isolator)->Prepare(id, ContainerLimits{1, 0}).ok());
+  EXPECT_TRUE(Eventually([&] { return pool->ready() == 2; })) << pool->ready();
+  EXPECT_EQ(pool->missed(), 0u);
+  remover.Stop();
+  (*isolator)->RemoveEmpty();
+}
+
 TEST_F(CgroupsRemoverTest, RemovalsPendingAtStopAreLeftForTheNextSweep) {
   auto remover = std::make_unique<CgroupsRemover>(isolator_.get(), absl::Hours(1));
   MakeContainer("ended");

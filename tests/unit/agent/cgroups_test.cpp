@@ -92,6 +92,21 @@ TEST_F(FakeCgroupRoot, V1LayoutNestsContainersUnderTheAgentsOwnCgroups) {
                           root_ + "/freezer/agora/c1"));
 }
 
+TEST_F(FakeCgroupRoot, CoMountedControllersShareOneDirectoryPerContainer) {
+  // As many distributions mount them: cpu and cpuacct link to one hierarchy.
+  Touch("cpu,cpuacct/cgroup.procs");
+  std::filesystem::create_directory_symlink(root_ + "/cpu,cpuacct", root_ + "/cpu");
+  std::filesystem::create_directory_symlink(root_ + "/cpu,cpuacct", root_ + "/cpuacct");
+  for (const char* controller : {"memory", "pids", "freezer"})
+    Touch(std::string(controller) + "/cgroup.procs");
+  auto layout = DetectCgroups(root_, "2:cpu,cpuacct:/\n0::/\n", "agora");
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  EXPECT_EQ(layout->v1_bases.at("cpu"), layout->v1_bases.at("cpuacct"));
+  EXPECT_THAT(ContainerCgroupDirs(*layout, "c1"),
+              ElementsAre(root_ + "/cpu,cpuacct/agora/c1", root_ + "/memory/agora/c1",
+                          root_ + "/pids/agora/c1", root_ + "/freezer/agora/c1"));
+}
+
 TEST_F(FakeCgroupRoot, V2IsChosenWhenItsControllersAreAvailable) {
   Touch("cgroup.controllers", "cpuset cpu io memory pids\n");
   auto layout = DetectCgroups(root_, "0::/system.slice/agora-agent.service\n", "agora");
@@ -176,6 +191,7 @@ TEST_F(FakeCgroupRoot, V1IsolatorWritesSharesMemoryWithoutSwapAndPids) {
   options.subdir = "agora";
   options.proc_self_cgroup = "0::/\n";
   options.pids_max = 0;  // no limit: pids.max is left alone
+  options.proc_swaps = "Filename Type Size Used Priority\n/dev/sda2 partition 999 0 -2\n";
   auto isolator = CgroupsIsolator::Create(options);
   ASSERT_TRUE(isolator.ok()) << isolator.status();
   ASSERT_TRUE((*isolator)->Prepare("c1", ContainerLimits{0.25, 64}).ok());
@@ -184,6 +200,29 @@ TEST_F(FakeCgroupRoot, V1IsolatorWritesSharesMemoryWithoutSwapAndPids) {
   EXPECT_EQ(Read(root_ + "/memory/agora/c1/memory.memsw.limit_in_bytes"), "67108864");
   EXPECT_EQ(Read(root_ + "/pids/agora/c1/pids.max"), "");
   EXPECT_THAT((*isolator)->Containers(), ElementsAre("c1"));
+}
+
+TEST_F(FakeCgroupRoot, V1IsolatorWritesOnlyWhatDiffersFromANewCgroup) {
+  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
+    Touch(std::string(controller) + "/cgroup.procs");
+  IsolatorOptions options;
+  options.mount_root = root_;
+  options.subdir = "agora";
+  options.proc_self_cgroup = "0::/\n";
+  options.pids_max = 0;
+  options.proc_swaps = "Filename Type Size Used Priority\n";  // no swap device
+  auto isolator = CgroupsIsolator::Create(options);
+  ASSERT_TRUE(isolator.ok()) << isolator.status();
+  // One cpu is the kernel's default share and no mem is no limit: a fake
+  // cgroup without any file is enough (a write would fail to open).
+  ASSERT_TRUE((*isolator)->Prepare("c1", ContainerLimits{1, 0}).ok());
+  // Without swap the memsw limit is not written, only the memory limit.
+  Touch("memory/agora/c2/memory.limit_in_bytes");
+  Touch("memory/agora/c2/memory.memsw.limit_in_bytes");
+  Touch("cpu/agora/c2/cpu.shares");  // existing dirs: every value is written
+  ASSERT_TRUE((*isolator)->Prepare("c2", ContainerLimits{1, 64}).ok());
+  EXPECT_EQ(Read(root_ + "/memory/agora/c2/memory.limit_in_bytes"), "67108864");
+  EXPECT_EQ(Read(root_ + "/memory/agora/c2/memory.memsw.limit_in_bytes"), "");
 }
 
 TEST_F(FakeCgroupRoot, PrepareNamesTheFileItCannotWrite) {
@@ -195,7 +234,7 @@ TEST_F(FakeCgroupRoot, PrepareNamesTheFileItCannotWrite) {
   options.proc_self_cgroup = "0::/\n";
   auto isolator = CgroupsIsolator::Create(options);
   ASSERT_TRUE(isolator.ok()) << isolator.status();
-  auto dirs = (*isolator)->Prepare("c1", ContainerLimits{1, 64});
+  auto dirs = (*isolator)->Prepare("c1", ContainerLimits{0.5, 64});
   ASSERT_FALSE(dirs.ok());
   EXPECT_THAT(std::string(dirs.status().message()),
               HasSubstr("cannot open " + root_ + "/cpu/agora/c1/cpu.shares"));
