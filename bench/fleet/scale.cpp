@@ -83,6 +83,7 @@ std::string Json(const ScaleReport& r) {
       "\"get_state_max_ms\":%.3f,\"get_state_bytes\":%d,\"probe_idle_p50_ms\":%.3f,"
       "\"probe_idle_max_ms\":%.3f,\"probe_loaded_calls\":%d,\"probe_loaded_p50_ms\":%.3f,"
       "\"probe_loaded_p99_ms\":%.3f,\"probe_loaded_max_ms\":%.3f,\"probe_failures\":%d,"
+      "\"probe_shared_connection\":%s,"
       "\"master_cpu_seconds\":%.2f,\"bench_cpu_seconds\":%.2f,\"load_before\":%.2f,"
       "\"load_after\":%.2f,\"error\":\"%s\"}",
       r.options.heartbeat_seconds, r.options.wave, agents, r.options.frameworks, tasks,
@@ -94,7 +95,8 @@ std::string Json(const ScaleReport& r) {
       r.state_bytes, r.health_idle.Percentile(0.5), r.health_idle.Max(),
       static_cast<int>(r.health_loaded.values.size()), r.health_loaded.Percentile(0.5),
       r.health_loaded.Percentile(0.99), r.health_loaded.Max(), r.probe_failures,
-      r.master_cpu_seconds, r.bench_cpu_seconds, r.load_before, r.load_after, Escaped(r.error));
+      r.options.probe_shared_connection ? "true" : "false", r.master_cpu_seconds,
+      r.bench_cpu_seconds, r.load_before, r.load_after, Escaped(r.error));
 }
 
 std::string Text(const ScaleReport& r) {
@@ -122,9 +124,11 @@ std::string Text(const ScaleReport& r) {
   out << absl::StrFormat("  GetHealth (on the loop) idle: p50 %.2f ms, max %.2f ms\n",
                          r.health_idle.Percentile(0.5), r.health_idle.Max());
   out << absl::StrFormat(
-      "  GetHealth during GetState: n=%d p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d failed)\n",
-      r.health_loaded.values.size(), r.health_loaded.Percentile(0.5),
-      r.health_loaded.Percentile(0.99), r.health_loaded.Max(), r.probe_failures);
+      "  GetHealth during GetState (%s connection): n=%d p50 %.2f ms, p99 %.2f ms, max %.2f ms "
+      "(%d failed)\n",
+      r.options.probe_shared_connection ? "GetState's" : "its own", r.health_loaded.values.size(),
+      r.health_loaded.Percentile(0.5), r.health_loaded.Percentile(0.99), r.health_loaded.Max(),
+      r.probe_failures);
   out << absl::StrFormat("  CPU: master %.1f s, benchmark process %.1f s\n", r.master_cpu_seconds,
                          r.bench_cpu_seconds);
   if (!r.error.empty()) out << "  INCOMPLETE: " << r.error << "\n";
@@ -239,7 +243,7 @@ void Measure(const std::string& address, pid_t master, ScaleReport* report) {
     auto ms = queries.TimeGetHealth();
     if (ms.ok()) report->health_idle.values.push_back(*ms);
   }
-  LoopProbe probe(address, /*interval_ms=*/2);
+  LoopProbe probe(address, /*interval_ms=*/2, !options.probe_shared_connection);
   probe.Start();
   for (int i = 0; i < options.state_calls; ++i) {
     auto timed = queries.TimeGetState();
