@@ -130,8 +130,9 @@ absl::StatusOr<std::string> EncodeStateJson(const StateSnapshot& snapshot) {
   auto status = google::protobuf::util::BinaryToJsonString(
       resolver, type_url, EncodeStateView(snapshot), &json, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat(
-        "/state: the encoded MasterState did not convert to JSON: ", status.message()));
+    return absl::InternalError(
+        absl::StrCat("/state: the encoded MasterState did not convert to JSON: ",
+                     absl::string_view(status.message().data(), status.message().size())));
   }
   return json;
 }

@@ -218,9 +218,10 @@ TEST(StateWireTest, BytesParseToTheMastersBuiltState) {
   auto scheduler = h.Subscribe(testing::MasterHarness::FrameworkInfo("wire"));
   auto a = h.RegisterAgent("host-a");
   auto b = h.RegisterAgent("host-b");
+  auto c = h.RegisterAgent("host-c");
   h.Launch(scheduler, a, "t2");
   h.Launch(scheduler, b, "t1");
-  h.Launch(scheduler, a, "t3");
+  h.Launch(scheduler, c, "t3");
   h.SendUpdate(b, scheduler.framework_id, "t1", v1::TASK_RUNNING, "u1");
   const v1::MasterState actual = Parsed(EncodeStateView(*h.core().SnapshotState()));
   std::string difference;
@@ -229,7 +230,7 @@ TEST(StateWireTest, BytesParseToTheMastersBuiltState) {
   EXPECT_TRUE(differencer.Compare(h.core().BuildState(), actual)) << difference;
   ASSERT_EQ(actual.tasks_size(), 3);
   EXPECT_EQ(actual.tasks(0).task_id().value(), "t1");
-  EXPECT_EQ(actual.agents_size(), 2);
+  EXPECT_EQ(actual.agents_size(), 3);
 }
 
 }  // namespace
