@@ -71,26 +71,40 @@ class ChunkSums {
   Keyed agent_, framework_, role_;
 };
 
-// The sums of the per-agent lists alive now, by list. A list is immutable
-// and its memory (one make_shared block) stays reserved while an entry
-// holds its weak_ptr, so an address names one list until its entry goes.
-class ChunkSumsCache {
+// What is kept per per-agent list alive now: its sums, and whether its
+// tasks' serialized sizes are cached in them. A list is immutable and its
+// memory (one make_shared block) stays reserved while an entry holds its
+// weak_ptr, so an address names one list until its entry goes.
+class ChunkCache {
  public:
-  static ChunkSumsCache& Instance() {
-    static ChunkSumsCache* const cache = new ChunkSumsCache;  // Never destroyed.
+  static ChunkCache& Instance() {
+    static ChunkCache* const cache = new ChunkCache;  // Never destroyed.
     return *cache;
   }
 
-  std::shared_ptr<const ChunkSums> Of(const TaskBook::Chunk& chunk) {
+  std::shared_ptr<const ChunkSums> SumsOf(const TaskBook::Chunk& chunk) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = entries_.find(chunk.get());
-      if (it != entries_.end() && !it->second.list.expired()) return it->second.sums;
+      Entry* entry = Find(chunk);
+      if (entry != nullptr && entry->sums != nullptr) return entry->sums;
     }
     auto sums = std::make_shared<const ChunkSums>(*chunk);  // Off the lock.
     std::lock_guard<std::mutex> lock(mutex_);
-    entries_[chunk.get()] = Entry{chunk, sums};
+    EntryOf(chunk).sums = sums;
     return sums;
+  }
+
+  bool Sized(const TaskBook::Chunk& chunk) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry* entry = Find(chunk);
+    return entry != nullptr && entry->sized;
+  }
+
+  // The sizes were computed (before this call, so the mutex publishes them
+  // to the threads that see the mark).
+  void MarkSized(const TaskBook::Chunk& chunk) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    EntryOf(chunk).sized = true;
   }
 
   // Drops the entries of dead lists once they outnumber the live ones
@@ -108,7 +122,24 @@ class ChunkSumsCache {
   struct Entry {
     std::weak_ptr<const std::vector<TaskBook::Shared>> list;
     std::shared_ptr<const ChunkSums> sums;
+    bool sized = false;
   };
+
+  // The live entry of `chunk`, or null. Under the mutex.
+  Entry* Find(const TaskBook::Chunk& chunk) {
+    auto it = entries_.find(chunk.get());
+    if (it == entries_.end() || it->second.list.expired()) return nullptr;
+    return &it->second;
+  }
+
+  // The entry of `chunk`, made fresh if absent or left by a dead list.
+  Entry& EntryOf(const TaskBook::Chunk& chunk) {
+    if (Entry* entry = Find(chunk)) return *entry;
+    Entry& entry = entries_[chunk.get()];
+    entry = Entry{chunk, nullptr, false};
+    return entry;
+  }
+
   std::mutex mutex_;
   std::unordered_map<const void*, Entry> entries_;
 };
@@ -119,8 +150,8 @@ Sums SumUp(const StateSnapshot& snapshot) {
   Sums sums;
   for (const TaskBook::Shared& task : snapshot.tasks) AddTask(*task, &sums);
   for (const TaskBook::Chunk& chunk : snapshot.task_chunks)
-    ChunkSumsCache::Instance().Of(chunk)->AddTo(&sums);
-  ChunkSumsCache::Instance().Prune(snapshot.task_chunks.size());
+    ChunkCache::Instance().SumsOf(chunk)->AddTo(&sums);
+  ChunkCache::Instance().Prune(snapshot.task_chunks.size());
   for (const v1::Offer& offer : snapshot.offers) {
     auto r = Resources::FromProto(offer.resources());
     if (!r.ok()) continue;
@@ -165,23 +196,49 @@ void AddRoles(const StateSnapshot& snapshot, const Sums& sums,
   }
 }
 
+void CacheTaskSizes(const StateSnapshot& snapshot) {
+  for (const TaskBook::Shared& task : snapshot.tasks) task->ByteSizeLong();
+  ChunkCache& cache = ChunkCache::Instance();
+  for (const TaskBook::Chunk& chunk : snapshot.task_chunks) {
+    if (cache.Sized(chunk)) continue;
+    for (const TaskBook::Shared& task : *chunk) task->ByteSizeLong();
+    cache.MarkSized(chunk);
+  }
+}
+
 // Per-agent lists are merged by sorting on keys gathered once, so
-// comparisons do not chase each task's sub-messages.
+// comparisons do not chase each task's sub-messages; framework ids (few,
+// long, shared by many tasks) are compared as their rank.
 std::vector<const v1::Task*> OrderedActiveTasks(const StateSnapshot& snapshot) {
   struct Keyed {
-    absl::string_view framework_id;
+    uint32_t framework_rank;
     absl::string_view task_id;
     const v1::Task* task;
   };
   std::vector<Keyed> keyed;
   keyed.reserve(ActiveTaskCount(snapshot));
-  ForEachActiveTask(snapshot, [&keyed](const TaskBook::Shared& task) {
-    keyed.push_back({task->framework_id().value(), task->task_id().value(), task.get()});
+  // Tasks of one list come grouped by framework: each run is looked up once.
+  std::map<absl::string_view, uint32_t> ranks;
+  absl::string_view last;
+  ForEachActiveTask(snapshot, [&](const TaskBook::Shared& task) {
+    const absl::string_view framework_id = task->framework_id().value();
+    if (keyed.empty() || framework_id != last) ranks.emplace(framework_id, 0);
+    last = framework_id;
+    keyed.push_back({0, task->task_id().value(), task.get()});
   });
   if (!snapshot.task_chunks.empty()) {
+    uint32_t next = 0;
+    for (auto& [id, rank] : ranks) rank = next++;
+    uint32_t last_rank = 0;
+    for (size_t i = 0; i < keyed.size(); ++i) {
+      const absl::string_view framework_id = keyed[i].task->framework_id().value();
+      if (i == 0 || framework_id != last) last_rank = ranks.at(framework_id);
+      last = framework_id;
+      keyed[i].framework_rank = last_rank;
+    }
     std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-      const int framework = a.framework_id.compare(b.framework_id);
-      return framework != 0 ? framework < 0 : a.task_id < b.task_id;
+      return a.framework_rank != b.framework_rank ? a.framework_rank < b.framework_rank
+                                                  : a.task_id < b.task_id;
     });
   }
   std::vector<const v1::Task*> ordered;

@@ -1,7 +1,9 @@
 // The figures the state views compute from a snapshot's tasks and offers
-// (what agents, frameworks and roles use and are offered), shared by the
-// message views (state_snapshot.cpp) and GetState's wire encoder
-// (state_wire.cpp), so both answer the same.
+// (what agents, frameworks and roles use and are offered) and the order of
+// its tasks, shared by the message views (state_snapshot.cpp) and GetState's
+// wire encoder (state_wire.cpp), so both answer the same; and what is
+// remembered per published per-agent task list to avoid redoing work per
+// query (its sums, its tasks' serialized sizes).
 //
 // Pure functions of an immutable StateSnapshot; they run on any thread.
 #ifndef AGORA_MASTER_STATE_SUMS_HPP_
@@ -44,6 +46,13 @@ void SetFigures(const Sums& sums, const std::string& id, v1::FrameworkSummary* s
 // Every role with a policy or a framework, with its figures, by name.
 void AddRoles(const StateSnapshot& snapshot, const Sums& sums,
               google::protobuf::RepeatedPtrField<v1::RoleSummary>* out);
+
+// Caches the serialized size of every active task of `snapshot` in the task
+// (protobuf's cached size, for SerializeWithCachedSizes and
+// GetCachedSize()): a published task never changes, so a size computed once
+// stays valid, and the tasks of a per-agent list seen before are skipped
+// (the list is remembered like its sums). `tasks` are sized each call.
+void CacheTaskSizes(const StateSnapshot& snapshot);
 
 // The snapshot's active tasks in (framework id, task id) order (GetState's
 // order): `tasks` is in that order; per-agent lists are merged by a sort.

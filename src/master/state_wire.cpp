@@ -43,6 +43,15 @@ class Fields {
   void Add(int number, const MessageLite& message, const MessageLite* more = nullptr) {
     size_t size = message.ByteSizeLong();
     if (more != nullptr) size += more->ByteSizeLong();
+    AddSized(number, size, message, more);
+  }
+
+  // Add() of a message whose cached size is valid (CacheTaskSizes).
+  void AddCached(int number, const MessageLite& message) {
+    AddSized(number, static_cast<size_t>(message.GetCachedSize()), message, nullptr);
+  }
+
+  void AddSized(int number, size_t size, const MessageLite& message, const MessageLite* more) {
     // A MasterState past 2 GiB cannot be serialized by any means.
     CHECK_LE(size, static_cast<size_t>(INT32_MAX)) << "state field " << number << " too large";
     const uint32_t tag = WireFormatLite::MakeTag(number, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
@@ -98,7 +107,8 @@ std::string EncodeStateView(const StateSnapshot& snapshot) {
     SetFigures(sums, framework.info().id().value(), &framework_figures[i]);
     fields.Add(kFrameworks, framework, &framework_figures[i]);
   }
-  for (const v1::Task* task : tasks) fields.Add(kTasks, *task);
+  CacheTaskSizes(snapshot);
+  for (const v1::Task* task : tasks) fields.AddCached(kTasks, *task);
   for (const TaskBook::Shared& task : snapshot.completed_tasks) fields.Add(kCompletedTasks, *task);
   for (const v1::Offer& offer : snapshot.offers) fields.Add(kOffers, offer);
   google::protobuf::RepeatedPtrField<v1::RoleSummary> roles;

@@ -233,5 +233,34 @@ TEST(StateWireTest, BytesParseToTheMastersBuiltState) {
   EXPECT_EQ(actual.agents_size(), 3);
 }
 
+// Sizes and sums remembered for a published per-agent list are reused by
+// the next GetState while the list lives, and a task that changes gets a
+// new list: encoding again after a change still answers the master's
+// state (a stale size would garble or fail the parse).
+TEST(StateWireTest, EncodingAgainAfterAChangeFollowsTheMaster) {
+  testing::MasterHarness h;
+  auto scheduler = h.Subscribe(testing::MasterHarness::FrameworkInfo("wire"));
+  auto a = h.RegisterAgent("host-a");
+  auto b = h.RegisterAgent("host-b");
+  h.Launch(scheduler, a, "t1");
+  h.Launch(scheduler, b, "t2");
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    auto snapshot = h.core().SnapshotState();
+    const std::string first = EncodeStateView(*snapshot);
+    EXPECT_EQ(EncodeStateView(*snapshot), first);  // Remembered sizes.
+    std::string difference;
+    MessageDifferencer differencer;
+    differencer.ReportDifferencesToString(&difference);
+    EXPECT_TRUE(differencer.Compare(h.core().BuildState(), Parsed(first))) << difference;
+    // A longer status each round: the task's size changes.
+    h.SendUpdate(a, scheduler.framework_id, "t1", v1::TASK_RUNNING,
+                 absl::StrCat("uuid-of-round-", std::string(10 * (round + 1), 'x')));
+  }
+  const v1::MasterState last = Parsed(EncodeStateView(*h.core().SnapshotState()));
+  ASSERT_EQ(last.tasks_size(), 2);
+  EXPECT_EQ(last.tasks(0).statuses_size(), 3);
+}
+
 }  // namespace
 }  // namespace agora::master
