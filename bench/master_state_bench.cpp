@@ -6,6 +6,9 @@
 //   SnapshotState      the loop's share of GetState and /state now
 //   StateView          building the MasterState from it (query pool)
 //   StateSerialize     serializing that MasterState (query pool)
+//   StateViewSerialize both, GetState's work on the pool before state_wire
+//   StateEncode        GetState's work on the pool now: its bytes written
+//                      straight from the snapshot (state_wire.hpp)
 //   OnLoopBefore       the whole GetState as main ran it on the loop:
 //                      build + serialize
 //   SnapshotTasks/...  the loop's share of GetTasks filtered by agent
@@ -17,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "common/resources.hpp"
 #include "master/state_snapshot.hpp"
+#include "master/state_wire.hpp"
 #include "tests/support/master_harness.hpp"
 
 namespace agora::master {
@@ -94,6 +98,24 @@ void BM_StateSerialize(benchmark::State& state) {
   Counters(state);
 }
 
+void BM_StateViewSerialize(benchmark::State& state) {
+  auto snapshot = Cluster(static_cast<int>(state.range(0))).core().SnapshotState();
+  for (auto _ : state) benchmark::DoNotOptimize(StateView(*snapshot).SerializeAsString());
+  Counters(state);
+}
+
+void BM_StateEncode(benchmark::State& state) {
+  auto snapshot = Cluster(static_cast<int>(state.range(0))).core().SnapshotState();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string encoded = EncodeStateView(*snapshot);
+    bytes = encoded.size();
+    benchmark::DoNotOptimize(encoded);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+  Counters(state);
+}
+
 void BM_OnLoopBefore(benchmark::State& state) {
   MasterCore& core = Cluster(static_cast<int>(state.range(0))).core();
   for (auto _ : state) benchmark::DoNotOptimize(core.BuildState().SerializeAsString());
@@ -111,6 +133,8 @@ void BM_SnapshotTasksOfOneAgent(benchmark::State& state) {
 BENCHMARK(BM_SnapshotState)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_StateView)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_StateSerialize)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StateViewSerialize)->Arg(1000)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StateEncode)->Arg(1000)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_OnLoopBefore)->Arg(5000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SnapshotTasksOfOneAgent)->Arg(5000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -38,6 +39,13 @@ struct ScaleReport {
   int tasks_terminal = 0;
   Millis get_state;
   size_t state_bytes = 0;
+  // The master's CPU (all its threads) per timed GetState: its CPU over the
+  // timed calls minus what it burns without them (heartbeats, allocation
+  // passes: its rate over 5 s just before), and the load average around
+  // them: the wall times above mean little at a high load, the CPU does.
+  double state_master_cpu_ms = 0;
+  double idle_master_cpu_per_s = 0;
+  double state_load = 0;
   Millis health_idle, health_loaded;
   int probe_failures = 0;
   double master_cpu_seconds = 0, bench_cpu_seconds = 0;
@@ -83,6 +91,8 @@ std::string Json(const ScaleReport& r) {
       "\"get_state_max_ms\":%.3f,\"get_state_bytes\":%d,\"probe_idle_p50_ms\":%.3f,"
       "\"probe_idle_max_ms\":%.3f,\"probe_loaded_calls\":%d,\"probe_loaded_p50_ms\":%.3f,"
       "\"probe_loaded_p99_ms\":%.3f,\"probe_loaded_max_ms\":%.3f,\"probe_failures\":%d,"
+      "\"probe_shared_connection\":%s,\"get_state_master_cpu_ms\":%.1f,\"get_state_load\":%.2f,"
+      "\"idle_master_cpu_per_s\":%.3f,"
       "\"master_cpu_seconds\":%.2f,\"bench_cpu_seconds\":%.2f,\"load_before\":%.2f,"
       "\"load_after\":%.2f,\"error\":\"%s\"}",
       r.options.heartbeat_seconds, r.options.wave, agents, r.options.frameworks, tasks,
@@ -94,7 +104,9 @@ std::string Json(const ScaleReport& r) {
       r.state_bytes, r.health_idle.Percentile(0.5), r.health_idle.Max(),
       static_cast<int>(r.health_loaded.values.size()), r.health_loaded.Percentile(0.5),
       r.health_loaded.Percentile(0.99), r.health_loaded.Max(), r.probe_failures,
-      r.master_cpu_seconds, r.bench_cpu_seconds, r.load_before, r.load_after, Escaped(r.error));
+      r.options.probe_shared_connection ? "true" : "false", r.state_master_cpu_ms, r.state_load,
+      r.idle_master_cpu_per_s, r.master_cpu_seconds, r.bench_cpu_seconds, r.load_before,
+      r.load_after, Escaped(r.error));
 }
 
 std::string Text(const ScaleReport& r) {
@@ -116,15 +128,19 @@ std::string Text(const ScaleReport& r) {
       MiB(r.after_tasks.peak),
       PerUnit(r.after_agents.rss - r.before_agents.rss, r.agents_registered),
       PerUnit(r.after_tasks.rss - r.after_agents.rss, r.tasks_running));
-  out << absl::StrFormat("  GetState x%d: p50 %.1f ms, max %.1f ms, %.1f MiB\n",
-                         r.get_state.values.size(), r.get_state.Percentile(0.5), r.get_state.Max(),
-                         MiB(r.state_bytes));
+  out << absl::StrFormat(
+      "  GetState x%d: p50 %.1f ms, max %.1f ms, %.1f MiB; master CPU %.1f ms per call beyond its "
+      "idle %.0f ms/s (load %.1f)\n",
+      r.get_state.values.size(), r.get_state.Percentile(0.5), r.get_state.Max(), MiB(r.state_bytes),
+      r.state_master_cpu_ms, r.idle_master_cpu_per_s * 1000, r.state_load);
   out << absl::StrFormat("  GetHealth (on the loop) idle: p50 %.2f ms, max %.2f ms\n",
                          r.health_idle.Percentile(0.5), r.health_idle.Max());
   out << absl::StrFormat(
-      "  GetHealth during GetState: n=%d p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d failed)\n",
-      r.health_loaded.values.size(), r.health_loaded.Percentile(0.5),
-      r.health_loaded.Percentile(0.99), r.health_loaded.Max(), r.probe_failures);
+      "  GetHealth during GetState (%s connection): n=%d p50 %.2f ms, p99 %.2f ms, max %.2f ms "
+      "(%d failed)\n",
+      r.options.probe_shared_connection ? "GetState's" : "its own", r.health_loaded.values.size(),
+      r.health_loaded.Percentile(0.5), r.health_loaded.Percentile(0.99), r.health_loaded.Max(),
+      r.probe_failures);
   out << absl::StrFormat("  CPU: master %.1f s, benchmark process %.1f s\n", r.master_cpu_seconds,
                          r.bench_cpu_seconds);
   if (!r.error.empty()) out << "  INCOMPLETE: " << r.error << "\n";
@@ -239,7 +255,15 @@ void Measure(const std::string& address, pid_t master, ScaleReport* report) {
     auto ms = queries.TimeGetHealth();
     if (ms.ok()) report->health_idle.values.push_back(*ms);
   }
-  LoopProbe probe(address, /*interval_ms=*/2);
+  LoopProbe probe(address, /*interval_ms=*/2, !options.probe_shared_connection);
+  const double idle_before = SampleCpu({master}).self_seconds;
+  const auto idle_start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // A measurement window, not a wait.
+  const double cpu_before = SampleCpu({master}).self_seconds;
+  const auto window_start = std::chrono::steady_clock::now();
+  report->idle_master_cpu_per_s =
+      (cpu_before - idle_before) / std::chrono::duration<double>(window_start - idle_start).count();
+  const double load_before = LoadAverage();
   probe.Start();
   for (int i = 0; i < options.state_calls; ++i) {
     auto timed = queries.TimeGetState();
@@ -251,6 +275,14 @@ void Measure(const std::string& address, pid_t master, ScaleReport* report) {
     report->state_bytes = timed->bytes;
   }
   report->health_loaded = probe.Stop(&report->probe_failures);
+  if (!report->get_state.values.empty()) {
+    const double window =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+    const double busy = SampleCpu({master}).self_seconds - cpu_before;
+    report->state_master_cpu_ms =
+        (busy - report->idle_master_cpu_per_s * window) * 1000 / report->get_state.values.size();
+  }
+  report->state_load = (load_before + LoadAverage()) / 2;
   for (auto& framework : frameworks) framework->Stop();
   for (auto& host : hosts) host->Stop();
 }

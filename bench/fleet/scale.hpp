@@ -8,7 +8,8 @@
 //   agora-bench scale [--agents=10000] [--frameworks=100] [--tasks=100000]
 //                     [--wave=500] [--heartbeat=5] [--state_calls=20] [--timeout=900]
 //                     [--work_dir=DIR]
-//                     [--master_binary=PATH] [--quick] [--json]
+//                     [--master_binary=PATH] [--probe_shared_connection]
+//                     [--quick] [--json]
 //
 // `--quick` is 1,000 agents, 10 frameworks, 10,000 tasks unless given.
 // Prints a text report, or one JSON object with `--json`; exit 0 when every
@@ -42,6 +43,10 @@ struct ScaleOptions {
   std::string work_dir;
   // agora-master to run; beside this program if empty.
   std::string master_binary;
+  // The loop probe shares GetState's connection (as before it had its own):
+  // then it measures HTTP/2 head-of-line waits behind GetState's answers
+  // as well as the loop.
+  bool probe_shared_connection = false;
   bool json = false;
 };
 

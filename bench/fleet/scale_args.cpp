@@ -24,7 +24,7 @@ absl::StatusOr<ScaleOptions> ParseScaleArgs(const std::vector<std::string>& args
   ScaleOptions options;
   bool quick = false;
   std::set<std::string> given;
-  static const std::set<std::string> kBoolean = {"quick", "json"};
+  static const std::set<std::string> kBoolean = {"quick", "json", "probe_shared_connection"};
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.rfind("--", 0) != 0) {
@@ -69,7 +69,10 @@ absl::StatusOr<ScaleOptions> ParseScaleArgs(const std::vector<std::string>& args
         return absl::InvalidArgumentError(
             absl::StrCat("--", name, ": expected true or false, got '", value, "'"));
       }
-      (name == "quick" ? quick : options.json) = value == "true";
+      bool* flag = name == "quick"  ? &quick
+                   : name == "json" ? &options.json
+                                    : &options.probe_shared_connection;
+      *flag = value == "true";
     } else {
       return absl::InvalidArgumentError(absl::StrCat("--", name, ": unknown flag"));
     }

@@ -57,9 +57,10 @@ double Millis::Max() const {
   return values.empty() ? 0 : *std::max_element(values.begin(), values.end());
 }
 
-MasterQueries::MasterQueries(const std::string& address) {
+MasterQueries::MasterQueries(const std::string& address, bool own_connection) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(1024 * 1024 * 1024);
+  if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -99,8 +100,8 @@ absl::StatusOr<double> MasterQueries::TimeGetHealth() {
   return MillisSince(start);
 }
 
-LoopProbe::LoopProbe(const std::string& address, int interval_ms)
-    : queries_(address), interval_ms_(interval_ms) {}
+LoopProbe::LoopProbe(const std::string& address, int interval_ms, bool own_connection)
+    : queries_(address, own_connection), interval_ms_(interval_ms) {}
 
 LoopProbe::~LoopProbe() {
   int failures = 0;

@@ -38,7 +38,11 @@ struct Millis {
 // Calls on the master's MasterOperator service over one channel.
 class MasterQueries {
  public:
-  explicit MasterQueries(const std::string& address);
+  // `own_connection`: a TCP connection of this channel's own. Otherwise
+  // gRPC shares one connection among channels to the same address with the
+  // same arguments, so a small call waits behind a large answer's bytes on
+  // it (HTTP/2 head-of-line blocking, not the master's loop).
+  explicit MasterQueries(const std::string& address, bool own_connection = false);
 
   // One GetState, received but not parsed: wall time and size.
   struct Timed {
@@ -57,9 +61,11 @@ class MasterQueries {
 
 // Issues GetHealth every `interval_ms` on a thread of its own from Start()
 // to Stop(), recording each round trip. Start/Stop from one thread.
+// `own_connection`: see MasterQueries (true measures the loop, not the
+// connection GetState's answers travel on).
 class LoopProbe {
  public:
-  LoopProbe(const std::string& address, int interval_ms);
+  LoopProbe(const std::string& address, int interval_ms, bool own_connection = true);
   ~LoopProbe();
   void Start();
   // Joins the thread; returns the round trips and how many calls failed.

@@ -1,6 +1,7 @@
 #include "common/raw_methods.hpp"
 
 #include <google/protobuf/descriptor.h>
+#include <grpcpp/support/slice.h>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,13 @@ absl::Status UnparsableError(absl::string_view method, absl::string_view type_na
   violation.set_description(reason);  // No field: the whole message is bad.
   status.SetPayload(kFieldViolationUrl, absl::Cord(violation.SerializeAsString()));
   return status;
+}
+
+grpc::ByteBuffer ByteBufferOf(std::string bytes) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  return grpc::ByteBuffer(&slice, 1);
 }
 
 int MethodIndex(absl::string_view service, absl::string_view method) {

@@ -102,6 +102,41 @@ grpc::internal::MethodHandler* NewParsingUnaryHandler(std::string method,
       });
 }
 
+// `bytes` (a serialized message) as a ByteBuffer that owns them, without a
+// copy: for a response built as bytes (GetState, state_wire.hpp).
+grpc::ByteBuffer ByteBufferOf(std::string bytes);
+
+// A unary method whose response is already serialized: fills `*response`
+// (the response message's bytes, e.g. ByteBufferOf(...)) before calling
+// `done` with OK, possibly later and on another thread; `request` and
+// `response` stay valid until `done` runs.
+template <typename Request>
+using RawResponseUnary =
+    std::function<void(const Request& request, grpc::ByteBuffer* response, UnaryDone done)>;
+
+// A raw unary handler that parses the request as `Request` (answering
+// UnparsableError when it does not parse) and serves it with `serve`, which
+// writes the response bytes itself.
+template <typename Request>
+grpc::internal::MethodHandler* NewParsingRawResponseHandler(std::string method,
+                                                            RawResponseUnary<Request> serve) {
+  return new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+      [method = std::move(method), serve = std::move(serve)](
+          grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,
+          grpc::ByteBuffer* raw_response) -> grpc::ServerUnaryReactor* {
+        grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+        auto request = std::make_shared<Request>();
+        if (absl::Status parsed = ParseRaw(*raw_request, method, request.get()); !parsed.ok()) {
+          reactor->Finish(ToGrpcStatus(parsed));
+          return reactor;
+        }
+        serve(*request, raw_response, [request, reactor](const absl::Status& status) {
+          reactor->Finish(ToGrpcStatus(status));
+        });
+        return reactor;
+      });
+}
+
 // A server-streaming reactor finished at once with a status.
 class FinishedWriteReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:

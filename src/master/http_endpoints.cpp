@@ -9,8 +9,8 @@
 #include "common/metrics.hpp"
 #include "common/process_metrics.hpp"
 #include "common/task_state.hpp"
-#include "google/protobuf/util/json_util.h"
 #include "master/state_snapshot.hpp"
+#include "master/state_wire.hpp"
 
 namespace agora::master {
 namespace {
@@ -249,7 +249,7 @@ std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, con
     return HttpResponse{200, std::string(MetricsText::kContentType), std::move(body)};
   };
   routes["/state"] = [loop, slot, text] {
-    // The snapshot is taken on the loop; the state is built and rendered
+    // The snapshot is taken on the loop; the state is encoded and rendered
     // here, on the HTTP thread (state_snapshot.hpp).
     struct Captured {
       absl::Status refusal;
@@ -263,14 +263,12 @@ std::map<std::string, HttpServer::Handler> MasterHttpRoutes(EventLoop* loop, con
     });
     if (!v) return Unavailable();
     if (!v->refusal.ok()) return text(503, std::string(v->refusal.message()));
-    std::string json;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    auto status =
-        google::protobuf::util::MessageToJsonString(StateView(*v->snapshot), &json, options);
-    if (!status.ok()) return text(500, std::string(status.message()));
-    json.push_back('\n');
-    return HttpResponse{200, "application/json", std::move(json)};
+    // Converted from GetState's bytes: the tasks are never copied into a
+    // MasterState (state_wire.hpp).
+    absl::StatusOr<std::string> json = EncodeStateJson(*v->snapshot);
+    if (!json.ok()) return text(500, std::string(json.status().message()));
+    json->push_back('\n');
+    return HttpResponse{200, "application/json", std::move(*json)};
   };
   return routes;
 }

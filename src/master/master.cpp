@@ -80,7 +80,7 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
   impl->lock = std::move(*lock);
   impl->options = options;
   impl->id = RandomHexId();
-  impl->loop = std::make_unique<AsioEventLoop>("agora-master");
+  impl->loop = std::make_unique<AsioEventLoop>("agora-loop");
   // Builds a core on `registry`; the addresses are known by the time a
   // replicated master is elected (after the bind).
   Impl* raw = impl.get();

@@ -4,6 +4,7 @@
 #include "common/server_event_stream.hpp"
 #include "master/service_calls.hpp"
 #include "master/services.hpp"
+#include "master/state_wire.hpp"
 
 namespace agora::master {
 namespace {
@@ -53,6 +54,32 @@ grpc::internal::MethodHandler* Write(const char* method, EventLoop* loop, const 
       });
 }
 
+// A state query answered as bytes: `capture(core, request)` takes a
+// StateSnapshot on the loop; `encode(snapshot, request)` writes the
+// response's bytes (or a refusal) on the query pool.
+template <typename Request, typename Capture, typename Encode>
+grpc::internal::MethodHandler* EncodedFromSnapshot(const char* method, EventLoop* loop,
+                                                   const CoreSlot* slot, QueryPool* pool,
+                                                   Capture capture, Encode encode) {
+  return NewParsingRawResponseHandler<Request>(
+      MethodPath(kService, method),
+      [loop, slot, pool, capture, encode](const Request& request, grpc::ByteBuffer* response,
+                                          UnaryDone done) {
+        loop->Post([=, &request] {
+          absl::Status refusal;
+          MasterCore* core = slot->Serving(&refusal);
+          if (core == nullptr) return done(refusal);
+          std::shared_ptr<const StateSnapshot> snapshot = capture(core, request);
+          pool->Post([=, &request] {
+            absl::StatusOr<std::string> bytes = encode(*snapshot, request);
+            if (!bytes.ok()) return done(bytes.status());
+            *response = ByteBufferOf(std::move(*bytes));
+            done(absl::OkStatus());
+          });
+        });
+      });
+}
+
 }  // namespace
 
 OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
@@ -88,15 +115,17 @@ OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
             }));
   // State queries: a snapshot is captured on the loop (cheap, see
   // state_snapshot.hpp); the response is built and serialized on the pool.
-  Serve("GetState", FromSnapshot<v1::GetStateRequest, v1::MasterState>(
-                        "GetState",
-                        [slot = slot_](MasterCore* core, const auto&) {
-                          return core->SnapshotState(slot->Masters());
-                        },
-                        [](const StateSnapshot& snapshot, const auto&, v1::MasterState* response) {
-                          *response = StateView(snapshot);
-                          return absl::OkStatus();
-                        }));
+  // GetState's and GetTasks' are written as bytes straight from the
+  // snapshot's shared tasks (state_wire.hpp), never copied into a message.
+  Serve("GetState",
+        EncodedFromSnapshot<v1::GetStateRequest>(
+            "GetState", loop_, slot_, &queries_,
+            [slot = slot_](MasterCore* core, const auto&) {
+              return core->SnapshotState(slot->Masters());
+            },
+            [](const StateSnapshot& snapshot, const auto&) -> absl::StatusOr<std::string> {
+              return EncodeStateView(snapshot);
+            }));
   Serve("GetAgents",
         FromSnapshot<v1::GetAgentsRequest, v1::GetAgentsResponse>(
             "GetAgents",
@@ -117,17 +146,16 @@ OperatorService::OperatorService(EventLoop* loop, CoreSlot* slot,
               *response = FrameworksView(snapshot);
               return absl::OkStatus();
             }));
-  Serve("GetTasks", FromSnapshot<v1::GetTasksRequest, v1::GetTasksResponse>(
-                        "GetTasks",
+  Serve("GetTasks", EncodedFromSnapshot<v1::GetTasksRequest>(
+                        "GetTasks", loop_, slot_, &queries_,
                         [](MasterCore* core, const v1::GetTasksRequest& request) {
                           return core->SnapshotTasks(request);
                         },
-                        [](const StateSnapshot& snapshot, const v1::GetTasksRequest& request,
-                           v1::GetTasksResponse* response) {
-                          auto tasks = TasksView(snapshot, request);
-                          if (!tasks.ok()) return tasks.status();
-                          *response = std::move(*tasks);
-                          return absl::OkStatus();
+                        [](const StateSnapshot& snapshot,
+                           const v1::GetTasksRequest& request) -> absl::StatusOr<std::string> {
+                          absl::StatusOr<TaskPage> page = SelectTasks(snapshot, request);
+                          if (!page.ok()) return page.status();
+                          return EncodeTasksView(*page);
                         }));
   Serve("GetOffers",
         FromSnapshot<v1::GetOffersRequest, v1::GetOffersResponse>(

@@ -1,5 +1,7 @@
 #include "master/query_pool.hpp"
 
+#include <pthread.h>
+
 namespace agora::master {
 
 QueryPool::QueryPool(size_t threads) {
@@ -24,6 +26,9 @@ void QueryPool::Post(std::function<void()> work) {
 }
 
 void QueryPool::Run() {
+  // Named apart from the loop ("agora-loop") and gRPC's threads, for top,
+  // perf --per-thread and gdb.
+  pthread_setname_np(pthread_self(), "agora-query");
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

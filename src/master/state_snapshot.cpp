@@ -3,132 +3,36 @@
 
 #include <algorithm>
 #include <set>
-#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/resources.hpp"
 #include "common/task_state.hpp"
 #include "common/validation.hpp"
+#include "master/state_sums.hpp"
 
 namespace agora::master {
 namespace {
 
 constexpr uint32_t kDefaultPage = 1000;
 
-// Resources and live tasks, summed per key.
-struct Use {
-  Resources resources;
-  uint32_t tasks = 0;
-};
-
-// What the snapshot's live tasks use and its offers hold, per agent,
-// framework and role: one pass, each task's resources parsed once.
-struct Sums {
-  std::unordered_map<std::string, Use> agent, framework, role;
-  std::unordered_map<std::string, Resources> agent_offered, framework_offered, role_offered;
-};
-
-Sums SumUp(const StateSnapshot& snapshot) {
-  Sums sums;
-  ForEachActiveTask(snapshot, [&sums](const TaskBook::Shared& task) {
-    if (IsTerminalState(task->state())) return;
-    auto r = Resources::FromProto(task->resources());
-    for (Use* use : {&sums.agent[task->agent_id().value()],
-                     &sums.framework[task->framework_id().value()], &sums.role[task->role()]}) {
-      ++use->tasks;
-      if (r.ok()) use->resources += *r;
-    }
-  });
-  for (const v1::Offer& offer : snapshot.offers) {
-    auto r = Resources::FromProto(offer.resources());
-    if (!r.ok()) continue;
-    sums.agent_offered[offer.agent_id().value()] += *r;
-    sums.framework_offered[offer.framework_id().value()] += *r;
-    sums.role_offered[offer.allocation_role()] += *r;
-  }
-  return sums;
-}
-
-void AddAgents(const StateSnapshot& snapshot, Sums& sums,
+void AddAgents(const StateSnapshot& snapshot, const Sums& sums,
                google::protobuf::RepeatedPtrField<v1::AgentSummary>* out) {
   out->Reserve(static_cast<int>(snapshot.agents.size()));
   for (const auto& shared : snapshot.agents) {
     v1::AgentSummary* summary = out->Add();
     *summary = *shared;
-    const std::string& id = shared->info().id().value();
-    const Use& use = sums.agent[id];
-    *summary->mutable_allocated() = use.resources.ToProto();
-    *summary->mutable_offered() = sums.agent_offered[id].ToProto();
-    summary->set_active_tasks(use.tasks);
+    SetFigures(sums, shared->info().id().value(), summary);
   }
 }
 
-void AddFrameworks(const StateSnapshot& snapshot, Sums& sums,
+void AddFrameworks(const StateSnapshot& snapshot, const Sums& sums,
                    google::protobuf::RepeatedPtrField<v1::FrameworkSummary>* out) {
   for (const v1::FrameworkSummary& framework : snapshot.frameworks) {
     v1::FrameworkSummary* summary = out->Add();
     *summary = framework;
-    const std::string& id = framework.info().id().value();
-    const Use& use = sums.framework[id];
-    *summary->mutable_allocated() = use.resources.ToProto();
-    *summary->mutable_offered() = sums.framework_offered[id].ToProto();
-    summary->set_active_tasks(use.tasks);
+    SetFigures(sums, framework.info().id().value(), summary);
   }
-}
-
-void AddRoles(const StateSnapshot& snapshot, Sums& sums,
-              google::protobuf::RepeatedPtrField<v1::RoleSummary>* out) {
-  std::map<std::string, v1::RoleSummary> roles = snapshot.role_policy;
-  for (const v1::FrameworkSummary& framework : snapshot.frameworks) {
-    for (const auto& role : framework.info().roles()) {
-      v1::RoleSummary& summary = roles[role];
-      if (summary.name().empty()) {
-        summary.set_name(role);
-        summary.set_weight(1);
-      }
-      *summary.add_frameworks() = framework.info().id();
-    }
-  }
-  for (auto& [name, summary] : roles) {
-    *summary.mutable_allocated() = sums.role[name].resources.ToProto();
-    *summary.mutable_offered() = sums.role_offered[name].ToProto();
-    double share = 0;
-    for (const auto& framework : summary.frameworks()) {
-      auto it = snapshot.dominant_shares.find(framework.value());
-      if (it != snapshot.dominant_shares.end()) share = std::max(share, it->second);
-    }
-    summary.set_dominant_share(share);
-    *out->Add() = std::move(summary);
-  }
-}
-
-// The snapshot's active tasks in (framework id, task id) order: `tasks` is
-// in that order; per-agent lists are merged by sorting (off the loop) on
-// keys gathered once, so comparisons do not chase each task's sub-messages.
-std::vector<const v1::Task*> OrderedActiveTasks(const StateSnapshot& snapshot) {
-  struct Keyed {
-    absl::string_view framework_id;
-    absl::string_view task_id;
-    const v1::Task* task;
-  };
-  std::vector<Keyed> keyed;
-  keyed.reserve(ActiveTaskCount(snapshot));
-  ForEachActiveTask(snapshot, [&keyed](const TaskBook::Shared& task) {
-    keyed.push_back({task->framework_id().value(), task->task_id().value(), task.get()});
-  });
-  if (!snapshot.task_chunks.empty()) {
-    std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
-      const int framework = a.framework_id.compare(b.framework_id);
-      return framework != 0 ? framework < 0 : a.task_id < b.task_id;
-    });
-  }
-  std::vector<const v1::Task*> ordered;
-  ordered.reserve(keyed.size());
-  for (const Keyed& entry : keyed) ordered.push_back(entry.task);
-  return ordered;
 }
 
 }  // namespace
@@ -162,8 +66,8 @@ v1::GetFrameworksResponse FrameworksView(const StateSnapshot& snapshot) {
   return response;
 }
 
-absl::StatusOr<v1::GetTasksResponse> TasksView(const StateSnapshot& snapshot,
-                                               const v1::GetTasksRequest& request) {
+absl::StatusOr<TaskPage> SelectTasks(const StateSnapshot& snapshot,
+                                     const v1::GetTasksRequest& request) {
   for (int i = 0; i < request.states_size(); ++i) {
     if (!v1::TaskState_IsValid(request.states(i)) ||
         request.states(i) == v1::TASK_STATE_UNSPECIFIED) {
@@ -199,17 +103,27 @@ absl::StatusOr<v1::GetTasksResponse> TasksView(const StateSnapshot& snapshot,
   }
   std::sort(selected.begin(), selected.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  v1::GetTasksResponse response;
+  TaskPage page;
   const uint32_t limit = PageLimit(request.page());
   for (const auto& [key, task] : selected) {
     if (!request.page().after().empty() && key <= request.page().after()) continue;
-    if (static_cast<uint32_t>(response.tasks_size()) == limit) break;
-    *response.add_tasks() = *task;
-    response.mutable_page()->set_next_after(key);
+    if (static_cast<uint32_t>(page.tasks.size()) == limit) break;
+    page.tasks.push_back(task);
+    page.page.set_next_after(key);
   }
-  if (static_cast<uint32_t>(response.tasks_size()) < limit)
-    response.mutable_page()->clear_next_after();
-  response.mutable_page()->set_total(selected.size());
+  if (static_cast<uint32_t>(page.tasks.size()) < limit) page.page.clear_next_after();
+  page.page.set_total(selected.size());
+  return page;
+}
+
+absl::StatusOr<v1::GetTasksResponse> TasksView(const StateSnapshot& snapshot,
+                                               const v1::GetTasksRequest& request) {
+  absl::StatusOr<TaskPage> page = SelectTasks(snapshot, request);
+  if (!page.ok()) return page.status();
+  v1::GetTasksResponse response;
+  response.mutable_tasks()->Reserve(static_cast<int>(page->tasks.size()));
+  for (const v1::Task* task : page->tasks) *response.add_tasks() = *task;
+  *response.mutable_page() = std::move(page->page);
   return response;
 }
 

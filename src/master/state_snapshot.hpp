@@ -13,7 +13,8 @@
 // lists, rebuilt only for agents whose tasks changed). The views below then run on
 // any thread (a query worker, an HTTP thread): they copy tasks into the
 // response, sum resources, filter, sort and page, and the response is
-// serialized there too.
+// serialized there too. GetState and /state skip the copies: their answer
+// is written as bytes straight from the shared tasks (state_wire.hpp).
 //
 // A snapshot is immutable once captured: share it as
 // std::shared_ptr<const StateSnapshot>, read it anywhere, release it anywhere.
@@ -81,6 +82,15 @@ v1::GetFrameworksResponse FrameworksView(const StateSnapshot& snapshot);
 // INVALID_ARGUMENT naming `states[i]` for a value that is not a task state.
 absl::StatusOr<v1::GetTasksResponse> TasksView(const StateSnapshot& snapshot,
                                                const v1::GetTasksRequest& request);
+// What TasksView lists: the page of tasks `request` selects, in paging
+// order (pointers into `snapshot`, valid while it lives), and the page.
+// Errors as TasksView's.
+struct TaskPage {
+  std::vector<const v1::Task*> tasks;
+  v1::PageResponse page;
+};
+absl::StatusOr<TaskPage> SelectTasks(const StateSnapshot& snapshot,
+                                     const v1::GetTasksRequest& request);
 v1::GetOffersResponse OffersView(const StateSnapshot& snapshot);
 v1::GetRolesResponse RolesView(const StateSnapshot& snapshot);
 
