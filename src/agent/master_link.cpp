@@ -25,22 +25,26 @@ MasterLink::MasterLink(EventLoop* loop, MessageFn on_message, ClosedFn on_closed
     : loop_(loop),
       on_message_(std::move(on_message)),
       on_closed_(std::move(on_closed)),
-      queue_(capacity) {}
+      // A client stream ends by cancellation (Close), never by a status.
+      writer_(
+          capacity, [this](const internal::AgentMessage* message) { StartWrite(message); }, nullptr,
+          absl::ResourceExhaustedError("master link outbound queue full"),
+          absl::UnavailableError("write failed"), absl::CancelledError("cancelled")) {}
 
 bool MasterLink::Send(internal::AgentMessage message) {
   DCHECK(loop_->IsInLoopThread());
   if (closed_) return false;
-  if (!in_flight_) {
-    in_flight_ = std::move(message);
-    StartWrite(&*in_flight_);
-    return true;
+  switch (writer_.Send(std::move(message))) {
+    case Writer::SendResult::kAccepted:
+      return true;
+    case Writer::SendResult::kClosing:
+      return false;
+    case Writer::SendResult::kOverflow:
+      LOG(WARNING) << "Master link outbound queue full; closing the stream";
+      Close();
+      return false;
   }
-  if (!queue_.Push(std::move(message))) {
-    LOG(WARNING) << "Master link outbound queue full; closing the stream";
-    Close();
-    return false;
-  }
-  return true;
+  return false;
 }
 
 void MasterLink::Close() {
@@ -67,31 +71,15 @@ void MasterLink::OnReadDone(bool ok) {
   StartRead(&incoming_);
 }
 
-void MasterLink::OnWriteDone(bool ok) {
-  loop_->Post([this, ok] { HandleWriteDone(ok); });
-}
+// gRPC thread: starts the next queued write (a failed write stops them;
+// the read side then sees the stream's end).
+void MasterLink::OnWriteDone(bool ok) { writer_.OnWriteDone(ok); }
 
 void MasterLink::EndOnLoop() {
   if (closed_) return;
-  closed_ = true;  // No write starts after this.
-  queue_.Clear();
+  closed_ = true;
+  writer_.Abort();  // No write starts after this, from any thread.
   RemoveHold();
-}
-
-void MasterLink::HandleWriteDone(bool ok) {
-  in_flight_.reset();
-  if (!ok || closed_) {
-    queue_.Clear();
-    return;
-  }
-  StartNextWrite();
-}
-
-void MasterLink::StartNextWrite() {
-  if (std::optional<internal::AgentMessage> next = queue_.Pop()) {
-    in_flight_ = std::move(*next);
-    StartWrite(&*in_flight_);
-  }
 }
 
 void MasterLink::OnDone(const grpc::Status& status) {
@@ -100,7 +88,7 @@ void MasterLink::OnDone(const grpc::Status& status) {
   done_ = true;
   loop_->Post([this, result] {
     closed_ = true;
-    queue_.Clear();
+    writer_.Abort();
     if (on_closed_) {
       auto callback = std::move(on_closed_);
       on_closed_ = nullptr;

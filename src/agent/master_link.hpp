@@ -1,11 +1,13 @@
 // MasterLink: one AgentChannel.Connect stream from the agent to the master.
 //
 // A gRPC client bidi reactor whose state is owned by the agent's event loop:
-// gRPC callbacks only post to the loop; Send() and Close() are loop-only.
-// One write is in flight; up to `capacity` more wait (overflow closes the
-// stream, and the agent reconnects and re-registers). Messages and the
-// final close are delivered on the loop through the callbacks, tagged with
-// nothing: a closed link delivers nothing more.
+// received messages and the stream's end are posted to the loop; Send() and
+// Close() are loop-only. Writes go through a StreamWriteQueue: one write is
+// in flight, its completion starts the next on gRPC's thread (no loop turn
+// per message), and up to `capacity` more wait (overflow closes the stream,
+// and the agent reconnects and re-registers). Messages and the final close
+// are delivered on the loop through the callbacks, tagged with nothing: a
+// closed link delivers nothing more.
 //
 // Lifetime: Start() returns a shared handle; the link keeps itself alive
 // until gRPC is done with it and that news reached the loop (or, if the loop
@@ -18,12 +20,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <optional>
 
 #include "absl/status/status.h"
 #include "agora/internal/agent_master.grpc.pb.h"
-#include "common/bounded_queue.hpp"
 #include "common/event_loop.hpp"
+#include "common/stream_write_queue.hpp"
 
 namespace agora::agent {
 
@@ -49,6 +50,8 @@ class MasterLink : public grpc::ClientBidiReactor<internal::AgentMessage, intern
   void ReleaseIfDone();
 
  private:
+  using Writer = StreamWriteQueue<internal::AgentMessage, absl::Status>;
+
   MasterLink(EventLoop* loop, MessageFn on_message, ClosedFn on_closed, size_t capacity);
 
   void OnReadDone(bool ok) override;
@@ -57,17 +60,14 @@ class MasterLink : public grpc::ClientBidiReactor<internal::AgentMessage, intern
 
   // The stream's end reached the loop: no more writes, let gRPC finish.
   void EndOnLoop();
-  void HandleWriteDone(bool ok);
-  void StartNextWrite();
 
   EventLoop* loop_;
   MessageFn on_message_;
   ClosedFn on_closed_;
   grpc::ClientContext context_;
   internal::MasterMessage incoming_;
-  BoundedQueue<internal::AgentMessage> queue_;
-  std::optional<internal::AgentMessage> in_flight_;
-  bool closed_ = false;
+  Writer writer_;
+  bool closed_ = false;  // Loop-owned.
   std::atomic<bool> done_{false};
   std::shared_ptr<MasterLink> self_;
 };

@@ -6,7 +6,7 @@
 // full, Push() fails and the owner disconnects the consumer with an error
 // instead of growing memory without limit.
 //
-// Not thread-safe: owned by one event loop.
+// Not thread-safe: one loop, or a StreamWriteQueue under its mutex, owns it.
 #ifndef AGORA_COMMON_BOUNDED_QUEUE_HPP_
 #define AGORA_COMMON_BOUNDED_QUEUE_HPP_
 

@@ -1,13 +1,16 @@
-// ServerEventStream<T>: a gRPC server-streaming reactor whose writes are
-// driven by one event loop, with a bounded outbound queue.
+// ServerEventStream<T>: a gRPC server-streaming reactor fed by one event
+// loop, with a bounded outbound queue.
 //
 // The service handler (on a gRPC thread) creates one with Create(), returns
 // reactor() to gRPC, and posts the shared handle to its loop. From then on
-// only the loop calls Send()/Finish(). gRPC callbacks (write done, cancel,
-// done) are posted to the loop, so the stream's state is loop-owned like
-// everything else. One write is in flight at a time; up to `capacity`
+// only the loop calls Send()/Finish(). Writes are paced by gRPC, not by the
+// loop: a write's completion starts the next queued write on gRPC's thread
+// (StreamWriteQueue), so a busy loop does not slow a stream down to one
+// message per loop turn. One write is in flight at a time; up to `capacity`
 // further messages wait; a subscriber that lets the queue overflow is
-// finished with RESOURCE_EXHAUSTED.
+// finished with RESOURCE_EXHAUSTED. Finish() takes effect after the queued
+// messages are written. The stream's end (cancel, done) is posted to the
+// loop, so closed() and the on_closed callback are loop-owned.
 //
 // Lifetime: the stream keeps itself alive until gRPC reports it done (and
 // that report has reached the loop); owners may hold the shared handle for
@@ -20,12 +23,11 @@
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 
-#include "common/bounded_queue.hpp"
 #include "common/event_loop.hpp"
+#include "common/stream_write_queue.hpp"
 #include "glog/logging.h"
 
 namespace agora {
@@ -49,44 +51,54 @@ class ServerEventStream : public grpc::ServerWriteReactor<T> {
   // queue overflowed (the stream is then finished with RESOURCE_EXHAUSTED).
   bool Send(T message) {
     DCHECK(loop_->IsInLoopThread());
-    if (closing()) return false;
-    if (!in_flight_) {
-      StartWriteOf(std::move(message));
-      return true;
+    switch (writer_.Send(std::move(message))) {
+      case Writer::SendResult::kAccepted:
+        return true;
+      case Writer::SendResult::kClosing:
+        return false;
+      case Writer::SendResult::kOverflow:
+        LOG(WARNING) << "Stream subscriber too slow: " << capacity_
+                     << " messages queued; disconnecting it";
+        return false;
     }
-    if (!queue_.Push(std::move(message))) {
-      LOG(WARNING) << "Stream subscriber too slow: " << queue_.capacity()
-                   << " messages queued; disconnecting it";
-      queue_.Clear();
-      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          "subscriber too slow: outbound queue full"));
-      return false;
-    }
-    return true;
+    return false;
   }
 
   // Finishes the stream after the queued messages are written.
   void Finish(grpc::Status status) {
     DCHECK(loop_->IsInLoopThread());
-    if (closing()) return;
-    pending_finish_ = std::move(status);
-    MaybeFinish();
+    writer_.Finish(std::move(status));
   }
 
   // True once Finish() was called or the peer went away.
-  bool closing() const { return pending_finish_.has_value() || finished_ || cancelled_; }
+  bool closing() const { return closed() || writer_.closing(); }
+  // True once the loop heard that the peer went away or gRPC is done.
   bool closed() const { return finished_ || cancelled_; }
-  size_t queued() const { return queue_.size(); }
+  size_t queued() const { return writer_.queued(); }
 
  private:
-  ServerEventStream(EventLoop* loop, size_t capacity) : loop_(loop), queue_(capacity) {}
+  using Writer = StreamWriteQueue<T, grpc::Status>;
 
-  // gRPC threads: hand everything to the loop.
-  void OnWriteDone(bool ok) override {
-    loop_->Post([this, ok] { HandleWriteDone(ok); });
-  }
+  ServerEventStream(EventLoop* loop, size_t capacity)
+      : loop_(loop),
+        capacity_(capacity),
+        writer_(
+            capacity, [this](const T* message) { this->StartWrite(message); },
+            [this](const grpc::Status& status) {
+              this->grpc::ServerWriteReactor<T>::Finish(status);
+            },
+            grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                         "subscriber too slow: outbound queue full"),
+            grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"), grpc::Status::CANCELLED) {}
+
+  // gRPC threads. Writes chain without the loop; the end is posted to it.
+  void OnWriteDone(bool ok) override { writer_.OnWriteDone(ok); }
   void OnCancel() override {
-    loop_->Post([this] { HandleCancel(); });
+    writer_.Cancel();
+    loop_->Post([this] {
+      cancelled_ = true;
+      NotifyClosed();
+    });
   }
   void OnDone() override {
     loop_->Post([this] {
@@ -94,40 +106,6 @@ class ServerEventStream : public grpc::ServerWriteReactor<T> {
       NotifyClosed();
       self_.reset();  // May delete this; nothing may follow.
     });
-  }
-
-  void StartWriteOf(T message) {
-    in_flight_ = std::move(message);
-    this->StartWrite(&*in_flight_);
-  }
-
-  void HandleWriteDone(bool ok) {
-    in_flight_.reset();
-    if (!ok) {
-      // The peer is gone; the rest of the queue can never be delivered.
-      queue_.Clear();
-      if (!pending_finish_)
-        pending_finish_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed");
-    }
-    if (std::optional<T> next = queue_.Pop(); next && !cancelled_) {
-      StartWriteOf(std::move(*next));
-      return;
-    }
-    MaybeFinish();
-  }
-
-  void HandleCancel() {
-    cancelled_ = true;
-    queue_.Clear();
-    if (!pending_finish_) pending_finish_ = grpc::Status::CANCELLED;
-    MaybeFinish();
-    NotifyClosed();
-  }
-
-  void MaybeFinish() {
-    if (!pending_finish_ || in_flight_ || finish_called_ || !queue_.empty()) return;
-    finish_called_ = true;
-    this->grpc::ServerWriteReactor<T>::Finish(*pending_finish_);
   }
 
   void NotifyClosed() {
@@ -138,10 +116,9 @@ class ServerEventStream : public grpc::ServerWriteReactor<T> {
   }
 
   EventLoop* loop_;
-  BoundedQueue<T> queue_;
-  std::optional<T> in_flight_;
-  std::optional<grpc::Status> pending_finish_;
-  bool finish_called_ = false;
+  const size_t capacity_;
+  Writer writer_;
+  // Loop-owned.
   bool finished_ = false;
   bool cancelled_ = false;
   std::function<void()> on_closed_;

@@ -1,21 +1,30 @@
 // AgentChannelService: one bidirectional stream per agent.
 //
-// AgentStream is the loop-driven bidi reactor (the pattern of
-// ServerEventStream, plus reads): gRPC callbacks only post to the loop; the
-// loop hands each received message to MasterCore and only then starts the
-// next read (natural back-pressure), and it owns the bounded outbound queue
-// with one write in flight. The stream keeps itself alive until gRPC reports
-// it done and that report reached the loop. A stream belongs to the core that
-// served when it opened (CoreSlot generation); once that core is dropped the
-// stream is closed and never reaches its successor.
+// AgentStream is a bidi reactor whose messages are handled on the loop
+// without the loop pacing the stream:
+// - Reads: a message that parses is posted to the loop and the next read
+//   starts at once, on gRPC's thread, until kMaxUnhandled messages of the
+//   stream are posted and not yet handled; reading resumes when the loop
+//   catches up (back-pressure on a fast agent without a loop round trip per
+//   message). A message that does not parse stops reading; the loop ends the
+//   stream with INVALID_ARGUMENT naming it.
+// - Writes: StreamWriteQueue. The loop serializes and queues; a write's
+//   completion starts the next on gRPC's thread. A full queue ends the
+//   stream with RESOURCE_EXHAUSTED.
+// The stream's end (read end, cancel, done) is posted to the loop, which
+// tells the core. The stream keeps itself alive until gRPC reports it done
+// and that report reached the loop. A stream belongs to the core that served
+// when it opened (CoreSlot generation); once that core is dropped the stream
+// is closed and never reaches its successor.
 //
 // The method is registered raw (common/raw_methods.hpp): the stream parses
-// each message itself, so a message that does not parse ends the stream
-// with INVALID_ARGUMENT naming it (a typed bidi stream would see it as the
-// end of the stream), and serializes what it sends on the loop.
-#include "common/bounded_queue.hpp"
+// each message itself (a typed bidi stream would see an unparsable message
+// as the end of the stream), and serializes what it sends on the loop.
+#include <mutex>
+
 #include "common/grpc_status.hpp"
 #include "common/raw_methods.hpp"
+#include "common/stream_write_queue.hpp"
 #include "glog/logging.h"
 #include "master/services.hpp"
 
@@ -26,6 +35,9 @@ using internal::AgentMessage;
 using internal::MasterMessage;
 
 constexpr char kMethod[] = "/agora.internal.AgentChannel/Connect";
+
+// Messages of one stream posted to the loop and not yet handled, at most.
+constexpr int kMaxUnhandled = 64;
 
 class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                     public AgentSink {
@@ -45,8 +57,11 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
       stream->generation_ = stream->slot_->generation();
       core->OnAgentConnected(stream->connection_, stream);
       // A core that is shutting down (stepped down) closes the stream at
-      // once; no read may start on a finished call.
-      if (!stream->closing()) stream->StartRead(&stream->in_);
+      // once; then no read starts.
+      if (!stream->closing()) {
+        std::lock_guard<std::mutex> lock(stream->read_mu_);
+        stream->StartReadLocked();
+      }
     });
     return stream;
   }
@@ -54,34 +69,56 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   bool Send(MasterMessage message) override {
     DCHECK(loop_->IsInLoopThread());
     if (closing()) return false;
-    grpc::ByteBuffer bytes = SerializeRaw(message);
-    if (!in_flight_) {
-      in_flight_ = std::move(bytes);
-      StartWrite(&*in_flight_);
-      return true;
+    switch (writer_.Send(SerializeRaw(message))) {
+      case Writer::SendResult::kAccepted:
+        return true;
+      case Writer::SendResult::kClosing:
+        return false;
+      case Writer::SendResult::kOverflow:
+        LOG(WARNING) << "Agent stream too slow; disconnecting it connection=" << connection_;
+        return false;
     }
-    if (!queue_.Push(std::move(bytes))) {
-      LOG(WARNING) << "Agent stream too slow; disconnecting it connection=" << connection_;
-      queue_.Clear();
-      Close(absl::ResourceExhaustedError("agent too slow: outbound queue full"));
-      return false;
-    }
-    return true;
+    return false;
   }
 
   void Close(absl::Status status) override {
     DCHECK(loop_->IsInLoopThread());
-    if (closing()) return;
-    pending_finish_ = ToGrpcStatus(status);
-    MaybeFinish();
+    writer_.Finish(ToGrpcStatus(status));
   }
 
  private:
+  using Writer = StreamWriteQueue<grpc::ByteBuffer, grpc::Status>;
+
   AgentStream(EventLoop* loop, const CoreSlot* slot, uint64_t connection, size_t capacity)
-      : loop_(loop), slot_(slot), connection_(connection), queue_(capacity) {}
+      : loop_(loop),
+        slot_(slot),
+        connection_(connection),
+        writer_(
+            capacity, [this](const grpc::ByteBuffer* bytes) { StartWrite(bytes); },
+            [this](const grpc::Status& status) { FinishCall(status); },
+            ToGrpcStatus(absl::ResourceExhaustedError("agent too slow: outbound queue full")),
+            grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"), grpc::Status::CANCELLED) {}
 
-  bool closing() const { return pending_finish_.has_value() || done_ || cancelled_; }
+  // Loop thread.
+  bool closing() const { return done_ || cancelled_ || writer_.closing(); }
 
+  // Any thread; read_mu_ held. No read may start once Finish was called.
+  void StartReadLocked() {
+    if (finish_called_) return;
+    StartRead(&in_);
+  }
+
+  // Any thread (the writer calls it once, outside its own lock).
+  void FinishCall(const grpc::Status& status) {
+    {
+      std::lock_guard<std::mutex> lock(read_mu_);
+      finish_called_ = true;
+    }
+    Finish(status);
+  }
+
+  // gRPC thread: post the message, then read ahead unless the loop is
+  // kMaxUnhandled messages behind.
   void OnReadDone(bool ok) override {
     if (!ok) {
       loop_->Post([this] {
@@ -92,8 +129,19 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     }
     AgentMessage message;
     absl::Status parsed = ParseRaw(in_, kMethod, &message);
-    loop_->Post([this, parsed, message = std::move(message)] {
-      if (closing()) return;
+    std::lock_guard<std::mutex> lock(read_mu_);
+    ++unhandled_;  // Before the loop can handle (and count) it.
+    loop_->Post([this, parsed, message = std::move(message)] { HandleMessage(parsed, message); });
+    if (!parsed.ok()) return;  // The loop ends the stream.
+    if (unhandled_ < kMaxUnhandled) {
+      StartReadLocked();
+    } else {
+      read_paused_ = true;
+    }
+  }
+
+  void HandleMessage(const absl::Status& parsed, const AgentMessage& message) {
+    if (!closing()) {
       MasterCore* core = slot_->Of(generation_);
       absl::Status status =
           !parsed.ok()      ? parsed
@@ -103,35 +151,22 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
         LOG(WARNING) << "Closing agent stream connection=" << connection_ << ": " << status;
         NotifyDisconnected();
         Close(status);
-        return;
       }
-      if (!closing()) StartRead(&in_);
-    });
+    }
+    std::lock_guard<std::mutex> lock(read_mu_);
+    --unhandled_;
+    if (read_paused_ && !closing()) {
+      read_paused_ = false;
+      StartReadLocked();
+    }
   }
 
-  void OnWriteDone(bool ok) override {
-    loop_->Post([this, ok] {
-      in_flight_.reset();
-      if (!ok) {
-        queue_.Clear();
-        if (!pending_finish_)
-          pending_finish_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed");
-      }
-      if (auto next = queue_.Pop(); next && !cancelled_) {
-        in_flight_ = std::move(*next);
-        StartWrite(&*in_flight_);
-        return;
-      }
-      MaybeFinish();
-    });
-  }
+  void OnWriteDone(bool ok) override { writer_.OnWriteDone(ok); }
 
   void OnCancel() override {
+    writer_.Cancel();
     loop_->Post([this] {
       cancelled_ = true;
-      queue_.Clear();
-      if (!pending_finish_) pending_finish_ = grpc::Status::CANCELLED;
-      MaybeFinish();
       NotifyDisconnected();
     });
   }
@@ -144,12 +179,6 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     });
   }
 
-  void MaybeFinish() {
-    if (!pending_finish_ || in_flight_ || finish_called_ || !queue_.empty()) return;
-    finish_called_ = true;
-    Finish(*pending_finish_);
-  }
-
   void NotifyDisconnected() {
     if (disconnected_) return;
     disconnected_ = true;
@@ -160,11 +189,16 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   const CoreSlot* slot_;
   uint64_t generation_ = 0;
   uint64_t connection_;
-  grpc::ByteBuffer in_;
-  BoundedQueue<grpc::ByteBuffer> queue_;
-  std::optional<grpc::ByteBuffer> in_flight_;
-  std::optional<grpc::Status> pending_finish_;
+  Writer writer_;
+
+  // The read side, shared by gRPC's read completions and the loop.
+  std::mutex read_mu_;
+  grpc::ByteBuffer in_;  // Owned by the read in flight.
+  int unhandled_ = 0;
+  bool read_paused_ = false;
   bool finish_called_ = false;
+
+  // Loop-owned.
   bool done_ = false;
   bool cancelled_ = false;
   bool disconnected_ = false;

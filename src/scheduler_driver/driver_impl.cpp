@@ -385,7 +385,7 @@ void AgoraSchedulerDriver::Impl::OnEvent(uint64_t generation, v1::Event event) {
       VLOG(1) << "Ignoring event of unknown type " << event.type();
       break;
   }
-  if (generation == generation_ && call != nullptr) call->ReadNext();
+  if (generation == generation_ && call != nullptr) call->EventHandled();
 }
 
 void AgoraSchedulerDriver::Impl::OnSubscribed(const v1::Event::Subscribed& subscribed) {

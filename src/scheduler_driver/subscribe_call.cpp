@@ -26,9 +26,10 @@ std::shared_ptr<SubscribeCall> SubscribeCall::Start(v1::Scheduler::Stub* stub,
   return call;
 }
 
-void SubscribeCall::ReadNext() {
+void SubscribeCall::EventHandled() {
   std::unique_lock<std::mutex> lock(mu_);
-  if (cancelled_ || hold_released_ || reading_) return;
+  if (unhandled_ > 0) --unhandled_;
+  if (cancelled_ || hold_released_ || reading_ || unhandled_ >= kMaxUnhandled) return;
   reading_ = true;
   lock.unlock();
   StartRead(&event_);
@@ -54,16 +55,30 @@ void SubscribeCall::ReleaseHoldLocked(std::unique_lock<std::mutex>& lock) {
 
 void SubscribeCall::OnReadDone(bool ok) {
   std::unique_lock<std::mutex> lock(mu_);
-  reading_ = false;
   if (!ok || cancelled_) {
+    reading_ = false;
     ReleaseHoldLocked(lock);
     return;
   }
-  // Take the event out before the loop can start the next read into it.
+  // Take the event out before the next read can start into it.
   v1::Event event;
   event.Swap(&event_);
+  ++unhandled_;  // Before the loop can report it handled.
   lock.unlock();
   on_event_(std::move(event));
+  lock.lock();
+  if (cancelled_) {
+    // Cancel() saw a read in flight and left the hold to us.
+    reading_ = false;
+    ReleaseHoldLocked(lock);
+    return;
+  }
+  if (unhandled_ >= kMaxUnhandled) {
+    reading_ = false;  // EventHandled() resumes.
+    return;
+  }
+  lock.unlock();
+  StartRead(&event_);
 }
 
 void SubscribeCall::OnDone(const grpc::Status& status) {

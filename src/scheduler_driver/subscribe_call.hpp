@@ -2,13 +2,16 @@
 // gRPC's callback API.
 //
 // Owned jointly by the driver loop (a shared_ptr) and by itself until gRPC
-// calls OnDone. Reads are flow-controlled by the driver: after the
-// `on_event` callback the call waits until the loop has handled the event
-// and calls ReadNext(), so a slow scheduler pushes back on the master (whose
-// bounded queue then drops the subscriber) instead of growing memory here.
+// calls OnDone. Reads run ahead of the loop by a bounded window: after the
+// `on_event` callback (which posts the event) the next read starts at once,
+// on gRPC's thread, until `kMaxUnhandled` events were handed over and not
+// yet reported handled with EventHandled(); reading resumes as the loop
+// catches up. A busy driver loop therefore costs no round trip per event,
+// and a slow scheduler still pushes back on the master (whose bounded queue
+// then drops the subscriber) instead of growing memory here.
 //
 // Threads: `on_event` and `on_done` run on gRPC threads and must only post to
-// the loop. ReadNext() and Cancel() are thread-safe.
+// the loop. EventHandled() and Cancel() are thread-safe.
 #ifndef AGORA_SCHEDULER_DRIVER_SUBSCRIBE_CALL_HPP_
 #define AGORA_SCHEDULER_DRIVER_SUBSCRIBE_CALL_HPP_
 
@@ -33,8 +36,11 @@ class SubscribeCall : public grpc::ClientReadReactor<v1::Event> {
                                               const v1::SubscribeRequest& request, EventFn on_event,
                                               DoneFn on_done);
 
-  // Asks for the next event (after the previous one has been handled).
-  void ReadNext();
+  // Events handed to `on_event` and not yet handled, at most.
+  static constexpr int kMaxUnhandled = 64;
+
+  // Reports that the loop handled one event handed to `on_event`.
+  void EventHandled();
   // Ends the call; on_done follows (with CANCELLED unless it already ended).
   void Cancel();
 
@@ -55,7 +61,10 @@ class SubscribeCall : public grpc::ClientReadReactor<v1::Event> {
   std::shared_ptr<SubscribeCall> self_;
 
   std::mutex mu_;
+  // A read is in flight, or its completion is still deciding whether to
+  // start the next one: nobody else may start a read.
   bool reading_ = false;
+  int unhandled_ = 0;
   bool cancelled_ = false;
   bool hold_released_ = false;
 };
