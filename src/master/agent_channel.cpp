@@ -6,8 +6,11 @@
 //   starts at once, on gRPC's thread, until kMaxUnhandled messages of the
 //   stream are posted and not yet handled; reading resumes when the loop
 //   catches up (back-pressure on a fast agent without a loop round trip per
-//   message). A message that does not parse stops reading; the loop ends the
-//   stream with INVALID_ARGUMENT naming it.
+//   message). All agent streams together also share a ReadBudget of
+//   kMaxUnhandledAll posted messages, so the loop's queue stays short for
+//   the other calls however many agents connect. A message that does not
+//   parse stops reading; the loop ends the stream with INVALID_ARGUMENT
+//   naming it.
 // - Writes: StreamWriteQueue. The loop serializes and queues; a write's
 //   completion starts the next on gRPC's thread. A full queue ends the
 //   stream with RESOURCE_EXHAUSTED.
@@ -26,6 +29,7 @@
 #include "common/raw_methods.hpp"
 #include "common/stream_write_queue.hpp"
 #include "glog/logging.h"
+#include "master/read_budget.hpp"
 #include "master/services.hpp"
 
 namespace agora::master {
@@ -38,14 +42,19 @@ constexpr char kMethod[] = "/agora.internal.AgentChannel/Connect";
 
 // Messages of one stream posted to the loop and not yet handled, at most.
 constexpr int kMaxUnhandled = 64;
+// Messages of all agent streams posted to the loop and not yet handled.
+constexpr size_t kMaxUnhandledAll = 256;
 
 class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                     public AgentSink {
  public:
   static std::shared_ptr<AgentStream> Create(EventLoop* loop, const CoreSlot* slot,
+                                             std::shared_ptr<ReadBudget> budget,
                                              uint64_t connection, size_t capacity) {
-    std::shared_ptr<AgentStream> stream(new AgentStream(loop, slot, connection, capacity));
+    std::shared_ptr<AgentStream> stream(
+        new AgentStream(loop, slot, std::move(budget), connection, capacity));
     stream->self_ = stream;
+    stream->weak_self_ = stream;
     loop->Post([stream] {
       absl::Status refusal;
       MasterCore* core = stream->slot_->Serving(&refusal);
@@ -89,9 +98,11 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
  private:
   using Writer = StreamWriteQueue<grpc::ByteBuffer, grpc::Status>;
 
-  AgentStream(EventLoop* loop, const CoreSlot* slot, uint64_t connection, size_t capacity)
+  AgentStream(EventLoop* loop, const CoreSlot* slot, std::shared_ptr<ReadBudget> budget,
+              uint64_t connection, size_t capacity)
       : loop_(loop),
         slot_(slot),
+        budget_(std::move(budget)),
         connection_(connection),
         writer_(
             capacity, [this](const grpc::ByteBuffer* bytes) { StartWrite(bytes); },
@@ -117,8 +128,24 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     Finish(status);
   }
 
+  // Wakes a stream parked on the shared budget (on the loop, from another
+  // stream's handled message). False if it did not start a read.
+  ReadBudget::Resume ResumeReading() const {
+    return [weak = weak_self_] {
+      std::shared_ptr<AgentStream> stream = weak.lock();
+      if (stream == nullptr) return false;
+      std::lock_guard<std::mutex> lock(stream->read_mu_);
+      if (!stream->read_paused_ || stream->finish_called_ || stream->unhandled_ >= kMaxUnhandled) {
+        return false;
+      }
+      stream->read_paused_ = false;
+      stream->StartReadLocked();
+      return true;
+    };
+  }
+
   // gRPC thread: post the message, then read ahead unless the loop is
-  // kMaxUnhandled messages behind.
+  // kMaxUnhandled messages of this stream, or the budget's of all, behind.
   void OnReadDone(bool ok) override {
     if (!ok) {
       loop_->Post([this] {
@@ -131,9 +158,10 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     absl::Status parsed = ParseRaw(in_, kMethod, &message);
     std::lock_guard<std::mutex> lock(read_mu_);
     ++unhandled_;  // Before the loop can handle (and count) it.
+    budget_->Take();
     loop_->Post([this, parsed, message = std::move(message)] { HandleMessage(parsed, message); });
     if (!parsed.ok()) return;  // The loop ends the stream.
-    if (unhandled_ < kMaxUnhandled) {
+    if (unhandled_ < kMaxUnhandled && budget_->MayRead(ResumeReading())) {
       StartReadLocked();
     } else {
       read_paused_ = true;
@@ -153,12 +181,15 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
         Close(status);
       }
     }
-    std::lock_guard<std::mutex> lock(read_mu_);
-    --unhandled_;
-    if (read_paused_ && !closing()) {
-      read_paused_ = false;
-      StartReadLocked();
+    {
+      std::lock_guard<std::mutex> lock(read_mu_);
+      --unhandled_;
+      if (read_paused_ && !closing() && budget_->MayRead(ResumeReading())) {
+        read_paused_ = false;
+        StartReadLocked();
+      }
     }
+    budget_->Return();  // Outside read_mu_: it may resume another stream.
   }
 
   void OnWriteDone(bool ok) override { writer_.OnWriteDone(ok); }
@@ -187,6 +218,8 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
 
   EventLoop* loop_;
   const CoreSlot* slot_;
+  const std::shared_ptr<ReadBudget> budget_;
+  std::weak_ptr<AgentStream> weak_self_;  // Set at creation, then read only.
   uint64_t generation_ = 0;
   uint64_t connection_;
   Writer writer_;
@@ -208,11 +241,14 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
 }  // namespace
 
 AgentChannelService::AgentChannelService(EventLoop* loop, CoreSlot* slot, size_t queue_capacity)
-    : loop_(loop), slot_(slot), queue_capacity_(queue_capacity) {
+    : loop_(loop),
+      slot_(slot),
+      queue_capacity_(queue_capacity),
+      read_budget_(std::make_shared<ReadBudget>(kMaxUnhandledAll)) {
   MarkMethodRawCallback(MethodIndex("agora.internal.AgentChannel", "Connect"),
                         NewRawBidiHandler([this](grpc::CallbackServerContext*) {
-                          auto stream = AgentStream::Create(loop_, slot_, next_connection_++,
-                                                            queue_capacity_);
+                          auto stream = AgentStream::Create(loop_, slot_, read_budget_,
+                                                            next_connection_++, queue_capacity_);
                           return stream.get();
                         }));
 }

@@ -23,6 +23,8 @@
 
 namespace agora::master {
 
+class ReadBudget;
+
 // Every method is registered raw (common/raw_methods.hpp) and parsed here,
 // so a request whose bytes do not parse answers INVALID_ARGUMENT naming the
 // method instead of gRPC's empty UNIMPLEMENTED; the typed virtual methods of
@@ -51,6 +53,7 @@ class AgentChannelService : public internal::AgentChannel::CallbackService {
   EventLoop* loop_;
   CoreSlot* slot_;
   size_t queue_capacity_;
+  std::shared_ptr<ReadBudget> read_budget_;  // Shared by every agent stream.
   std::atomic<uint64_t> next_connection_{1};
 };
 
