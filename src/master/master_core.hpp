@@ -39,6 +39,7 @@
 #include "common/resources.hpp"
 #include "master/accept_validation.hpp"
 #include "master/allocation.hpp"
+#include "master/allocator_thread.hpp"
 #include "master/master_options.hpp"
 #include "master/registry.hpp"
 #include "master/state_snapshot.hpp"
@@ -85,6 +86,12 @@ struct MasterCounters {
   // Allocation calls that failed: the master's and the allocator's
   // accounting disagreed (see CheckAllocation).
   uint64_t allocation_invariant_violations = 0;
+  // Decisions of allocation cycles run off the loop that could not be
+  // offered: dropped (their agent or framework was removed meanwhile, which
+  // freed them in the allocator too) or returned with Recover (agent
+  // inactive or disconnected, framework disconnected, role suppressed).
+  uint64_t allocation_decisions_dropped = 0;
+  uint64_t allocation_decisions_returned = 0;
   // Agent status updates sent on to frameworks, and repeats that were not
   // (dropped while in flight, or answered with the framework's earlier ack).
   uint64_t status_updates_forwarded = 0;
@@ -274,8 +281,16 @@ class MasterCore {
   // master_core.cpp
   void RequestAllocation();
   void RunAllocation();
+  // The decisions of a cycle run on the allocator thread.
+  void OnAllocationCycle(AllocatorThread::Cycle cycle);
+  void ObserveAllocationCycle(absl::Duration duration);
   void ScheduleSweep();
-  void SendOffers(const std::vector<OfferDecision>& decisions);
+  // Whether `decision` can become an offer now: framework connected and the
+  // role not suppressed, agent connected, reachable and active.
+  bool Offerable(const OfferDecision& decision) const;
+  // `cycle`: the cycle the decisions come from when it ran off the loop
+  // (null when it ran here and nothing can be stale).
+  void SendOffers(const std::vector<OfferDecision>& decisions, const AllocatorThread::Cycle* cycle);
   void RemoveOffer(const std::string& offer_id, bool rescind, std::optional<absl::Duration> refuse);
   void RescindOffersOfAgent(const std::string& agent_id);
   void RescindOffersOfFramework(const std::string& framework_id);
@@ -453,6 +468,12 @@ class MasterCore {
   WatchHub watchers_;
 
   bool allocation_pending_ = false;
+  // Set when options_.allocation_thread: allocation_ is this thread (which
+  // owns the real allocation). One cycle runs at a time; cycle_again_ asks
+  // for another once the one in flight is back.
+  AllocatorThread* allocator_thread_ = nullptr;
+  bool cycle_in_flight_ = false;
+  bool cycle_again_ = false;
   TimerId sweep_timer_ = 0;
   bool shut_down_ = false;
   bool started_ = false;
