@@ -1,4 +1,5 @@
 // MasterCore lifecycle, allocation and offers.
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -100,14 +101,29 @@ void MasterCore::RunAllocation() {
   auto started = std::chrono::steady_clock::now();
   std::vector<OfferDecision> decisions = allocation_->Allocate(loop_->Now());
   ObserveAllocationCycle(absl::FromChrono(std::chrono::steady_clock::now() - started));
-  if (!decisions.empty()) SendOffers(decisions, nullptr);
+  SendOffers(decisions, 0, decisions.size(), nullptr);
 }
 
 void MasterCore::OnAllocationCycle(AllocatorThread::Cycle cycle) {
-  cycle_in_flight_ = false;
   if (shut_down_) return;
   ObserveAllocationCycle(cycle.duration);
-  if (!cycle.decisions.empty()) SendOffers(cycle.decisions, &cycle);
+  ApplyAllocationCycle(std::make_shared<const AllocatorThread::Cycle>(std::move(cycle)), 0);
+}
+
+void MasterCore::ApplyAllocationCycle(std::shared_ptr<const AllocatorThread::Cycle> cycle,
+                                      size_t begin) {
+  if (shut_down_) return;
+  // A cycle over a large fleet decides thousands of offers: turning them
+  // into offers a slice per loop turn lets the calls queued meanwhile in.
+  // Each slice checks its decisions against the view of its own turn.
+  constexpr size_t kDecisionsPerTurn = 256;
+  const size_t end = std::min(begin + kDecisionsPerTurn, cycle->decisions.size());
+  SendOffers(cycle->decisions, begin, end, cycle.get());
+  if (end < cycle->decisions.size()) {
+    loop_->Post([this, cycle = std::move(cycle), end] { ApplyAllocationCycle(cycle, end); });
+    return;
+  }
+  cycle_in_flight_ = false;
   if (cycle_again_) {
     cycle_again_ = false;
     RequestAllocation();
@@ -131,11 +147,12 @@ bool MasterCore::Offerable(const OfferDecision& decision) const {
          !agent->second->deactivated && !agent->second->draining;
 }
 
-void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions,
+void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions, size_t begin, size_t end,
                             const AllocatorThread::Cycle* cycle) {
   std::map<std::string, v1::Event> events;  // By framework id.
   const absl::Time now = loop_->Now();
-  for (const auto& decision : decisions) {
+  for (size_t i = begin; i < end; ++i) {
+    const OfferDecision& decision = decisions[i];
     // Decided off the loop against a view that may be stale: the agent or
     // framework was removed since (the allocator freed the decision with
     // it), or it can no longer be offered (the allocator still books it).

@@ -86,10 +86,11 @@ struct MasterCounters {
   // Allocation calls that failed: the master's and the allocator's
   // accounting disagreed (see CheckAllocation).
   uint64_t allocation_invariant_violations = 0;
-  // Decisions of allocation cycles run off the loop that could not be
-  // offered: dropped (their agent or framework was removed meanwhile, which
-  // freed them in the allocator too) or returned with Recover (agent
-  // inactive or disconnected, framework disconnected, role suppressed).
+  // Allocation decisions that could not be offered: dropped (a cycle run
+  // off the loop decided them, and their agent or framework was removed
+  // before they reached the loop, which freed them in the allocator too) or
+  // returned with Recover (agent inactive or disconnected, framework
+  // disconnected, role suppressed meanwhile).
   uint64_t allocation_decisions_dropped = 0;
   uint64_t allocation_decisions_returned = 0;
   // Agent status updates sent on to frameworks, and repeats that were not
@@ -281,16 +282,19 @@ class MasterCore {
   // master_core.cpp
   void RequestAllocation();
   void RunAllocation();
-  // The decisions of a cycle run on the allocator thread.
+  // The decisions of a cycle run on the allocator thread, offered a slice
+  // per loop turn from `begin` on; the cycle is in flight until the last.
   void OnAllocationCycle(AllocatorThread::Cycle cycle);
+  void ApplyAllocationCycle(std::shared_ptr<const AllocatorThread::Cycle> cycle, size_t begin);
   void ObserveAllocationCycle(absl::Duration duration);
   void ScheduleSweep();
   // Whether `decision` can become an offer now: framework connected and the
   // role not suppressed, agent connected, reachable and active.
   bool Offerable(const OfferDecision& decision) const;
-  // `cycle`: the cycle the decisions come from when it ran off the loop
-  // (null when it ran here and nothing can be stale).
-  void SendOffers(const std::vector<OfferDecision>& decisions, const AllocatorThread::Cycle* cycle);
+  // Offers decisions[begin, end). `cycle`: the cycle they come from when it
+  // ran off the loop (null when it ran here and nothing can be stale).
+  void SendOffers(const std::vector<OfferDecision>& decisions, size_t begin, size_t end,
+                  const AllocatorThread::Cycle* cycle);
   void RemoveOffer(const std::string& offer_id, bool rescind, std::optional<absl::Duration> refuse);
   void RescindOffersOfAgent(const std::string& agent_id);
   void RescindOffersOfFramework(const std::string& framework_id);
