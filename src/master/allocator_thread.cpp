@@ -83,6 +83,26 @@ namespace {
 // it on the loop, where the object is also destroyed.
 using Liveness = std::weak_ptr<AllocatorThread*>;
 
+// A copy of `resources` that shares nothing with it. Copies of a Resources
+// share its entries until one of them is mutated, and the "am I the only
+// owner" check before a mutation is no synchronization between threads: so
+// every value handed from one thread to the other is detached first, by
+// the sender.
+Resources Detached(const Resources& resources) {
+  Resources copy;
+  for (const ResourceEntry& entry : resources) copy.Add(entry);
+  return copy;
+}
+
+std::vector<ResourceUse> Detached(const std::vector<ResourceUse>& used) {
+  std::vector<ResourceUse> copy;
+  copy.reserve(used.size());
+  for (const ResourceUse& use : used) {
+    copy.push_back(ResourceUse{use.framework_id, use.role, Detached(use.resources)});
+  }
+  return copy;
+}
+
 }  // namespace
 
 AllocatorThread::AllocatorThread(EventLoop* loop, std::unique_ptr<Allocation> allocation,
@@ -119,6 +139,8 @@ void AllocatorThread::StartCycle(absl::Time now, CycleDone done) {
     Cycle cycle;
     cycle.sequence = sequence;
     cycle.decisions = allocation.Allocate(now);
+    for (OfferDecision& decision : cycle.decisions)
+      decision.resources = Detached(decision.resources);
     cycle.duration = absl::FromChrono(std::chrono::steady_clock::now() - started);
     std::map<std::string, double> shares = allocation.DominantShares();
     loop->Post([alive, done, cycle = std::move(cycle), shares = std::move(shares)]() mutable {
@@ -146,6 +168,7 @@ std::vector<OfferDecision> AllocatorThread::Allocate(absl::Time now) {
   next_sequence_++;
   worker_->Push([now, &result](Allocation& allocation) {
     auto decisions = allocation.Allocate(now);
+    for (OfferDecision& decision : decisions) decision.resources = Detached(decision.resources);
     result.set_value({std::move(decisions), allocation.DominantShares()});
   });
   auto [decisions, shares] = ready.get();
@@ -159,7 +182,8 @@ std::vector<OfferDecision> AllocatorThread::Allocate(absl::Time now) {
 
 absl::Status AllocatorThread::AddAgent(const std::string& agent_id, const Resources& total,
                                        const std::vector<ResourceUse>& used) {
-  agents_added_[agent_id] = Queue("AddAgent", [agent_id, total, used](Allocation& allocation) {
+  agents_added_[agent_id] = Queue("AddAgent", [agent_id, total = Detached(total),
+                                               used = Detached(used)](Allocation& allocation) {
     return allocation.AddAgent(agent_id, total, used);
   });
   return absl::OkStatus();
@@ -232,7 +256,8 @@ absl::Status AllocatorThread::Revive(const std::string& framework_id,
 absl::Status AllocatorThread::Recover(const std::string& framework_id, const std::string& agent_id,
                                       const std::string& role, const Resources& resources,
                                       std::optional<absl::Duration> refuse, absl::Time now) {
-  Queue("Recover", [framework_id, agent_id, role, resources, refuse, now](Allocation& allocation) {
+  Queue("Recover", [framework_id, agent_id, role, resources = Detached(resources), refuse,
+                    now](Allocation& allocation) {
     return allocation.Recover(framework_id, agent_id, role, resources, refuse, now);
   });
   return absl::OkStatus();
@@ -240,9 +265,10 @@ absl::Status AllocatorThread::Recover(const std::string& framework_id, const std
 
 absl::Status AllocatorThread::UpdateQuota(const std::string& role, const Resources& guarantee,
                                           const Resources& limit) {
-  Queue("UpdateQuota", [role, guarantee, limit](Allocation& allocation) {
-    return allocation.UpdateQuota(role, guarantee, limit);
-  });
+  Queue("UpdateQuota",
+        [role, guarantee = Detached(guarantee), limit = Detached(limit)](Allocation& allocation) {
+          return allocation.UpdateQuota(role, guarantee, limit);
+        });
   return absl::OkStatus();
 }
 
