@@ -71,7 +71,10 @@ void MasterCore::CountMessage(const std::string& kind) { ++counters_.messages[ki
 void MasterCore::RequestAllocation() {
   if (allocation_pending_ || shut_down_) return;
   allocation_pending_ = true;
-  loop_->Post([this] { RunAllocation(); });
+  std::weak_ptr<const bool> alive = alive_;
+  loop_->Post([this, alive] {
+    if (!alive.expired()) RunAllocation();
+  });
 }
 
 void MasterCore::ScheduleSweep() {
@@ -120,7 +123,10 @@ void MasterCore::ApplyAllocationCycle(std::shared_ptr<const AllocatorThread::Cyc
   const size_t end = std::min(begin + kDecisionsPerTurn, cycle->decisions.size());
   SendOffers(cycle->decisions, begin, end, cycle.get());
   if (end < cycle->decisions.size()) {
-    loop_->Post([this, cycle = std::move(cycle), end] { ApplyAllocationCycle(cycle, end); });
+    std::weak_ptr<const bool> alive = alive_;
+    loop_->Post([this, alive, cycle = std::move(cycle), end] {
+      if (!alive.expired()) ApplyAllocationCycle(cycle, end);
+    });
     return;
   }
   cycle_in_flight_ = false;

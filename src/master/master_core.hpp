@@ -478,6 +478,10 @@ class MasterCore {
   AllocatorThread* allocator_thread_ = nullptr;
   bool cycle_in_flight_ = false;
   bool cycle_again_ = false;
+  // Expires with this core: closures posted to the loop that must not run
+  // on a core dropped meanwhile (a replicated master that stopped leading)
+  // hold a weak_ptr to it.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   TimerId sweep_timer_ = 0;
   bool shut_down_ = false;
   bool started_ = false;
