@@ -13,8 +13,6 @@
 #include <thread>
 #include <utility>
 
-#include "glog/logging.h"
-
 namespace agora::master {
 
 // The allocator thread: runs queued messages in order on the allocation it
@@ -27,7 +25,7 @@ class AllocatorThread::Worker {
   ~Worker() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
+      stopping_.store(true);
     }
     wake_.notify_one();
     thread_.join();
@@ -51,30 +49,25 @@ class AllocatorThread::Worker {
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (stopping_) return;
+        wake_.wait(lock, [this] { return stopping_.load() || !queue_.empty(); });
+        if (stopping_.load()) return;
         batch.swap(queue_);
       }
       for (Message& message : batch) {
         // A stopping master drops what is left: its books go with it.
-        if (stop_requested()) return;
+        if (stopping_.load(std::memory_order_relaxed)) return;
         message(*allocation_);
       }
       batch.clear();
     }
   }
 
-  bool stop_requested() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return stopping_;
-  }
-
   std::unique_ptr<Allocation> allocation_;  // Allocator thread only.
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Message> queue_;  // Guarded by mutex_.
-  bool stopping_ = false;      // Guarded by mutex_.
-  std::thread thread_;         // Last: starts once the rest is built.
+  std::deque<Message> queue_;          // Guarded by mutex_.
+  std::atomic<bool> stopping_{false};  // Set under mutex_ (for the wait).
+  std::thread thread_;                 // Last: starts once the rest is built.
 };
 
 namespace {
@@ -139,9 +132,10 @@ void AllocatorThread::StartCycle(absl::Time now, CycleDone done) {
     Cycle cycle;
     cycle.sequence = sequence;
     cycle.decisions = allocation.Allocate(now);
-    for (OfferDecision& decision : cycle.decisions)
-      decision.resources = Detached(decision.resources);
     cycle.duration = absl::FromChrono(std::chrono::steady_clock::now() - started);
+    for (OfferDecision& decision : cycle.decisions) {
+      decision.resources = Detached(decision.resources);
+    }
     std::map<std::string, double> shares = allocation.DominantShares();
     loop->Post([alive, done, cycle = std::move(cycle), shares = std::move(shares)]() mutable {
       auto self = alive.lock();
