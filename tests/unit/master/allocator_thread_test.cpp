@@ -39,11 +39,6 @@ class Gate {
     changed_.notify_all();
     changed_.wait(lock, [this] { return !closed_; });
   }
-  // Waits (up to 10 s of real time) until `n` cycles have been held.
-  bool WaitHeld(int n) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return held_ >= n; });
-  }
   int held() {
     std::lock_guard<std::mutex> lock(mutex_);
     return held_;
@@ -141,6 +136,12 @@ class AllocatorThreadTest : public ::testing::Test {
     return offers;
   }
 
+  // Runs the loop (a cycle asked for meanwhile starts once the one in
+  // flight is back) until `n` cycles have been held in all.
+  bool WaitHeld(int n) {
+    return h_->loop().RunUntil([&] { return gate_->held() >= n; });
+  }
+
   // Runs the loop until `scheduler` holds `n` offers in all.
   bool WaitForOffers(const MasterHarness::Scheduler& scheduler, size_t n) {
     return h_->loop().RunUntil([&] { return Offers(scheduler).size() >= n; });
@@ -170,7 +171,7 @@ TEST_F(AllocatorThreadTest, SchedulerAcceptIsAnsweredWhileACycleIsHeld) {
   gate_->Close();
   const int held = gate_->held();
   auto a2 = h_->RegisterAgent("host-2", kAgent);
-  ASSERT_TRUE(gate_->WaitHeld(held + 1));
+  ASSERT_TRUE(WaitHeld(held + 1));
 
   // The loop serves the scheduler meanwhile: the launch reaches the agent.
   h_->Launch(scheduler, a1, "t1");
@@ -191,7 +192,7 @@ TEST_F(AllocatorThreadTest, DecisionForAnAgentReregisteredDuringACycleIsDroppedN
   gate_->Close();
   const int held = gate_->held();
   auto a1 = h_->RegisterAgent("host-1", kAgent);
-  ASSERT_TRUE(gate_->WaitHeld(held + 1));  // Decided: all of a1 to f1.
+  ASSERT_TRUE(WaitHeld(held + 1));  // Decided: all of a1 to f1.
 
   // The agent's connection breaks and it re-registers: the allocator
   // forgets the agent (and the held decision) and learns it again.
@@ -215,7 +216,7 @@ TEST_F(AllocatorThreadTest, DecisionForAnAgentMarkedGoneDuringACycleIsDropped) {
   gate_->Close();
   const int held = gate_->held();
   auto a1 = h_->RegisterAgent("host-1", kAgent);
-  ASSERT_TRUE(gate_->WaitHeld(held + 1));
+  ASSERT_TRUE(WaitHeld(held + 1));
 
   absl::Status gone = absl::UnknownError("not answered");
   h_->core().MarkAgentGone(a1.agent_id, [&gone](absl::Status status) { gone = status; });
@@ -238,7 +239,7 @@ TEST_F(AllocatorThreadTest, DecisionForAFrameworkRemovedDuringACycleIsDroppedNot
   gate_->Close();
   const int held = gate_->held();
   auto f1 = h_->Subscribe(MasterHarness::FrameworkInfo("f1"));
-  ASSERT_TRUE(gate_->WaitHeld(held + 1));  // Decided: all of a1 to f1.
+  ASSERT_TRUE(WaitHeld(held + 1));  // Decided: all of a1 to f1.
 
   ASSERT_TRUE(h_->Teardown(f1).ok());
   auto f2 = h_->Subscribe(MasterHarness::FrameworkInfo("f2"));
@@ -261,7 +262,7 @@ TEST_F(AllocatorThreadTest, DecisionForAFrameworkDisconnectedDuringACycleIsRetur
   gate_->Close();
   const int held = gate_->held();
   auto f1 = h_->Subscribe(info);
-  ASSERT_TRUE(gate_->WaitHeld(held + 1));
+  ASSERT_TRUE(WaitHeld(held + 1));
 
   h_->Disconnect(f1);
   gate_->Open();
