@@ -69,6 +69,7 @@ std::string FleetResultJson(const std::string& workload, const FleetRunOptions& 
       absl::StrFormat(R"(,"probe_unexpected":%d)", r.probe_unexpected),
       ",\"master_loop_lag\":", Json(r.loop_lag),
       ",\"master_allocation_cycle\":", Json(r.allocation_cycle),
+      ",\"master_allocation_loop_cpu\":", Json(r.allocation_loop),
       absl::StrFormat(R"(,"allocation_invariant_violations":%d,"allocation_decisions_dropped":%d,)"
                       R"("allocation_decisions_returned":%d,"master_flags":"%s")",
                       r.allocation_invariant_violations, r.allocation_decisions_dropped,
@@ -108,6 +109,7 @@ std::string FleetResultText(const std::string& workload, const FleetRunOptions& 
   absl::StrAppend(&out, "  heartbeat lateness   ", Text(r.heartbeat_lateness), "\n");
   absl::StrAppend(&out, "  master loop lag (1/s probe) ", Text(r.loop_lag), "\n");
   absl::StrAppend(&out, "  allocation cycles           ", Text(r.allocation_cycle), "\n");
+  absl::StrAppend(&out, "  allocation loop CPU/stretch ", Text(r.allocation_loop), "\n");
   absl::StrAppendFormat(&out,
                         "  allocation invariant violations %d; stale decisions dropped %d, "
                         "returned %d; master flags: %s\n",

@@ -207,6 +207,9 @@ absl::StatusOr<FleetRunResult> RunFleet(const FleetRunOptions& options) {
       HistogramDelta(ScrapeHistogram(metrics_before, lag), ScrapeHistogram(metrics_after, lag));
   result.allocation_cycle =
       HistogramDelta(ScrapeHistogram(metrics_before, cycle), ScrapeHistogram(metrics_after, cycle));
+  const std::string on_loop = "agora_master_allocation_loop_seconds";
+  result.allocation_loop = HistogramDelta(ScrapeHistogram(metrics_before, on_loop),
+                                          ScrapeHistogram(metrics_after, on_loop));
   result.allocation_invariant_violations =
       ScrapeCounter(metrics_after, "agora_master_allocation_invariant_violations_total");
   result.allocation_decisions_dropped =

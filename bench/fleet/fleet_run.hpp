@@ -61,6 +61,8 @@ struct FleetRunResult {
   LatencySummary probe_health, probe_accept;
   int64_t probe_unexpected = 0;
   BucketSummary loop_lag, allocation_cycle;  // Seconds.
+  // agora_master_allocation_loop_seconds: loop CPU per allocation stretch.
+  BucketSummary allocation_loop;
   // The master's allocation counters at the end of the window (totals):
   // broken invariants (must be 0), and decisions of cycles run off the loop
   // that went stale (dropped, returned to the allocator).

@@ -193,6 +193,10 @@ std::string RenderMetrics(const MasterMetrics& m) {
               c.recovered_agents_unreachable);
   out.Histogram("agora_master_allocation_cycle_seconds", "Duration of allocation cycles.",
                 c.allocation_seconds);
+  out.Histogram("agora_master_allocation_loop_seconds",
+                "CPU time the event loop spends on allocation at a stretch (a cycle and its "
+                "offers on the loop; one slice of offers with --allocation_thread).",
+                c.allocation_loop_seconds);
   out.Gauge("agora_master_allocation_last_cycle_seconds", "Duration of the last allocation cycle.",
             c.allocation_seconds_last);
   out.Histogram("agora_master_registry_write_seconds",

@@ -81,6 +81,10 @@ struct MasterCounters {
   // Apply to its commit callback, batching included).
   Histogram allocation_seconds = Histogram::LatencySeconds();
   double allocation_seconds_last = 0;
+  // CPU time the loop spends on allocation at a stretch, with no call let
+  // in: a whole cycle and its offers when cycles run on the loop, one slice
+  // of offers when they run on the allocator thread.
+  Histogram allocation_loop_seconds = Histogram::LatencySeconds();
   Histogram registry_write_seconds = Histogram::LatencySeconds();
   uint64_t invalid_requests = 0;
   // Allocation calls that failed: the master's and the allocator's
