@@ -135,7 +135,7 @@ void MasterCore::ApplyAllocationCycle(std::shared_ptr<const AllocatorThread::Cyc
   // A cycle over a large fleet decides thousands of offers: turning them
   // into offers a slice per loop turn lets the calls queued meanwhile in.
   // Each slice checks its decisions against the view of its own turn.
-  constexpr size_t kDecisionsPerTurn = 256;
+  constexpr size_t kDecisionsPerTurn = 64;
   const size_t end = std::min(begin + kDecisionsPerTurn, cycle->decisions.size());
   SendOffers(cycle->decisions, begin, end, cycle.get());
   counters_.allocation_loop_seconds.Observe(absl::ToDoubleSeconds(ThreadCpuTime() - loop_cpu));
