@@ -31,15 +31,17 @@ class AllocatorThread::Worker {
     thread_.join();
   }
 
-  void Push(Message message) {
-    bool was_empty;
+  // Queues `message`; with `wake`, wakes the thread to run everything
+  // queued. Calls do not wake it: they only have to be applied before the
+  // next cycle, and a wake-up per call (a futex call on the loop and a
+  // context switch per decline) cost more than the call itself.
+  void Push(Message message, bool wake) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      was_empty = queue_.empty();
       queue_.push_back(std::move(message));
+      woken_ = woken_ || wake;
     }
-    // A non-empty queue means the thread is awake or about to see it.
-    if (was_empty) wake_.notify_one();
+    if (wake) wake_.notify_one();
   }
 
  private:
@@ -49,7 +51,8 @@ class AllocatorThread::Worker {
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [this] { return stopping_.load() || !queue_.empty(); });
+        wake_.wait(lock, [this] { return stopping_.load() || woken_; });
+        woken_ = false;
         if (stopping_.load()) return;
         batch.swap(queue_);
       }
@@ -66,6 +69,7 @@ class AllocatorThread::Worker {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Message> queue_;          // Guarded by mutex_.
+  bool woken_ = false;                 // Guarded by mutex_: a wake-up is due.
   std::atomic<bool> stopping_{false};  // Set under mutex_ (for the wait).
   std::thread thread_;                 // Last: starts once the rest is built.
 };
@@ -113,13 +117,15 @@ AllocatorThread::~AllocatorThread() {
 uint64_t AllocatorThread::Queue(const char* name, std::function<absl::Status(Allocation&)> call) {
   Liveness alive = self_;
   EventLoop* loop = loop_;
-  worker_->Push([call = std::move(call), name, alive, loop](Allocation& allocation) {
-    absl::Status status = call(allocation);
-    if (status.ok()) return;
-    loop->Post([alive, status, name] {
-      if (auto self = alive.lock()) (*self)->on_error_(status, name);
-    });
-  });
+  worker_->Push(
+      [call = std::move(call), name, alive, loop](Allocation& allocation) {
+        absl::Status status = call(allocation);
+        if (status.ok()) return;
+        loop->Post([alive, status, name] {
+          if (auto self = alive.lock()) (*self)->on_error_(status, name);
+        });
+      },
+      /*wake=*/false);
   return next_sequence_++;
 }
 
@@ -127,23 +133,25 @@ void AllocatorThread::StartCycle(absl::Time now, CycleDone done) {
   Liveness alive = self_;
   EventLoop* loop = loop_;
   const uint64_t sequence = next_sequence_++;
-  worker_->Push([now, sequence, done = std::move(done), alive, loop](Allocation& allocation) {
-    const auto started = std::chrono::steady_clock::now();
-    Cycle cycle;
-    cycle.sequence = sequence;
-    cycle.decisions = allocation.Allocate(now);
-    cycle.duration = absl::FromChrono(std::chrono::steady_clock::now() - started);
-    for (OfferDecision& decision : cycle.decisions) {
-      decision.resources = Detached(decision.resources);
-    }
-    std::map<std::string, double> shares = allocation.DominantShares();
-    loop->Post([alive, done, cycle = std::move(cycle), shares = std::move(shares)]() mutable {
-      auto self = alive.lock();
-      if (!self) return;
-      (*self)->shares_ = std::move(shares);
-      done(std::move(cycle));
-    });
-  });
+  worker_->Push(
+      [now, sequence, done = std::move(done), alive, loop](Allocation& allocation) {
+        const auto started = std::chrono::steady_clock::now();
+        Cycle cycle;
+        cycle.sequence = sequence;
+        cycle.decisions = allocation.Allocate(now);
+        cycle.duration = absl::FromChrono(std::chrono::steady_clock::now() - started);
+        for (OfferDecision& decision : cycle.decisions) {
+          decision.resources = Detached(decision.resources);
+        }
+        std::map<std::string, double> shares = allocation.DominantShares();
+        loop->Post([alive, done, cycle = std::move(cycle), shares = std::move(shares)]() mutable {
+          auto self = alive.lock();
+          if (!self) return;
+          (*self)->shares_ = std::move(shares);
+          done(std::move(cycle));
+        });
+      },
+      /*wake=*/true);
 }
 
 bool AllocatorThread::Booked(const OfferDecision& decision, const Cycle& cycle) const {
@@ -160,11 +168,13 @@ std::vector<OfferDecision> AllocatorThread::Allocate(absl::Time now) {
   std::promise<std::pair<std::vector<OfferDecision>, std::map<std::string, double>>> result;
   auto ready = result.get_future();
   next_sequence_++;
-  worker_->Push([now, &result](Allocation& allocation) {
-    auto decisions = allocation.Allocate(now);
-    for (OfferDecision& decision : decisions) decision.resources = Detached(decision.resources);
-    result.set_value({std::move(decisions), allocation.DominantShares()});
-  });
+  worker_->Push(
+      [now, &result](Allocation& allocation) {
+        auto decisions = allocation.Allocate(now);
+        for (OfferDecision& decision : decisions) decision.resources = Detached(decision.resources);
+        result.set_value({std::move(decisions), allocation.DominantShares()});
+      },
+      /*wake=*/true);
   auto [decisions, shares] = ready.get();
   shares_ = std::move(shares);
   return std::move(decisions);

@@ -3,7 +3,8 @@
 //
 // It owns the wrapped Allocation (the DRF adapter or the placeholder); after
 // construction only the allocator thread touches it. Every Allocation call
-// made on the loop is queued, in order, as a message and returns OK at once;
+// made on the loop is queued, in order, as a message and returns OK at once
+// (the thread runs queued calls when a cycle is queued, not one by one);
 // a call that fails on the thread is reported to `on_error` on the loop
 // (the master counts it as a broken invariant exactly as it does a failure
 // returned in place). StartCycle() queues a cycle: it sees every call queued

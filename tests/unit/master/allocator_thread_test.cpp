@@ -280,8 +280,9 @@ TEST_F(AllocatorThreadTest, DecisionForAFrameworkDisconnectedDuringACycleIsRetur
   EXPECT_EQ(Counters().allocation_invariant_violations, 0u);
 }
 
-// The thread on its own: calls run in order, failures reach the loop with
-// the call's name, and Booked() tells removed agents apart.
+// The thread on its own: calls run in order (with the next cycle), failures
+// reach the loop with the call's name, and Booked() tells removed agents
+// apart.
 TEST(AllocatorThreadUnitTest, FailuresReachTheLoopAndBookedSeesRemovals) {
   testing::ManualEventLoop loop;
   std::vector<std::pair<absl::Status, std::string>> errors;
@@ -290,7 +291,9 @@ TEST(AllocatorThreadUnitTest, FailuresReachTheLoopAndBookedSeesRemovals) {
                            errors.emplace_back(status, call);
                          });
   EXPECT_TRUE(thread.RemoveAgent("nowhere").ok());  // Queued: answered later.
-  ASSERT_TRUE(loop.RunUntil([&] { return !errors.empty(); }));
+  bool cycled = false;                              // Calls run when a cycle is queued.
+  thread.StartCycle(loop.Now(), [&cycled](AllocatorThread::Cycle) { cycled = true; });
+  ASSERT_TRUE(loop.RunUntil([&] { return cycled && !errors.empty(); }));
   EXPECT_EQ(errors[0].first.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(errors[0].second, "RemoveAgent");
 
