@@ -97,6 +97,7 @@ absl::Status BenchCluster::Launch(int index) {
     argv.push_back("--registry=zk");
     argv.push_back(absl::StrCat("--zk_session_timeout=", options_.zk_session_timeout_seconds));
   }
+  argv.insert(argv.end(), options_.master_flags.begin(), options_.master_flags.end());
   auto process = testing::Subprocess::Spawn(argv, master.log_path);
   if (!process.ok()) return process.status();
   master.process = std::move(*process);

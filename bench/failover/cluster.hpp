@@ -29,6 +29,8 @@ struct ClusterOptions {
   std::string master_binary;
   // --zk_session_timeout of the masters (failover mode), in seconds.
   double zk_session_timeout_seconds = 10;
+  // Further flags for every master (e.g. "--allocation_thread=false").
+  std::vector<std::string> master_flags;
 };
 
 struct MasterProcess {

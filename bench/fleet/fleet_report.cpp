@@ -69,6 +69,11 @@ std::string FleetResultJson(const std::string& workload, const FleetRunOptions& 
       absl::StrFormat(R"(,"probe_unexpected":%d)", r.probe_unexpected),
       ",\"master_loop_lag\":", Json(r.loop_lag),
       ",\"master_allocation_cycle\":", Json(r.allocation_cycle),
+      ",\"master_allocation_loop_cpu\":", Json(r.allocation_loop),
+      absl::StrFormat(R"(,"allocation_invariant_violations":%d,"allocation_decisions_dropped":%d,)"
+                      R"("allocation_decisions_returned":%d,"master_flags":"%s")",
+                      r.allocation_invariant_violations, r.allocation_decisions_dropped,
+                      r.allocation_decisions_returned, absl::StrJoin(o.master_flags, " ")),
       absl::StrFormat(
           R"(,"master_cpu_s":%.2f,"bench_cpu_s":%.2f,"master_rss_mib":%.1f,"bench_rss_mib":%.1f,)",
           r.master_cpu_seconds, r.bench_cpu_seconds, r.master_rss_mib, r.bench_rss_mib),
@@ -104,6 +109,13 @@ std::string FleetResultText(const std::string& workload, const FleetRunOptions& 
   absl::StrAppend(&out, "  heartbeat lateness   ", Text(r.heartbeat_lateness), "\n");
   absl::StrAppend(&out, "  master loop lag (1/s probe) ", Text(r.loop_lag), "\n");
   absl::StrAppend(&out, "  allocation cycles           ", Text(r.allocation_cycle), "\n");
+  absl::StrAppend(&out, "  allocation loop CPU/stretch ", Text(r.allocation_loop), "\n");
+  absl::StrAppendFormat(&out,
+                        "  allocation invariant violations %d; stale decisions dropped %d, "
+                        "returned %d; master flags: %s\n",
+                        r.allocation_invariant_violations, r.allocation_decisions_dropped,
+                        r.allocation_decisions_returned,
+                        o.master_flags.empty() ? "(defaults)" : absl::StrJoin(o.master_flags, " "));
   absl::StrAppendFormat(&out,
                         "  CPU over the window: master %.2f s (%.0f%% of a core), agora-bench "
                         "%.2f s (%.0f%%); RSS master %.0f MiB, agora-bench %.0f MiB\n",

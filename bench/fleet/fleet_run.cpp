@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
@@ -20,6 +21,18 @@ constexpr absl::Duration kMasterHeartbeat = absl::Seconds(5);
 
 absl::Status Bad(const std::string& flag, const std::string& reason) {
   return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", reason));
+}
+
+// The value of the unlabelled metric `name` in a /metrics text (0 if absent).
+int64_t ScrapeCounter(const std::string& metrics_text, const std::string& name) {
+  const std::string prefix = name + " ";
+  for (size_t at = metrics_text.find(prefix); at != std::string::npos;
+       at = metrics_text.find(prefix, at + 1)) {
+    if (at == 0 || metrics_text[at - 1] == '\n') {
+      return std::strtoll(metrics_text.c_str() + at + prefix.size(), nullptr, 10);
+    }
+  }
+  return 0;
 }
 
 // Waits for `done` (polled every 100 ms) while the master lives.
@@ -76,6 +89,7 @@ absl::StatusOr<FleetRunResult> RunFleet(const FleetRunOptions& options) {
   cluster_options.mode = ClusterMode::kRestart;
   cluster_options.work_dir = options.work_dir;
   cluster_options.master_binary = options.master_binary;
+  cluster_options.master_flags = options.master_flags;
   auto started = BenchCluster::Start(cluster_options, absl::Seconds(30));
   if (!started.ok()) return started.status();
   std::unique_ptr<BenchCluster> cluster = std::move(*started);
@@ -193,6 +207,15 @@ absl::StatusOr<FleetRunResult> RunFleet(const FleetRunOptions& options) {
       HistogramDelta(ScrapeHistogram(metrics_before, lag), ScrapeHistogram(metrics_after, lag));
   result.allocation_cycle =
       HistogramDelta(ScrapeHistogram(metrics_before, cycle), ScrapeHistogram(metrics_after, cycle));
+  const std::string on_loop = "agora_master_allocation_loop_seconds";
+  result.allocation_loop = HistogramDelta(ScrapeHistogram(metrics_before, on_loop),
+                                          ScrapeHistogram(metrics_after, on_loop));
+  result.allocation_invariant_violations =
+      ScrapeCounter(metrics_after, "agora_master_allocation_invariant_violations_total");
+  result.allocation_decisions_dropped =
+      ScrapeCounter(metrics_after, "agora_master_allocation_decisions_dropped_total");
+  result.allocation_decisions_returned =
+      ScrapeCounter(metrics_after, "agora_master_allocation_decisions_returned_total");
   for (const auto& framework : frameworks) {
     result.offers += framework->offers();
     result.framework_errors += framework->errors();

@@ -42,6 +42,8 @@ struct FleetRunOptions {
   std::string master_binary;  // agora-master to run.
   std::string work_dir;       // Existing parent of the master's work dir and log.
   std::string perf_output;    // perf.data of the master over the window ("" = none).
+  // Further agora-master flags (e.g. --allocation_thread=false).
+  std::vector<std::string> master_flags;
 };
 
 // Validates the options: INVALID_ARGUMENT names the flag (as --name).
@@ -59,6 +61,13 @@ struct FleetRunResult {
   LatencySummary probe_health, probe_accept;
   int64_t probe_unexpected = 0;
   BucketSummary loop_lag, allocation_cycle;  // Seconds.
+  // agora_master_allocation_loop_seconds: loop CPU per allocation stretch.
+  BucketSummary allocation_loop;
+  // The master's allocation counters at the end of the window (totals):
+  // broken invariants (must be 0), and decisions of cycles run off the loop
+  // that went stale (dropped, returned to the allocator).
+  int64_t allocation_invariant_violations = 0;
+  int64_t allocation_decisions_dropped = 0, allocation_decisions_returned = 0;
   double master_cpu_seconds = 0, bench_cpu_seconds = 0;
   double master_rss_mib = 0, bench_rss_mib = 0;
   double load_before = 0, load_after = 0;

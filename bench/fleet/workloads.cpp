@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "fleet/args.hpp"
 #include "fleet/fleet_run.hpp"
 
@@ -18,6 +20,7 @@ struct CommonFlags {
   bool json = false;
   std::string load = "pack";
   std::string bench_dir;
+  std::string master_flags;
 };
 
 void Register(BenchArgs* args, CommonFlags* f) {
@@ -43,6 +46,8 @@ void Register(BenchArgs* args, CommonFlags* f) {
   args->Bool("quick", &f->quick, "Smoke run: 100 agents, 5 s warm-up, 10 s window.");
   args->Bool("json", &f->json, "Print one JSON object instead of the report.");
   args->String("master_binary", &o.master_binary, "agora-master to run (default: beside this).");
+  args->String("master_flags", &f->master_flags,
+               "Further agora-master flags, space-separated (e.g. --allocation_thread=false).");
   args->String("bench_dir", &f->bench_dir, "Work dir (default: a fresh one under /tmp).");
   args->String("perf", &o.perf_output,
                "Record `perf record -g` of the master over the window "
@@ -85,6 +90,9 @@ int Run(const std::string& workload, int argc, char** argv, CommonFlags flags) {
     return 2;
   }
   if (o.master_binary.empty()) o.master_binary = BesideSelf("agora-master");
+  std::vector<std::string> master_flags =
+      absl::StrSplit(flags.master_flags, ' ', absl::SkipEmpty());
+  o.master_flags = std::move(master_flags);
   o.work_dir = flags.bench_dir;
   if (o.work_dir.empty()) {
     char pattern[] = "/tmp/agora-bench-XXXXXX";

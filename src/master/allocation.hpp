@@ -19,7 +19,10 @@
 //
 // Implementations: SimpleDrfAllocation (below, a placeholder used until the
 // full hierarchical DRF library of src/allocator is wired in) and the
-// adapter over agora_allocator. Owned by the master core; loop thread only.
+// adapter over agora_allocator. Owned by the master core; loop thread only,
+// or, with MasterOptions::allocation_thread, owned by an AllocatorThread
+// (allocator_thread.hpp) and called on its thread only: implementations
+// need no locking either way.
 #ifndef AGORA_MASTER_ALLOCATION_HPP_
 #define AGORA_MASTER_ALLOCATION_HPP_
 

@@ -54,6 +54,9 @@ DEFINE_string(framework_heartbeat_interval, "15s",
 DEFINE_string(allocation_interval, "1s",
               "Duration (a bare number is seconds) between allocation sweeps (expired "
               "filters).");
+DEFINE_bool(allocation_thread, true,
+            "Run allocation cycles on a thread of their own, so scheduler and agent calls are "
+            "not queued behind them; false runs them on the master's event loop.");
 DEFINE_int32(max_completed_tasks_per_framework, 1000,
              "Terminal tasks remembered per framework for the operator API.");
 DEFINE_string(max_message_bytes, "16MiB",
@@ -100,6 +103,7 @@ absl::StatusOr<MasterOptions> OptionsFromFlags() {
     if (!duration.ok()) return duration.status();
     *flag.target = *duration;
   }
+  options.allocation_thread = FLAGS_allocation_thread;
   options.max_missed_heartbeats = FLAGS_max_missed_heartbeats;
   options.recovered_agents_unreachable_per_second = FLAGS_recovered_agents_unreachable_per_second;
   options.recovered_agents_unreachable_limit = FLAGS_recovered_agents_unreachable_limit;

@@ -166,6 +166,14 @@ std::string RenderMetrics(const MasterMetrics& m) {
               "Allocation calls that failed because the master's and the allocator's accounting "
               "disagreed (each is a bug; debug builds abort).",
               c.allocation_invariant_violations);
+  out.Counter("agora_master_allocation_decisions_dropped_total",
+              "Decisions of allocation cycles run off the loop whose agent or framework was "
+              "removed before they reached the loop (the removal freed them).",
+              c.allocation_decisions_dropped);
+  out.Counter("agora_master_allocation_decisions_returned_total",
+              "Allocation decisions returned to the allocator instead of offered (agent or "
+              "framework disconnected, agent inactive, role suppressed meanwhile).",
+              c.allocation_decisions_returned);
   out.Counter("agora_master_status_updates_forwarded_total",
               "Agent status updates forwarded to frameworks.", c.status_updates_forwarded);
   out.Counter("agora_master_status_updates_duplicate_total",
@@ -185,6 +193,10 @@ std::string RenderMetrics(const MasterMetrics& m) {
               c.recovered_agents_unreachable);
   out.Histogram("agora_master_allocation_cycle_seconds", "Duration of allocation cycles.",
                 c.allocation_seconds);
+  out.Histogram("agora_master_allocation_loop_seconds",
+                "CPU time the event loop spends on allocation at a stretch (a cycle and its "
+                "offers on the loop; one slice of offers with --allocation_thread).",
+                c.allocation_loop_seconds);
   out.Gauge("agora_master_allocation_last_cycle_seconds", "Duration of the last allocation cycle.",
             c.allocation_seconds_last);
   out.Histogram("agora_master_registry_write_seconds",

@@ -1,12 +1,27 @@
 // MasterCore lifecycle, allocation and offers.
+#include <time.h>
+
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
+#include "master/allocator_thread.hpp"
 #include "master/core_types.hpp"
 
 namespace agora::master {
+namespace {
+
+// CPU time of the calling thread: what the loop itself spent, whatever the
+// machine's load (wall time also counts the waits for a core).
+absl::Duration ThreadCpuTime() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return absl::DurationFromTimespec(now);
+}
+
+}  // namespace
 
 MasterCore::MasterCore(EventLoop* loop, MasterOptions options, std::string master_id,
                        std::string master_address, std::unique_ptr<Registry> registry,
@@ -20,6 +35,16 @@ MasterCore::MasterCore(EventLoop* loop, MasterOptions options, std::string maste
       allocation_(std::move(allocation)),
       tasks_(static_cast<size_t>(options_.max_completed_tasks_per_framework)),
       watchers_(loop, options_.framework_heartbeat_interval) {
+  if (options_.allocation_thread) {
+    // The allocator's failures reach the loop later, as the same broken
+    // invariants CheckAllocation counts.
+    auto thread = std::make_unique<AllocatorThread>(
+        loop_, std::move(allocation_), [this](const absl::Status& status, const std::string& call) {
+          CheckAllocation(status, call);
+        });
+    allocator_thread_ = thread.get();
+    allocation_ = std::move(thread);
+  }
   tasks_.set_observer(
       [this](const v1::Task& task, const v1::TaskStatus* status) { PublishTask(task, status); });
 }
@@ -63,7 +88,10 @@ void MasterCore::CountMessage(absl::string_view kind) {
 void MasterCore::RequestAllocation() {
   if (allocation_pending_ || shut_down_) return;
   allocation_pending_ = true;
-  loop_->Post([this] { RunAllocation(); });
+  std::weak_ptr<const bool> alive = alive_;
+  loop_->Post([this, alive] {
+    if (!alive.expired()) RunAllocation();
+  });
 }
 
 void MasterCore::ScheduleSweep() {
@@ -77,29 +105,99 @@ void MasterCore::ScheduleSweep() {
 void MasterCore::RunAllocation() {
   allocation_pending_ = false;
   if (shut_down_) return;
+  if (allocator_thread_ != nullptr) {
+    // One cycle in flight at a time: requests made meanwhile coalesce into
+    // one more cycle once its decisions are in.
+    if (cycle_in_flight_) {
+      cycle_again_ = true;
+      return;
+    }
+    cycle_in_flight_ = true;
+    allocator_thread_->StartCycle(loop_->Now(), [this](AllocatorThread::Cycle cycle) {
+      OnAllocationCycle(std::move(cycle));
+    });
+    return;
+  }
+  const absl::Duration loop_cpu = ThreadCpuTime();
   auto started = std::chrono::steady_clock::now();
   std::vector<OfferDecision> decisions = allocation_->Allocate(loop_->Now());
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  counters_.allocation_seconds.Observe(seconds);
-  counters_.allocation_seconds_last = seconds;
-  if (!decisions.empty()) SendOffers(decisions);
+  ObserveAllocationCycle(absl::FromChrono(std::chrono::steady_clock::now() - started));
+  SendOffers(decisions, 0, decisions.size(), nullptr);
+  counters_.allocation_loop_seconds.Observe(absl::ToDoubleSeconds(ThreadCpuTime() - loop_cpu));
 }
 
-void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions) {
+void MasterCore::OnAllocationCycle(AllocatorThread::Cycle cycle) {
+  if (shut_down_) return;
+  ObserveAllocationCycle(cycle.duration);
+  ApplyAllocationCycle(std::make_shared<const AllocatorThread::Cycle>(std::move(cycle)), 0);
+}
+
+void MasterCore::ApplyAllocationCycle(std::shared_ptr<const AllocatorThread::Cycle> cycle,
+                                      size_t begin) {
+  if (shut_down_) return;
+  const absl::Duration loop_cpu = ThreadCpuTime();
+  // A cycle over a large fleet decides thousands of offers: turning them
+  // into offers a slice per loop turn lets the calls queued meanwhile in.
+  // Each slice checks its decisions against the view of its own turn.
+  constexpr size_t kDecisionsPerTurn = 64;
+  const size_t end = std::min(begin + kDecisionsPerTurn, cycle->decisions.size());
+  SendOffers(cycle->decisions, begin, end, cycle.get());
+  counters_.allocation_loop_seconds.Observe(absl::ToDoubleSeconds(ThreadCpuTime() - loop_cpu));
+  if (end < cycle->decisions.size()) {
+    std::weak_ptr<const bool> alive = alive_;
+    loop_->Post([this, alive, cycle = std::move(cycle), end] {
+      if (!alive.expired()) ApplyAllocationCycle(cycle, end);
+    });
+    return;
+  }
+  cycle_in_flight_ = false;
+  if (cycle_again_) {
+    cycle_again_ = false;
+    RequestAllocation();
+  }
+}
+
+void MasterCore::ObserveAllocationCycle(absl::Duration duration) {
+  const double seconds = absl::ToDoubleSeconds(duration);
+  counters_.allocation_seconds.Observe(seconds);
+  counters_.allocation_seconds_last = seconds;
+}
+
+bool MasterCore::Offerable(const OfferDecision& decision) const {
+  auto framework = frameworks_.find(decision.framework_id);
+  if (framework == frameworks_.end() || !framework->second->connected ||
+      framework->second->suppressed_roles.count(decision.role) > 0) {
+    return false;
+  }
+  auto agent = agents_.find(decision.agent_id);
+  return agent != agents_.end() && agent->second->sink && agent->second->reachable &&
+         !agent->second->deactivated && !agent->second->draining;
+}
+
+void MasterCore::SendOffers(const std::vector<OfferDecision>& decisions, size_t begin, size_t end,
+                            const AllocatorThread::Cycle* cycle) {
   std::map<std::string, v1::Event> events;  // By framework id.
   const absl::Time now = loop_->Now();
-  for (const auto& decision : decisions) {
-    auto framework = frameworks_.find(decision.framework_id);
-    auto agent = agents_.find(decision.agent_id);
-    if (framework == frameworks_.end() || !framework->second->connected || agent == agents_.end() ||
-        !agent->second->sink) {
-      // Raced with a disconnect: give the resources straight back.
+  for (size_t i = begin; i < end; ++i) {
+    const OfferDecision& decision = decisions[i];
+    // Decided off the loop against a view that may be stale: the agent or
+    // framework was removed since (the allocator freed the decision with
+    // it), or it can no longer be offered (the allocator still books it).
+    if (cycle != nullptr && !allocator_thread_->Booked(decision, *cycle)) {
+      ++counters_.allocation_decisions_dropped;
+      continue;
+    }
+    if (!Offerable(decision)) {
+      // Raced with a disconnect, a deactivation or a suppression: give the
+      // resources straight back.
+      ++counters_.allocation_decisions_returned;
       CheckAllocation(allocation_->Recover(decision.framework_id, decision.agent_id, decision.role,
                                            decision.resources, std::nullopt, now),
                       "Recover (offer raced with a disconnect)");
       continue;
     }
+    auto framework = frameworks_.find(decision.framework_id);
+    auto agent = agents_.find(decision.agent_id);
     auto offer = std::make_unique<Offer>();
     const std::string id = ids_->Next("offer");
     v1::Offer& proto = offer->offer;

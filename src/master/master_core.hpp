@@ -39,6 +39,7 @@
 #include "common/resources.hpp"
 #include "master/accept_validation.hpp"
 #include "master/allocation.hpp"
+#include "master/allocator_thread.hpp"
 #include "master/master_options.hpp"
 #include "master/registry.hpp"
 #include "master/state_snapshot.hpp"
@@ -82,11 +83,22 @@ struct MasterCounters {
   // Apply to its commit callback, batching included).
   Histogram allocation_seconds = Histogram::LatencySeconds();
   double allocation_seconds_last = 0;
+  // CPU time the loop spends on allocation at a stretch, with no call let
+  // in: a whole cycle and its offers when cycles run on the loop, one slice
+  // of offers when they run on the allocator thread.
+  Histogram allocation_loop_seconds = Histogram::LatencySeconds();
   Histogram registry_write_seconds = Histogram::LatencySeconds();
   uint64_t invalid_requests = 0;
   // Allocation calls that failed: the master's and the allocator's
   // accounting disagreed (see CheckAllocation).
   uint64_t allocation_invariant_violations = 0;
+  // Allocation decisions that could not be offered: dropped (a cycle run
+  // off the loop decided them, and their agent or framework was removed
+  // before they reached the loop, which freed them in the allocator too) or
+  // returned with Recover (agent inactive or disconnected, framework
+  // disconnected, role suppressed meanwhile).
+  uint64_t allocation_decisions_dropped = 0;
+  uint64_t allocation_decisions_returned = 0;
   // Agent status updates sent on to frameworks, and repeats that were not
   // (dropped while in flight, or answered with the framework's earlier ack).
   uint64_t status_updates_forwarded = 0;
@@ -276,8 +288,19 @@ class MasterCore {
   // master_core.cpp
   void RequestAllocation();
   void RunAllocation();
+  // The decisions of a cycle run on the allocator thread, offered a slice
+  // per loop turn from `begin` on; the cycle is in flight until the last.
+  void OnAllocationCycle(AllocatorThread::Cycle cycle);
+  void ApplyAllocationCycle(std::shared_ptr<const AllocatorThread::Cycle> cycle, size_t begin);
+  void ObserveAllocationCycle(absl::Duration duration);
   void ScheduleSweep();
-  void SendOffers(const std::vector<OfferDecision>& decisions);
+  // Whether `decision` can become an offer now: framework connected and the
+  // role not suppressed, agent connected, reachable and active.
+  bool Offerable(const OfferDecision& decision) const;
+  // Offers decisions[begin, end). `cycle`: the cycle they come from when it
+  // ran off the loop (null when it ran here and nothing can be stale).
+  void SendOffers(const std::vector<OfferDecision>& decisions, size_t begin, size_t end,
+                  const AllocatorThread::Cycle* cycle);
   void RemoveOffer(const std::string& offer_id, bool rescind, std::optional<absl::Duration> refuse);
   void RescindOffersOfAgent(const std::string& agent_id);
   void RescindOffersOfFramework(const std::string& framework_id);
@@ -457,6 +480,16 @@ class MasterCore {
   WatchHub watchers_;
 
   bool allocation_pending_ = false;
+  // Set when options_.allocation_thread: allocation_ is this thread (which
+  // owns the real allocation). One cycle runs at a time; cycle_again_ asks
+  // for another once the one in flight is back.
+  AllocatorThread* allocator_thread_ = nullptr;
+  bool cycle_in_flight_ = false;
+  bool cycle_again_ = false;
+  // Expires with this core: closures posted to the loop that must not run
+  // on a core dropped meanwhile (a replicated master that stopped leading)
+  // hold a weak_ptr to it.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
   TimerId sweep_timer_ = 0;
   bool shut_down_ = false;
   bool started_ = false;

@@ -137,6 +137,7 @@ std::map<std::string, std::string> MasterOptions::ToMap() const {
       {"framework_failover_timeout_default", seconds(framework_failover_timeout_default)},
       {"framework_heartbeat_interval", seconds(framework_heartbeat_interval)},
       {"allocation_interval", seconds(allocation_interval)},
+      {"allocation_thread", allocation_thread ? "true" : "false"},
       {"max_completed_tasks_per_framework", absl::StrCat(max_completed_tasks_per_framework)},
       {"default_refuse", seconds(default_refuse)},
       {"max_refuse", seconds(max_refuse)},

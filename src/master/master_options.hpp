@@ -69,6 +69,10 @@ struct MasterOptions {
   // Period of the allocation sweep (expired filters); allocation also runs
   // promptly after every change.
   absl::Duration allocation_interval = absl::Seconds(1);
+  // Run allocation cycles on a thread of their own (AllocatorThread), so
+  // scheduler and agent calls are not queued behind them. False: cycles run
+  // on the loop, between calls (deterministic tests on a manual loop).
+  bool allocation_thread = true;
   // Terminal tasks remembered per framework for the operator API.
   int max_completed_tasks_per_framework = 1000;
   // Filter duration for declines that do not set refuse_seconds, and the cap.

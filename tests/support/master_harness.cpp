@@ -86,6 +86,8 @@ master::MasterOptions MasterHarness::DefaultOptions() {
   options.work_dir = "/nonexistent/in-memory";
   options.http_port = -1;
   options.offer_timeout = absl::ZeroDuration();
+  // Cycles between calls on the manual loop, so tests see exact offers.
+  options.allocation_thread = false;
   return options;
 }
 

@@ -88,8 +88,9 @@ class RecordingAgentSink : public master::AgentSink {
 
 class MasterHarness {
  public:
-  // Options for a harness master: DRF allocator, no offer timeout, the
-  // defaults of MasterOptions otherwise.
+  // Options for a harness master: DRF allocator, no offer timeout,
+  // allocation cycles on the loop (allocation_thread false), the defaults of
+  // MasterOptions otherwise.
   static master::MasterOptions DefaultOptions();
 
   // Makes each core's allocation (the DRF allocation when not given).
