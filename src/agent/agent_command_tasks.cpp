@@ -33,12 +33,25 @@ constexpr size_t kStderrTailBytes = 512;
 
 }  // namespace
 
-LaunchSpec AgentImpl::ShimLaunchSpec(const Key& key, const ExecutorRecord& executor) const {
-  const v1::TaskInfo& task = tasks_.at(key).task.info();
+LaunchSpec AgentImpl::ShimSpec(const std::string& sandbox, const std::string& shell_command) const {
   LaunchSpec spec;
   spec.program = shim_path_;
-  spec.argv = {shim_path_, "--sandbox=" + executor.sandbox,
-               "--command=" + ShellCommandOf(task.command())};
+  spec.argv = {shim_path_, "--sandbox=" + sandbox, "--command=" + shell_command};
+  spec.working_dir = sandbox;
+  if (options_.container_log_max_size > 0) {
+    // The shim owns the command's output pipes and rotates the files.
+    spec.argv.push_back(absl::StrCat("--log_max_size=", options_.container_log_max_size));
+    spec.argv.push_back(absl::StrCat("--log_max_files=", options_.container_log_max_files));
+  }
+  // The shim's own complaints (it opens the command's files itself).
+  spec.stdout_path = sandbox + "/stdout";
+  spec.stderr_path = sandbox + "/stderr";
+  return spec;
+}
+
+LaunchSpec AgentImpl::ShimLaunchSpec(const Key& key, const ExecutorRecord& executor) const {
+  const v1::TaskInfo& task = tasks_.at(key).task.info();
+  LaunchSpec spec = ShimSpec(executor.sandbox, ShellCommandOf(task.command()));
   spec.env = InheritedEnvironment();
   spec.env.push_back("AGORA_FRAMEWORK_ID=" + key.first);
   spec.env.push_back("AGORA_EXECUTOR_ID=" + key.second);
@@ -47,23 +60,19 @@ LaunchSpec AgentImpl::ShimLaunchSpec(const Key& key, const ExecutorRecord& execu
   spec.env.push_back("AGORA_SANDBOX=" + executor.sandbox);
   for (const auto& var : task.command().environment().variables())
     spec.env.push_back(var.name() + "=" + var.value());
-  spec.working_dir = executor.sandbox;
-  if (options_.container_log_max_size > 0) {
-    // The shim owns the task's output pipes and rotates the files.
-    spec.argv.push_back(absl::StrCat("--log_max_size=", options_.container_log_max_size));
-    spec.argv.push_back(absl::StrCat("--log_max_files=", options_.container_log_max_files));
-  }
-  // The shim's own complaints (it opens the task's files itself).
-  spec.stdout_path = executor.sandbox + "/stdout";
-  spec.stderr_path = executor.sandbox + "/stderr";
   return spec;
 }
 
-std::optional<std::string> AgentImpl::CommandTaskUser(const Key& key) const {
+std::optional<std::string> AgentImpl::SwitchedUser(const std::string& framework_id,
+                                                   const v1::CommandInfo& command) const {
   if (!options_.switch_user) return std::nullopt;
-  auto framework = frameworks_.find(key.first);
-  return TaskUserName(tasks_.at(key).task.info().command(),
+  auto framework = frameworks_.find(framework_id);
+  return TaskUserName(command,
                       framework != frameworks_.end() ? framework->second : v1::FrameworkInfo());
+}
+
+std::optional<std::string> AgentImpl::CommandTaskUser(const Key& key) const {
+  return SwitchedUser(key.first, tasks_.at(key).task.info().command());
 }
 
 void AgentImpl::SendCommandUpdate(const Key& key, v1::TaskState state,

@@ -26,27 +26,14 @@ namespace agora::agent {
 
 LaunchSpec AgentImpl::ExecutorShimSpec(const Key& key, const ExecutorRecord& executor) const {
   LaunchSpec direct = ExecutorLaunchSpec(key, executor);
-  LaunchSpec spec;
-  spec.program = shim_path_;
-  spec.argv = {shim_path_, "--sandbox=" + executor.sandbox,
-               "--command=" + ExecutorShellCommand(direct.program, direct.argv)};
+  LaunchSpec spec = ShimSpec(executor.sandbox, ExecutorShellCommand(direct.program, direct.argv));
   // The shim passes its environment on to the executor.
   spec.env = std::move(direct.env);
-  spec.working_dir = executor.sandbox;
-  if (options_.container_log_max_size > 0) {
-    spec.argv.push_back(absl::StrCat("--log_max_size=", options_.container_log_max_size));
-    spec.argv.push_back(absl::StrCat("--log_max_files=", options_.container_log_max_files));
-  }
-  spec.stdout_path = executor.sandbox + "/stdout";
-  spec.stderr_path = executor.sandbox + "/stderr";
   return spec;
 }
 
 std::optional<std::string> AgentImpl::ExecutorUser(const Key& key) const {
-  if (!options_.switch_user) return std::nullopt;
-  auto framework = frameworks_.find(key.first);
-  return TaskUserName(executors_.at(key).info.command(),
-                      framework != frameworks_.end() ? framework->second : v1::FrameworkInfo());
+  return SwitchedUser(key.first, executors_.at(key).info.command());
 }
 
 ContainerLimits AgentImpl::ExecutorLimits(const Key& key) const {

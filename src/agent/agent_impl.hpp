@@ -270,7 +270,13 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
 
   // agent_command_tasks.cpp: the built-in command executor.
   LaunchSpec ExecutorLaunchSpec(const Key& key, const ExecutorRecord& executor) const;
+  // agora-shim running `shell_command` in `sandbox`: its flags, working dir,
+  // log rotation and its own stdout/stderr; the caller adds the environment.
+  LaunchSpec ShimSpec(const std::string& sandbox, const std::string& shell_command) const;
   LaunchSpec ShimLaunchSpec(const Key& key, const ExecutorRecord& executor) const;
+  // The user to run `command` as under --switch_user (nullopt without it).
+  std::optional<std::string> SwitchedUser(const std::string& framework_id,
+                                          const v1::CommandInfo& command) const;
   // --switch_user: the name of the user command task `key` runs as
   // (looked up off the loop when it is spawned); nullopt without the flag.
   std::optional<std::string> CommandTaskUser(const Key& key) const;
