@@ -14,15 +14,11 @@
 namespace agora::agent {
 namespace {
 
-class CgroupLitterTest : public AgentClusterTest {
+class CgroupLitterTest : public CgroupsClusterTest {
  protected:
   void SetUp() override {
-    AgentClusterTest::SetUp();
-    IsolatorOptions probe;
-    probe.subdir = "agora-cgroup-litter-test-probe";
-    auto isolator = CgroupsIsolator::Create(probe);
-    if (!isolator.ok()) GTEST_SKIP() << "cgroups not usable here: " << isolator.status();
-    (*isolator)->RemoveEmpty();
+    CgroupsClusterTest::SetUp();
+    if (IsSkipped()) return;
     owners_ = dir_ + "/owners";
   }
 

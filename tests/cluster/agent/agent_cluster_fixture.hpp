@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "agent/agent.hpp"
+#include "agent/isolator.hpp"
 #include "agent/process_tree.hpp"
 #include "agent/update_journal.hpp"
 #include "common/task_state.hpp"
@@ -198,6 +199,28 @@ class AgentClusterTest : public ::testing::Test {
   std::string dir_;
   testing::FakeMaster master_;
   std::unique_ptr<Agent> agent_;
+};
+
+// An AgentClusterTest that needs writable cgroups: SetUp skips the test,
+// naming the reason, where the machine has none. The probe uses a subdir of
+// its own, removed at once (it leaves nothing behind).
+class CgroupsClusterTest : public AgentClusterTest {
+ protected:
+  void SetUp() override {
+    AgentClusterTest::SetUp();
+    IsolatorOptions probe;
+    probe.subdir = std::string("agora-probe-") +
+                   ::testing::UnitTest::GetInstance()->current_test_suite()->name();
+    auto isolator = CgroupsIsolator::Create(probe);
+    if (!isolator.ok()) GTEST_SKIP() << "cgroups not usable here: " << isolator.status();
+    (*isolator)->RemoveEmpty();
+  }
+
+  AgentOptions CgroupsOptions() {
+    AgentOptions options = Options();
+    options.isolation = AgentOptions::Isolation::kCgroups;
+    return options;
+  }
 };
 
 // A port free right now, so a restarted agent can listen where its

@@ -25,23 +25,8 @@ namespace {
 using internal::MasterMessage;
 using ::testing::HasSubstr;
 
-class ExecutorContainerTest : public AgentClusterTest {
+class ExecutorContainerTest : public CgroupsClusterTest {
  protected:
-  void SetUp() override {
-    AgentClusterTest::SetUp();
-    IsolatorOptions probe;
-    probe.subdir = "agora-executor-container-test-probe";
-    auto isolator = CgroupsIsolator::Create(probe);
-    if (!isolator.ok()) GTEST_SKIP() << "cgroups not usable here: " << isolator.status();
-    (*isolator)->RemoveEmpty();
-  }
-
-  AgentOptions CgroupsOptions() {
-    AgentOptions options = Options();
-    options.isolation = AgentOptions::Isolation::kCgroups;
-    return options;
-  }
-
   static google::protobuf::RepeatedPtrField<v1::Resource> ResourcesOf(const std::string& text) {
     auto parsed = Resources::Parse(text);
     EXPECT_TRUE(parsed.ok()) << parsed.status();

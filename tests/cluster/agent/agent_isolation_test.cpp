@@ -22,24 +22,8 @@ namespace {
 using internal::MasterMessage;
 using ::testing::HasSubstr;
 
-class IsolationTest : public AgentClusterTest {
+class IsolationTest : public CgroupsClusterTest {
  protected:
-  void SetUp() override {
-    AgentClusterTest::SetUp();
-    // A probe of its own, removed at once: it leaves nothing behind.
-    IsolatorOptions probe;
-    probe.subdir = "agora-isolation-test-probe";
-    auto isolator = CgroupsIsolator::Create(probe);
-    if (!isolator.ok()) GTEST_SKIP() << "cgroups not usable here: " << isolator.status();
-    (*isolator)->RemoveEmpty();
-  }
-
-  AgentOptions CgroupsOptions() {
-    AgentOptions options = Options();
-    options.isolation = AgentOptions::Isolation::kCgroups;
-    return options;
-  }
-
   // RunCommand with the task's resources ("cpus:0.5;mem:64").
   static MasterMessage RunWith(const std::string& task_id, const std::string& command,
                                const std::string& resources) {

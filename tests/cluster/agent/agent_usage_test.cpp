@@ -21,18 +21,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class ContainerUsageTest : public AgentClusterTest {
+class ContainerUsageTest : public CgroupsClusterTest {
  protected:
-  void SetUp() override {
-    AgentClusterTest::SetUp();
-    // A probe of its own, removed at once: it leaves nothing behind.
-    IsolatorOptions probe;
-    probe.subdir = "agora-usage-test-probe";
-    auto isolator = CgroupsIsolator::Create(probe);
-    if (!isolator.ok()) GTEST_SKIP() << "cgroups not usable here: " << isolator.status();
-    (*isolator)->RemoveEmpty();
-  }
-
   void StartCgroupsAgent() {
     AgentOptions options = Options();
     options.isolation = AgentOptions::Isolation::kCgroups;
