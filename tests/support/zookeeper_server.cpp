@@ -75,11 +75,15 @@ absl::Status ZooKeeperServer::Launch() {
 }
 
 absl::Status ZooKeeperServer::Spawn() {
-  auto process = Subprocess::Spawn(
-      {"/usr/bin/java", "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-       "-XX:-UsePerfData", "-cp", "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
-       "org.apache.zookeeper.server.quorum.QuorumPeerMain", dir_ + "/zoo.cfg"},
-      absl::StrCat(dir_, "/zookeeper.", starts_++, ".log"));
+  auto process =
+      Subprocess::Spawn({"/usr/bin/java", "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC",
+                         "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+                         // Timestamps in the server's log, to place a stall against the test's.
+                         "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                         "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS", "-cp",
+                         "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
+                         "org.apache.zookeeper.server.quorum.QuorumPeerMain", dir_ + "/zoo.cfg"},
+                        absl::StrCat(dir_, "/zookeeper.", starts_++, ".log"));
   if (!process.ok()) return process.status();
   process_ = std::move(*process);
   return absl::OkStatus();
