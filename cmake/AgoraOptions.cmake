@@ -63,3 +63,13 @@ function(agora_add_test)
   endif()
   add_dependencies(${T_LABEL}_tests ${T_NAME})
 endfunction()
+
+# The daemons' allocator. glibc's malloc doubled the master's CPU per task
+# under load (messages allocated on one thread and freed on another;
+# docs/benchmarks.md "Fleet scale"), so the daemons and the load generators
+# link jemalloc. Sanitizer builds keep their own allocator.
+set(AGORA_MALLOC "jemalloc" CACHE STRING "Allocator of the daemons: jemalloc or system")
+set_property(CACHE AGORA_MALLOC PROPERTY STRINGS jemalloc system)
+if(NOT AGORA_MALLOC MATCHES "^(jemalloc|system)$")
+  message(FATAL_ERROR "AGORA_MALLOC must be jemalloc or system, got '${AGORA_MALLOC}'")
+endif()

@@ -141,7 +141,7 @@ set(CPACK_DEBIAN_COMPRESSION_TYPE gzip)
 # Runtime libraries of the dynamically linked daemons (dpkg-shlibdeps on
 # Debian 12).
 set(AGORA_DAEMON_DEPENDS
-    "libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1 (>= 3.0), libgrpc++1.51 (>= 1.51.1), libgrpc29 (>= 1.51.1), libprotobuf32 (>= 3.21.12), libgoogle-glog0v6 (>= 0.6.0), libgflags2.2 (>= 2.2.2), libzookeeper-mt2, libabsl20220623")
+    "libc6 (>= 2.34), libstdc++6 (>= 12), libgcc-s1 (>= 3.0), libgrpc++1.51 (>= 1.51.1), libgrpc29 (>= 1.51.1), libprotobuf32 (>= 3.21.12), libgoogle-glog0v6 (>= 0.6.0), libgflags2.2 (>= 2.2.2), libzookeeper-mt2, libabsl20220623, libjemalloc2")
 
 set(CPACK_DEBIAN_MASTER_PACKAGE_NAME agora-master)
 set(CPACK_DEBIAN_MASTER_PACKAGE_DEPENDS "${AGORA_DAEMON_DEPENDS}, adduser")

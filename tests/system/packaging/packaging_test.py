@@ -63,7 +63,7 @@ class PackagesTest(unittest.TestCase):
         for name in ("agora-master", "agora-agent"):
             depends = scratch_root.control_fields(self.debs[name])["Depends"]
             for library in ("libgrpc++1.51", "libprotobuf32", "libgoogle-glog0v6",
-                            "libzookeeper-mt2"):
+                            "libzookeeper-mt2", "libjemalloc2"):
                 self.assertIn(library, depends, name)
         self.assertIn("adduser", scratch_root.control_fields(self.debs["agora-master"])["Depends"])
         dev = scratch_root.control_fields(self.debs["libagora-dev"])["Depends"]
