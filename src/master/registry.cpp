@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "master/registry_log.hpp"
 
 namespace agora::master {
@@ -117,6 +118,44 @@ void IndexedRegistry::Apply(const internal::Operation& operation) {
   master::Apply(operation, &registry_, &agents_, &frameworks_);
 }
 
+const internal::AgentRecord* IndexedRegistry::FindAgent(const std::string& id) const {
+  const int i = Find(registry_.agents(), &agents_, id, AgentId);
+  return i < 0 ? nullptr : &registry_.agents(i);
+}
+
+const internal::FrameworkRecord* IndexedRegistry::FindFramework(const std::string& id) const {
+  const int i = Find(registry_.frameworks(), &frameworks_, id, FrameworkId);
+  return i < 0 ? nullptr : &registry_.frameworks(i);
+}
+
+bool IndexedRegistry::ChangesNothing(const internal::Operation& op) const {
+  using google::protobuf::util::MessageDifferencer;
+  switch (op.type()) {
+    case internal::Operation::PUT_AGENT: {
+      const internal::AgentRecord* stored = FindAgent(AgentId(op.agent()));
+      return stored != nullptr && MessageDifferencer::Equals(*stored, op.agent());
+    }
+    case internal::Operation::PUT_FRAMEWORK: {
+      const internal::FrameworkRecord* stored = FindFramework(FrameworkId(op.framework()));
+      return stored != nullptr && MessageDifferencer::Equals(*stored, op.framework());
+    }
+    default:
+      return false;
+  }
+}
+
+std::vector<internal::Operation> IndexedRegistry::ApplyChanges(
+    std::vector<internal::Operation> operations) {
+  std::vector<internal::Operation> changes;
+  changes.reserve(operations.size());
+  for (auto& op : operations) {
+    if (ChangesNothing(op)) continue;
+    Apply(op);
+    changes.push_back(std::move(op));
+  }
+  return changes;
+}
+
 LocalRegistry::LocalRegistry(EventLoop* loop, std::string work_dir)
     : LocalRegistry(loop, std::move(work_dir), Options()) {}
 
@@ -153,7 +192,9 @@ absl::StatusOr<internal::Registry> LocalRegistry::Recover() {
 }
 
 void LocalRegistry::Apply(std::vector<internal::Operation> operations, Callback done) {
-  for (const auto& op : operations) state_.Apply(op);
+  // Operations that change nothing are not written; an Apply() left with
+  // none still completes in order, after the writes queued before it.
+  operations = state_.ApplyChanges(std::move(operations));
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++applies_;
@@ -202,7 +243,7 @@ void LocalRegistry::WriterMain() {
       for (auto& op : pending.operations) operations.push_back(std::move(op));
     }
     absl::Status status = failed_;
-    if (status.ok()) {
+    if (status.ok() && !operations.empty()) {
       status = log != nullptr ? log->Append(operations)
                               : absl::FailedPreconditionError(
                                     absl::StrCat("registry ", dir_, ": Apply() before Recover()"));

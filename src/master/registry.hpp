@@ -82,6 +82,16 @@ class IndexedRegistry {
 
   void Apply(const internal::Operation& operation);
   const internal::Registry& registry() const { return registry_; }
+  // The record with this id, or nullptr. O(1).
+  const internal::AgentRecord* FindAgent(const std::string& id) const;
+  const internal::FrameworkRecord* FindFramework(const std::string& id) const;
+  // True when applying `operation` would leave the registry as it is: a
+  // PUT of a record equal to the stored one (an agent re-registering with
+  // the same info after a failover, 10,000 of them at once at fleet scale).
+  bool ChangesNothing(const internal::Operation& operation) const;
+  // Applies each operation that changes something, in order, and returns
+  // those (the ones a backend must make durable).
+  std::vector<internal::Operation> ApplyChanges(std::vector<internal::Operation> operations);
 
  private:
   internal::Registry registry_;

@@ -88,7 +88,7 @@ class ZkRegistry : public Registry {
   // Returns the preloaded registry at once.
   absl::StatusOr<internal::Registry> Recover() override;
   void Apply(std::vector<internal::Operation> operations, Callback done) override;
-  const internal::Registry& state() const override { return state_; }
+  const internal::Registry& state() const override { return state_.registry(); }
 
   // Tells the registry its session is connected again: a write waiting to be
   // retried goes now instead of at its next poll.
@@ -122,7 +122,7 @@ class ZkRegistry : public Registry {
   ZkClient* zk_;
   std::string dir_;         // RegistryPath(root).
   std::string fence_path_;  // The writer's election znode.
-  internal::Registry state_;
+  IndexedRegistry state_;
   std::set<std::string> existing_;  // Record znodes known to exist.
 
   std::deque<Write> queued_;                                     // Not yet sent.

@@ -191,6 +191,47 @@ TEST_F(ZkRegistryTest, AppliesIssuedBackToBackCommitInOrderInFewerMultis) {
   EXPECT_EQ(loaded->epoch(), static_cast<uint64_t>(kApplies));
 }
 
+TEST_F(ZkRegistryTest, UnchangedRecordsAreNotWrittenAndTheirAppliesStillComplete) {
+  ZkSession master(server_->address(), absl::Seconds(5));
+  ASSERT_TRUE(master.WaitState(ZkClient::Session::kConnected));
+  ASSERT_TRUE(master.OpenRegistry(kRoot, master.JoinElection(kRoot)).ok());
+  constexpr int kAgents = 100;
+  std::mutex mu;
+  std::vector<int> finished;
+  auto apply_all = [&](int offset) {
+    master.RunOnLoop([&, offset] {
+      for (int i = 0; i < kAgents; ++i) {
+        master.registry()->Apply({PutAgent("agent-" + std::to_string(i), "h")},
+                                 [&, i, offset](absl::Status status) {
+                                   EXPECT_TRUE(status.ok()) << status;
+                                   std::lock_guard<std::mutex> lock(mu);
+                                   finished.push_back(offset + i);
+                                 });
+      }
+    });
+  };
+  auto finished_count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return finished.size();
+  };
+  apply_all(0);
+  ASSERT_TRUE(WaitFor([&] { return finished_count() == kAgents; }, absl::Seconds(30)));
+  uint64_t multis_after_first = 0;
+  master.RunOnLoop([&] { multis_after_first = master.registry()->multis_sent(); });
+
+  // The same 100 records again (agents re-registering after a failover):
+  // every Apply completes, in order, and nothing is sent to ZooKeeper.
+  apply_all(kAgents);
+  ASSERT_TRUE(WaitFor([&] { return finished_count() == 2 * kAgents; }, absl::Seconds(30)));
+  for (int i = 0; i < 2 * kAgents; ++i) EXPECT_EQ(finished[i], i);
+  uint64_t multis = 0;
+  master.RunOnLoop([&] { multis = master.registry()->multis_sent(); });
+  EXPECT_EQ(multis, multis_after_first);
+  auto loaded = master.Load(kRoot);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->agents_size(), kAgents);
+}
+
 TEST_F(ZkRegistryTest, AWriterWhoseElectionZnodeIsGoneWritesNothing) {
   ZkSession master(server_->address(), absl::Seconds(5));
   ZkSession other(server_->address(), absl::Seconds(5));

@@ -59,6 +59,70 @@ TEST_F(RegistryTest, AppliedOperationsSurviveARestart) {
   EXPECT_EQ(state->epoch(), 1u);
 }
 
+TEST_F(RegistryTest, AnUnchangedPutIsNotWrittenAndStillCompletesInOrder) {
+  LocalRegistry registry(&loop_, dir_.string());
+  ASSERT_TRUE(registry.Recover().ok());
+  std::vector<std::string> order;
+  registry.Apply({PutAgent("a1")},
+                 [&](absl::Status s) { order.push_back("first " + s.ToString()); });
+  registry.Flush();
+  loop_.RunUntilIdle();
+  const LocalRegistry::Stats before = registry.stats();
+
+  // The same record again (an agent re-registering unchanged): no write.
+  registry.Apply({PutAgent("a1")},
+                 [&](absl::Status s) { order.push_back("same " + s.ToString()); });
+  registry.Flush();
+  loop_.RunUntilIdle();
+  EXPECT_EQ(registry.stats().batches, before.batches);
+  EXPECT_EQ(registry.stats().fsyncs, before.fsyncs);
+  EXPECT_EQ(registry.stats().bytes, before.bytes);
+
+  // A changed record is written; an unchanged one behind it completes after it.
+  internal::Operation unreachable = PutAgent("a1");
+  unreachable.mutable_agent()->set_status(internal::AgentRecord::UNREACHABLE);
+  registry.Apply({unreachable},
+                 [&](absl::Status s) { order.push_back("changed " + s.ToString()); });
+  registry.Apply({unreachable}, [&](absl::Status s) { order.push_back("again " + s.ToString()); });
+  registry.Flush();
+  loop_.RunUntilIdle();
+  EXPECT_GT(registry.stats().batches, before.batches);
+  EXPECT_EQ(order, (std::vector<std::string>{"first OK", "same OK", "changed OK", "again OK"}));
+  ASSERT_EQ(registry.state().agents_size(), 1);
+  EXPECT_EQ(registry.state().agents(0).status(), internal::AgentRecord::UNREACHABLE);
+}
+
+TEST(IndexedRegistryTest, ApplyChangesKeepsOnlyWhatChangesTheRegistryInOrder) {
+  auto put = [](const std::string& id, internal::AgentRecord::Status status) {
+    internal::Operation op;
+    op.set_type(internal::Operation::PUT_AGENT);
+    op.mutable_agent()->mutable_info()->mutable_id()->set_value(id);
+    op.mutable_agent()->set_status(status);
+    return op;
+  };
+  IndexedRegistry registry;
+  registry.Apply(put("a1", internal::AgentRecord::ADMITTED));
+  EXPECT_TRUE(registry.ChangesNothing(put("a1", internal::AgentRecord::ADMITTED)));
+  EXPECT_FALSE(registry.ChangesNothing(put("a1", internal::AgentRecord::GONE)));
+  EXPECT_FALSE(registry.ChangesNothing(put("a2", internal::AgentRecord::ADMITTED)));
+  internal::Operation bump;
+  bump.set_type(internal::Operation::BUMP_EPOCH);
+  EXPECT_FALSE(registry.ChangesNothing(bump));
+  // a1 unchanged (dropped), then a1 -> GONE and back to ADMITTED: both kept,
+  // each judged against the registry as the ones before it left it.
+  auto changes = registry.ApplyChanges({put("a1", internal::AgentRecord::ADMITTED),
+                                        put("a1", internal::AgentRecord::GONE),
+                                        put("a1", internal::AgentRecord::ADMITTED), bump});
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].agent().status(), internal::AgentRecord::GONE);
+  EXPECT_EQ(changes[1].agent().status(), internal::AgentRecord::ADMITTED);
+  EXPECT_EQ(changes[2].type(), internal::Operation::BUMP_EPOCH);
+  ASSERT_NE(registry.FindAgent("a1"), nullptr);
+  EXPECT_EQ(registry.FindAgent("a1")->status(), internal::AgentRecord::ADMITTED);
+  EXPECT_EQ(registry.FindAgent("a2"), nullptr);
+  EXPECT_EQ(registry.registry().epoch(), 1u);
+}
+
 TEST_F(RegistryTest, PutReplacesAndRemoveDeletes) {
   internal::Registry registry;
   ApplyOperation(PutAgent("a1"), &registry);
