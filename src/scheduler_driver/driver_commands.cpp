@@ -47,9 +47,14 @@ void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> met
   VLOG(1) << "Sending " << name << " to " << channel_address_;
   (stub_->async()->*method)(
       &state->context, &state->request, &state->response,
-      [this, state, poster, name, on_result = std::move(on_result)](grpc::Status grpc_status) {
+      // gRPC runs this once: `on_result` (an accept's task ids, an ack
+      // batch) moves on to the loop instead of being copied.
+      [this, state, poster, name,
+       on_result = std::move(on_result)](grpc::Status grpc_status) mutable {
         absl::Status status = FromGrpcStatus(grpc_status);
-        poster->Post([this, name, status, on_result] { OnCallDone(name, status, on_result); });
+        poster->Post([this, name, status = std::move(status), on_result = std::move(on_result)] {
+          OnCallDone(name, status, on_result);
+        });
         poster->CallFinished();
       });
 }

@@ -223,6 +223,15 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Submit(std::function<void()> f
   return status;
 }
 
+SchedulerDriverStatus AgoraSchedulerDriver::Impl::Acknowledge(AckBatcher::Ack ack) {
+  if (!loop_->IsInLoopThread()) {
+    return Submit([this, ack = std::move(ack)]() mutable { DoAcknowledge(std::move(ack)); });
+  }
+  SchedulerDriverStatus status = status_.load();
+  if (status == SchedulerDriverStatus::RUNNING && !finished_) DoAcknowledge(std::move(ack));
+  return status;
+}
+
 std::string AgoraSchedulerDriver::Impl::framework_id() const {
   std::lock_guard<std::mutex> lock(mu_);
   return framework_id_mirror_;

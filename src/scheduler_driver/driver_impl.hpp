@@ -65,6 +65,10 @@ class AgoraSchedulerDriver::Impl {
   SchedulerDriverStatus status() const { return status_.load(); }
   // Runs `fn` on the loop if the driver is RUNNING; returns the status.
   SchedulerDriverStatus Submit(std::function<void()> fn);
+  // acknowledgeStatusUpdate: like Submit(DoAcknowledge), but from a
+  // callback (on the loop) the ack is queued at once, without a hop; it
+  // leaves with the loop turn's other acks either way.
+  SchedulerDriverStatus Acknowledge(AckBatcher::Ack ack);
 
   std::string framework_id() const;
   bool connected() const;

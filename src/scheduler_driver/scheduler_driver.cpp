@@ -94,10 +94,7 @@ SchedulerDriverStatus AgoraSchedulerDriver::acknowledgeStatusUpdate(const v1::Ta
     LOG(WARNING) << "acknowledgeStatusUpdate ignored: the driver acknowledges implicitly";
     return impl_->status();
   }
-  // Only the ids travel to the loop, not the whole status.
-  Impl* impl = impl_.get();
-  return impl->Submit(
-      [impl, ack = Impl::AckOf(status)]() mutable { impl->DoAcknowledge(std::move(ack)); });
+  return impl_->Acknowledge(Impl::AckOf(status));
 }
 
 SchedulerDriverStatus AgoraSchedulerDriver::sendFrameworkMessage(const v1::ExecutorID& executor_id,
