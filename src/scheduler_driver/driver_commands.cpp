@@ -31,13 +31,18 @@ template <typename Request>
 void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> method,
                                       Request request, ResultFn on_result) {
   DCHECK(loop_->IsInLoopThread());
+  // One allocation holds what the call needs until its completion has run
+  // on the loop; the closures in between copy only the pointer (gRPC may
+  // copy its callback, and `on_result` can hold an ack batch).
   struct CallState {
     grpc::ClientContext context;
     Request request;
     v1::CallResponse response;
+    ResultFn on_result;
   };
   auto state = std::make_shared<CallState>();
   state->request = std::move(request);
+  state->on_result = std::move(on_result);
   state->context.set_deadline(
       std::chrono::system_clock::now() +
       std::chrono::milliseconds(static_cast<int64_t>(options_.call_timeout_seconds * 1000)));
@@ -47,13 +52,9 @@ void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> met
   VLOG(1) << "Sending " << name << " to " << channel_address_;
   (stub_->async()->*method)(
       &state->context, &state->request, &state->response,
-      // gRPC runs this once: `on_result` (an accept's task ids, an ack
-      // batch) moves on to the loop instead of being copied.
-      [this, state, poster, name,
-       on_result = std::move(on_result)](grpc::Status grpc_status) mutable {
-        absl::Status status = FromGrpcStatus(grpc_status);
-        poster->Post([this, name, status = std::move(status), on_result = std::move(on_result)] {
-          OnCallDone(name, status, on_result);
+      [this, state, poster, name](grpc::Status grpc_status) {
+        poster->Post([this, name, state, status = FromGrpcStatus(grpc_status)] {
+          OnCallDone(name, status, state->on_result);
         });
         poster->CallFinished();
       });
