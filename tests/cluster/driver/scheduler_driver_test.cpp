@@ -335,6 +335,28 @@ TEST(SchedulerDriverTest, StopFromCallbackTearsDownAfterTheLastAck) {
   EXPECT_EQ(master.calls(), (std::vector<std::string>{"acknowledge", "teardown"}));
 }
 
+// The same with explicit acknowledgements: the ack given in the callback is
+// queued there and leaves at the end of the loop turn, before the teardown.
+TEST(SchedulerDriverTest, ExplicitAckThenStopFromCallbackTearsDownAfterTheAck) {
+  FakeMaster master;
+  master.set_acknowledge_delay(absl::Milliseconds(200));
+  RecordingScheduler scheduler;
+  scheduler.on_update = [](SchedulerDriver* driver, const v1::TaskStatus& status) {
+    driver->acknowledgeStatusUpdate(status);
+    driver->stop();
+  };
+  SchedulerDriverOptions options = FastOptions();
+  options.implicit_acknowledgements = false;
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), options);
+  driver.start();
+  ASSERT_TRUE(scheduler.WaitFor("registered"));
+  master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "u"));
+  EXPECT_EQ(driver.join(), SchedulerDriverStatus::STOPPED);
+  EXPECT_EQ(master.teardowns(), 1);
+  EXPECT_EQ(master.calls(), (std::vector<std::string>{"acknowledge", "teardown"}));
+  EXPECT_EQ(master.acknowledged_uuids(), (std::vector<std::string>{"u"}));
+}
+
 TEST(SchedulerDriverTest, ErrorEventAbortsTheDriver) {
   FakeMaster master;
   RecordingScheduler scheduler;
