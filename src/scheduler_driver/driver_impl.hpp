@@ -3,7 +3,8 @@
 //
 // Owned by AgoraSchedulerDriver. All fields below "Loop-owned" are touched
 // only on `loop_` (an AsioEventLoop thread, or an injected loop, that also runs every Scheduler
-// callback). Public methods translate into closures posted to the loop; gRPC
+// callback). Public methods translate into closures posted to the loop (an
+// acknowledgement given on the loop, in a callback, is queued directly); gRPC
 // completions (the Subscribe stream and the unary commands) post through
 // `poster_`, which outlives the loop and drops posts after shutdown.
 //
