@@ -31,13 +31,18 @@ template <typename Request>
 void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> method,
                                       Request request, ResultFn on_result) {
   DCHECK(loop_->IsInLoopThread());
+  // One allocation holds what the call needs until its completion has run
+  // on the loop; the closures in between copy only the pointer (gRPC may
+  // copy its callback, and `on_result` can hold an ack batch).
   struct CallState {
     grpc::ClientContext context;
     Request request;
     v1::CallResponse response;
+    ResultFn on_result;
   };
   auto state = std::make_shared<CallState>();
   state->request = std::move(request);
+  state->on_result = std::move(on_result);
   state->context.set_deadline(
       std::chrono::system_clock::now() +
       std::chrono::milliseconds(static_cast<int64_t>(options_.call_timeout_seconds * 1000)));
@@ -47,9 +52,10 @@ void AgoraSchedulerDriver::Impl::Send(const char* name, AsyncMethod<Request> met
   VLOG(1) << "Sending " << name << " to " << channel_address_;
   (stub_->async()->*method)(
       &state->context, &state->request, &state->response,
-      [this, state, poster, name, on_result = std::move(on_result)](grpc::Status grpc_status) {
-        absl::Status status = FromGrpcStatus(grpc_status);
-        poster->Post([this, name, status, on_result] { OnCallDone(name, status, on_result); });
+      [this, state, poster, name](grpc::Status grpc_status) {
+        poster->Post([this, name, state, status = FromGrpcStatus(grpc_status)] {
+          OnCallDone(name, status, state->on_result);
+        });
         poster->CallFinished();
       });
 }
@@ -71,47 +77,53 @@ void AgoraSchedulerDriver::Impl::OnCallDone(const char* name, const absl::Status
   if (commands_in_flight_ == 0) RunAfterCommands();
 }
 
-void AgoraSchedulerDriver::Impl::FailLaunches(const std::vector<v1::Offer::Operation>& operations,
+void AgoraSchedulerDriver::Impl::FailLaunches(const std::vector<v1::TaskID>& task_ids,
                                               v1::TaskState state, v1::TaskStatus::Reason reason,
                                               const std::string& message) {
-  for (const v1::Offer::Operation& operation : operations) {
-    if (operation.type() != v1::Offer::Operation::LAUNCH) continue;
-    for (const v1::TaskInfo& task : operation.launch().task_infos()) {
-      v1::TaskStatus status;
-      *status.mutable_task_id() = task.task_id();
-      status.set_state(state);
-      status.set_source(v1::TaskStatus::SOURCE_MASTER);
-      status.set_reason(reason);
-      status.set_message(message);
-      status.set_timestamp(absl::ToDoubleSeconds(loop_->Now() - absl::UnixEpoch()));
-      if (status_.load() != SchedulerDriverStatus::RUNNING) return;
-      scheduler_->statusUpdate(driver_, status);
-    }
+  for (const v1::TaskID& task_id : task_ids) {
+    v1::TaskStatus status;
+    *status.mutable_task_id() = task_id;
+    status.set_state(state);
+    status.set_source(v1::TaskStatus::SOURCE_MASTER);
+    status.set_reason(reason);
+    status.set_message(message);
+    status.set_timestamp(absl::ToDoubleSeconds(loop_->Now() - absl::UnixEpoch()));
+    if (status_.load() != SchedulerDriverStatus::RUNNING) return;
+    scheduler_->statusUpdate(driver_, status);
   }
 }
 
 void AgoraSchedulerDriver::Impl::DoAccept(std::vector<v1::OfferID> offer_ids,
                                           std::vector<v1::Offer::Operation> operations,
                                           v1::Filters filters) {
+  // Only the task ids are kept for a failure's synthesized updates; the
+  // operations themselves move into the request.
+  std::vector<v1::TaskID> task_ids;
+  for (const v1::Offer::Operation& operation : operations) {
+    if (operation.type() != v1::Offer::Operation::LAUNCH) continue;
+    for (const v1::TaskInfo& task : operation.launch().task_infos()) {
+      task_ids.push_back(task.task_id());
+    }
+  }
   if (!connected_) {
-    FailLaunches(operations, v1::TASK_DROPPED, v1::TaskStatus::REASON_MASTER_DISCONNECTED,
+    FailLaunches(task_ids, v1::TASK_DROPPED, v1::TaskStatus::REASON_MASTER_DISCONNECTED,
                  "the scheduler is not connected to a master");
     return;
   }
   v1::AcceptRequest request;
   *request.mutable_header() = Header();
   for (v1::OfferID& id : offer_ids) *request.add_offer_ids() = std::move(id);
-  for (const v1::Offer::Operation& op : operations) *request.add_operations() = op;
-  *request.mutable_filters() = filters;
+  for (v1::Offer::Operation& op : operations) *request.add_operations() = std::move(op);
+  *request.mutable_filters() = std::move(filters);
   Send("accept", &v1::Scheduler::Stub::async::Accept, std::move(request),
-       [this, operations = std::move(operations)](const absl::Status& status) {
+       [this, task_ids = std::move(task_ids)](const absl::Status& status) {
          if (status.ok() || status_.load() != SchedulerDriverStatus::RUNNING) return;
          // A rejected accept launched nothing; a timed-out one may have, so
          // it is left to reconciliation.
          if (status.code() == absl::StatusCode::kDeadlineExceeded) return;
          bool invalid = status.code() == absl::StatusCode::kInvalidArgument;
          FailLaunches(
-             operations, invalid ? v1::TASK_ERROR : v1::TASK_DROPPED,
+             task_ids, invalid ? v1::TASK_ERROR : v1::TASK_DROPPED,
              invalid ? v1::TaskStatus::REASON_TASK_INVALID : v1::TaskStatus::REASON_INVALID_OFFERS,
              std::string(status.message()));
        });
@@ -174,12 +186,20 @@ void AgoraSchedulerDriver::Impl::DoKill(v1::TaskID task_id, v1::AgentID agent_id
 }
 
 void AgoraSchedulerDriver::Impl::DoAcknowledge(const v1::TaskStatus& status) {
+  DoAcknowledge(AckOf(status));
+}
+
+void AgoraSchedulerDriver::Impl::DoAcknowledge(AckBatcher::Ack ack) {
+  ack.stream_id = stream_id_;
+  QueueAcknowledgement(std::move(ack));
+}
+
+AckBatcher::Ack AgoraSchedulerDriver::Impl::AckOf(const v1::TaskStatus& status) {
   AckBatcher::Ack ack;
   ack.agent_id = status.agent_id().value();
   ack.task_id = status.task_id().value();
   ack.uuid = status.uuid();
-  ack.stream_id = stream_id_;
-  QueueAcknowledgement(std::move(ack));
+  return ack;
 }
 
 void AgoraSchedulerDriver::Impl::QueueAcknowledgement(AckBatcher::Ack ack) {
@@ -189,7 +209,17 @@ void AgoraSchedulerDriver::Impl::QueueAcknowledgement(AckBatcher::Ack ack) {
   // One ACKNOWLEDGE per uuid and stream: a second one would only be a stray.
   if (!ledger_.OnAcknowledge(ack.uuid, stream_id_)) return;
   acks_.Add(std::move(ack));
-  SendAcknowledgements();
+  if (ack_flush_posted_) return;
+  // Sent at the end of this loop turn, with every ack queued meanwhile (the
+  // scheduler acknowledges a burst of updates in closures already posted).
+  // The flush counts as a command in flight: a teardown waits for it.
+  ack_flush_posted_ = true;
+  ++commands_in_flight_;
+  loop_->Post([this] {
+    ack_flush_posted_ = false;
+    SendAcknowledgements();
+    if (--commands_in_flight_ == 0) RunAfterCommands();
+  });
 }
 
 void AgoraSchedulerDriver::Impl::SendAcknowledgements() {

@@ -223,6 +223,15 @@ SchedulerDriverStatus AgoraSchedulerDriver::Impl::Submit(std::function<void()> f
   return status;
 }
 
+SchedulerDriverStatus AgoraSchedulerDriver::Impl::Acknowledge(AckBatcher::Ack ack) {
+  if (!loop_->IsInLoopThread()) {
+    return Submit([this, ack = std::move(ack)]() mutable { DoAcknowledge(std::move(ack)); });
+  }
+  SchedulerDriverStatus status = status_.load();
+  if (status == SchedulerDriverStatus::RUNNING && !finished_) DoAcknowledge(std::move(ack));
+  return status;
+}
+
 std::string AgoraSchedulerDriver::Impl::framework_id() const {
   std::lock_guard<std::mutex> lock(mu_);
   return framework_id_mirror_;
@@ -295,12 +304,8 @@ void AgoraSchedulerDriver::Impl::Connect() {
   std::weak_ptr<LoopPoster> poster = poster_;
   call_ = scheduler::SubscribeCall::Start(
       stub_.get(), request,
-      [this, poster, generation](v1::Event event) {
-        if (auto p = poster.lock()) {
-          p->Post([this, generation, event = std::move(event)]() mutable {
-            OnEvent(generation, std::move(event));
-          });
-        }
+      [this, poster, generation] {
+        if (auto p = poster.lock()) p->Post([this, generation] { OnEventsReady(generation); });
       },
       [this, poster, generation](absl::Status status) {
         if (auto p = poster.lock()) {
@@ -341,18 +346,37 @@ void AgoraSchedulerDriver::Impl::OnLivenessCheck(uint64_t generation) {
       loop_->RunAfter(allowed - silent, [this, generation] { OnLivenessCheck(generation); });
 }
 
-void AgoraSchedulerDriver::Impl::OnEvent(uint64_t generation, v1::Event event) {
+void AgoraSchedulerDriver::Impl::OnEventsReady(uint64_t generation) {
   DCHECK(loop_->IsInLoopThread());
-  if (generation != generation_ || status_.load() != SchedulerDriverStatus::RUNNING) return;
-  last_event_time_ = loop_->Now();
+  // Every event of a generation is taken before its stream's end is handled
+  // (both are posted in order), so a stale generation has nothing left.
+  if (generation != generation_ || call_ == nullptr) return;
   // Keep the call alive across callbacks that may replace call_.
   std::shared_ptr<scheduler::SubscribeCall> call = call_;
+  std::vector<v1::Event> events = call->TakeEvents();
+  int handled = 0;
+  for (v1::Event& event : events) {
+    // A callback may have stopped the driver or left this stream: the rest
+    // of the batch belongs to a dead stream.
+    if (generation != generation_ || status_.load() != SchedulerDriverStatus::RUNNING) return;
+    OnEvent(std::move(event));
+    ++handled;
+  }
+  if (generation == generation_) call->EventsHandled(handled);
+}
+
+void AgoraSchedulerDriver::Impl::OnEvent(v1::Event event) {
+  last_event_time_ = loop_->Now();
   switch (event.type()) {
     case v1::Event::SUBSCRIBED:
       OnSubscribed(event.subscribed());
       break;
     case v1::Event::OFFERS: {
-      std::vector<v1::Offer> offers(event.offers().offers().begin(), event.offers().offers().end());
+      // The event is ours: its offers move into the callback's vector.
+      google::protobuf::RepeatedPtrField<v1::Offer>* received =
+          event.mutable_offers()->mutable_offers();
+      std::vector<v1::Offer> offers(std::make_move_iterator(received->begin()),
+                                    std::make_move_iterator(received->end()));
       if (!offers.empty()) scheduler_->resourceOffers(driver_, offers);
       break;
     }
@@ -378,14 +402,13 @@ void AgoraSchedulerDriver::Impl::OnEvent(uint64_t generation, v1::Event event) {
     }
     case v1::Event::ERROR:
       FailFatally(event.error().message());
-      return;
+      break;
     case v1::Event::HEARTBEAT:
       break;
     default:
       VLOG(1) << "Ignoring event of unknown type " << event.type();
       break;
   }
-  if (generation == generation_ && call != nullptr) call->EventHandled();
 }
 
 void AgoraSchedulerDriver::Impl::OnSubscribed(const v1::Event::Subscribed& subscribed) {

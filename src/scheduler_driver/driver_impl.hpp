@@ -3,7 +3,8 @@
 //
 // Owned by AgoraSchedulerDriver. All fields below "Loop-owned" are touched
 // only on `loop_` (an AsioEventLoop thread, or an injected loop, that also runs every Scheduler
-// callback). Public methods translate into closures posted to the loop; gRPC
+// callback). Public methods translate into closures posted to the loop (an
+// acknowledgement given on the loop, in a callback, is queued directly); gRPC
 // completions (the Subscribe stream and the unary commands) post through
 // `poster_`, which outlives the loop and drops posts after shutdown.
 //
@@ -65,6 +66,10 @@ class AgoraSchedulerDriver::Impl {
   SchedulerDriverStatus status() const { return status_.load(); }
   // Runs `fn` on the loop if the driver is RUNNING; returns the status.
   SchedulerDriverStatus Submit(std::function<void()> fn);
+  // acknowledgeStatusUpdate: like Submit(DoAcknowledge), but from a
+  // callback (on the loop) the ack is queued at once, without a hop; it
+  // leaves with the loop turn's other acks either way.
+  SchedulerDriverStatus Acknowledge(AckBatcher::Ack ack);
 
   std::string framework_id() const;
   bool connected() const;
@@ -81,6 +86,10 @@ class AgoraSchedulerDriver::Impl {
   // acknowledgements (see AckBatcher); a transient failure is retried (up to
   // kMaxAckAttempts) while the same stream lives.
   void DoAcknowledge(const v1::TaskStatus& status);
+  // The same for an Ack built off the loop by AckOf (its stream is set here).
+  void DoAcknowledge(AckBatcher::Ack ack);
+  // What DoAcknowledge needs of `status` (any thread).
+  static AckBatcher::Ack AckOf(const v1::TaskStatus& status);
   void DoMessage(v1::ExecutorID executor_id, v1::AgentID agent_id, std::string data);
   void DoReconcile(std::vector<v1::TaskStatus> statuses);
   void DoUpdateFramework(v1::FrameworkInfo info, std::vector<std::string> suppressed_roles);
@@ -98,7 +107,11 @@ class AgoraSchedulerDriver::Impl {
   // Connection (loop thread).
   void Connect();
   void ScheduleReconnect();
-  void OnEvent(uint64_t generation, v1::Event event);
+  // Handles every event the stream of `generation` has read so far (one
+  // loop hop for a burst), then lets it read ahead again.
+  void OnEventsReady(uint64_t generation);
+  // One event of the live stream; the driver is RUNNING.
+  void OnEvent(v1::Event event);
   void OnSubscribed(const v1::Event::Subscribed& subscribed);
   void OnUpdate(const v1::TaskStatus& status);
   void OnStreamDone(uint64_t generation, absl::Status status);
@@ -117,14 +130,15 @@ class AgoraSchedulerDriver::Impl {
   v1::CallHeader Header() const;
 
   // Acknowledgements (loop thread): queue one (dropped if its stream is no
-  // longer the live one or it was sent on it already), send what is queued
-  // unless a call is in flight, re-queue a failed call's acks after a delay.
+  // longer the live one or it was sent on it already) and send what is
+  // queued at the end of the loop turn unless a call is in flight; re-queue
+  // a failed call's acks after a delay.
   void QueueAcknowledgement(AckBatcher::Ack ack);
   void SendAcknowledgements();
   void RetryAcknowledgements(const std::vector<AckBatcher::Ack>& batch);
 
   // Reports synthesized updates for tasks that never reached the master.
-  void FailLaunches(const std::vector<v1::Offer::Operation>& operations, v1::TaskState state,
+  void FailLaunches(const std::vector<v1::TaskID>& task_ids, v1::TaskState state,
                     v1::TaskStatus::Reason reason, const std::string& message);
 
   // Runs (once) what waits for in-flight commands to be answered.
@@ -176,6 +190,8 @@ class AgoraSchedulerDriver::Impl {
   UpdateLedger ledger_;
   // Acknowledgements waiting for the one Acknowledge call in flight.
   AckBatcher acks_;
+  // A closure that sends the queued acks is posted and has not run.
+  bool ack_flush_posted_ = false;
   absl::Duration heartbeat_interval_ = absl::Seconds(15);
   absl::Time last_event_time_;
   int attempt_ = 0;

@@ -46,18 +46,25 @@ SchedulerDriverStatus AgoraSchedulerDriver::run() {
 SchedulerDriverStatus AgoraSchedulerDriver::launchTasks(const std::vector<v1::OfferID>& offer_ids,
                                                         const std::vector<v1::TaskInfo>& tasks,
                                                         const v1::Filters& filters) {
-  v1::Offer::Operation launch;
+  // The tasks are copied once, into the operation; from there they move.
+  std::vector<v1::Offer::Operation> operations(1);
+  v1::Offer::Operation& launch = operations.front();
   launch.set_type(v1::Offer::Operation::LAUNCH);
+  launch.mutable_launch()->mutable_task_infos()->Reserve(static_cast<int>(tasks.size()));
   for (const v1::TaskInfo& task : tasks) *launch.mutable_launch()->add_task_infos() = task;
-  return acceptOffers(offer_ids, {launch}, filters);
+  Impl* impl = impl_.get();
+  return impl->Submit([impl, offer_ids, operations = std::move(operations), filters]() mutable {
+    impl->DoAccept(std::move(offer_ids), std::move(operations), std::move(filters));
+  });
 }
 
 SchedulerDriverStatus AgoraSchedulerDriver::acceptOffers(
     const std::vector<v1::OfferID>& offer_ids, const std::vector<v1::Offer::Operation>& operations,
     const v1::Filters& filters) {
   Impl* impl = impl_.get();
-  return impl->Submit(
-      [impl, offer_ids, operations, filters] { impl->DoAccept(offer_ids, operations, filters); });
+  return impl->Submit([impl, offer_ids, operations, filters]() mutable {
+    impl->DoAccept(std::move(offer_ids), std::move(operations), std::move(filters));
+  });
 }
 
 SchedulerDriverStatus AgoraSchedulerDriver::declineOffer(const v1::OfferID& offer_id,
@@ -87,8 +94,7 @@ SchedulerDriverStatus AgoraSchedulerDriver::acknowledgeStatusUpdate(const v1::Ta
     LOG(WARNING) << "acknowledgeStatusUpdate ignored: the driver acknowledges implicitly";
     return impl_->status();
   }
-  Impl* impl = impl_.get();
-  return impl->Submit([impl, status] { impl->DoAcknowledge(status); });
+  return impl_->Acknowledge(Impl::AckOf(status));
 }
 
 SchedulerDriverStatus AgoraSchedulerDriver::sendFrameworkMessage(const v1::ExecutorID& executor_id,

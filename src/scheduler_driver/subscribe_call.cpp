@@ -1,16 +1,19 @@
 #include "scheduler_driver/subscribe_call.hpp"
 
+#include <algorithm>
+
 #include "common/grpc_status.hpp"
 
 namespace agora::scheduler {
 
-SubscribeCall::SubscribeCall(EventFn on_event, DoneFn on_done)
-    : on_event_(std::move(on_event)), on_done_(std::move(on_done)) {}
+SubscribeCall::SubscribeCall(EventsReadyFn on_events_ready, DoneFn on_done)
+    : on_events_ready_(std::move(on_events_ready)), on_done_(std::move(on_done)) {}
 
 std::shared_ptr<SubscribeCall> SubscribeCall::Start(v1::Scheduler::Stub* stub,
                                                     const v1::SubscribeRequest& request,
-                                                    EventFn on_event, DoneFn on_done) {
-  std::shared_ptr<SubscribeCall> call(new SubscribeCall(std::move(on_event), std::move(on_done)));
+                                                    EventsReadyFn on_events_ready, DoneFn on_done) {
+  std::shared_ptr<SubscribeCall> call(
+      new SubscribeCall(std::move(on_events_ready), std::move(on_done)));
   call->self_ = call;
   call->request_ = request;
   stub->async()->Subscribe(&call->context_, &call->request_, call.get());
@@ -26,9 +29,17 @@ std::shared_ptr<SubscribeCall> SubscribeCall::Start(v1::Scheduler::Stub* stub,
   return call;
 }
 
-void SubscribeCall::EventHandled() {
+std::vector<v1::Event> SubscribeCall::TakeEvents() {
+  std::vector<v1::Event> events;
+  std::lock_guard<std::mutex> lock(mu_);
+  events.swap(inbox_);
+  ready_signalled_ = false;
+  return events;
+}
+
+void SubscribeCall::EventsHandled(int count) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (unhandled_ > 0) --unhandled_;
+  unhandled_ = std::max(0, unhandled_ - count);
   if (cancelled_ || hold_released_ || reading_ || unhandled_ >= kMaxUnhandled) return;
   reading_ = true;
   lock.unlock();
@@ -61,12 +72,14 @@ void SubscribeCall::OnReadDone(bool ok) {
     return;
   }
   // Take the event out before the next read can start into it.
-  v1::Event event;
-  event.Swap(&event_);
+  inbox_.emplace_back().Swap(&event_);
   ++unhandled_;  // Before the loop can report it handled.
-  lock.unlock();
-  on_event_(std::move(event));
-  lock.lock();
+  if (!ready_signalled_) {
+    ready_signalled_ = true;
+    lock.unlock();
+    on_events_ready_();
+    lock.lock();
+  }
   if (cancelled_) {
     // Cancel() saw a read in flight and left the hold to us.
     reading_ = false;
@@ -74,7 +87,7 @@ void SubscribeCall::OnReadDone(bool ok) {
     return;
   }
   if (unhandled_ >= kMaxUnhandled) {
-    reading_ = false;  // EventHandled() resumes.
+    reading_ = false;  // EventsHandled() resumes.
     return;
   }
   lock.unlock();

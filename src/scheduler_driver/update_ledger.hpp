@@ -8,10 +8,15 @@
 // first (an update that old re-sent after `capacity` newer ones would be
 // delivered again, the at-least-once fallback). Pure: no I/O, no clock, no
 // threads; the driver uses it on its loop.
+//
+// Cost per update: one hash look-up and one key copy (the eviction order
+// points at the map's own keys; stream ids are numbered, not copied per
+// entry), so a busy scheduler's every update allocates once here.
 #ifndef AGORA_SCHEDULER_DRIVER_UPDATE_LEDGER_HPP_
 #define AGORA_SCHEDULER_DRIVER_UPDATE_LEDGER_HPP_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <unordered_map>
@@ -50,14 +55,24 @@ class UpdateLedger {
   struct Entry {
     // The scheduler acknowledged it (whether or not that ack arrived).
     bool scheduler_acked = false;
-    bool acked = false;      // An ack is sent (not known lost) on ack_stream.
-    std::string ack_stream;  // Stream of the latest ack sent.
+    bool acked = false;       // An ack is sent (not known lost) on ack_stream.
+    uint32_t ack_stream = 0;  // StreamNumber of the latest ack sent; 0: none.
   };
-  Entry& Remember(const std::string& uuid);
+  // The entry of `uuid`, added (and the oldest evicted) if new; `*added`
+  // tells which.
+  Entry& Remember(const std::string& uuid, bool* added);
+  // A number per distinct stream id (1, 2, ...): streams change only on
+  // re-subscription, so the last one answers without a look-up.
+  uint32_t StreamNumber(const std::string& stream_id);
 
   size_t capacity_;
   std::unordered_map<std::string, Entry> entries_;
-  std::deque<std::string> order_;  // Oldest first, for eviction.
+  // Oldest first, for eviction: the keys of entries_ (a node map's keys
+  // stay put until their erase).
+  std::deque<const std::string*> order_;
+  std::unordered_map<std::string, uint32_t> streams_;
+  std::string last_stream_;
+  uint32_t last_stream_number_ = 0;
 };
 
 }  // namespace agora

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace agora {
 namespace {
 
@@ -94,6 +96,39 @@ TEST(UpdateLedgerTest, BoundedOldestForgottenFirst) {
   EXPECT_EQ(ledger.size(), 2u);
   EXPECT_TRUE(ledger.OnUpdate("u1", "s").deliver);  // Forgotten: at-least-once.
   EXPECT_FALSE(ledger.OnUpdate("u3", "s").deliver);
+}
+
+// Eviction follows first sightings, also after many entries went through
+// (the order refers to the map's keys, which must stay valid).
+TEST(UpdateLedgerTest, EvictionKeepsTheNewestCapacityEntries) {
+  constexpr int kCapacity = 100;
+  UpdateLedger ledger(kCapacity);
+  for (int i = 0; i < 10 * kCapacity; ++i) {
+    ASSERT_TRUE(ledger.OnUpdate("u" + std::to_string(i), "s").deliver) << i;
+    ASSERT_TRUE(ledger.OnAcknowledge("u" + std::to_string(i), "s")) << i;
+  }
+  EXPECT_EQ(ledger.size(), static_cast<size_t>(kCapacity));
+  for (int i = 9 * kCapacity; i < 10 * kCapacity; ++i) {
+    EXPECT_FALSE(ledger.OnUpdate("u" + std::to_string(i), "s").deliver) << i;
+  }
+  EXPECT_TRUE(ledger.OnUpdate("u0", "s").deliver);  // Forgotten long ago.
+}
+
+// An ack on an acknowledged update's stream never repeats; the ledger tells
+// streams apart however they alternate (s1, s2, back to s1).
+TEST(UpdateLedgerTest, StreamsAreToldApartWhenTheyAlternate) {
+  UpdateLedger ledger;
+  ledger.OnUpdate("u1", "s1");
+  ledger.OnUpdate("u2", "s1");
+  ASSERT_TRUE(ledger.OnAcknowledge("u1", "s1"));
+  ASSERT_TRUE(ledger.OnAcknowledge("u2", "s2"));
+  EXPECT_TRUE(ledger.OnUpdate("u1", "s2").acknowledge);   // Acked on s1 only.
+  EXPECT_FALSE(ledger.OnUpdate("u1", "s1").acknowledge);  // Back on s1: acked there.
+  EXPECT_TRUE(ledger.OnUpdate("u2", "s1").acknowledge);
+  ledger.ForgetAcknowledge("u2", "s1");  // Not the stream of its ack: no effect.
+  EXPECT_FALSE(ledger.OnAcknowledge("u2", "s2"));
+  ledger.ForgetAcknowledge("u2", "s2");
+  EXPECT_TRUE(ledger.OnAcknowledge("u2", "s2"));
 }
 
 }  // namespace
