@@ -255,7 +255,9 @@ TEST_F(FaultInjectionTest, FrameworkTornDownDuringAnAgentOutageIsShutDownOnItsRe
   RecordingScheduler scheduler(Launch({CommandTask("orphan", "sleep 3201", 0.1, 16)}));
   auto driver = StartDriver(&scheduler, TestFramework("teardown-outage"));
   ASSERT_TRUE(Reaches(scheduler, "orphan", v1::TASK_RUNNING));
-  ASSERT_EQ(LiveProcessesWith("sleep 3201").size(), 1u);
+  // RUNNING may precede the shell's exec of `sleep`: wait for the process.
+  ASSERT_TRUE(
+      WaitFor([] { return LiveProcessesWith("sleep 3201").size() == 1u; }, absl::Seconds(10)));
   cluster_.CrashAgent(0);
   driver->stop();  // Teardown while the agent is away.
   driver->join();
