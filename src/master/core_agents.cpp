@@ -19,17 +19,14 @@ absl::Status ValidateAgentInfo(const v1::AgentInfo& info, const std::string& fie
   return absl::OkStatus();
 }
 
-// The checks a status update must pass before it is applied; the error names
-// `field`'s member.
-absl::Status ValidateStatusUpdate(const internal::AgentMessage::StatusUpdate& update,
-                                  const std::string& field) {
-  if (auto s = ValidateId(SubField(field, "framework_id"), update.framework_id().value()); !s.ok())
-    return s;
-  if (auto s = ValidateId(SubField(field, "status.task_id"), update.status().task_id().value());
-      !s.ok())
-    return s;
+// The checks a status update must pass before it is applied. The error
+// names the member relative to the update ("status.task_id: ..."); callers
+// prefix where the update was (built only on failure: this is per update).
+absl::Status ValidateStatusUpdate(const internal::AgentMessage::StatusUpdate& update) {
+  if (auto s = ValidateId("framework_id", update.framework_id().value()); !s.ok()) return s;
+  if (auto s = ValidateId("status.task_id", update.status().task_id().value()); !s.ok()) return s;
   if (update.status().state() == v1::TASK_STATE_UNSPECIFIED)
-    return InvalidField(SubField(field, "status.state"), "must be set");
+    return InvalidField("status.state", "must be set");
   return absl::OkStatus();
 }
 
@@ -85,10 +82,10 @@ absl::Status MasterCore::OnAgentMessage(uint64_t connection,
     case AgentMessage::STATUS_UPDATE:
       CountMessage("agent_status_update");
       ++counters_.agent_updates;
-      if (auto s = ValidateStatusUpdate(message.status_update(), "status_update"); !s.ok()) {
+      if (auto s = ValidateStatusUpdate(message.status_update()); !s.ok()) {
         ++counters_.agent_updates_refused;
         LOG(WARNING) << "Ignoring malformed status update from agent_id="
-                     << agent->info.id().value() << ": " << s.message();
+                     << agent->info.id().value() << ": status_update." << s.message();
         return absl::OkStatus();
       }
       HandleStatusUpdate(agent, message.status_update());
@@ -192,10 +189,10 @@ void MasterCore::HandleStatusUpdates(Agent* agent, const internal::AgentMessage&
   const std::string agent_id = agent->info.id().value();
   for (int i = 0; i < size; ++i) {
     const auto& update = message.status_updates(i);
-    if (auto s = ValidateStatusUpdate(update, absl::StrCat("status_updates[", i, "]")); !s.ok()) {
+    if (auto s = ValidateStatusUpdate(update); !s.ok()) {
       ++counters_.agent_updates_refused;
-      LOG(WARNING) << "Ignoring malformed status update from agent_id=" << agent_id << ": "
-                   << s.message();
+      LOG(WARNING) << "Ignoring malformed status update from agent_id=" << agent_id
+                   << ": status_updates[" << i << "]." << s.message();
       continue;
     }
     auto it = agents_.find(agent_id);
