@@ -8,9 +8,9 @@
 // and the agent reconnects and re-registers). Once SetUpdateBatching(true)
 // (the master's Registered said accepts_status_update_batches), the
 // STATUS_UPDATEs queued behind a write in flight leave as one STATUS_UPDATES
-// (common/link_batches.hpp); other messages are never merged or passed. Messages and the final
-// close are delivered on the loop through the callbacks, tagged with nothing: a closed link
-// delivers nothing more.
+// (common/link_batches.hpp); other messages are never merged or passed.
+// Messages and the final close are delivered on the loop through the
+// callbacks, tagged with nothing: a closed link delivers nothing more.
 //
 // Lifetime: Start() returns a shared handle; the link keeps itself alive
 // until gRPC is done with it and that news reached the loop (or, if the loop
