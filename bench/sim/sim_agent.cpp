@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/grpc_status.hpp"
+#include "common/link_batches.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 #include "sim/sim_channels.hpp"
@@ -118,12 +119,14 @@ internal::AgentMessage SimAgent::BuildRegistration() const {
     message.set_type(internal::AgentMessage::REGISTER);
     *message.mutable_register_()->mutable_agent_info() = info_;
     message.mutable_register_()->set_version(kSimAgentVersion);
+    message.mutable_register_()->set_accepts_acknowledgement_batches(true);
     return message;
   }
   message.set_type(internal::AgentMessage::REREGISTER);
   auto* reregister = message.mutable_reregister();
   *reregister->mutable_agent_info() = info_;
   reregister->set_version(kSimAgentVersion);
+  reregister->set_accepts_acknowledgement_batches(true);
   std::map<std::string, internal::FrameworkSnapshot> snapshots;
   std::set<Key> reported;  // (framework id, executor id)
   for (const auto& [key, record] : tasks_) {
@@ -169,6 +172,15 @@ void SimAgent::OnMessage(uint64_t generation, const internal::MasterMessage& mes
     }
     case MasterMessage::ACKNOWLEDGE:
       OnAcknowledge(message.acknowledge());
+      break;
+    case MasterMessage::ACKNOWLEDGEMENTS:
+      // As the real agent: a batch it announced, each entry one ACKNOWLEDGE.
+      if (auto s = ValidateLinkBatchSize("acknowledgements", message.acknowledgements_size());
+          !s.ok()) {
+        LOG(WARNING) << info_.hostname() << " refusing ACKNOWLEDGEMENTS: " << s.message();
+        break;
+      }
+      for (const auto& ack : message.acknowledgements()) OnAcknowledge(ack);
       break;
     case MasterMessage::SHUTDOWN_FRAMEWORK: {
       const std::string& framework_id = message.shutdown_framework().framework_id().value();
@@ -232,6 +244,8 @@ void SimAgent::OnRegistered(const internal::MasterMessage::Registered& registere
   }
   if (registered.max_missed_heartbeats() > 0)
     max_missed_heartbeats_ = registered.max_missed_heartbeats();
+  // As the real agent: merge queued updates once the master takes batches.
+  link_->SetUpdateBatching(registered.accepts_status_update_batches());
   VLOG(1) << info_.hostname() << (reregistered ? " re-registered" : " registered")
           << " agent_id=" << info_.id().value() << " at " << NowSeconds();
   updates_->Resume();

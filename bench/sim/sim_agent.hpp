@@ -7,6 +7,8 @@
 // when `task_duration` is positive, TASK_FINISHED after it. Status updates
 // go through the agent's own StatusUpdateManager, so they are retried until
 // the master relays the framework's acknowledgement, in order per task.
+// Like the real agent it announces ACKNOWLEDGEMENTS and, once the master
+// announced STATUS_UPDATES, its MasterLink merges queued updates.
 //
 // On stream loss it reconnects: at once, then with backoff (doubling from
 // `reconnect_backoff_min`, jitter in [d/2, d], capped at

@@ -112,6 +112,11 @@ struct AgentOptions {
   // intervals capped at retry_max.
   absl::Duration status_update_retry_min = absl::Seconds(10);
   absl::Duration status_update_retry_max = absl::Minutes(10);
+  // Batches on the master link: announce ACKNOWLEDGEMENTS in the
+  // registration, and merge queued status updates into STATUS_UPDATES when
+  // the master announced them. False: single messages only, as an agent
+  // from before batches (for tests of mixed versions).
+  bool link_batches = true;
   // See RecoverMode.
   RecoverMode recover = RecoverMode::kReconnect;
   // While checkpoints fail (disk full, EIO), how often the agent retries

@@ -204,6 +204,9 @@ std::string AgentImpl::RenderMetrics() {
     metrics.Counter("agora_agent_status_updates_acknowledged_total",
                     "Status updates acknowledged by their framework (relayed by the master)",
                     static_cast<double>(updates_->acknowledged()));
+    metrics.Counter("agora_agent_acknowledgement_batches_total",
+                    "ACKNOWLEDGEMENTS messages (batches of relayed acknowledgements) received",
+                    static_cast<double>(ack_batches_received_));
     metrics.Counter("agora_agent_master_reconnects_total", "Reconnections to the master",
                     static_cast<double>(reconnects_));
     std::map<ExecutorRecord::Phase, int> by_phase;

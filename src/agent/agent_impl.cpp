@@ -14,6 +14,7 @@
 #include "agent/agent_config.hpp"
 #include "agent/checkpoint.hpp"
 #include "common/grpc_status.hpp"
+#include "common/link_batches.hpp"
 #include "common/task_state.hpp"
 #include "glog/logging.h"
 
@@ -306,6 +307,7 @@ internal::AgentMessage AgentImpl::BuildRegistration() const {
     message.set_type(internal::AgentMessage::REGISTER);
     *message.mutable_register_()->mutable_agent_info() = info;
     message.mutable_register_()->set_version(kAgentVersion);
+    message.mutable_register_()->set_accepts_acknowledgement_batches(options_.link_batches);
     return message;
   }
   info.mutable_id()->set_value(agent_id_);
@@ -313,6 +315,7 @@ internal::AgentMessage AgentImpl::BuildRegistration() const {
   auto* reregister = message.mutable_reregister();
   *reregister->mutable_agent_info() = info;
   reregister->set_version(kAgentVersion);
+  reregister->set_accepts_acknowledgement_batches(options_.link_batches);
   std::map<std::string, internal::FrameworkSnapshot> snapshots;
   for (const auto& [key, executor] : executors_) {
     auto& snapshot = snapshots[key.first];
@@ -363,6 +366,9 @@ void AgentImpl::OnMasterMessage(uint64_t generation, const internal::MasterMessa
       break;
     case MasterMessage::ACKNOWLEDGE:
       OnAcknowledge(message.acknowledge());
+      break;
+    case MasterMessage::ACKNOWLEDGEMENTS:
+      OnAcknowledgements(message);
       break;
     case MasterMessage::SHUTDOWN_FRAMEWORK: {
       const std::string& framework_id = message.shutdown_framework().framework_id().value();
@@ -415,6 +421,21 @@ void AgentImpl::OnMasterMessage(uint64_t generation, const internal::MasterMessa
   }
 }
 
+void AgentImpl::OnAcknowledgements(const internal::MasterMessage& message) {
+  if (!options_.link_batches) {
+    LOG(WARNING) << "Refusing ACKNOWLEDGEMENTS: this agent did not announce "
+                    "accepts_acknowledgement_batches (the master resends them as it retries)";
+    return;
+  }
+  if (auto s = ValidateLinkBatchSize("acknowledgements", message.acknowledgements_size());
+      !s.ok()) {
+    LOG(WARNING) << "Refusing ACKNOWLEDGEMENTS from the master: " << s.message();
+    return;
+  }
+  ++ack_batches_received_;
+  for (const auto& ack : message.acknowledgements()) OnAcknowledge(ack);
+}
+
 void AgentImpl::OnRegistered(const internal::MasterMessage::Registered& registered,
                              bool reregistered) {
   const std::string& id = registered.agent_id().value();
@@ -455,6 +476,7 @@ void AgentImpl::OnRegistered(const internal::MasterMessage::Registered& register
   }
   if (registered.max_missed_heartbeats() > 0)
     max_missed_heartbeats_ = registered.max_missed_heartbeats();
+  link_->SetUpdateBatching(options_.link_batches && registered.accepts_status_update_batches());
   LOG(INFO) << (reregistered ? "Re-registered" : "Registered") << " with master " << master_address_
             << " as agent_id=" << id;
   updates_->Resume();

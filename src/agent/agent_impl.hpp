@@ -446,6 +446,8 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
                       v1::TaskStatus::Reason reason, const std::string& message,
                       bool persist = true);
   void OnAcknowledge(const internal::MasterMessage::Acknowledge& ack);
+  // ACKNOWLEDGEMENTS: each entry as one ACKNOWLEDGE.
+  void OnAcknowledgements(const internal::MasterMessage& message);
   void ForwardUpdate(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
                      v1::TaskState latest_state);
   void MaybeForgetTask(const Key& task_key);
@@ -545,6 +547,8 @@ class AgentImpl : public ExecutorHandler, public AgentOperatorHandler {
   uint64_t executors_exited_ = 0;
   uint64_t updates_received_ = 0;
   uint64_t updates_forwarded_ = 0;
+  // ACKNOWLEDGEMENTS messages received (their entries count as acknowledged).
+  uint64_t ack_batches_received_ = 0;
   uint64_t reconnects_ = 0;
   uint64_t checkpoint_failures_ = 0;
   uint64_t launches_refused_ = 0;

@@ -1,6 +1,7 @@
 #include "agent/master_link.hpp"
 
 #include "common/grpc_status.hpp"
+#include "common/link_batches.hpp"
 #include "glog/logging.h"
 
 namespace agora::agent {
@@ -29,7 +30,11 @@ MasterLink::MasterLink(EventLoop* loop, MessageFn on_message, ClosedFn on_closed
       writer_(
           capacity, [this](const internal::AgentMessage* message) { StartWrite(message); }, nullptr,
           absl::ResourceExhaustedError("master link outbound queue full"),
-          absl::UnavailableError("write failed"), absl::CancelledError("cancelled")) {}
+          absl::UnavailableError("write failed"), absl::CancelledError("cancelled"),
+          [this](internal::AgentMessage& batch, internal::AgentMessage& next) {
+            return update_batches_.load(std::memory_order_relaxed) &&
+                   MergeStatusUpdate(batch, next);
+          }) {}
 
 bool MasterLink::Send(internal::AgentMessage message) {
   DCHECK(loop_->IsInLoopThread());

@@ -5,9 +5,12 @@
 // Close() are loop-only. Writes go through a StreamWriteQueue: one write is
 // in flight, its completion starts the next on gRPC's thread (no loop turn
 // per message), and up to `capacity` more wait (overflow closes the stream,
-// and the agent reconnects and re-registers). Messages and the final close
-// are delivered on the loop through the callbacks, tagged with nothing: a
-// closed link delivers nothing more.
+// and the agent reconnects and re-registers). Once SetUpdateBatching(true)
+// (the master's Registered said accepts_status_update_batches), the
+// STATUS_UPDATEs queued behind a write in flight leave as one STATUS_UPDATES
+// (common/link_batches.hpp); other messages are never merged or passed.
+// Messages and the final close are delivered on the loop through the
+// callbacks, tagged with nothing: a closed link delivers nothing more.
 //
 // Lifetime: Start() returns a shared handle; the link keeps itself alive
 // until gRPC is done with it and that news reached the loop (or, if the loop
@@ -40,6 +43,11 @@ class MasterLink : public grpc::ClientBidiReactor<internal::AgentMessage, intern
   // Queues a message. False if closed or the queue overflowed (then the
   // link is closed). Loop thread only.
   bool Send(internal::AgentMessage message);
+  // Whether queued status updates may be merged into STATUS_UPDATES (false
+  // until the master announced them on this stream). Any thread.
+  void SetUpdateBatching(bool enabled) { update_batches_.store(enabled); }
+  // Messages merged into another's write so far. Any thread.
+  size_t merged_messages() const { return writer_.merged(); }
   // Cancels the stream; on_closed follows. Loop thread only.
   void Close();
   bool closed() const { return closed_; }
@@ -66,6 +74,7 @@ class MasterLink : public grpc::ClientBidiReactor<internal::AgentMessage, intern
   ClosedFn on_closed_;
   grpc::ClientContext context_;
   internal::MasterMessage incoming_;
+  std::atomic<bool> update_batches_{false};
   Writer writer_;
   bool closed_ = false;  // Loop-owned.
   std::atomic<bool> done_{false};

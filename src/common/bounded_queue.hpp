@@ -42,6 +42,9 @@ class BoundedQueue {
     return item;
   }
 
+  // The oldest item; the queue must not be empty.
+  T& front() { return items_.front(); }
+
   void Clear() { items_.clear(); }
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }

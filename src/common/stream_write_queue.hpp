@@ -18,6 +18,14 @@
 // - `start_write(message)` and `finish(status)` run on the calling thread,
 //   outside the lock; `*message` stays valid until the next OnWriteDone().
 //   No write starts after Abort() (for client streams, which never finish).
+// - Coalescing (optional `merge`): when a write completion starts the next
+//   write, `merge(batch, next)` is offered the messages queued right behind
+//   it, oldest first, and stops at the first it refuses; what it accepted
+//   leaves the queue, merged into the one written. The first message of a
+//   burst is written at once (Send() never merges); only what queued while a
+//   write was in flight is merged, so nothing waits to fill a batch, and a
+//   refused message is never passed, so the order is kept. The hook bounds
+//   a batch by refusing. The queue's bound counts queued messages as sent.
 //
 // Threads: every method is thread-safe (one small mutex, held only for queue
 // bookkeeping). Pure: no gRPC, so tests drive it with plain functions.
@@ -39,6 +47,10 @@ class StreamWriteQueue {
  public:
   using StartWriteFn = std::function<void(const T* message)>;
   using FinishFn = std::function<void(const Status& status)>;
+  // Merges `next` into `batch` and returns true, or returns false and
+  // leaves both as they were. Runs under the queue's lock: keep it cheap
+  // (moves, no serialization).
+  using MergeFn = std::function<bool(T& batch, T& next)>;
 
   enum class SendResult {
     kAccepted,  // Written now or queued.
@@ -49,11 +61,14 @@ class StreamWriteQueue {
   // `write_failed` and `cancelled` are the statuses used when a write fails
   // or the peer goes away before Finish(). `finish` may be empty (client
   // streams end by cancellation, not by a status).
+  // `merge` may be empty: every message is written as it was sent.
   StreamWriteQueue(size_t capacity, StartWriteFn start_write, FinishFn finish,
-                   Status overflow_status, Status write_failed, Status cancelled)
+                   Status overflow_status, Status write_failed, Status cancelled,
+                   MergeFn merge = nullptr)
       : queue_(capacity),
         start_write_(std::move(start_write)),
         finish_(std::move(finish)),
+        merge_(std::move(merge)),
         overflow_status_(std::move(overflow_status)),
         write_failed_(std::move(write_failed)),
         cancelled_status_(std::move(cancelled)) {}
@@ -118,6 +133,12 @@ class StreamWriteQueue {
       MaybeFinishLocked(lock);
       return;
     }
+    if (merge_) {
+      while (!queue_.empty() && merge_(*next, queue_.front())) {
+        queue_.Pop();
+        ++merged_;
+      }
+    }
     in_flight_ = std::move(next);
     ++chained_writes_;
     lock.unlock();
@@ -144,6 +165,11 @@ class StreamWriteQueue {
     std::lock_guard<std::mutex> lock(mu_);
     return chained_writes_;
   }
+  // Messages merged into another one's write (so never written alone).
+  size_t merged() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return merged_;
+  }
 
  private:
   bool ClosingLocked() const { return pending_finish_.has_value() || cancelled_ || aborted_; }
@@ -166,9 +192,11 @@ class StreamWriteQueue {
   bool cancelled_ = false;
   bool aborted_ = false;
   size_t chained_writes_ = 0;
+  size_t merged_ = 0;
 
   const StartWriteFn start_write_;
   const FinishFn finish_;
+  const MergeFn merge_;
   const Status overflow_status_;
   const Status write_failed_;
   const Status cancelled_status_;

@@ -11,9 +11,13 @@
 //   the other calls however many agents connect. A message that does not
 //   parse stops reading; the loop ends the stream with INVALID_ARGUMENT
 //   naming it.
-// - Writes: StreamWriteQueue. The loop serializes and queues; a write's
-//   completion starts the next on gRPC's thread. A full queue ends the
-//   stream with RESOURCE_EXHAUSTED.
+// - Writes: StreamWriteQueue of MasterMessages. The loop queues; the write
+//   that starts at once is serialized on the loop, a write started by the
+//   previous one's completion on gRPC's thread. When the agent announced
+//   accepts_acknowledgement_batches (REGISTER / REREGISTER, seen here before
+//   the core handles it), the ACKNOWLEDGEs queued behind a write in flight
+//   leave as one ACKNOWLEDGEMENTS (common/link_batches.hpp). A full queue
+//   ends the stream with RESOURCE_EXHAUSTED.
 // The stream's end (read end, cancel, done) is posted to the loop, which
 // tells the core. The stream keeps itself alive until gRPC reports it done
 // and that report reached the loop. A stream belongs to the core that served
@@ -22,10 +26,12 @@
 //
 // The method is registered raw (common/raw_methods.hpp): the stream parses
 // each message itself (a typed bidi stream would see an unparsable message
-// as the end of the stream), and serializes what it sends on the loop.
+// as the end of the stream), and serializes what it sends itself.
+#include <atomic>
 #include <mutex>
 
 #include "common/grpc_status.hpp"
+#include "common/link_batches.hpp"
 #include "common/raw_methods.hpp"
 #include "common/stream_write_queue.hpp"
 #include "glog/logging.h"
@@ -78,7 +84,7 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   bool Send(MasterMessage message) override {
     DCHECK(loop_->IsInLoopThread());
     if (closing()) return false;
-    switch (writer_.Send(SerializeRaw(message))) {
+    switch (writer_.Send(std::move(message))) {
       case Writer::SendResult::kAccepted:
         return true;
       case Writer::SendResult::kClosing:
@@ -96,7 +102,7 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   }
 
  private:
-  using Writer = StreamWriteQueue<grpc::ByteBuffer, grpc::Status>;
+  using Writer = StreamWriteQueue<MasterMessage, grpc::Status>;
 
   AgentStream(EventLoop* loop, const CoreSlot* slot, std::shared_ptr<ReadBudget> budget,
               uint64_t connection, size_t capacity)
@@ -105,10 +111,35 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
         budget_(std::move(budget)),
         connection_(connection),
         writer_(
-            capacity, [this](const grpc::ByteBuffer* bytes) { StartWrite(bytes); },
+            capacity, [this](const MasterMessage* message) { StartMessageWrite(*message); },
             [this](const grpc::Status& status) { FinishCall(status); },
             ToGrpcStatus(absl::ResourceExhaustedError("agent too slow: outbound queue full")),
-            grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"), grpc::Status::CANCELLED) {}
+            grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"), grpc::Status::CANCELLED,
+            [this](MasterMessage& batch, MasterMessage& next) {
+              return ack_batches_.load(std::memory_order_relaxed) &&
+                     MergeAcknowledgement(batch, next);
+            }) {}
+
+  // The writer's thread (the loop, or gRPC's after a completion); one write
+  // at a time, so out_ is free until OnWriteDone.
+  void StartMessageWrite(const MasterMessage& message) {
+    out_ = SerializeRaw(message);
+    StartWrite(&out_);
+  }
+
+  // Loop thread: the agent's registration says whether it takes
+  // ACKNOWLEDGEMENTS (whatever the core then decides about it).
+  void NoteCapabilities(const AgentMessage& message) {
+    bool batches = false;
+    if (message.type() == AgentMessage::REGISTER) {
+      batches = message.register_().accepts_acknowledgement_batches();
+    } else if (message.type() == AgentMessage::REREGISTER) {
+      batches = message.reregister().accepts_acknowledgement_batches();
+    } else {
+      return;
+    }
+    ack_batches_.store(batches, std::memory_order_relaxed);
+  }
 
   // Loop thread.
   bool closing() const { return done_ || cancelled_ || writer_.closing(); }
@@ -170,6 +201,7 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
 
   void HandleMessage(const absl::Status& parsed, const AgentMessage& message) {
     if (!closing()) {
+      if (parsed.ok()) NoteCapabilities(message);
       MasterCore* core = slot_->Of(generation_);
       absl::Status status =
           !parsed.ok()      ? parsed
@@ -222,6 +254,9 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   std::weak_ptr<AgentStream> weak_self_;  // Set at creation, then read only.
   uint64_t generation_ = 0;
   uint64_t connection_;
+  // Set on the loop, read by the writer's merge on any thread.
+  std::atomic<bool> ack_batches_{false};
+  grpc::ByteBuffer out_;  // Owned by the write in flight.
   Writer writer_;
 
   // The read side, shared by gRPC's read completions and the loop.

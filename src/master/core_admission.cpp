@@ -129,6 +129,7 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info,
         absl::ToDoubleSeconds(options_.agent_heartbeat_interval));
     reply.mutable_registered()->set_max_missed_heartbeats(
         static_cast<uint32_t>(options_.max_missed_heartbeats));
+    reply.mutable_registered()->set_accepts_status_update_batches(true);
     agent->sink->Send(std::move(reply));
     SendDeferredCommands(agent, unknown_frameworks);
     ApplyMaintenance(agent);

@@ -2,6 +2,7 @@
 // unreachable agents).
 #include "absl/strings/str_cat.h"
 #include "common/ids.hpp"
+#include "common/link_batches.hpp"
 #include "common/task_state.hpp"
 #include "common/validation.hpp"
 #include "glog/logging.h"
@@ -15,6 +16,17 @@ absl::Status ValidateAgentInfo(const v1::AgentInfo& info, const std::string& fie
     return s;
   auto resources = Resources::FromProto(info.resources(), SubField(field, "resources"));
   if (!resources.ok()) return resources.status();
+  return absl::OkStatus();
+}
+
+// The checks a status update must pass before it is applied. The error
+// names the member relative to the update ("status.task_id: ..."); callers
+// prefix where the update was (built only on failure: this is per update).
+absl::Status ValidateStatusUpdate(const internal::AgentMessage::StatusUpdate& update) {
+  if (auto s = ValidateId("framework_id", update.framework_id().value()); !s.ok()) return s;
+  if (auto s = ValidateId("status.task_id", update.status().task_id().value()); !s.ok()) return s;
+  if (update.status().state() == v1::TASK_STATE_UNSPECIFIED)
+    return InvalidField("status.state", "must be set");
   return absl::OkStatus();
 }
 
@@ -69,7 +81,18 @@ absl::Status MasterCore::OnAgentMessage(uint64_t connection,
       return absl::OkStatus();
     case AgentMessage::STATUS_UPDATE:
       CountMessage("agent_status_update");
+      ++counters_.agent_updates;
+      if (auto s = ValidateStatusUpdate(message.status_update()); !s.ok()) {
+        ++counters_.agent_updates_refused;
+        LOG(WARNING) << "Ignoring malformed status update from agent_id="
+                     << agent->info.id().value() << ": status_update." << s.message();
+        return absl::OkStatus();
+      }
       HandleStatusUpdate(agent, message.status_update());
+      return absl::OkStatus();
+    case AgentMessage::STATUS_UPDATES:
+      CountMessage("agent_status_updates");
+      HandleStatusUpdates(agent, message);
       return absl::OkStatus();
     case AgentMessage::EXECUTOR_EXITED: {
       CountMessage("agent_executor_exited");
@@ -149,15 +172,39 @@ void MasterCore::RelayAcknowledgement(const std::string& agent_id, const std::st
   SendToAgent(agent_id, std::move(message));
 }
 
+void MasterCore::HandleStatusUpdates(Agent* agent, const internal::AgentMessage& message) {
+  const int size = message.status_updates_size();
+  ++counters_.agent_update_batches;
+  // The bound keeps one read's work on the loop bounded (the read budget
+  // counts messages, and a batch is one).
+  if (auto s = ValidateLinkBatchSize("status_updates", size); !s.ok()) {
+    counters_.agent_updates_refused += std::max(size, 1);
+    LOG(WARNING) << "Refusing a status update batch from agent_id=" << agent->info.id().value()
+                 << ": " << s.message();
+    return;
+  }
+  counters_.agent_updates += size;
+  // Each entry is a whole update: the agent (or the connection) may be gone
+  // after one (a removed framework's shutdown), so look it up again.
+  const std::string agent_id = agent->info.id().value();
+  for (int i = 0; i < size; ++i) {
+    const auto& update = message.status_updates(i);
+    if (auto s = ValidateStatusUpdate(update); !s.ok()) {
+      ++counters_.agent_updates_refused;
+      LOG(WARNING) << "Ignoring malformed status update from agent_id=" << agent_id
+                   << ": status_updates[" << i << "]." << s.message();
+      continue;
+    }
+    auto it = agents_.find(agent_id);
+    if (it == agents_.end()) return;
+    HandleStatusUpdate(it->second.get(), update);
+  }
+}
+
+// `update` passed ValidateStatusUpdate.
 void MasterCore::HandleStatusUpdate(Agent* agent,
                                     const internal::AgentMessage::StatusUpdate& update) {
   const std::string& framework_id = update.framework_id().value();
-  if (!ValidateId("framework_id", framework_id).ok() ||
-      !ValidateId("task_id", update.status().task_id().value()).ok() ||
-      update.status().state() == v1::TASK_STATE_UNSPECIFIED) {
-    LOG(WARNING) << "Ignoring malformed status update from agent_id=" << agent->info.id().value();
-    return;
-  }
   // The status is copied once, into the event that forwards it (the book
   // keeps its own copies); `status` is not used once the event is sent.
   v1::Event event;

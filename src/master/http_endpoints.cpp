@@ -174,6 +174,16 @@ std::string RenderMetrics(const MasterMetrics& m) {
               "Allocation decisions returned to the allocator instead of offered (agent or "
               "framework disconnected, agent inactive, role suppressed meanwhile).",
               c.allocation_decisions_returned);
+  out.Counter("agora_master_agent_updates_total",
+              "Status updates received from agents (each entry of a STATUS_UPDATES batch).",
+              c.agent_updates);
+  out.Counter("agora_master_agent_update_batches_total",
+              "STATUS_UPDATES messages (batches of status updates) received from agents.",
+              c.agent_update_batches);
+  out.Counter("agora_master_agent_updates_refused_total",
+              "Agent status updates refused as malformed (the entry, or a whole empty or "
+              "oversized batch).",
+              c.agent_updates_refused);
   out.Counter("agora_master_status_updates_forwarded_total",
               "Agent status updates forwarded to frameworks.", c.status_updates_forwarded);
   out.Counter("agora_master_status_updates_duplicate_total",

@@ -104,6 +104,12 @@ struct MasterCounters {
   uint64_t status_updates_forwarded = 0;
   uint64_t status_updates_duplicate = 0;
   uint64_t acknowledgements_relayed_again = 0;
+  // Agent status updates received (single or batch entries), STATUS_UPDATES
+  // batches among the messages, and updates refused as malformed (entries
+  // or whole batches: empty, too large).
+  uint64_t agent_updates = 0;
+  uint64_t agent_update_batches = 0;
+  uint64_t agent_updates_refused = 0;
   // Acknowledgements applied from frameworks (each entry of a batched
   // Acknowledge counts; the messages counter counts the calls).
   uint64_t acknowledgements = 0;
@@ -414,6 +420,9 @@ class MasterCore {
   void AdmitAgent(uint64_t connection, const v1::AgentInfo& info, const std::string& version,
                   bool reregister, std::vector<v1::Task> tasks);
   void HandleStatusUpdate(Agent* agent, const internal::AgentMessage::StatusUpdate& update);
+  // STATUS_UPDATES: each entry as one STATUS_UPDATE; a malformed entry is
+  // refused by its index and the others apply.
+  void HandleStatusUpdates(Agent* agent, const internal::AgentMessage& message);
   void RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
                             const v1::TaskID& task_id, const std::string& uuid);
   // NOT_FOUND (FieldViolation agent_id / task_id, prefixed with

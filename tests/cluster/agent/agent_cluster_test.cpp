@@ -41,6 +41,49 @@ TEST_F(AgentClusterTest, RegistersWithResourcesAndAttributes) {
   EXPECT_GT(info.resources_size(), 0);
 }
 
+// Link batches: the agent announces ACKNOWLEDGEMENTS and applies each entry
+// as one ACKNOWLEDGE (the task's next update goes out only once the head is
+// acknowledged); with link_batches off it announces nothing.
+TEST_F(AgentClusterTest, AnnouncesAcknowledgementBatchesAndAppliesTheirEntries) {
+  master_.set_auto_ack(false);
+  StartAgent(Options());
+  {
+    std::lock_guard<std::mutex> lock(master_.mu());
+    EXPECT_TRUE(master_.registrations().front().register_().accepts_acknowledgement_batches());
+  }
+  ASSERT_TRUE(master_.Send(RunCommand("batched", "sleep 100")));
+  std::string uuid;
+  ASSERT_TRUE(master_.WaitFor([&] {
+    for (const auto& update : master_.UpdatesFor("batched"))
+      if (update.state() == v1::TASK_RUNNING) uuid = update.uuid();
+    return !uuid.empty();
+  }));
+  ASSERT_TRUE(master_.Send(KillMessage("batched")));
+  MasterMessage acks;
+  acks.set_type(MasterMessage::ACKNOWLEDGEMENTS);
+  for (const std::string& id : {std::string("unknown-task"), std::string("batched")}) {
+    auto* ack = acks.add_acknowledgements();
+    ack->mutable_framework_id()->set_value("fw-1");
+    ack->mutable_task_id()->set_value(id);
+    ack->set_uuid(uuid);
+  }
+  ASSERT_TRUE(master_.Send(acks));
+  // The KILLED update follows only because the RUNNING entry was applied.
+  EXPECT_TRUE(master_.WaitFor([&] {
+    for (const auto& update : master_.UpdatesFor("batched"))
+      if (update.state() == v1::TASK_KILLED) return true;
+    return false;
+  }));
+}
+
+TEST_F(AgentClusterTest, AnAgentWithoutLinkBatchesDoesNotAnnounceThem) {
+  AgentOptions options = Options();
+  options.link_batches = false;
+  StartAgent(options);
+  std::lock_guard<std::mutex> lock(master_.mu());
+  EXPECT_FALSE(master_.registrations().front().register_().accepts_acknowledgement_batches());
+}
+
 TEST_F(AgentClusterTest, ServesHealthAndMetrics) {
   AgentOptions options = Options();
   options.http_port = 0;

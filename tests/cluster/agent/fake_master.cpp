@@ -45,6 +45,11 @@ void FakeMaster::set_auto_ack(bool auto_ack) {
   auto_ack_ = auto_ack;
 }
 
+void FakeMaster::set_accept_update_batches(bool accept) {
+  std::lock_guard<std::mutex> lock(mu_);
+  accept_update_batches_ = accept;
+}
+
 bool FakeMaster::WaitFor(const std::function<bool()>& predicate, absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), predicate);
@@ -53,12 +58,16 @@ bool FakeMaster::WaitFor(const std::function<bool()>& predicate, absl::Duration 
 std::vector<v1::TaskStatus> FakeMaster::UpdatesFor(const std::string& task_id) const {
   std::vector<v1::TaskStatus> updates;
   std::set<std::string> seen;
-  for (const AgentMessage& message : messages_) {
-    if (message.type() != AgentMessage::STATUS_UPDATE) continue;
-    const v1::TaskStatus& status = message.status_update().status();
-    if (status.task_id().value() != task_id) continue;
-    if (!seen.insert(status.uuid()).second) continue;
+  auto add = [&](const v1::TaskStatus& status) {
+    if (status.task_id().value() != task_id) return;
+    if (!seen.insert(status.uuid()).second) return;
     updates.push_back(status);
+  };
+  for (const AgentMessage& message : messages_) {
+    if (message.type() == AgentMessage::STATUS_UPDATE) add(message.status_update().status());
+    if (message.type() == AgentMessage::STATUS_UPDATES) {
+      for (const auto& update : message.status_updates()) add(update.status());
+    }
   }
   return updates;
 }
@@ -94,6 +103,7 @@ void FakeMaster::Handle(const AgentMessage& message,
                         grpc::ServerReaderWriter<MasterMessage, AgentMessage>* stream) {
   MasterMessage reply;
   bool send = false;
+  std::vector<MasterMessage> acks;
   {
     std::lock_guard<std::mutex> lock(mu_);
     messages_.push_back(message);
@@ -107,7 +117,18 @@ void FakeMaster::Handle(const AgentMessage& message,
         reply.mutable_registered()->set_master_id("fake-master");
         reply.mutable_registered()->set_heartbeat_interval_seconds(0.5);
         reply.mutable_registered()->set_max_missed_heartbeats(10);
+        reply.mutable_registered()->set_accepts_status_update_batches(accept_update_batches_);
         send = true;
+        break;
+      case AgentMessage::STATUS_UPDATES:
+        for (const auto& update : message.status_updates()) {
+          if (!auto_ack_ || update.status().uuid().empty()) continue;
+          MasterMessage& ack = acks.emplace_back();
+          ack.set_type(MasterMessage::ACKNOWLEDGE);
+          *ack.mutable_acknowledge()->mutable_framework_id() = update.framework_id();
+          *ack.mutable_acknowledge()->mutable_task_id() = update.status().task_id();
+          ack.mutable_acknowledge()->set_uuid(update.status().uuid());
+        }
         break;
       case AgentMessage::STATUS_UPDATE:
         if (auto_ack_ && !message.status_update().status().uuid().empty()) {
@@ -129,9 +150,10 @@ void FakeMaster::Handle(const AgentMessage& message,
     }
   }
   cv_.notify_all();
-  if (send) {
+  if (send) acks.insert(acks.begin(), reply);
+  if (!acks.empty()) {
     std::lock_guard<std::mutex> write_lock(write_mu_);
-    stream->Write(reply);
+    for (const MasterMessage& out : acks) stream->Write(out);
   }
 }
 

@@ -2,7 +2,10 @@
 //
 // Registers every agent (REGISTERED / REREGISTERED with agent id
 // "agent-1"), answers heartbeats, records every AgentMessage and, unless
-// told otherwise, acknowledges every status update that carries a uuid.
+// told otherwise, acknowledges every status update that carries a uuid
+// (with single ACKNOWLEDGEs, also for the entries of a STATUS_UPDATES). Like
+// a master from before link batches it announces no STATUS_UPDATES unless
+// set_accept_update_batches(true).
 // Tests send RUN_TASKS / KILL_TASK through Send() and break the stream with
 // BreakStream(). Sync gRPC server: one thread per stream; all recorded state
 // is guarded by mu_. Listens on 127.0.0.1:0.
@@ -35,6 +38,8 @@ class FakeMaster final : public internal::AgentChannel::Service {
   // Cancels the current stream (the agent must reconnect).
   void BreakStream();
   void set_auto_ack(bool auto_ack);
+  // Whether Registered says accepts_status_update_batches (default false).
+  void set_accept_update_batches(bool accept);
 
   // Waits until `predicate` (called under the lock) holds; false on timeout.
   bool WaitFor(const std::function<bool()>& predicate, absl::Duration timeout = absl::Seconds(20));
@@ -42,7 +47,8 @@ class FakeMaster final : public internal::AgentChannel::Service {
   // Recorded state; read under lock() or after WaitFor.
   std::mutex& mu() { return mu_; }
   const std::vector<internal::AgentMessage>& registrations() const { return registrations_; }
-  // Status updates in arrival order with duplicates (same uuid) removed.
+  // Status updates (single or batch entries) in arrival order with
+  // duplicates (same uuid) removed.
   std::vector<v1::TaskStatus> UpdatesFor(const std::string& task_id) const;
   std::vector<internal::AgentMessage> Messages() const;
   // Every message received, under lock.
@@ -65,6 +71,7 @@ class FakeMaster final : public internal::AgentChannel::Service {
   grpc::ServerContext* current_context_ = nullptr;
   grpc::ServerReaderWriter<internal::MasterMessage, internal::AgentMessage>* current_ = nullptr;
   bool auto_ack_ = true;
+  bool accept_update_batches_ = false;
   int streams_opened_ = 0;
   std::vector<internal::AgentMessage> registrations_;
   std::vector<internal::AgentMessage> messages_;

@@ -169,10 +169,13 @@ class FakeAgentClient {
     stream_->Write(message);
   }
 
-  // Registers with `resources` (proto) and waits for REGISTERED.
-  std::string Register(const google::protobuf::RepeatedPtrField<v1::Resource>& resources) {
+  // Registers with `resources` (proto) and waits for REGISTERED. Announces
+  // ACKNOWLEDGEMENTS batches only when `ack_batches`.
+  std::string Register(const google::protobuf::RepeatedPtrField<v1::Resource>& resources,
+                       bool ack_batches = false) {
     internal::AgentMessage message;
     message.set_type(internal::AgentMessage::REGISTER);
+    message.mutable_register_()->set_accepts_acknowledgement_batches(ack_batches);
     message.mutable_register_()->mutable_agent_info()->set_hostname("fake-agent");
     *message.mutable_register_()->mutable_agent_info()->mutable_resources() = resources;
     Send(message);
