@@ -3,10 +3,10 @@
 // agent and executor binaries (system tier; a few seconds).
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "gtest/gtest.h"
 #include "launch/launch_cluster.hpp"
@@ -17,13 +17,20 @@
 namespace agora::bench {
 namespace {
 
-// Forks a child that burns `seconds` of CPU, then exits.
+// The calling process's CPU time so far, in seconds.
+double OwnCpuSeconds() {
+  timespec now{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+// Forks a child that burns `seconds` of CPU (its own CPU time, not wall
+// time: on a loaded machine it may take longer), then exits.
 pid_t SpawnBusyChild(double seconds) {
   pid_t pid = ::fork();
   if (pid == 0) {
-    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     volatile unsigned long sink = 0;
-    while (std::chrono::steady_clock::now() < end) sink = sink + 1;
+    while (OwnCpuSeconds() < seconds) sink = sink + 1;
     ::_exit(0);
   }
   return pid;
