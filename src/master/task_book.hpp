@@ -65,8 +65,10 @@ class TaskBook {
 
   // Adds an active task (replacing a terminal one with the same id, which is
   // moved to the history first). The task's agent_id and framework_id must
-  // be set.
+  // be set. The second form takes a record built in place (NewTaskRecord(),
+  // task_record.hpp: the launch path), which the book then owns.
   v1::Task& Add(v1::Task task);
+  v1::Task& Add(std::shared_ptr<v1::Task> task);
 
   v1::Task* Find(const std::string& framework_id, const std::string& task_id);
   const v1::Task* Find(const std::string& framework_id, const std::string& task_id) const;
@@ -81,7 +83,8 @@ class TaskBook {
     bool duplicate = false;
   };
   // Records `status` for the task; the task's state becomes `latest_state`
-  // (or status.state when unspecified).
+  // (or status.state when unspecified). The task keeps its latest
+  // kMaxStatusesPerTask statuses (the oldest is dropped).
   UpdateResult Update(const std::string& framework_id, const v1::TaskStatus& status,
                       v1::TaskState latest_state = v1::TASK_STATE_UNSPECIFIED);
 
