@@ -207,10 +207,10 @@ std::vector<TaskBook::Chunk> TaskBook::PublishActiveChunks() {
   chunks.reserve(by_agent_.size());
   for (auto& [agent_id, on_agent] : by_agent_) {
     if (on_agent.published == nullptr) {
-      auto list = std::make_shared<std::vector<Shared>>();
-      list->reserve(on_agent.keys.size());
-      for (const Key& key : on_agent.keys) list->push_back(Share(active_.at(key)));
-      on_agent.published = std::move(list);
+      std::vector<Shared> list;
+      list.reserve(on_agent.keys.size());
+      for (const Key& key : on_agent.keys) list.push_back(Share(active_.at(key)));
+      on_agent.published = std::make_shared<const TaskChunk>(std::move(list));
     }
     chunks.push_back(on_agent.published);
   }

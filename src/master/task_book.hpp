@@ -45,6 +45,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "agora/v1/common.pb.h"
+#include "master/task_chunk.hpp"
 #include "master/task_key.hpp"
 
 namespace agora::master {
@@ -112,8 +113,9 @@ class TaskBook {
   std::vector<Shared> PublishTask(const std::string& framework_id, const std::string& task_id);
   // Every active task, as one immutable list per agent with tasks (in agent
   // id order; each list in (framework id, task id) order). Lists of agents
-  // whose tasks did not change since the last call are the same objects.
-  using Chunk = std::shared_ptr<const std::vector<Shared>>;
+  // whose tasks did not change since the last call are the same objects,
+  // with the figures the state views computed from them (task_chunk.hpp).
+  using Chunk = std::shared_ptr<const TaskChunk>;
   std::vector<Chunk> PublishActiveChunks();
   // Every completed task, framework by framework, oldest first.
   std::vector<Shared> PublishCompleted() const;
