@@ -15,7 +15,9 @@ namespace {
 // own header and ~30 string cleanup entries (its heap form: ~3 KB, before
 // malloc's rounding): 2 or 3 KiB made it take a second block (of twice the
 // first's size) and doubled the master's RSS per record.
-constexpr size_t kFirstBlock = 4096;
+// 3,968 bytes: the holder (block, Arena, shared_ptr's count) is then just
+// under 4 KiB, a malloc size class (4 KiB of block took 5 KiB).
+constexpr size_t kFirstBlock = 3968;
 constexpr size_t kNextBlock = 4096;
 // Below this an arena is not worth a look; past it, a record holding over
 // 16 times its wire size (memory takes some 3 to 5 times) has mostly lost
