@@ -5,28 +5,35 @@
 #include "common/validation.hpp"
 #include "glog/logging.h"
 #include "master/core_types.hpp"
+#include "master/task_record.hpp"
 
 namespace agora::master {
 namespace {
 
+// Fills the empty `task` from `info`.
+void FillTask(const v1::TaskInfo& info, const std::string& framework_id, const std::string& role,
+              v1::Task* task) {
+  task->set_name(info.name());
+  *task->mutable_task_id() = info.task_id();
+  task->mutable_framework_id()->set_value(framework_id);
+  if (info.has_executor()) {
+    *task->mutable_executor_id() = info.executor().executor_id();
+  } else {
+    // A command task runs under its own command executor named after it.
+    task->mutable_executor_id()->set_value(info.task_id().value());
+  }
+  *task->mutable_agent_id() = info.agent_id();
+  task->set_state(v1::TASK_STAGING);
+  *task->mutable_resources() = info.resources();
+  *task->mutable_labels() = info.labels();
+  task->set_role(role);
+  *task->mutable_info() = info;
+}
+
 v1::Task TaskFromInfo(const v1::TaskInfo& info, const std::string& framework_id,
                       const std::string& role) {
   v1::Task task;
-  task.set_name(info.name());
-  *task.mutable_task_id() = info.task_id();
-  task.mutable_framework_id()->set_value(framework_id);
-  if (info.has_executor()) {
-    *task.mutable_executor_id() = info.executor().executor_id();
-  } else {
-    // A command task runs under its own command executor named after it.
-    task.mutable_executor_id()->set_value(info.task_id().value());
-  }
-  *task.mutable_agent_id() = info.agent_id();
-  task.set_state(v1::TASK_STAGING);
-  *task.mutable_resources() = info.resources();
-  *task.mutable_labels() = info.labels();
-  task.set_role(role);
-  *task.mutable_info() = info;
+  FillTask(info, framework_id, role, &task);
   return task;
 }
 
@@ -85,7 +92,10 @@ absl::Status MasterCore::Accept(const v1::AcceptRequest& request) {
   internal::MasterMessage command_tasks;
   std::map<std::string, internal::MasterMessage> executor_tasks;
   for (auto& info : plan->launches) {
-    v1::Task& task = tasks_.Add(TaskFromInfo(info, framework_id, role));
+    // Built in place in the record the book keeps (task_record.hpp).
+    std::shared_ptr<v1::Task> record = NewTaskRecord();
+    FillTask(info, framework_id, role, record.get());
+    v1::Task& task = tasks_.Add(std::move(record));
     *task.mutable_status() =
         MasterStatus(task, v1::TASK_STAGING, v1::TaskStatus::REASON_UNSPECIFIED, "launched");
     internal::MasterMessage* message = &command_tasks;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/string_view.h"
@@ -29,129 +28,12 @@ void SetFiguresOf(const Sums& sums, const std::unordered_map<std::string, Use>& 
   summary->set_active_tasks(use.tasks);
 }
 
-// A live task's use, added to its agent's, framework's and role's.
-void AddTask(const v1::Task& task, Sums* sums) {
-  if (IsTerminalState(task.state())) return;
-  auto r = Resources::FromProto(task.resources());
-  for (Use* use : {&sums->agent[task.agent_id().value()],
-                   &sums->framework[task.framework_id().value()], &sums->role[task.role()]}) {
-    ++use->tasks;
-    if (r.ok()) use->resources += *r;
-  }
-}
-
-// The sums of one per-agent task list: a few keys each (the list's agent,
-// its tasks' frameworks and roles).
-class ChunkSums {
- public:
-  explicit ChunkSums(const std::vector<TaskBook::Shared>& tasks) {
-    Sums sums;
-    for (const TaskBook::Shared& task : tasks) AddTask(*task, &sums);
-    agent_.assign(sums.agent.begin(), sums.agent.end());
-    framework_.assign(sums.framework.begin(), sums.framework.end());
-    role_.assign(sums.role.begin(), sums.role.end());
-  }
-
-  void AddTo(Sums* sums) const {
-    Merge(agent_, &sums->agent);
-    Merge(framework_, &sums->framework);
-    Merge(role_, &sums->role);
-  }
-
- private:
-  using Keyed = std::vector<std::pair<std::string, Use>>;
-  static void Merge(const Keyed& from, std::unordered_map<std::string, Use>* into) {
-    for (const auto& [key, use] : from) {
-      Use& total = (*into)[key];
-      total.tasks += use.tasks;
-      total.resources += use.resources;
-    }
-  }
-
-  Keyed agent_, framework_, role_;
-};
-
-// What is kept per per-agent list alive now: its sums, and whether its
-// tasks' serialized sizes are cached in them. A list is immutable and its
-// memory (one make_shared block) stays reserved while an entry holds its
-// weak_ptr, so an address names one list until its entry goes.
-class ChunkCache {
- public:
-  static ChunkCache& Instance() {
-    static ChunkCache* const cache = new ChunkCache;  // Never destroyed.
-    return *cache;
-  }
-
-  std::shared_ptr<const ChunkSums> SumsOf(const TaskBook::Chunk& chunk) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      Entry* entry = Find(chunk);
-      if (entry != nullptr && entry->sums != nullptr) return entry->sums;
-    }
-    auto sums = std::make_shared<const ChunkSums>(*chunk);  // Off the lock.
-    std::lock_guard<std::mutex> lock(mutex_);
-    EntryOf(chunk).sums = sums;
-    return sums;
-  }
-
-  bool Sized(const TaskBook::Chunk& chunk) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    Entry* entry = Find(chunk);
-    return entry != nullptr && entry->sized;
-  }
-
-  // The sizes were computed (before this call, so the mutex publishes them
-  // to the threads that see the mark).
-  void MarkSized(const TaskBook::Chunk& chunk) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    EntryOf(chunk).sized = true;
-  }
-
-  // Drops the entries of dead lists once they outnumber the live ones
-  // (`live`: the lists of the latest snapshot), so the cache stays
-  // O(agents) and a sweep costs O(1) per call amortized.
-  void Prune(size_t live) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (entries_.size() <= 2 * live + 64) return;
-    for (auto it = entries_.begin(); it != entries_.end();) {
-      it = it->second.list.expired() ? entries_.erase(it) : std::next(it);
-    }
-  }
-
- private:
-  struct Entry {
-    std::weak_ptr<const std::vector<TaskBook::Shared>> list;
-    std::shared_ptr<const ChunkSums> sums;
-    bool sized = false;
-  };
-
-  // The live entry of `chunk`, or null. Under the mutex.
-  Entry* Find(const TaskBook::Chunk& chunk) {
-    auto it = entries_.find(chunk.get());
-    if (it == entries_.end() || it->second.list.expired()) return nullptr;
-    return &it->second;
-  }
-
-  // The entry of `chunk`, made fresh if absent or left by a dead list.
-  Entry& EntryOf(const TaskBook::Chunk& chunk) {
-    if (Entry* entry = Find(chunk)) return *entry;
-    Entry& entry = entries_[chunk.get()];
-    entry = Entry{chunk, nullptr, false};
-    return entry;
-  }
-
-  std::mutex mutex_;
-  std::unordered_map<const void*, Entry> entries_;
-};
-
 }  // namespace
 
 Sums SumUp(const StateSnapshot& snapshot) {
   Sums sums;
   for (const TaskBook::Shared& task : snapshot.tasks) AddTask(*task, &sums);
-  for (const TaskBook::Chunk& chunk : snapshot.task_chunks)
-    ChunkCache::Instance().SumsOf(chunk)->AddTo(&sums);
-  ChunkCache::Instance().Prune(snapshot.task_chunks.size());
+  for (const TaskBook::Chunk& chunk : snapshot.task_chunks) chunk->AddSumsTo(&sums);
   for (const v1::Offer& offer : snapshot.offers) {
     auto r = Resources::FromProto(offer.resources());
     if (!r.ok()) continue;
@@ -198,12 +80,7 @@ void AddRoles(const StateSnapshot& snapshot, const Sums& sums,
 
 void CacheTaskSizes(const StateSnapshot& snapshot) {
   for (const TaskBook::Shared& task : snapshot.tasks) task->ByteSizeLong();
-  ChunkCache& cache = ChunkCache::Instance();
-  for (const TaskBook::Chunk& chunk : snapshot.task_chunks) {
-    if (cache.Sized(chunk)) continue;
-    for (const TaskBook::Shared& task : *chunk) task->ByteSizeLong();
-    cache.MarkSized(chunk);
-  }
+  for (const TaskBook::Chunk& chunk : snapshot.task_chunks) chunk->CacheTaskSizes();
 }
 
 // Per-agent lists are merged by sorting on keys gathered once, so

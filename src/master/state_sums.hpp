@@ -1,41 +1,28 @@
 // The figures the state views compute from a snapshot's tasks and offers
 // (what agents, frameworks and roles use and are offered) and the order of
 // its tasks, shared by the message views (state_snapshot.cpp) and GetState's
-// wire encoder (state_wire.cpp), so both answer the same; and what is
-// remembered per published per-agent task list to avoid redoing work per
-// query (its sums, its tasks' serialized sizes).
+// wire encoder (state_wire.cpp), so both answer the same. What is kept per
+// published per-agent task list to avoid redoing work per query (its sums,
+// its tasks' serialized sizes) lives with the list (task_chunk.hpp).
 //
 // Pure functions of an immutable StateSnapshot; they run on any thread.
 #ifndef AGORA_MASTER_STATE_SUMS_HPP_
 #define AGORA_MASTER_STATE_SUMS_HPP_
 
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "common/resources.hpp"
 #include "master/state_snapshot.hpp"
 
 namespace agora::master {
 
-// Resources and live tasks, summed per key.
-struct Use {
-  Resources resources;
-  uint32_t tasks = 0;
-};
-
 // What the snapshot's live tasks use and its offers hold, per agent,
-// framework and role.
-struct Sums {
-  std::unordered_map<std::string, Use> agent, framework, role;
-  std::unordered_map<std::string, Resources> agent_offered, framework_offered, role_offered;
-};
-
-// One pass over the snapshot's active tasks and offers. The tasks of a
-// per-agent list (TaskBook::Chunk, immutable) are summed once per list, not
-// per call: the sums of each list are kept (process-wide, thread-safe) while
-// the list lives, so a GetState re-sums only the agents whose tasks changed
-// since the previous one; `tasks` and offers are summed each call.
+// framework and role (Use and Sums: task_chunk.hpp). One pass over the
+// snapshot's active tasks and offers. The tasks of a per-agent list
+// (TaskBook::Chunk, immutable) are summed once per list, not per call: the
+// list keeps its sums (TaskChunk), so a GetState re-sums only the agents
+// whose tasks changed since the previous one; `tasks` and offers are summed
+// each call.
 Sums SumUp(const StateSnapshot& snapshot);
 
 // Sets allocated, offered and active_tasks of `summary` from `sums` for the
@@ -50,8 +37,8 @@ void AddRoles(const StateSnapshot& snapshot, const Sums& sums,
 // Caches the serialized size of every active task of `snapshot` in the task
 // (protobuf's cached size, for SerializeWithCachedSizes and
 // GetCachedSize()): a published task never changes, so a size computed once
-// stays valid, and the tasks of a per-agent list seen before are skipped
-// (the list is remembered like its sums). `tasks` are sized each call.
+// stays valid, and the tasks of a per-agent list sized before are skipped
+// (TaskChunk::CacheTaskSizes). `tasks` are sized each call.
 void CacheTaskSizes(const StateSnapshot& snapshot);
 
 // The snapshot's active tasks in (framework id, task id) order (GetState's

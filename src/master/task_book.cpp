@@ -1,20 +1,25 @@
 #include "master/task_book.hpp"
 
+#include <algorithm>
+
 #include "common/task_state.hpp"
+#include "master/task_record.hpp"
 
 namespace agora::master {
 
-v1::Task& TaskBook::Add(v1::Task task) {
-  Key key{task.framework_id().value(), task.task_id().value()};
+v1::Task& TaskBook::Add(v1::Task task) { return Add(std::make_shared<v1::Task>(std::move(task))); }
+
+v1::Task& TaskBook::Add(std::shared_ptr<v1::Task> task) {
+  Key key{task->framework_id().value(), task->task_id().value()};
   if (active_.count(key)) Complete(key.first, key.second);
-  AgentTasks& on_agent = by_agent_[task.agent_id().value()];
+  AgentTasks& on_agent = by_agent_[task->agent_id().value()];
   on_agent.keys.insert(key);
   on_agent.published.reset();
   by_framework_[key.first].insert(key.second);
-  if (task.info().has_executor())
-    with_executor_[Key{task.agent_id().value(), key.first}].insert(key);
+  if (task->info().has_executor())
+    with_executor_[Key{task->agent_id().value(), key.first}].insert(key);
   ++by_agent_count_;
-  Entry entry{std::make_shared<v1::Task>(std::move(task)), false};
+  Entry entry{std::move(task), false};
   v1::Task& added = *active_.emplace(std::move(key), std::move(entry)).first->second.task;
   if (observer_) observer_(added, nullptr);
   return added;
@@ -26,7 +31,9 @@ v1::Task* TaskBook::Mutable(Entry& entry) {
     // agent's published list holds that copy, so it is stale now.
     auto agent = by_agent_.find(entry.task->agent_id().value());
     if (agent != by_agent_.end()) agent->second.published.reset();
-    entry.task = std::make_shared<v1::Task>(*entry.task);
+    // An arena record stays one (and sheds what it lost to old statuses).
+    entry.task = entry.task->GetArena() != nullptr ? CopyTaskRecord(*entry.task)
+                                                   : std::make_shared<v1::Task>(*entry.task);
     entry.shared = false;
   }
   return entry.task.get();
@@ -65,8 +72,10 @@ bool TaskBook::IsLive(const std::string& framework_id, const std::string& task_i
 TaskBook::UpdateResult TaskBook::Update(const std::string& framework_id,
                                         const v1::TaskStatus& status, v1::TaskState latest_state) {
   UpdateResult result;
-  v1::Task* task = Find(framework_id, status.task_id().value());
-  if (task == nullptr) return result;
+  auto it = active_.find(TaskKeyRef(framework_id, status.task_id().value()));
+  if (it == active_.end()) return result;
+  Entry& entry = it->second;
+  v1::Task* task = Mutable(entry);
   result.known = true;
   if (!status.uuid().empty()) {
     for (const auto& seen : task->statuses()) {
@@ -83,9 +92,22 @@ TaskBook::UpdateResult TaskBook::Update(const std::string& framework_id,
   if (!was_terminal) task->set_state(next);
   result.became_terminal = !was_terminal && IsTerminalState(task->state());
   if (!result.duplicate) {
-    *task->add_statuses() = status;
-    if (task->statuses_size() > kMaxStatusesPerTask) task->mutable_statuses()->DeleteSubrange(0, 1);
+    auto* statuses = task->mutable_statuses();
+    if (statuses->size() < kMaxStatusesPerTask) {
+      *statuses->Add() = status;
+    } else {
+      // The oldest status object becomes the newest: no allocation.
+      std::rotate(statuses->pointer_begin(), statuses->pointer_begin() + 1,
+                  statuses->pointer_end());
+      *statuses->Mutable(statuses->size() - 1) = status;
+    }
     *task->mutable_status() = status;
+    // A record that changed for long has lost memory to replaced fields of
+    // its statuses (an arena frees nothing before it goes): start afresh.
+    if (TaskRecordGrown(*task)) {
+      entry.task = CopyTaskRecord(*task);
+      task = entry.task.get();
+    }
     if (observer_) observer_(*task, &status);
   }
   return result;
@@ -185,10 +207,10 @@ std::vector<TaskBook::Chunk> TaskBook::PublishActiveChunks() {
   chunks.reserve(by_agent_.size());
   for (auto& [agent_id, on_agent] : by_agent_) {
     if (on_agent.published == nullptr) {
-      auto list = std::make_shared<std::vector<Shared>>();
-      list->reserve(on_agent.keys.size());
-      for (const Key& key : on_agent.keys) list->push_back(Share(active_.at(key)));
-      on_agent.published = std::move(list);
+      std::vector<Shared> list;
+      list.reserve(on_agent.keys.size());
+      for (const Key& key : on_agent.keys) list.push_back(Share(active_.at(key)));
+      on_agent.published = std::make_shared<const TaskChunk>(std::move(list));
     }
     chunks.push_back(on_agent.published);
   }

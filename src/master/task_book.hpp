@@ -45,6 +45,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "agora/v1/common.pb.h"
+#include "master/task_chunk.hpp"
 #include "master/task_key.hpp"
 
 namespace agora::master {
@@ -65,8 +66,10 @@ class TaskBook {
 
   // Adds an active task (replacing a terminal one with the same id, which is
   // moved to the history first). The task's agent_id and framework_id must
-  // be set.
+  // be set. The second form takes a record built in place (NewTaskRecord(),
+  // task_record.hpp: the launch path), which the book then owns.
   v1::Task& Add(v1::Task task);
+  v1::Task& Add(std::shared_ptr<v1::Task> task);
 
   v1::Task* Find(const std::string& framework_id, const std::string& task_id);
   const v1::Task* Find(const std::string& framework_id, const std::string& task_id) const;
@@ -81,7 +84,8 @@ class TaskBook {
     bool duplicate = false;
   };
   // Records `status` for the task; the task's state becomes `latest_state`
-  // (or status.state when unspecified).
+  // (or status.state when unspecified). The task keeps its latest
+  // kMaxStatusesPerTask statuses (the oldest is dropped).
   UpdateResult Update(const std::string& framework_id, const v1::TaskStatus& status,
                       v1::TaskState latest_state = v1::TASK_STATE_UNSPECIFIED);
 
@@ -109,8 +113,9 @@ class TaskBook {
   std::vector<Shared> PublishTask(const std::string& framework_id, const std::string& task_id);
   // Every active task, as one immutable list per agent with tasks (in agent
   // id order; each list in (framework id, task id) order). Lists of agents
-  // whose tasks did not change since the last call are the same objects.
-  using Chunk = std::shared_ptr<const std::vector<Shared>>;
+  // whose tasks did not change since the last call are the same objects,
+  // with the figures the state views computed from them (task_chunk.hpp).
+  using Chunk = std::shared_ptr<const TaskChunk>;
   std::vector<Chunk> PublishActiveChunks();
   // Every completed task, framework by framework, oldest first.
   std::vector<Shared> PublishCompleted() const;

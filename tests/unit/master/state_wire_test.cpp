@@ -79,7 +79,8 @@ class RandomState {
         (Below(4) == 0 ? loose : *chunk).push_back(task);
       }
       std::sort(chunk->begin(), chunk->end(), TaskOrder);
-      if (!chunk->empty()) snapshot.task_chunks.push_back(chunk);
+      if (!chunk->empty())
+        snapshot.task_chunks.push_back(std::make_shared<const TaskChunk>(std::move(*chunk)));
     }
     std::sort(loose.begin(), loose.end(), TaskOrder);
     snapshot.tasks = std::move(loose);
