@@ -11,26 +11,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "master/task_book.hpp"
+#include "tests/unit/master/task_builders.hpp"
 
 namespace agora::master {
 namespace {
-
-v1::Task MakeTask(const std::string& framework, const std::string& id, const std::string& agent) {
-  v1::Task task;
-  task.mutable_framework_id()->set_value(framework);
-  task.mutable_task_id()->set_value(id);
-  task.mutable_agent_id()->set_value(agent);
-  task.set_state(v1::TASK_STAGING);
-  return task;
-}
-
-v1::TaskStatus Status(const std::string& id, v1::TaskState state, const std::string& uuid) {
-  v1::TaskStatus status;
-  status.mutable_task_id()->set_value(id);
-  status.set_state(state);
-  status.set_uuid(uuid);
-  return status;
-}
 
 std::vector<TaskBook::Shared> Flatten(const std::vector<TaskBook::Chunk>& chunks) {
   std::vector<TaskBook::Shared> tasks;
@@ -70,7 +54,7 @@ TEST(TaskBookChunksTest, IncrementalListsEqualAFullPublicationAfterRandomChanges
       const auto& [framework, id] = known[random() % known.size()];
       if (op == 1) {
         const v1::TaskState state = random() % 4 == 0 ? v1::TASK_FINISHED : v1::TASK_RUNNING;
-        book.Update(framework, Status(id, state, absl::StrCat("u", next_uuid++)));
+        book.Update(framework, MakeStatus(id, state, absl::StrCat("u", next_uuid++)));
       } else if (op == 2) {
         book.Complete(framework, id);
       } else if (op == 3) {
@@ -103,7 +87,7 @@ TEST(TaskBookChunksTest, OnlyTheChangedAgentsListIsRebuilt) {
   ASSERT_EQ(first.size(), 3u);
   EXPECT_EQ(book.PublishActiveChunks(), first);  // Nothing changed: the same lists.
 
-  book.Update("f", Status("t1-0", v1::TASK_RUNNING, "u1"));
+  book.Update("f", MakeStatus("t1-0", v1::TASK_RUNNING, "u1"));
   std::vector<TaskBook::Chunk> second = book.PublishActiveChunks();
   ASSERT_EQ(second.size(), 3u);
   EXPECT_EQ(second[0], first[0]);

@@ -2,38 +2,23 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/master/task_builders.hpp"
+
 namespace agora::master {
 namespace {
-
-v1::Task MakeTask(const std::string& framework, const std::string& id, const std::string& agent) {
-  v1::Task task;
-  task.mutable_framework_id()->set_value(framework);
-  task.mutable_task_id()->set_value(id);
-  task.mutable_agent_id()->set_value(agent);
-  task.set_state(v1::TASK_STAGING);
-  return task;
-}
-
-v1::TaskStatus Status(const std::string& id, v1::TaskState state, const std::string& uuid) {
-  v1::TaskStatus status;
-  status.mutable_task_id()->set_value(id);
-  status.set_state(state);
-  status.set_uuid(uuid);
-  return status;
-}
 
 TEST(TaskBookTest, TracksLatestStateAndReportsTerminalOnce) {
   TaskBook book(10);
   book.Add(MakeTask("f", "t", "a"));
   EXPECT_TRUE(book.IsLive("f", "t"));
-  auto running = book.Update("f", Status("t", v1::TASK_RUNNING, "u1"));
+  auto running = book.Update("f", MakeStatus("t", v1::TASK_RUNNING, "u1"));
   EXPECT_TRUE(running.known);
   EXPECT_FALSE(running.became_terminal);
   EXPECT_EQ(book.Find("f", "t")->state(), v1::TASK_RUNNING);
-  auto finished = book.Update("f", Status("t", v1::TASK_FINISHED, "u2"));
+  auto finished = book.Update("f", MakeStatus("t", v1::TASK_FINISHED, "u2"));
   EXPECT_TRUE(finished.became_terminal);
   // A retried update is a duplicate and does not free resources twice.
-  auto again = book.Update("f", Status("t", v1::TASK_FINISHED, "u2"));
+  auto again = book.Update("f", MakeStatus("t", v1::TASK_FINISHED, "u2"));
   EXPECT_TRUE(again.duplicate);
   EXPECT_FALSE(again.became_terminal);
   EXPECT_FALSE(book.IsLive("f", "t"));
@@ -43,7 +28,7 @@ TEST(TaskBookTest, TracksLatestStateAndReportsTerminalOnce) {
 TEST(TaskBookTest, LatestStateWinsOverTheUpdateBeingDelivered) {
   TaskBook book(10);
   book.Add(MakeTask("f", "t", "a"));
-  auto result = book.Update("f", Status("t", v1::TASK_RUNNING, "u1"), v1::TASK_FINISHED);
+  auto result = book.Update("f", MakeStatus("t", v1::TASK_RUNNING, "u1"), v1::TASK_FINISHED);
   EXPECT_TRUE(result.became_terminal);
   EXPECT_EQ(book.Find("f", "t")->state(), v1::TASK_FINISHED);
 }
@@ -51,21 +36,21 @@ TEST(TaskBookTest, LatestStateWinsOverTheUpdateBeingDelivered) {
 TEST(TaskBookTest, LateNonTerminalUpdateDoesNotReviveATask) {
   TaskBook book(10);
   book.Add(MakeTask("f", "t", "a"));
-  book.Update("f", Status("t", v1::TASK_FAILED, "u2"));
-  book.Update("f", Status("t", v1::TASK_RUNNING, "u1"));
+  book.Update("f", MakeStatus("t", v1::TASK_FAILED, "u2"));
+  book.Update("f", MakeStatus("t", v1::TASK_RUNNING, "u1"));
   EXPECT_EQ(book.Find("f", "t")->state(), v1::TASK_FAILED);
 }
 
 TEST(TaskBookTest, KeepsTheHealthOfTheLatestStatusForGetTasks) {
   TaskBook book(10);
   book.Add(MakeTask("f", "t", "a"));
-  book.Update("f", Status("t", v1::TASK_RUNNING, "u1"));
+  book.Update("f", MakeStatus("t", v1::TASK_RUNNING, "u1"));
   EXPECT_FALSE(book.Find("f", "t")->status().has_healthy());
-  v1::TaskStatus healthy = Status("t", v1::TASK_RUNNING, "u2");
+  v1::TaskStatus healthy = MakeStatus("t", v1::TASK_RUNNING, "u2");
   healthy.set_has_healthy(true);
   healthy.set_healthy(true);
   book.Update("f", healthy);
-  v1::TaskStatus unhealthy = Status("t", v1::TASK_RUNNING, "u3");
+  v1::TaskStatus unhealthy = MakeStatus("t", v1::TASK_RUNNING, "u3");
   unhealthy.set_has_healthy(true);
   unhealthy.set_healthy(false);
   book.Update("f", unhealthy);
@@ -80,7 +65,7 @@ TEST(TaskBookTest, AcknowledgedTerminalTaskMovesToBoundedHistory) {
   TaskBook book(2);
   for (const char* id : {"t1", "t2", "t3"}) {
     book.Add(MakeTask("f", id, "a"));
-    book.Update("f", Status(id, v1::TASK_FINISHED, std::string("u-") + id));
+    book.Update("f", MakeStatus(id, v1::TASK_FINISHED, std::string("u-") + id));
     EXPECT_FALSE(book.Acknowledge("f", id, "wrong-uuid"));
     EXPECT_TRUE(book.Acknowledge("f", id, std::string("u-") + id));
   }
@@ -92,7 +77,7 @@ TEST(TaskBookTest, AcknowledgedTerminalTaskMovesToBoundedHistory) {
 TEST(TaskBookTest, AcknowledgingANonTerminalUpdateKeepsTheTask) {
   TaskBook book(10);
   book.Add(MakeTask("f", "t", "a"));
-  book.Update("f", Status("t", v1::TASK_RUNNING, "u1"));
+  book.Update("f", MakeStatus("t", v1::TASK_RUNNING, "u1"));
   EXPECT_FALSE(book.Acknowledge("f", "t", "u1"));
   EXPECT_NE(book.Find("f", "t"), nullptr);
 }
@@ -123,7 +108,7 @@ TEST(TaskBookTest, LiveExecutorsOnAnAgentAreThoseOfNonTerminalTasksWithAnExecuto
   book.Add(with_executor(MakeTask("g", "t5", "a"), "e4"));  // another framework
   book.Add(MakeTask("f", "t6", "a"));                       // a command task
   EXPECT_EQ(book.LiveExecutorsOn("a", "f"), (std::set<std::string>{"e1", "e2"}));
-  book.Update("f", Status("t3", v1::TASK_FINISHED, "u3"));  // terminal, not yet acknowledged
+  book.Update("f", MakeStatus("t3", v1::TASK_FINISHED, "u3"));  // terminal, not yet acknowledged
   EXPECT_EQ(book.LiveExecutorsOn("a", "f"), (std::set<std::string>{"e1"}));
   book.Complete("f", "t1");
   EXPECT_EQ(book.LiveExecutorsOn("a", "f"), (std::set<std::string>{"e1"}));
@@ -135,7 +120,7 @@ TEST(TaskBookTest, LiveExecutorsOnAnAgentAreThoseOfNonTerminalTasksWithAnExecuto
 TEST(TaskBookTest, RelaunchingATerminalIdReplacesIt) {
   TaskBook book(10);
   book.Add(MakeTask("f", "t", "a"));
-  book.Update("f", Status("t", v1::TASK_FAILED, "u1"));
+  book.Update("f", MakeStatus("t", v1::TASK_FAILED, "u1"));
   book.Add(MakeTask("f", "t", "b"));
   EXPECT_EQ(book.Find("f", "t")->agent_id().value(), "b");
   EXPECT_EQ(book.CompletedOf("f").size(), 1u);
@@ -149,7 +134,7 @@ TEST(TaskBookTest, PublishedTasksNeverChangeAfterwards) {
   book.Add(MakeTask("f", "t2", "a"));
   std::vector<TaskBook::Shared> snapshot = book.PublishActive();
   ASSERT_EQ(snapshot.size(), 2u);
-  book.Update("f", Status("t1", v1::TASK_RUNNING, "u1"));
+  book.Update("f", MakeStatus("t1", v1::TASK_RUNNING, "u1"));
   book.Find("f", "t2")->set_role("changed");
   EXPECT_EQ(snapshot[0]->state(), v1::TASK_STAGING);
   EXPECT_EQ(snapshot[1]->role(), "");

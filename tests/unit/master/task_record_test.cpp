@@ -9,6 +9,7 @@
 #include "common/resources.hpp"
 #include "master/state_sums.hpp"
 #include "master/task_book.hpp"
+#include "tests/unit/master/task_builders.hpp"
 
 namespace agora::master {
 namespace {
@@ -26,10 +27,7 @@ std::shared_ptr<v1::Task> Record(const std::string& framework, const std::string
 }
 
 v1::TaskStatus Status(const std::string& id, v1::TaskState state, const std::string& uuid) {
-  v1::TaskStatus status;
-  status.mutable_task_id()->set_value(id);
-  status.set_state(state);
-  status.set_uuid(uuid);
+  v1::TaskStatus status = MakeStatus(id, state, uuid);
   status.set_message(std::string(200, 'm'));  // Not inline in the string.
   return status;
 }
