@@ -39,17 +39,10 @@ MasterLink::MasterLink(EventLoop* loop, MessageFn on_message, ClosedFn on_closed
 bool MasterLink::Send(internal::AgentMessage message) {
   DCHECK(loop_->IsInLoopThread());
   if (closed_) return false;
-  switch (writer_.Send(std::move(message))) {
-    case Writer::SendResult::kAccepted:
-      return true;
-    case Writer::SendResult::kClosing:
-      return false;
-    case Writer::SendResult::kOverflow:
-      LOG(WARNING) << "Master link outbound queue full; closing the stream";
-      Close();
-      return false;
-  }
-  return false;
+  return writer_.SendOr(std::move(message), [this] {
+    LOG(WARNING) << "Master link outbound queue full; closing the stream";
+    Close();
+  });
 }
 
 void MasterLink::Close() {

@@ -51,17 +51,10 @@ class ServerEventStream : public grpc::ServerWriteReactor<T> {
   // queue overflowed (the stream is then finished with RESOURCE_EXHAUSTED).
   bool Send(T message) {
     DCHECK(loop_->IsInLoopThread());
-    switch (writer_.Send(std::move(message))) {
-      case Writer::SendResult::kAccepted:
-        return true;
-      case Writer::SendResult::kClosing:
-        return false;
-      case Writer::SendResult::kOverflow:
-        LOG(WARNING) << "Stream subscriber too slow: " << capacity_
-                     << " messages queued; disconnecting it";
-        return false;
-    }
-    return false;
+    return writer_.SendOr(std::move(message), [this] {
+      LOG(WARNING) << "Stream subscriber too slow: " << capacity_
+                   << " messages queued; disconnecting it";
+    });
   }
 
   // Finishes the stream after the queued messages are written.

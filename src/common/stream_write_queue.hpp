@@ -91,6 +91,24 @@ class StreamWriteQueue {
     return SendResult::kAccepted;
   }
 
+  // Send() for callers that only ask "queued or not": true when accepted,
+  // false when closing; on overflow (the stream is then finished with
+  // `overflow_status`) runs `on_overflow` (to log, or to cancel a client
+  // stream) and returns false.
+  template <typename OnOverflow>
+  bool SendOr(T message, OnOverflow&& on_overflow) {
+    switch (Send(std::move(message))) {
+      case SendResult::kAccepted:
+        return true;
+      case SendResult::kClosing:
+        return false;
+      case SendResult::kOverflow:
+        on_overflow();
+        return false;
+    }
+    return false;
+  }
+
   // Finishes with `status` after the queued messages. False (and `status`
   // ignored) when the stream is already closing.
   bool Finish(Status status) {

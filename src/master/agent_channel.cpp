@@ -84,16 +84,9 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   bool Send(MasterMessage message) override {
     DCHECK(loop_->IsInLoopThread());
     if (closing()) return false;
-    switch (writer_.Send(std::move(message))) {
-      case Writer::SendResult::kAccepted:
-        return true;
-      case Writer::SendResult::kClosing:
-        return false;
-      case Writer::SendResult::kOverflow:
-        LOG(WARNING) << "Agent stream too slow; disconnecting it connection=" << connection_;
-        return false;
-    }
-    return false;
+    return writer_.SendOr(std::move(message), [this] {
+      LOG(WARNING) << "Agent stream too slow; disconnecting it connection=" << connection_;
+    });
   }
 
   void Close(absl::Status status) override {
