@@ -8,6 +8,7 @@
 #include "common/resources.hpp"
 #include "master/master.hpp"
 #include "tests/cluster/master/master_test_clients.hpp"
+#include "tests/cluster/master/standalone_master_test.hpp"
 #include "tests/support/http_get.hpp"
 
 namespace agora::master {
@@ -16,25 +17,9 @@ namespace {
 using agora::testing::FakeAgentClient;
 using agora::testing::SchedulerClient;
 
-class MasterAgentTest : public ::testing::Test {
+class MasterAgentTest : public StandaloneMasterTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("agora-master-agent-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    options_.work_dir = dir_.string();
-    options_.port = 0;
-    options_.http_port = 0;
-    options_.allocation_interval = absl::Milliseconds(20);
-    auto master = Master::Start(options_);
-    ASSERT_TRUE(master.ok()) << master.status();
-    master_ = std::move(*master);
-  }
-  void TearDown() override {
-    master_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { StartMaster(); }
   static v1::FrameworkInfo Info() {
     v1::FrameworkInfo info;
     info.set_name("agent-test");
@@ -66,10 +51,6 @@ class MasterAgentTest : public ::testing::Test {
   std::string HttpGet(const std::string& path) {
     return agora::testing::HttpGet(master_->http_port(), path);
   }
-
-  std::filesystem::path dir_;
-  MasterOptions options_;
-  std::unique_ptr<Master> master_;
 };
 
 TEST_F(MasterAgentTest, AgentDisconnectRescindsItsOffers) {

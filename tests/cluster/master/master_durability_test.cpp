@@ -19,6 +19,7 @@
 #include "common/resources.hpp"
 #include "master/master.hpp"
 #include "tests/cluster/master/master_test_clients.hpp"
+#include "tests/cluster/master/standalone_master_test.hpp"
 #include "tests/support/http_get.hpp"
 
 namespace agora::master {
@@ -27,20 +28,11 @@ namespace {
 using agora::testing::FakeAgentClient;
 using agora::testing::SchedulerClient;
 
-class MasterDurabilityTest : public ::testing::Test {
+// Starts its masters itself (several per test, some on purpose refused).
+class MasterDurabilityTest : public StandaloneMasterTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("agora-master-durability-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    options_.work_dir = (dir_ / "master").string();
-    options_.port = 0;
-    options_.http_port = 0;
-    options_.allocation_interval = absl::Milliseconds(20);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::unique_ptr<Master> StartMaster() {
+  MasterDurabilityTest() { options_.work_dir = dir_.path() + "/master"; }
+  std::unique_ptr<Master> NewMaster() {
     auto master = Master::Start(options_);
     EXPECT_TRUE(master.ok()) << master.status();
     return master.ok() ? std::move(*master) : nullptr;
@@ -49,12 +41,11 @@ class MasterDurabilityTest : public ::testing::Test {
     return Resources::Parse(text)->ToProto();
   }
 
-  std::filesystem::path dir_;
-  MasterOptions options_;
+  std::filesystem::path dir() const { return dir_.path(); }
 };
 
 TEST_F(MasterDurabilityTest, SecondMasterOnTheSameWorkDirIsRefusedNamingTheHolder) {
-  auto first = StartMaster();
+  auto first = NewMaster();
   ASSERT_NE(first, nullptr);
   auto second = Master::Start(options_);
   ASSERT_FALSE(second.ok());
@@ -65,24 +56,24 @@ TEST_F(MasterDurabilityTest, SecondMasterOnTheSameWorkDirIsRefusedNamingTheHolde
   EXPECT_NE(agora::testing::HttpGet(first->http_port(), "/health").find("200 OK"),
             std::string::npos);
   first->Stop();
-  EXPECT_NE(StartMaster(), nullptr);
+  EXPECT_NE(NewMaster(), nullptr);
 }
 
 TEST_F(MasterDurabilityTest, MasterThatCannotBindItsPortWritesNoRegistry) {
-  auto holder = StartMaster();
+  auto holder = NewMaster();
   ASSERT_NE(holder, nullptr);
   MasterOptions options = options_;
-  options.work_dir = (dir_ / "other").string();
+  options.work_dir = (dir() / "other").string();
   options.port = holder->port();
   auto refused = Master::Start(options);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("cannot listen"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "other" / "registry" / "log"));
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "other" / "registry" / "snapshot.pb"));
+  EXPECT_FALSE(std::filesystem::exists(dir() / "other" / "registry" / "log"));
+  EXPECT_FALSE(std::filesystem::exists(dir() / "other" / "registry" / "snapshot.pb"));
 }
 
 TEST_F(MasterDurabilityTest, ReadyAndHealthyOnceRecovered) {
-  auto master = StartMaster();
+  auto master = NewMaster();
   ASSERT_NE(master, nullptr);
   EXPECT_NE(agora::testing::HttpGet(master->http_port(), "/ready").find("200 OK"),
             std::string::npos);
@@ -99,7 +90,7 @@ TEST_F(MasterDurabilityTest, UnwritableRegistryStepsTheMasterDownThroughTheHook)
     reasons.push_back(std::string(status.message()));
     stepped_down.notify_all();
   };
-  auto master = StartMaster();
+  auto master = NewMaster();
   ASSERT_NE(master, nullptr);
   // Even root cannot write below a regular file.
   const auto registry_dir = std::filesystem::path(options_.work_dir) / "registry";
@@ -135,7 +126,7 @@ TEST_F(MasterDurabilityTest, UnwritableRegistryStepsTheMasterDownThroughTheHook)
 // The local registry's writes are counted on /metrics: the start-up epoch
 // bump and an admission are at least one fdatasync each.
 TEST_F(MasterDurabilityTest, RegistryFsyncsAndBytesAreOnMetrics) {
-  auto master = StartMaster();
+  auto master = NewMaster();
   ASSERT_NE(master, nullptr);
   FakeAgentClient agent(master->address());
   ASSERT_FALSE(agent.Register(Res("cpus:1;mem:64")).empty());
@@ -155,7 +146,7 @@ TEST_F(MasterDurabilityTest, RegistryFsyncsAndBytesAreOnMetrics) {
 // window, and the framework is removed when its failover timeout runs out.
 TEST_F(MasterDurabilityTest, RestartedMasterListsWhatDidNotComeBackThenTimesItOut) {
   options_.agent_reregister_timeout = absl::Milliseconds(300);
-  auto master = StartMaster();
+  auto master = NewMaster();
   ASSERT_NE(master, nullptr);
   std::string agent_id;
   std::string framework_id;
@@ -174,7 +165,7 @@ TEST_F(MasterDurabilityTest, RestartedMasterListsWhatDidNotComeBackThenTimesItOu
   }
   master->Stop();
   master.reset();
-  master = StartMaster();
+  master = NewMaster();
   ASSERT_NE(master, nullptr);
   auto stub = v1::MasterOperator::NewStub(
       grpc::CreateChannel(master->address(), grpc::InsecureChannelCredentials()));
@@ -210,7 +201,7 @@ TEST_F(MasterDurabilityTest, RestartedMasterListsWhatDidNotComeBackThenTimesItOu
 // Every socket the master opened (gRPC and HTTP, listening and accepted) is
 // close-on-exec, so nothing the process spawns can hold its ports.
 TEST_F(MasterDurabilityTest, MasterSocketsAreCloseOnExec) {
-  auto master = StartMaster();
+  auto master = NewMaster();
   ASSERT_NE(master, nullptr);
   FakeAgentClient agent(master->address());
   ASSERT_FALSE(agent.Register(Res("cpus:1;mem:64")).empty());

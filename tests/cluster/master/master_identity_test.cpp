@@ -10,30 +10,18 @@
 #include "common/validation.hpp"
 #include "master/master.hpp"
 #include "tests/cluster/master/master_test_clients.hpp"
+#include "tests/cluster/master/standalone_master_test.hpp"
 
 namespace agora::master {
 namespace {
 
 using agora::testing::SchedulerClient;
 
-class MasterIdentityTest : public ::testing::Test {
+class MasterIdentityTest : public StandaloneMasterTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("agora-master-identity-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    MasterOptions options;
-    options.work_dir = dir_.string();
-    options.port = 0;
-    options.http_port = -1;
-    auto master = Master::Start(options);
-    ASSERT_TRUE(master.ok()) << master.status();
-    master_ = std::move(*master);
-  }
-  void TearDown() override {
-    master_.reset();
-    std::filesystem::remove_all(dir_);
+    options_.http_port = -1;
+    StartMaster();
   }
 
   static v1::FrameworkInfo Info(const std::string& principal, const std::string& id = "") {
@@ -63,9 +51,6 @@ class MasterIdentityTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<Master> master_;
 };
 
 TEST_F(MasterIdentityTest, TakeoverBySecondClientClosesTheFirstStreamWithAnError) {

@@ -18,32 +18,17 @@
 #include "common/validation.hpp"
 #include "master/master.hpp"
 #include "tests/cluster/master/master_test_clients.hpp"
+#include "tests/cluster/master/standalone_master_test.hpp"
 
 namespace agora::master {
 
-class OperatorTest : public ::testing::Test {
+class OperatorTest : public StandaloneMasterTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("agora-operator-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    options_.work_dir = dir_.string();
-    options_.port = 0;
-    options_.http_port = 0;
-    options_.allocation_interval = absl::Milliseconds(20);
-    Restart();
-  }
-  void TearDown() override {
-    master_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Restart(); }
   // (Re)starts the master on the same work dir (a new port each time).
   void Restart() {
-    master_.reset();
-    auto master = Master::Start(options_);
-    ASSERT_TRUE(master.ok()) << master.status();
-    master_ = std::move(*master);
+    StartMaster();
+    if (master_ == nullptr) return;
     channel_ = grpc::CreateChannel(master_->address(), grpc::InsecureChannelCredentials());
     stub_ = v1::MasterOperator::NewStub(channel_);
   }
@@ -138,9 +123,6 @@ class OperatorTest : public ::testing::Test {
     return false;
   }
 
-  std::filesystem::path dir_;
-  MasterOptions options_;
-  std::unique_ptr<Master> master_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::MasterOperator::Stub> stub_;
 };

@@ -16,6 +16,7 @@
 #include "common/grpc_status.hpp"
 #include "common/validation.hpp"
 #include "master/master.hpp"
+#include "tests/cluster/master/standalone_master_test.hpp"
 
 namespace agora::master {
 namespace {
@@ -45,25 +46,11 @@ void Drain(grpc::CompletionQueue* cq) {
   }
 }
 
-class UnparsableRequestTest : public ::testing::Test {
+class UnparsableRequestTest : public StandaloneMasterTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("agora-unparsable-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    MasterOptions options;
-    options.work_dir = dir_.string();
-    options.port = 0;
-    options.http_port = 0;
-    auto master = Master::Start(options);
-    ASSERT_TRUE(master.ok()) << master.status();
-    master_ = std::move(*master);
+    StartMaster();
     channel_ = grpc::CreateChannel(master_->address(), grpc::InsecureChannelCredentials());
-  }
-  void TearDown() override {
-    master_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   void SetDeadline(grpc::ClientContext* context) {
@@ -136,8 +123,6 @@ class UnparsableRequestTest : public ::testing::Test {
     }
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Master> master_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
