@@ -6,11 +6,11 @@
 #include <pwd.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "agent_cluster_fixture.hpp"
 #include "gmock/gmock.h"
 #include "tests/support/http_get.hpp"
+#include "tests/support/promtool.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace agora::agent {
@@ -299,17 +299,11 @@ TEST_F(HealthCheckTest, HealthMetricsCountChecksByTypeAndUnhealthyTasks) {
   EXPECT_THAT(
       metrics,
       ::testing::Not(HasSubstr("agora_agent_health_checks_failed_total{type=\"command\"} 0")));
-  for (const char* promtool : {"/usr/bin/promtool", "/usr/local/bin/promtool"}) {
-    if (::access(promtool, X_OK) != 0) continue;
-    std::string path = dir_ + "/agent.prom";
-    std::ofstream(path) << metrics.substr(metrics.find("\r\n\r\n") + 4);
-    auto check = agora::testing::RunCommand(
-        {"/bin/sh", "-c", absl::StrCat(promtool, " check metrics < ", path, " 2>&1")},
-        absl::Seconds(60));
-    ASSERT_TRUE(check.ok()) << check.status();
-    EXPECT_EQ(check->exit_code, 0) << check->output;
-    EXPECT_EQ(check->output, "") << check->output;
-    break;
+  if (std::string promtool = agora::testing::Promtool(); !promtool.empty()) {
+    auto check =
+        agora::testing::CheckMetrics(promtool, dir_, "agent", agora::testing::HttpBody(metrics));
+    EXPECT_EQ(check.exit_code, 0) << check.output;
+    EXPECT_EQ(check.output, "") << check.output;
   }
   ASSERT_TRUE(master_.Send(KillMessage("sickly")));
   EXPECT_EQ(WaitForTerminal("sickly").back().state(), v1::TASK_KILLED);

@@ -2,10 +2,8 @@
 // agent that isolates with cgroups, a real command task in its cgroup.
 // Skipped (saying why) where this machine's cgroups are not writable.
 #include <grpcpp/grpcpp.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "agent/isolator.hpp"
@@ -14,6 +12,7 @@
 #include "common/resources.hpp"
 #include "gmock/gmock.h"
 #include "tests/support/http_get.hpp"
+#include "tests/support/promtool.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace agora::agent {
@@ -96,18 +95,11 @@ TEST_F(ContainerUsageTest, MetricsCarryPerContainerSeriesOnlyForLiveContainersAn
   EXPECT_THAT(metrics, HasSubstr("agora_agent_container_memory_current_bytes{container_id="));
   EXPECT_THAT(metrics, HasSubstr("agora_agent_container_processes{container_id="));
 
-  for (const char* promtool : {"/usr/bin/promtool", "/usr/local/bin/promtool"}) {
-    if (::access(promtool, X_OK) != 0) continue;
-    std::string body = metrics.substr(metrics.find("\r\n\r\n") + 4);
-    std::string path = dir_ + "/agent.prom";
-    std::ofstream(path) << body;
-    auto check = agora::testing::RunCommand(
-        {"/bin/sh", "-c", absl::StrCat(promtool, " check metrics < ", path, " 2>&1")},
-        absl::Seconds(60));
-    ASSERT_TRUE(check.ok()) << check.status();
-    EXPECT_EQ(check->exit_code, 0) << check->output;
-    EXPECT_EQ(check->output, "") << check->output;
-    break;
+  if (std::string promtool = agora::testing::Promtool(); !promtool.empty()) {
+    auto check =
+        agora::testing::CheckMetrics(promtool, dir_, "agent", agora::testing::HttpBody(metrics));
+    EXPECT_EQ(check.exit_code, 0) << check.output;
+    EXPECT_EQ(check.output, "") << check.output;
   }
 
   // A finished container leaves no series behind.

@@ -2,41 +2,16 @@
 // agora-master and agora-agent: a bad flag is refused naming it (exit 2),
 // unit-suffixed values are accepted, and both daemons' /metrics pass
 // `promtool check metrics` (Debian's prometheus package) after a task ran.
-#include <unistd.h>
-
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/http_get.hpp"
+#include "tests/support/promtool.hpp"
 #include "tests/system/e2e/process_cluster.hpp"
 
 namespace agora::testing {
 namespace {
-
-// The body of a GET, without the status line and headers.
-std::string Body(const std::string& response) {
-  size_t end = response.find("\r\n\r\n");
-  return end == std::string::npos ? "" : response.substr(end + 4);
-}
-
-std::string Promtool() {
-  for (const char* path : {"/usr/bin/promtool", "/usr/local/bin/promtool"}) {
-    if (::access(path, X_OK) == 0) return path;
-  }
-  return "";
-}
-
-// Runs `promtool check metrics` on `text`; its exit code and output.
-CommandResult CheckMetrics(const std::string& promtool, const std::string& dir,
-                           const std::string& name, const std::string& text) {
-  std::string path = absl::StrCat(dir, "/", name, ".prom");
-  std::ofstream(path) << text;
-  auto result =
-      RunCommand({"/bin/sh", "-c", absl::StrCat(promtool, " check metrics < ", path, " 2>&1")},
-                 absl::Seconds(60));
-  return result.ok() ? *result : CommandResult{-1, std::string(result.status().message())};
-}
 
 TEST(FlagsSystemTest, MasterRefusesABadDurationNamingTheFlag) {
   TempDir dir;
@@ -131,8 +106,8 @@ TEST(MetricsSystemTest, BothDaemonsPassPromtoolAfterATaskRan) {
                                    "2", "--cpus", "0.1", "--mem", "16"});
   ASSERT_EQ(run.exit_code, 0) << run.output << cluster.Logs();
 
-  std::string master = Body(HttpGet(cluster.master_http_port(), "/metrics"));
-  std::string agent = Body(HttpGet(cluster.agent_http_port(0), "/metrics"));
+  std::string master = HttpBody(HttpGet(cluster.master_http_port(), "/metrics"));
+  std::string agent = HttpBody(HttpGet(cluster.agent_http_port(0), "/metrics"));
   // The families carry samples of what just happened.
   EXPECT_EQ(MetricValue(master, "agora_master_tasks_launched_total"), 2) << master;
   EXPECT_EQ(MetricValue(master, "agora_master_agents_by_status{status=\"active\"}"), 1) << master;
