@@ -32,6 +32,20 @@ class FakeCgroupRoot : public ::testing::Test {
     std::filesystem::create_directories(path.parent_path());
     std::ofstream(path) << text;
   }
+  // The v1 hierarchies the isolator needs, each with a cgroup.procs.
+  void TouchV1Hierarchies() {
+    for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
+      Touch(std::string(controller) + "/cgroup.procs");
+  }
+  // An isolator on this root under subdir "agora", for an agent whose
+  // /proc/self/cgroup reads `self_cgroup`.
+  IsolatorOptions Options(const std::string& self_cgroup) const {
+    IsolatorOptions options;
+    options.mount_root = root_;
+    options.subdir = "agora";
+    options.proc_self_cgroup = self_cgroup;
+    return options;
+  }
   std::string root_;
 };
 
@@ -80,8 +94,7 @@ TEST(CgroupsParseTest, FlatKeyedFilesValuesAndPids) {
 }
 
 TEST_F(FakeCgroupRoot, V1LayoutNestsContainersUnderTheAgentsOwnCgroups) {
-  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
-    Touch(std::string(controller) + "/cgroup.procs");
+  TouchV1Hierarchies();
   Touch("unified/cgroup.controllers", "");  // cgroup2 with no controllers
   auto layout = DetectCgroups(root_, "4:memory:/jail/x\n2:cpu,cpuacct:/\n0::/\n", "agora");
   ASSERT_TRUE(layout.ok()) << layout.status();
@@ -141,10 +154,7 @@ TEST_F(FakeCgroupRoot, V2IsolatorDelegatesControllersAndWritesWeightMaxAndNoSwap
   Touch("agent/agora/cgroup.subtree_control");
   for (const char* file : {"cpu.weight", "cpu.max", "memory.max", "memory.swap.max", "pids.max"})
     Touch(std::string("agent/agora/c1/") + file);
-  IsolatorOptions options;
-  options.mount_root = root_;
-  options.subdir = "agora";
-  options.proc_self_cgroup = "0::/agent\n";
+  IsolatorOptions options = Options("0::/agent\n");
   options.enable_cfs = true;
   options.pids_max = 100;
   auto isolator = CgroupsIsolator::Create(options);
@@ -168,10 +178,7 @@ TEST_F(FakeCgroupRoot, V2IsolatorMovesTheAgentToALeafWhenItsCgroupRefusesControl
   Touch("svc/cgroup.procs", "4242\n");
   Touch("svc/agora/cgroup.subtree_control");
   Touch("svc/agent/cgroup.procs");
-  IsolatorOptions options;
-  options.mount_root = root_;
-  options.subdir = "agora";
-  options.proc_self_cgroup = "0::/svc\n";
+  IsolatorOptions options = Options("0::/svc\n");
   auto isolator = CgroupsIsolator::Create(options);
   // The processes of the agent's cgroup were moved to the leaf, then the
   // controllers asked for again (a fake root cannot grant them).
@@ -181,15 +188,11 @@ TEST_F(FakeCgroupRoot, V2IsolatorMovesTheAgentToALeafWhenItsCgroupRefusesControl
 }
 
 TEST_F(FakeCgroupRoot, V1IsolatorWritesSharesMemoryWithoutSwapAndPids) {
-  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
-    Touch(std::string(controller) + "/cgroup.procs");
+  TouchV1Hierarchies();
   for (const char* file : {"cpu/agora/c1/cpu.shares", "memory/agora/c1/memory.limit_in_bytes",
                            "memory/agora/c1/memory.memsw.limit_in_bytes", "pids/agora/c1/pids.max"})
     Touch(file);
-  IsolatorOptions options;
-  options.mount_root = root_;
-  options.subdir = "agora";
-  options.proc_self_cgroup = "0::/\n";
+  IsolatorOptions options = Options("0::/\n");
   options.pids_max = 0;  // no limit: pids.max is left alone
   options.proc_swaps = "Filename Type Size Used Priority\n/dev/sda2 partition 999 0 -2\n";
   auto isolator = CgroupsIsolator::Create(options);
@@ -203,12 +206,8 @@ TEST_F(FakeCgroupRoot, V1IsolatorWritesSharesMemoryWithoutSwapAndPids) {
 }
 
 TEST_F(FakeCgroupRoot, V1IsolatorWritesOnlyWhatDiffersFromANewCgroup) {
-  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
-    Touch(std::string(controller) + "/cgroup.procs");
-  IsolatorOptions options;
-  options.mount_root = root_;
-  options.subdir = "agora";
-  options.proc_self_cgroup = "0::/\n";
+  TouchV1Hierarchies();
+  IsolatorOptions options = Options("0::/\n");
   options.pids_max = 0;
   options.proc_swaps = "Filename Type Size Used Priority\n";  // no swap device
   auto isolator = CgroupsIsolator::Create(options);
@@ -226,12 +225,8 @@ TEST_F(FakeCgroupRoot, V1IsolatorWritesOnlyWhatDiffersFromANewCgroup) {
 }
 
 TEST_F(FakeCgroupRoot, PrepareNamesTheFileItCannotWrite) {
-  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
-    Touch(std::string(controller) + "/cgroup.procs");
-  IsolatorOptions options;
-  options.mount_root = root_;
-  options.subdir = "agora";
-  options.proc_self_cgroup = "0::/\n";
+  TouchV1Hierarchies();
+  IsolatorOptions options = Options("0::/\n");
   auto isolator = CgroupsIsolator::Create(options);
   ASSERT_TRUE(isolator.ok()) << isolator.status();
   auto dirs = (*isolator)->Prepare("c1", ContainerLimits{0.5, 64});
@@ -241,11 +236,8 @@ TEST_F(FakeCgroupRoot, PrepareNamesTheFileItCannotWrite) {
 }
 
 TEST_F(FakeCgroupRoot, IsolatorRefusesAMissingOrNestedSubdir) {
-  for (const char* controller : {"cpu", "cpuacct", "memory", "pids", "freezer"})
-    Touch(std::string(controller) + "/cgroup.procs");
-  IsolatorOptions options;
-  options.mount_root = root_;
-  options.proc_self_cgroup = "0::/\n";
+  TouchV1Hierarchies();
+  IsolatorOptions options = Options("0::/\n");
   for (const char* subdir : {"", "a/b", ".."}) {
     options.subdir = subdir;
     auto isolator = CgroupsIsolator::Create(options);
