@@ -30,6 +30,13 @@ SchedulerDriverOptions FastOptions() {
   return options;
 }
 
+// FastOptions for a scheduler that acknowledges its updates itself.
+SchedulerDriverOptions ExplicitAckOptions() {
+  SchedulerDriverOptions options = FastOptions();
+  options.implicit_acknowledgements = false;
+  return options;
+}
+
 v1::Event OffersEvent(const std::string& offer_id) {
   v1::Event event;
   event.set_type(v1::Event::OFFERS);
@@ -123,9 +130,7 @@ TEST(SchedulerDriverTest, ImplicitlyAcknowledgesUpdatesWithUuid) {
 TEST(SchedulerDriverTest, ExplicitAcknowledgementsWaitForTheScheduler) {
   FakeMaster master;
   RecordingScheduler scheduler;
-  SchedulerDriverOptions options = FastOptions();
-  options.implicit_acknowledgements = false;
-  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), options);
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), ExplicitAckOptions());
   driver.start();
   ASSERT_TRUE(scheduler.WaitFor("registered"));
   master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "uuid-9"));
@@ -187,9 +192,7 @@ TEST(SchedulerDriverTest, UpdateReSentAfterResubscribeIsAcknowledgedAgainNotRede
 TEST(SchedulerDriverTest, ExplicitDuplicateAcknowledgementIsNotSentTwice) {
   FakeMaster master;
   RecordingScheduler scheduler;
-  SchedulerDriverOptions options = FastOptions();
-  options.implicit_acknowledgements = false;
-  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), options);
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), ExplicitAckOptions());
   driver.start();
   ASSERT_TRUE(scheduler.WaitFor("registered"));
   master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "uuid-9"));
@@ -347,9 +350,7 @@ TEST(SchedulerDriverTest, ExplicitAckThenStopFromCallbackTearsDownAfterTheAck) {
     driver->acknowledgeStatusUpdate(status);
     driver->stop();
   };
-  SchedulerDriverOptions options = FastOptions();
-  options.implicit_acknowledgements = false;
-  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), options);
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), ExplicitAckOptions());
   driver.start();
   ASSERT_TRUE(scheduler.WaitFor("registered"));
   master.Push(UpdateEvent("t1", v1::TASK_FINISHED, "u"));
