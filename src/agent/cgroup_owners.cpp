@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -57,11 +58,13 @@ bool HasProcesses(const std::string& cgroup) {
   return static_cast<bool>(std::getline(procs, line)) && !line.empty();
 }
 
-// Removes the container cgroups of `dir` that hold no process.
-void RemoveEmptyContainers(const std::string& dir) {
+// Removes the cgroups below `dir` that hold no process: its pool entries,
+// and with `containers_too` its container cgroups as well.
+void RemoveEmptyChildren(const std::string& dir, bool containers_too) {
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
     if (!entry.is_directory(error)) continue;
+    if (!containers_too && !IsCgroupPoolEntry(entry.path().filename().string())) continue;
     std::string child = entry.path().string();
     if (!HasProcesses(child)) rmdir(child.c_str());
   }
@@ -128,6 +131,16 @@ absl::Status CgroupOwnership::Record(const std::vector<std::string>& dirs) {
   return absl::OkStatus();
 }
 
+bool IsCgroupPoolEntry(const std::string& name) {
+  constexpr char kPrefix[] = "pool-";
+  constexpr size_t kPrefixSize = sizeof(kPrefix) - 1;
+  if (name.size() <= kPrefixSize || name.compare(0, kPrefixSize, kPrefix) != 0) return false;
+  for (size_t i = kPrefixSize; i < name.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+  }
+  return true;
+}
+
 CgroupSweep SweepDeadCgroupOwners(const std::string& owners_dir, const std::string& own_subdir,
                                   const std::string& only_work_dir, bool remove_empty_containers) {
   CgroupSweep sweep;
@@ -153,7 +166,7 @@ CgroupSweep SweepDeadCgroupOwners(const std::string& owners_dir, const std::stri
     bool all_gone = true;
     for (size_t i = 1; i < lines.size(); ++i) {
       const std::string& dir = lines[i];
-      if (remove_empty_containers) RemoveEmptyContainers(dir);
+      RemoveEmptyChildren(dir, remove_empty_containers);
       if (rmdir(dir.c_str()) == 0) {
         sweep.removed.push_back(dir);
       } else if (errno != ENOENT) {

@@ -76,11 +76,18 @@ struct CgroupSweep {
 
 // Removes the cgroup directories of the dead owners in `owners_dir` (all
 // but `own_subdir`; only the one whose work_dir is `only_work_dir` when it
-// is not empty), and an owner's file once its directories are gone. With
-// `remove_empty_containers`, container cgroups without a process inside a
-// dead owner's directory are removed first (for test harnesses, after they
-// killed everything; an agent sweeping at start leaves them to the dead
-// agent's restart, which reads their OOM verdicts).
+// is not empty), and an owner's file once its directories are gone. A dead
+// owner's ready pool entries (IsCgroupPoolEntry) that hold no process are
+// removed first: they carry no container's state. With
+// `remove_empty_containers`, container cgroups without a process are removed
+// too (for test harnesses, after they killed everything; an agent sweeping at
+// start leaves them to the dead agent's restart, which reads their OOM
+// verdicts).
+// Whether `name`, a directory below an agent's cgroup base, is a ready entry
+// of its cgroups pool (cgroups_pool.hpp: "pool-" and digits) rather than a
+// container's cgroup.
+bool IsCgroupPoolEntry(const std::string& name);
+
 CgroupSweep SweepDeadCgroupOwners(const std::string& owners_dir, const std::string& own_subdir,
                                   const std::string& only_work_dir = "",
                                   bool remove_empty_containers = false);

@@ -1,19 +1,12 @@
 #include "agent/cgroups_pool.hpp"
 
-#include <cctype>
 #include <utility>
+
+#include "agent/cgroup_owners.hpp"
 
 namespace agora::agent {
 
-bool CgroupsPool::IsEntryName(const std::string& name) {
-  constexpr char kPrefix[] = "pool-";
-  constexpr size_t kPrefixSize = sizeof(kPrefix) - 1;
-  if (name.size() <= kPrefixSize || name.compare(0, kPrefixSize, kPrefix) != 0) return false;
-  for (size_t i = kPrefixSize; i < name.size(); ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
-  }
-  return true;
-}
+bool CgroupsPool::IsEntryName(const std::string& name) { return IsCgroupPoolEntry(name); }
 
 std::optional<std::string> CgroupsPool::Take() {
   std::lock_guard<std::mutex> lock(mu_);

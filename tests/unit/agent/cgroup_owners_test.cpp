@@ -79,6 +79,7 @@ TEST_F(CgroupOwnersTest, DeadOwnersEmptyDirectoriesGoLiveAndUnownedOnesStay) {
 TEST_F(CgroupOwnersTest, ADeadOwnersContainersAreKeptUnlessAskedAndOnlyItsWorkDirIsSwept) {
   std::vector<std::string> dead = MakeDirs("agora-dead");
   fs::create_directories(dead[0] + "/container-1");
+  fs::create_directories(dead[0] + "/pool-7");  // a ready pool entry: no container's state
   DeadOwner("agora-dead", "/work/dead", dead);
   std::vector<std::string> other = MakeDirs("agora-other");
   DeadOwner("agora-other", "/work/other", other);
@@ -89,6 +90,7 @@ TEST_F(CgroupOwnersTest, ADeadOwnersContainersAreKeptUnlessAskedAndOnlyItsWorkDi
   EXPECT_THAT(sweep.kept[0], HasSubstr(dead[0]));
   EXPECT_THAT(sweep.kept[0], HasSubstr("/work/dead"));
   EXPECT_TRUE(fs::exists(dead[0] + "/container-1"));
+  EXPECT_FALSE(fs::exists(dead[0] + "/pool-7"));
   EXPECT_TRUE(fs::exists(owners_ + "/agora-dead.owner"));
   // Only the work dir asked for.
   for (const std::string& dir : other) EXPECT_TRUE(fs::exists(dir)) << dir;
