@@ -2,15 +2,18 @@
 //
 // AgentStream is a bidi reactor whose messages are handled on the loop
 // without the loop pacing the stream:
-// - Reads: a message that parses is posted to the loop and the next read
-//   starts at once, on gRPC's thread, until kMaxUnhandled messages of the
-//   stream are posted and not yet handled; reading resumes when the loop
-//   catches up (back-pressure on a fast agent without a loop round trip per
-//   message). All agent streams together also share a ReadBudget of
-//   kMaxUnhandledAll posted messages, so the loop's queue stays short for
-//   the other calls however many agents connect. A message that does not
-//   parse stops reading; the loop ends the stream with INVALID_ARGUMENT
-//   naming it.
+// - Reads: a message that parses is posted to the loop's bulk lane
+//   (EventLoop::PostBulk: in order with the stream's other events, while
+//   the loop's other work passes it in slices) and the next read starts at
+//   once, on gRPC's thread, until kMaxUnhandled messages of the stream are
+//   posted and not yet handled; reading resumes when the loop catches up
+//   (back-pressure on a fast agent without a loop round trip per message).
+//   All agent streams together also share a ReadBudget of kMaxUnhandledAll
+//   entries (status updates; agent_slices.hpp), so the loop's queue stays
+//   short however many agents connect and however large their batches. A
+//   large status update batch is posted as slices of kSliceEntries updates.
+//   A message that does not parse stops reading; the loop ends the stream
+//   with INVALID_ARGUMENT naming it.
 // - Writes: StreamWriteQueue of MasterMessages. The loop queues; the write
 //   that starts at once is serialized on the loop, a write started by the
 //   previous one's completion on gRPC's thread. When the agent announced
@@ -29,12 +32,14 @@
 // as the end of the stream), and serializes what it sends itself.
 #include <atomic>
 #include <mutex>
+#include <vector>
 
 #include "common/grpc_status.hpp"
 #include "common/link_batches.hpp"
 #include "common/raw_methods.hpp"
 #include "common/stream_write_queue.hpp"
 #include "glog/logging.h"
+#include "master/agent_slices.hpp"
 #include "master/read_budget.hpp"
 #include "master/services.hpp"
 
@@ -46,10 +51,13 @@ using internal::MasterMessage;
 
 constexpr char kMethod[] = "/agora.internal.AgentChannel/Connect";
 
-// Messages of one stream posted to the loop and not yet handled, at most.
+// Messages (slices) of one stream posted to the loop and not yet handled,
+// at most.
 constexpr int kMaxUnhandled = 64;
-// Messages of all agent streams posted to the loop and not yet handled.
-constexpr size_t kMaxUnhandledAll = 256;
+// Entries (agent_slices.hpp) of all agent streams posted to the loop and not
+// yet handled: at ~10-50 us of loop work per status update, 10-25 ms of
+// work, enough that the loop never waits for gRPC's threads to read more.
+constexpr size_t kMaxUnhandledAll = 512;
 
 class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                     public AgentSink {
@@ -61,7 +69,7 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
         new AgentStream(loop, slot, std::move(budget), connection, capacity));
     stream->self_ = stream;
     stream->weak_self_ = stream;
-    loop->Post([stream] {
+    loop->PostBulk([stream] {
       absl::Status refusal;
       MasterCore* core = stream->slot_->Serving(&refusal);
       if (core == nullptr) {
@@ -172,7 +180,7 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
   // kMaxUnhandled messages of this stream, or the budget's of all, behind.
   void OnReadDone(bool ok) override {
     if (!ok) {
-      loop_->Post([this] {
+      loop_->PostBulk([this] {
         NotifyDisconnected();
         Close(absl::OkStatus());
       });
@@ -180,10 +188,16 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     }
     AgentMessage message;
     absl::Status parsed = ParseRaw(in_, kMethod, &message);
+    std::vector<AgentMessage> slices = SliceStatusUpdates(std::move(message));
     std::lock_guard<std::mutex> lock(read_mu_);
-    ++unhandled_;  // Before the loop can handle (and count) it.
-    budget_->Take();
-    loop_->Post([this, parsed, message = std::move(message)] { HandleMessage(parsed, message); });
+    for (AgentMessage& slice : slices) {
+      const size_t entries = EntriesOf(slice);
+      ++unhandled_;  // Before the loop can handle (and count) it.
+      budget_->Take(entries);
+      loop_->PostBulk([this, parsed, entries, slice = std::move(slice)] {
+        HandleMessage(parsed, slice, entries);
+      });
+    }
     if (!parsed.ok()) return;  // The loop ends the stream.
     if (unhandled_ < kMaxUnhandled && budget_->MayRead(ResumeReading())) {
       StartReadLocked();
@@ -192,7 +206,7 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     }
   }
 
-  void HandleMessage(const absl::Status& parsed, const AgentMessage& message) {
+  void HandleMessage(const absl::Status& parsed, const AgentMessage& message, size_t entries) {
     if (!closing()) {
       if (parsed.ok()) NoteCapabilities(message);
       MasterCore* core = slot_->Of(generation_);
@@ -214,21 +228,21 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
         StartReadLocked();
       }
     }
-    budget_->Return();  // Outside read_mu_: it may resume another stream.
+    budget_->Return(entries);  // Outside read_mu_: it may resume another stream.
   }
 
   void OnWriteDone(bool ok) override { writer_.OnWriteDone(ok); }
 
   void OnCancel() override {
     writer_.Cancel();
-    loop_->Post([this] {
+    loop_->PostBulk([this] {
       cancelled_ = true;
       NotifyDisconnected();
     });
   }
 
   void OnDone() override {
-    loop_->Post([this] {
+    loop_->PostBulk([this] {
       done_ = true;
       NotifyDisconnected();
       self_.reset();  // May delete this.
