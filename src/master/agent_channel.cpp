@@ -9,10 +9,9 @@
 //   posted and not yet handled; reading resumes when the loop catches up
 //   (back-pressure on a fast agent without a loop round trip per message).
 //   All agent streams together also share a ReadBudget of kMaxUnhandledAll
-//   entries (status updates; agent_slices.hpp), so the loop's queue stays
+//   entries (status updates; read_budget.hpp), so the loop's queue stays
 //   short however many agents connect and however large their batches. A
-//   large status update batch is posted as slices of kSliceEntries updates.
-//   A message that does not parse stops reading; the loop ends the stream
+//   message that does not parse stops reading; the loop ends the stream
 //   with INVALID_ARGUMENT naming it.
 // - Writes: StreamWriteQueue of MasterMessages. The loop queues; the write
 //   that starts at once is serialized on the loop, a write started by the
@@ -32,14 +31,12 @@
 // as the end of the stream), and serializes what it sends itself.
 #include <atomic>
 #include <mutex>
-#include <vector>
 
 #include "common/grpc_status.hpp"
 #include "common/link_batches.hpp"
 #include "common/raw_methods.hpp"
 #include "common/stream_write_queue.hpp"
 #include "glog/logging.h"
-#include "master/agent_slices.hpp"
 #include "master/read_budget.hpp"
 #include "master/services.hpp"
 
@@ -51,10 +48,9 @@ using internal::MasterMessage;
 
 constexpr char kMethod[] = "/agora.internal.AgentChannel/Connect";
 
-// Messages (slices) of one stream posted to the loop and not yet handled,
-// at most.
+// Messages of one stream posted to the loop and not yet handled, at most.
 constexpr int kMaxUnhandled = 64;
-// Entries (agent_slices.hpp) of all agent streams posted to the loop and not
+// Entries (EntriesOf, read_budget.hpp) of all agent streams posted to the loop and not
 // yet handled: at ~10-50 us of loop work per status update, 10-25 ms of
 // work, enough that the loop never waits for gRPC's threads to read more.
 constexpr size_t kMaxUnhandledAll = 512;
@@ -188,16 +184,13 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     }
     AgentMessage message;
     absl::Status parsed = ParseRaw(in_, kMethod, &message);
-    std::vector<AgentMessage> slices = SliceStatusUpdates(std::move(message));
+    const size_t entries = EntriesOf(message);
     std::lock_guard<std::mutex> lock(read_mu_);
-    for (AgentMessage& slice : slices) {
-      const size_t entries = EntriesOf(slice);
-      ++unhandled_;  // Before the loop can handle (and count) it.
-      budget_->Take(entries);
-      loop_->PostBulk([this, parsed, entries, slice = std::move(slice)] {
-        HandleMessage(parsed, slice, entries);
-      });
-    }
+    ++unhandled_;  // Before the loop can handle (and count) it.
+    budget_->Take(entries);
+    loop_->PostBulk([this, parsed, entries, message = std::move(message)] {
+      HandleMessage(parsed, message, entries);
+    });
     if (!parsed.ok()) return;  // The loop ends the stream.
     if (unhandled_ < kMaxUnhandled && budget_->MayRead(ResumeReading())) {
       StartReadLocked();

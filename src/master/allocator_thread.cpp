@@ -145,12 +145,13 @@ void AllocatorThread::StartCycle(absl::Time now, CycleDone done) {
         }
         std::map<std::string, double> shares = allocation.DominantShares();
         // Bulk lane: in order with the work that changed the books meanwhile.
-        loop->PostBulk([alive, done, cycle = std::move(cycle), shares = std::move(shares)]() mutable {
-          auto self = alive.lock();
-          if (!self) return;
-          (*self)->shares_ = std::move(shares);
-          done(std::move(cycle));
-        });
+        loop->PostBulk(
+            [alive, done, cycle = std::move(cycle), shares = std::move(shares)]() mutable {
+              auto self = alive.lock();
+              if (!self) return;
+              (*self)->shares_ = std::move(shares);
+              done(std::move(cycle));
+            });
       },
       /*wake=*/true);
 }

@@ -28,7 +28,16 @@
 #include <mutex>
 #include <utility>
 
+#include "agora/internal/agent_master.pb.h"
+
 namespace agora::master {
+
+// Units of loop work in an agent message: the updates of a STATUS_UPDATES
+// batch (a batch is handled as that many STATUS_UPDATEs), else 1.
+inline size_t EntriesOf(const internal::AgentMessage& message) {
+  if (message.type() != internal::AgentMessage::STATUS_UPDATES) return 1;
+  return message.status_updates_size() > 0 ? static_cast<size_t>(message.status_updates_size()) : 1;
+}
 
 class ReadBudget {
  public:

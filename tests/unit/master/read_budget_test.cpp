@@ -69,6 +69,19 @@ TEST(ReadBudgetTest, CountsEntriesNotMessages) {
   EXPECT_EQ(budget.taken(), 60u);
 }
 
+TEST(ReadBudgetTest, ABatchCountsItsUpdatesAndOtherMessagesOne) {
+  internal::AgentMessage batch;
+  batch.set_type(internal::AgentMessage::STATUS_UPDATES);
+  for (int i = 0; i < 130; ++i) batch.add_status_updates();
+  EXPECT_EQ(EntriesOf(batch), 130u);
+  internal::AgentMessage heartbeat;
+  heartbeat.set_type(internal::AgentMessage::HEARTBEAT);
+  EXPECT_EQ(EntriesOf(heartbeat), 1u);
+  internal::AgentMessage empty;
+  empty.set_type(internal::AgentMessage::STATUS_UPDATES);
+  EXPECT_EQ(EntriesOf(empty), 1u) << "an empty batch is still a message the loop handles";
+}
+
 TEST(ReadBudgetTest, ABatchReturnedWakesOneStreamPerEntryAtMost) {
   ReadBudget budget(4);
   budget.Take(4);
