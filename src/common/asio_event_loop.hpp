@@ -44,7 +44,7 @@ class AsioEventLoop : public EventLoop {
   struct Stats {
     int64_t queue_depth = 0;    // Posted (either lane), not yet run.
     int64_t bulk_depth = 0;     // Of which in the bulk lane.
-    uint64_t posted_total = 0;  // Every Post() since construction.
+    uint64_t posted_total = 0;  // Every Post() and PostBulk() since construction.
     // Seconds each lag probe waited between its post and its run.
     Histogram lag_seconds = Histogram::LatencySeconds();
   };

@@ -51,8 +51,9 @@ constexpr char kMethod[] = "/agora.internal.AgentChannel/Connect";
 // Messages of one stream posted to the loop and not yet handled, at most.
 constexpr int kMaxUnhandled = 64;
 // Entries (EntriesOf, read_budget.hpp) of all agent streams posted to the
-// loop and not yet handled: ~20-40 ms of loop work at ~10-20 us per update,
-// about what 256 messages held before the budget counted entries. The bulk
+// loop and not yet handled: ~40-60 ms of loop work at the ~20-30 us per
+// update measured under load, about what 256 messages (of 5-8 updates)
+// held before the budget counted entries. The bulk
 // lane lets cheap calls pass this work, so the bound is about memory and
 // the wait of bulk calls; a smaller one (512 measured) runs allocation cycles
 // on fewer updates each: 2-3x the offers, ~30 % more master CPU per task.
