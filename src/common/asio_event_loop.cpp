@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <optional>
 
@@ -33,12 +34,20 @@ struct AsioEventLoop::Probe {
   Histogram lag_seconds = Histogram::LatencySeconds();
 };
 
+// The bulk lane: filled by PostBulk on any thread, drained on the loop.
+struct AsioEventLoop::BulkLane {
+  std::mutex mutex;
+  std::deque<std::function<void()>> queue;  // Guarded by mutex.
+  bool drain_posted = false;                // Guarded by mutex.
+};
+
 AsioEventLoop::AsioEventLoop(std::string name, absl::Duration probe_interval)
     : name_(std::move(name)),
       io_(std::make_unique<boost::asio::io_context>(1)),
       timers_(std::make_unique<Timers>()),
       probe_interval_(probe_interval),
-      probe_(std::make_unique<Probe>()) {
+      probe_(std::make_unique<Probe>()),
+      bulk_(std::make_unique<BulkLane>()) {
   timers_->work.emplace(io_->get_executor());
 }
 
@@ -82,6 +91,41 @@ void AsioEventLoop::Post(std::function<void()> fn) {
   });
 }
 
+void AsioEventLoop::PostBulk(std::function<void()> fn) {
+  if (stopped_) return;
+  posted_.fetch_add(1, std::memory_order_relaxed);
+  bool post_drain = false;
+  {
+    std::lock_guard<std::mutex> lock(bulk_->mutex);
+    bulk_->queue.push_back(std::move(fn));
+    post_drain = !bulk_->drain_posted;
+    bulk_->drain_posted = true;
+  }
+  if (post_drain) boost::asio::post(*io_, [this] { DrainBulk(); });
+}
+
+void AsioEventLoop::DrainBulk() {
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(kBulkSlice);
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::lock_guard<std::mutex> lock(bulk_->mutex);
+      if (bulk_->queue.empty()) {
+        bulk_->drain_posted = false;
+        return;
+      }
+      fn = std::move(bulk_->queue.front());
+      bulk_->queue.pop_front();
+    }
+    run_.store(run_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    fn();
+    if (stopped_) return;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
+  // The slice is spent: let what was posted meanwhile run first.
+  boost::asio::post(*io_, [this] { DrainBulk(); });
+}
+
 void AsioEventLoop::ScheduleProbe() {
   RunAfter(probe_interval_, [this] {
     auto posted = std::chrono::steady_clock::now();
@@ -103,6 +147,10 @@ AsioEventLoop::Stats AsioEventLoop::stats() const {
   const uint64_t run = run_.load(std::memory_order_relaxed);
   stats.posted_total = posted_.load(std::memory_order_relaxed);
   stats.queue_depth = std::max<int64_t>(0, static_cast<int64_t>(stats.posted_total - run));
+  {
+    std::lock_guard<std::mutex> lock(bulk_->mutex);
+    stats.bulk_depth = static_cast<int64_t>(bulk_->queue.size());
+  }
   std::lock_guard<std::mutex> lock(probe_->mutex);
   stats.lag_seconds = probe_->lag_seconds;
   return stats;

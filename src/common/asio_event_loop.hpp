@@ -5,6 +5,14 @@
 // Stop() ends it and joins (pending posts are dropped). Timers are
 // steady_timers keyed by TimerId. Now() reads the wall clock.
 //
+// Two lanes: Post() and timers go straight to the io_context (FIFO);
+// PostBulk() closures wait in a second FIFO that one drain closure on the
+// io_context works through for at most kBulkSlice at a time, then re-posts
+// itself behind whatever was posted meanwhile. So a cheap call (a health
+// probe, a refused scheduler call, a timer) waits for at most one slice of
+// bulk work (plus the bulk closure running when the slice ends), not for
+// every agent update queued before it.
+//
 // Measurement (for /metrics): stats() is callable from any thread and
 // reports how many posted closures wait to run (an atomic counter kept by
 // Post and the wrapper that runs each closure) and the loop's lag: every
@@ -34,8 +42,9 @@ class AsioEventLoop : public EventLoop {
  public:
   // What stats() reports.
   struct Stats {
-    int64_t queue_depth = 0;    // Posted, not yet run.
-    uint64_t posted_total = 0;  // Every Post() since construction.
+    int64_t queue_depth = 0;    // Posted (either lane), not yet run.
+    int64_t bulk_depth = 0;     // Of which in the bulk lane.
+    uint64_t posted_total = 0;  // Every Post() and PostBulk() since construction.
     // Seconds each lag probe waited between its post and its run.
     Histogram lag_seconds = Histogram::LatencySeconds();
   };
@@ -61,6 +70,7 @@ class AsioEventLoop : public EventLoop {
   void RequestStop();
 
   void Post(std::function<void()> fn) override;
+  void PostBulk(std::function<void()> fn) override;
   TimerId RunAfter(absl::Duration delay, std::function<void()> fn) override;
   void Cancel(TimerId id) override;
   bool IsInLoopThread() const override;
@@ -75,6 +85,14 @@ class AsioEventLoop : public EventLoop {
  private:
   struct Timers;
   struct Probe;
+  struct BulkLane;
+
+  // Bulk work the loop runs before it lets other posts in again.
+  static constexpr absl::Duration kBulkSlice = absl::Microseconds(500);
+
+  // Runs bulk closures for up to kBulkSlice; re-posts itself if some remain.
+  // Loop thread.
+  void DrainBulk();
 
   // Arms the next lag probe. Loop thread.
   void ScheduleProbe();
@@ -91,6 +109,7 @@ class AsioEventLoop : public EventLoop {
   alignas(64) std::atomic<uint64_t> posted_{0};
   alignas(64) std::atomic<uint64_t> run_{0};
   std::unique_ptr<Probe> probe_;
+  std::unique_ptr<BulkLane> bulk_;
 };
 
 }  // namespace agora

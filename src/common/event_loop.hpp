@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -41,6 +42,14 @@ class EventLoop : public Clock {
   // Thread-safe; callable from any thread. Closures posted after the loop has
   // stopped are destroyed without running.
   virtual void Post(std::function<void()> fn) = 0;
+
+  // Runs `fn` on the loop after everything posted with PostBulk() before it.
+  // For bulk work (agents' messages, scheduler calls of live frameworks):
+  // the loop runs bulk closures in short slices with the rest of its work in
+  // between, so a Post() or timer made while bulk work is queued may run
+  // before it. Order holds within each lane only. Thread-safe. The default
+  // (loops without a second lane, e.g. the manual loop) is Post().
+  virtual void PostBulk(std::function<void()> fn) { Post(std::move(fn)); }
 
   // Runs `fn` on the loop once `delay` has passed (a non-positive delay means
   // "as soon as possible, after already-posted work"). Loop thread only.

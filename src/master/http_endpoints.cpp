@@ -89,6 +89,10 @@ std::string RenderProcessMetrics(EventLoop* loop) {
     out.Gauge("agora_master_event_loop_queue_depth",
               "Closures posted to the master's event loop and not yet run.",
               static_cast<double>(stats.queue_depth));
+    out.Gauge("agora_master_event_loop_bulk_depth",
+              "Of those, closures in the loop's bulk lane (agent messages, scheduler calls of "
+              "live frameworks), run in slices between the other work.",
+              static_cast<double>(stats.bulk_depth));
     out.Counter("agora_master_event_loop_posted_total",
                 "Closures posted to the master's event loop.",
                 static_cast<double>(stats.posted_total));

@@ -83,13 +83,18 @@ void MasterCore::CountMessage(absl::string_view kind) {
 
 // ---------------------------------------------------------------------------
 // Allocation: prompt after every change (coalesced through one posted run),
-// plus a periodic sweep for expired filters.
+// plus a periodic sweep for expired filters. The run, the cycle's decisions
+// and their slices go to the loop's bulk lane (EventLoop::PostBulk), behind
+// the agent updates and scheduler calls queued before them: changes made
+// meanwhile coalesce into that one run, as in one FIFO queue. (On the
+// ordinary lane a cycle would start after every few updates: many small
+// offers, many small accepts, more loop work per task.)
 
 void MasterCore::RequestAllocation() {
   if (allocation_pending_ || shut_down_) return;
   allocation_pending_ = true;
   std::weak_ptr<const bool> alive = alive_;
-  loop_->Post([this, alive] {
+  loop_->PostBulk([this, alive] {
     if (!alive.expired()) RunAllocation();
   });
 }
@@ -145,7 +150,7 @@ void MasterCore::ApplyAllocationCycle(std::shared_ptr<const AllocatorThread::Cyc
   counters_.allocation_loop_seconds.Observe(absl::ToDoubleSeconds(ThreadCpuTime() - loop_cpu));
   if (end < cycle->decisions.size()) {
     std::weak_ptr<const bool> alive = alive_;
-    loop_->Post([this, alive, cycle = std::move(cycle), end] {
+    loop_->PostBulk([this, alive, cycle = std::move(cycle), end] {
       if (!alive.expired()) ApplyAllocationCycle(cycle, end);
     });
     return;

@@ -208,6 +208,11 @@ class MasterCore {
   absl::Status Message(const v1::MessageRequest& request);
   absl::Status Teardown(const v1::TeardownRequest& request);
   absl::Status UpdateFramework(const v1::UpdateFrameworkRequest& request);
+  // Whether a call with `header` comes from a framework's live stream (each
+  // call above checks this first and refuses the others, only counting the
+  // message). The scheduler service answers refused calls at once and queues
+  // the others as bulk work.
+  bool IsLiveCaller(const v1::CallHeader& header) { return CheckCaller(header).ok(); }
 
   // --- Agent channel (loop thread). ---
   void OnAgentConnected(uint64_t connection, std::shared_ptr<AgentSink> sink);

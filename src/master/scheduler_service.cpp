@@ -1,5 +1,12 @@
 // SchedulerService: Subscribe streams and the unary scheduler calls, each
 // run on the loop against the core that serves now.
+//
+// Lanes (EventLoop::PostBulk): a call is posted to the loop's ordinary lane,
+// where a call that its core refuses by its caller check (unknown framework,
+// stale stream) is answered at once, by the core's own method; a call of a
+// live framework moves to the bulk lane, where it runs in order with the
+// agents' messages and the other calls of live frameworks. Subscribe goes
+// to the bulk lane directly, so a framework's calls keep their order.
 #include "common/grpc_status.hpp"
 #include "common/server_event_stream.hpp"
 #include "master/service_calls.hpp"
@@ -23,14 +30,25 @@ class StreamFrameworkSink : public FrameworkSink {
   std::shared_ptr<ServerEventStream<grpc::ByteBuffer>> stream_;
 };
 
-// A scheduler call: MasterCore's method for the request.
+// A scheduler call: MasterCore's method for the request, on the bulk lane
+// unless the caller check refuses it.
 template <typename Request>
 grpc::internal::MethodHandler* CoreCall(const char* method, EventLoop* loop, const CoreSlot* slot,
                                         absl::Status (MasterCore::*call)(const Request&)) {
-  return OnCore<Request, v1::CallResponse>(
-      kService, method, loop, slot,
-      [call](MasterCore* core, const Request& request, v1::CallResponse*) {
-        return (core->*call)(request);
+  return NewParsingUnaryHandler<Request, v1::CallResponse>(
+      MethodPath(kService, method),
+      [loop, slot, call](const Request& request, v1::CallResponse*, UnaryDone done) {
+        loop->Post([loop, slot, call, &request, done = std::move(done)]() mutable {
+          absl::Status refusal;
+          MasterCore* core = slot->Serving(&refusal);
+          if (core == nullptr) return done(refusal);
+          if (!core->IsLiveCaller(request.header())) return done((core->*call)(request));
+          loop->PostBulk([slot, call, &request, done = std::move(done)] {
+            absl::Status refusal;
+            MasterCore* core = slot->Serving(&refusal);
+            done(core != nullptr ? (core->*call)(request) : refusal);
+          });
+        });
       });
 }
 
@@ -63,7 +81,7 @@ void SchedulerService::Serve(const char* method, grpc::internal::MethodHandler* 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SchedulerService::StartSubscribe(
     const v1::SubscribeRequest& request) {
   auto stream = ServerEventStream<grpc::ByteBuffer>::Create(loop_, queue_capacity_);
-  loop_->Post([slot = slot_, stream, request] {
+  loop_->PostBulk([slot = slot_, stream, request] {
     absl::Status refusal;
     MasterCore* core = slot->Serving(&refusal);
     if (core == nullptr) {

@@ -1,5 +1,5 @@
-// ReadBudget: the bound on agent messages posted to the master's loop and
-// not yet handled, shared by every agent stream.
+// ReadBudget: the bound on agent entries (status updates) posted to the
+// master's loop and not yet handled, shared by every agent stream.
 #include "master/read_budget.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -34,7 +35,8 @@ TEST(ReadBudgetTest, ReadsWhileUnitsAreFreeAndParksOnceSpent) {
 }
 
 TEST(ReadBudgetTest, AWakeUpThatIsNotUsedPassesToTheNextParkedStream) {
-  ReadBudget budget(1);
+  ReadBudget budget(2);
+  budget.Take();
   budget.Take();
   std::vector<int> woken;
   ASSERT_FALSE(budget.MayRead([&] {
@@ -52,6 +54,72 @@ TEST(ReadBudgetTest, AWakeUpThatIsNotUsedPassesToTheNextParkedStream) {
   budget.Return();
   EXPECT_EQ(woken, (std::vector<int>{1, 2})) << "one wake-up used per freed unit";
   EXPECT_EQ(budget.parked(), 1u);
+}
+
+TEST(ReadBudgetTest, CountsEntriesNotMessages) {
+  ReadBudget budget(100);
+  auto resume = [] { return true; };
+  budget.Take(60);  // One batch of 60 updates.
+  EXPECT_TRUE(budget.MayRead(resume));
+  budget.Take(60);
+  EXPECT_EQ(budget.taken(), 120u);
+  EXPECT_FALSE(budget.MayRead(resume)) << "two messages, but 120 entries of a budget of 100";
+  budget.Return(60);
+  EXPECT_EQ(budget.parked(), 0u) << "60 entries left: the parked stream reads again";
+  EXPECT_EQ(budget.taken(), 60u);
+}
+
+TEST(ReadBudgetTest, ABatchCountsItsUpdatesAndOtherMessagesOne) {
+  internal::AgentMessage batch;
+  batch.set_type(internal::AgentMessage::STATUS_UPDATES);
+  for (int i = 0; i < 130; ++i) batch.add_status_updates();
+  EXPECT_EQ(EntriesOf(batch), 130u);
+  internal::AgentMessage heartbeat;
+  heartbeat.set_type(internal::AgentMessage::HEARTBEAT);
+  EXPECT_EQ(EntriesOf(heartbeat), 1u);
+  internal::AgentMessage empty;
+  empty.set_type(internal::AgentMessage::STATUS_UPDATES);
+  EXPECT_EQ(EntriesOf(empty), 1u) << "an empty batch is still a message the loop handles";
+}
+
+TEST(ReadBudgetTest, ABatchReturnedWakesOneStreamPerEntryAtMost) {
+  ReadBudget budget(4);
+  budget.Take(4);
+  budget.Take(4);  // 8 of 4 taken: two messages of 4.
+  int resumed = 0;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_FALSE(budget.MayRead([&] {
+      ++resumed;
+      return true;
+    }));
+  }
+  budget.Return(4);  // 4 taken: still spent.
+  EXPECT_EQ(resumed, 0);
+  budget.Return(1);  // A partial return (as the loop never does; the bound holds anyway).
+  EXPECT_EQ(resumed, 1) << "one entry freed, one stream woken";
+  budget.Return(2);
+  EXPECT_EQ(resumed, 3) << "two entries freed, two more streams woken";
+  EXPECT_EQ(budget.parked(), 2u);
+  budget.Return(1);  // Nothing taken: no later return will come.
+  EXPECT_EQ(resumed, 5) << "every parked stream is woken once nothing is taken";
+  EXPECT_EQ(budget.parked(), 0u);
+}
+
+TEST(ReadBudgetTest, AParkedStreamIsResumedWhenTheLastEntriesReturnEvenIfWakeUpsWereUnused) {
+  ReadBudget budget(1);
+  budget.Take(1);
+  std::vector<int> woken;
+  ASSERT_FALSE(budget.MayRead([&] {
+    woken.push_back(1);
+    return true;  // Resumes, but its agent may stay silent: no entry comes back from it.
+  }));
+  ASSERT_FALSE(budget.MayRead([&] {
+    woken.push_back(2);
+    return true;
+  }));
+  budget.Return(1);
+  EXPECT_EQ(woken, (std::vector<int>{1, 2}))
+      << "with nothing left in the loop's queue, a stream left parked would wait for nothing";
 }
 
 TEST(ReadBudgetTest, NoParkedStreamIsForgottenUnderConcurrentStreams) {
@@ -113,6 +181,73 @@ TEST(ReadBudgetTest, NoParkedStreamIsForgottenUnderConcurrentStreams) {
   for (auto& stream : streams) stream.join();
   EXPECT_EQ(budget.taken(), 0u);
   EXPECT_LE(most_queued, kLimit + kStreams);
+}
+
+TEST(ReadBudgetTest, NoParkedStreamIsForgottenWithBatchesOfManyEntries) {
+  // As above, with messages of 1 to 16 entries (fixed seed): every stream
+  // finishes, and the queued entries stay under the budget plus one largest
+  // message per stream.
+  constexpr int kStreams = 8;
+  constexpr int kMessages = 2000;
+  constexpr size_t kLimit = 32;
+  constexpr size_t kMaxEntries = 16;
+  constexpr unsigned kSeed = 13;
+  ReadBudget budget(kLimit);
+  std::mt19937 random(kSeed);
+  std::mutex mu;
+  std::condition_variable changed;
+  std::vector<size_t> queue;  // Posted, not handled: entries of each message.
+  size_t queued_entries = 0, most_queued_entries = 0;
+  std::vector<int> sent(kStreams, 0);
+  std::vector<bool> paused(kStreams, false);
+  std::function<void(int)> read_done = [&](int s) {
+    const size_t entries = 1 + random() % kMaxEntries;
+    budget.Take(entries);
+    queue.push_back(entries);
+    queued_entries += entries;
+    most_queued_entries = std::max(most_queued_entries, queued_entries);
+    ++sent[s];
+    changed.notify_all();
+    if (sent[s] == kMessages) return;
+    paused[s] = !budget.MayRead([&, s] {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!paused[s]) return false;
+      paused[s] = false;
+      changed.notify_all();
+      return true;
+    });
+  };
+  std::vector<std::thread> streams;
+  for (int s = 0; s < kStreams; ++s) {
+    streams.emplace_back([&, s] {
+      std::unique_lock<std::mutex> lock(mu);
+      while (sent[s] < kMessages) {
+        if (!paused[s]) {
+          read_done(s);
+        } else {
+          changed.wait(lock);
+        }
+      }
+    });
+  }
+  int handled = 0;
+  while (handled < kStreams * kMessages) {
+    size_t entries = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return !queue.empty(); }))
+          << "seed " << kSeed << ", handled " << handled << ": a parked stream was forgotten";
+      entries = queue.front();
+      queue.erase(queue.begin());
+      queued_entries -= entries;
+    }
+    ++handled;
+    budget.Return(entries);
+    changed.notify_all();
+  }
+  for (auto& stream : streams) stream.join();
+  EXPECT_EQ(budget.taken(), 0u);
+  EXPECT_LE(most_queued_entries, kLimit + kStreams * kMaxEntries) << "seed " << kSeed;
 }
 
 }  // namespace
