@@ -107,6 +107,7 @@ void LeaderContender::OnSession(uint64_t session, ZkClient::Session state) {
       connected_ = true;
       loop_->Cancel(loss_timer_);
       loss_timer_ = 0;
+      if (!leading_ && callbacks_.standby) callbacks_.standby(zk_.get());
       if (member_path_.empty()) {
         CreateMember(session);
       } else {
