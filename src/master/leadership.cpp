@@ -22,6 +22,9 @@ constexpr size_t kMaxHeld = 50000;
 // the agents' silence limit (3 missed 5 s heartbeats), above the load of
 // 10,000 agents (~2 s).
 constexpr absl::Duration kHoldBound = absl::Seconds(10);
+// A standby whose registry mirror failed (e.g. no registry yet) starts a new
+// one after this long.
+constexpr absl::Duration kMirrorRetry = absl::Seconds(2);
 
 }  // namespace
 
@@ -38,10 +41,7 @@ Leadership::Leadership(EventLoop* loop, LeaderContender::Options options, CoreFa
                      [this] {
                        if (registry_ != nullptr) registry_->OnSessionConnected();
                      },
-                     [this](ZkClient* zk) {
-                       mirror_ = std::make_unique<ZkRegistryMirror>(zk, root_);
-                       mirror_session_ = contender_.session();
-                     }}),
+                     [this](ZkClient* zk) { StartMirror(zk); }}),
       slot_(CoreSlot::Policy{
           [this] { return CheckServing(); }, [this] { return contender_.members(); },
           [this] { return ElectionMetrics(); },
@@ -51,11 +51,33 @@ Leadership::Leadership(EventLoop* loop, LeaderContender::Options options, CoreFa
 Leadership::~Leadership() { Stop(); }
 
 void Leadership::Stop() {
+  loop_->Cancel(mirror_timer_);
+  mirror_timer_ = 0;
   contender_.Stop();
   slot_.Drop();
   registry_ = nullptr;
   mirror_.reset();
   ReleaseHeld(absl::UnavailableError("the master is stopping"));
+}
+
+void Leadership::StartMirror(ZkClient* zk) {
+  mirror_ = std::make_unique<ZkRegistryMirror>(zk, root_);
+  mirror_session_ = contender_.session();
+  mirror_zk_ = zk;
+  if (mirror_timer_ == 0) {
+    mirror_timer_ = loop_->RunAfter(kMirrorRetry, [this] { CheckMirror(); });
+  }
+}
+
+void Leadership::CheckMirror() {
+  mirror_timer_ = 0;
+  // Only a standby mirrors, and only on its current session.
+  if (contender_.leading() || mirror_session_ != contender_.session()) return;
+  if (mirror_ == nullptr || mirror_->failed()) {
+    StartMirror(mirror_zk_);
+    return;
+  }
+  mirror_timer_ = loop_->RunAfter(kMirrorRetry, [this] { CheckMirror(); });
 }
 
 void Leadership::OnElected(ZkClient* zk, const std::string& member_path) {

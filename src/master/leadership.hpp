@@ -68,6 +68,8 @@ class Leadership {
                 absl::StatusOr<internal::Registry> registry);
   void OnDeposed(const absl::Status& why);
   absl::Status CheckServing() const;
+  void StartMirror(ZkClient* zk);
+  void CheckMirror();
   bool Hold(RecoveryHold::Waiter waiter);
   void ArmHoldTimer();
   void ReleaseHeld(const absl::Status& status);
@@ -87,6 +89,8 @@ class Leadership {
   // The standby's registry mirror, of contender session mirror_session_.
   std::unique_ptr<ZkRegistryMirror> mirror_;
   uint64_t mirror_session_ = 0;
+  ZkClient* mirror_zk_ = nullptr;  // Valid while the session is mirror_session_.
+  TimerId mirror_timer_ = 0;
   RecoveryHold hold_;
   TimerId hold_timer_ = 0;
 };

@@ -144,6 +144,8 @@ void ZkRegistryMirror::Snapshot(ZkRegistry::LoadDone done) {
   state_->Settle();
 }
 
+bool ZkRegistryMirror::failed() const { return state_->failed.has_value(); }
+
 size_t ZkRegistryMirror::pending() const { return state_->pending(); }
 
 size_t ZkRegistryMirror::records() const {

@@ -51,6 +51,10 @@ class ZkRegistryMirror {
   // (elected). `done` runs on the loop, possibly at once.
   void Snapshot(ZkRegistry::LoadDone done);
 
+  // The mirror stopped following (a snapshot would report why): the owner
+  // starts a new one (a fresh cluster's registry appears after the first
+  // leader's load).
+  bool failed() const;
   // Reads and listings in flight; records mirrored.
   size_t pending() const;
   size_t records() const;
