@@ -59,6 +59,9 @@ class LeaderContender {
     // not lead: `zk` is valid until the session ends (session() changes).
     // Runs before the contender's own calls on the connection.
     std::function<void(ZkClient* zk)> standby;
+    // A lease ping answered while leading (the first one after the election
+    // makes CheckServing() OK).
+    std::function<void()> lease_confirmed;
   };
 
   LeaderContender(EventLoop* loop, Options options, Callbacks callbacks);

@@ -41,7 +41,7 @@ Leadership::Leadership(EventLoop* loop, LeaderContender::Options options, CoreFa
                      [this] {
                        if (registry_ != nullptr) registry_->OnSessionConnected();
                      },
-                     [this](ZkClient* zk) { StartMirror(zk); }}),
+                     [this](ZkClient* zk) { StartMirror(zk); }, [this] { MaybeServe(); }}),
       slot_(CoreSlot::Policy{
           [this] { return CheckServing(); }, [this] { return contender_.members(); },
           [this] { return ElectionMetrics(); },
@@ -83,6 +83,7 @@ void Leadership::CheckMirror() {
 void Leadership::OnElected(ZkClient* zk, const std::string& member_path) {
   const uint64_t term = ++term_;
   elected_at_ = loop_->Now();
+  served_ = false;
   if (gate_) {
     gate_([this, term, zk, member_path] {
       loop_->Post([this, term, zk, member_path] {
@@ -160,7 +161,14 @@ void Leadership::OnLoaded(uint64_t term, ZkClient* zk, const std::string& member
   slot_.Install(std::move(core));
   slot_.installed()->Start();
   LOG(INFO) << "Leading: serving after " << absl::FormatDuration(loop_->Now() - elected_at_)
-            << " of registry recovery; handing over " << hold_.size() << " streams held meanwhile";
+            << " of registry recovery; " << hold_.size() << " streams held meanwhile";
+  MaybeServe();
+}
+
+void Leadership::MaybeServe() {
+  if (served_ || slot_.installed() == nullptr || !CheckServing().ok()) return;
+  served_ = true;
+  if (hold_.size() > 0) LOG(INFO) << "Handing over " << hold_.size() << " held streams";
   ReleaseHeld(absl::OkStatus());
 }
 
@@ -168,6 +176,7 @@ void Leadership::OnDeposed(const absl::Status& why) {
   LOG(WARNING) << "Stepping down as leader: " << why.message()
                << "; dropping the in-memory state and contending again";
   ++term_;
+  served_ = false;
   registry_ = nullptr;
   mirror_.reset();  // Of the session that ends now.
   slot_.Drop();
@@ -188,10 +197,11 @@ absl::Status Leadership::CheckServing() const {
 }
 
 bool Leadership::Hold(RecoveryHold::Waiter waiter) {
-  // Only while elected and recovering (its first lease confirmation
-  // included, a ZooKeeper round trip after the election): any other refusal
-  // (not the leader, the lease of a serving leader lost) is answered at once.
-  if (!contender_.leading() || slot_.installed() != nullptr) return false;
+  // Only while elected and not yet serving (recovering, or its first lease
+  // confirmation, a ZooKeeper round trip after the election, still due):
+  // any other refusal (not the leader, a serving leader's lease lost) is
+  // answered at once.
+  if (!contender_.leading() || served_) return false;
   if (!hold_.Hold(loop_->Now(), std::move(waiter))) {
     LOG_EVERY_N(WARNING, 1000) << "Already holding " << hold_.size()
                                << " streams while recovering the registry; refusing more";

@@ -73,6 +73,9 @@ class Leadership {
   bool Hold(RecoveryHold::Waiter waiter);
   void ArmHoldTimer();
   void ReleaseHeld(const absl::Status& status);
+  // Once the core is installed and the first lease confirmed: serving;
+  // hands the held streams over.
+  void MaybeServe();
   std::string ElectionMetrics() const;
 
   EventLoop* loop_;
@@ -91,6 +94,9 @@ class Leadership {
   uint64_t mirror_session_ = 0;
   ZkClient* mirror_zk_ = nullptr;  // Valid while the session is mirror_session_.
   TimerId mirror_timer_ = 0;
+  // Elected and served since (held streams handed over); false while
+  // recovering or the first lease is unconfirmed.
+  bool served_ = false;
   RecoveryHold hold_;
   TimerId hold_timer_ = 0;
 };

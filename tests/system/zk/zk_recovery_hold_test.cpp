@@ -3,7 +3,7 @@
 // it serves; if recovery fails it refuses them with the reason. Real
 // ZooKeeper, a real in-process replicated master (--registry=zk) whose
 // registry load the test starts (MasterOptions::before_registry_load), a raw
-// agent stream and a real in-process agent.
+// agent stream, a real in-process agent and a raw scheduler subscription.
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
@@ -12,6 +12,7 @@
 
 #include "agent/agent.hpp"
 #include "agora/internal/agent_master.grpc.pb.h"
+#include "agora/v1/scheduler.grpc.pb.h"
 #include "common/resources.hpp"
 #include "gtest/gtest.h"
 #include "master/master.hpp"
@@ -89,6 +90,34 @@ class RawAgentStream {
   bool written_ = false;
 };
 
+// A scheduler's Subscribe stream opened by hand.
+class RawSubscription {
+ public:
+  explicit RawSubscription(const std::string& address)
+      : stub_(v1::Scheduler::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))) {
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::SubscribeRequest request;
+    request.mutable_framework_info()->set_name("held");
+    request.mutable_framework_info()->set_user("nobody");
+    request.mutable_framework_info()->add_roles("*");
+    reader_ = stub_->Subscribe(&context_, request);
+  }
+  // The first event, or the stream's end status.
+  absl::StatusOr<v1::Event> First() {
+    v1::Event event;
+    if (reader_->Read(&event)) return event;
+    grpc::Status status = reader_->Finish();
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  }
+  void Cancel() { context_.TryCancel(); }
+
+ private:
+  std::unique_ptr<v1::Scheduler::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::Event>> reader_;
+};
+
 class ZkRecoveryHoldTest : public ZooKeeperTest {
  protected:
   std::string Url() const { return "zk://" + server_->address() + "/agora"; }
@@ -127,13 +156,14 @@ class ZkRecoveryHoldTest : public ZooKeeperTest {
   std::unique_ptr<master::Master> master_;
 };
 
-TEST_F(ZkRecoveryHoldTest, AgentsConnectingWhileTheLeaderRecoversAreAdmittedTheMomentItServes) {
+TEST_F(ZkRecoveryHoldTest,
+       AgentsAndSchedulersConnectingWhileTheLeaderRecoversAreAdmittedTheMomentItServes) {
   StartMaster();
   ASSERT_TRUE(gate_.WaitForElection());
   EXPECT_EQ(Metric("agora_master_elected"), 1);
   EXPECT_EQ(Metric("agora_master_serving"), 0);
 
-  // Both connect while the master recovers: neither is refused.
+  // All three connect while the master recovers: none is refused.
   RawAgentStream raw(master_->address());
   ASSERT_TRUE(raw.written());
   agent::AgentOptions options;  // Default registration backoff: 100 ms doubling.
@@ -143,12 +173,13 @@ TEST_F(ZkRecoveryHoldTest, AgentsConnectingWhileTheLeaderRecoversAreAdmittedTheM
   options.resources = "cpus:1;mem:128;disk:128";
   auto agent = agent::Agent::Start(std::move(options));
   ASSERT_TRUE(agent.ok()) << agent.status();
-  ASSERT_TRUE(WaitForHeld(2)) << "held: " << Metric("agora_master_recovery_held_streams");
+  RawSubscription scheduler(master_->address());
+  ASSERT_TRUE(WaitForHeld(3)) << "held: " << Metric("agora_master_recovery_held_streams");
 
   // Recovery takes 2 s (about what 10,000 agents' records take): a refused
   // agent would by then retry only every 0.8-1.6 s.
   absl::SleepFor(absl::Seconds(2));
-  EXPECT_EQ(Metric("agora_master_recovery_held_streams"), 2);
+  EXPECT_EQ(Metric("agora_master_recovery_held_streams"), 3);
   EXPECT_FALSE((*agent)->registered());
   const absl::Time opened = absl::Now();
   gate_.Open();
@@ -164,6 +195,9 @@ TEST_F(ZkRecoveryHoldTest, AgentsConnectingWhileTheLeaderRecoversAreAdmittedTheM
   std::cout << "admitted after the load started: raw stream " << raw_took << ", agent "
             << agent_took << std::endl;
   EXPECT_TRUE((*agent)->registered());
+  absl::StatusOr<v1::Event> subscribed = scheduler.First();
+  ASSERT_TRUE(subscribed.ok()) << subscribed.status();
+  EXPECT_EQ(subscribed->type(), v1::Event::SUBSCRIBED);
   // One ZooKeeper write each (the load's directories, the agent's record)
   // after the load starts; no retry (the raw stream's one attempt was
   // admitted) and no backoff.
@@ -173,6 +207,7 @@ TEST_F(ZkRecoveryHoldTest, AgentsConnectingWhileTheLeaderRecoversAreAdmittedTheM
   EXPECT_EQ(Metric("agora_master_recovery_hold_refused_total"), 0);
   (*agent)->Stop();
   raw.Cancel();
+  scheduler.Cancel();
 }
 
 TEST_F(ZkRecoveryHoldTest, ARecoveryFailureRefusesTheHeldAgentWithTheReason) {
