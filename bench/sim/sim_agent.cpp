@@ -101,6 +101,25 @@ void SimAgent::Connect() {
   link_->Send(BuildRegistration());
 }
 
+void SimAgent::OnLeaderChanged() {
+  DCHECK(loop_->IsInLoopThread());
+  if (stopping_ || shut_down_) return;
+  absl::StatusOr<std::string> leader = detector_->CurrentLeader();
+  if (!leader.ok()) return;  // The link fails and backs off on its own.
+  if (link_ && *leader == master_address_) return;
+  backoff_ = options_.reconnect_backoff_min;
+  failed_attempts_ = 0;
+  redirect_.reset();
+  followed_redirect_ = false;
+  if (link_) {
+    link_->Close();  // OnClosed reconnects at once (no failed attempt yet).
+    return;
+  }
+  if (reconnect_timer_ != 0) loop_->Cancel(reconnect_timer_);
+  reconnect_timer_ = 0;
+  Connect();
+}
+
 void SimAgent::ScheduleReconnect(const absl::Status& why) {
   absl::Duration delay = absl::ZeroDuration();
   if (failed_attempts_++ > 0) {

@@ -109,6 +109,10 @@ class SimAgent {
   // (or null) so the host can wait for gRPC to finish with it.
   std::shared_ptr<agent::MasterLink> Stop();
 
+  // The detector named another leader: as the real agent, leave the current
+  // master (if any) and connect to the new one at once, backoff reset.
+  void OnLeaderChanged();
+
   SimAgentStats Stats() const;
 
  private:

@@ -63,6 +63,14 @@ void SimAgentHost::Start() {
     started_ = true;
     for (auto& agent : agents_) agent->Start();
   });
+  // As the real agent: a leader change is followed at once (the detector's
+  // thread posts; the loop drops what it posts once stopped).
+  detector_->SetOnChange([this] {
+    loop_.Post([this] {
+      if (!started_ || stopped_) return;
+      for (auto& agent : agents_) agent->OnLeaderChanged();
+    });
+  });
   LOG(INFO) << "Started " << agents_.size() << " simulated agents; master "
             << detector_->Describe();
 }

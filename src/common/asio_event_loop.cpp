@@ -162,8 +162,10 @@ TimerId AsioEventLoop::RunAfter(absl::Duration delay, std::function<void()> fn) 
   auto timer = std::make_unique<boost::asio::steady_timer>(*io_);
   timer->expires_after(absl::ToChronoNanoseconds(std::max(delay, absl::ZeroDuration())));
   timer->async_wait([this, id, fn = std::move(fn)](const boost::system::error_code& ec) {
-    if (ec) return;  // Cancelled.
-    timers_->live.erase(id);
+    // Cancelled; or expired with this handler already queued when Cancel()
+    // ran (asio then reports success), which Cancel() marks by erasing the
+    // id: a cancelled timer never runs.
+    if (ec || timers_->live.erase(id) == 0) return;
     fn();
   });
   timers_->live.emplace(id, std::move(timer));

@@ -69,23 +69,7 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
         new AgentStream(loop, slot, std::move(budget), connection, capacity));
     stream->self_ = stream;
     stream->weak_self_ = stream;
-    loop->PostBulk([stream] {
-      absl::Status refusal;
-      MasterCore* core = stream->slot_->Serving(&refusal);
-      if (core == nullptr) {
-        stream->disconnected_ = true;  // The core never knew it.
-        stream->Close(refusal);
-        return;
-      }
-      stream->generation_ = stream->slot_->generation();
-      core->OnAgentConnected(stream->connection_, stream);
-      // A core that is shutting down (stepped down) closes the stream at
-      // once; then no read starts.
-      if (!stream->closing()) {
-        std::lock_guard<std::mutex> lock(stream->read_mu_);
-        stream->StartReadLocked();
-      }
-    });
+    loop->PostBulk([stream] { stream->Attach(/*may_hold=*/true); });
     return stream;
   }
 
@@ -140,6 +124,42 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
       return;
     }
     ack_batches_.store(batches, std::memory_order_relaxed);
+  }
+
+  // Loop thread: hands the stream to the serving core. While an elected
+  // master recovers its registry, the stream waits (unread) in the slot's
+  // hold and attaches the moment the core is installed, instead of sending
+  // the agent into backoff; a refusal closes it.
+  void Attach(bool may_hold) {
+    if (closing()) {  // Gone while held: the core never knew it.
+      disconnected_ = true;
+      return;
+    }
+    absl::Status refusal;
+    MasterCore* core = slot_->Serving(&refusal);
+    if (core == nullptr) {
+      if (may_hold && slot_->HoldUntilServing([stream = self_](const absl::Status& status) {
+            if (status.ok()) {
+              stream->Attach(/*may_hold=*/false);
+            } else {
+              stream->disconnected_ = true;
+              stream->Close(status);
+            }
+          })) {
+        return;
+      }
+      disconnected_ = true;  // The core never knew it.
+      Close(refusal);
+      return;
+    }
+    generation_ = slot_->generation();
+    core->OnAgentConnected(connection_, self_);
+    // A core that is shutting down (stepped down) closes the stream at
+    // once; then no read starts.
+    if (!closing()) {
+      std::lock_guard<std::mutex> lock(read_mu_);
+      StartReadLocked();
+    }
   }
 
   // Loop thread.

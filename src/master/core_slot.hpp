@@ -5,7 +5,9 @@
 // master installs a fresh core each time it is elected and drops it (closing
 // every stream) when it stops leading; while it has none, or while its
 // leadership cannot be confirmed, calls are refused with the Policy's answer
-// (UNAVAILABLE plus a LeaderRedirect naming the leader). Streams remember
+// (UNAVAILABLE plus a LeaderRedirect naming the leader); while an elected
+// master recovers its registry, a stream may instead wait for the core
+// (HoldUntilServing). Streams remember
 // the generation of the core they were opened on, so a stream of a dropped
 // core never reaches its successor.
 //
@@ -22,6 +24,7 @@
 #include "absl/status/status.h"
 #include "agora/v1/master.pb.h"
 #include "master/master_core.hpp"
+#include "master/recovery_hold.hpp"
 
 namespace agora::master {
 
@@ -35,6 +38,10 @@ class CoreSlot {
     std::function<std::vector<v1::MasterInfo>()> masters;
     // Lines appended to /metrics (election state).
     std::function<std::string()> metrics;
+    // Keeps the waiter until the recovering master serves (it then runs
+    // with OK) or gives up (with the refusal); false when not recovering or
+    // full. Null: never holds.
+    std::function<bool(RecoveryHold::Waiter)> hold;
   };
 
   CoreSlot() = default;
@@ -42,6 +49,13 @@ class CoreSlot {
 
   // The core to serve a new call or stream with; null with `*refusal` set.
   MasterCore* Serving(absl::Status* refusal) const;
+  // After Serving refused: keeps `waiter` until a core serves (OK: call
+  // Serving again) or the master refuses for good (the refusal), when the
+  // master is recovering its registry and room remains; false otherwise
+  // (answer with Serving's refusal now).
+  bool HoldUntilServing(RecoveryHold::Waiter waiter) const {
+    return policy_.hold && policy_.hold(std::move(waiter));
+  }
   // The installed core if it is still the one of `generation`.
   MasterCore* Of(uint64_t generation) const {
     return generation == generation_ ? core_.get() : nullptr;

@@ -107,6 +107,7 @@ void LeaderContender::OnSession(uint64_t session, ZkClient::Session state) {
       connected_ = true;
       loop_->Cancel(loss_timer_);
       loss_timer_ = 0;
+      if (!leading_ && callbacks_.standby) callbacks_.standby(zk_.get());
       if (member_path_.empty()) {
         CreateMember(session);
       } else {
@@ -252,6 +253,7 @@ void LeaderContender::Ping(uint64_t session) {
     if (session != session_ || !leading_) return;
     if (data.ok()) {
       lease_until_ = std::max(lease_until_, sent + timeout);
+      if (callbacks_.lease_confirmed) callbacks_.lease_confirmed();
     } else if (absl::IsNotFound(data.status())) {
       Restart(absl::UnavailableError(absl::StrCat("election znode ", member_path_, " vanished")),
               absl::ZeroDuration());

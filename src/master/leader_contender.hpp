@@ -55,6 +55,13 @@ class LeaderContender {
     std::function<void(const absl::Status& why)> deposed;
     // The session's connection came back (the zk registry retries writes).
     std::function<void()> reconnected;
+    // The session connected (first time or again) while this master does
+    // not lead: `zk` is valid until the session ends (session() changes).
+    // Runs before the contender's own calls on the connection.
+    std::function<void(ZkClient* zk)> standby;
+    // A lease ping answered while leading (the first one after the election
+    // makes CheckServing() OK).
+    std::function<void()> lease_confirmed;
   };
 
   LeaderContender(EventLoop* loop, Options options, Callbacks callbacks);
@@ -79,6 +86,8 @@ class LeaderContender {
   // Counters for /metrics.
   uint64_t elections_won() const { return elections_won_; }
   uint64_t sessions_started() const { return sessions_started_; }
+  // Changes whenever the session is replaced (or closed).
+  uint64_t session() const { return session_; }
 
  private:
   void NewSession();

@@ -110,7 +110,8 @@ absl::StatusOr<std::unique_ptr<Master>> Master::Start(MasterOptions options) {
       if (!credentials.ok()) return credentials.status();
       zk.credentials = *credentials;
     }
-    impl->leadership = std::make_unique<Leadership>(impl->loop.get(), zk, new_core);
+    impl->leadership =
+        std::make_unique<Leadership>(impl->loop.get(), zk, new_core, options.before_registry_load);
     impl->slot = impl->leadership->slot();
   }
 

@@ -95,6 +95,10 @@ struct MasterOptions {
   // tests record the call. Null: the master only logs and stays stepped
   // down (every request answers UNAVAILABLE).
   std::function<void(const absl::Status&)> on_step_down;
+  // Tests of a replicated master: runs once it is elected, before it loads
+  // its registry; the load starts when `load` is called (any thread), so a
+  // test can act while the master recovers. Null: the load starts at once.
+  std::function<void(std::function<void()> load)> before_registry_load;
 
   // OK, or INVALID_ARGUMENT "<field>: <reason>" for the first bad field.
   absl::Status Validate() const;

@@ -78,31 +78,54 @@ void SchedulerService::Serve(const char* method, grpc::internal::MethodHandler* 
   MarkMethodRawCallback(MethodIndex(kService, method), handler);
 }
 
+namespace {
+
+// Loop thread: subscribes on the serving core. While an elected master
+// recovers its registry the stream waits in the slot's hold and subscribes
+// the moment the core is installed (as agent streams do).
+void SubscribeWhenServing(CoreSlot* slot,
+                          const std::shared_ptr<ServerEventStream<grpc::ByteBuffer>>& stream,
+                          const v1::SubscribeRequest& request, bool may_hold) {
+  if (stream->closed()) return;  // Gone while held.
+  absl::Status refusal;
+  MasterCore* core = slot->Serving(&refusal);
+  if (core == nullptr) {
+    if (may_hold && slot->HoldUntilServing([slot, stream, request](const absl::Status& status) {
+          if (status.ok()) {
+            SubscribeWhenServing(slot, stream, request, /*may_hold=*/false);
+          } else {
+            stream->Finish(ToGrpcStatus(status));
+          }
+        })) {
+      return;
+    }
+    stream->Finish(ToGrpcStatus(refusal));
+    return;
+  }
+  uint64_t token = 0;
+  absl::Status status =
+      core->Subscribe(request, std::make_shared<StreamFrameworkSink>(stream), &token);
+  if (!status.ok()) {
+    stream->Finish(ToGrpcStatus(status));
+    return;
+  }
+  // A stream outliving its core (the master stopped leading) reports to
+  // nobody: the core that replaces it never knew the token.
+  const uint64_t generation = slot->generation();
+  auto closed = [slot, generation, token] {
+    if (MasterCore* owner = slot->Of(generation)) owner->OnFrameworkStreamClosed(token);
+  };
+  stream->set_on_closed(closed);
+  if (stream->closed()) closed();
+}
+
+}  // namespace
+
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SchedulerService::StartSubscribe(
     const v1::SubscribeRequest& request) {
   auto stream = ServerEventStream<grpc::ByteBuffer>::Create(loop_, queue_capacity_);
   loop_->PostBulk([slot = slot_, stream, request] {
-    absl::Status refusal;
-    MasterCore* core = slot->Serving(&refusal);
-    if (core == nullptr) {
-      stream->Finish(ToGrpcStatus(refusal));
-      return;
-    }
-    uint64_t token = 0;
-    absl::Status status =
-        core->Subscribe(request, std::make_shared<StreamFrameworkSink>(stream), &token);
-    if (!status.ok()) {
-      stream->Finish(ToGrpcStatus(status));
-      return;
-    }
-    // A stream outliving its core (the master stopped leading) reports to
-    // nobody: the core that replaces it never knew the token.
-    const uint64_t generation = slot->generation();
-    auto closed = [slot, generation, token] {
-      if (MasterCore* owner = slot->Of(generation)) owner->OnFrameworkStreamClosed(token);
-    };
-    stream->set_on_closed(closed);
-    if (stream->closed()) closed();
+    SubscribeWhenServing(slot, stream, request, /*may_hold=*/true);
   });
   return stream->reactor();
 }

@@ -68,6 +68,21 @@ std::string EscapeZnodeName(absl::string_view name);
 // The inverse; INVALID_ARGUMENT for a malformed escape.
 absl::StatusOr<std::string> UnescapeZnodeName(absl::string_view name);
 
+// The registry's znodes as read, before parsing: `dir` is
+// RegistryPath(root); `records` the (znode name, bytes) of each record
+// directory (kAgents, ...), any order; `epoch` and `removed` the singletons.
+struct ZkRegistryRaw {
+  std::string dir;
+  std::map<absl::string_view, std::vector<std::pair<std::string, std::string>>> records;
+  std::string epoch;
+  std::string removed;
+};
+
+// Parses `raw` into a registry, records sorted by id or role; DATA_LOSS
+// naming the znode for a record that does not parse or holds another id
+// than its name.
+absl::StatusOr<internal::Registry> ParseZkRegistry(const ZkRegistryRaw& raw);
+
 class ZkRegistry : public Registry {
  public:
   using LoadDone = std::function<void(absl::StatusOr<internal::Registry>)>;

@@ -46,14 +46,14 @@ struct Loader {
 
 // Parses each record of `dir_name` into `out`; DATA_LOSS names the znode.
 template <typename Record, typename IdOf>
-absl::Status ParseRecords(const Loader& loader, absl::string_view dir_name,
+absl::Status ParseRecords(const ZkRegistryRaw& raw, absl::string_view dir_name,
                           google::protobuf::RepeatedPtrField<Record>* out, IdOf id_of) {
-  auto it = loader.records.find(dir_name);
-  if (it == loader.records.end()) return absl::OkStatus();
+  auto it = raw.records.find(dir_name);
+  if (it == raw.records.end()) return absl::OkStatus();
   std::vector<std::pair<std::string, std::string>> sorted = it->second;
   std::sort(sorted.begin(), sorted.end());
   for (const auto& [name, bytes] : sorted) {
-    const std::string path = absl::StrCat(loader.dir, "/", dir_name, "/", name);
+    const std::string path = absl::StrCat(raw.dir, "/", dir_name, "/", name);
     Record record;
     if (!record.ParseFromString(bytes)) {
       return absl::DataLossError(absl::StrCat("registry znode ", path, " (", bytes.size(),
@@ -71,40 +71,12 @@ absl::Status ParseRecords(const Loader& loader, absl::string_view dir_name,
 }
 
 void Build(Loader* loader) {
-  internal::Registry registry;
-  absl::Status status = ParseRecords(*loader, layout::kAgents, registry.mutable_agents(),
-                                     [](const auto& r) { return r.info().id().value(); });
-  if (status.ok()) {
-    status = ParseRecords(*loader, layout::kFrameworks, registry.mutable_frameworks(),
-                          [](const auto& r) { return r.info().id().value(); });
-  }
-  if (status.ok()) {
-    status = ParseRecords(*loader, layout::kQuotas, registry.mutable_quotas(),
-                          [](const auto& r) { return r.role(); });
-  }
-  if (status.ok()) {
-    status = ParseRecords(*loader, layout::kWeights, registry.mutable_weights(),
-                          [](const auto& r) { return r.role(); });
-  }
-  internal::Registry epoch;
-  if (status.ok() && !epoch.ParseFromString(loader->epoch)) {
-    status = absl::DataLossError(
-        absl::StrCat("registry znode ", loader->dir, "/", layout::kEpoch, " is not valid"));
-  }
-  internal::Registry removed;
-  if (status.ok() && !removed.ParseFromString(loader->removed)) {
-    status = absl::DataLossError(absl::StrCat("registry znode ", loader->dir, "/",
-                                              layout::kRemovedFrameworks, " is not valid"));
-  }
-  if (!status.ok()) {
-    loader->Finish(status);
-    return;
-  }
-  registry.set_epoch(epoch.epoch());
-  *registry.mutable_removed_frameworks() = removed.removed_frameworks();
-  LOG(INFO) << "Loaded the registry from " << loader->dir << ": agents=" << registry.agents_size()
-            << " frameworks=" << registry.frameworks_size() << " epoch=" << registry.epoch();
-  loader->Finish(std::move(registry));
+  ZkRegistryRaw raw;
+  raw.dir = loader->dir;
+  raw.records = std::move(loader->records);
+  raw.epoch = std::move(loader->epoch);
+  raw.removed = std::move(loader->removed);
+  loader->Finish(ParseZkRegistry(raw));
 }
 
 // Reads `path` into `*into`; the last answer builds the registry.
@@ -147,6 +119,40 @@ void ReadAll(const std::shared_ptr<Loader>& loader) {
 }
 
 }  // namespace
+
+absl::StatusOr<internal::Registry> ParseZkRegistry(const ZkRegistryRaw& raw) {
+  internal::Registry registry;
+  absl::Status status = ParseRecords(raw, layout::kAgents, registry.mutable_agents(),
+                                     [](const auto& r) { return r.info().id().value(); });
+  if (status.ok()) {
+    status = ParseRecords(raw, layout::kFrameworks, registry.mutable_frameworks(),
+                          [](const auto& r) { return r.info().id().value(); });
+  }
+  if (status.ok()) {
+    status = ParseRecords(raw, layout::kQuotas, registry.mutable_quotas(),
+                          [](const auto& r) { return r.role(); });
+  }
+  if (status.ok()) {
+    status = ParseRecords(raw, layout::kWeights, registry.mutable_weights(),
+                          [](const auto& r) { return r.role(); });
+  }
+  if (!status.ok()) return status;
+  internal::Registry epoch;
+  if (!epoch.ParseFromString(raw.epoch)) {
+    return absl::DataLossError(
+        absl::StrCat("registry znode ", raw.dir, "/", layout::kEpoch, " is not valid"));
+  }
+  internal::Registry removed;
+  if (!removed.ParseFromString(raw.removed)) {
+    return absl::DataLossError(
+        absl::StrCat("registry znode ", raw.dir, "/", layout::kRemovedFrameworks, " is not valid"));
+  }
+  registry.set_epoch(epoch.epoch());
+  *registry.mutable_removed_frameworks() = removed.removed_frameworks();
+  LOG(INFO) << "Loaded the registry from " << raw.dir << ": agents=" << registry.agents_size()
+            << " frameworks=" << registry.frameworks_size() << " epoch=" << registry.epoch();
+  return registry;
+}
 
 std::string EscapeZnodeName(absl::string_view name) {
   static constexpr char kHex[] = "0123456789ABCDEF";

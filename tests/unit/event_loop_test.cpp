@@ -130,6 +130,42 @@ TEST(AsioEventLoopTest, TimerFiresAfterItsDelayAndCancelledOneDoesNot) {
   EXPECT_FALSE(cancelled_fired);
 }
 
+// A busy loop lets a timer's deadline pass before it can run: asio then
+// queues the handler, and cancelling the asio timer no longer stops it.
+// Cancel() must still win (an agent that cancels its backoff timer to
+// connect at once would otherwise connect twice). Each round lets the
+// deadline pass, then cancels from a closure queued behind the reactor's
+// next poll, where the handler may already wait.
+TEST(AsioEventLoopTest, TimerCancelledAfterItsDeadlinePassedNeverRuns) {
+  AsioEventLoop loop("late-cancel");
+  loop.Start();
+  constexpr int kRounds = 300;
+  std::atomic<int> ran_after_cancel{0};
+  Latch done;
+  std::function<void(int)> round = [&](int i) {
+    if (i == kRounds) {
+      done.Notify();
+      return;
+    }
+    auto cancelled = std::make_shared<bool>(false);
+    TimerId timer = loop.RunAfter(absl::ZeroDuration(), [&, cancelled] {
+      if (*cancelled) ++ran_after_cancel;
+    });
+    const absl::Time until = absl::Now() + absl::Microseconds(100);
+    while (absl::Now() < until) {
+    }
+    loop.Post([&, timer, cancelled, i] {
+      loop.Cancel(timer);
+      *cancelled = true;
+      loop.Post([&, i] { round(i + 1); });
+    });
+  };
+  loop.Post([&] { round(0); });
+  ASSERT_TRUE(done.WaitFor(absl::Seconds(30)));
+  loop.Stop();
+  EXPECT_EQ(ran_after_cancel, 0);
+}
+
 TEST(AsioEventLoopTest, PostAfterStopIsDroppedSafely) {
   AsioEventLoop loop("stopped-loop");
   loop.Start();

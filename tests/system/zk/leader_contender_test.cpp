@@ -30,7 +30,8 @@ class Candidate {
                                        member_path_ = path;
                                        ++elected_;
                                      },
-                                     [this](const absl::Status&) { ++deposed_; }, nullptr});
+                                     [this](const absl::Status&) { ++deposed_; }, nullptr, nullptr,
+                                     nullptr});
     });
   }
   ~Candidate() {
