@@ -15,6 +15,7 @@
 #include "common/resources.hpp"
 #include "master/master.hpp"
 #include "tests/cluster/master/master_test_clients.hpp"
+#include "tests/cluster/master/standalone_master_test.hpp"
 #include "tests/support/http_get.hpp"
 
 namespace agora::master {
@@ -25,26 +26,9 @@ using agora::testing::SchedulerClient;
 
 constexpr int kTasks = 300;
 
-class StreamPacingTest : public ::testing::Test {
+class StreamPacingTest : public StandaloneMasterTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("agora-stream-pacing-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    MasterOptions options;
-    options.work_dir = dir_.string();
-    options.port = 0;
-    options.http_port = 0;
-    options.allocation_interval = absl::Milliseconds(20);
-    auto master = Master::Start(options);
-    ASSERT_TRUE(master.ok()) << master.status();
-    master_ = std::move(*master);
-  }
-  void TearDown() override {
-    master_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { StartMaster(); }
 
   static std::string TaskId(int i) { return "t" + std::to_string(i); }
 
@@ -117,9 +101,6 @@ class StreamPacingTest : public ::testing::Test {
       from_message = i + 1;
     }
   }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<Master> master_;
 };
 
 TEST_F(StreamPacingTest, AnAgentsBurstOfUpdatesReachesTheSchedulerWholeAndInOrder) {
