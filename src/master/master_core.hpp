@@ -313,6 +313,10 @@ class MasterCore {
   void CountMessage(absl::string_view kind);
   v1::TaskStatus MasterStatus(const v1::Task& task, v1::TaskState state,
                               v1::TaskStatus::Reason reason, const std::string& message) const;
+  // MasterStatus written into `status` (the launch path builds it in the
+  // task's own record instead of copying it there).
+  void FillMasterStatus(const v1::Task& task, v1::TaskState state, v1::TaskStatus::Reason reason,
+                        const std::string& message, v1::TaskStatus* status) const;
   void SendToFramework(const std::string& framework_id, v1::Event event);
   void SendUpdate(const std::string& framework_id, const v1::TaskStatus& status);
   bool SendToAgent(const std::string& agent_id, internal::MasterMessage message);

@@ -158,7 +158,12 @@ class TaskBook {
   void PushCompleted(Shared task);
 
   size_t max_completed_;
-  absl::flat_hash_map<Key, Entry, TaskKeyHash, TaskKeyEq> active_;
+  using Active = absl::flat_hash_map<Key, Entry, TaskKeyHash, TaskKeyEq>;
+  // Moves the task at `it` to the history (Complete's work, without a
+  // lookup).
+  void Complete(Active::iterator it);
+
+  Active active_;
   std::map<std::string, AgentTasks> by_agent_;
   std::map<std::string, std::set<std::string>> by_framework_;
   // Active tasks with an ExecutorInfo, by (agent id, framework id).
