@@ -148,7 +148,13 @@ class SimAgent {
   std::map<Key, TaskRecord> tasks_;
   // (framework id, executor id) -> the executor as the real agent records
   // it: a command executor per task, or the framework's custom executor.
-  std::map<Key, v1::ExecutorInfo> executors_;
+  // It goes with the last of its tasks in tasks_ (counted, so forgetting a
+  // task does not scan the others).
+  struct ExecutorRecord {
+    v1::ExecutorInfo info;
+    size_t tasks = 0;
+  };
+  std::map<Key, ExecutorRecord> executors_;
 
   std::shared_ptr<agent::MasterLink> link_;
   uint64_t generation_ = 0;
