@@ -429,14 +429,19 @@ class MasterCore {
   void HandleStatusUpdates(Agent* agent, const internal::AgentMessage& message);
   void RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
                             const v1::TaskID& task_id, const std::string& uuid);
+  // The same to an agent already looked up (sent if it is connected).
+  void RelayAcknowledgement(Agent& agent, const std::string& framework_id,
+                            const v1::TaskID& task_id, const std::string& uuid);
   // NOT_FOUND (FieldViolation agent_id / task_id, prefixed with
   // "acknowledgements[index]." unless `index` is -1, the single form) if the
   // agent or the framework's task of an acknowledgement is unknown (see
-  // Acknowledge).
+  // Acknowledge). `agent`: agents_'s entry for agent_id, null if none.
   absl::Status CheckAcknowledged(int index, const std::string& framework_id,
-                                 const v1::AgentID& agent_id, const v1::TaskID& task_id) const;
-  // Applies one validated acknowledgement of the framework's update.
-  void ApplyAcknowledgement(const std::string& framework_id, const v1::AgentID& agent_id,
+                                 const v1::AgentID& agent_id, const v1::TaskID& task_id,
+                                 const Agent* agent) const;
+  // Applies one validated acknowledgement of the framework's update
+  // (`agent`: agents_'s entry for agent_id).
+  void ApplyAcknowledgement(const std::string& framework_id, Agent& agent,
                             const v1::TaskID& task_id, const std::string& uuid);
   // After a re-registration: SHUTDOWN_FRAMEWORK for each framework in
   // `unknown`, then the kills remembered while the agent was away.

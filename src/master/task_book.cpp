@@ -110,6 +110,7 @@ TaskBook::UpdateResult TaskBook::Update(const std::string& framework_id,
     }
     if (observer_) observer_(*task, &status);
   }
+  result.task = task;
   return result;
 }
 

@@ -82,6 +82,9 @@ class TaskBook {
     bool became_terminal = false;
     // Duplicate of a status already recorded (same uuid).
     bool duplicate = false;
+    // The task when known (what Find would return): valid until the next
+    // change to the book.
+    v1::Task* task = nullptr;
   };
   // Records `status` for the task; the task's state becomes `latest_state`
   // (or status.state when unspecified). The task keeps its latest
