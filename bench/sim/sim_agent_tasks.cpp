@@ -8,6 +8,22 @@
 #include "sim/sim_agent.hpp"
 
 namespace agora::sim {
+namespace {
+
+// A launched task's record takes ~2 KB (its TaskInfo is copied twice over:
+// in `info` and in its own fields); blocks grow from there.
+google::protobuf::ArenaOptions RecordArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 2048;
+  options.max_block_size = 8192;
+  return options;
+}
+
+}  // namespace
+
+SimAgent::TaskRecord::TaskRecord()
+    : arena(RecordArenaOptions()),
+      task(*google::protobuf::Arena::CreateMessage<v1::Task>(&arena)) {}
 
 double SimAgent::NowSeconds() const {
   return absl::ToDoubleSeconds(loop_->Now() - absl::UnixEpoch());
