@@ -104,8 +104,8 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
 }
 
 absl::Status MasterCore::CheckAcknowledged(int index, const std::string& framework_id,
-                                           const v1::AgentID& agent_id,
-                                           const v1::TaskID& task_id, const Agent* agent) const {
+                                           const v1::AgentID& agent_id, const v1::TaskID& task_id,
+                                           const Agent* agent) const {
   if (!gone_agents_.empty() && gone_agents_.count(agent_id.value())) {
     return FieldError(
         absl::StatusCode::kNotFound, EntryPrefix(index) + "agent_id",
