@@ -20,6 +20,8 @@
 #ifndef AGORA_BENCH_SIM_SIM_AGENT_HPP_
 #define AGORA_BENCH_SIM_SIM_AGENT_HPP_
 
+#include <google/protobuf/arena.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,8 +30,6 @@
 #include <random>
 #include <string>
 #include <utility>
-
-#include <google/protobuf/arena.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
