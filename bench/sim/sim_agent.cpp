@@ -156,7 +156,7 @@ internal::AgentMessage SimAgent::BuildRegistration() const {
     Key executor_key(framework_id, record.task.executor_id().value());
     auto executor = executors_.find(executor_key);
     if (executor != executors_.end() && reported.insert(executor_key).second)
-      *snapshot.add_executors() = executor->second;
+      *snapshot.add_executors() = executor->second.info;
     *reregister->add_tasks() = record.task;
   }
   for (auto& [framework_id, snapshot] : snapshots) {

@@ -8,6 +8,22 @@
 #include "sim/sim_agent.hpp"
 
 namespace agora::sim {
+namespace {
+
+// A launched task's record takes ~2 KB (its TaskInfo is copied twice over:
+// in `info` and in its own fields); blocks grow from there.
+google::protobuf::ArenaOptions RecordArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 2048;
+  options.max_block_size = 8192;
+  return options;
+}
+
+}  // namespace
+
+SimAgent::TaskRecord::TaskRecord()
+    : arena(RecordArenaOptions()),
+      task(*google::protobuf::Arena::CreateMessage<v1::Task>(&arena)) {}
 
 double SimAgent::NowSeconds() const {
   return absl::ToDoubleSeconds(loop_->Now() - absl::UnixEpoch());
@@ -19,10 +35,12 @@ void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
   frameworks_[framework_id] = run.framework_info();
   bool custom = !run.executor_info().executor_id().value().empty();
   for (const v1::TaskInfo& info : run.tasks()) {
-    Key key(framework_id, info.task_id().value());
-    if (key.second.empty() || tasks_.count(key) != 0) continue;
+    if (info.task_id().value().empty()) continue;
+    auto [slot, added] = tasks_.try_emplace(Key(framework_id, info.task_id().value()));
+    if (!added) continue;
+    const Key& key = slot->first;
     if (options_.on_task_arrived) options_.on_task_arrived(key.second);
-    TaskRecord& record = tasks_[key];
+    TaskRecord& record = slot->second;
     v1::Task& task = record.task;
     task.set_name(info.name());
     *task.mutable_task_id() = info.task_id();
@@ -33,9 +51,13 @@ void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
     *task.mutable_resources() = info.resources();
     *task.mutable_labels() = info.labels();
     *task.mutable_info() = info;
-    Key executor_key(framework_id, task.executor_id().value());
-    if (executors_.count(executor_key) == 0) {
-      v1::ExecutorInfo executor = run.executor_info();
+    auto [executor_slot, new_executor] =
+        executors_.try_emplace(Key(framework_id, task.executor_id().value()));
+    ++executor_slot->second.tasks;
+    if (new_executor) {
+      const Key& executor_key = executor_slot->first;
+      v1::ExecutorInfo& executor = executor_slot->second.info;
+      executor = run.executor_info();
       if (!custom) {
         // The real agent's command executor for this task.
         executor.set_type(v1::ExecutorInfo::DEFAULT);
@@ -46,7 +68,6 @@ void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
         executor.set_type(v1::ExecutorInfo::CUSTOM);
       }
       executor.mutable_framework_id()->set_value(framework_id);
-      executors_[executor_key] = std::move(executor);
     }
     Transition(key, v1::TASK_RUNNING);
     if (options_.task_duration > absl::ZeroDuration()) {
@@ -104,14 +125,10 @@ void SimAgent::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
   // A finished task is forgotten once its last update is acknowledged.
   if (it != tasks_.end() && IsTerminalState(it->second.task.state()) &&
       updates_->Pending(key.first, key.second) == 0) {
-    Key executor_key(key.first, it->second.task.executor_id().value());
+    auto executor = executors_.find(Key(key.first, it->second.task.executor_id().value()));
     tasks_.erase(it);
     // The executor goes with its last task.
-    bool in_use = std::any_of(tasks_.begin(), tasks_.end(), [&](const auto& entry) {
-      return entry.first.first == executor_key.first &&
-             entry.second.task.executor_id().value() == executor_key.second;
-    });
-    if (!in_use) executors_.erase(executor_key);
+    if (executor != executors_.end() && --executor->second.tasks == 0) executors_.erase(executor);
   }
 }
 

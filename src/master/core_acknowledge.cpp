@@ -83,14 +83,17 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
   absl::Status first_unknown;
   auto apply = [&](int index, const v1::AgentID& agent_id, const v1::TaskID& task_id,
                    const std::string& uuid) {
-    absl::Status known = CheckAcknowledged(index, framework_id, agent_id, task_id);
+    // One lookup of the agent serves the check, the relay and the send.
+    auto agent = agents_.find(agent_id.value());
+    Agent* known_agent = agent == agents_.end() ? nullptr : agent->second.get();
+    absl::Status known = CheckAcknowledged(index, framework_id, agent_id, task_id, known_agent);
     if (!known.ok()) {
       ++counters_.acknowledgements_unknown;
       VLOG(1) << "Ignoring an acknowledgement framework_id=" << framework_id << ": " << known;
       if (first_unknown.ok()) first_unknown = known;
       return;
     }
-    ApplyAcknowledgement(framework_id, agent_id, task_id, uuid);
+    ApplyAcknowledgement(framework_id, *known_agent, task_id, uuid);
   };
   if (single) apply(-1, request.agent_id(), request.task_id(), request.uuid());
   for (int i = 0; i < request.acknowledgements_size(); ++i) {
@@ -101,14 +104,14 @@ absl::Status MasterCore::Acknowledge(const v1::AcknowledgeRequest& request) {
 }
 
 absl::Status MasterCore::CheckAcknowledged(int index, const std::string& framework_id,
-                                           const v1::AgentID& agent_id,
-                                           const v1::TaskID& task_id) const {
-  if (gone_agents_.count(agent_id.value())) {
+                                           const v1::AgentID& agent_id, const v1::TaskID& task_id,
+                                           const Agent* agent) const {
+  if (!gone_agents_.empty() && gone_agents_.count(agent_id.value())) {
     return FieldError(
         absl::StatusCode::kNotFound, EntryPrefix(index) + "agent_id",
         absl::StrCat("agent ", agent_id.value(), " is gone; its updates need no acknowledgement"));
   }
-  if (!agents_.count(agent_id.value())) {
+  if (agent == nullptr) {
     return FieldError(absl::StatusCode::kNotFound, EntryPrefix(index) + "agent_id",
                       absl::StrCat("agent ", agent_id.value(), " is not known"));
   }
@@ -124,19 +127,19 @@ absl::Status MasterCore::CheckAcknowledged(int index, const std::string& framewo
                     absl::StrCat("task ", task, " of framework ", framework_id, " is not known"));
 }
 
-void MasterCore::ApplyAcknowledgement(const std::string& framework_id, const v1::AgentID& agent_id,
+void MasterCore::ApplyAcknowledgement(const std::string& framework_id, Agent& agent,
                                       const v1::TaskID& task_id, const std::string& uuid) {
   ++counters_.acknowledgements;
   // Remembered even when the agent is away: a repeat of this update is then
   // answered with this acknowledgement instead of reaching the framework.
   dedup_.OnAcknowledged(framework_id, task_id.value(), uuid);
   tasks_.Acknowledge(framework_id, task_id.value(), uuid);
-  auto agent = agents_.find(agent_id.value());
-  if (agent == agents_.end() || !agent->second->sink) {
-    VLOG(1) << "Acknowledgement for an agent that is not connected agent_id=" << agent_id.value();
+  if (!agent.sink) {
+    VLOG(1) << "Acknowledgement for an agent that is not connected agent_id="
+            << agent.info.id().value();
     return;
   }
-  RelayAcknowledgement(agent_id.value(), framework_id, task_id, uuid);
+  RelayAcknowledgement(agent, framework_id, task_id, uuid);
 }
 
 }  // namespace agora::master

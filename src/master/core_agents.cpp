@@ -163,13 +163,20 @@ absl::Status MasterCore::HandleReregister(uint64_t connection,
 
 void MasterCore::RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
                                       const v1::TaskID& task_id, const std::string& uuid) {
+  auto agent = agents_.find(agent_id);
+  if (agent != agents_.end()) RelayAcknowledgement(*agent->second, framework_id, task_id, uuid);
+}
+
+void MasterCore::RelayAcknowledgement(Agent& agent, const std::string& framework_id,
+                                      const v1::TaskID& task_id, const std::string& uuid) {
+  if (!agent.sink) return;  // As SendToAgent: nothing to send it on.
   internal::MasterMessage message;
   message.set_type(internal::MasterMessage::ACKNOWLEDGE);
   auto* ack = message.mutable_acknowledge();
   ack->mutable_framework_id()->set_value(framework_id);
   *ack->mutable_task_id() = task_id;
   ack->set_uuid(uuid);
-  SendToAgent(agent_id, std::move(message));
+  agent.sink->Send(std::move(message));
 }
 
 void MasterCore::HandleStatusUpdates(Agent* agent, const internal::AgentMessage& message) {
@@ -232,7 +239,7 @@ void MasterCore::HandleStatusUpdate(Agent* agent,
   }
   TaskBook::UpdateResult result = tasks_.Update(framework_id, status, update.latest_state());
   if (result.became_terminal) {
-    RecoverTaskResources(*tasks_.Find(framework_id, task_id));
+    RecoverTaskResources(*result.task);
     MaybeFinishDrain(agent_id);
   }
   const Framework& owner = *framework->second;

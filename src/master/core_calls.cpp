@@ -96,8 +96,9 @@ absl::Status MasterCore::Accept(const v1::AcceptRequest& request) {
     std::shared_ptr<v1::Task> record = NewTaskRecord();
     FillTask(info, framework_id, role, record.get());
     v1::Task& task = tasks_.Add(std::move(record));
-    *task.mutable_status() =
-        MasterStatus(task, v1::TASK_STAGING, v1::TaskStatus::REASON_UNSPECIFIED, "launched");
+    // In place, in the record's arena (no heap status to copy and free).
+    FillMasterStatus(task, v1::TASK_STAGING, v1::TaskStatus::REASON_UNSPECIFIED, "launched",
+                     task.mutable_status());
     internal::MasterMessage* message = &command_tasks;
     if (info.has_executor()) {
       message = &executor_tasks[info.executor().executor_id().value()];

@@ -314,15 +314,21 @@ v1::TaskStatus MasterCore::MasterStatus(const v1::Task& task, v1::TaskState stat
                                         v1::TaskStatus::Reason reason,
                                         const std::string& message) const {
   v1::TaskStatus status;
-  *status.mutable_task_id() = task.task_id();
-  status.set_state(state);
-  status.set_source(v1::TaskStatus::SOURCE_MASTER);
-  status.set_reason(reason);
-  status.set_message(message);
-  *status.mutable_agent_id() = task.agent_id();
-  *status.mutable_executor_id() = task.executor_id();
-  status.set_timestamp(UnixSeconds(loop_->Now()));
+  FillMasterStatus(task, state, reason, message, &status);
   return status;
+}
+
+void MasterCore::FillMasterStatus(const v1::Task& task, v1::TaskState state,
+                                  v1::TaskStatus::Reason reason, const std::string& message,
+                                  v1::TaskStatus* status) const {
+  *status->mutable_task_id() = task.task_id();
+  status->set_state(state);
+  status->set_source(v1::TaskStatus::SOURCE_MASTER);
+  status->set_reason(reason);
+  status->set_message(message);
+  *status->mutable_agent_id() = task.agent_id();
+  *status->mutable_executor_id() = task.executor_id();
+  status->set_timestamp(UnixSeconds(loop_->Now()));
 }
 
 void MasterCore::SendToFramework(const std::string& framework_id, v1::Event event) {

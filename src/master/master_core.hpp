@@ -318,6 +318,10 @@ class MasterCore {
   void CountMessage(absl::string_view kind);
   v1::TaskStatus MasterStatus(const v1::Task& task, v1::TaskState state,
                               v1::TaskStatus::Reason reason, const std::string& message) const;
+  // MasterStatus written into `status` (the launch path builds it in the
+  // task's own record instead of copying it there).
+  void FillMasterStatus(const v1::Task& task, v1::TaskState state, v1::TaskStatus::Reason reason,
+                        const std::string& message, v1::TaskStatus* status) const;
   void SendToFramework(const std::string& framework_id, v1::Event event);
   void SendUpdate(const std::string& framework_id, const v1::TaskStatus& status);
   bool SendToAgent(const std::string& agent_id, internal::MasterMessage message);
@@ -430,14 +434,19 @@ class MasterCore {
   void HandleStatusUpdates(Agent* agent, const internal::AgentMessage& message);
   void RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
                             const v1::TaskID& task_id, const std::string& uuid);
+  // The same to an agent already looked up (sent if it is connected).
+  void RelayAcknowledgement(Agent& agent, const std::string& framework_id,
+                            const v1::TaskID& task_id, const std::string& uuid);
   // NOT_FOUND (FieldViolation agent_id / task_id, prefixed with
   // "acknowledgements[index]." unless `index` is -1, the single form) if the
   // agent or the framework's task of an acknowledgement is unknown (see
-  // Acknowledge).
+  // Acknowledge). `agent`: agents_'s entry for agent_id, null if none.
   absl::Status CheckAcknowledged(int index, const std::string& framework_id,
-                                 const v1::AgentID& agent_id, const v1::TaskID& task_id) const;
-  // Applies one validated acknowledgement of the framework's update.
-  void ApplyAcknowledgement(const std::string& framework_id, const v1::AgentID& agent_id,
+                                 const v1::AgentID& agent_id, const v1::TaskID& task_id,
+                                 const Agent* agent) const;
+  // Applies one validated acknowledgement of the framework's update
+  // (`agent`: agents_'s entry for agent_id).
+  void ApplyAcknowledgement(const std::string& framework_id, Agent& agent,
                             const v1::TaskID& task_id, const std::string& uuid);
   // After a re-registration: SHUTDOWN_FRAMEWORK for each framework in
   // `unknown`, then the kills remembered while the agent was away.

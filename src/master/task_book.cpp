@@ -110,21 +110,31 @@ TaskBook::UpdateResult TaskBook::Update(const std::string& framework_id,
     }
     if (observer_) observer_(*task, &status);
   }
+  result.task = task;
   return result;
 }
 
 bool TaskBook::Acknowledge(const std::string& framework_id, const std::string& task_id,
                            const std::string& uuid) {
-  v1::Task* task = Find(framework_id, task_id);
-  if (task == nullptr || !IsTerminalState(task->state())) return false;
-  if (!IsTerminalState(task->status().state()) || task->status().uuid() != uuid) return false;
-  Complete(framework_id, task_id);
+  // One lookup, and only a read: a task handed to a snapshot is not copied
+  // to be moved to the history.
+  auto it = active_.find(TaskKeyRef(framework_id, task_id));
+  if (it == active_.end()) return false;
+  const v1::Task& task = *it->second.task;
+  if (!IsTerminalState(task.state())) return false;
+  if (!IsTerminalState(task.status().state()) || task.status().uuid() != uuid) return false;
+  Complete(it);
   return true;
 }
 
 void TaskBook::Complete(const std::string& framework_id, const std::string& task_id) {
   auto it = active_.find(TaskKeyRef(framework_id, task_id));
-  if (it == active_.end()) return;
+  if (it != active_.end()) Complete(it);
+}
+
+void TaskBook::Complete(Active::iterator it) {
+  const std::string& framework_id = it->first.first;
+  const std::string& task_id = it->first.second;
   const v1::Task& record = *it->second.task;
   auto agent = by_agent_.find(record.agent_id().value());
   if (agent != by_agent_.end()) {

@@ -26,7 +26,8 @@
 // Lookups by (framework id, task id) run several times per task on the
 // status update path: active tasks sit in a hash map searched with string
 // views (task_key.hpp), so a lookup builds no strings; the ordered indices
-// (per agent, per framework) give the orders the Publish*() calls promise.
+// (per agent, per framework: B-trees) give the orders the Publish*() calls
+// promise.
 //
 // Not thread-safe: owned by the master core on its loop. The published
 // tasks are immutable and may be read (and released) on any thread.
@@ -43,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "agora/v1/common.pb.h"
 #include "master/task_chunk.hpp"
@@ -82,6 +84,9 @@ class TaskBook {
     bool became_terminal = false;
     // Duplicate of a status already recorded (same uuid).
     bool duplicate = false;
+    // The task when known (what Find would return): valid until the next
+    // change to the book.
+    v1::Task* task = nullptr;
   };
   // Records `status` for the task; the task's state becomes `latest_state`
   // (or status.state when unspecified). The task keeps its latest
@@ -145,9 +150,13 @@ class TaskBook {
     bool shared = false;
   };
 
+  // The ordered indices are B-trees: the orders of std::set, without a heap
+  // node per task (an insertion and an erasure on every task's life).
+  using KeySet = absl::btree_set<Key>;
+
   // Active tasks on one agent, and their published list (null when stale).
   struct AgentTasks {
-    std::set<Key> keys;
+    KeySet keys;
     Chunk published;
   };
 
@@ -158,11 +167,16 @@ class TaskBook {
   void PushCompleted(Shared task);
 
   size_t max_completed_;
-  absl::flat_hash_map<Key, Entry, TaskKeyHash, TaskKeyEq> active_;
+  using Active = absl::flat_hash_map<Key, Entry, TaskKeyHash, TaskKeyEq>;
+  // Moves the task at `it` to the history (Complete's work, without a
+  // lookup).
+  void Complete(Active::iterator it);
+
+  Active active_;
   std::map<std::string, AgentTasks> by_agent_;
-  std::map<std::string, std::set<std::string>> by_framework_;
+  std::map<std::string, absl::btree_set<std::string>> by_framework_;
   // Active tasks with an ExecutorInfo, by (agent id, framework id).
-  std::map<Key, std::set<Key>> with_executor_;
+  std::map<Key, KeySet> with_executor_;
   std::map<std::string, std::deque<Shared>> completed_;
   size_t by_agent_count_ = 0;
   Observer observer_;

@@ -1,6 +1,7 @@
 #include "master/update_dedup.hpp"
 
-#include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace agora::master {
 
@@ -12,9 +13,7 @@ UpdateDedup::Decision UpdateDedup::OnAgentUpdate(const std::string& framework_id
   auto it = records_.find(TaskKeyRef(framework_id, task_id));
   if (it == records_.end()) return Decision::kForward;
   const Record& record = it->second;
-  if (std::find(record.acked.begin(), record.acked.end(), uuid) != record.acked.end()) {
-    return Decision::kReacknowledge;
-  }
+  if (AckedContains(record, uuid)) return Decision::kReacknowledge;
   if (live_stream != 0 && record.forwarded_uuid == uuid && record.forwarded_stream == live_stream) {
     return Decision::kDrop;
   }
@@ -32,12 +31,47 @@ void UpdateDedup::OnForwarded(const std::string& framework_id, const std::string
 bool UpdateDedup::OnAcknowledged(const std::string& framework_id, const std::string& task_id,
                                  const std::string& uuid) {
   Record& record = Touch(framework_id, task_id);
-  if (std::find(record.acked.begin(), record.acked.end(), uuid) != record.acked.end()) {
-    return false;
-  }
-  if (record.acked.size() >= kMaxAckedPerTask) record.acked.erase(record.acked.begin());
-  record.acked.push_back(uuid);
+  if (AckedContains(record, uuid)) return false;
+  AckedPush(&record, uuid);
   return true;
+}
+
+namespace {
+
+constexpr size_t kLengthBytes = sizeof(uint32_t);
+
+uint32_t LengthAt(const std::string& list, size_t at) {
+  uint32_t length;
+  std::memcpy(&length, list.data() + at, kLengthBytes);
+  return length;
+}
+
+}  // namespace
+
+bool UpdateDedup::AckedContains(const Record& record, const std::string& uuid) {
+  const std::string& list = record.acked;
+  for (size_t at = 0; at < list.size();) {
+    const uint32_t length = LengthAt(list, at);
+    at += kLengthBytes;
+    if (length == uuid.size() && std::memcmp(list.data() + at, uuid.data(), length) == 0)
+      return true;
+    at += length;
+  }
+  return false;
+}
+
+void UpdateDedup::AckedPush(Record* record, const std::string& uuid) {
+  std::string& list = record->acked;
+  if (record->acked_count >= kMaxAckedPerTask) {
+    list.erase(0, kLengthBytes + LengthAt(list, 0));  // The oldest.
+    --record->acked_count;
+  }
+  // Room for a task's usual two (RUNNING, FINISHED) at once.
+  if (list.empty()) list.reserve(2 * (kLengthBytes + uuid.size()));
+  const uint32_t length = static_cast<uint32_t>(uuid.size());
+  list.append(reinterpret_cast<const char*>(&length), kLengthBytes);
+  list.append(uuid);
+  ++record->acked_count;
 }
 
 void UpdateDedup::ForgetFramework(const std::string& framework_id) {

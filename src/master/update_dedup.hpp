@@ -76,13 +76,22 @@ class UpdateDedup {
   struct Record {
     std::string forwarded_uuid;
     uint64_t forwarded_stream = 0;
-    std::vector<std::string> acked;  // Oldest first, at most kMaxAckedPerTask.
+    // Oldest first, at most kMaxAckedPerTask (AckedList: one buffer, no
+    // allocation per uuid).
+    std::string acked;
+    size_t acked_count = 0;
     // The recency list: the record's key (in records_, whose nodes never
     // move) and its neighbours.
     const TaskKey* key = nullptr;
     Record* older = nullptr;
     Record* newer = nullptr;
   };
+
+  // The acknowledged uuids of a record sit in one string, each as a 4-byte
+  // length and its bytes: a uuid is 16 bytes, past std::string's inline
+  // capacity, so a vector of strings cost an allocation per acknowledgement.
+  static bool AckedContains(const Record& record, const std::string& uuid);
+  static void AckedPush(Record* record, const std::string& uuid);
 
   // The task's record, created if need be, made the most recent; evicts the
   // least recent ones beyond max_tasks_.

@@ -25,6 +25,23 @@ TEST(TaskBookTest, TracksLatestStateAndReportsTerminalOnce) {
   EXPECT_EQ(book.Find("f", "t")->statuses_size(), 2);
 }
 
+TEST(TaskBookTest, UpdateReturnsTheTaskItChanged) {
+  TaskBook book(10);
+  book.Add(MakeTask("f", "t", "a"));
+  EXPECT_EQ(book.Update("f", MakeStatus("u", v1::TASK_RUNNING, "u1")).task, nullptr);
+  // Published first: the update makes the task private, and returns that.
+  auto published = book.PublishTask("f", "t");
+  auto running = book.Update("f", MakeStatus("t", v1::TASK_RUNNING, "u1"));
+  ASSERT_NE(running.task, nullptr);
+  EXPECT_NE(running.task, published[0].get());
+  EXPECT_EQ(running.task->state(), v1::TASK_RUNNING);
+  EXPECT_EQ(published[0]->state(), v1::TASK_STAGING);
+  EXPECT_EQ(running.task, book.Find("f", "t"));
+  auto again = book.Update("f", MakeStatus("t", v1::TASK_RUNNING, "u1"));
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.task, book.Find("f", "t"));
+}
+
 TEST(TaskBookTest, LatestStateWinsOverTheUpdateBeingDelivered) {
   TaskBook book(10);
   book.Add(MakeTask("f", "t", "a"));

@@ -38,6 +38,34 @@ TEST(UpdateDedupTest, UpdatesWithoutUuidAreAlwaysForwarded) {
   EXPECT_EQ(dedup.OnAgentUpdate("f", "t", "", 7), Decision::kForward);
 }
 
+TEST(UpdateDedupTest, AcknowledgedUuidsOfAnyLengthAreKeptApart) {
+  // The acknowledged uuids share one buffer: a uuid that is a prefix of
+  // another, one with a zero byte and a long one must not match each other.
+  UpdateDedup dedup;
+  const std::string with_zero("a\0b", 3);
+  const std::string long_uuid(300, 'x');
+  EXPECT_TRUE(dedup.OnAcknowledged("f", "t", "abcd"));
+  EXPECT_TRUE(dedup.OnAcknowledged("f", "t", with_zero));
+  EXPECT_TRUE(dedup.OnAcknowledged("f", "t", long_uuid));
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", "abc", 1), Decision::kForward);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", "abcde", 1), Decision::kForward);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", "a", 1), Decision::kForward);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", std::string(299, 'x'), 1), Decision::kForward);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", "abcd", 1), Decision::kReacknowledge);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", with_zero, 1), Decision::kReacknowledge);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", long_uuid, 1), Decision::kReacknowledge);
+  // The oldest goes first whatever the lengths.
+  for (size_t i = 3; i < UpdateDedup::kMaxAckedPerTask; ++i)
+    EXPECT_TRUE(dedup.OnAcknowledged("f", "t", std::string(i * 7, 'a' + i)));
+  EXPECT_TRUE(dedup.OnAcknowledged("f", "t", "newest"));
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", "abcd", 1), Decision::kForward);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", with_zero, 1), Decision::kReacknowledge);
+  EXPECT_TRUE(dedup.OnAcknowledged("f", "t", "newer still"));
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", with_zero, 1), Decision::kForward);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", long_uuid, 1), Decision::kReacknowledge);
+  EXPECT_EQ(dedup.OnAgentUpdate("f", "t", "newest", 1), Decision::kReacknowledge);
+}
+
 TEST(UpdateDedupTest, MemoryIsBoundedPerTaskAndOverall) {
   UpdateDedup dedup(/*max_tasks=*/2);
   for (size_t i = 0; i <= UpdateDedup::kMaxAckedPerTask; ++i) {
