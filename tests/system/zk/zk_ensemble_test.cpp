@@ -2,17 +2,11 @@
 // it is connected to, and the registry keeps writing with one member down
 // (3 nodes) or commits once the only server is back (1 node).
 #include "tests/support/zookeeper_server.hpp"
+#include "tests/system/zk/registry_operations.hpp"
 #include "tests/system/zk/zk_session.hpp"
 
 namespace agora::testing {
 namespace {
-
-internal::Operation PutAgent(const std::string& id) {
-  internal::Operation op;
-  op.set_type(internal::Operation::PUT_AGENT);
-  op.mutable_agent()->mutable_info()->mutable_id()->set_value(id);
-  return op;
-}
 
 class ZkEnsembleTest : public ::testing::TestWithParam<int> {
  protected:

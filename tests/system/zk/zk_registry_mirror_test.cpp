@@ -11,6 +11,7 @@
 
 #include "common/zk_layout.hpp"
 #include "tests/support/zookeeper_server.hpp"
+#include "tests/system/zk/registry_operations.hpp"
 #include "tests/system/zk/zk_session.hpp"
 
 namespace agora::testing {
@@ -18,46 +19,6 @@ namespace {
 
 using internal::Operation;
 constexpr char kRoot[] = "/agora";
-
-Operation PutAgent(const std::string& id, const std::string& hostname) {
-  Operation op;
-  op.set_type(Operation::PUT_AGENT);
-  op.mutable_agent()->mutable_info()->mutable_id()->set_value(id);
-  op.mutable_agent()->mutable_info()->set_hostname(hostname);
-  op.mutable_agent()->set_status(internal::AgentRecord::ADMITTED);
-  return op;
-}
-Operation RemoveAgent(const std::string& id) {
-  Operation op;
-  op.set_type(Operation::REMOVE_AGENT);
-  op.mutable_agent_id()->set_value(id);
-  return op;
-}
-Operation PutFramework(const std::string& id) {
-  Operation op;
-  op.set_type(Operation::PUT_FRAMEWORK);
-  op.mutable_framework()->mutable_info()->mutable_id()->set_value(id);
-  op.mutable_framework()->mutable_info()->set_name("fw");
-  return op;
-}
-Operation RemoveFramework(const std::string& id) {
-  Operation op;
-  op.set_type(Operation::REMOVE_FRAMEWORK);
-  op.mutable_framework_id()->set_value(id);
-  return op;
-}
-Operation PutWeight(const std::string& role, double weight) {
-  Operation op;
-  op.set_type(Operation::PUT_WEIGHT);
-  op.mutable_weight()->set_role(role);
-  op.mutable_weight()->set_weight(weight);
-  return op;
-}
-Operation BumpEpoch() {
-  Operation op;
-  op.set_type(Operation::BUMP_EPOCH);
-  return op;
-}
 
 using ZkRegistryMirrorTest = ZooKeeperTest;
 
