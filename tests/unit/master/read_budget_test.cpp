@@ -122,29 +122,29 @@ TEST(ReadBudgetTest, AParkedStreamIsResumedWhenTheLastEntriesReturnEvenIfWakeUps
       << "with nothing left in the loop's queue, a stream left parked would wait for nothing";
 }
 
-TEST(ReadBudgetTest, NoParkedStreamIsForgottenUnderConcurrentStreams) {
-  // Eight streams on their own threads each post 2,000 messages through a
-  // budget of 4; a "loop" thread handles them. Every stream must finish
-  // (a lost wake-up would leave one parked forever) and the loop's queue
-  // never holds more than the budget plus one message per stream.
-  constexpr int kStreams = 8;
-  constexpr int kMessages = 2000;
-  constexpr size_t kLimit = 4;
-  ReadBudget budget(kLimit);
+// Streams on their own threads each post `messages` messages of
+// `entries_of()` entries (called with the lock held) through `budget`, while
+// a "loop" (this thread) handles them in order and returns their entries.
+// Returns the most entries ever queued; fails the test if the loop waits 30 s
+// for a message (a lost wake-up left a stream parked forever).
+size_t RunParkedStreams(ReadBudget& budget, int streams, int messages,
+                        const std::function<size_t()>& entries_of) {
   std::mutex mu;
   std::condition_variable changed;
-  std::vector<int> queue;  // Posted, not handled: stream ids.
-  std::vector<int> sent(kStreams, 0);
-  std::vector<bool> paused(kStreams, false);
-  size_t most_queued = 0;
+  std::vector<size_t> queue;  // Posted, not handled: entries of each message.
+  size_t queued = 0, most_queued = 0;
+  std::vector<int> sent(streams, 0);
+  std::vector<bool> paused(streams, false);
   // Posts stream `s`'s next message, then reads on or parks. mu held.
   std::function<void(int)> read_done = [&](int s) {
-    budget.Take();
-    queue.push_back(s);
-    most_queued = std::max(most_queued, queue.size());
+    const size_t entries = entries_of();
+    budget.Take(entries);
+    queue.push_back(entries);
+    queued += entries;
+    most_queued = std::max(most_queued, queued);
     ++sent[s];
     changed.notify_all();
-    if (sent[s] == kMessages) return;
+    if (sent[s] == messages) return;
     paused[s] = !budget.MayRead([&, s] {
       std::lock_guard<std::mutex> lock(mu);
       if (!paused[s]) return false;
@@ -153,11 +153,11 @@ TEST(ReadBudgetTest, NoParkedStreamIsForgottenUnderConcurrentStreams) {
       return true;
     });
   };
-  std::vector<std::thread> streams;
-  for (int s = 0; s < kStreams; ++s) {
-    streams.emplace_back([&, s] {
+  std::vector<std::thread> threads;
+  for (int s = 0; s < streams; ++s) {
+    threads.emplace_back([&, s] {
       std::unique_lock<std::mutex> lock(mu);
-      while (sent[s] < kMessages) {
+      while (sent[s] < messages) {
         if (!paused[s]) {
           read_done(s);
         } else {
@@ -166,88 +166,45 @@ TEST(ReadBudgetTest, NoParkedStreamIsForgottenUnderConcurrentStreams) {
       }
     });
   }
-  int handled = 0;
-  while (handled < kStreams * kMessages) {
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return !queue.empty(); }))
-          << "handled " << handled << ": a parked stream was forgotten";
-      queue.erase(queue.begin());
-    }
-    ++handled;
-    budget.Return();
-    changed.notify_all();
-  }
-  for (auto& stream : streams) stream.join();
-  EXPECT_EQ(budget.taken(), 0u);
-  EXPECT_LE(most_queued, kLimit + kStreams);
-}
-
-TEST(ReadBudgetTest, NoParkedStreamIsForgottenWithBatchesOfManyEntries) {
-  // As above, with messages of 1 to 16 entries (fixed seed): every stream
-  // finishes, and the queued entries stay under the budget plus one largest
-  // message per stream.
-  constexpr int kStreams = 8;
-  constexpr int kMessages = 2000;
-  constexpr size_t kLimit = 32;
-  constexpr size_t kMaxEntries = 16;
-  constexpr unsigned kSeed = 13;
-  ReadBudget budget(kLimit);
-  std::mt19937 random(kSeed);
-  std::mutex mu;
-  std::condition_variable changed;
-  std::vector<size_t> queue;  // Posted, not handled: entries of each message.
-  size_t queued_entries = 0, most_queued_entries = 0;
-  std::vector<int> sent(kStreams, 0);
-  std::vector<bool> paused(kStreams, false);
-  std::function<void(int)> read_done = [&](int s) {
-    const size_t entries = 1 + random() % kMaxEntries;
-    budget.Take(entries);
-    queue.push_back(entries);
-    queued_entries += entries;
-    most_queued_entries = std::max(most_queued_entries, queued_entries);
-    ++sent[s];
-    changed.notify_all();
-    if (sent[s] == kMessages) return;
-    paused[s] = !budget.MayRead([&, s] {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!paused[s]) return false;
-      paused[s] = false;
-      changed.notify_all();
-      return true;
-    });
-  };
-  std::vector<std::thread> streams;
-  for (int s = 0; s < kStreams; ++s) {
-    streams.emplace_back([&, s] {
-      std::unique_lock<std::mutex> lock(mu);
-      while (sent[s] < kMessages) {
-        if (!paused[s]) {
-          read_done(s);
-        } else {
-          changed.wait(lock);
-        }
-      }
-    });
-  }
-  int handled = 0;
-  while (handled < kStreams * kMessages) {
+  for (int handled = 0; handled < streams * messages; ++handled) {
     size_t entries = 0;
     {
       std::unique_lock<std::mutex> lock(mu);
-      ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return !queue.empty(); }))
-          << "seed " << kSeed << ", handled " << handled << ": a parked stream was forgotten";
+      bool posted =
+          changed.wait_for(lock, std::chrono::seconds(30), [&] { return !queue.empty(); });
+      EXPECT_TRUE(posted) << "handled " << handled << ": a parked stream was forgotten";
+      if (!posted) break;  // The streams' threads are stuck: join would hang.
       entries = queue.front();
       queue.erase(queue.begin());
-      queued_entries -= entries;
+      queued -= entries;
     }
-    ++handled;
     budget.Return(entries);
     changed.notify_all();
   }
-  for (auto& stream : streams) stream.join();
+  for (auto& thread : threads) thread.join();
+  return most_queued;
+}
+
+TEST(ReadBudgetTest, NoParkedStreamIsForgottenUnderConcurrentStreams) {
+  // Eight streams each post 2,000 one-entry messages through a budget of 4.
+  // Every stream must finish and the loop's queue never holds more than the
+  // budget plus one message per stream.
+  ReadBudget budget(4);
+  size_t most_queued = RunParkedStreams(budget, 8, 2000, [] { return size_t{1}; });
   EXPECT_EQ(budget.taken(), 0u);
-  EXPECT_LE(most_queued_entries, kLimit + kStreams * kMaxEntries) << "seed " << kSeed;
+  EXPECT_LE(most_queued, 4u + 8u);
+}
+
+TEST(ReadBudgetTest, NoParkedStreamIsForgottenWithBatchesOfManyEntries) {
+  // As above, with messages of 1 to 16 entries (fixed seed) through a budget
+  // of 32: the queued entries stay under the budget plus one largest message
+  // per stream.
+  constexpr unsigned kSeed = 13;
+  std::mt19937 random(kSeed);
+  ReadBudget budget(32);
+  size_t most_queued = RunParkedStreams(budget, 8, 2000, [&] { return 1 + random() % 16; });
+  EXPECT_EQ(budget.taken(), 0u);
+  EXPECT_LE(most_queued, 32u + 8u * 16u) << "seed " << kSeed;
 }
 
 }  // namespace
