@@ -30,6 +30,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/absl_locks.hpp"
 #include "failover/cluster.hpp"
 #include "failover/packing_framework.hpp"
 #include "failover/probes.hpp"
@@ -312,5 +313,6 @@ int main(int argc, char** argv) {
   gflags::SetUsageMessage("Times the recovery from a kill -9 of the leading master.");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
+  agora::DisableAbseilDeadlockDetection();
   return agora::bench::Run();
 }

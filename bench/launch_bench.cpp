@@ -28,6 +28,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/absl_locks.hpp"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
 #include "launch/launch_cluster.hpp"
@@ -233,5 +234,6 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = false;
   FLAGS_minloglevel = 1;  // The driver's INFO lines would drown the figures.
   google::InitGoogleLogging(argv[0]);
+  agora::DisableAbseilDeadlockDetection();
   return agora::bench::Main();
 }

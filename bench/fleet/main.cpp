@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/absl_locks.hpp"
 #include "fleet/scale.hpp"
 #include "fleet/workloads.hpp"
 #include "gflags/gflags.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   FLAGS_minloglevel = 1;
   google::InitGoogleLogging(argv[0]);
+  agora::DisableAbseilDeadlockDetection();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
       std::strcmp(argv[1], "help") == 0) {
     PrintWorkloads(argc < 2 ? stderr : stdout);

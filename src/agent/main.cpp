@@ -7,6 +7,7 @@
 
 #include "agent/agent.hpp"
 #include "agent/flags.hpp"
+#include "common/absl_locks.hpp"
 #include "common/fd_limit.hpp"
 #include "common/flag_env.hpp"
 #include "common/validation.hpp"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   }
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
+  agora::DisableAbseilDeadlockDetection();
   FLAGS_logtostderr = FLAGS_log_dir.empty();
   // Before any socket, pidfd or sandbox file is opened.
   agora::LogFdLimit("agora-agent", agora::RaiseFdLimit(),

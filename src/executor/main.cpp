@@ -4,12 +4,14 @@
 #include <signal.h>
 
 #include "agora/executor.hpp"
+#include "common/absl_locks.hpp"
 #include "executor/command_executor.hpp"
 #include "glog/logging.h"
 
 int main(int argc, char** argv) {
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
+  agora::DisableAbseilDeadlockDetection();
   // A vanished agent must not kill us through a broken pipe.
   signal(SIGPIPE, SIG_IGN);
   agora::executor::CommandExecutor executor;

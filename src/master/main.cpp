@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
+#include "common/absl_locks.hpp"
 #include "common/fd_limit.hpp"
 #include "common/flag_env.hpp"
 #include "common/validation.hpp"
@@ -36,13 +36,7 @@ int main(int argc, char** argv) {
   }
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   google::InitGoogleLogging(argv[0]);
-  // gRPC takes absl::Mutexes on every call and completion. Debian builds
-  // Abseil without NDEBUG, which leaves its deadlock detector on: every lock
-  // and unlock updates a global lock-order graph under a lock of its own (3 %
-  // of the master's CPU at 600 tasks/s in B-throughput, docs/benchmarks.md).
-  // That checks gRPC's locking, not ours (the master's state has no locks:
-  // one loop owns it); the sanitizer builds are where lock order is checked.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  agora::DisableAbseilDeadlockDetection();
   // Before any socket or registry file is opened.
   agora::LogFdLimit("agora-master", agora::RaiseFdLimit(),
                     "gRPC connections of agents and schedulers, HTTP connections, registry files");
