@@ -76,8 +76,8 @@ class UpdateDedup {
   struct Record {
     std::string forwarded_uuid;
     uint64_t forwarded_stream = 0;
-    // Oldest first, at most kMaxAckedPerTask (AckedList: one buffer, no
-    // allocation per uuid).
+    // Oldest first, at most kMaxAckedPerTask, in one buffer (AckedContains,
+    // AckedPush: no allocation per uuid).
     std::string acked;
     size_t acked_count = 0;
     // The recency list: the record's key (in records_, whose nodes never

@@ -81,7 +81,7 @@ struct ZkRegistryRaw {
 // Parses `raw` into a registry, records sorted by id or role; DATA_LOSS
 // naming the znode for a record that does not parse or holds another id
 // than its name.
-absl::StatusOr<internal::Registry> ParseZkRegistry(const ZkRegistryRaw& raw);
+absl::StatusOr<internal::Registry> ParseZkRegistry(ZkRegistryRaw raw);
 
 class ZkRegistry : public Registry {
  public:

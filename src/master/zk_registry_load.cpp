@@ -46,11 +46,11 @@ struct Loader {
 
 // Parses each record of `dir_name` into `out`; DATA_LOSS names the znode.
 template <typename Record, typename IdOf>
-absl::Status ParseRecords(const ZkRegistryRaw& raw, absl::string_view dir_name,
+absl::Status ParseRecords(ZkRegistryRaw& raw, absl::string_view dir_name,
                           google::protobuf::RepeatedPtrField<Record>* out, IdOf id_of) {
   auto it = raw.records.find(dir_name);
   if (it == raw.records.end()) return absl::OkStatus();
-  std::vector<std::pair<std::string, std::string>> sorted = it->second;
+  std::vector<std::pair<std::string, std::string>>& sorted = it->second;  // Sorted in place.
   std::sort(sorted.begin(), sorted.end());
   for (const auto& [name, bytes] : sorted) {
     const std::string path = absl::StrCat(raw.dir, "/", dir_name, "/", name);
@@ -76,7 +76,7 @@ void Build(Loader* loader) {
   raw.records = std::move(loader->records);
   raw.epoch = std::move(loader->epoch);
   raw.removed = std::move(loader->removed);
-  loader->Finish(ParseZkRegistry(raw));
+  loader->Finish(ParseZkRegistry(std::move(raw)));
 }
 
 // Reads `path` into `*into`; the last answer builds the registry.
@@ -120,7 +120,7 @@ void ReadAll(const std::shared_ptr<Loader>& loader) {
 
 }  // namespace
 
-absl::StatusOr<internal::Registry> ParseZkRegistry(const ZkRegistryRaw& raw) {
+absl::StatusOr<internal::Registry> ParseZkRegistry(ZkRegistryRaw raw) {
   internal::Registry registry;
   absl::Status status = ParseRecords(raw, layout::kAgents, registry.mutable_agents(),
                                      [](const auto& r) { return r.info().id().value(); });

@@ -125,7 +125,7 @@ struct ZkRegistryMirror::State : std::enable_shared_from_this<State> {
       out.reserve(named.size());
       for (const auto& [name, bytes] : named) out.emplace_back(name, bytes);
     }
-    return ParseZkRegistry(raw);
+    return ParseZkRegistry(std::move(raw));
   }
 };
 
