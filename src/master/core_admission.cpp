@@ -121,19 +121,28 @@ void MasterCore::AdmitAgent(uint64_t connection, const v1::AgentInfo& info, Reso
       tasks_.Complete(framework_id, task_id);
     }
     // The allocator learns the agent with what its live tasks use (the
-    // book is unchanged since `active` unless a task went missing).
+    // book is unchanged since `active` unless a task went missing), one
+    // entry per framework and role: the allocator sums them anyway, and
+    // each entry is copied for its thread.
     if (!missing.empty()) active = tasks_.ActiveOnAgent(id);
     std::sort(parsed.begin(), parsed.end());
     std::vector<ResourceUse> used;
-    used.reserve(active.size());
     for (const v1::Task* task : active) {
       if (IsTerminalState(task->state())) continue;
       auto it = std::lower_bound(parsed.begin(), parsed.end(),
                                  std::make_pair(task, static_cast<const Resources*>(nullptr)));
       const bool from_report = it != parsed.end() && it->first == task;
-      used.push_back(
-          ResourceUse{task->framework_id().value(), TaskRole(*task),
-                      from_report ? *it->second : *Resources::FromProto(task->resources())});
+      Resources resources = from_report ? *it->second : *Resources::FromProto(task->resources());
+      const std::string& framework_id = task->framework_id().value();
+      std::string role = TaskRole(*task);
+      auto same = std::find_if(used.begin(), used.end(), [&](const ResourceUse& use) {
+        return use.framework_id == framework_id && use.role == role;
+      });
+      if (same == used.end()) {
+        used.push_back(ResourceUse{framework_id, std::move(role), std::move(resources)});
+      } else {
+        same->resources += resources;
+      }
     }
     // Offers still out on a replaced connection would double-book resources
     // once the allocator re-learns the agent.

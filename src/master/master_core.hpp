@@ -427,8 +427,8 @@ class MasterCore {
   absl::Status HandleRegister(uint64_t connection, const internal::AgentMessage::Register& reg);
   absl::Status HandleReregister(uint64_t connection, const internal::AgentMessage::Reregister& reg);
   // A task an agent reported on re-registration, validated: its record
-  // (an arena copy with the agent's id, ready for the book) and its
-  // resources, parsed once.
+  // (a copy with the agent's id, ready for the book) and its resources,
+  // parsed once.
   struct ReportedTask {
     std::shared_ptr<v1::Task> record;
     Resources resources;
