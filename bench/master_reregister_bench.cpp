@@ -208,10 +208,10 @@ class Reregistration {
     }
     MasterOptions options = MasterHarness::DefaultOptions();
     options.allocation_thread = true;
-    core_ = std::make_unique<MasterCore>(
-        &loop_, options, "master-under-test", "127.0.0.1:5050",
-        std::make_unique<IndexedMemoryRegistry>(&loop_, &registry_),
-        NewDrfAllocation(options.default_refuse, options.max_refuse));
+    core_ =
+        std::make_unique<MasterCore>(&loop_, options, "master-under-test", "127.0.0.1:5050",
+                                     std::make_unique<IndexedMemoryRegistry>(&loop_, &registry_),
+                                     NewDrfAllocation(options.default_refuse, options.max_refuse));
     CHECK(core_->Recover().ok());
     core_->Start();
     loop_.RunUntilIdle();
