@@ -426,8 +426,16 @@ class MasterCore {
   // core_agents.cpp (and core_admission.cpp: AdmitAgent, SendDeferredCommands)
   absl::Status HandleRegister(uint64_t connection, const internal::AgentMessage::Register& reg);
   absl::Status HandleReregister(uint64_t connection, const internal::AgentMessage::Reregister& reg);
-  void AdmitAgent(uint64_t connection, const v1::AgentInfo& info, const std::string& version,
-                  bool reregister, std::vector<v1::Task> tasks);
+  // A task an agent reported on re-registration, validated: its record
+  // (a copy with the agent's id, ready for the book) and its resources,
+  // parsed once.
+  struct ReportedTask {
+    std::shared_ptr<v1::Task> record;
+    Resources resources;
+  };
+  // `total` is info.resources(), parsed.
+  void AdmitAgent(uint64_t connection, const v1::AgentInfo& info, Resources total,
+                  const std::string& version, bool reregister, std::vector<ReportedTask> tasks);
   void HandleStatusUpdate(Agent* agent, const internal::AgentMessage::StatusUpdate& update);
   // STATUS_UPDATES: each entry as one STATUS_UPDATE; a malformed entry is
   // refused by its index and the others apply.

@@ -10,7 +10,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "master/registry_log.hpp"
 
 namespace agora::master {
@@ -25,6 +24,19 @@ const std::string& AgentId(const internal::AgentRecord& r) { return r.info().id(
 const std::string& FrameworkId(const internal::FrameworkRecord& r) { return r.info().id().value(); }
 const std::string& QuotaRole(const v1::QuotaConfig& q) { return q.role(); }
 const std::string& WeightRole(const v1::WeightInfo& w) { return w.role(); }
+
+// True when `a` and `b` serialize to the same bytes. The registry's records
+// have no map fields, so their serialization is deterministic and equal
+// bytes mean equal records (a record that differs only in the sign of a
+// zero counts as changed: written again, harmlessly). Several times cheaper
+// than MessageDifferencer's reflection, which was 13 % of the loop's CPU per
+// re-registration (bench/master_reregister_bench).
+bool SameBytes(const google::protobuf::MessageLite& a, const google::protobuf::MessageLite& b) {
+  thread_local std::string a_bytes;
+  thread_local std::string b_bytes;
+  return a.SerializePartialToString(&a_bytes) && b.SerializePartialToString(&b_bytes) &&
+         a_bytes == b_bytes;
+}
 
 // The position of the record named `id`, by `index` if there is one, else
 // by a scan; -1 if there is none.
@@ -129,15 +141,14 @@ const internal::FrameworkRecord* IndexedRegistry::FindFramework(const std::strin
 }
 
 bool IndexedRegistry::ChangesNothing(const internal::Operation& op) const {
-  using google::protobuf::util::MessageDifferencer;
   switch (op.type()) {
     case internal::Operation::PUT_AGENT: {
       const internal::AgentRecord* stored = FindAgent(AgentId(op.agent()));
-      return stored != nullptr && MessageDifferencer::Equals(*stored, op.agent());
+      return stored != nullptr && SameBytes(*stored, op.agent());
     }
     case internal::Operation::PUT_FRAMEWORK: {
       const internal::FrameworkRecord* stored = FindFramework(FrameworkId(op.framework()));
-      return stored != nullptr && MessageDifferencer::Equals(*stored, op.framework());
+      return stored != nullptr && SameBytes(*stored, op.framework());
     }
     default:
       return false;

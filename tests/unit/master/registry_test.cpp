@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "common/resources.hpp"
 #include "master/master_options.hpp"
 #include "tests/support/manual_event_loop.hpp"
 
@@ -90,6 +91,28 @@ TEST_F(RegistryTest, AnUnchangedPutIsNotWrittenAndStillCompletesInOrder) {
   EXPECT_EQ(order, (std::vector<std::string>{"first OK", "same OK", "changed OK", "again OK"}));
   ASSERT_EQ(registry.state().agents_size(), 1);
   EXPECT_EQ(registry.state().agents(0).status(), internal::AgentRecord::UNREACHABLE);
+}
+
+TEST(IndexedRegistryTest, ARecordDifferingOnlyDeepInsideChangesTheRegistry) {
+  internal::Operation put;
+  put.set_type(internal::Operation::PUT_AGENT);
+  internal::AgentRecord* record = put.mutable_agent();
+  record->mutable_info()->mutable_id()->set_value("a1");
+  record->mutable_info()->set_hostname("host-a");
+  *record->mutable_info()->mutable_resources() = Resources::Parse("cpus:4;mem:4096")->ToProto();
+  record->set_status(internal::AgentRecord::ADMITTED);
+  IndexedRegistry registry;
+  registry.Apply(put);
+  EXPECT_TRUE(registry.ChangesNothing(put));
+  internal::Operation more_memory = put;
+  more_memory.mutable_agent()->mutable_info()->mutable_resources(1)->set_scalar(4097);
+  EXPECT_FALSE(registry.ChangesNothing(more_memory));
+  internal::Operation attribute = put;
+  attribute.mutable_agent()->mutable_info()->add_attributes()->set_name("rack");
+  EXPECT_FALSE(registry.ChangesNothing(attribute));
+  internal::Operation draining = put;
+  draining.mutable_agent()->set_draining(true);
+  EXPECT_FALSE(registry.ChangesNothing(draining));
 }
 
 TEST(IndexedRegistryTest, ApplyChangesKeepsOnlyWhatChangesTheRegistryInOrder) {
