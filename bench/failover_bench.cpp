@@ -36,6 +36,7 @@
 #include "failover/probes.hpp"
 #include "gflags/gflags.h"
 #include "glog/logging.h"
+#include "sim/fleet_priority.hpp"
 #include "sim/sim_agent_host.hpp"
 
 DEFINE_string(mode, "restart",
@@ -50,6 +51,11 @@ DEFINE_string(master_binary, "", "agora-master to run (default: beside this prog
 DEFINE_string(bench_dir, "",
               "Work dir for the daemons (default: a fresh dir under /tmp, "
               "removed after a successful run).");
+DEFINE_int32(fleet_nice, 0,
+             "Niceness (0..19) of this process's threads -- the simulated agents and the framework "
+             "-- once the masters run: 19 models agents on their own machines, where the master "
+             "does not share its cores with the fleet. Failover mode only (a master restarted "
+             "later would inherit it).");
 DEFINE_double(stage_timeout, 180, "Seconds each phase may take before the run fails.");
 
 namespace agora::bench {
@@ -183,6 +189,7 @@ void Print(const Figures& f, bool failover, int agents, int tasks) {
   if (FLAGS_json) {
     std::printf(
         "{\"mode\": \"%s\", \"agents\": %d, \"tasks\": %d, \"zk_session_timeout_s\": %g, "
+        "\"fleet_nice\": %d, "
         "\"setup\": {\"agents_registered_s\": %.3f, \"tasks_running_s\": %.3f}, "
         "\"after_kill\": {\"detection_s\": %s, \"election_s\": %s, "
         "\"agents_reregistered_s\": %s, \"agents_reregistered_p50_s\": %s, "
@@ -191,15 +198,16 @@ void Print(const Figures& f, bool failover, int agents, int tasks) {
         "\"agents_last_attempt_max_s\": %s, \"agents_admission_wait_p50_s\": %s, "
         "\"agents_admission_wait_max_s\": %s, \"tasks_running\": %d, \"tasks_terminal\": %d}\n",
         FLAGS_mode.c_str(), agents, tasks, failover ? FLAGS_zk_session_timeout : 0.0,
-        f.fleet_registered, f.tasks_launched, Json(f.detection).c_str(), Json(f.election).c_str(),
-        Json(f.agents).c_str(), Json(f.agents_p50).c_str(), Json(f.agents_p90).c_str(),
-        Json(f.framework).c_str(), Json(f.tasks).c_str(), Json(f.attempt_p50).c_str(),
-        Json(f.attempt_max).c_str(), Json(f.wait_p50).c_str(), Json(f.wait_max).c_str(),
-        f.tasks_running_after, f.tasks_terminal);
+        FLAGS_fleet_nice, f.fleet_registered, f.tasks_launched, Json(f.detection).c_str(),
+        Json(f.election).c_str(), Json(f.agents).c_str(), Json(f.agents_p50).c_str(),
+        Json(f.agents_p90).c_str(), Json(f.framework).c_str(), Json(f.tasks).c_str(),
+        Json(f.attempt_p50).c_str(), Json(f.attempt_max).c_str(), Json(f.wait_p50).c_str(),
+        Json(f.wait_max).c_str(), f.tasks_running_after, f.tasks_terminal);
     return;
   }
   std::printf("Master %s: %d agents, %d tasks", failover ? "failover" : "restart", agents, tasks);
   if (failover) std::printf(", ZooKeeper session timeout %g s", FLAGS_zk_session_timeout);
+  if (FLAGS_fleet_nice != 0) std::printf(", simulated fleet at niceness %d", FLAGS_fleet_nice);
   std::printf("\n  set-up: agents registered in %.2f s, tasks running in %.2f s\n",
               f.fleet_registered, f.tasks_launched);
   std::printf("  after kill -9 of the leader:\n");
@@ -229,6 +237,12 @@ int Run() {
     std::fprintf(stderr, "--agents and --tasks_per_agent: must be positive\n");
     return 2;
   }
+  if (FLAGS_fleet_nice != 0 && !failover) {
+    std::fprintf(stderr,
+                 "--fleet_nice: needs --mode=failover (the restarted master would "
+                 "inherit the niceness)\n");
+    return 2;
+  }
   std::string dir = FLAGS_bench_dir;
   bool own_dir = dir.empty();
   if (own_dir) {
@@ -251,6 +265,12 @@ int Run() {
     return 1;
   }
 
+  if (FLAGS_fleet_nice != 0) {
+    if (absl::Status lowered = sim::LowerThisProcessPriority(FLAGS_fleet_nice); !lowered.ok()) {
+      std::fprintf(stderr, "--fleet_nice: %s\n", lowered.ToString().c_str());
+      return 2;
+    }
+  }
   Figures figures;
   sim::SimAgentHostOptions host_options;
   host_options.master = (*cluster)->MasterSpec();
