@@ -118,7 +118,7 @@ void FleetFramework::statusUpdate(SchedulerDriver* driver, const v1::TaskStatus&
     recorder_->Running(status.task_id().value(), now);
     unstarted_.erase(status.task_id().value());
   } else if (IsTerminalState(status.state())) {
-    recorder_->Terminal(v1::TaskState_Name(status.state()), status.state() == v1::TASK_FINISHED);
+    recorder_->Terminal(status.state());
     // A task that ended before RUNNING frees its window slot too.
     unstarted_.erase(status.task_id().value());
   }

@@ -33,7 +33,9 @@
 #include <vector>
 
 #include "absl/container/node_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "agent/master_link.hpp"
 #include "agent/status_update_manager.hpp"
@@ -121,6 +123,17 @@ class SimAgent {
 
  private:
   using Key = std::pair<std::string, std::string>;  // (framework id, task id)
+  // Hashes and compares a Key or a pair of views of one (look-ups without
+  // copying the ids).
+  using KeyView = std::pair<absl::string_view, absl::string_view>;
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(const KeyView& key) const { return absl::Hash<KeyView>{}(key); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(const KeyView& a, const KeyView& b) const { return a == b; }
+  };
   // A task's record lives in an arena of its own: its ~40 small objects (the
   // TaskInfo copy, resources, labels) are bump-allocated at launch and go in
   // one or two frees when it is forgotten, rather than one by one.
@@ -167,7 +180,7 @@ class SimAgent {
   std::map<std::string, v1::FrameworkInfo> frameworks_;
   // Hashed: the keys share long prefixes (framework ids), which made an
   // ordered map's compares a visible part of each task's cost.
-  absl::node_hash_map<Key, TaskRecord> tasks_;
+  absl::node_hash_map<Key, TaskRecord, KeyHash, KeyEq> tasks_;
   // (framework id, executor id) -> the executor as the real agent records
   // it: a command executor per task, or the framework's custom executor.
   // It goes with the last of its tasks in tasks_ (counted, so forgetting a
@@ -176,7 +189,7 @@ class SimAgent {
     v1::ExecutorInfo info;
     size_t tasks = 0;
   };
-  absl::node_hash_map<Key, ExecutorRecord> executors_;
+  absl::node_hash_map<Key, ExecutorRecord, KeyHash, KeyEq> executors_;
 
   std::shared_ptr<agent::MasterLink> link_;
   uint64_t generation_ = 0;

@@ -119,9 +119,7 @@ void SimAgent::Transition(const Key& key, TaskRecord& record, v1::TaskState stat
   *status.mutable_executor_id() = record.task.executor_id();
   status.set_uuid(NewUuidBytes());
   status.set_timestamp(NowSeconds());
-  v1::FrameworkID framework_id;
-  framework_id.set_value(key.first);
-  updates_->Update(framework_id, status);
+  updates_->Update(record.task.framework_id(), status);
 }
 
 void SimAgent::Forward(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
@@ -130,20 +128,26 @@ void SimAgent::Forward(const v1::FrameworkID& framework_id, const v1::TaskStatus
   internal::AgentMessage message;
   message.set_type(internal::AgentMessage::STATUS_UPDATE);
   *message.mutable_status_update()->mutable_framework_id() = framework_id;
-  *message.mutable_status_update()->mutable_status() = status;
-  *message.mutable_status_update()->mutable_status()->mutable_agent_id() = info_.id();
+  v1::TaskStatus* forwarded = message.mutable_status_update()->mutable_status();
+  *forwarded = status;
+  // Statuses are made with the agent's id; one kept from before a
+  // re-registration may lack it.
+  if (forwarded->agent_id().value() != info_.id().value()) {
+    *forwarded->mutable_agent_id() = info_.id();
+  }
   message.mutable_status_update()->set_latest_state(latest);
   link_->Send(std::move(message));
 }
 
 void SimAgent::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
-  Key key(ack.framework_id().value(), ack.task_id().value());
-  if (!updates_->Acknowledge(key.first, key.second, ack.uuid()).ok()) return;
-  auto it = tasks_.find(key);
+  const std::string& framework_id = ack.framework_id().value();
+  const std::string& task_id = ack.task_id().value();
+  if (!updates_->Acknowledge(framework_id, task_id, ack.uuid()).ok()) return;
+  auto it = tasks_.find(KeyView(framework_id, task_id));
   // A finished task is forgotten once its last update is acknowledged.
   if (it != tasks_.end() && IsTerminalState(it->second.task.state()) &&
-      updates_->Pending(key.first, key.second) == 0) {
-    auto executor = executors_.find(Key(key.first, it->second.task.executor_id().value()));
+      updates_->Pending(framework_id, task_id) == 0) {
+    auto executor = executors_.find(KeyView(framework_id, it->second.task.executor_id().value()));
     tasks_.erase(it);
     // The executor goes with its last task.
     if (executor != executors_.end() && --executor->second.tasks == 0) executors_.erase(executor);
