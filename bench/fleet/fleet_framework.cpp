@@ -98,8 +98,9 @@ void FleetFramework::Drain(SchedulerDriver* driver) {
       unstarted_.insert(task.task_id().value());
       tasks.push_back(std::move(task));
     }
-    // The rest of the offer goes back at once, for the next allocation.
-    driver->launchTasks({held.offer.id()}, tasks, Refuse(0));
+    // The rest of the offer goes back at once, for the next allocation. The
+    // tasks move into the call (driver_ is the `driver` of the callbacks).
+    driver_->launchTasks({held.offer.id()}, std::move(tasks), Refuse(0));
   }
 }
 
