@@ -98,8 +98,9 @@ void FleetFramework::Drain(SchedulerDriver* driver) {
       unstarted_.insert(task.task_id().value());
       tasks.push_back(std::move(task));
     }
-    // The rest of the offer goes back at once, for the next allocation.
-    driver->launchTasks({held.offer.id()}, tasks, Refuse(0));
+    // The rest of the offer goes back at once, for the next allocation. The
+    // tasks move into the call (driver_ is the `driver` of the callbacks).
+    driver_->launchTasks({held.offer.id()}, std::move(tasks), Refuse(0));
   }
 }
 
@@ -118,7 +119,7 @@ void FleetFramework::statusUpdate(SchedulerDriver* driver, const v1::TaskStatus&
     recorder_->Running(status.task_id().value(), now);
     unstarted_.erase(status.task_id().value());
   } else if (IsTerminalState(status.state())) {
-    recorder_->Terminal(v1::TaskState_Name(status.state()), status.state() == v1::TASK_FINISHED);
+    recorder_->Terminal(status.state());
     // A task that ended before RUNNING frees its window slot too.
     unstarted_.erase(status.task_id().value());
   }

@@ -64,7 +64,10 @@ void StageRecorder::Running(const std::string& task_id, absl::Time now) {
   pending_.erase(it);
 }
 
-void StageRecorder::Terminal(const std::string& state_name, bool finished) {
+void StageRecorder::Terminal(v1::TaskState state) {
+  const bool finished = state == v1::TASK_FINISHED;
+  // Named only for a failure: most terminal updates are FINISHED.
+  const std::string state_name = finished ? std::string() : v1::TaskState_Name(state);
   std::lock_guard<std::mutex> lock(mu_);
   for (StageCounts* counts : {&total_, open_ ? &window_ : nullptr}) {
     if (counts == nullptr) continue;

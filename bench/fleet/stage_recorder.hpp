@@ -23,6 +23,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "agora/v1/common.pb.h"
 
 namespace agora::bench {
 
@@ -48,7 +49,7 @@ class StageRecorder {
   void Arrived(const std::string& task_id, absl::Time now);
   void Running(const std::string& task_id, absl::Time now);
   // A terminal update (FINISHED or a failure).
-  void Terminal(const std::string& state_name, bool finished);
+  void Terminal(v1::TaskState state);
   // A master heartbeat reached an agent `gap` after the previous one.
   void MasterHeartbeat(absl::Duration gap);
 

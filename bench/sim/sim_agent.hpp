@@ -30,8 +30,12 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/container/node_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "agent/master_link.hpp"
 #include "agent/status_update_manager.hpp"
@@ -119,6 +123,17 @@ class SimAgent {
 
  private:
   using Key = std::pair<std::string, std::string>;  // (framework id, task id)
+  // Hashes and compares a Key or a pair of views of one (look-ups without
+  // copying the ids).
+  using KeyView = std::pair<absl::string_view, absl::string_view>;
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(const KeyView& key) const { return absl::Hash<KeyView>{}(key); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(const KeyView& a, const KeyView& b) const { return a == b; }
+  };
   // A task's record lives in an arena of its own: its ~40 small objects (the
   // TaskInfo copy, resources, labels) are bump-allocated at launch and go in
   // one or two frees when it is forgotten, rather than one by one.
@@ -128,6 +143,8 @@ class SimAgent {
     TaskRecord& operator=(const TaskRecord&) = delete;
     google::protobuf::Arena arena;
     v1::Task& task;  // In `arena`.
+    // The timer that finishes the tasks of this task's RUN_TASKS (one per
+    // message: they share the deadline); Stop() cancels it.
     TimerId finish_timer = 0;
   };
 
@@ -141,8 +158,11 @@ class SimAgent {
   void OnAcknowledge(const internal::MasterMessage::Acknowledge& ack);
   // Kills every non-terminal task matching `match` (TASK_KILLED).
   void KillTasks(const std::function<bool(const Key&, const v1::Task&)>& match);
-  // Moves a task to `state` and queues the update.
-  void Transition(const Key& key, v1::TaskState state);
+  // Moves the task (`record` is tasks_[key]) to `state` and queues the update.
+  void Transition(const Key& key, TaskRecord& record, v1::TaskState state);
+  // A RUN_TASKS' finish `timer` expired: each task of `keys` still held
+  // under that timer and not terminal reports TASK_FINISHED.
+  void FinishTasks(TimerId timer, const std::vector<Key>& keys);
   void Forward(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
                v1::TaskState latest);
   void OnHeartbeatTimer();
@@ -158,7 +178,9 @@ class SimAgent {
 
   std::unique_ptr<agent::StatusUpdateManager> updates_;
   std::map<std::string, v1::FrameworkInfo> frameworks_;
-  std::map<Key, TaskRecord> tasks_;
+  // Hashed: the keys share long prefixes (framework ids), which made an
+  // ordered map's compares a visible part of each task's cost.
+  absl::node_hash_map<Key, TaskRecord, KeyHash, KeyEq> tasks_;
   // (framework id, executor id) -> the executor as the real agent records
   // it: a command executor per task, or the framework's custom executor.
   // It goes with the last of its tasks in tasks_ (counted, so forgetting a
@@ -167,7 +189,7 @@ class SimAgent {
     v1::ExecutorInfo info;
     size_t tasks = 0;
   };
-  std::map<Key, ExecutorRecord> executors_;
+  absl::node_hash_map<Key, ExecutorRecord, KeyHash, KeyEq> executors_;
 
   std::shared_ptr<agent::MasterLink> link_;
   uint64_t generation_ = 0;
@@ -187,6 +209,9 @@ class SimAgent {
   absl::Time last_master_heartbeat_ = absl::InfinitePast();  // On this stream.
   size_t reconnects_ = 0;
   SimAgentTimes times_;
+  // Expires with the agent: a finish timer whose tasks are all gone (killed
+  // and forgotten, so Stop() cannot cancel it) finds it expired.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace agora::sim

@@ -34,6 +34,9 @@ void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
   if (framework_id.empty()) return;
   frameworks_[framework_id] = run.framework_info();
   bool custom = !run.executor_info().executor_id().value().empty();
+  // The tasks launched here share one finish timer (one deadline).
+  std::vector<Key> launched;
+  std::vector<TaskRecord*> timed;
   for (const v1::TaskInfo& info : run.tasks()) {
     if (info.task_id().value().empty()) continue;
     auto [slot, added] = tasks_.try_emplace(Key(framework_id, info.task_id().value()));
@@ -69,29 +72,44 @@ void SimAgent::OnRunTasks(const internal::MasterMessage::RunTasks& run) {
       }
       executor.mutable_framework_id()->set_value(framework_id);
     }
-    Transition(key, v1::TASK_RUNNING);
+    Transition(key, record, v1::TASK_RUNNING);
     if (options_.task_duration > absl::ZeroDuration()) {
-      record.finish_timer = loop_->RunAfter(options_.task_duration, [this, key] {
-        auto it = tasks_.find(key);
-        if (it == tasks_.end()) return;
-        it->second.finish_timer = 0;
-        if (!IsTerminalState(it->second.task.state())) Transition(key, v1::TASK_FINISHED);
-      });
+      launched.push_back(key);
+      timed.push_back(&record);
     }
+  }
+  if (launched.empty()) return;
+  std::weak_ptr<bool> alive = alive_;
+  auto id = std::make_shared<TimerId>(0);
+  const TimerId timer =
+      loop_->RunAfter(options_.task_duration, [this, alive, id, keys = std::move(launched)] {
+        if (!alive.expired()) FinishTasks(*id, keys);
+      });
+  *id = timer;
+  // Node map: the records stay put while later tasks are inserted.
+  for (TaskRecord* record : timed) record->finish_timer = timer;
+}
+
+void SimAgent::FinishTasks(TimerId timer, const std::vector<Key>& keys) {
+  for (const Key& key : keys) {
+    auto it = tasks_.find(key);
+    // Not this timer's task: forgotten, or forgotten and launched again.
+    if (it == tasks_.end() || it->second.finish_timer != timer) continue;
+    it->second.finish_timer = 0;
+    if (!IsTerminalState(it->second.task.state())) Transition(key, it->second, v1::TASK_FINISHED);
   }
 }
 
 void SimAgent::KillTasks(const std::function<bool(const Key&, const v1::Task&)>& match) {
   for (auto& [key, record] : tasks_) {
     if (IsTerminalState(record.task.state()) || !match(key, record.task)) continue;
-    if (record.finish_timer != 0) loop_->Cancel(record.finish_timer);
-    record.finish_timer = 0;
-    Transition(key, v1::TASK_KILLED);
+    // The finish timer is shared with the other tasks of its RUN_TASKS: it
+    // stays, and skips this task once terminal.
+    Transition(key, record, v1::TASK_KILLED);
   }
 }
 
-void SimAgent::Transition(const Key& key, v1::TaskState state) {
-  TaskRecord& record = tasks_.at(key);
+void SimAgent::Transition(const Key& key, TaskRecord& record, v1::TaskState state) {
   record.task.set_state(state);
   v1::TaskStatus status;
   *status.mutable_task_id() = record.task.task_id();
@@ -101,9 +119,7 @@ void SimAgent::Transition(const Key& key, v1::TaskState state) {
   *status.mutable_executor_id() = record.task.executor_id();
   status.set_uuid(NewUuidBytes());
   status.set_timestamp(NowSeconds());
-  v1::FrameworkID framework_id;
-  framework_id.set_value(key.first);
-  updates_->Update(framework_id, status);
+  updates_->Update(record.task.framework_id(), status);
 }
 
 void SimAgent::Forward(const v1::FrameworkID& framework_id, const v1::TaskStatus& status,
@@ -112,20 +128,26 @@ void SimAgent::Forward(const v1::FrameworkID& framework_id, const v1::TaskStatus
   internal::AgentMessage message;
   message.set_type(internal::AgentMessage::STATUS_UPDATE);
   *message.mutable_status_update()->mutable_framework_id() = framework_id;
-  *message.mutable_status_update()->mutable_status() = status;
-  *message.mutable_status_update()->mutable_status()->mutable_agent_id() = info_.id();
+  v1::TaskStatus* forwarded = message.mutable_status_update()->mutable_status();
+  *forwarded = status;
+  // Statuses are made with the agent's id; one kept from before a
+  // re-registration may lack it.
+  if (forwarded->agent_id().value() != info_.id().value()) {
+    *forwarded->mutable_agent_id() = info_.id();
+  }
   message.mutable_status_update()->set_latest_state(latest);
   link_->Send(std::move(message));
 }
 
 void SimAgent::OnAcknowledge(const internal::MasterMessage::Acknowledge& ack) {
-  Key key(ack.framework_id().value(), ack.task_id().value());
-  if (!updates_->Acknowledge(key.first, key.second, ack.uuid()).ok()) return;
-  auto it = tasks_.find(key);
+  const std::string& framework_id = ack.framework_id().value();
+  const std::string& task_id = ack.task_id().value();
+  if (!updates_->Acknowledge(framework_id, task_id, ack.uuid()).ok()) return;
+  auto it = tasks_.find(KeyView(framework_id, task_id));
   // A finished task is forgotten once its last update is acknowledged.
   if (it != tasks_.end() && IsTerminalState(it->second.task.state()) &&
-      updates_->Pending(key.first, key.second) == 0) {
-    auto executor = executors_.find(Key(key.first, it->second.task.executor_id().value()));
+      updates_->Pending(framework_id, task_id) == 0) {
+    auto executor = executors_.find(KeyView(framework_id, it->second.task.executor_id().value()));
     tasks_.erase(it);
     // The executor goes with its last task.
     if (executor != executors_.end() && --executor->second.tasks == 0) executors_.erase(executor);

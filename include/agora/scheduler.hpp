@@ -270,6 +270,11 @@ class AgoraSchedulerDriver : public SchedulerDriver {
   SchedulerDriverStatus launchTasks(const std::vector<v1::OfferID>& offer_ids,
                                     const std::vector<v1::TaskInfo>& tasks,
                                     const v1::Filters& filters = v1::Filters()) override;
+  // The same, taking the tasks: they move into the Accept call instead of
+  // being copied (a framework that builds its TaskInfos for the call).
+  SchedulerDriverStatus launchTasks(const std::vector<v1::OfferID>& offer_ids,
+                                    std::vector<v1::TaskInfo>&& tasks,
+                                    const v1::Filters& filters = v1::Filters());
   SchedulerDriverStatus acceptOffers(const std::vector<v1::OfferID>& offer_ids,
                                      const std::vector<v1::Offer::Operation>& operations,
                                      const v1::Filters& filters = v1::Filters()) override;

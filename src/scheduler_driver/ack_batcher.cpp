@@ -4,18 +4,21 @@
 
 namespace agora {
 
-std::optional<std::vector<AckBatcher::Ack>> AckBatcher::NextBatch(const std::string& stream_id) {
-  if (in_flight_) return std::nullopt;
+const std::vector<AckBatcher::Ack>* AckBatcher::NextBatch(uint64_t stream) {
+  if (in_flight_) return nullptr;
   queued_.erase(std::remove_if(queued_.begin(), queued_.end(),
-                               [&](const Ack& ack) { return ack.stream_id != stream_id; }),
+                               [&](const Ack& ack) { return ack.stream != stream; }),
                 queued_.end());
-  if (queued_.empty()) return std::nullopt;
-  size_t count = std::min(queued_.size(), max_per_call_);
-  std::vector<Ack> batch(std::make_move_iterator(queued_.begin()),
-                         std::make_move_iterator(queued_.begin() + count));
-  queued_.erase(queued_.begin(), queued_.begin() + count);
+  if (queued_.empty()) return nullptr;
+  const size_t count = std::min(queued_.size(), max_per_call_);
+  // clear() keeps the capacity: after the first calls no allocation here.
+  batch_.clear();
+  for (size_t i = 0; i < count; ++i) {
+    batch_.push_back(std::move(queued_.front()));
+    queued_.pop_front();
+  }
   in_flight_ = true;
-  return batch;
+  return &batch_;
 }
 
 }  // namespace agora

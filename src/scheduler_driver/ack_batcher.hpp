@@ -7,7 +7,13 @@
 // is answered, at most `max_per_call` per call. A call carries one stream's
 // acknowledgements (its header names the stream): queued acks of a stream
 // that is no longer the driver's are dropped (the agent re-sends those
-// updates on the new stream, where they are acknowledged again).
+// updates on the new stream, where they are acknowledged again). Streams are
+// named by the driver's numbers (one per subscription stream id), so an ack
+// carries no copy of the stream id.
+//
+// The batch of the call in flight stays in the batcher until the next one is
+// taken (the driver reads it to retry a failed call); its storage is reused,
+// so a busy driver's acks cost no allocation here beyond their own strings.
 //
 // Pure: no I/O, no clock, no threads; the driver uses it on its loop. What is
 // retried after a failed call is the driver's business (UpdateLedger).
@@ -15,8 +21,8 @@
 #define AGORA_SCHEDULER_DRIVER_ACK_BATCHER_HPP_
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,23 +34,27 @@ class AckBatcher {
     std::string agent_id;
     std::string task_id;
     std::string uuid;
-    std::string stream_id;  // Stream the acknowledged update arrived on.
-    int attempt = 1;        // 1 for the first send, then retries.
+    uint64_t stream = 0;  // Number of the stream the acknowledged update arrived on.
+    int attempt = 1;      // 1 for the first send, then retries.
   };
 
   explicit AckBatcher(size_t max_per_call = 1000)
       : max_per_call_(max_per_call ? max_per_call : 1) {}
 
-  void Add(Ack ack) { queued_.push_back(std::move(ack)); }
+  void Add(Ack&& ack) { queued_.push_back(std::move(ack)); }
 
-  // The acknowledgements to send now on `stream_id`: nullopt while a call is
-  // in flight or nothing of that stream is queued. Otherwise the oldest (up
-  // to max_per_call) acks of `stream_id`, and a call counts as in flight
-  // until OnCallDone(). Queued acks of other streams are dropped.
-  std::optional<std::vector<Ack>> NextBatch(const std::string& stream_id);
+  // The acknowledgements to send now on `stream`: null while a call is in
+  // flight or nothing of that stream is queued. Otherwise the oldest (up to
+  // max_per_call) acks of `stream`, which stay valid (as last_batch()) until
+  // the next batch is taken; a call counts as in flight until OnCallDone().
+  // Queued acks of other streams are dropped.
+  const std::vector<Ack>* NextBatch(uint64_t stream);
 
   // The call in flight was answered (whatever the outcome).
   void OnCallDone() { in_flight_ = false; }
+
+  // The batch NextBatch returned last (empty before the first).
+  const std::vector<Ack>& last_batch() const { return batch_; }
 
   // Forgets the queued acks (not the call in flight): the driver stopped or
   // lost its stream.
@@ -56,6 +66,7 @@ class AckBatcher {
  private:
   const size_t max_per_call_;
   std::deque<Ack> queued_;
+  std::vector<Ack> batch_;  // The last batch taken (the call in flight's).
   bool in_flight_ = false;
 };
 

@@ -189,8 +189,8 @@ void AgoraSchedulerDriver::Impl::DoAcknowledge(const v1::TaskStatus& status) {
   DoAcknowledge(AckOf(status));
 }
 
-void AgoraSchedulerDriver::Impl::DoAcknowledge(AckBatcher::Ack ack) {
-  ack.stream_id = stream_id_;
+void AgoraSchedulerDriver::Impl::DoAcknowledge(AckBatcher::Ack&& ack) {
+  ack.stream = stream_number_;
   QueueAcknowledgement(std::move(ack));
 }
 
@@ -202,10 +202,10 @@ AckBatcher::Ack AgoraSchedulerDriver::Impl::AckOf(const v1::TaskStatus& status) 
   return ack;
 }
 
-void AgoraSchedulerDriver::Impl::QueueAcknowledgement(AckBatcher::Ack ack) {
+void AgoraSchedulerDriver::Impl::QueueAcknowledgement(AckBatcher::Ack&& ack) {
   // Without a connection the agent re-sends the update later; nothing is
   // lost. Likewise for a retry whose stream has been replaced since.
-  if (!connected_ || ack.uuid.empty() || ack.stream_id != stream_id_) return;
+  if (!connected_ || ack.uuid.empty() || ack.stream != stream_number_) return;
   // One ACKNOWLEDGE per uuid and stream: a second one would only be a stray.
   if (!ledger_.OnAcknowledge(ack.uuid, stream_id_)) return;
   acks_.Add(std::move(ack));
@@ -227,8 +227,8 @@ void AgoraSchedulerDriver::Impl::SendAcknowledgements() {
     acks_.Clear();
     return;
   }
-  std::optional<std::vector<AckBatcher::Ack>> batch = acks_.NextBatch(stream_id_);
-  if (!batch.has_value()) return;  // One call in flight; the rest wait for it.
+  const std::vector<AckBatcher::Ack>* batch = acks_.NextBatch(stream_number_);
+  if (batch == nullptr) return;  // One call in flight; the rest wait for it.
   v1::AcknowledgeRequest request;
   *request.mutable_header() = Header();
   if (batch->size() == 1) {
@@ -238,6 +238,7 @@ void AgoraSchedulerDriver::Impl::SendAcknowledgements() {
     request.mutable_task_id()->set_value(ack.task_id);
     request.set_uuid(ack.uuid);
   } else {
+    request.mutable_acknowledgements()->Reserve(static_cast<int>(batch->size()));
     for (const AckBatcher::Ack& ack : *batch) {
       v1::AcknowledgeRequest::Acknowledgement* entry = request.add_acknowledgements();
       entry->mutable_agent_id()->set_value(ack.agent_id);
@@ -249,9 +250,10 @@ void AgoraSchedulerDriver::Impl::SendAcknowledgements() {
   // The master drops an update re-sent on the stream that already carried
   // it, so an ACKNOWLEDGE lost in transit is retried here, not by waiting
   // for a re-delivery.
-  auto on_result = [this, batch = std::move(*batch)](const absl::Status& result) {
+  // The batch stays in acks_ (last_batch) until the next call is sent.
+  auto on_result = [this](const absl::Status& result) {
     acks_.OnCallDone();
-    if (!result.ok() && IsTransient(result.code())) RetryAcknowledgements(batch);
+    if (!result.ok() && IsTransient(result.code())) RetryAcknowledgements(acks_.last_batch());
     SendAcknowledgements();  // What queued meanwhile.
   };
   Send("acknowledge", &v1::Scheduler::Stub::async::Acknowledge, std::move(request),
@@ -261,14 +263,18 @@ void AgoraSchedulerDriver::Impl::SendAcknowledgements() {
 void AgoraSchedulerDriver::Impl::RetryAcknowledgements(const std::vector<AckBatcher::Ack>& batch) {
   std::vector<AckBatcher::Ack> retries;
   for (const AckBatcher::Ack& ack : batch) {
-    ledger_.ForgetAcknowledge(ack.uuid, ack.stream_id);
+    // An ack of an earlier stream id needs no forgetting: stream ids are not
+    // reused, so the ledger will not see that stream again.
+    if (ack.stream == last_stream_number_) {
+      ledger_.ForgetAcknowledge(ack.uuid, last_numbered_stream_);
+    }
     if (ack.attempt >= kMaxAckAttempts) continue;
     retries.push_back(ack);
     ++retries.back().attempt;
   }
   if (retries.empty() || finished_) return;
   loop_->RunAfter(kAckRetryDelay, [this, retries = std::move(retries)] {
-    for (const AckBatcher::Ack& ack : retries) QueueAcknowledgement(ack);
+    for (const AckBatcher::Ack& ack : retries) QueueAcknowledgement(AckBatcher::Ack(ack));
   });
 }
 

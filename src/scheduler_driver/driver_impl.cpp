@@ -359,13 +359,13 @@ void AgoraSchedulerDriver::Impl::OnEventsReady(uint64_t generation) {
     // A callback may have stopped the driver or left this stream: the rest
     // of the batch belongs to a dead stream.
     if (generation != generation_ || status_.load() != SchedulerDriverStatus::RUNNING) return;
-    OnEvent(std::move(event));
+    OnEvent(event);
     ++handled;
   }
   if (generation == generation_) call->EventsHandled(handled);
 }
 
-void AgoraSchedulerDriver::Impl::OnEvent(v1::Event event) {
+void AgoraSchedulerDriver::Impl::OnEvent(v1::Event& event) {
   last_event_time_ = loop_->Now();
   switch (event.type()) {
     case v1::Event::SUBSCRIBED:
@@ -418,6 +418,11 @@ void AgoraSchedulerDriver::Impl::OnSubscribed(const v1::Event::Subscribed& subsc
   attempt_ = 0;
   redirects_in_a_row_ = 0;
   stream_id_ = subscribed.stream_id();
+  if (last_stream_number_ == 0 || stream_id_ != last_numbered_stream_) {
+    ++last_stream_number_;
+    last_numbered_stream_ = stream_id_;
+  }
+  stream_number_ = last_stream_number_;
   *framework_.mutable_id() = subscribed.framework_id();
   heartbeat_interval_ = subscribed.heartbeat_interval_seconds() > 0
                             ? absl::Seconds(subscribed.heartbeat_interval_seconds())
@@ -469,6 +474,7 @@ void AgoraSchedulerDriver::Impl::SetDisconnected() {
   bool was_connected = connected_;
   connected_ = false;
   stream_id_.clear();
+  stream_number_ = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     connected_mirror_ = false;

@@ -87,7 +87,7 @@ class AgoraSchedulerDriver::Impl {
   // kMaxAckAttempts) while the same stream lives.
   void DoAcknowledge(const v1::TaskStatus& status);
   // The same for an Ack built off the loop by AckOf (its stream is set here).
-  void DoAcknowledge(AckBatcher::Ack ack);
+  void DoAcknowledge(AckBatcher::Ack&& ack);
   // What DoAcknowledge needs of `status` (any thread).
   static AckBatcher::Ack AckOf(const v1::TaskStatus& status);
   void DoMessage(v1::ExecutorID executor_id, v1::AgentID agent_id, std::string data);
@@ -110,8 +110,9 @@ class AgoraSchedulerDriver::Impl {
   // Handles every event the stream of `generation` has read so far (one
   // loop hop for a burst), then lets it read ahead again.
   void OnEventsReady(uint64_t generation);
-  // One event of the live stream; the driver is RUNNING.
-  void OnEvent(v1::Event event);
+  // One event of the live stream (the driver's to take apart); the driver is
+  // RUNNING.
+  void OnEvent(v1::Event& event);
   void OnSubscribed(const v1::Event::Subscribed& subscribed);
   void OnUpdate(const v1::TaskStatus& status);
   void OnStreamDone(uint64_t generation, absl::Status status);
@@ -133,7 +134,7 @@ class AgoraSchedulerDriver::Impl {
   // longer the live one or it was sent on it already) and send what is
   // queued at the end of the loop turn unless a call is in flight; re-queue
   // a failed call's acks after a delay.
-  void QueueAcknowledgement(AckBatcher::Ack ack);
+  void QueueAcknowledgement(AckBatcher::Ack&& ack);
   void SendAcknowledgements();
   void RetryAcknowledgements(const std::vector<AckBatcher::Ack>& batch);
 
@@ -186,6 +187,11 @@ class AgoraSchedulerDriver::Impl {
   int commands_in_flight_ = 0;
   std::function<void()> after_commands_;  // Set while stop() waits for them.
   std::string stream_id_;
+  // stream_id_'s number for AckBatcher (0 while not subscribed): a stream id
+  // keeps its number across re-subscriptions with the same id.
+  uint64_t stream_number_ = 0;
+  uint64_t last_stream_number_ = 0;   // The latest number given...
+  std::string last_numbered_stream_;  // ...to this stream id.
   // Updates delivered and acknowledged (each reaches the scheduler once).
   UpdateLedger ledger_;
   // Acknowledgements waiting for the one Acknowledge call in flight.

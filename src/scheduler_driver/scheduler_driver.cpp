@@ -46,12 +46,18 @@ SchedulerDriverStatus AgoraSchedulerDriver::run() {
 SchedulerDriverStatus AgoraSchedulerDriver::launchTasks(const std::vector<v1::OfferID>& offer_ids,
                                                         const std::vector<v1::TaskInfo>& tasks,
                                                         const v1::Filters& filters) {
-  // The tasks are copied once, into the operation; from there they move.
+  // The tasks are copied once, here; from there they move.
+  return launchTasks(offer_ids, std::vector<v1::TaskInfo>(tasks), filters);
+}
+
+SchedulerDriverStatus AgoraSchedulerDriver::launchTasks(const std::vector<v1::OfferID>& offer_ids,
+                                                        std::vector<v1::TaskInfo>&& tasks,
+                                                        const v1::Filters& filters) {
   std::vector<v1::Offer::Operation> operations(1);
   v1::Offer::Operation& launch = operations.front();
   launch.set_type(v1::Offer::Operation::LAUNCH);
   launch.mutable_launch()->mutable_task_infos()->Reserve(static_cast<int>(tasks.size()));
-  for (const v1::TaskInfo& task : tasks) *launch.mutable_launch()->add_task_infos() = task;
+  for (v1::TaskInfo& task : tasks) *launch.mutable_launch()->add_task_infos() = std::move(task);
   Impl* impl = impl_.get();
   return impl->Submit([impl, offer_ids, operations = std::move(operations), filters]() mutable {
     impl->DoAccept(std::move(offer_ids), std::move(operations), std::move(filters));

@@ -106,6 +106,28 @@ TEST(SchedulerDriverTest, LaunchesOnOffersWithHeader) {
   EXPECT_EQ(accept.operations(0).launch().task_infos(0).task_id().value(), "t1");
 }
 
+TEST(SchedulerDriverTest, LaunchTakingTheTasksSendsThemInOrder) {
+  FakeMaster master;
+  RecordingScheduler scheduler;
+  AgoraSchedulerDriver driver(&scheduler, Framework(), master.address(), FastOptions());
+  scheduler.on_offers = [&driver](SchedulerDriver*, const std::vector<v1::Offer>& offers) {
+    std::vector<v1::TaskInfo> tasks = {Task("t1"), Task("t2")};
+    driver.launchTasks({offers[0].id()}, std::move(tasks));
+  };
+  driver.start();
+  ASSERT_TRUE(scheduler.WaitFor("registered"));
+  master.Push(OffersEvent("o1"));
+  ASSERT_TRUE(master.WaitFor([&] { return !master.accepts().empty(); }));
+  v1::AcceptRequest accept = master.accepts()[0];
+  ASSERT_EQ(accept.operations_size(), 1);
+  EXPECT_EQ(accept.operations(0).type(), v1::Offer::Operation::LAUNCH);
+  const auto& tasks = accept.operations(0).launch().task_infos();
+  ASSERT_EQ(tasks.size(), 2);
+  EXPECT_EQ(tasks[0].task_id().value(), "t1");
+  EXPECT_EQ(tasks[1].task_id().value(), "t2");
+  EXPECT_EQ(tasks[1].command().value(), "true");
+}
+
 TEST(SchedulerDriverTest, ImplicitlyAcknowledgesUpdatesWithUuid) {
   FakeMaster master;
   RecordingScheduler scheduler;
