@@ -87,6 +87,7 @@ TEST(FleetBenchTest, RefusesBadFlagsNamingThem) {
       {{"throughput", "--tasks_per_offer=100", "--window=10"}, "--window: must be at least"},
       {{"loop", "--duration=soon"}, "--duration:"},
       {{"loop", "--load=heavy"}, "--load: 'heavy' is not pack, decline or idle"},
+      {{"throughput", "--fleet_nice=20"}, "--fleet_nice: must be 0..19, got 20"},
       {{"nosuch"}, "unknown workload 'nosuch'"},
   };
   for (const Case& c : cases) {

@@ -71,9 +71,10 @@ std::string FleetResultJson(const std::string& workload, const FleetRunOptions& 
       ",\"master_allocation_cycle\":", Json(r.allocation_cycle),
       ",\"master_allocation_loop_cpu\":", Json(r.allocation_loop),
       absl::StrFormat(R"(,"allocation_invariant_violations":%d,"allocation_decisions_dropped":%d,)"
-                      R"("allocation_decisions_returned":%d,"master_flags":"%s")",
+                      R"("allocation_decisions_returned":%d,"master_flags":"%s","fleet_nice":%d)",
                       r.allocation_invariant_violations, r.allocation_decisions_dropped,
-                      r.allocation_decisions_returned, absl::StrJoin(o.master_flags, " ")),
+                      r.allocation_decisions_returned, absl::StrJoin(o.master_flags, " "),
+                      o.fleet_nice),
       absl::StrFormat(
           R"(,"master_cpu_s":%.2f,"bench_cpu_s":%.2f,"master_rss_mib":%.1f,"bench_rss_mib":%.1f,)",
           r.master_cpu_seconds, r.bench_cpu_seconds, r.master_rss_mib, r.bench_rss_mib),
@@ -122,6 +123,10 @@ std::string FleetResultText(const std::string& workload, const FleetRunOptions& 
                         r.master_cpu_seconds, 100 * r.master_cpu_seconds / r.window_seconds,
                         r.bench_cpu_seconds, 100 * r.bench_cpu_seconds / r.window_seconds,
                         r.master_rss_mib, r.bench_rss_mib);
+  if (o.fleet_nice != 0) {
+    absl::StrAppendFormat(&out, "  agora-bench's threads at niceness %d (the master at its own)\n",
+                          o.fleet_nice);
+  }
   absl::StrAppendFormat(&out, "  load average %.2f -> %.2f; master log %s\n", r.load_before,
                         r.load_after, r.master_log);
   return out;

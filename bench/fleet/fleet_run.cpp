@@ -10,6 +10,7 @@
 #include "failover/cluster.hpp"
 #include "glog/logging.h"
 #include "launch/proc_usage.hpp"
+#include "sim/fleet_priority.hpp"
 #include "sim/sim_agent_host.hpp"
 #include "tests/support/http_get.hpp"
 
@@ -78,6 +79,8 @@ absl::Status ValidateFleetOptions(const FleetRunOptions& o) {
   if (o.probe_interval <= absl::ZeroDuration()) return Bad("probe_interval", "must be positive");
   if (o.channels < 1) return Bad("channels", absl::StrCat("must be at least 1, got ", o.channels));
   if (o.refuse_seconds < 0) return Bad("refuse", "must not be negative");
+  if (o.fleet_nice < 0 || o.fleet_nice > 19)
+    return Bad("fleet_nice", absl::StrCat("must be 0..19, got ", o.fleet_nice));
   return absl::OkStatus();
 }
 
@@ -96,6 +99,10 @@ absl::StatusOr<FleetRunResult> RunFleet(const FleetRunOptions& options) {
   MasterProcess& master = cluster->master(0);
   result.master_pid = master.process->pid();
   result.master_log = master.log_path;
+  if (options.fleet_nice != 0) {
+    if (absl::Status lowered = sim::LowerThisProcessPriority(options.fleet_nice); !lowered.ok())
+      return lowered;
+  }
 
   StageRecorder recorder;
   sim::SimAgentHostOptions host_options;

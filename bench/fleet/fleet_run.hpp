@@ -42,6 +42,9 @@ struct FleetRunOptions {
   std::string master_binary;  // agora-master to run.
   std::string work_dir;       // Existing parent of the master's work dir and log.
   std::string perf_output;    // perf.data of the master over the window ("" = none).
+  // Niceness of agora-bench's threads once the master runs (0 = the
+  // master's; 19 models a fleet on other machines: sim/fleet_priority.hpp).
+  int fleet_nice = 0;
   // Further agora-master flags (e.g. --allocation_thread=false).
   std::vector<std::string> master_flags;
 };

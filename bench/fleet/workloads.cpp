@@ -49,6 +49,10 @@ void Register(BenchArgs* args, CommonFlags* f) {
   args->String("master_flags", &f->master_flags,
                "Further agora-master flags, space-separated (e.g. --allocation_thread=false).");
   args->String("bench_dir", &f->bench_dir, "Work dir (default: a fresh one under /tmp).");
+  args->Int("fleet_nice", &o.fleet_nice,
+            "Niceness 0..19 of agora-bench's threads (simulated agents, frameworks, probes) once "
+            "the master runs; 19 models a fleet on other machines, where the master does not "
+            "share its cores with it.");
   args->String("perf", &o.perf_output,
                "Record `perf record -g` of the master over the window "
                "into this file.");
