@@ -136,7 +136,8 @@ class Reregistration {
     const double cpu = Timed([&] {
       for (size_t i = 0; i < messages.size(); ++i) {
         core_->OnAgentConnected(first + i, sinks[i]);
-        CHECK(core_->OnAgentMessage(first + i, messages[i]).ok());
+        // Moved in, as the agent channel hands over what it parsed.
+        CHECK(core_->OnAgentMessage(first + i, std::move(messages[i])).ok());
       }
       loop_.RunUntilIdle();
     });

@@ -185,8 +185,9 @@ class TaskCycle {
       updates.emplace_back(task.agent->connection, std::move(message));
     }
     Timed([&] {
-      for (const auto& [connection, message] : updates)
-        (void)h_.core().OnAgentMessage(connection, message);
+      // Moved in, as the agent channel does.
+      for (auto& [connection, message] : updates)
+        (void)h_.core().OnAgentMessage(connection, std::move(message));
       h_.loop().RunUntilIdle();
     });
     return static_cast<int>(running_.size());

@@ -1,6 +1,9 @@
 #include "master/accept_validation.hpp"
 
+#include <cmath>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -121,7 +124,12 @@ absl::Status ValidateHealthCheck(const v1::HealthCheck& check, const std::string
   return absl::OkStatus();
 }
 
-absl::Status ValidateTaskInfo(const v1::TaskInfo& task, const std::string& field) {
+namespace {
+
+// ValidateTaskInfo; when `resources` is not null, a valid task's resources
+// (TaskResources) are left there, so the planner does not parse them again.
+absl::Status CheckTaskInfo(const v1::TaskInfo& task, const std::string& field,
+                           Resources* resources_out) {
   if (auto s = ValidateText(SubField(field, "name"), task.name(), 255, true); !s.ok()) return s;
   if (!task.has_task_id()) return InvalidField(SubField(field, "task_id"), "required");
   if (auto s = ValidateId(SubField(field, "task_id"), task.task_id().value()); !s.ok()) return s;
@@ -141,10 +149,11 @@ absl::Status ValidateTaskInfo(const v1::TaskInfo& task, const std::string& field
   if (!task.has_command() && !task.has_executor()) {
     return InvalidField(SubField(field, "command"), "required (or set executor)");
   }
-  if (auto s = ValidateNonNegative(SubField(field, "kill_policy.grace_period_seconds"),
-                                   task.kill_policy().grace_period_seconds());
-      !s.ok())
-    return s;
+  // The field's name (past std::string's inline capacity) only for an error.
+  if (const double grace = task.kill_policy().grace_period_seconds();
+      !std::isfinite(grace) || grace < 0) {
+    return ValidateNonNegative(SubField(field, "kill_policy.grace_period_seconds"), grace);
+  }
   if (task.has_health_check()) {
     const std::string check = SubField(field, "health_check");
     if (task.has_executor()) {
@@ -154,15 +163,34 @@ absl::Status ValidateTaskInfo(const v1::TaskInfo& task, const std::string& field
     }
     if (auto s = ValidateHealthCheck(task.health_check(), check); !s.ok()) return s;
   }
-  if (task.has_command()) return ValidateCommand(task.command(), SubField(field, "command"));
-  const std::string executor = SubField(field, "executor");
-  if (auto s = ValidateId(SubField(executor, "executor_id"), task.executor().executor_id().value());
-      !s.ok())
-    return s;
-  return ValidateCommand(task.executor().command(), SubField(executor, "command"));
+  if (task.has_command()) {
+    if (auto s = ValidateCommand(task.command(), SubField(field, "command")); !s.ok()) return s;
+  } else {
+    const std::string executor = SubField(field, "executor");
+    if (auto s =
+            ValidateId(SubField(executor, "executor_id"), task.executor().executor_id().value());
+        !s.ok())
+      return s;
+    if (auto s = ValidateCommand(task.executor().command(), SubField(executor, "command")); !s.ok())
+      return s;
+  }
+  if (resources_out != nullptr) *resources_out = std::move(*resources);
+  return absl::OkStatus();
 }
 
-absl::Status ValidateAcceptShape(const v1::AcceptRequest& request) {
+}  // namespace
+
+absl::Status ValidateTaskInfo(const v1::TaskInfo& task, const std::string& field) {
+  return CheckTaskInfo(task, field, nullptr);
+}
+
+namespace {
+
+// ValidateAcceptShape; when `task_resources` is not null, the resources of
+// every task of a valid request are appended to it in request order
+// (operation by operation, task by task).
+absl::Status CheckAcceptShape(const v1::AcceptRequest& request,
+                              std::vector<Resources>* task_resources) {
   if (request.offer_ids_size() == 0) return InvalidField("offer_ids", "at least one offer id");
   std::set<std::string> offers;
   for (int i = 0; i < request.offer_ids_size(); ++i) {
@@ -199,7 +227,9 @@ absl::Status ValidateAcceptShape(const v1::AcceptRequest& request) {
     for (int t = 0; t < op.launch().task_infos_size(); ++t) {
       const auto& task = op.launch().task_infos(t);
       auto task_field = [&] { return IndexedField(SubField(field, "launch.task_infos"), t); };
-      if (!ValidateTaskInfo(task, "").ok()) return ValidateTaskInfo(task, task_field());
+      Resources* resources = nullptr;
+      if (task_resources != nullptr) resources = &task_resources->emplace_back();
+      if (!CheckTaskInfo(task, "", resources).ok()) return ValidateTaskInfo(task, task_field());
       if (!task_ids.insert(task.task_id().value()).second) {
         return InvalidField(
             SubField(task_field(), "task_id"),
@@ -210,11 +240,19 @@ absl::Status ValidateAcceptShape(const v1::AcceptRequest& request) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status ValidateAcceptShape(const v1::AcceptRequest& request) {
+  return CheckAcceptShape(request, nullptr);
+}
+
 absl::StatusOr<AcceptPlan> PlanAccept(const v1::AcceptRequest& request,
                                       const std::string& framework_id,
                                       const OfferLookup& find_offer,
                                       const LiveTaskCheck& is_live_task) {
-  if (auto s = ValidateAcceptShape(request); !s.ok()) return s;
+  // Each task's resources, parsed once by the shape check.
+  std::vector<Resources> task_resources;
+  if (auto s = CheckAcceptShape(request, &task_resources); !s.ok()) return s;
   AcceptPlan plan;
   std::string stale;
   std::string first_field;
@@ -248,9 +286,11 @@ absl::StatusOr<AcceptPlan> PlanAccept(const v1::AcceptRequest& request,
   }
 
   Resources remaining = plan.offered;
+  size_t next_task = 0;  // Index into task_resources.
   for (int i = 0; i < request.operations_size(); ++i) {
     const auto& launch = request.operations(i).launch();
     for (int t = 0; t < launch.task_infos_size(); ++t) {
+      const Resources& needed = task_resources[next_task++];
       v1::TaskInfo task = launch.task_infos(t);
       // Built only for a rejected task (most are launched).
       auto field = [&] {
@@ -273,8 +313,6 @@ absl::StatusOr<AcceptPlan> PlanAccept(const v1::AcceptRequest& request,
         plan.rejected.push_back(std::move(rejected));
         continue;
       }
-      // Validated by the shape check: the field name would only name an error.
-      Resources needed = *TaskResources(task, "");
       if (!remaining.Contains(needed)) {
         rejected.message =
             absl::StrCat(field(), ".resources: ", needed.ToString(),

@@ -212,8 +212,8 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     std::lock_guard<std::mutex> lock(read_mu_);
     ++unhandled_;  // Before the loop can handle (and count) it.
     budget_->Take(entries);
-    loop_->PostBulk([this, parsed, entries, message = std::move(message)] {
-      HandleMessage(parsed, message, entries);
+    loop_->PostBulk([this, parsed, entries, message = std::move(message)]() mutable {
+      HandleMessage(parsed, std::move(message), entries);
     });
     if (!parsed.ok()) return;  // The loop ends the stream.
     if (unhandled_ < kMaxUnhandled && budget_->MayRead(ResumeReading())) {
@@ -223,13 +223,14 @@ class AgentStream : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteB
     }
   }
 
-  void HandleMessage(const absl::Status& parsed, const AgentMessage& message, size_t entries) {
+  // Takes the message (the core moves a status update's status on).
+  void HandleMessage(const absl::Status& parsed, AgentMessage message, size_t entries) {
     if (!closing()) {
       if (parsed.ok()) NoteCapabilities(message);
       MasterCore* core = slot_->Of(generation_);
       absl::Status status =
           !parsed.ok()      ? parsed
-          : core != nullptr ? core->OnAgentMessage(connection_, message)
+          : core != nullptr ? core->OnAgentMessage(connection_, std::move(message))
                             : absl::UnavailableError("the master serving this stream stepped down");
       if (!status.ok()) {
         LOG(WARNING) << "Closing agent stream connection=" << connection_ << ": " << status;

@@ -40,8 +40,7 @@ void MasterCore::OnAgentConnected(uint64_t connection, std::shared_ptr<AgentSink
   connections_[connection] = std::move(sink);
 }
 
-absl::Status MasterCore::OnAgentMessage(uint64_t connection,
-                                        const internal::AgentMessage& message) {
+absl::Status MasterCore::OnAgentMessage(uint64_t connection, internal::AgentMessage message) {
   DCHECK(loop_->IsInLoopThread());
   using internal::AgentMessage;
   auto mapped = connection_agents_.find(connection);
@@ -63,7 +62,7 @@ absl::Status MasterCore::OnAgentMessage(uint64_t connection,
       CountMessage("agent_reregister");
       if (mapped != connection_agents_.end())
         return absl::FailedPreconditionError("this stream already registered");
-      return HandleReregister(connection, message.reregister());
+      return HandleReregister(connection, message.mutable_reregister());
     case AgentMessage::TYPE_UNSPECIFIED:
       return InvalidField("type", "must be set");
     default:
@@ -87,11 +86,11 @@ absl::Status MasterCore::OnAgentMessage(uint64_t connection,
                      << agent->info.id().value() << ": status_update." << s.message();
         return absl::OkStatus();
       }
-      HandleStatusUpdate(agent, message.status_update());
+      HandleStatusUpdate(agent, message.mutable_status_update());
       return absl::OkStatus();
     case AgentMessage::STATUS_UPDATES:
       CountMessage("agent_status_updates");
-      HandleStatusUpdates(agent, message);
+      HandleStatusUpdates(agent, &message);
       return absl::OkStatus();
     case AgentMessage::EXECUTOR_EXITED: {
       CountMessage("agent_executor_exited");
@@ -133,7 +132,8 @@ absl::Status MasterCore::HandleRegister(uint64_t connection,
 }
 
 absl::Status MasterCore::HandleReregister(uint64_t connection,
-                                          const internal::AgentMessage::Reregister& reg) {
+                                          internal::AgentMessage::Reregister* message) {
+  const internal::AgentMessage::Reregister& reg = *message;
   const std::string& id = reg.agent_info().id().value();
   if (auto s = ValidateId("reregister.agent_info.id", id); !s.ok()) return s;
   auto total = ValidateAgentInfo(reg.agent_info(), "reregister.agent_info");
@@ -146,10 +146,10 @@ absl::Status MasterCore::HandleReregister(uint64_t connection,
     connections_[connection]->Close(absl::OkStatus());
     return absl::OkStatus();
   }
-  // Each task is copied once, into the record the book will keep (10,000
-  // agents re-register at once after a failover at fleet scale). A heap
-  // copy: an arena record (task_record.hpp) took 1.7 times the CPU to build
-  // here (bench/master_reregister_bench, callgrind).
+  // Each task moves out of the message into the record the book will keep
+  // (10,000 agents re-register at once after a failover at fleet scale). A
+  // heap record: an arena record (task_record.hpp) took 1.7 times the CPU
+  // to build here (bench/master_reregister_bench, callgrind).
   std::vector<ReportedTask> tasks;
   tasks.reserve(reg.tasks_size());
   for (int i = 0; i < reg.tasks_size(); ++i) {
@@ -164,7 +164,7 @@ absl::Status MasterCore::HandleReregister(uint64_t connection,
       LOG(WARNING) << "Ignoring malformed task " << i << " reported by agent_id=" << id;
       continue;
     }
-    auto record = std::make_shared<v1::Task>(task);
+    auto record = std::make_shared<v1::Task>(std::move(*message->mutable_tasks(i)));
     record->mutable_agent_id()->set_value(id);
     tasks.push_back(ReportedTask{std::move(record), *std::move(resources)});
   }
@@ -191,8 +191,8 @@ void MasterCore::RelayAcknowledgement(Agent& agent, const std::string& framework
   agent.sink->Send(std::move(message));
 }
 
-void MasterCore::HandleStatusUpdates(Agent* agent, const internal::AgentMessage& message) {
-  const int size = message.status_updates_size();
+void MasterCore::HandleStatusUpdates(Agent* agent, internal::AgentMessage* message) {
+  const int size = message->status_updates_size();
   ++counters_.agent_update_batches;
   // The bound keeps one read's work on the loop bounded (the read budget
   // counts messages, and a batch is one).
@@ -207,8 +207,8 @@ void MasterCore::HandleStatusUpdates(Agent* agent, const internal::AgentMessage&
   // after one (a removed framework's shutdown), so look it up again.
   const std::string agent_id = agent->info.id().value();
   for (int i = 0; i < size; ++i) {
-    const auto& update = message.status_updates(i);
-    if (auto s = ValidateStatusUpdate(update); !s.ok()) {
+    auto* update = message->mutable_status_updates(i);
+    if (auto s = ValidateStatusUpdate(*update); !s.ok()) {
       ++counters_.agent_updates_refused;
       LOG(WARNING) << "Ignoring malformed status update from agent_id=" << agent_id
                    << ": status_updates[" << i << "]." << s.message();
@@ -221,18 +221,14 @@ void MasterCore::HandleStatusUpdates(Agent* agent, const internal::AgentMessage&
 }
 
 // `update` passed ValidateStatusUpdate.
-void MasterCore::HandleStatusUpdate(Agent* agent,
-                                    const internal::AgentMessage::StatusUpdate& update) {
-  const std::string& framework_id = update.framework_id().value();
-  // The status is copied once, into the event that forwards it (the book
-  // keeps its own copies); `status` is not used once the event is sent.
-  v1::Event event;
-  event.set_type(v1::Event::UPDATE);
-  v1::TaskStatus& status = *event.mutable_update()->mutable_status();
-  status = update.status();
+void MasterCore::HandleStatusUpdate(Agent* agent, internal::AgentMessage::StatusUpdate* update) {
+  const std::string& framework_id = update->framework_id().value();
+  // The status is read in place (with the agent's id set, as forwarded) and
+  // moves into the event that forwards it: the book keeps its own copies.
+  v1::TaskStatus& status = *update->mutable_status();
   *status.mutable_agent_id() = agent->info.id();
   const std::string agent_id = agent->info.id().value();
-  const std::string& task_id = update.status().task_id().value();
+  const std::string& task_id = status.task_id().value();
   auto framework = frameworks_.find(framework_id);
   if (framework == frameworks_.end()) {
     // Removed for good: nobody will acknowledge, so the master does (the
@@ -249,10 +245,11 @@ void MasterCore::HandleStatusUpdate(Agent* agent,
     }
     return;
   }
-  TaskBook::UpdateResult result = tasks_.Update(framework_id, status, update.latest_state());
+  TaskBook::UpdateResult result = tasks_.Update(framework_id, status, update->latest_state());
   if (result.became_terminal) {
     RecoverTaskResources(*result.task);
-    MaybeFinishDrain(agent_id);
+    // MaybeFinishDrain's own first check, without its search of agents_.
+    if (agent->draining) MaybeFinishDrain(agent_id);
   }
   const Framework& owner = *framework->second;
   const uint64_t live_stream = owner.connected && owner.subscribed ? owner.stream_token : 0;
@@ -278,8 +275,14 @@ void MasterCore::HandleStatusUpdate(Agent* agent,
     dedup_.OnForwarded(framework_id, task_id, status.uuid(), live_stream);
   }
   const bool complete = result.known && status.uuid().empty() && IsTerminalState(status.state());
-  SendToFramework(framework_id, std::move(event));
+  // The book forgets the task before the event goes (the event owns the
+  // status, and `task_id` with it, from here on); nothing the send does
+  // reads the book.
   if (complete) tasks_.Complete(framework_id, task_id);
+  v1::Event event;
+  event.set_type(v1::Event::UPDATE);
+  *event.mutable_update()->mutable_status() = std::move(status);
+  SendToFramework(framework_id, std::move(event));
 }
 
 void MasterCore::OnAgentHeartbeatTick(const std::string& agent_id) {

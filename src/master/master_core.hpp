@@ -216,8 +216,10 @@ class MasterCore {
 
   // --- Agent channel (loop thread). ---
   void OnAgentConnected(uint64_t connection, std::shared_ptr<AgentSink> sink);
-  // Returns an error to end the stream with (malformed message).
-  absl::Status OnAgentMessage(uint64_t connection, const internal::AgentMessage& message);
+  // Returns an error to end the stream with (malformed message). Takes the
+  // message: a status update's status moves into the event that forwards it
+  // (callers that keep theirs pass a copy).
+  absl::Status OnAgentMessage(uint64_t connection, internal::AgentMessage message);
   void OnAgentDisconnected(uint64_t connection);
 
   // --- Operator API (loop thread). ---
@@ -425,9 +427,10 @@ class MasterCore {
 
   // core_agents.cpp (and core_admission.cpp: AdmitAgent, SendDeferredCommands)
   absl::Status HandleRegister(uint64_t connection, const internal::AgentMessage::Register& reg);
-  absl::Status HandleReregister(uint64_t connection, const internal::AgentMessage::Reregister& reg);
+  // Takes the reported tasks out of `reg` (they move into the book).
+  absl::Status HandleReregister(uint64_t connection, internal::AgentMessage::Reregister* reg);
   // A task an agent reported on re-registration, validated: its record
-  // (a copy with the agent's id, ready for the book) and its resources,
+  // (moved out of the report, with the agent's id, ready for the book) and its resources,
   // parsed once.
   struct ReportedTask {
     std::shared_ptr<v1::Task> record;
@@ -436,10 +439,11 @@ class MasterCore {
   // `total` is info.resources(), parsed.
   void AdmitAgent(uint64_t connection, const v1::AgentInfo& info, Resources total,
                   const std::string& version, bool reregister, std::vector<ReportedTask> tasks);
-  void HandleStatusUpdate(Agent* agent, const internal::AgentMessage::StatusUpdate& update);
+  // Takes `update`'s status (it moves into the forwarded event).
+  void HandleStatusUpdate(Agent* agent, internal::AgentMessage::StatusUpdate* update);
   // STATUS_UPDATES: each entry as one STATUS_UPDATE; a malformed entry is
-  // refused by its index and the others apply.
-  void HandleStatusUpdates(Agent* agent, const internal::AgentMessage& message);
+  // refused by its index and the others apply. Takes the entries' statuses.
+  void HandleStatusUpdates(Agent* agent, internal::AgentMessage* message);
   void RelayAcknowledgement(const std::string& agent_id, const std::string& framework_id,
                             const v1::TaskID& task_id, const std::string& uuid);
   // The same to an agent already looked up (sent if it is connected).

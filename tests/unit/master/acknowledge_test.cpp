@@ -1,7 +1,9 @@
 // Batched acknowledgements on MasterCore (MasterHarness): each entry is
 // applied exactly as a single Acknowledge, one malformed entry refuses the
 // whole call, naming the entry, and an entry naming an unknown agent or task
-// is skipped with NOT_FOUND naming it while the others are applied.
+// is skipped with NOT_FOUND naming it while the others are applied. Also:
+// what a status update forwards (its status moves into the event) and what
+// the task's record keeps are the same status, with the agent's id.
 #include "common/validation.hpp"
 #include "gtest/gtest.h"
 #include "tests/support/master_harness.hpp"
@@ -184,6 +186,57 @@ TEST(AcknowledgeGoneAgentTest, AnAgentMarkedGoneIsNotFound) {
   EXPECT_TRUE(absl::IsNotFound(status)) << status;
   EXPECT_EQ(ViolatedField(status), "agent_id");
   EXPECT_NE(status.message().find("gone"), std::string::npos) << status;
+}
+
+// The status an agent reports reaches the framework whole, with the id of
+// the agent that sent it (whatever the agent wrote there), and the task's
+// record keeps the same status; each entry of a STATUS_UPDATES batch too.
+TEST(StatusUpdateForwardTest, FrameworkAndRecordGetTheSameStatusWithTheSendersAgentId) {
+  MasterHarness h;
+  MasterHarness::Scheduler framework = h.Subscribe(MasterHarness::FrameworkInfo("forward"));
+  MasterHarness::AgentConn agent = h.RegisterAgent("host-a");
+  h.Launch(framework, agent, "t1");
+  internal::AgentMessage batch;
+  batch.set_type(internal::AgentMessage::STATUS_UPDATES);
+  for (const v1::TaskState state : {v1::TASK_RUNNING, v1::TASK_FINISHED}) {
+    const std::string name = v1::TaskState_Name(state);
+    auto* update = batch.add_status_updates();
+    update->mutable_framework_id()->set_value(framework.framework_id);
+    v1::TaskStatus* status = update->mutable_status();
+    status->mutable_task_id()->set_value("t1");
+    status->set_state(state);
+    status->set_source(v1::TaskStatus::SOURCE_EXECUTOR);
+    status->set_message("now " + name);
+    status->set_uuid("uuid-" + name);
+    status->set_timestamp(1234.5);
+    status->mutable_agent_id()->set_value("not-the-sender");
+    update->set_latest_state(state);
+  }
+  framework.sink->events.clear();
+  ASSERT_TRUE(h.core().OnAgentMessage(agent.connection, batch).ok());
+  h.loop().RunUntilIdle();
+
+  const std::vector<v1::TaskStatus> forwarded = framework.sink->Updates();
+  ASSERT_EQ(forwarded.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = v1::TaskState_Name(i == 0 ? v1::TASK_RUNNING : v1::TASK_FINISHED);
+    EXPECT_EQ(forwarded[i].task_id().value(), "t1");
+    EXPECT_EQ(forwarded[i].message(), "now " + name);
+    EXPECT_EQ(forwarded[i].uuid(), "uuid-" + name);
+    EXPECT_EQ(forwarded[i].timestamp(), 1234.5);
+    EXPECT_EQ(forwarded[i].agent_id().value(), agent.agent_id);
+  }
+  // Terminal but not yet acknowledged: still listed, with both statuses.
+  auto tasks = h.core().GetTasks(v1::GetTasksRequest());
+  ASSERT_TRUE(tasks.ok()) << tasks.status();
+  ASSERT_EQ(tasks->tasks_size(), 1);
+  const v1::Task& record = tasks->tasks(0);
+  EXPECT_EQ(record.state(), v1::TASK_FINISHED);
+  EXPECT_EQ(record.status().SerializeAsString(), forwarded[1].SerializeAsString());
+  const int n = record.statuses_size();
+  ASSERT_GE(n, 2);
+  EXPECT_EQ(record.statuses(n - 2).SerializeAsString(), forwarded[0].SerializeAsString());
+  EXPECT_EQ(record.statuses(n - 1).SerializeAsString(), forwarded[1].SerializeAsString());
 }
 
 }  // namespace
