@@ -36,17 +36,13 @@
 #include "master/allocation.hpp"
 #include "master/registry.hpp"
 #include "tests/support/master_harness.hpp"
+#include "thread_cpu.hpp"
 
 namespace agora::master {
 namespace {
 
+using agora::bench::ThreadCpuSeconds;
 using agora::testing::MasterHarness;
-
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 struct Config {
   int agents = 10000;

@@ -31,17 +31,13 @@
 #include "common/resources.hpp"
 #include "glog/logging.h"
 #include "tests/support/master_harness.hpp"
+#include "thread_cpu.hpp"
 
 namespace agora::master {
 namespace {
 
+using agora::bench::ThreadCpuSeconds;
 using agora::testing::MasterHarness;
-
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 struct Config {
   int agents = 1000;

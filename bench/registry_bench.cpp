@@ -33,21 +33,15 @@
 #include "common/asio_event_loop.hpp"
 #include "common/resources.hpp"
 #include "master/registry.hpp"
+#include "thread_cpu.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using agora::bench::ThreadCpuSeconds;
 using agora::master::LocalRegistry;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// CPU time of the calling thread, in seconds (steadier than wall time on a
-// shared machine).
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
 
 // Bytes this process passed to write() so far (/proc/self/io wchar).
 uint64_t BytesWritten() {
