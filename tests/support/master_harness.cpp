@@ -364,4 +364,12 @@ v1::FrameworkSummary MasterHarness::FrameworkSummary(const std::string& framewor
   return v1::FrameworkSummary();
 }
 
+v1::TaskState MasterHarness::TaskState(const std::string& task_id) {
+  v1::GetTasksRequest request;
+  request.mutable_task_id()->set_value(task_id);
+  auto tasks = core_->GetTasks(request);
+  if (!tasks.ok() || tasks->tasks_size() == 0) return v1::TASK_STATE_UNSPECIFIED;
+  return tasks->tasks(0).state();
+}
+
 }  // namespace agora::testing

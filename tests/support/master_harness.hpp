@@ -175,6 +175,9 @@ class MasterHarness {
   // listed).
   v1::AgentSummary AgentSummary(const std::string& agent_id);
   v1::FrameworkSummary FrameworkSummary(const std::string& framework_id);
+  // The state GetTasks lists for active task `task_id`
+  // (TASK_STATE_UNSPECIFIED if it is not listed).
+  v1::TaskState TaskState(const std::string& task_id);
 
  private:
   void CreateCore();

@@ -10,14 +10,6 @@ namespace {
 
 using testing::MasterHarness;
 
-v1::TaskState TaskState(MasterHarness& h, const std::string& task_id) {
-  v1::GetTasksRequest request;
-  request.mutable_task_id()->set_value(task_id);
-  auto tasks = h.core().GetTasks(request);
-  if (!tasks.ok() || tasks->tasks_size() == 0) return v1::TASK_STATE_UNSPECIFIED;
-  return tasks->tasks(0).state();
-}
-
 int FailuresFor(const testing::RecordingFrameworkSink& sink, const std::string& agent_id) {
   int count = 0;
   for (const auto& event : sink.events) {
@@ -123,7 +115,7 @@ TEST(MasterRecoveryTest, RecoveredAgentReturningInTimeKeepsItsTasks) {
   auto back = h.Reregister(agent.info, {MasterHarness::Reported(task, v1::TASK_RUNNING)});
   EXPECT_EQ(back.sink->Count(internal::MasterMessage::REREGISTERED), 1);
   h.AdvanceWithHeartbeats(absl::Minutes(5), {back});
-  EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
+  EXPECT_EQ(h.TaskState("t1"), v1::TASK_RUNNING);
   EXPECT_EQ(h.AgentSummary(agent.agent_id).status(), v1::AgentSummary::ACTIVE);
   EXPECT_TRUE(h.AgentSummary(agent.agent_id).connected());
   EXPECT_EQ(FailuresFor(*again.sink, agent.agent_id), 0);
@@ -231,7 +223,7 @@ TEST(MasterRecoveryTest, TaskOnAnAgentBackFromUnreachableAfterARestartIsReported
   auto updates = again.sink->UpdatesFor("t1");
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), v1::TASK_RUNNING);
-  EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
+  EXPECT_EQ(h.TaskState("t1"), v1::TASK_RUNNING);
 }
 
 TEST(MasterRecoveryTest, AgentReturningAfterTheWindowGetsItsTasksBackAndNothingIsKilled) {
@@ -248,7 +240,7 @@ TEST(MasterRecoveryTest, AgentReturningAfterTheWindowGetsItsTasksBackAndNothingI
   auto updates = again.sink->UpdatesFor("t1");
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].state(), v1::TASK_RUNNING);
-  EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
+  EXPECT_EQ(h.TaskState("t1"), v1::TASK_RUNNING);
   EXPECT_EQ(back.sink->Count(internal::MasterMessage::KILL_TASK), 0);
   EXPECT_EQ(back.sink->Count(internal::MasterMessage::SHUTDOWN_FRAMEWORK), 0);
 }

@@ -28,14 +28,6 @@ v1::Task ReportedTask(const MasterHarness::AgentConn& agent, const std::string& 
   return task;
 }
 
-v1::TaskState TaskState(MasterHarness& h, const std::string& task_id) {
-  v1::GetTasksRequest request;
-  request.mutable_task_id()->set_value(task_id);
-  auto tasks = h.core().GetTasks(request);
-  if (!tasks.ok() || tasks->tasks_size() == 0) return v1::TASK_STATE_UNSPECIFIED;
-  return tasks->tasks(0).state();
-}
-
 // The scalar `name` of the latest offer `scheduler` holds for `agent_id`
 // (-1 if it holds none).
 double Offered(const MasterHarness::Scheduler& scheduler, const std::string& agent_id,
@@ -69,9 +61,9 @@ TEST(ReregisterTest, ReportedTasksAreRebuiltAndTheirResourcesAreNotOffered) {
   ASSERT_EQ(back.sink->Count(internal::MasterMessage::REREGISTERED), 1);
   h.AdvanceWithHeartbeats(absl::Seconds(2), {back});
 
-  EXPECT_EQ(TaskState(h, "t1"), v1::TASK_RUNNING);
-  EXPECT_EQ(TaskState(h, "t2"), v1::TASK_RUNNING);
-  EXPECT_EQ(TaskState(h, "t-bad"), v1::TASK_STATE_UNSPECIFIED);
+  EXPECT_EQ(h.TaskState("t1"), v1::TASK_RUNNING);
+  EXPECT_EQ(h.TaskState("t2"), v1::TASK_RUNNING);
+  EXPECT_EQ(h.TaskState("t-bad"), v1::TASK_STATE_UNSPECIFIED);
   v1::GetTasksRequest request;
   auto tasks = h.core().GetTasks(request);
   ASSERT_TRUE(tasks.ok());
@@ -102,7 +94,7 @@ TEST(ReregisterTest, ASecondReregistrationReconcilesAgainstTheRebuiltTasks) {
   EXPECT_TRUE(first.sink->closed);
   h.AdvanceWithHeartbeats(absl::Seconds(2), {second});
 
-  EXPECT_EQ(TaskState(h, "t1"), v1::TASK_FINISHED);
+  EXPECT_EQ(h.TaskState("t1"), v1::TASK_FINISHED);
   auto t2_updates = again.sink->UpdatesFor("t2");
   ASSERT_FALSE(t2_updates.empty());
   EXPECT_EQ(t2_updates.back().state(), v1::TASK_GONE);
