@@ -51,6 +51,9 @@ DEFINE_string(master_binary, "", "agora-master to run (default: beside this prog
 DEFINE_string(bench_dir, "",
               "Work dir for the daemons (default: a fresh dir under /tmp, "
               "removed after a successful run).");
+DEFINE_int32(sim_loops, 1,
+             "Event loop threads the simulated agents are spread over (real agents reconnect "
+             "in parallel, each on its own machine; one loop opens every stream in turn).");
 DEFINE_int32(fleet_nice, 0,
              "Niceness (0..19) of this process's threads -- the simulated agents and the framework "
              "-- once the masters run: 19 models agents on their own machines, where the master "
@@ -189,7 +192,7 @@ void Print(const Figures& f, bool failover, int agents, int tasks) {
   if (FLAGS_json) {
     std::printf(
         "{\"mode\": \"%s\", \"agents\": %d, \"tasks\": %d, \"zk_session_timeout_s\": %g, "
-        "\"fleet_nice\": %d, "
+        "\"fleet_nice\": %d, \"sim_loops\": %d, "
         "\"setup\": {\"agents_registered_s\": %.3f, \"tasks_running_s\": %.3f}, "
         "\"after_kill\": {\"detection_s\": %s, \"election_s\": %s, "
         "\"agents_reregistered_s\": %s, \"agents_reregistered_p50_s\": %s, "
@@ -198,16 +201,18 @@ void Print(const Figures& f, bool failover, int agents, int tasks) {
         "\"agents_last_attempt_max_s\": %s, \"agents_admission_wait_p50_s\": %s, "
         "\"agents_admission_wait_max_s\": %s, \"tasks_running\": %d, \"tasks_terminal\": %d}\n",
         FLAGS_mode.c_str(), agents, tasks, failover ? FLAGS_zk_session_timeout : 0.0,
-        FLAGS_fleet_nice, f.fleet_registered, f.tasks_launched, Json(f.detection).c_str(),
-        Json(f.election).c_str(), Json(f.agents).c_str(), Json(f.agents_p50).c_str(),
-        Json(f.agents_p90).c_str(), Json(f.framework).c_str(), Json(f.tasks).c_str(),
-        Json(f.attempt_p50).c_str(), Json(f.attempt_max).c_str(), Json(f.wait_p50).c_str(),
-        Json(f.wait_max).c_str(), f.tasks_running_after, f.tasks_terminal);
+        FLAGS_fleet_nice, FLAGS_sim_loops, f.fleet_registered, f.tasks_launched,
+        Json(f.detection).c_str(), Json(f.election).c_str(), Json(f.agents).c_str(),
+        Json(f.agents_p50).c_str(), Json(f.agents_p90).c_str(), Json(f.framework).c_str(),
+        Json(f.tasks).c_str(), Json(f.attempt_p50).c_str(), Json(f.attempt_max).c_str(),
+        Json(f.wait_p50).c_str(), Json(f.wait_max).c_str(), f.tasks_running_after,
+        f.tasks_terminal);
     return;
   }
   std::printf("Master %s: %d agents, %d tasks", failover ? "failover" : "restart", agents, tasks);
   if (failover) std::printf(", ZooKeeper session timeout %g s", FLAGS_zk_session_timeout);
   if (FLAGS_fleet_nice != 0) std::printf(", simulated fleet at niceness %d", FLAGS_fleet_nice);
+  if (FLAGS_sim_loops != 1) std::printf(", simulated agents on %d loops", FLAGS_sim_loops);
   std::printf("\n  set-up: agents registered in %.2f s, tasks running in %.2f s\n",
               f.fleet_registered, f.tasks_launched);
   std::printf("  after kill -9 of the leader:\n");
@@ -275,6 +280,7 @@ int Run() {
   sim::SimAgentHostOptions host_options;
   host_options.master = (*cluster)->MasterSpec();
   host_options.agents = agents;
+  host_options.loops = FLAGS_sim_loops;
   auto host = sim::SimAgentHost::Create(host_options);
   if (!host.ok()) {
     std::fprintf(stderr, "agents: %s\n", host.status().ToString().c_str());

@@ -10,13 +10,13 @@
 //                      absl::Seconds(60));
 //
 // Every agent has its own AgentChannel stream; the streams share
-// `channels_per_master` gRPC channels and one event loop thread (the gRPC
-// callback API: no thread per agent). Agent i advertises hostname
+// `channels_per_master` gRPC channels and `loops` event loop threads (agent i
+// on loop i % loops; the gRPC callback API: no thread per agent). Agent i advertises hostname
 // "<hostname_prefix><i>" and keeps its agent id in memory across
 // reconnects, so a restarted or failed-over master sees re-registrations.
 //
 // Thread-safe: every public method may be called from any thread except
-// the host's loop; each waits for the loop to answer. After Stop() the
+// the host's loops; each waits for the loops to answer. After Stop() the
 // queries answer with an empty fleet; they must not race with Stop() itself.
 #ifndef AGORA_BENCH_SIM_SIM_AGENT_HOST_HPP_
 #define AGORA_BENCH_SIM_SIM_AGENT_HOST_HPP_
@@ -46,7 +46,11 @@ struct SimAgentHostOptions {
   // gRPC channels (TCP connections) per master address.
   int channels_per_master = 8;
   std::string hostname_prefix = "sim-";
-  // Seeds the reconnection jitter.
+  // Event loop threads the agents are spread over. One loop serializes a
+  // fleet-wide burst (10,000 agents reconnecting to a new leader) that real
+  // agents, each on its own machine, run in parallel.
+  int loops = 1;
+  // Seeds the reconnection jitter (loop k: seed + k).
   uint32_t seed = 1;
   SimAgentOptions agent;
 };
@@ -93,17 +97,22 @@ class SimAgentHost {
   explicit SimAgentHost(SimAgentHostOptions options);
 
   void StopOnce();
-  // Runs `fn` on the loop and waits for it.
-  void RunOnLoop(const std::function<void()>& fn);
+  // Runs fn(k) on every loop k and waits for all of them: fn(k) may touch
+  // only the agents of loop k.
+  void RunOnLoops(const std::function<void(int)>& fn);
+  // Calls `fn` for each agent of loop k (on loop k).
+  void ForAgentsOf(int k, const std::function<void(SimAgent&)>& fn);
 
   const SimAgentHostOptions options_;
-  AsioEventLoop loop_;
+  // One per loop; unique_ptr: the agents keep pointers to them.
+  std::vector<std::unique_ptr<AsioEventLoop>> loops_;
+  std::vector<std::unique_ptr<std::mt19937>> randoms_;
   std::unique_ptr<MasterDetector> detector_;
   SimChannels channels_;
-  std::mt19937 random_;
-  std::vector<std::unique_ptr<SimAgent>> agents_;  // Loop-owned once started.
-  bool started_ = false;                           // Loop-owned.
-  bool stopped_ = false;                           // Loop-owned.
+  // Agent i is owned by loop i % loops once started.
+  std::vector<std::unique_ptr<SimAgent>> agents_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
   std::once_flag stop_once_;
   std::atomic<bool> loop_running_{false};
 };

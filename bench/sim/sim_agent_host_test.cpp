@@ -41,10 +41,12 @@ std::unique_ptr<BenchCluster> StartMaster(const TempDir& dir) {
 }
 
 std::unique_ptr<SimAgentHost> StartAgents(const std::string& master, int agents,
-                                          absl::Duration task_duration = absl::ZeroDuration()) {
+                                          absl::Duration task_duration = absl::ZeroDuration(),
+                                          int loops = 1) {
   SimAgentHostOptions options;
   options.master = master;
   options.agents = agents;
+  options.loops = loops;
   options.agent.task_duration = task_duration;
   auto host = SimAgentHost::Create(options);
   EXPECT_TRUE(host.ok()) << host.status();
@@ -53,12 +55,14 @@ std::unique_ptr<SimAgentHost> StartAgents(const std::string& master, int agents,
   return std::move(*host);
 }
 
-TEST(SimAgentHostTest, ReregistersWithItsIdsAndTasksAfterTheMasterRestarts) {
+// 20 agents on `loops` loops, 3 tasks each; the master restarts; every
+// agent re-registers with its id and tasks.
+void ExpectReregistrationAfterARestart(int loops) {
   TempDir dir;
   auto cluster = StartMaster(dir);
   ASSERT_NE(cluster, nullptr);
   const std::string address = cluster->master(0).address();
-  auto host = StartAgents(cluster->MasterSpec(), 20);
+  auto host = StartAgents(cluster->MasterSpec(), 20, absl::ZeroDuration(), loops);
   ASSERT_NE(host, nullptr);
   ASSERT_TRUE(
       host->WaitUntil([](const SimFleetSummary& s) { return s.registered == 20; }, kTimeout));
@@ -87,6 +91,14 @@ TEST(SimAgentHostTest, ReregistersWithItsIdsAndTasksAfterTheMasterRestarts) {
   EXPECT_EQ(framework.terminal(), 0);
   framework.Stop();
   host->Stop();
+}
+
+TEST(SimAgentHostTest, ReregistersWithItsIdsAndTasksAfterTheMasterRestarts) {
+  ExpectReregistrationAfterARestart(/*loops=*/1);
+}
+
+TEST(SimAgentHostTest, AgentsSpreadOverSeveralLoopsReregisterAfterTheMasterRestarts) {
+  ExpectReregistrationAfterARestart(/*loops=*/3);
 }
 
 TEST(SimAgentHostTest, FinishedTasksAreAcknowledgedAndForgotten) {
@@ -161,6 +173,12 @@ TEST(SimAgentHostTest, RefusesAnInvalidMasterSpecOrResources) {
   auto host = SimAgentHost::Create(options);
   EXPECT_EQ(host.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(host.status().message().find("agent.resources"), std::string::npos) << host.status();
+  options.agent.resources = "cpus:1";
+  options.loops = 0;
+  host = SimAgentHost::Create(options);
+  EXPECT_EQ(host.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(host.status().message().find("loops: must be at least 1"), std::string::npos)
+      << host.status();
 }
 
 }  // namespace
