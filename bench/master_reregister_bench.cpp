@@ -23,8 +23,6 @@
 #include <time.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,12 +33,13 @@
 #include "glog/logging.h"
 #include "master/allocation.hpp"
 #include "master/registry.hpp"
+#include "micro_bench.hpp"
 #include "tests/support/master_harness.hpp"
-#include "thread_cpu.hpp"
 
 namespace agora::master {
 namespace {
 
+using agora::bench::IntFlag;
 using agora::bench::ThreadCpuSeconds;
 using agora::testing::MasterHarness;
 
@@ -226,15 +225,6 @@ class Reregistration {
       Resources::Parse("cpus:0.1;mem:128")->ToProto();
   uint64_t next_connection_ = 1;
 };
-
-int IntFlag(int argc, char** argv, const char* name, int value) {
-  const std::string prefix = absl::StrCat("--", name, "=");
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0)
-      return std::atoi(argv[i] + prefix.size());
-  }
-  return value;
-}
 
 int Main(int argc, char** argv) {
   // --log=1: the master's INFO lines (one per agent) on stderr.

@@ -19,8 +19,6 @@
 #include <time.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <map>
 #include <string>
@@ -30,12 +28,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/resources.hpp"
 #include "glog/logging.h"
+#include "micro_bench.hpp"
 #include "tests/support/master_harness.hpp"
-#include "thread_cpu.hpp"
 
 namespace agora::master {
 namespace {
 
+using agora::bench::IntFlag;
 using agora::bench::ThreadCpuSeconds;
 using agora::testing::MasterHarness;
 
@@ -227,15 +226,6 @@ class TaskCycle {
   uint64_t next_uuid_ = 0;
   double cpu_seconds_ = 0;
 };
-
-int IntFlag(int argc, char** argv, const char* name, int value) {
-  const std::string prefix = absl::StrCat("--", name, "=");
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0)
-      return std::atoi(argv[i] + prefix.size());
-  }
-  return value;
-}
 
 int Main(int argc, char** argv) {
   FLAGS_minloglevel = google::WARNING;  // Not a line per agent registered.

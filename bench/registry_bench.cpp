@@ -33,7 +33,7 @@
 #include "common/asio_event_loop.hpp"
 #include "common/resources.hpp"
 #include "master/registry.hpp"
-#include "thread_cpu.hpp"
+#include "micro_bench.hpp"
 
 namespace {
 
