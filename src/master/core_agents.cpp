@@ -248,8 +248,7 @@ void MasterCore::HandleStatusUpdate(Agent* agent, internal::AgentMessage::Status
   TaskBook::UpdateResult result = tasks_.Update(framework_id, status, update->latest_state());
   if (result.became_terminal) {
     RecoverTaskResources(*result.task);
-    // MaybeFinishDrain's own first check, without its search of agents_.
-    if (agent->draining) MaybeFinishDrain(agent_id);
+    MaybeFinishDrain(agent);
   }
   const Framework& owner = *framework->second;
   const uint64_t live_stream = owner.connected && owner.subscribed ? owner.stream_token : 0;

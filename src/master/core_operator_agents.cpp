@@ -83,7 +83,7 @@ void MasterCore::ApplyMaintenance(Agent* agent) {
   RescindOffersOfAgent(id);
   if (agent->draining) {
     KillForDrain(agent);
-    MaybeFinishDrain(id);
+    MaybeFinishDrain(agent);
   }
 }
 
@@ -93,11 +93,9 @@ void MasterCore::KillForDrain(Agent* agent) {
   }
 }
 
-void MasterCore::MaybeFinishDrain(const std::string& agent_id) {
-  auto it = agents_.find(agent_id);
-  if (it == agents_.end()) return;
-  Agent* agent = it->second.get();
+void MasterCore::MaybeFinishDrain(Agent* agent) {
   if (!agent->draining || agent->recovered) return;
+  const std::string agent_id = agent->info.id().value();
   if (LiveTasks(tasks_.ActiveOnAgent(agent_id)) > 0) return;
   LOG(INFO) << "Agent drained agent_id=" << agent_id;
   PublishAgent(agent_id, v1::WatchEvent::AGENT_UPDATED);

@@ -360,7 +360,7 @@ class MasterCore {
   // Sends KILL_TASK for every live task on the draining agent.
   void KillForDrain(Agent* agent);
   // A draining agent with no live task is DRAINED (and gone if asked).
-  void MaybeFinishDrain(const std::string& agent_id);
+  void MaybeFinishDrain(Agent* agent);
   // Committed MARK_GONE: tasks TASK_GONE_BY_OPERATOR, agent shut down and
   // forgotten.
   void RemoveGoneAgent(const std::string& agent_id);
